@@ -1,0 +1,101 @@
+// The small capability interfaces the engine and commands use. Adapters implement them;
+// unit tests may fake them. Nothing outside src/adapters imports an SDK.
+
+import type { ChangeResult } from './engine/apply.ts';
+import type {
+  ClusterInfo,
+  OidcProviderState,
+  PodState,
+  PresentedCertificate,
+  RoleState,
+  ServiceAccountState,
+  Tags,
+  WorkloadRef,
+} from './core/state.ts';
+import type { PolicyDocument } from './core/trust-policy.ts';
+
+export interface ClusterReader {
+  /** Null when the cluster does not exist in the region. */
+  describeCluster(name: string): Promise<ClusterInfo | null>;
+  listClusters(): Promise<string[]>;
+}
+
+export interface CreateRoleInput {
+  name: string;
+  path: string;
+  trustPolicy: PolicyDocument;
+  description: string;
+  maxSessionDuration: number;
+  permissionsBoundary: string | null;
+  tags: Tags;
+}
+
+export interface IamGateway {
+  accountId(): Promise<string>;
+  listOidcProviderArns(): Promise<string[]>;
+  getOidcProvider(arn: string): Promise<OidcProviderState | null>;
+  createOidcProvider(input: { url: string; clientIds: string[]; thumbprints: string[]; tags: Tags }): Promise<string>;
+  updateOidcProviderThumbprints(arn: string, thumbprints: string[]): Promise<void>;
+  addOidcProviderClientId(arn: string, clientId: string): Promise<void>;
+  deleteOidcProvider(arn: string): Promise<void>;
+
+  getRole(name: string): Promise<RoleState | null>;
+  listRoles(pathPrefix?: string): Promise<Array<{ name: string; arn: string }>>;
+  createRole(input: CreateRoleInput): Promise<string>;
+  updateRole(name: string, input: { description: string; maxSessionDuration: number }): Promise<void>;
+  updateTrustPolicy(name: string, document: PolicyDocument): Promise<void>;
+  putPermissionsBoundary(name: string, arn: string): Promise<void>;
+  deletePermissionsBoundary(name: string): Promise<void>;
+  tagRole(name: string, tags: Tags): Promise<void>;
+  untagRole(name: string, keys: string[]): Promise<void>;
+  attachPolicy(roleName: string, policyArn: string): Promise<void>;
+  detachPolicy(roleName: string, policyArn: string): Promise<void>;
+  putInlinePolicy(roleName: string, policyName: string, document: unknown): Promise<void>;
+  deleteInlinePolicy(roleName: string, policyName: string): Promise<void>;
+  deleteRole(name: string): Promise<void>;
+
+  /** Null when the policy does not exist. */
+  getPolicy(arn: string): Promise<{ arn: string; name: string } | null>;
+  listPolicies(scope: 'AWS' | 'Local' | 'All'): Promise<Array<{ arn: string; name: string }>>;
+}
+
+export interface StsGateway {
+  assumeRoleWithWebIdentity(roleArn: string, token: string, sessionName: string): Promise<{ arn: string; account: string }>;
+}
+
+export interface KubeGateway {
+  namespaceExists(name: string): Promise<boolean>;
+  createNamespace(name: string): Promise<void>;
+  listNamespaces(): Promise<string[]>;
+  getServiceAccount(namespace: string, name: string): Promise<ServiceAccountState | null>;
+  listServiceAccounts(namespace?: string): Promise<ServiceAccountState[]>;
+  createServiceAccount(sa: ServiceAccountState): Promise<void>;
+  /** Merge-patches metadata: a null value removes that annotation or label. */
+  patchServiceAccountMetadata(
+    namespace: string,
+    name: string,
+    patch: { annotations?: Record<string, string | null>; labels?: Record<string, string | null> },
+  ): Promise<void>;
+  deleteServiceAccount(namespace: string, name: string): Promise<void>;
+  listWorkloadsUsingServiceAccount(namespace: string, serviceAccount: string): Promise<WorkloadRef[]>;
+  /** Sets the pod-template annotation `kubectl rollout restart` sets. */
+  restartWorkload(workload: WorkloadRef, restartedAt: string): Promise<void>;
+  listPods(namespace: string, serviceAccount?: string): Promise<PodState[]>;
+  /** Mints a token with the TokenRequest API. Callers must never print it. */
+  createToken(namespace: string, serviceAccount: string, audience: string, expirationSeconds?: number): Promise<string>;
+}
+
+export interface TlsChainFetcher {
+  /** GET <issuer>/.well-known/openid-configuration over verified TLS. */
+  fetchDiscovery(issuerUrl: string): Promise<{ issuer: string; jwksUri: string }>;
+  /** The certificates the server presents, in the order it sends them (leaf first). */
+  presentedChain(host: string, port: number): Promise<PresentedCertificate[]>;
+}
+
+/** Counts and reports every API call (for --verbose and the benchmark); never sees credentials. */
+export interface CallObserver {
+  onCall(service: string, operation: string, detail?: string): void;
+  onRetry?(service: string, operation: string, reason: string): void;
+}
+
+export type { ChangeResult };

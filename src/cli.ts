@@ -1,0 +1,64 @@
+// The irsa entry point: builds commander from the command table, loads command code lazily,
+// and is the one place where errors become messages and exit codes.
+
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { COMMANDS, GLOBAL_OPTIONS, type OptionSpec } from './commands/registry.ts';
+
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+function toOption(spec: OptionSpec): Option {
+  const option = new Option(spec.flags, spec.description);
+  if (spec.choices) option.choices(spec.choices);
+  if (spec.repeatable) option.argParser(collect);
+  if (spec.defaultValue !== undefined) option.default(spec.defaultValue);
+  return option;
+}
+
+function packageVersion(): string {
+  // dist/cli.js and src/cli.ts both sit one level below package.json.
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const program = new Command('irsa')
+    .description('Set up AWS IAM Roles for Service Accounts (IRSA): plan first, apply with --approve.')
+    .version(packageVersion(), '--version', 'print the irsa version')
+    .showHelpAfterError('(run irsa <command> --help for usage)')
+    .exitOverride();
+  for (const spec of GLOBAL_OPTIONS) program.addOption(toOption(spec).helpGroup('Global options:'));
+
+  for (const spec of COMMANDS) {
+    const command = program.command(spec.name).summary(spec.summary).description(spec.description ?? spec.summary);
+    if (spec.arguments) command.arguments(spec.arguments);
+    for (const option of spec.options) command.addOption(toOption(option));
+    command.action(async (...actionArgs: unknown[]) => {
+      const self = actionArgs[actionArgs.length - 1] as Command;
+      const options = self.optsWithGlobals();
+      const { run } = await spec.load();
+      exitCode = await run(options, self.args);
+    });
+  }
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    return reportError(error);
+  }
+}
+
+async function reportError(error: unknown): Promise<number> {
+  const commanderCode = (error as { code?: string }).code;
+  if (commanderCode?.startsWith('commander.')) {
+    // commander already printed help, the version, or the usage error.
+    const code = (error as { exitCode?: number }).exitCode ?? 1;
+    return commanderCode === 'commander.helpDisplayed' || commanderCode === 'commander.version' ? 0 : code;
+  }
+  const { formatError } = await import('./ui/errors.ts');
+  const { message, exitCode } = formatError(error);
+  process.stderr.write(message + '\n');
+  return exitCode;
+}

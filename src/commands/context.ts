@@ -1,0 +1,78 @@
+// Builds the adapters a command needs from the global options, importing each SDK only when
+// first used so commands that do not need Kubernetes never load its client.
+
+import { readFileSync } from 'node:fs';
+import { UserError } from '../core/errors.ts';
+import type { ClusterReader, IamGateway, KubeGateway, StsGateway } from '../ports.ts';
+import type { GlobalOptions } from './globals.ts';
+
+export interface CommandContext {
+  globals: GlobalOptions;
+  region(): Promise<string>;
+  clusters(): Promise<ClusterReader>;
+  iam(): Promise<IamGateway>;
+  sts(): Promise<StsGateway>;
+  kube(): Promise<KubeGateway>;
+  resolveThumbprints(issuerUrl: string): Promise<{ thumbprints: string[]; warnings: string[] }>;
+  /** Retries made by the SDKs and the consistency retry, for the apply report. */
+  retries(): number;
+  calls(): Record<string, number>;
+}
+
+const once = <T>(make: () => Promise<T>): (() => Promise<T>) => {
+  let value: Promise<T> | undefined;
+  return () => (value ??= make());
+};
+
+export function createCommandContext(
+  globals: GlobalOptions,
+  extra: { caBundle?: string; clusterProfile?: string } = {},
+): CommandContext {
+  const observer = once(async () => {
+    const { createCallObserver } = await import('../adapters/verbose.ts');
+    return createCallObserver({ verbose: globals.verbose, write: (line) => process.stderr.write(line + '\n') });
+  });
+  let observerValue: Awaited<ReturnType<typeof observer>> | undefined;
+  const aws = once(async () => {
+    const { createAwsContext } = await import('../adapters/aws/clients.ts');
+    observerValue = await observer();
+    return createAwsContext({ region: globals.region, profile: globals.profile, observer: observerValue });
+  });
+  // Cross-account: the cluster may be read with other credentials than IAM is written with.
+  const clusterAws = once(async () => {
+    if (!extra.clusterProfile) return aws();
+    const { createAwsContext } = await import('../adapters/aws/clients.ts');
+    observerValue = await observer();
+    return createAwsContext({ region: globals.region, profile: extra.clusterProfile, observer: observerValue });
+  });
+  const caBundlePem = () => {
+    if (!extra.caBundle) return undefined;
+    try {
+      return readFileSync(extra.caBundle, 'utf8');
+    } catch (error) {
+      throw new UserError(`--ca-bundle: cannot read "${extra.caBundle}" (${(error as Error).message}). Give a PEM file of CA certificates.`, '--ca-bundle');
+    }
+  };
+  return {
+    globals,
+    region: async () => (await aws()).region(),
+    clusters: async () => (await clusterAws()).eks(),
+    iam: async () => (await aws()).iam(),
+    sts: async () => (await aws()).sts(),
+    kube: once(async () => {
+      const { createKubeGateway } = await import('../adapters/k8s/kube.ts');
+      observerValue = await observer();
+      return createKubeGateway({ kubeconfig: globals.kubeconfig, context: globals.context, observer: observerValue });
+    }),
+    resolveThumbprints: async (issuerUrl) => {
+      const pem = caBundlePem();
+      const [{ createTlsChainFetcher }, { resolveThumbprints }] = await Promise.all([
+        import('../adapters/tls/fetcher.ts'),
+        import('../adapters/tls/thumbprints.ts'),
+      ]);
+      return resolveThumbprints(createTlsChainFetcher({ caBundlePem: pem }), issuerUrl, new Date());
+    },
+    retries: () => observerValue?.retries() ?? 0,
+    calls: () => observerValue?.counts() ?? {},
+  };
+}

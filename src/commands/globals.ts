@@ -1,0 +1,37 @@
+// Global options shared by every command, parsed once into a typed value.
+
+import { UserError } from '../core/errors.ts';
+
+export interface GlobalOptions {
+  region: string | undefined;
+  profile: string | undefined;
+  kubeconfig: string | undefined;
+  context: string | undefined;
+  output: 'text' | 'json';
+  verbose: boolean;
+  color: boolean;
+}
+
+export function parseGlobals(options: Record<string, unknown>): GlobalOptions {
+  const output = (options['output'] as string | undefined) ?? 'text';
+  if (output !== 'text' && output !== 'json') {
+    throw new UserError(`--output: "${output}" is not a format irsa writes. Use --output text or --output json.`, '--output');
+  }
+  const colorAllowed = options['color'] !== false && !process.env['NO_COLOR'] && process.stdout.isTTY === true;
+  return {
+    region: options['region'] as string | undefined,
+    profile: options['profile'] as string | undefined,
+    kubeconfig: options['kubeconfig'] as string | undefined,
+    context: options['context'] as string | undefined,
+    output,
+    verbose: options['verbose'] === true,
+    color: colorAllowed,
+  };
+}
+
+/** The command line the user ran, with --approve added: printed after a plan. */
+export function applyCommandLine(argv: string[] = process.argv.slice(2)): string {
+  const quote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
+  const args = argv.filter((arg) => arg !== '--approve');
+  return ['irsa', ...args.map(quote), '--approve'].join(' ');
+}

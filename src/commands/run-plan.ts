@@ -1,0 +1,100 @@
+// The shared tail of every mutating command: show the plan, stop unless --approve, apply,
+// report per change, and choose the exit code (eksctl's --approve, terraform's -detailed-exitcode).
+
+import { hasChanges, type Plan } from '../core/plan.ts';
+import { applyPlan, type ApplyReport, type ChangeResult } from '../engine/apply.ts';
+import { createExecutor, type ExecutorDeps } from '../engine/execute.ts';
+import { planToJson, renderPlanText } from '../ui/render.ts';
+import { applyCommandLine, type GlobalOptions } from './globals.ts';
+import { Chalk } from 'chalk';
+
+export interface RunPlanOptions {
+  globals: GlobalOptions;
+  approve: boolean;
+  detailedExitcode: boolean;
+  executor: ExecutorDeps;
+  concurrency?: number;
+  /** Extra lines printed after the plan (e.g. workloads to restart). */
+  footer?: string[];
+  /** Returns how many retries were made (shown after apply). */
+  retryCount?: () => number;
+  /** Prints the plan and stops here, even with --approve (e.g. a conflict the plan shows). */
+  refuse?: string;
+}
+
+export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<number> {
+  const { globals } = options;
+  const c = new Chalk({ level: globals.color ? 1 : 0 });
+  const changes = hasChanges(plan);
+  const out = (text: string) => process.stdout.write(text);
+  if (globals.output === 'text') {
+    out(renderPlanText(plan, { color: globals.color, verbose: globals.verbose }));
+    for (const line of options.footer ?? []) out(line + '\n');
+  }
+  if (options.refuse) {
+    if (globals.output === 'json') out(JSON.stringify({ plan: planToJson(plan), refused: options.refuse }, null, 2) + '\n');
+    process.stderr.write(c.red(`Error: ${options.refuse}`) + '\n');
+    return 1;
+  }
+  const noChangeCode = 0;
+  const changeCode = options.detailedExitcode ? 2 : 0;
+  if (!options.approve || !changes) {
+    if (globals.output === 'json') out(JSON.stringify({ plan: planToJson(plan), applied: false }, null, 2) + '\n');
+    else if (changes) out(`\nNothing was changed. To apply this plan, run:\n  ${applyCommandLine()}\n`);
+    return changes ? changeCode : noChangeCode;
+  }
+
+  const report = await applyPlan(plan, createExecutor(options.executor), {
+    concurrency: options.concurrency ?? 8,
+    onStart: (change) => {
+      if (globals.output === 'text') process.stderr.write(c.dim(`  … ${change.action} ${change.kind} ${change.id}\n`));
+    },
+    onFinish: (result) => {
+      if (globals.output === 'text') process.stderr.write(formatResult(result, c) + '\n');
+    },
+  });
+  if (globals.output === 'json') {
+    out(JSON.stringify({ plan: planToJson(plan), applied: true, apply: reportToJson(report, options.retryCount?.() ?? 0) }, null, 2) + '\n');
+  } else {
+    out('\n' + formatReport(report, c, options.retryCount?.() ?? 0) + '\n');
+  }
+  return report.ok ? changeCode : 1;
+}
+
+function formatResult(result: ChangeResult, c: InstanceType<typeof Chalk>): string {
+  const label = `${result.change.action} ${result.change.kind} ${result.change.id}`;
+  if (result.status === 'applied') return c.green(`  ✓ ${label}`) + c.dim(` (${Math.round(result.durationMs ?? 0)} ms)`);
+  if (result.status === 'failed') return c.red(`  ✗ ${label}: ${errorText(result.error)}`);
+  return `  ${label}: ${result.status}`;
+}
+
+const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+function formatReport(report: ApplyReport, c: InstanceType<typeof Chalk>, retries: number): string {
+  const retryNote = retries > 0 ? ` after ${retries} retries` : '';
+  if (report.ok) return c.green(`Apply complete: ${report.applied} changes applied${retryNote}.`);
+  const lines = [c.red(`Apply stopped: ${report.applied} applied, ${report.failed} failed, ${report.notStarted} not started${retryNote}.`)];
+  for (const result of report.results) {
+    if (result.status === 'failed') lines.push(c.red(`  failed:      ${result.change.kind} ${result.change.id}: ${errorText(result.error)}`));
+    if (result.status === 'not-started') lines.push(`  not started: ${result.change.kind} ${result.change.id}`);
+  }
+  lines.push('Run the same command again to converge: irsa re-reads what exists and plans only what is left.');
+  return lines.join('\n');
+}
+
+function reportToJson(report: ApplyReport, retries: number) {
+  return {
+    ok: report.ok,
+    applied: report.applied,
+    failed: report.failed,
+    notStarted: report.notStarted,
+    retries,
+    results: report.results.map((result) => ({
+      kind: result.change.kind,
+      id: result.change.id,
+      action: result.change.action,
+      status: result.status,
+      error: result.error === undefined ? null : errorText(result.error),
+    })),
+  };
+}

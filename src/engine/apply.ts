@@ -1,0 +1,101 @@
+// Walks a plan: dependency order, independent changes concurrently up to a bound, stop starting
+// new changes after the first failure, and report what was and was not applied.
+
+import { changeKey, type Change, type Plan } from '../core/plan.ts';
+import { InternalError } from '../core/errors.ts';
+
+export type ChangeStatus = 'applied' | 'no-op' | 'failed' | 'not-started';
+
+export interface ChangeResult {
+  key: string;
+  change: Change;
+  status: ChangeStatus;
+  error?: unknown;
+  durationMs?: number;
+}
+
+export interface ApplyReport {
+  results: ChangeResult[];
+  ok: boolean;
+  applied: number;
+  failed: number;
+  notStarted: number;
+}
+
+export type ExecuteChange = (change: Change) => Promise<void>;
+
+export interface ApplyOptions {
+  concurrency?: number;
+  onStart?: (change: Change) => void;
+  onFinish?: (result: ChangeResult) => void;
+}
+
+/** Topological order check: every dependency inside the plan must exist and there are no cycles. */
+export function assertAcyclic(plan: Plan): void {
+  const byKey = new Map(plan.changes.map((change) => [changeKey(change), change]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (key: string, path: string[]) => {
+    if (state.get(key) === 'done') return;
+    if (state.get(key) === 'visiting') throw new InternalError(`dependency cycle in plan: ${[...path, key].join(' → ')}`);
+    state.set(key, 'visiting');
+    for (const dep of byKey.get(key)?.dependsOn ?? []) if (byKey.has(dep)) visit(dep, [...path, key]);
+    state.set(key, 'done');
+  };
+  for (const key of byKey.keys()) visit(key, []);
+}
+
+export async function applyPlan(plan: Plan, execute: ExecuteChange, options: ApplyOptions = {}): Promise<ApplyReport> {
+  assertAcyclic(plan);
+  const concurrency = Math.max(1, options.concurrency ?? 8);
+  const results = new Map<string, ChangeResult>();
+  const pending = new Map(plan.changes.map((change) => [changeKey(change), change]));
+  const inPlan = new Set(pending.keys());
+  let running = 0;
+  let stopped = false;
+
+  // No-ops are done before anything starts; they never call an API.
+  for (const [key, change] of pending) {
+    if (change.action === 'no-op') {
+      results.set(key, { key, change, status: 'no-op' });
+      pending.delete(key);
+    }
+  }
+
+  const isReady = (change: Change) =>
+    change.dependsOn.every((dep) => !inPlan.has(dep) || ['applied', 'no-op'].includes(results.get(dep)?.status ?? ''));
+
+  await new Promise<void>((resolve) => {
+    const pump = () => {
+      if (!stopped) {
+        for (const [key, change] of pending) {
+          if (running >= concurrency) break;
+          if (!isReady(change)) continue;
+          pending.delete(key);
+          running++;
+          options.onStart?.(change);
+          const started = performance.now();
+          execute(change).then(
+            () => finish({ key, change, status: 'applied', durationMs: performance.now() - started }),
+            (error: unknown) => {
+              stopped = true;
+              finish({ key, change, status: 'failed', error, durationMs: performance.now() - started });
+            },
+          );
+        }
+      }
+      if (running === 0) resolve();
+    };
+    const finish = (result: ChangeResult) => {
+      running--;
+      results.set(result.key, result);
+      options.onFinish?.(result);
+      pump();
+    };
+    pump();
+  });
+
+  for (const [key, change] of pending) results.set(key, { key, change, status: 'not-started' });
+  const ordered = plan.changes.map((change) => results.get(changeKey(change))!);
+  const count = (status: ChangeStatus) => ordered.filter((result) => result.status === status).length;
+  return { results: ordered, ok: count('failed') === 0 && count('not-started') === 0, applied: count('applied'), failed: count('failed'), notStarted: count('not-started') };
+}

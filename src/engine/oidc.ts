@@ -1,0 +1,98 @@
+// Reads what a plan for an issuer's OIDC provider needs (account, provider, thumbprints) and
+// hands it to the pure planner. Shared by associate-oidc and create-sa-role.
+
+import { oidcProviderArn, partitionForRegion } from '../core/arn.ts';
+import { UserError } from '../core/errors.ts';
+import { providerOwnershipTags } from '../core/ownership.ts';
+import type { Change } from '../core/plan.ts';
+import { planOidcProvider } from '../core/resources/oidc-provider.ts';
+import { assertHttpsIssuer, issuerHostPath, normalizeThumbprint } from '../core/thumbprint.ts';
+import { DEFAULT_AUDIENCE } from '../core/trust-policy.ts';
+import type { ClusterInfo } from '../core/state.ts';
+import type { ClusterReader, IamGateway } from '../ports.ts';
+
+export interface ThumbprintChoice {
+  /** User-given thumbprints (--thumbprint), already normalised. */
+  given: string[];
+  /** --no-thumbprint: let IAM obtain them. */
+  none: boolean;
+}
+
+export function parseThumbprintOptions(options: Record<string, unknown>): ThumbprintChoice {
+  const given = ((options['thumbprint'] as string[] | undefined) ?? []).map((hex) => normalizeThumbprint(hex));
+  // commander maps --no-thumbprint to thumbprint === false.
+  const none = options['thumbprint'] === false;
+  if (given.length > 5) throw new UserError(`--thumbprint: ${given.length} given; IAM allows at most 5 per provider.`, '--thumbprint');
+  return { given: [...new Set(given)], none };
+}
+
+/** The issuer of --cluster (via eks:DescribeCluster) or --issuer-url, validated. */
+export async function resolveIssuer(
+  input: { cluster?: string; issuerUrl?: string; region: string },
+  clusters: () => Promise<ClusterReader>,
+): Promise<{ issuerUrl: string; cluster: ClusterInfo | null }> {
+  if (input.cluster && input.issuerUrl) {
+    throw new UserError('--cluster and --issuer-url were both given. Use --cluster for EKS, or --issuer-url for a self-managed cluster.', '--issuer-url');
+  }
+  if (input.issuerUrl) {
+    assertHttpsIssuer(input.issuerUrl);
+    return { issuerUrl: input.issuerUrl.replace(/\/$/, ''), cluster: null };
+  }
+  if (!input.cluster) throw new UserError('--cluster is required (or --issuer-url for a self-managed cluster).', '--cluster');
+  const cluster = await (await clusters()).describeCluster(input.cluster);
+  if (!cluster) {
+    throw new UserError(
+      `--cluster: no EKS cluster named "${input.cluster}" in region ${input.region}. Check the name with "aws eks list-clusters --region ${input.region}", or pass --region.`,
+      '--cluster',
+    );
+  }
+  if (!cluster.issuerUrl) {
+    throw new UserError(`--cluster: cluster "${input.cluster}" reports no OIDC issuer (identity.oidc.issuer is empty); it cannot use IRSA until it has one.`, '--cluster');
+  }
+  assertHttpsIssuer(cluster.issuerUrl);
+  return { issuerUrl: cluster.issuerUrl.replace(/\/$/, ''), cluster };
+}
+
+export interface ProviderPlanInput {
+  issuerUrl: string;
+  clusterName: string | null;
+  region: string;
+  account: string;
+  thumbprints: ThumbprintChoice;
+  audiences?: string[];
+}
+
+export interface ProviderPlanResult {
+  change: Change;
+  arn: string;
+  warnings: string[];
+}
+
+export async function planProviderForIssuer(
+  input: ProviderPlanInput,
+  deps: { iam: IamGateway; resolveThumbprints: (issuerUrl: string) => Promise<{ thumbprints: string[]; warnings: string[] }> },
+): Promise<ProviderPlanResult> {
+  const hostPath = issuerHostPath(input.issuerUrl);
+  const arn = oidcProviderArn(partitionForRegion(input.region), input.account, hostPath);
+  const warnings: string[] = [];
+  const computeThumbprints = async (): Promise<string[] | null> => {
+    if (input.thumbprints.none) return null;
+    if (input.thumbprints.given.length > 0) return input.thumbprints.given;
+    const resolved = await deps.resolveThumbprints(input.issuerUrl);
+    warnings.push(...resolved.warnings);
+    return resolved.thumbprints;
+  };
+  const [observed, thumbprints] = await Promise.all([deps.iam.getOidcProvider(arn), computeThumbprints()]);
+  const change = planOidcProvider(
+    {
+      arn,
+      url: hostPath,
+      clientIds: input.audiences ?? [DEFAULT_AUDIENCE],
+      thumbprints,
+      tags: providerOwnershipTags(input.clusterName),
+      account: input.account,
+    },
+    observed,
+  );
+  return { change, arn, warnings };
+}

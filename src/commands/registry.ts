@@ -42,6 +42,13 @@ const ISSUER_OPTIONS: OptionSpec[] = [
   { flags: '--ca-bundle <file>', description: 'extra PEM CA certificates to trust when fetching the issuer (added to the system store and NODE_EXTRA_CA_CERTS)' },
 ];
 
+const TARGET_OPTIONS: OptionSpec[] = [
+  { flags: '--cluster <name>', description: 'EKS cluster name' },
+  { flags: '--issuer-url <url>', description: 'OIDC issuer URL of a self-managed cluster (https only), instead of --cluster' },
+  { flags: '-n, --namespace <namespace>', description: 'namespace of the ServiceAccount' },
+  { flags: '--name <name>', description: 'name of the ServiceAccount' },
+];
+
 export const COMMANDS: CommandSpec[] = [
   {
     name: 'associate-oidc',
@@ -55,5 +62,66 @@ export const COMMANDS: CommandSpec[] = [
       ...APPLY_OPTIONS,
     ],
     load: () => import('./associate-oidc.ts'),
+  },
+  {
+    name: 'create-sa-role',
+    summary: 'create or update an IAM role that a ServiceAccount can assume, and annotate the ServiceAccount',
+    description:
+      'Plans the OIDC provider (if missing), an IAM role whose trust policy admits exactly system:serviceaccount:<namespace>:<name>, its managed and inline policies, and the ServiceAccount annotation eks.amazonaws.com/role-arn. Re-running with the same --role-name for another ServiceAccount or cluster adds it to the trust policy and keeps the others.',
+    options: [
+      ...TARGET_OPTIONS,
+      { flags: '--role-name <name>', description: 'IAM role name (default: irsa-<cluster>-<namespace>-<name>, shortened with a hash to fit 64 characters)' },
+      { flags: '--path <path>', description: 'IAM path for a new role', defaultValue: '/' },
+      { flags: '--attach-policy-arn <arn>', description: 'managed policy to attach (repeatable; checked with iam:GetPolicy before anything is written)', repeatable: true },
+      { flags: '--inline-policy <file>', description: 'JSON policy document to put as an inline policy' },
+      { flags: '--inline-policy-name <name>', description: 'name of that inline policy', defaultValue: 'irsa-inline' },
+      { flags: '--attach-role-arn <arn>', description: 'bind to this existing role instead of creating one (only adds this ServiceAccount to its trust policy)' },
+      { flags: '--permissions-boundary <arn>', description: 'permissions boundary policy for the role' },
+      { flags: '--max-session-duration <seconds>', description: 'maximum session duration, 3600–43200 seconds' },
+      { flags: '--description <text>', description: 'role description' },
+      { flags: '--tags <k=v,...>', description: 'extra role tags (irsa adds irsa:managed-by, irsa:cluster, irsa:namespace, irsa:service-account)' },
+      { flags: '--subject-pattern <pattern>', description: 'trust every ServiceAccount matching this StringLike pattern, e.g. system:serviceaccount:ns:* (the plan warns)' },
+      { flags: '--audience <aud>', description: 'token audience in the trust policy and the eks.amazonaws.com/audience annotation', defaultValue: 'sts.amazonaws.com' },
+      { flags: '--sts-regional-endpoints', description: 'annotate eks.amazonaws.com/sts-regional-endpoints=true' },
+      { flags: '--token-expiration <seconds>', description: 'annotate eks.amazonaws.com/token-expiration' },
+      { flags: '--role-only', description: 'create or update the IAM role only; do not touch Kubernetes' },
+      { flags: '--create-namespace', description: 'create the namespace when it does not exist' },
+      { flags: '--override-existing-serviceaccounts', description: 're-annotate a ServiceAccount that is bound to another role' },
+      { flags: '--restart-workloads', description: 'restart Deployments, StatefulSets and DaemonSets that use the ServiceAccount when its annotation changes' },
+      { flags: '--prune', description: 'detach managed policies and delete inline policies that were not asked for' },
+      { flags: '--adopt', description: 'manage an existing role of that name that irsa did not create' },
+      { flags: '--no-create-oidc', description: 'fail (with the command to run) instead of planning the OIDC provider when it is missing' },
+      { flags: '--cluster-profile <name>', description: 'AWS profile for reading the cluster when it lives in another account than the role (--profile)' },
+      { flags: '--max-trust-policy-size <chars>', description: 'your account\'s ACLSizePerRole quota, when raised above 2048' },
+      ...ISSUER_OPTIONS,
+      ...APPLY_OPTIONS,
+    ],
+    load: () => import('./create-sa-role.ts'),
+  },
+  {
+    name: 'delete-sa-role',
+    summary: 'remove a ServiceAccount from its role; delete the role when nothing else trusts it',
+    description:
+      'Removes system:serviceaccount:<namespace>:<name> from the role\'s trust policy (for this cluster\'s provider only). When no subject remains, detaches managed policies, deletes inline policies and deletes the role — only when irsa created it, unless --force. Removes the annotations, or the ServiceAccount itself when irsa created it.',
+    options: [
+      ...TARGET_OPTIONS,
+      { flags: '--role-name <name>', description: 'the role, when the ServiceAccount no longer names it (default: from the annotation, else the generated name)' },
+      { flags: '--role-only', description: 'change IAM only; leave the ServiceAccount alone' },
+      { flags: '--force', description: 'also change or delete a role irsa did not create' },
+      { flags: '--cluster-profile <name>', description: 'AWS profile for reading the cluster when it lives in another account' },
+      ...APPLY_OPTIONS,
+    ],
+    load: () => import('./delete-sa-role.ts'),
+  },
+  {
+    name: 'list',
+    summary: 'list ServiceAccounts bound to IAM roles, with the health of each binding',
+    options: [
+      { flags: '--cluster <name>', description: 'EKS cluster name' },
+      { flags: '--issuer-url <url>', description: 'OIDC issuer URL of a self-managed cluster, instead of --cluster' },
+      { flags: '-n, --namespace <namespace>', description: 'only this namespace (default: all namespaces)' },
+      { flags: '--cluster-profile <name>', description: 'AWS profile for reading the cluster when it lives in another account' },
+    ],
+    load: () => import('./list.ts'),
   },
 ];

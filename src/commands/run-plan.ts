@@ -18,7 +18,7 @@ export interface RunPlanOptions {
   footer?: string[];
   /** Returns how many retries were made (shown after apply). */
   retryCount?: () => number;
-  /** Prints the plan and stops here, even with --approve (e.g. a conflict the plan shows). */
+  /** With --approve: print the plan, refuse to apply and exit 1 (a conflict the plan shows). */
   refuse?: string;
 }
 
@@ -31,7 +31,7 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<numb
     out(renderPlanText(plan, { color: globals.color, verbose: globals.verbose }));
     for (const line of options.footer ?? []) out(line + '\n');
   }
-  if (options.refuse) {
+  if (options.refuse && options.approve) {
     if (globals.output === 'json') out(JSON.stringify({ plan: planToJson(plan), refused: options.refuse }, null, 2) + '\n');
     process.stderr.write(c.red(`Error: ${options.refuse}`) + '\n');
     return 1;

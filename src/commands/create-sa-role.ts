@@ -1,0 +1,94 @@
+// irsa create-sa-role: ensure an IAM role trusts a ServiceAccount and the ServiceAccount names it.
+
+import { parseArn, partitionForRegion } from '../core/arn.ts';
+import { bindingRoleArn, planBinding } from '../core/binding.ts';
+import { UserError } from '../core/errors.ts';
+import { issuerHostPath } from '../core/thumbprint.ts';
+import { parseThumbprintOptions, planProviderForIssuer, resolveIssuer } from '../engine/oidc.ts';
+import { parseBindingOptions } from './binding-options.ts';
+import { createCommandContext } from './context.ts';
+import { parseGlobals } from './globals.ts';
+import { runPlan } from './run-plan.ts';
+
+export async function run(options: Record<string, unknown>): Promise<number> {
+  const globals = parseGlobals(options);
+  const request = parseBindingOptions(options);
+  const thumbprints = parseThumbprintOptions(options);
+  const ctx = createCommandContext(globals, {
+    caBundle: options['caBundle'] as string | undefined,
+    clusterProfile: options['clusterProfile'] as string | undefined,
+  });
+
+  const region = await ctx.region();
+  const issuer = await resolveIssuer(
+    { cluster: options['cluster'] as string | undefined, issuerUrl: options['issuerUrl'] as string | undefined, region },
+    ctx.clusters,
+  );
+  const iam = await ctx.iam();
+  const account = await iam.accountId();
+  const partition = partitionForRegion(region);
+  const roleArn = bindingRoleArn(request, { partition, account });
+  const roleAccount = parseArn(roleArn)?.account;
+  if (roleAccount !== account) {
+    throw new UserError(
+      `--attach-role-arn: ${roleArn} is in account ${roleAccount}, but the IAM credentials (--profile) are for account ${account}. Use --profile for the role's account (and --cluster-profile for the cluster's).`,
+      '--attach-role-arn',
+    );
+  }
+  const kube = request.roleOnly ? null : await ctx.kube();
+
+  // Every read happens here, concurrently; nothing is written before the plan is shown.
+  const [provider, role, missingPolicies, namespaceExists, serviceAccount, workloads] = await Promise.all([
+    planProviderForIssuer(
+      { issuerUrl: issuer.issuerUrl, clusterName: issuer.cluster?.name ?? null, region, account, thumbprints, audiences: [request.audience] },
+      { iam, resolveThumbprints: ctx.resolveThumbprints },
+    ),
+    iam.getRole(request.roleName),
+    Promise.all(
+      [...request.policyArns, ...(request.permissionsBoundary ? [request.permissionsBoundary] : [])].map(async (arn) =>
+        (await iam.getPolicy(arn)) ? null : arn,
+      ),
+    ).then((results) => results.filter((arn): arn is string => arn !== null)),
+    kube ? kube.namespaceExists(request.namespace) : Promise.resolve(true),
+    kube ? kube.getServiceAccount(request.namespace, request.name) : Promise.resolve(null),
+    kube ? kube.listWorkloadsUsingServiceAccount(request.namespace, request.name) : Promise.resolve([]),
+  ]);
+  if (missingPolicies.length > 0) {
+    throw new UserError(
+      `--attach-policy-arn: ${missingPolicies.join(', ')} ${missingPolicies.length === 1 ? 'does' : 'do'} not exist in account ${account} (iam:GetPolicy). Check the ARN (AWS managed policies are arn:aws:iam::aws:policy/<name>); nothing was changed.`,
+      '--attach-policy-arn',
+    );
+  }
+  if (provider.change.action === 'create' && options['createOidc'] === false) {
+    const target = issuer.cluster ? `--cluster ${issuer.cluster.name} --region ${region}` : `--issuer-url ${issuer.issuerUrl}`;
+    throw new UserError(
+      `The IAM OIDC provider for ${issuer.issuerUrl} does not exist in account ${account}, and --no-create-oidc was given. Create it first with:\n  irsa associate-oidc ${target} --approve`,
+      '--no-create-oidc',
+    );
+  }
+
+  const binding = planBinding(
+    request,
+    { partition, account, providerArn: provider.arn, issuerHostPath: issuerHostPath(issuer.issuerUrl), providerChange: provider.change },
+    { role, namespaceExists, serviceAccount, workloads },
+  );
+  binding.plan.warnings.push(...provider.warnings);
+  if (issuer.cluster && issuer.cluster.accountId !== account) {
+    binding.plan.notes.push(`The cluster is in account ${issuer.cluster.accountId}; the role and its OIDC provider go to account ${account}.`);
+  }
+  const footer = binding.workloadsNeedingRestart.length === 0 ? [] : [
+    '',
+    `These workloads use ${request.namespace}/${request.name} and keep their old identity until their pods are recreated:`,
+    ...binding.workloadsNeedingRestart.map((w) => `  kubectl rollout restart ${w.kind.toLowerCase()}/${w.name} -n ${w.namespace}`),
+    'Or run this command again with --restart-workloads.',
+  ];
+  return runPlan(binding.plan, {
+    globals,
+    approve: options['approve'] === true,
+    detailedExitcode: options['detailedExitcode'] === true,
+    executor: { iam, ...(kube ? { kube } : {}) },
+    footer,
+    retryCount: ctx.retries,
+    ...(binding.refuse ? { refuse: binding.refuse } : {}),
+  });
+}

@@ -1,0 +1,257 @@
+// Desired state and diff for an IRSA role: the role itself (trust policy, tags, boundary,
+// settings), its managed policy attachments and its inline policies.
+
+import { changeKey, type Change } from '../plan.ts';
+import type { RoleState, Tags } from '../state.ts';
+import { ConflictError, UserError } from '../errors.ts';
+import { isOwnedByIrsa } from '../ownership.ts';
+import {
+  buildTrustPolicy,
+  parseTrustPolicy,
+  policySize,
+  samePolicy,
+  TRUST_POLICY_SIZE_LIMIT,
+  type FederatedTrust,
+  type PolicyDocument,
+} from '../trust-policy.ts';
+import type { AttachmentValue, InlinePolicyValue, RoleValue } from './types.ts';
+
+export const DEFAULT_MAX_SESSION_DURATION = 3600;
+export const INLINE_POLICY_TOTAL_LIMIT = 10_240;
+export const MANAGED_POLICY_DEFAULT_QUOTA = 10;
+export const MANAGED_POLICY_MAX_QUOTA = 20;
+
+export interface DesiredRole {
+  arn: string;
+  name: string;
+  path: string;
+  account: string;
+  /**
+   * ensure: add these trusts and attachments, keep others (imperative commands).
+   * exact: trusts and attachments are exactly these (the declarative file).
+   */
+  mode: 'ensure' | 'exact';
+  trusts: FederatedTrust[];
+  managedPolicyArns: string[];
+  /** Inline policies by name; in ensure mode others stay unless `prune`. */
+  inlinePolicies: Record<string, unknown>;
+  /** Undefined: keep what the role has (or the default on create). */
+  description?: string;
+  maxSessionDuration?: number;
+  permissionsBoundary?: string | null;
+  tags: Tags;
+  ownershipTags: Tags;
+  /** Remove attachments and inline policies that were not asked for. */
+  prune: boolean;
+  /** Take over a role irsa did not create. */
+  adopt: boolean;
+  /** Only add trust to an existing role (--attach-role-arn): nothing else is changed. */
+  trustOnly: boolean;
+  trustPolicySizeLimit?: number;
+  /** Keys of changes the role waits for (the OIDC provider). */
+  dependsOn: string[];
+}
+
+export interface RolePlan {
+  changes: Change[];
+  warnings: string[];
+}
+
+const roleValue = (state: RoleState): RoleValue => ({
+  name: state.name,
+  path: state.path,
+  description: state.description,
+  maxSessionDuration: state.maxSessionDuration,
+  permissionsBoundary: state.permissionsBoundary,
+  tags: state.tags,
+  trustPolicy: state.trustPolicy,
+});
+
+export function desiredTrustPolicy(desired: DesiredRole, observed: RoleState | null): PolicyDocument {
+  if (!observed || desired.mode === 'exact') {
+    const others = observed ? parseTrustPolicy(observed.trustPolicy).otherStatements : [];
+    return buildTrustPolicy(desired.trusts, others);
+  }
+  const existing = parseTrustPolicy(observed.trustPolicy);
+  return buildTrustPolicy([...existing.trusts, ...desired.trusts], existing.otherStatements);
+}
+
+export function planRole(desired: DesiredRole, observed: RoleState | null): RolePlan {
+  const roleKey = changeKey({ kind: 'iam-role', id: desired.arn });
+  const warnings: string[] = [];
+  const changes: Change[] = [];
+
+  if (observed && !desired.adopt && !desired.trustOnly && !isOwnedByIrsa(observed.tags)) {
+    throw new ConflictError(
+      `--role-name: role "${desired.name}" already exists and irsa did not create it (no irsa:managed-by tag). Pass --adopt to let irsa manage it, use --attach-role-arn ${observed.arn} to only add this ServiceAccount to its trust policy, or choose another --role-name.`,
+      '--role-name',
+    );
+  }
+  if (!observed && desired.trustOnly) {
+    throw new UserError(`--attach-role-arn: role ${desired.arn} does not exist. Create it first, or omit --attach-role-arn to let irsa create a role.`, '--attach-role-arn');
+  }
+
+  const trustPolicy = desiredTrustPolicy(desired, observed);
+  const limit = desired.trustPolicySizeLimit ?? TRUST_POLICY_SIZE_LIMIT;
+  const size = policySize(trustPolicy);
+  if (size > limit) {
+    throw new UserError(
+      `The trust policy of role "${desired.name}" would be ${size} characters; IAM allows ${limit} (ACLSizePerRole) unless your quota is raised. Split the ServiceAccounts over several roles (--role-name), use one --subject-pattern such as system:serviceaccount:<namespace>:* , or pass --max-trust-policy-size if your quota is higher.`,
+      '--role-name',
+    );
+  }
+
+  const tags = desired.trustOnly ? (observed?.tags ?? {}) : { ...(observed?.tags ?? {}), ...desired.tags, ...desired.ownershipTags };
+  const after: RoleValue = {
+    name: desired.name,
+    path: observed?.path ?? desired.path,
+    description: desired.trustOnly ? (observed?.description ?? '') : (desired.description ?? observed?.description ?? ''),
+    maxSessionDuration: desired.trustOnly
+      ? (observed?.maxSessionDuration ?? DEFAULT_MAX_SESSION_DURATION)
+      : (desired.maxSessionDuration ?? observed?.maxSessionDuration ?? DEFAULT_MAX_SESSION_DURATION),
+    permissionsBoundary:
+      desired.trustOnly || desired.permissionsBoundary === undefined ? (observed?.permissionsBoundary ?? null) : desired.permissionsBoundary,
+    tags,
+    trustPolicy,
+  };
+  if (observed && observed.path !== desired.path && !desired.trustOnly) {
+    warnings.push(`role ${desired.name} has path ${observed.path}; IAM cannot change a role's path, so it stays (asked for ${desired.path})`);
+  }
+
+  if (!observed) {
+    changes.push({ kind: 'iam-role', id: desired.arn, action: 'create', before: null, after, dependsOn: desired.dependsOn, account: desired.account, reason: 'the role does not exist' });
+  } else {
+    const before = roleValue(observed);
+    const same =
+      samePolicy(before.trustPolicy, after.trustPolicy) &&
+      before.description === after.description &&
+      before.maxSessionDuration === after.maxSessionDuration &&
+      before.permissionsBoundary === after.permissionsBoundary &&
+      JSON.stringify(sortKeys(before.tags)) === JSON.stringify(sortKeys(after.tags));
+    changes.push({
+      kind: 'iam-role',
+      id: desired.arn,
+      action: same ? 'no-op' : 'update',
+      before,
+      after: same ? before : after,
+      dependsOn: desired.dependsOn,
+      account: desired.account,
+      ...(same ? {} : { reason: updateReason(before, after) }),
+    });
+  }
+  if (desired.trustOnly) return { changes, warnings };
+
+  // Managed policy attachments.
+  const attached = observed?.attachedPolicyArns ?? [];
+  const wantedArns = [...new Set(desired.managedPolicyArns)];
+  const keepUnlisted = desired.mode === 'ensure' && !desired.prune;
+  const finalCount = new Set([...wantedArns, ...(keepUnlisted ? attached : [])]).size;
+  if (finalCount > MANAGED_POLICY_MAX_QUOTA) {
+    throw new UserError(`--attach-policy-arn: role "${desired.name}" would have ${finalCount} managed policies; IAM allows at most ${MANAGED_POLICY_MAX_QUOTA} (10 by default). Combine permissions into fewer policies or an inline policy.`, '--attach-policy-arn');
+  }
+  if (finalCount > MANAGED_POLICY_DEFAULT_QUOTA) {
+    warnings.push(`role ${desired.name} would have ${finalCount} managed policies; IAM's default quota is ${MANAGED_POLICY_DEFAULT_QUOTA} per role, so attaching fails unless your quota was raised`);
+  }
+  for (const policyArn of [...new Set([...wantedArns, ...attached])].sort()) {
+    const value: AttachmentValue = { roleName: desired.name, policyArn };
+    const id = `${desired.arn}#${policyArn}`;
+    const base = { kind: 'role-policy-attachment' as const, id, account: desired.account };
+    if (wantedArns.includes(policyArn)) {
+      changes.push(attached.includes(policyArn)
+        ? { ...base, action: 'no-op', before: value, after: value, dependsOn: [roleKey] }
+        : { ...base, action: 'create', before: null, after: value, dependsOn: [roleKey] });
+    } else if (!keepUnlisted) {
+      changes.push({ ...base, action: 'delete', before: value, after: null, dependsOn: [], reason: desired.mode === 'exact' ? 'not listed in the file' : 'not listed (--prune)' });
+    }
+  }
+
+  // Inline policies.
+  const existingInline = observed?.inlinePolicies ?? {};
+  let inlineTotal = 0;
+  for (const document of Object.values({ ...(keepUnlisted ? existingInline : {}), ...desired.inlinePolicies })) {
+    inlineTotal += policySize(document);
+  }
+  if (inlineTotal > INLINE_POLICY_TOTAL_LIMIT) {
+    throw new UserError(`--inline-policy: the inline policies of role "${desired.name}" would total ${inlineTotal} characters; IAM allows ${INLINE_POLICY_TOTAL_LIMIT} per role. Move permissions into a managed policy (--attach-policy-arn).`, '--inline-policy');
+  }
+  for (const policyName of [...new Set([...Object.keys(desired.inlinePolicies), ...Object.keys(existingInline)])].sort()) {
+    const id = `${desired.arn}#inline/${policyName}`;
+    const base = { kind: 'inline-policy' as const, id, account: desired.account };
+    const wanted = desired.inlinePolicies[policyName];
+    const current = existingInline[policyName];
+    const value = (document: unknown): InlinePolicyValue => ({ roleName: desired.name, policyName, document });
+    if (wanted !== undefined) {
+      if (current === undefined) changes.push({ ...base, action: 'create', before: null, after: value(wanted), dependsOn: [roleKey] });
+      else if (samePolicy(current, wanted)) changes.push({ ...base, action: 'no-op', before: value(current), after: value(current), dependsOn: [roleKey] });
+      else changes.push({ ...base, action: 'update', before: value(current), after: value(wanted), dependsOn: [roleKey], reason: 'policy document differs' });
+    } else if (!keepUnlisted) {
+      changes.push({ ...base, action: 'delete', before: value(current), after: null, dependsOn: [], reason: desired.mode === 'exact' ? 'not listed in the file' : 'not listed (--prune)' });
+    }
+  }
+  return { changes, warnings };
+}
+
+function sortKeys(tags: Tags): Tags {
+  return Object.fromEntries(Object.entries(tags).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+function updateReason(before: RoleValue, after: RoleValue): string {
+  const parts: string[] = [];
+  if (!samePolicy(before.trustPolicy, after.trustPolicy)) parts.push('trust policy');
+  if (before.description !== after.description) parts.push('description');
+  if (before.maxSessionDuration !== after.maxSessionDuration) parts.push('max session duration');
+  if (before.permissionsBoundary !== after.permissionsBoundary) parts.push('permissions boundary');
+  if (JSON.stringify(sortKeys(before.tags)) !== JSON.stringify(sortKeys(after.tags))) parts.push('tags');
+  return `${parts.join(', ')} differ`;
+}
+
+/**
+ * Removing one subject from a role. When no federated subject is left (and no other statement),
+ * the role goes: attachments and inline policies first, then the role.
+ */
+export function planRoleUnbinding(
+  observed: RoleState,
+  remove: { subjects: string[]; providerArn?: string },
+  options: { force: boolean; dependsOn?: string[] },
+): { changes: Change[]; deletesRole: boolean } {
+  if (!isOwnedByIrsa(observed.tags) && !options.force) {
+    throw new ConflictError(
+      `role "${observed.name}" was not created by irsa (no irsa:managed-by tag), so irsa will not change it. Edit it yourself, or pass --force to remove this ServiceAccount from its trust policy (and delete it when nothing else trusts it).`,
+      '--force',
+    );
+  }
+  const parsed = parseTrustPolicy(observed.trustPolicy);
+  const remaining = parsed.trusts
+    .map((trust) =>
+      remove.providerArn && trust.providerArn !== remove.providerArn
+        ? trust // another cluster's trust in the same role (blue/green) stays
+        : { ...trust, subjects: trust.subjects.filter((subject) => !remove.subjects.includes(subject)) },
+    )
+    .filter((trust) => trust.subjects.length + trust.subjectPatterns.length > 0);
+  const before = roleValue(observed);
+  const account = observed.arn.split(':')[4];
+  if (remaining.length === 0 && parsed.otherStatements.length === 0) {
+    const changes: Change[] = [];
+    const detachKeys: string[] = [];
+    for (const policyArn of [...observed.attachedPolicyArns].sort()) {
+      const change: Change = { kind: 'role-policy-attachment', id: `${observed.arn}#${policyArn}`, action: 'delete', before: { roleName: observed.name, policyArn }, after: null, dependsOn: options.dependsOn ?? [], account };
+      changes.push(change);
+      detachKeys.push(changeKey(change));
+    }
+    for (const [policyName, document] of Object.entries(observed.inlinePolicies).sort(([a], [b]) => a.localeCompare(b))) {
+      const change: Change = { kind: 'inline-policy', id: `${observed.arn}#inline/${policyName}`, action: 'delete', before: { roleName: observed.name, policyName, document }, after: null, dependsOn: options.dependsOn ?? [], account };
+      changes.push(change);
+      detachKeys.push(changeKey(change));
+    }
+    changes.push({ kind: 'iam-role', id: observed.arn, action: 'delete', before, after: null, dependsOn: [...detachKeys, ...(options.dependsOn ?? [])], account, reason: 'no ServiceAccount is left in its trust policy' });
+    return { changes, deletesRole: true };
+  }
+  const trustPolicy = buildTrustPolicy(remaining, parsed.otherStatements);
+  if (samePolicy(trustPolicy, observed.trustPolicy)) {
+    return { changes: [{ kind: 'iam-role', id: observed.arn, action: 'no-op', before, after: before, dependsOn: [], account }], deletesRole: false };
+  }
+  return {
+    changes: [{ kind: 'iam-role', id: observed.arn, action: 'update', before, after: { ...before, trustPolicy }, dependsOn: options.dependsOn ?? [], account, reason: 'remove this ServiceAccount from the trust policy' }],
+    deletesRole: false,
+  };
+}

@@ -1,0 +1,83 @@
+// Desired ServiceAccount metadata for IRSA and its diff. Only the annotations irsa manages are
+// compared and patched; everything else on the ServiceAccount stays as it is.
+
+import type { Change } from '../plan.ts';
+import type { ServiceAccountState } from '../state.ts';
+import { SA_CREATED_BY_LABEL, SA_CREATED_BY_VALUE } from '../ownership.ts';
+import type { ServiceAccountValue } from './types.ts';
+
+export const ROLE_ARN_ANNOTATION = 'eks.amazonaws.com/role-arn';
+export const AUDIENCE_ANNOTATION = 'eks.amazonaws.com/audience';
+export const STS_REGIONAL_ANNOTATION = 'eks.amazonaws.com/sts-regional-endpoints';
+export const TOKEN_EXPIRATION_ANNOTATION = 'eks.amazonaws.com/token-expiration';
+export const IRSA_ANNOTATIONS = [ROLE_ARN_ANNOTATION, AUDIENCE_ANNOTATION, STS_REGIONAL_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION];
+
+export interface DesiredServiceAccount {
+  namespace: string;
+  name: string;
+  /** The irsa-managed annotations to ensure (role-arn plus any optional webhook settings). */
+  annotations: Record<string, string>;
+}
+
+export interface ServiceAccountPlan {
+  change: Change;
+  /** The role ARN the ServiceAccount is bound to now, when it is another one. */
+  conflictingRoleArn: string | null;
+}
+
+const pick = (source: Record<string, string>, keys: string[]) =>
+  Object.fromEntries(keys.filter((key) => key in source).map((key) => [key, source[key]!]));
+
+export function planServiceAccount(desired: DesiredServiceAccount, observed: ServiceAccountState | null, dependsOn: string[]): ServiceAccountPlan {
+  const id = `${desired.namespace}/${desired.name}`;
+  const base = { kind: 'service-account' as const, id, dependsOn };
+  if (!observed) {
+    const after: ServiceAccountValue = {
+      namespace: desired.namespace,
+      name: desired.name,
+      annotations: desired.annotations,
+      labels: { [SA_CREATED_BY_LABEL]: SA_CREATED_BY_VALUE },
+    };
+    return { change: { ...base, action: 'create', before: null, after, reason: 'the ServiceAccount does not exist' }, conflictingRoleArn: null };
+  }
+  const managedKeys = Object.keys(desired.annotations);
+  const before: ServiceAccountValue = { namespace: desired.namespace, name: desired.name, annotations: pick(observed.annotations, managedKeys), labels: {} };
+  const after: ServiceAccountValue = { ...before, annotations: { ...before.annotations, ...desired.annotations } };
+  const current = observed.annotations[ROLE_ARN_ANNOTATION];
+  const wanted = desired.annotations[ROLE_ARN_ANNOTATION];
+  const conflictingRoleArn = current && wanted && current !== wanted ? current : null;
+  if (JSON.stringify(before.annotations) === JSON.stringify(after.annotations)) {
+    return { change: { ...base, action: 'no-op', before, after: before }, conflictingRoleArn: null };
+  }
+  const change: Change = {
+    ...base,
+    action: 'update',
+    before,
+    after,
+    reason: conflictingRoleArn ? 'the ServiceAccount is bound to another role' : 'annotations differ',
+  };
+  if (conflictingRoleArn) change.warnings = [`already bound to ${conflictingRoleArn}; re-annotating needs --override-existing-serviceaccounts`];
+  return { change, conflictingRoleArn };
+}
+
+/** Unbinding: delete a ServiceAccount irsa created, otherwise remove the IRSA annotations only. */
+export function planServiceAccountRemoval(observed: ServiceAccountState | null, dependsOn: string[] = []): Change | null {
+  if (!observed) return null;
+  const id = `${observed.namespace}/${observed.name}`;
+  const createdByIrsa = observed.labels[SA_CREATED_BY_LABEL] === SA_CREATED_BY_VALUE;
+  const present = pick(observed.annotations, IRSA_ANNOTATIONS);
+  const before: ServiceAccountValue = { namespace: observed.namespace, name: observed.name, annotations: present, labels: {} };
+  if (createdByIrsa) {
+    return { kind: 'service-account', id, action: 'delete', before, after: null, dependsOn, reason: 'irsa created this ServiceAccount' };
+  }
+  if (Object.keys(present).length === 0) return { kind: 'service-account', id, action: 'no-op', before, after: before, dependsOn };
+  return {
+    kind: 'service-account',
+    id,
+    action: 'update',
+    before,
+    after: { ...before, annotations: {} },
+    dependsOn,
+    reason: 'remove the IRSA annotations (irsa did not create this ServiceAccount)',
+  };
+}

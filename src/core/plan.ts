@@ -6,7 +6,6 @@ export type Action = 'create' | 'update' | 'delete' | 'no-op';
 export type ResourceKind =
   | 'oidc-provider'
   | 'iam-role'
-  | 'trust-policy'
   | 'role-policy-attachment'
   | 'inline-policy'
   | 'namespace'

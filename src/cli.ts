@@ -1,9 +1,9 @@
 // The irsa entry point: builds commander from the command table, loads command code lazily,
 // and is the one place where errors become messages and exit codes.
 
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { COMMANDS, GLOBAL_OPTIONS, type OptionSpec } from './commands/registry.ts';
+import { packageVersion } from './commands/version.ts';
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
@@ -15,11 +15,6 @@ function toOption(spec: OptionSpec): Option {
   return option;
 }
 
-function packageVersion(): string {
-  // dist/cli.js and src/cli.ts both sit one level below package.json.
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;

@@ -41,6 +41,8 @@ export interface IamGateway {
 
   getRole(name: string): Promise<RoleState | null>;
   listRoles(pathPrefix?: string): Promise<Array<{ name: string; arn: string }>>;
+  /** Tags only (ListRoleTags): cheaper than getRole when scanning for irsa-owned roles. */
+  listRoleTags(name: string): Promise<Tags>;
   createRole(input: CreateRoleInput): Promise<string>;
   updateRole(name: string, input: { description: string; maxSessionDuration: number }): Promise<void>;
   updateTrustPolicy(name: string, document: PolicyDocument): Promise<void>;
@@ -78,6 +80,8 @@ export interface KubeGateway {
   ): Promise<void>;
   deleteServiceAccount(namespace: string, name: string): Promise<void>;
   listWorkloadsUsingServiceAccount(namespace: string, serviceAccount: string): Promise<WorkloadRef[]>;
+  /** Every Deployment, StatefulSet and DaemonSet in the namespace with its pod template's ServiceAccount. */
+  listWorkloads(namespace: string): Promise<Array<WorkloadRef & { serviceAccount: string }>>;
   /** Sets the pod-template annotation `kubectl rollout restart` sets. */
   restartWorkload(workload: WorkloadRef, restartedAt: string): Promise<void>;
   listPods(namespace: string, serviceAccount?: string): Promise<PodState[]>;

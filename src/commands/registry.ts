@@ -114,6 +114,34 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import('./delete-sa-role.ts'),
   },
   {
+    name: 'plan',
+    summary: 'plan every binding of an irsa.yaml file (read-only); optionally save the plan',
+    description:
+      'Reads every binding of the file concurrently and prints one plan. The file is exact: for every role it names, the trust policy holds exactly the file\'s subjects (for this cluster\'s provider) and the attached policies are exactly the listed ones. irsa-owned roles of the cluster that no binding names are listed as left alone, or deleted with --prune.',
+    options: [
+      { flags: '-f, --file <path>', description: 'the irsa.yaml file' },
+      { flags: '--out <path>', description: 'save the plan (with what it observed) for irsa apply <path>' },
+      { flags: '--prune', description: 'delete irsa-owned roles of this cluster that no binding names' },
+      { flags: '--concurrency <n>', description: 'parallel API calls while reading and applying', defaultValue: '16' },
+      { flags: '--detailed-exitcode', description: 'exit 0 when nothing would change, 2 when changes are planned, 1 on error' },
+    ],
+    load: async () => ({ run: (await import('./declarative.ts')).runPlanCommand }),
+  },
+  {
+    name: 'apply',
+    summary: 'apply an irsa.yaml file, or a plan saved by irsa plan --out',
+    arguments: '[plan-file]',
+    description:
+      'With -f: plans the file like irsa plan and, with --approve, applies it. With a saved plan file: re-reads everything and applies exactly the saved changes only if what they were planned against still holds; otherwise refuses and names what changed.',
+    options: [
+      { flags: '-f, --file <path>', description: 'the irsa.yaml file' },
+      { flags: '--prune', description: 'delete irsa-owned roles of this cluster that no binding names' },
+      { flags: '--concurrency <n>', description: 'parallel API calls while reading and applying', defaultValue: '16' },
+      ...APPLY_OPTIONS,
+    ],
+    load: async () => ({ run: (await import('./declarative.ts')).runApplyCommand }),
+  },
+  {
     name: 'list',
     summary: 'list ServiceAccounts bound to IAM roles, with the health of each binding',
     options: [

@@ -16,6 +16,8 @@ export interface RunPlanOptions {
   concurrency?: number;
   /** Extra lines printed after the plan (e.g. workloads to restart). */
   footer?: string[];
+  /** The command that applies this plan, when it is not this command line plus --approve. */
+  applyHint?: string;
   /** Returns how many retries were made (shown after apply). */
   retryCount?: () => number;
   /** With --approve: print the plan, refuse to apply and exit 1 (a conflict the plan shows). */
@@ -40,7 +42,7 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<numb
   const changeCode = options.detailedExitcode ? 2 : 0;
   if (!options.approve || !changes) {
     if (globals.output === 'json') out(JSON.stringify({ plan: planToJson(plan), applied: false }, null, 2) + '\n');
-    else if (changes) out(`\nNothing was changed. To apply this plan, run:\n  ${applyCommandLine()}\n`);
+    else if (changes) out(`\nNothing was changed. To apply this plan, run:\n  ${options.applyHint ?? applyCommandLine()}\n`);
     return changes ? changeCode : noChangeCode;
   }
 

@@ -43,6 +43,8 @@ export interface BindingRequest {
   tokenExpiration?: number;
   restartWorkloads: boolean;
   trustPolicySizeLimit?: number;
+  /** Further ServiceAccount annotations irsa keeps set (the declarative file's `annotations`). */
+  extraAnnotations?: Record<string, string>;
 }
 
 export interface BindingContext {
@@ -107,7 +109,7 @@ export function desiredRoleForBinding(request: BindingRequest, context: BindingC
 }
 
 export function serviceAccountAnnotations(request: BindingRequest, roleArn: string): Record<string, string> {
-  const annotations: Record<string, string> = { [ROLE_ARN_ANNOTATION]: roleArn };
+  const annotations: Record<string, string> = { ...request.extraAnnotations, [ROLE_ARN_ANNOTATION]: roleArn };
   if (request.audience !== DEFAULT_AUDIENCE) annotations[AUDIENCE_ANNOTATION] = request.audience;
   if (request.stsRegionalEndpoints) annotations[STS_REGIONAL_ANNOTATION] = 'true';
   if (request.tokenExpiration !== undefined) annotations[TOKEN_EXPIRATION_ANNOTATION] = String(request.tokenExpiration);

@@ -68,9 +68,13 @@ const roleValue = (state: RoleState): RoleValue => ({
 });
 
 export function desiredTrustPolicy(desired: DesiredRole, observed: RoleState | null): PolicyDocument {
-  if (!observed || desired.mode === 'exact') {
-    const others = observed ? parseTrustPolicy(observed.trustPolicy).otherStatements : [];
-    return buildTrustPolicy(desired.trusts, others);
+  if (!observed) return buildTrustPolicy(desired.trusts);
+  if (desired.mode === 'exact') {
+    // Exact for the providers this file manages; another cluster's trust in the role (blue/green) stays.
+    const existing = parseTrustPolicy(observed.trustPolicy);
+    const managedProviders = new Set(desired.trusts.map((trust) => trust.providerArn));
+    const otherClusters = existing.trusts.filter((trust) => !managedProviders.has(trust.providerArn));
+    return buildTrustPolicy([...otherClusters, ...desired.trusts], existing.otherStatements);
   }
   const existing = parseTrustPolicy(observed.trustPolicy);
   return buildTrustPolicy([...existing.trusts, ...desired.trusts], existing.otherStatements);
@@ -231,22 +235,8 @@ export function planRoleUnbinding(
   const before = roleValue(observed);
   const account = observed.arn.split(':')[4];
   if (remaining.length === 0 && parsed.otherStatements.length === 0) {
-    const changes: Change[] = [];
-    const detachKeys: string[] = [];
-    for (const policyArn of [...observed.attachedPolicyArns].sort()) {
-      const change: Change = { kind: 'role-policy-attachment', id: `${observed.arn}#${policyArn}`, action: 'delete', before: { roleName: observed.name, policyArn }, after: null, dependsOn: options.dependsOn ?? [], account };
-      changes.push(change);
-      detachKeys.push(changeKey(change));
-    }
-    for (const [policyName, document] of Object.entries(observed.inlinePolicies).sort(([a], [b]) => a.localeCompare(b))) {
-      const change: Change = { kind: 'inline-policy', id: `${observed.arn}#inline/${policyName}`, action: 'delete', before: { roleName: observed.name, policyName, document }, after: null, dependsOn: options.dependsOn ?? [], account };
-      changes.push(change);
-      detachKeys.push(changeKey(change));
-    }
-    changes.push({ kind: 'iam-role', id: observed.arn, action: 'delete', before, after: null, dependsOn: [...detachKeys, ...(options.dependsOn ?? [])], account, reason: 'no ServiceAccount is left in its trust policy' });
-    return { changes, deletesRole: true };
-  }
-  const trustPolicy = buildTrustPolicy(remaining, parsed.otherStatements);
+    return { changes: planRoleDeletion(observed, options.dependsOn ?? []), deletesRole: true };
+  }  const trustPolicy = buildTrustPolicy(remaining, parsed.otherStatements);
   if (samePolicy(trustPolicy, observed.trustPolicy)) {
     return { changes: [{ kind: 'iam-role', id: observed.arn, action: 'no-op', before, after: before, dependsOn: [], account }], deletesRole: false };
   }
@@ -254,4 +244,22 @@ export function planRoleUnbinding(
     changes: [{ kind: 'iam-role', id: observed.arn, action: 'update', before, after: { ...before, trustPolicy }, dependsOn: options.dependsOn ?? [], account, reason: 'remove this ServiceAccount from the trust policy' }],
     deletesRole: false,
   };
+}
+
+/** Deleting a role: detach managed policies and delete inline policies first, then the role. */
+export function planRoleDeletion(observed: RoleState, dependsOn: string[] = [], reason = 'no ServiceAccount is left in its trust policy'): Change[] {
+  const account = observed.arn.split(':')[4];
+  const changes: Change[] = [];
+  for (const policyArn of [...observed.attachedPolicyArns].sort()) {
+    const before: AttachmentValue = { roleName: observed.name, policyArn };
+    changes.push({ kind: 'role-policy-attachment', id: `${observed.arn}#${policyArn}`, action: 'delete', before, after: null, dependsOn, account });
+  }
+  for (const [policyName, document] of Object.entries(observed.inlinePolicies).sort(([a], [b]) => a.localeCompare(b))) {
+    const before: InlinePolicyValue = { roleName: observed.name, policyName, document };
+    changes.push({ kind: 'inline-policy', id: `${observed.arn}#inline/${policyName}`, action: 'delete', before, after: null, dependsOn, account });
+  }
+  // The role goes after everything attached to it is gone (DeleteConflict otherwise).
+  const detachKeys = changes.map(changeKey);
+  changes.push({ kind: 'iam-role', id: observed.arn, action: 'delete', before: roleValue(observed), after: null, dependsOn: [...detachKeys, ...dependsOn], account, reason });
+  return changes;
 }

@@ -12,9 +12,9 @@ import type {
   WorkloadRestartValue,
 } from '../core/resources/types.ts';
 import { samePolicy } from '../core/trust-policy.ts';
-import { InternalError } from '../core/errors.ts';
+import { ConflictError, InternalError } from '../core/errors.ts';
 import type { IamGateway, KubeGateway } from '../ports.ts';
-import { withConsistencyRetry, type RetryPolicy } from './retry.ts';
+import { isAlreadyExists, isNotFound, withConsistencyRetry, type RetryPolicy } from './retry.ts';
 
 export interface ExecutorDeps {
   iam?: IamGateway;
@@ -31,6 +31,16 @@ const need = <T>(gateway: T | undefined, what: string): T => {
 
 const difference = (a: string[], b: string[]) => a.filter((item) => !b.includes(item));
 
+/** Creates tolerate "already exists" and deletes "not found": an interrupted or retried apply converges. */
+const tolerate = async (call: () => Promise<unknown>, acceptable: (error: unknown) => boolean, verify?: () => Promise<void>) => {
+  try {
+    await call();
+  } catch (error) {
+    if (!acceptable(error)) throw error;
+    await verify?.();
+  }
+};
+
 export function createExecutor(deps: ExecutorDeps): (change: Change) => Promise<void> {
   const retry = <T>(change: Change, call: () => Promise<T>) =>
     withConsistencyRetry(call, deps.retryPolicy, (error) => deps.onRetry?.(change, error));
@@ -41,7 +51,7 @@ export function createExecutor(deps: ExecutorDeps): (change: Change) => Promise<
         const iam = need(deps.iam, 'IAM');
         const after = change.after as OidcProviderAfter;
         if (change.action === 'create') {
-          await iam.createOidcProvider({ url: after.url, clientIds: after.clientIds, thumbprints: after.thumbprints, tags: after.tags });
+          await tolerate(() => iam.createOidcProvider({ url: after.url, clientIds: after.clientIds, thumbprints: after.thumbprints, tags: after.tags }), isAlreadyExists);
         } else if (change.action === 'update') {
           const before = change.before as OidcProviderAfter;
           if (JSON.stringify([...before.thumbprints].sort()) !== JSON.stringify([...after.thumbprints].sort())) {
@@ -51,7 +61,7 @@ export function createExecutor(deps: ExecutorDeps): (change: Change) => Promise<
             await retry(change, () => iam.addOidcProviderClientId(change.id, clientId));
           }
         } else if (change.action === 'delete') {
-          await iam.deleteOidcProvider(change.id);
+          await tolerate(() => iam.deleteOidcProvider(change.id), isNotFound);
         }
         return;
       }
@@ -60,11 +70,17 @@ export function createExecutor(deps: ExecutorDeps): (change: Change) => Promise<
         if (change.action === 'create') {
           const after = change.after as RoleValue;
           // The provider may have been created a moment ago: "Invalid principal" until IAM catches up.
-          await retry(change, () => iam.createRole(after));
+          await tolerate(() => retry(change, () => iam.createRole(after)), isAlreadyExists, async () => {
+            // Only our own earlier attempt counts: the existing role must be the one planned.
+            const existing = await iam.getRole(after.name);
+            if (!existing || !samePolicy(existing.trustPolicy, after.trustPolicy)) {
+              throw new ConflictError(`role ${after.name} was created by someone else while irsa was applying; run irsa again to plan against it.`);
+            }
+          });
           return;
         }
         if (change.action === 'delete') {
-          await iam.deleteRole((change.before as RoleValue).name);
+          await tolerate(() => iam.deleteRole((change.before as RoleValue).name), isNotFound);
           return;
         }
         if (change.action !== 'update') return;
@@ -93,7 +109,7 @@ export function createExecutor(deps: ExecutorDeps): (change: Change) => Promise<
           await retry(change, () => iam.attachPolicy(after.roleName, after.policyArn));
         } else if (change.action === 'delete') {
           const before = change.before as AttachmentValue;
-          await iam.detachPolicy(before.roleName, before.policyArn);
+          await tolerate(() => iam.detachPolicy(before.roleName, before.policyArn), isNotFound);
         }
         return;
       }
@@ -104,21 +120,25 @@ export function createExecutor(deps: ExecutorDeps): (change: Change) => Promise<
           await retry(change, () => iam.putInlinePolicy(after.roleName, after.policyName, after.document));
         } else if (change.action === 'delete') {
           const before = change.before as InlinePolicyValue;
-          await iam.deleteInlinePolicy(before.roleName, before.policyName);
+          await tolerate(() => iam.deleteInlinePolicy(before.roleName, before.policyName), isNotFound);
         }
         return;
       }
       case 'namespace': {
-        if (change.action === 'create') await need(deps.kube, 'Kubernetes').createNamespace((change.after as NamespaceValue).name);
+        const kube = need(deps.kube, 'Kubernetes');
+        if (change.action === 'create') await tolerate(() => kube.createNamespace((change.after as NamespaceValue).name), isAlreadyExists);
         return;
       }
       case 'service-account': {
         const kube = need(deps.kube, 'Kubernetes');
         if (change.action === 'create') {
-          await kube.createServiceAccount(change.after as ServiceAccountValue);
+          const after = change.after as ServiceAccountValue;
+          await tolerate(() => kube.createServiceAccount(after), isAlreadyExists, () =>
+            kube.patchServiceAccountMetadata(after.namespace, after.name, { annotations: after.annotations }),
+          );
         } else if (change.action === 'delete') {
           const before = change.before as ServiceAccountValue;
-          await kube.deleteServiceAccount(before.namespace, before.name);
+          await tolerate(() => kube.deleteServiceAccount(before.namespace, before.name), isNotFound);
         } else if (change.action === 'update') {
           const before = change.before as ServiceAccountValue;
           const after = change.after as ServiceAccountValue;

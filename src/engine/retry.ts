@@ -12,7 +12,7 @@ export interface RetryPolicy {
 
 export const DEFAULT_CONSISTENCY_RETRY: RetryPolicy = { budgetMs: 60_000, initialDelayMs: 500, maxDelayMs: 5_000 };
 
-const errorName = (error: unknown): string => {
+export const errorName = (error: unknown): string => {
   let current: unknown = error;
   // Adapters wrap SDK errors in user-facing ones; the SDK error is kept as `cause`.
   for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {
@@ -62,4 +62,28 @@ export async function withConsistencyRetry<T>(
       delay = Math.min(delay * 2, policy.maxDelayMs);
     }
   }
+}
+
+/** Walks an error and its causes for an HTTP status (Kubernetes client errors carry `code`). */
+function errorStatus(error: unknown): number | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {
+    const candidate = current as { code?: unknown; statusCode?: unknown; $metadata?: { httpStatusCode?: number } };
+    const status = [candidate.code, candidate.statusCode, candidate.$metadata?.httpStatusCode].find((v) => typeof v === 'number');
+    if (typeof status === 'number') return status;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** A create that found the thing already there: after a lost reply, our own earlier attempt. */
+export function isAlreadyExists(error: unknown): boolean {
+  const name = errorName(error);
+  return name === 'EntityAlreadyExists' || name === 'EntityAlreadyExistsException' || name === 'AlreadyExists' || errorStatus(error) === 409;
+}
+
+/** A delete or detach that found nothing to remove. */
+export function isNotFound(error: unknown): boolean {
+  const name = errorName(error);
+  return name === 'NoSuchEntity' || name === 'NoSuchEntityException' || name === 'NotFound' || errorStatus(error) === 404;
 }

@@ -1,7 +1,7 @@
 // Builds the adapters a command needs from the global options, importing each SDK only when
 // first used so commands that do not need Kubernetes never load its client.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { UserError } from '../core/errors.ts';
 import type { ClusterReader, IamGateway, KubeGateway, StsGateway } from '../ports.ts';
 import type { GlobalOptions } from './globals.ts';
@@ -33,6 +33,13 @@ export function createCommandContext(
     return createCallObserver({ verbose: globals.verbose, write: (line) => process.stderr.write(line + '\n') });
   });
   let observerValue: Awaited<ReturnType<typeof observer>> | undefined;
+  // For the benchmark and tests: the API calls this process made, written at exit.
+  const statsFile = process.env['IRSA_STATS_FILE'];
+  if (statsFile) {
+    process.once('exit', () => {
+      writeFileSync(statsFile, JSON.stringify({ calls: observerValue?.counts() ?? {}, retries: observerValue?.retries() ?? 0 }));
+    });
+  }
   const aws = once(async () => {
     const { createAwsContext } = await import('../adapters/aws/clients.ts');
     observerValue = await observer();

@@ -1,0 +1,82 @@
+// Runs the built irsa binary (bin/irsa → dist/) against the local stack, as users run it.
+
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { StackInfo } from '../../harness/stack.ts';
+
+export const IRSA_BIN = new URL('../../../bin/irsa', import.meta.url).pathname;
+
+export interface IrsaResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** API calls the process made, by "<service> <operation>". */
+  calls: Record<string, number>;
+  retries: number;
+}
+
+export async function irsa(stack: Pick<StackInfo, 'env'>, args: string[], extraEnv: Record<string, string> = {}): Promise<IrsaResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'irsa-run-'));
+  const statsFile = join(dir, 'stats.json');
+  try {
+    const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [IRSA_BIN, ...args],
+        { env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...stack.env, IRSA_STATS_FILE: statsFile, NO_COLOR: '1', ...extraEnv }, maxBuffer: 64 * 1024 * 1024 },
+        (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+    let stats = { calls: {} as Record<string, number>, retries: 0 };
+    try {
+      stats = JSON.parse(readFileSync(statsFile, 'utf8'));
+    } catch {
+      // the process may have failed before it made any call
+    }
+    return { ...result, calls: stats.calls, retries: stats.retries };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const READ_PREFIXES = ['Get', 'List', 'Describe', 'GET', 'LIST'];
+
+/** Calls that change something (AWS operations other than Get/List/Describe, Kubernetes non-GET verbs). */
+export function writeCalls(calls: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(calls).filter(([name]) => {
+      const operation = name.split(' ').slice(1).join(' ');
+      return !READ_PREFIXES.some((prefix) => operation.startsWith(prefix));
+    }),
+  );
+}
+
+export function json<T = unknown>(result: IrsaResult): T {
+  try {
+    return JSON.parse(result.stdout) as T;
+  } catch {
+    throw new Error(`irsa did not print JSON (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
+  }
+}
+
+/** The aws CLI (an independent client) against the stack; returns parsed JSON output. */
+export async function aws<T = any>(stack: Pick<StackInfo, 'env'>, args: string[]): Promise<T> {
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile('aws', [...args, '--output', 'json'], { env: { ...process.env, ...stack.env } }, (error, out, err) =>
+      error ? reject(new Error(`aws ${args.join(' ')} failed: ${err}`)) : resolve(out),
+    );
+  });
+  return (stdout.trim() ? JSON.parse(stdout) : {}) as T;
+}
+
+/** kubectl (an independent client) against the stack; returns parsed JSON for `-o json` calls. */
+export async function kubectl<T = any>(stack: Pick<StackInfo, 'env'>, args: string[]): Promise<T> {
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile('kubectl', args, { env: { ...process.env, ...stack.env } }, (error, out, err) =>
+      error ? reject(new Error(`kubectl ${args.join(' ')} failed: ${err}`)) : resolve(out),
+    );
+  });
+  return (args.includes('json') ? JSON.parse(stdout) : stdout) as T;
+}

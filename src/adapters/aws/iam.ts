@@ -1,0 +1,253 @@
+// IamGateway over @aws-sdk/client-iam. Takes any `{ send(command) }` so unit tests can check the
+// commands sent (moto lacks AddClientIDToOpenIDConnectProvider, for one).
+
+import {
+  AddClientIDToOpenIDConnectProviderCommand,
+  AttachRolePolicyCommand,
+  CreateOpenIDConnectProviderCommand,
+  CreateRoleCommand,
+  DeleteOpenIDConnectProviderCommand,
+  DeleteRoleCommand,
+  DeleteRolePermissionsBoundaryCommand,
+  DeleteRolePolicyCommand,
+  DetachRolePolicyCommand,
+  GetOpenIDConnectProviderCommand,
+  GetPolicyCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  ListAttachedRolePoliciesCommand,
+  ListOpenIDConnectProvidersCommand,
+  ListPoliciesCommand,
+  ListRolePoliciesCommand,
+  ListRoleTagsCommand,
+  ListRolesCommand,
+  PutRolePermissionsBoundaryCommand,
+  PutRolePolicyCommand,
+  TagRoleCommand,
+  UntagRoleCommand,
+  UpdateAssumeRolePolicyCommand,
+  UpdateOpenIDConnectProviderThumbprintCommand,
+  UpdateRoleCommand,
+  type Tag,
+} from '@aws-sdk/client-iam';
+import { RemoteError } from '../../core/errors.ts';
+import type { OidcProviderState, RoleState, Tags } from '../../core/state.ts';
+import type { PolicyDocument } from '../../core/trust-policy.ts';
+import type { IamGateway } from '../../ports.ts';
+import { isNoSuchEntity, sendCommand, type CommandSender } from './clients.ts';
+
+export interface IamGatewayOptions {
+  /** The caller's account (STS GetCallerIdentity); called at most once. */
+  accountId: () => Promise<string>;
+}
+
+/**
+ * IAM returns policy documents URL-encoded (RFC 3986). A document that already looks like JSON is
+ * parsed as is, so a literal `%` in an unencoded document is never mangled.
+ */
+export function parsePolicyDocument(text: string, what: string): unknown {
+  const json = text.trimStart().startsWith('{') ? text : decodeURIComponent(text);
+  try {
+    return JSON.parse(json);
+  } catch (error) {
+    throw new RemoteError(`IAM returned ${what} that is not JSON (${(error as Error).message}).`);
+  }
+}
+
+const toTags = (tags: Tag[] | undefined): Tags => Object.fromEntries((tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+const fromTags = (tags: Tags): Tag[] => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+const policyText = (document: unknown): string => (typeof document === 'string' ? document : JSON.stringify(document));
+
+/** IAM's Marker/IsTruncated pagination. */
+async function allPages<T>(page: (marker: string | undefined) => Promise<{ items: T[] | undefined; IsTruncated?: boolean; Marker?: string }>): Promise<T[]> {
+  const items: T[] = [];
+  let marker: string | undefined;
+  for (;;) {
+    const out = await page(marker);
+    items.push(...(out.items ?? []));
+    if (!out.IsTruncated || !out.Marker) return items;
+    marker = out.Marker;
+  }
+}
+
+/** Null for NoSuchEntity (a get of something absent), the error otherwise. */
+async function orNull<T>(call: Promise<T>): Promise<T | null> {
+  try {
+    return await call;
+  } catch (error) {
+    if (isNoSuchEntity(error)) return null;
+    throw error;
+  }
+}
+
+export function createIamGateway(client: CommandSender, options: IamGatewayOptions): IamGateway {
+  const send = <C extends { input: object }>(command: C) => sendCommand('iam', client, command);
+  let account: Promise<string> | undefined;
+
+  return {
+    accountId() {
+      account ??= options.accountId();
+      account.catch(() => (account = undefined));
+      return account;
+    },
+
+    async listOidcProviderArns() {
+      const out = await send(new ListOpenIDConnectProvidersCommand({}));
+      return (out.OpenIDConnectProviderList ?? []).map((p) => p.Arn ?? '').filter(Boolean);
+    },
+
+    async getOidcProvider(arn): Promise<OidcProviderState | null> {
+      const out = await orNull(send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn })));
+      if (!out) return null;
+      return {
+        arn,
+        // IAM stores host[:port][/path]; strip a scheme in case an implementation keeps it.
+        url: (out.Url ?? '').replace(/^https:\/\//, ''),
+        clientIds: out.ClientIDList ?? [],
+        thumbprints: out.ThumbprintList ?? [],
+        tags: toTags(out.Tags),
+      };
+    },
+
+    async createOidcProvider(input) {
+      const out = await send(new CreateOpenIDConnectProviderCommand({
+        Url: /^https:\/\//.test(input.url) ? input.url : `https://${input.url}`,
+        ClientIDList: input.clientIds,
+        // Optional since 2024: without thumbprints IAM fetches the top intermediate CA itself.
+        ...(input.thumbprints.length > 0 ? { ThumbprintList: input.thumbprints } : {}),
+        ...(Object.keys(input.tags).length > 0 ? { Tags: fromTags(input.tags) } : {}),
+      }));
+      return out.OpenIDConnectProviderArn ?? '';
+    },
+
+    async updateOidcProviderThumbprints(arn, thumbprints) {
+      await send(new UpdateOpenIDConnectProviderThumbprintCommand({ OpenIDConnectProviderArn: arn, ThumbprintList: thumbprints }));
+    },
+
+    async addOidcProviderClientId(arn, clientId) {
+      await send(new AddClientIDToOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn, ClientID: clientId }));
+    },
+
+    async deleteOidcProvider(arn) {
+      await send(new DeleteOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn }));
+    },
+
+    async getRole(name): Promise<RoleState | null> {
+      // Independent reads run together; allSettled so a missing role's other rejections are handled.
+      const [role, attached, inlineNames] = await Promise.allSettled([
+        send(new GetRoleCommand({ RoleName: name })),
+        allPages((Marker) => send(new ListAttachedRolePoliciesCommand({ RoleName: name, Marker })).then((o) => ({ ...o, items: o.AttachedPolicies }))),
+        allPages((Marker) => send(new ListRolePoliciesCommand({ RoleName: name, Marker })).then((o) => ({ ...o, items: o.PolicyNames }))),
+      ]);
+      if (role.status === 'rejected') {
+        if (isNoSuchEntity(role.reason)) return null;
+        throw role.reason;
+      }
+      if (attached.status === 'rejected') throw attached.reason;
+      if (inlineNames.status === 'rejected') throw inlineNames.reason;
+      const r = role.value.Role;
+      if (!r) return null;
+      const inline = await Promise.all(
+        inlineNames.value.map(async (policyName) => {
+          const out = await send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policyName }));
+          return [policyName, parsePolicyDocument(out.PolicyDocument ?? '{}', `inline policy ${policyName} of role ${name}`)] as const;
+        }),
+      );
+      return {
+        arn: r.Arn ?? '',
+        name: r.RoleName ?? name,
+        path: r.Path ?? '/',
+        description: r.Description ?? '',
+        maxSessionDuration: r.MaxSessionDuration ?? 3600,
+        permissionsBoundary: r.PermissionsBoundary?.PermissionsBoundaryArn ?? null,
+        trustPolicy: parsePolicyDocument(r.AssumeRolePolicyDocument ?? '{}', `the trust policy of role ${name}`) as PolicyDocument,
+        // GetRole returns the tags (up to 50, IAM's per-role limit): no ListRoleTags needed.
+        tags: toTags(r.Tags),
+        attachedPolicyArns: attached.value.map((p) => p.PolicyArn ?? '').filter(Boolean),
+        inlinePolicies: Object.fromEntries(inline),
+      };
+    },
+
+    async listRoles(pathPrefix) {
+      const roles = await allPages((Marker) =>
+        send(new ListRolesCommand({ Marker, ...(pathPrefix ? { PathPrefix: pathPrefix } : {}) })).then((o) => ({ ...o, items: o.Roles })),
+      );
+      return roles.map((r) => ({ name: r.RoleName ?? '', arn: r.Arn ?? '' }));
+    },
+
+    async listRoleTags(name) {
+      const tags = await allPages((Marker) => send(new ListRoleTagsCommand({ RoleName: name, Marker })).then((o) => ({ ...o, items: o.Tags })));
+      return toTags(tags);
+    },
+
+    async createRole(input) {
+      const out = await send(new CreateRoleCommand({
+        RoleName: input.name,
+        Path: input.path,
+        AssumeRolePolicyDocument: JSON.stringify(input.trustPolicy),
+        MaxSessionDuration: input.maxSessionDuration,
+        ...(input.description ? { Description: input.description } : {}),
+        ...(input.permissionsBoundary ? { PermissionsBoundary: input.permissionsBoundary } : {}),
+        ...(Object.keys(input.tags).length > 0 ? { Tags: fromTags(input.tags) } : {}),
+      }));
+      return out.Role?.Arn ?? '';
+    },
+
+    async updateRole(name, input) {
+      await send(new UpdateRoleCommand({ RoleName: name, Description: input.description, MaxSessionDuration: input.maxSessionDuration }));
+    },
+
+    async updateTrustPolicy(name, document) {
+      await send(new UpdateAssumeRolePolicyCommand({ RoleName: name, PolicyDocument: JSON.stringify(document) }));
+    },
+
+    async putPermissionsBoundary(name, arn) {
+      await send(new PutRolePermissionsBoundaryCommand({ RoleName: name, PermissionsBoundary: arn }));
+    },
+
+    async deletePermissionsBoundary(name) {
+      await send(new DeleteRolePermissionsBoundaryCommand({ RoleName: name }));
+    },
+
+    async tagRole(name, tags) {
+      await send(new TagRoleCommand({ RoleName: name, Tags: fromTags(tags) }));
+    },
+
+    async untagRole(name, keys) {
+      await send(new UntagRoleCommand({ RoleName: name, TagKeys: keys }));
+    },
+
+    async attachPolicy(roleName, policyArn) {
+      await send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn }));
+    },
+
+    async detachPolicy(roleName, policyArn) {
+      await send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn }));
+    },
+
+    async putInlinePolicy(roleName, policyName, document) {
+      await send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: policyName, PolicyDocument: policyText(document) }));
+    },
+
+    async deleteInlinePolicy(roleName, policyName) {
+      await send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }));
+    },
+
+    async deleteRole(name) {
+      await send(new DeleteRoleCommand({ RoleName: name }));
+    },
+
+    async getPolicy(arn) {
+      const out = await orNull(send(new GetPolicyCommand({ PolicyArn: arn })));
+      if (!out?.Policy) return null;
+      return { arn: out.Policy.Arn ?? arn, name: out.Policy.PolicyName ?? '' };
+    },
+
+    async listPolicies(scope) {
+      const policies = await allPages((Marker) =>
+        send(new ListPoliciesCommand({ Scope: scope, Marker, MaxItems: 1000 })).then((o) => ({ ...o, items: o.Policies })),
+      );
+      return policies.map((p) => ({ arn: p.Arn ?? '', name: p.PolicyName ?? '' }));
+    },
+  };
+}

@@ -13,7 +13,12 @@ const result = await build({
   format: 'esm',
   platform: 'node',
   target: 'node22',
-  minify: true,
+  // Prefer the SDKs' ES module builds: a bundled CommonJS module loaded with import() exposes
+  // only a default export, and the ES builds tree-shake better.
+  mainFields: ['module', 'main'],
+  minify: process.env.IRSA_NO_MINIFY !== '1',
+  // Operation names in messages and call counts come from command class names.
+  keepNames: true,
   sourcemap: false,
   metafile: true,
   logLevel: 'warning',

@@ -82,7 +82,7 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
   const report = (path: Path, message: string, key = false) => problems.push(`${locate(path, key)}: ${fieldName(path)}: ${message}`);
 
   const raw = document.toJS() as RawConfig;
-  const ajv = new Ajv({ allErrors: true, strict: false });
+  const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
   if (!ajv.validate(CONFIG_SCHEMA, raw)) {
     for (const error of dedupeAjvErrors(ajv.errors ?? [])) {
       const path = pointerToPath(error.instancePath);

@@ -1,7 +1,7 @@
 // JSON Schema of irsa.yaml (draft-07, checked with ajv). Names and ARNs get semantic checks in
 // load.ts so their errors can say the fix; the schema catches shape: unknown fields, wrong types.
 
-const arn = { type: 'string', minLength: 20 };
+const arn = { type: 'string' };
 const stringMap = { type: 'object', additionalProperties: { type: 'string' } };
 
 export const CONFIG_SCHEMA = {

@@ -113,7 +113,7 @@ describe('irsa plan / apply -f', { skip }, () => {
       ['bad YAML', 'cluster:\n  name: x\n bindings: [\n', /:\d+:\d+: /],
       ['unknown field', `cluster: { name: ${stack.clusterName} }\nbindings:\n  - namespace: a\n    name: b\n    policies: []\n`, /:5:5: bindings\[0\]\.policies: unknown field "policies"/],
       ['wrong type', `cluster: { name: ${stack.clusterName} }\nbindings:\n  - namespace: a\n    name: b\n    managedPolicies: ${S3_READ}\n`, /:5:22: bindings\[0\]\.managedPolicies: must be array/],
-      ['duplicate binding', `cluster: { name: ${stack.clusterName} }\nbindings:\n  - { namespace: a, name: b }\n  - { namespace: a, name: b }\n`, /:4:30: bindings\[1\]\.name: duplicate binding: a\/b/],
+      ['duplicate binding', `cluster: { name: ${stack.clusterName} }\nbindings:\n  - { namespace: a, name: b }\n  - { namespace: a, name: b }\n`, /:4:27: bindings\[1\]\.name: duplicate binding: a\/b/],
       ['invalid name', `cluster: { name: ${stack.clusterName} }\nbindings:\n  - namespace: Bad_NS\n    name: b\n`, /:3:16: bindings\[0\]\.namespace: "Bad_NS" is not a valid Kubernetes namespace/],
     ];
     for (const [label, source, expected] of cases) {

@@ -76,7 +76,7 @@ test('a wrong type names the field and the expected type', () => {
 
 test('a duplicate binding is located at its second occurrence', () => {
   const problems = errorsOf('cluster: { name: prod }\nbindings:\n  - { namespace: a, name: b }\n  - { namespace: a, name: b }\n');
-  assert.match(problems[0]!, /^irsa\.yaml:4:30: bindings\[1\]\.name: duplicate binding: a\/b is already bound by bindings\[0\]/);
+  assert.match(problems[0]!, /^irsa\.yaml:4:27: bindings\[1\]\.name: duplicate binding: a\/b is already bound by bindings\[0\]/);
 });
 
 test('invalid names and ARNs are reported, all at once', () => {

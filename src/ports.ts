@@ -13,6 +13,8 @@ import type {
   WorkloadRef,
 } from './core/state.ts';
 import type { PolicyDocument } from './core/trust-policy.ts';
+import type { SecretSummary, WorkloadTemplate } from './core/audit.ts';
+import type { MutatingWebhookState } from './core/doctor.ts';
 
 export interface ClusterReader {
   /** Null when the cluster does not exist in the region. */
@@ -87,6 +89,19 @@ export interface KubeGateway {
   listPods(namespace: string, serviceAccount?: string): Promise<PodState[]>;
   /** Mints a token with the TokenRequest API. Callers must never print it. */
   createToken(namespace: string, serviceAccount: string, audience: string, expirationSeconds?: number): Promise<string>;
+}
+
+/** Kubernetes reads for `irsa doctor` and `irsa audit` (src/adapters/k8s/inspect.ts). */
+export interface KubeInspector {
+  /**
+   * Secrets (all namespaces when omitted) with their data key names. Values are scanned for
+   * access key IDs by the adapter and returned only masked (AKIA************WXYZ), never whole.
+   */
+  listSecrets(namespace?: string): Promise<SecretSummary[]>;
+  /** Every webhook of every MutatingWebhookConfiguration, with its rules and endpoint. */
+  listMutatingWebhooks(): Promise<MutatingWebhookState[]>;
+  /** Deployments, StatefulSets, DaemonSets and CronJobs with their pod template's env, envFrom, secret volumes and annotations. */
+  listWorkloadTemplates(namespace?: string): Promise<WorkloadTemplate[]>;
 }
 
 export interface TlsChainFetcher {

@@ -69,7 +69,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       if (req.url?.startsWith('/moto-api') || random() >= rate) return forward(req, body, res);
       const kind = kinds[Math.floor(random() * kinds.length)]!;
       counts[kind]++;
-      const json = (req.headers['content-type'] ?? '').includes('json');
+      // IAM and STS are form-encoded POSTs to "/"; EKS is a REST+JSON API with paths.
+      const json = !(req.method === 'POST' && (req.url === '/' || req.url?.startsWith('/?')));
       switch (kind) {
         case 'throttle':
           res.writeHead(json ? 429 : 400, {

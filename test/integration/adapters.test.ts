@@ -17,7 +17,7 @@ import { RemoteError, UserError } from '../../src/core/errors.ts';
 import { buildTrustPolicy, serviceAccountSubject } from '../../src/core/trust-policy.ts';
 import { isAlreadyExists, isNotFound } from '../../src/engine/retry.ts';
 import type { IamGateway, KubeGateway } from '../../src/ports.ts';
-import { decodeJwtClaims } from './helpers/jwt.ts';
+import { decodeJwtClaims } from '../../src/core/jwt.ts';
 
 const { stack, skip } = await useStack();
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { useStack } from '../harness/availability.ts';
 import { aws, irsa, json, kubectl, writeCalls } from './helpers/cli.ts';
 import { evaluateTrustPolicy } from '../../src/core/trust-policy.ts';
-import { decodeJwtClaims } from './helpers/jwt.ts';
+import { decodeJwtClaims } from '../../src/core/jwt.ts';
 
 const { stack, skip } = await useStack();
 

@@ -1,0 +1,102 @@
+// irsa doctor: read the whole IRSA chain of one ServiceAccount, let core/doctor.ts decide each
+// check, print ✓/✗/! lines. Exit 0 when nothing failed (warnings and skips included), 1 otherwise.
+
+import { Chalk } from 'chalk';
+import { oidcProviderArn, partitionForRegion } from '../core/arn.ts';
+import { annotatedRole, audienceOf, diagnose, doctorExitCode, hostPathOf, renderDoctorText, type DoctorInput, type Read } from '../core/doctor.ts';
+import { UserError } from '../core/errors.ts';
+import { decodeJwtClaims } from '../core/jwt.ts';
+import { assertNamespace, assertServiceAccountName } from '../core/names.ts';
+import type { TokenClaims } from '../core/trust-policy.ts';
+import { resolveIssuer } from '../engine/oidc.ts';
+import { createCommandContext } from './context.ts';
+import { parseGlobals } from './globals.ts';
+
+// TokenRequest's minimum lifetime: the token only lives for this run.
+const TOKEN_SECONDS = 600;
+
+const settle = <T>(promise: Promise<T>): Promise<Read<T>> =>
+  promise.then((value) => ({ value }), (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }));
+
+export async function run(options: Record<string, unknown>): Promise<number> {
+  const globals = parseGlobals(options);
+  const namespace = options['namespace'] as string | undefined;
+  const name = options['name'] as string | undefined;
+  if (!namespace) throw new UserError('-n, --namespace is required: the namespace of the ServiceAccount to check.', '--namespace');
+  if (!name) throw new UserError('--name is required: the ServiceAccount to check.', '--name');
+  assertNamespace(namespace);
+  assertServiceAccountName(name);
+  const ctx = createCommandContext(globals, {
+    caBundle: options['caBundle'] as string | undefined,
+    clusterProfile: options['clusterProfile'] as string | undefined,
+  });
+  const region = await ctx.region();
+  const cluster = options['cluster'] as string | undefined;
+  const issuer = await resolveIssuer({ cluster, issuerUrl: options['issuerUrl'] as string | undefined, region }, ctx.clusters);
+  const [iam, kube] = await Promise.all([ctx.iam(), ctx.kube()]);
+  const { createKubeInspector } = await import('../adapters/k8s/inspect.ts');
+  const { createCallObserver } = await import('../adapters/verbose.ts');
+  const inspector = createKubeInspector({
+    kubeconfig: globals.kubeconfig,
+    context: globals.context,
+    observer: createCallObserver({ verbose: globals.verbose, write: (line) => process.stderr.write(line + '\n') }),
+  });
+  const partition = partitionForRegion(region);
+  const account = await iam.accountId();
+  const providerArn = oidcProviderArn(partition, account, hostPathOf(issuer.issuerUrl));
+
+  // Everything is read first; what one read needs from another is read in the next round.
+  const [provider, thumbprints, serviceAccount, webhooks, pods] = await Promise.all([
+    iam.getOidcProvider(providerArn),
+    settle(ctx.resolveThumbprints(issuer.issuerUrl).then((r) => r.thumbprints)),
+    kube.getServiceAccount(namespace, name),
+    settle(inspector.listMutatingWebhooks()),
+    settle(kube.listPods(namespace, name)),
+  ]);
+  const role = annotatedRole(serviceAccount);
+  const usableRole = role && 'arn' in role && role.account === account ? role : null;
+  const [roleState, minted, otherProviderUrls] = await Promise.all([
+    usableRole ? iam.getRole(usableRole.name) : Promise.resolve(undefined),
+    // The token is a credential: it stays in this function, is sent only to STS, never printed.
+    serviceAccount ? settle(kube.createToken(namespace, name, audienceOf(serviceAccount), TOKEN_SECONDS)) : Promise.resolve(undefined),
+    provider ? Promise.resolve([]) : iam.listOidcProviderArns().then((arns) => arns.map((arn) => arn.split(':oidc-provider/')[1] ?? arn)),
+  ]);
+  let token: Read<TokenClaims> | undefined;
+  if (minted) {
+    try {
+      token = 'value' in minted ? { value: decodeJwtClaims(minted.value) } : minted;
+    } catch (error) {
+      token = { error: (error as Error).message };
+    }
+  }
+
+  let assume: DoctorInput['assume'];
+  if (options['assume'] === true) {
+    if (!usableRole) assume = { skipped: 'no usable role ARN on the ServiceAccount' };
+    else if (!minted || 'error' in minted) assume = { skipped: 'no token could be minted' };
+    else {
+      const sts = await ctx.sts();
+      assume = await settle(sts.assumeRoleWithWebIdentity(usableRole.arn, minted.value, `irsa-doctor-${Date.now()}`).then((identity) => identity.arn));
+    }
+  }
+
+  const targetArgs = [
+    issuer.cluster ? `--cluster ${issuer.cluster.name}` : `--issuer-url ${issuer.issuerUrl}`,
+    ...(globals.region ? [`--region ${globals.region}`] : []),
+    ...(globals.profile ? [`--profile ${globals.profile}`] : []),
+  ].join(' ');
+  const checks = diagnose({
+    namespace, name, issuerUrl: issuer.issuerUrl, targetArgs, account, partition,
+    provider, otherProviderUrls, currentThumbprints: thumbprints, serviceAccount,
+    role: roleState, token, webhooks, pods, assume,
+  });
+
+  if (globals.output === 'json') {
+    process.stdout.write(JSON.stringify({ serviceAccount: `${namespace}/${name}`, issuerUrl: issuer.issuerUrl, providerArn, ok: doctorExitCode(checks) === 0, checks }, null, 2) + '\n');
+  } else {
+    const c = new Chalk({ level: globals.color ? 1 : 0 });
+    const heading = `irsa doctor ${namespace}/${name} (${issuer.cluster ? `cluster ${issuer.cluster.name}, ` : ''}issuer ${issuer.issuerUrl})`;
+    process.stdout.write(renderDoctorText(checks, heading, { pass: c.green, fail: c.red, warn: c.yellow, dim: c.dim, bold: c.bold }));
+  }
+  return doctorExitCode(checks);
+}

@@ -1,0 +1,333 @@
+// irsa audit: find what still gets AWS credentials the old ways — static access keys in Secrets
+// or pod templates, kube2iam/kiam annotations — and workloads with no IRSA ServiceAccount, then
+// propose the irsa.yaml that replaces them. Pure. Secret values never get here: the adapter passes
+// each Secret's data through summarizeSecret, which keeps key names and masked key IDs only.
+
+import { Document, YAMLMap, YAMLSeq } from 'yaml';
+import { parseRoleArn } from './arn.ts';
+import { UserError } from './errors.ts';
+import { ROLE_ARN_ANNOTATION } from './resources/service-account.ts';
+import type { RoleState, ServiceAccountState, WorkloadRef } from './state.ts';
+
+/** kube2iam and kiam read this pod annotation (a role name or ARN). */
+export const KUBE2IAM_ANNOTATION = 'iam.amazonaws.com/role';
+
+export type AuditWorkloadKind = WorkloadRef['kind'] | 'CronJob';
+
+export interface AuditWorkloadRef {
+  kind: AuditWorkloadKind;
+  namespace: string;
+  name: string;
+}
+
+export interface EnvVarSummary {
+  name: string;
+  /** A literal value (the pod template is readable by anyone who can read the workload). */
+  value?: string;
+  secretKeyRef?: { name: string; key: string };
+}
+
+export interface ContainerSummary {
+  name: string;
+  env: EnvVarSummary[];
+  /** Secrets loaded whole through envFrom.secretRef. */
+  envFromSecrets: string[];
+}
+
+/** A workload and its pod template, reduced to what audit looks at. */
+export interface WorkloadTemplate extends AuditWorkloadRef {
+  /** Annotations on the workload object itself. */
+  annotations: Record<string, string>;
+  /** Annotations of the pod template (where kube2iam/kiam look). */
+  podAnnotations: Record<string, string>;
+  /** "default" when the template names none. */
+  serviceAccount: string;
+  /** Init and regular containers. */
+  containers: ContainerSummary[];
+  /** Secrets mounted as volumes (secret or projected sources). */
+  secretVolumes: string[];
+}
+
+/** A Secret without its values: key names and, masked, any access key IDs found in the values. */
+export interface SecretSummary {
+  namespace: string;
+  name: string;
+  type: string;
+  keys: string[];
+  accessKeyIds: Array<{ key: string; masked: string }>;
+}
+
+const ACCESS_KEY_ID = /(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])/g;
+
+/** AKIAIOSFODNN7EXAMPLE → AKIA************MPLE: the prefix says long-term or temporary, the end identifies it. */
+export const maskAccessKeyId = (id: string): string => `${id.slice(0, 4)}${'*'.repeat(id.length - 8)}${id.slice(-4)}`;
+
+/** Access key IDs in a text (an env value, a credentials file), masked. */
+export const findAccessKeyIds = (text: string): string[] => [...new Set([...text.matchAll(ACCESS_KEY_ID)].map((m) => maskAccessKeyId(m[0])))];
+
+const CREDENTIAL_NAMES = ['awsaccesskeyid', 'awssecretaccesskey', 'awssessiontoken', 'awsaccesskey', 'awssecretkey'];
+
+/** Data key or variable names that hold AWS credentials (AWS_ACCESS_KEY_ID, awsSecretAccessKey, S3_AWS_ACCESS_KEY_ID…). */
+export function isCredentialKeyName(name: string): boolean {
+  const normalized = name.toLowerCase().replace(/[^a-z0-9]/g, '');
+  return normalized === 'accesskeyid' || normalized === 'secretaccesskey' || CREDENTIAL_NAMES.some((known) => normalized.endsWith(known));
+}
+
+/** Called by the adapter with the Secret's base64 data; only names and masked IDs leave. */
+export function summarizeSecret(meta: { namespace: string; name: string; type: string }, data: Record<string, string>, stringData: Record<string, string> = {}): SecretSummary {
+  const accessKeyIds: Array<{ key: string; masked: string }> = [];
+  const keys = [...new Set([...Object.keys(data), ...Object.keys(stringData)])].sort();
+  for (const key of keys) {
+    const raw = key in data ? Buffer.from(data[key]!, 'base64').toString('latin1') : stringData[key]!;
+    for (const masked of findAccessKeyIds(raw)) accessKeyIds.push({ key, masked });
+  }
+  return { ...meta, keys, accessKeyIds };
+}
+
+const secretHoldsCredentials = (secret: SecretSummary): boolean => secret.accessKeyIds.length > 0 || secret.keys.some(isCredentialKeyName);
+
+export type AuditFinding =
+  | {
+      kind: 'credential-secret';
+      namespace: string;
+      secret: string;
+      /** The data keys that hold credentials (names only). */
+      keys: string[];
+      accessKeyIds: string[];
+      usedBy: Array<AuditWorkloadRef & { via: string[] }>;
+    }
+  | { kind: 'credential-env'; workload: AuditWorkloadRef; container: string; variables: string[]; accessKeyIds: string[] }
+  | { kind: 'kube2iam'; workload: AuditWorkloadRef; role: string; roleArn: string | null; policies: string | null }
+  | { kind: 'no-irsa'; workload: AuditWorkloadRef; serviceAccount: string; reason: string };
+
+/** The role a kube2iam/kiam annotation names: an ARN, a name, or path/name (relative to the base ARN). */
+export function kube2iamRoleName(value: string): string | null {
+  if (value.startsWith('arn:')) {
+    try {
+      return parseRoleArn(value, KUBE2IAM_ANNOTATION).name;
+    } catch (error) {
+      if (error instanceof UserError) return null;
+      throw error;
+    }
+  }
+  const name = value.split('/').filter(Boolean).pop() ?? '';
+  return /^[\w+=,.@-]{1,64}$/.test(name) ? name : null;
+}
+
+/** The role's account when the annotation is an ARN; null for a name (kube2iam's own account). */
+export const kube2iamRoleAccount = (value: string): string | null => (value.startsWith('arn:') ? (value.split(':')[4] ?? null) : null);
+
+export type RoleRead = { role: RoleState | null } | { error: string };
+
+export interface AuditInput {
+  cluster: { name: string; region?: string; issuerUrl?: string };
+  workloads: WorkloadTemplate[];
+  secrets: SecretSummary[];
+  serviceAccounts: ServiceAccountState[];
+  /** kube2iam annotation value → what IAM said about that role. */
+  roles: Map<string, RoleRead>;
+}
+
+export interface ProposedBinding {
+  namespace: string;
+  /** The ServiceAccount to bind. */
+  name: string;
+  /** True when the workloads use "default" (or a missing SA): a dedicated one is proposed. */
+  newServiceAccount: boolean;
+  workloads: AuditWorkloadRef[];
+  managedPolicies: string[];
+  inlinePolicies: Record<string, unknown>;
+  /** Comments for people reviewing the file. */
+  notes: string[];
+}
+
+export interface AuditReport {
+  findings: AuditFinding[];
+  bindings: ProposedBinding[];
+  irsaYaml: string;
+}
+
+const ref = (w: AuditWorkloadRef): AuditWorkloadRef => ({ kind: w.kind, namespace: w.namespace, name: w.name });
+export const workloadLabel = (w: AuditWorkloadRef): string => `${w.kind.toLowerCase()}/${w.namespace}/${w.name}`;
+const byLabel = (a: AuditWorkloadRef, b: AuditWorkloadRef) => workloadLabel(a).localeCompare(workloadLabel(b));
+
+export function audit(input: AuditInput): AuditReport {
+  const secrets = new Map(input.secrets.map((s) => [`${s.namespace}/${s.name}`, s]));
+  const serviceAccounts = new Map(input.serviceAccounts.map((sa) => [`${sa.namespace}/${sa.name}`, sa]));
+  const findings: AuditFinding[] = [];
+  /** Workloads that use AWS the old way → why (for the proposal). */
+  const flagged = new Map<string, { workload: WorkloadTemplate; notes: string[]; kube2iam: string | null }>();
+  const flag = (workload: WorkloadTemplate, note: string, kube2iam: string | null = null) => {
+    const key = workloadLabel(workload);
+    const entry = flagged.get(key) ?? { workload, notes: [], kube2iam: null };
+    entry.notes.push(note);
+    entry.kube2iam ??= kube2iam;
+    flagged.set(key, entry);
+  };
+
+  // Secrets with credentials, and who loads them (env, envFrom, volumes).
+  const secretUse = new Map<string, Map<string, { workload: WorkloadTemplate; via: Set<string> }>>();
+  const useSecret = (workload: WorkloadTemplate, secret: string, via: string) => {
+    const key = `${workload.namespace}/${secret}`;
+    const users = secretUse.get(key) ?? new Map();
+    const user = users.get(workloadLabel(workload)) ?? { workload, via: new Set<string>() };
+    user.via.add(via);
+    users.set(workloadLabel(workload), user);
+    secretUse.set(key, users);
+  };
+  const credentialSecrets = new Set(input.secrets.filter(secretHoldsCredentials).map((s) => `${s.namespace}/${s.name}`));
+  for (const workload of input.workloads) {
+    for (const container of workload.containers) {
+      for (const variable of container.env) {
+        if (variable.secretKeyRef) {
+          const key = `${workload.namespace}/${variable.secretKeyRef.name}`;
+          // A credential-named variable marks the Secret even when its own key names do not.
+          if (isCredentialKeyName(variable.name)) credentialSecrets.add(key);
+          useSecret(workload, variable.secretKeyRef.name, `env ${variable.name}`);
+        }
+      }
+      for (const secret of container.envFromSecrets) useSecret(workload, secret, 'envFrom');
+    }
+    for (const secret of workload.secretVolumes) useSecret(workload, secret, 'volume');
+  }
+  for (const key of [...credentialSecrets].sort()) {
+    const [namespace, name] = key.split('/') as [string, string];
+    const summary = secrets.get(key);
+    const users = [...(secretUse.get(key)?.values() ?? [])].sort((a, b) => byLabel(a.workload, b.workload));
+    findings.push({
+      kind: 'credential-secret',
+      namespace,
+      secret: name,
+      keys: summary ? summary.keys.filter((k) => isCredentialKeyName(k) || summary.accessKeyIds.some((id) => id.key === k)) : [],
+      accessKeyIds: summary ? [...new Set(summary.accessKeyIds.map((id) => id.masked))] : [],
+      usedBy: users.map((user) => ({ ...ref(user.workload), via: [...user.via].sort() })),
+    });
+    for (const user of users) {
+      const ids = summary?.accessKeyIds.map((id) => id.masked) ?? [];
+      flag(user.workload, `loads AWS keys from Secret ${name}${ids.length > 0 ? ` (${[...new Set(ids)].join(', ')})` : ''} via ${[...user.via].sort().join(', ')}; copy the permissions of the IAM user that owns them`);
+    }
+  }
+
+  // Literal keys in the pod template, and kube2iam/kiam annotations.
+  for (const workload of [...input.workloads].sort(byLabel)) {
+    for (const container of workload.containers) {
+      const literal = container.env.filter((v) => v.value !== undefined && (isCredentialKeyName(v.name) || findAccessKeyIds(v.value).length > 0));
+      if (literal.length > 0) {
+        const ids = [...new Set(literal.flatMap((v) => findAccessKeyIds(v.value!)))];
+        findings.push({ kind: 'credential-env', workload: ref(workload), container: container.name, variables: literal.map((v) => v.name), accessKeyIds: ids });
+        flag(workload, `container ${container.name} has AWS keys written into its environment (${literal.map((v) => v.name).join(', ')}); copy the permissions of the IAM user that owns them`);
+      }
+    }
+    const kube2iam = workload.podAnnotations[KUBE2IAM_ANNOTATION] ?? workload.annotations[KUBE2IAM_ANNOTATION];
+    if (kube2iam) {
+      const read = input.roles.get(kube2iam);
+      const role = read && 'role' in read ? read.role : null;
+      const policies = !read
+        ? 'not read'
+        : 'error' in read
+          ? `could not be read: ${read.error}`
+          : role
+            ? `${role.attachedPolicyArns.length} managed, ${Object.keys(role.inlinePolicies).length} inline`
+            : 'the role does not exist';
+      findings.push({ kind: 'kube2iam', workload: ref(workload), role: kube2iam, roleArn: role?.arn ?? null, policies });
+      flag(workload, `uses kube2iam/kiam role ${kube2iam} (${KUBE2IAM_ANNOTATION}); its policies: ${policies}`, kube2iam);
+    }
+  }
+
+  // Everything else without an IRSA ServiceAccount: it gets the node's role if it calls AWS.
+  for (const workload of [...input.workloads].sort(byLabel)) {
+    if (flagged.has(workloadLabel(workload))) continue;
+    const sa = serviceAccounts.get(`${workload.namespace}/${workload.serviceAccount}`);
+    if (sa?.annotations[ROLE_ARN_ANNOTATION]) continue;
+    findings.push({
+      kind: 'no-irsa',
+      workload: ref(workload),
+      serviceAccount: workload.serviceAccount,
+      reason: sa ? `ServiceAccount ${workload.serviceAccount} has no ${ROLE_ARN_ANNOTATION} annotation` : `ServiceAccount ${workload.serviceAccount} does not exist`,
+    });
+  }
+
+  const bindings = proposeBindings([...flagged.values()], serviceAccounts, input.roles);
+  return { findings, bindings, irsaYaml: proposedIrsaYaml(input.cluster, bindings) };
+}
+
+function proposeBindings(
+  flagged: Array<{ workload: WorkloadTemplate; notes: string[]; kube2iam: string | null }>,
+  serviceAccounts: Map<string, ServiceAccountState>,
+  roles: Map<string, RoleRead>,
+): ProposedBinding[] {
+  const bindings = new Map<string, ProposedBinding>();
+  for (const { workload, notes, kube2iam } of flagged.sort((a, b) => byLabel(a.workload, b.workload))) {
+    // Binding "default" would hand the role to every pod of the namespace: propose a dedicated SA.
+    const shared = workload.serviceAccount === 'default' || !serviceAccounts.has(`${workload.namespace}/${workload.serviceAccount}`);
+    const name = shared ? workload.name : workload.serviceAccount;
+    const key = `${workload.namespace}/${name}`;
+    const binding = bindings.get(key) ?? { namespace: workload.namespace, name, newServiceAccount: shared, workloads: [], managedPolicies: [], inlinePolicies: {}, notes: [] };
+    binding.workloads.push(ref(workload));
+    binding.notes.push(...notes.map((note) => `${workloadLabel(workload)} ${note}`));
+    if (shared) binding.notes.push(`set serviceAccountName: ${name} on ${workloadLabel(workload)} (it uses ${workload.serviceAccount})`);
+    const read = kube2iam ? roles.get(kube2iam) : undefined;
+    if (read && 'role' in read && read.role) {
+      binding.managedPolicies = [...new Set([...binding.managedPolicies, ...read.role.attachedPolicyArns])].sort();
+      Object.assign(binding.inlinePolicies, read.role.inlinePolicies);
+      if (read.role.permissionsBoundary) binding.notes.push(`role ${read.role.name} has permissions boundary ${read.role.permissionsBoundary}; add permissionsBoundary if it should carry over`);
+    }
+    bindings.set(key, binding);
+  }
+  for (const binding of bindings.values()) {
+    binding.notes.push('remove the old credentials (Secret, env, kube2iam annotation) once the pods run with the new role');
+    if (binding.managedPolicies.length === 0 && Object.keys(binding.inlinePolicies).length === 0) {
+      binding.notes.push('TODO: no policies could be read; add managedPolicies or inlinePolicies before applying');
+    }
+  }
+  return [...bindings.values()];
+}
+
+/** The proposed irsa.yaml, with review notes as comments; accepted by parseConfig. */
+export function proposedIrsaYaml(cluster: AuditInput['cluster'], bindings: ProposedBinding[]): string {
+  const document = new Document({
+    version: 1,
+    cluster: { name: cluster.name, ...(cluster.region ? { region: cluster.region } : {}), ...(cluster.issuerUrl ? { issuerUrl: cluster.issuerUrl } : {}) },
+    bindings: bindings.map((binding) => ({
+      namespace: binding.namespace,
+      name: binding.name,
+      ...(binding.managedPolicies.length > 0 ? { managedPolicies: binding.managedPolicies } : {}),
+      ...(Object.keys(binding.inlinePolicies).length > 0 ? { inlinePolicies: binding.inlinePolicies } : {}),
+      // A proposed new ServiceAccount does not exist yet: irsa creates it with the annotation.
+    })),
+  }, { customTags: ['timestamp'] }); // so "2012-10-17" is quoted and stays a string for YAML 1.1 readers too
+  document.commentBefore = ' Proposed by irsa audit. Review the notes, then: irsa plan -f <this file>';
+  const items = (document.get('bindings') as YAMLSeq).items as YAMLMap[];
+  items.forEach((item, index) => {
+    item.commentBefore = bindings[index]!.notes.map((note) => ` ${note}`).join('\n');
+  });
+  return document.toString({ lineWidth: 0 });
+}
+
+/** The text report for people. */
+export function renderAuditText(report: AuditReport): string {
+  const out: string[] = [];
+  const section = (title: string, lines: string[]) => {
+    if (lines.length === 0) return;
+    out.push(title, ...lines, '');
+  };
+  const of = <K extends AuditFinding['kind']>(kind: K) => report.findings.filter((f): f is Extract<AuditFinding, { kind: K }> => f.kind === kind);
+  section(
+    'Static AWS access keys',
+    [
+      ...of('credential-secret').flatMap((f) => [
+        `✗ Secret ${f.namespace}/${f.secret} holds AWS keys${f.keys.length > 0 ? ` in ${f.keys.join(', ')}` : ''}${f.accessKeyIds.length > 0 ? ` (access key ${f.accessKeyIds.join(', ')})` : ''}`,
+        ...(f.usedBy.length > 0 ? f.usedBy.map((w) => `    loaded by ${workloadLabel(w)} via ${w.via.join(', ')}`) : ['    loaded by no Deployment, StatefulSet, DaemonSet or CronJob']),
+      ]),
+      ...of('credential-env').map((f) => `✗ ${workloadLabel(f.workload)} container ${f.container} has keys in its environment: ${f.variables.join(', ')}${f.accessKeyIds.length > 0 ? ` (access key ${f.accessKeyIds.join(', ')})` : ''}`),
+    ],
+  );
+  section('kube2iam / kiam', of('kube2iam').map((f) => `✗ ${workloadLabel(f.workload)} uses role ${f.role} (${KUBE2IAM_ANNOTATION}); policies: ${f.policies}`));
+  section('Workloads without an IRSA ServiceAccount (they get the node\'s role if they call AWS)', of('no-irsa').map((f) => `! ${workloadLabel(f.workload)}: ${f.reason}`));
+  if (report.findings.length === 0) out.push('No static AWS keys, kube2iam/kiam annotations or workloads without an IRSA ServiceAccount found.', '');
+  if (report.bindings.length > 0) {
+    out.push(`Proposed irsa.yaml (${report.bindings.length} binding${report.bindings.length === 1 ? '' : 's'}; write it with --out irsa.yaml, then irsa plan -f irsa.yaml):`, '');
+    out.push(report.irsaYaml.trimEnd());
+  }
+  return out.join('\n') + '\n';
+}

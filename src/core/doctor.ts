@@ -1,0 +1,444 @@
+// irsa doctor: given everything read about one ServiceAccount's IRSA chain, decide each check the
+// way STS and the pod identity webhook will. Pure: the command reads, this decides, the renderer
+// prints. Checks are ordered along the chain (issuer → provider → SA → role → trust → pods → STS),
+// and a check whose input an earlier failure removed is skipped rather than failed twice.
+
+import { oidcProviderArn, parseArn, parseRoleArn } from './arn.ts';
+import { UserError } from './errors.ts';
+import { isOwnedByIrsa } from './ownership.ts';
+import { AUDIENCE_ANNOTATION, ROLE_ARN_ANNOTATION } from './resources/service-account.ts';
+import type { OidcProviderState, PodState, RoleState, ServiceAccountState } from './state.ts';
+import {
+  DEFAULT_AUDIENCE,
+  evaluateTrustPolicy,
+  serviceAccountSubject,
+  WEB_IDENTITY_ACTION,
+  type PolicyDocument,
+  type TokenClaims,
+} from './trust-policy.ts';
+
+export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip';
+
+export interface DoctorCheck {
+  id: string;
+  /** The numbered step of the chain this check belongs to (1–6, as in the docs). */
+  step: number;
+  title: string;
+  status: CheckStatus;
+  observed: string;
+  expected: string;
+  /** An irsa command where one exists; null when there is nothing to do. */
+  fix: string | null;
+}
+
+/** One webhook of a MutatingWebhookConfiguration, as the Kubernetes adapter reads it. */
+export interface MutatingWebhookState {
+  /** The MutatingWebhookConfiguration's name. */
+  configuration: string;
+  /** The webhook's own name (e.g. iam-for-pods.amazonaws.com). */
+  webhook: string;
+  service: { namespace: string; name: string; path: string | null } | null;
+  url: string | null;
+  rules: Array<{ operations: string[]; apiGroups: string[]; resources: string[] }>;
+  failurePolicy: string;
+}
+
+/** A value that was read, or why it could not be. */
+export type Read<T> = { value: T } | { error: string };
+
+export interface DoctorInput {
+  namespace: string;
+  name: string;
+  issuerUrl: string;
+  /** The arguments that name the cluster in a fix, e.g. "--cluster prod --region eu-west-1". */
+  targetArgs: string;
+  /** The account of the IAM credentials: where the provider and the role must be. */
+  account: string;
+  partition: string;
+  provider: OidcProviderState | null;
+  /** URLs of the account's other OIDC providers (read when the expected one is missing). */
+  otherProviderUrls: string[];
+  /** Thumbprints of the issuer's current certificate chain. */
+  currentThumbprints: Read<string[]>;
+  serviceAccount: ServiceAccountState | null;
+  /** The annotated role; null when it does not exist; undefined when it was not looked up. */
+  role: RoleState | null | undefined;
+  /** Claims of a token minted with the TokenRequest API; undefined when none was requested. */
+  token: Read<TokenClaims> | undefined;
+  webhooks: Read<MutatingWebhookState[]>;
+  /** Pods that use the ServiceAccount. */
+  pods: Read<PodState[]>;
+  /** --assume: the assumed identity's ARN; undefined when --assume was not given. */
+  assume: Read<string> | { skipped: string } | undefined;
+}
+
+export const hostPathOf = (issuerUrl: string): string => issuerUrl.replace(/^https:\/\//, '').replace(/\/$/, '');
+
+/** The role annotation parsed, or why it cannot be used. */
+export function annotatedRole(sa: ServiceAccountState | null): { arn: string; name: string; account: string } | { problem: string } | null {
+  const arn = sa?.annotations[ROLE_ARN_ANNOTATION];
+  if (!arn) return null;
+  try {
+    const parsed = parseRoleArn(arn, ROLE_ARN_ANNOTATION);
+    return { arn, name: parsed.name, account: parsed.account };
+  } catch (error) {
+    if (error instanceof UserError) return { problem: error.message };
+    throw error;
+  }
+}
+
+export const audienceOf = (sa: ServiceAccountState | null): string => sa?.annotations[AUDIENCE_ANNOTATION] || DEFAULT_AUDIENCE;
+
+/**
+ * Wildcards under StringEquals (or StringNotEquals): IAM compares them literally, so
+ * `system:serviceaccount:ns:*` matches only a ServiceAccount named "*". A common surprise.
+ */
+export function literalWildcards(document: PolicyDocument): string[] {
+  const found: string[] = [];
+  (document.Statement ?? []).forEach((statement, index) => {
+    for (const [operator, entries] of Object.entries(statement.Condition ?? {})) {
+      if (!/(^|:)String(Not)?Equals(IgnoreCase)?(IfExists)?$/.test(operator)) continue;
+      for (const [key, value] of Object.entries(entries)) {
+        for (const item of Array.isArray(value) ? value : [value]) {
+          if (/[*?]/.test(item)) found.push(`statement ${index + 1}: ${operator} ${key} = ${item}`);
+        }
+      }
+    }
+  });
+  return found;
+}
+
+/** Does this webhook handle pod CREATE (the only time the pod identity webhook mutates)? */
+export function handlesPodCreate(webhook: MutatingWebhookState): boolean {
+  const has = (list: string[], value: string) => list.includes('*') || list.includes(value);
+  return webhook.rules.some(
+    (rule) =>
+      has(rule.operations, 'CREATE') &&
+      has(rule.apiGroups, '') &&
+      rule.resources.some((resource) => resource === '*' || resource === '*/*' || resource === 'pods'),
+  );
+}
+
+/** Names, service or URL that identify amazon-eks-pod-identity-webhook (EKS, its chart, its docs). */
+export function looksLikePodIdentityWebhook(webhook: MutatingWebhookState): boolean {
+  const text = [webhook.configuration, webhook.webhook, webhook.service?.name ?? '', webhook.url ?? ''].join(' ').toLowerCase();
+  return /pod-identity-webhook|iam-for-pods|amazon-eks-pod-identity/.test(text);
+}
+
+const describeWebhook = (w: MutatingWebhookState): string =>
+  `${w.configuration} (webhook ${w.webhook} → ${w.url ?? (w.service ? `service ${w.service.namespace}/${w.service.name}${w.service.path ?? ''}` : 'no endpoint')}, failurePolicy ${w.failurePolicy})`;
+
+const list = (values: string[], none = 'none'): string => (values.length > 0 ? values.join(', ') : none);
+
+export function diagnose(input: DoctorInput): DoctorCheck[] {
+  const checks: DoctorCheck[] = [];
+  const add = (check: DoctorCheck) => checks.push(check);
+  const skip = (step: number, id: string, title: string, why: string) =>
+    add({ step, id, title, status: 'skip', observed: why, expected: '', fix: null });
+  const { namespace, name, targetArgs, account } = input;
+  const sa = `${namespace}/${name}`;
+  const subject = serviceAccountSubject(namespace, name);
+  const hostPath = hostPathOf(input.issuerUrl);
+  const expectedProviderArn = oidcProviderArn(input.partition, account, hostPath);
+  const audience = audienceOf(input.serviceAccount);
+  const createSaRole = (extra = '') => `irsa create-sa-role ${targetArgs} -n ${namespace} --name ${name}${extra} --approve`;
+
+  // 1. Issuer → IAM OIDC provider for exactly that URL, audience as client ID, thumbprints.
+  const provider = input.provider;
+  if (provider) {
+    add({ step: 1, id: 'oidc-provider', title: "IAM OIDC provider for the cluster's issuer", status: 'pass', observed: provider.arn, expected: expectedProviderArn, fix: null });
+  } else {
+    const similar = input.otherProviderUrls.filter((url) => url.split('/')[0] === hostPath.split('/')[0] || url.includes(hostPath) || hostPath.includes(url));
+    add({
+      step: 1,
+      id: 'oidc-provider',
+      title: "IAM OIDC provider for the cluster's issuer",
+      status: 'fail',
+      observed:
+        `no IAM OIDC provider for ${input.issuerUrl} in account ${account}` +
+        (similar.length > 0 ? `; similar providers: ${similar.join(', ')}` : input.otherProviderUrls.length > 0 ? `; the account has providers for ${input.otherProviderUrls.join(', ')}` : ''),
+      expected: expectedProviderArn,
+      fix: `irsa associate-oidc ${targetArgs} --approve`,
+    });
+  }
+  if (!provider) {
+    skip(1, 'oidc-audience', 'Provider lists the token audience as a client ID', 'the provider does not exist');
+  } else if (provider.clientIds.includes(audience)) {
+    add({ step: 1, id: 'oidc-audience', title: 'Provider lists the token audience as a client ID', status: 'pass', observed: `client IDs: ${list(provider.clientIds)}`, expected: audience, fix: null });
+  } else {
+    add({
+      step: 1,
+      id: 'oidc-audience',
+      title: 'Provider lists the token audience as a client ID',
+      status: 'fail',
+      observed: `client IDs: ${list(provider.clientIds)}`,
+      expected: `${audience} among the client IDs${audience === DEFAULT_AUDIENCE ? '' : ` (from the ${AUDIENCE_ANNOTATION} annotation)`}`,
+      // associate-oidc adds sts.amazonaws.com; another audience comes with the binding that uses it.
+      fix: audience === DEFAULT_AUDIENCE
+        ? `irsa associate-oidc ${targetArgs} --approve`
+        : createSaRole(`${roleArnArg(input)} --audience ${audience}`),
+    });
+  }
+  if (!provider) {
+    skip(1, 'oidc-thumbprints', "Provider thumbprints match the issuer's certificate chain", 'the provider does not exist');
+  } else if ('error' in input.currentThumbprints) {
+    add({
+      step: 1,
+      id: 'oidc-thumbprints',
+      title: "Provider thumbprints match the issuer's certificate chain",
+      status: 'warn',
+      observed: `stored: ${list(provider.thumbprints)}; the issuer's chain could not be read: ${input.currentThumbprints.error}`,
+      expected: "a thumbprint of the issuer's top intermediate CA",
+      fix: null,
+    });
+  } else {
+    const current = input.currentThumbprints.value;
+    const matches = provider.thumbprints.length === 0 || provider.thumbprints.some((t) => current.includes(t.toLowerCase()));
+    add({
+      step: 1,
+      id: 'oidc-thumbprints',
+      title: "Provider thumbprints match the issuer's certificate chain",
+      // A warning only: IAM validates with its own trusted CAs first and falls back to thumbprints.
+      status: matches ? 'pass' : 'warn',
+      observed: provider.thumbprints.length === 0 ? 'none stored (IAM validates the issuer with its trusted root CAs)' : `stored: ${list(provider.thumbprints)}`,
+      expected: `current chain: ${list(current)}`,
+      fix: matches ? null : `irsa associate-oidc ${targetArgs} --approve`,
+    });
+  }
+
+  // 2. The ServiceAccount and its role annotation.
+  const role = annotatedRole(input.serviceAccount);
+  if (input.serviceAccount) {
+    add({ step: 2, id: 'service-account', title: 'ServiceAccount exists', status: 'pass', observed: sa, expected: sa, fix: null });
+  } else {
+    add({ step: 2, id: 'service-account', title: 'ServiceAccount exists', status: 'fail', observed: `${sa} does not exist`, expected: sa, fix: createSaRole() });
+  }
+  const annotationTitle = `ServiceAccount carries ${ROLE_ARN_ANNOTATION}`;
+  const usableRole = role && 'arn' in role && role.account === account ? role : null;
+  if (!input.serviceAccount) {
+    skip(2, 'role-annotation', annotationTitle, 'the ServiceAccount does not exist');
+  } else if (!role) {
+    add({
+      step: 2,
+      id: 'role-annotation',
+      title: annotationTitle,
+      status: 'fail',
+      observed: `${sa} has no ${ROLE_ARN_ANNOTATION} annotation (its pods fall back to the node's role)`,
+      expected: `${ROLE_ARN_ANNOTATION}: arn:${input.partition}:iam::${account}:role/<name>`,
+      fix: createSaRole(),
+    });
+  } else if ('problem' in role) {
+    add({ step: 2, id: 'role-annotation', title: annotationTitle, status: 'fail', observed: role.problem, expected: `arn:${input.partition}:iam::${account}:role/<name>`, fix: createSaRole(' --override-existing-serviceaccounts') });
+  } else if (role.account !== account) {
+    add({
+      step: 2,
+      id: 'role-annotation',
+      title: annotationTitle,
+      status: 'fail',
+      observed: `${role.arn} is in account ${role.account}`,
+      expected: `a role in account ${account} (the account of the IAM credentials, where the cluster's OIDC provider is checked)`,
+      fix: `run irsa doctor with --profile for account ${role.account} if the role belongs there (its account needs its own OIDC provider), or bind a role in ${account}: ${createSaRole(' --override-existing-serviceaccounts')}`,
+    });
+  } else {
+    add({ step: 2, id: 'role-annotation', title: annotationTitle, status: 'pass', observed: role.arn, expected: `a role in account ${account}`, fix: null });
+  }
+
+  // 3. The role exists and its trust policy admits this ServiceAccount's token.
+  const roleState = usableRole ? input.role : undefined;
+  if (!usableRole) {
+    skip(3, 'role', 'IAM role exists', 'no usable role ARN on the ServiceAccount');
+  } else if (!roleState) {
+    add({
+      step: 3,
+      id: 'role',
+      title: 'IAM role exists',
+      status: 'fail',
+      observed: `${usableRole.name} does not exist in account ${account} (iam:GetRole)`,
+      expected: usableRole.arn,
+      fix: createSaRole(` --role-name ${usableRole.name}`),
+    });
+  } else {
+    add({ step: 3, id: 'role', title: 'IAM role exists', status: 'pass', observed: roleState.arn, expected: usableRole.arn, fix: null });
+  }
+  const noRole = usableRole ? 'the role does not exist' : 'no usable role ARN on the ServiceAccount';
+  if (!roleState || !usableRole) {
+    skip(3, 'trust-policy', "Trust policy admits the ServiceAccount's token", noRole);
+  } else {
+    add(trustCheck(input, roleState, { subject, audience, hostPath, createSaRole, roleArn: usableRole.arn }));
+  }
+
+  // 4. Permissions.
+  if (!roleState) {
+    skip(4, 'permissions', 'Role has a permission policy', noRole);
+  } else {
+    const inline = Object.keys(roleState.inlinePolicies);
+    const count = roleState.attachedPolicyArns.length + inline.length;
+    const boundary = `; permissions boundary: ${roleState.permissionsBoundary ?? 'none'}`;
+    add({
+      step: 4,
+      id: 'permissions',
+      title: 'Role has a permission policy',
+      status: count > 0 ? 'pass' : 'fail',
+      observed: `managed: ${list(roleState.attachedPolicyArns)}; inline: ${list(inline)}${boundary}`,
+      expected: 'at least one managed or inline policy',
+      fix: count > 0 ? null : isOwnedByIrsa(roleState.tags)
+        ? createSaRole(` --role-name ${roleState.name} --attach-policy-arn <policy-arn>`)
+        : `aws iam attach-role-policy --role-name ${roleState.name} --policy-arn <policy-arn>`,
+    });
+  }
+
+  // 5. The webhook, and the environment it injected into the pods.
+  const webhookTitle = 'Pod identity webhook handles pod creation';
+  let webhookPresent = false;
+  if ('error' in input.webhooks) {
+    add({ step: 5, id: 'webhook', title: webhookTitle, status: 'warn', observed: `could not list MutatingWebhookConfigurations: ${input.webhooks.error}`, expected: 'a MutatingWebhookConfiguration for pod CREATE served by the pod identity webhook', fix: null });
+  } else {
+    const candidates = input.webhooks.value.filter(looksLikePodIdentityWebhook);
+    const active = candidates.filter(handlesPodCreate);
+    webhookPresent = active.length > 0;
+    const others = input.webhooks.value.filter((w) => !looksLikePodIdentityWebhook(w) && handlesPodCreate(w));
+    add({
+      step: 5,
+      id: 'webhook',
+      title: webhookTitle,
+      status: webhookPresent ? 'pass' : 'fail',
+      observed: webhookPresent
+        ? active.map(describeWebhook).join('; ')
+        : candidates.length > 0
+          ? `${candidates.map(describeWebhook).join('; ')} does not handle pod CREATE`
+          : `no MutatingWebhookConfiguration looks like the pod identity webhook${others.length > 0 ? ` (pod CREATE is handled by ${others.map((w) => w.configuration).join(', ')})` : ''}`,
+      expected: 'a MutatingWebhookConfiguration for pod CREATE served by amazon-eks-pod-identity-webhook',
+      fix: webhookPresent ? null : 'EKS runs the webhook itself; on other clusters deploy https://github.com/aws/amazon-eks-pod-identity-webhook and register it for pod CREATE',
+    });
+  }
+  add(podCheck(input, usableRole?.arn ?? null, webhookPresent, sa));
+
+  // 6. The definitive test: STS itself.
+  const assumeTitle = `${WEB_IDENTITY_ACTION} with a minted token`;
+  if (input.assume === undefined) {
+    skip(6, 'assume', assumeTitle, 'not run: add --assume to call STS');
+  } else if ('skipped' in input.assume) {
+    skip(6, 'assume', assumeTitle, input.assume.skipped);
+  } else if ('error' in input.assume) {
+    add({ step: 6, id: 'assume', title: assumeTitle, status: 'fail', observed: input.assume.error, expected: `credentials for ${usableRole?.arn ?? 'the role'}`, fix: 'fix the failed checks above; STS gives no more detail than this' });
+  } else {
+    add({ step: 6, id: 'assume', title: assumeTitle, status: 'pass', observed: `caller identity ${input.assume.value}`, expected: `an assumed-role session of ${usableRole?.name ?? 'the role'}`, fix: null });
+  }
+  return checks;
+}
+
+function roleArnArg(input: DoctorInput): string {
+  const role = annotatedRole(input.serviceAccount);
+  return role && 'arn' in role ? ` --attach-role-arn ${role.arn}` : '';
+}
+
+function trustCheck(
+  input: DoctorInput,
+  role: RoleState,
+  context: { subject: string; audience: string; hostPath: string; createSaRole: (extra?: string) => string; roleArn: string },
+): DoctorCheck {
+  const base = { step: 3, id: 'trust-policy', title: "Trust policy admits the ServiceAccount's token" };
+  // Without a real token (SA missing, TokenRequest forbidden) evaluate the claims it would carry.
+  const minted = input.token && 'value' in input.token ? input.token.value : null;
+  const claims: TokenClaims = minted ?? { iss: input.issuerUrl, sub: context.subject, aud: [context.audience] };
+  const note = minted
+    ? ''
+    : ` (no token could be minted${input.token && 'error' in input.token ? `: ${input.token.error}` : ''}; evaluated the claims it would carry)`;
+  // STS finds the provider by the token's iss, in the role's account.
+  const providerArn = oidcProviderArn(parseArn(role.arn)?.partition ?? input.partition, input.account, hostPathOf(claims.iss));
+  const evaluation = evaluateTrustPolicy(role.trustPolicy, providerArn, claims);
+  const wildcards = literalWildcards(role.trustPolicy);
+  const wildcardNote = wildcards.length > 0 ? `; a wildcard under StringEquals is compared literally and never matches a pattern (${wildcards.join('; ')}): use StringLike` : '';
+  const tokenText = `token iss ${claims.iss}, sub ${claims.sub}, aud ${list(claims.aud)}`;
+  const issuerNote = claims.iss.replace(/\/$/, '') !== input.issuerUrl ? `; the token's issuer is not the cluster's issuer ${input.issuerUrl}` : '';
+  const expected =
+    `a statement with Principal.Federated ${providerArn}, Action ${WEB_IDENTITY_ACTION}, ` +
+    `StringEquals ${context.hostPath}:sub = ${context.subject} and ${context.hostPath}:aud = ${context.audience}`;
+  if (evaluation.allowed) {
+    return {
+      ...base,
+      status: wildcards.length > 0 || !minted ? 'warn' : 'pass',
+      observed: `${evaluation.reasons[evaluation.matchedStatement!] ?? 'allowed'}: ${tokenText}${note}${wildcardNote}`,
+      expected,
+      fix: null,
+    };
+  }
+  return {
+    ...base,
+    status: 'fail',
+    observed: `${evaluation.reasons.join('; ') || 'the trust policy has no statements'}${issuerNote}${note}${wildcardNote}`,
+    expected,
+    // --attach-role-arn adds this ServiceAccount to any role's trust policy, irsa-made or not.
+    fix: context.createSaRole(` --attach-role-arn ${context.roleArn}`),
+  };
+}
+
+function podCheck(input: DoctorInput, roleArn: string | null, webhookPresent: boolean, sa: string): DoctorCheck {
+  const base = { step: 5, id: 'pod-environment', title: 'Pods using the ServiceAccount carry AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE' };
+  if ('error' in input.pods) return { ...base, status: 'warn', observed: `could not list pods: ${input.pods.error}`, expected: '', fix: null };
+  const pods = input.pods.value;
+  if (!roleArn) return { ...base, status: 'skip', observed: 'no usable role ARN on the ServiceAccount', expected: '', fix: null };
+  if (pods.length === 0) return { ...base, status: 'skip', observed: `no pods use ${sa}`, expected: '', fix: null };
+  const stale = pods.filter((pod) => pod.env['AWS_ROLE_ARN'] !== roleArn || !pod.env['AWS_WEB_IDENTITY_TOKEN_FILE']);
+  const expected = `AWS_ROLE_ARN=${roleArn} and AWS_WEB_IDENTITY_TOKEN_FILE in every pod`;
+  if (stale.length === 0) return { ...base, status: 'pass', observed: `${pods.length} pod${pods.length === 1 ? '' : 's'}: ${pods.map((p) => p.name).join(', ')}`, expected, fix: null };
+  // The webhook mutates only at creation: a pod without the variables predates the annotation
+  // (or the webhook), and keeps the node's role until it is recreated.
+  const described = stale.map((pod) => {
+    const current = pod.env['AWS_ROLE_ARN'];
+    const why = current ? `has AWS_ROLE_ARN ${current}` : 'lacks AWS_ROLE_ARN';
+    return `${pod.name} (${why}${pod.env['AWS_WEB_IDENTITY_TOKEN_FILE'] ? '' : ' and AWS_WEB_IDENTITY_TOKEN_FILE'}, created ${pod.createdAt || 'at an unknown time'})`;
+  });
+  const restarts = [
+    ...new Set(
+      stale.map((pod) =>
+        pod.ownerWorkload
+          ? `kubectl rollout restart ${pod.ownerWorkload.kind.toLowerCase()}/${pod.ownerWorkload.name} -n ${pod.namespace}`
+          : `kubectl delete pod ${pod.name} -n ${pod.namespace} (and recreate it)`,
+      ),
+    ),
+  ];
+  return {
+    ...base,
+    status: 'fail',
+    observed: `${stale.length} of ${pods.length} pods need a restart: ${described.join('; ')}`,
+    expected,
+    fix: webhookPresent ? restarts.join('; ') : `install the pod identity webhook first (see the webhook check), then: ${restarts.join('; ')}`,
+  };
+}
+
+export const doctorExitCode = (checks: DoctorCheck[]): number => (checks.some((check) => check.status === 'fail') ? 1 : 0);
+
+export interface Painter {
+  pass(text: string): string;
+  fail(text: string): string;
+  warn(text: string): string;
+  dim(text: string): string;
+  bold(text: string): string;
+}
+
+const plain: Painter = { pass: (t) => t, fail: (t) => t, warn: (t) => t, dim: (t) => t, bold: (t) => t };
+const SYMBOL: Record<CheckStatus, string> = { pass: '✓', fail: '✗', warn: '!', skip: '-' };
+
+/** The text report: one line per check; failures and warnings add observed / expected / fix. */
+export function renderDoctorText(checks: DoctorCheck[], heading: string, paint: Painter = plain): string {
+  const colour: Record<CheckStatus, (t: string) => string> = { pass: paint.pass, fail: paint.fail, warn: paint.warn, skip: paint.dim };
+  const out = [paint.bold(heading), ''];
+  for (const check of checks) {
+    const line = `${SYMBOL[check.status]} ${check.step}. ${check.title}`;
+    if (check.status === 'pass') {
+      out.push(`${colour.pass(line)}  ${paint.dim(check.observed)}`);
+    } else if (check.status === 'skip') {
+      out.push(colour.skip(`${line} (skipped: ${check.observed})`));
+    } else {
+      out.push(colour[check.status](line));
+      out.push(`    observed: ${check.observed}`);
+      if (check.expected) out.push(`    expected: ${check.expected}`);
+      if (check.fix) out.push(`    fix:      ${check.fix}`);
+    }
+  }
+  const count = (status: CheckStatus) => checks.filter((c) => c.status === status).length;
+  const warnings = count('warn');
+  out.push('', `${count('pass')} passed, ${count('fail')} failed, ${warnings} warning${warnings === 1 ? '' : 's'}, ${count('skip')} skipped`);
+  return out.join('\n') + '\n';
+}

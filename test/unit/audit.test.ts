@@ -1,0 +1,200 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parse } from 'yaml';
+import {
+  audit,
+  findAccessKeyIds,
+  isCredentialKeyName,
+  kube2iamRoleName,
+  maskAccessKeyId,
+  renderAuditText,
+  summarizeSecret,
+  type AuditInput,
+  type RoleRead,
+  type SecretSummary,
+  type WorkloadTemplate,
+} from '../../src/core/audit.ts';
+import { parseConfig } from '../../src/config/load.ts';
+import type { RoleState, ServiceAccountState } from '../../src/core/state.ts';
+
+const KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
+const SECRET_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+const b64 = (text: string) => Buffer.from(text).toString('base64');
+
+// ---- fixture builders -----------------------------------------------------------------------
+
+function workload(name: string, overrides: Partial<WorkloadTemplate> = {}): WorkloadTemplate {
+  return {
+    kind: 'Deployment',
+    namespace: 'shop',
+    name,
+    annotations: {},
+    podAnnotations: {},
+    serviceAccount: 'default',
+    containers: [{ name: 'main', env: [], envFromSecrets: [] }],
+    secretVolumes: [],
+    ...overrides,
+  };
+}
+
+const container = (env: WorkloadTemplate['containers'][number]['env'], envFromSecrets: string[] = []) => [{ name: 'main', env, envFromSecrets }];
+
+const staticKeySecret = (): SecretSummary =>
+  summarizeSecret({ namespace: 'shop', name: 'aws-creds', type: 'Opaque' }, { AWS_ACCESS_KEY_ID: b64(KEY_ID), AWS_SECRET_ACCESS_KEY: b64(SECRET_KEY), region: b64('eu-west-1') });
+
+const sa = (name: string, annotations: Record<string, string> = {}): ServiceAccountState => ({ namespace: 'shop', name, annotations, labels: {} });
+
+function kube2iamRole(overrides: Partial<RoleState> = {}): RoleState {
+  return {
+    arn: 'arn:aws:iam::111122223333:role/legacy-orders',
+    name: 'legacy-orders',
+    path: '/',
+    description: '',
+    maxSessionDuration: 3600,
+    permissionsBoundary: null,
+    trustPolicy: { Version: '2012-10-17', Statement: [] },
+    tags: {},
+    attachedPolicyArns: ['arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess', 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'],
+    inlinePolicies: { orders: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:PutObject', Resource: 'arn:aws:s3:::orders/*' }] } },
+    ...overrides,
+  };
+}
+
+/** The acceptance namespace: a static-key Deployment, a kube2iam Deployment and a clean IRSA one. */
+function seeded(overrides: Partial<AuditInput> = {}): AuditInput {
+  return {
+    cluster: { name: 'prod', region: 'eu-west-1' },
+    secrets: [staticKeySecret(), summarizeSecret({ namespace: 'shop', name: 'db', type: 'Opaque' }, { password: b64('hunter2') })],
+    workloads: [
+      workload('billing', { containers: container([{ name: 'AWS_ACCESS_KEY_ID', secretKeyRef: { name: 'aws-creds', key: 'AWS_ACCESS_KEY_ID' } }, { name: 'AWS_SECRET_ACCESS_KEY', secretKeyRef: { name: 'aws-creds', key: 'AWS_SECRET_ACCESS_KEY' } }, { name: 'DB', secretKeyRef: { name: 'db', key: 'password' } }]) }),
+      workload('orders', { podAnnotations: { 'iam.amazonaws.com/role': 'legacy-orders' }, serviceAccount: 'orders' }),
+      workload('catalog', { serviceAccount: 'catalog' }),
+    ],
+    serviceAccounts: [sa('default'), sa('orders'), sa('catalog', { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::111122223333:role/catalog' })],
+    roles: new Map<string, RoleRead>([['legacy-orders', { role: kube2iamRole() }]]),
+    ...overrides,
+  };
+}
+
+// ---- secrets and masking ----------------------------------------------------------------------
+
+test('access key IDs are masked to prefix and last four; the secret key never appears', () => {
+  assert.equal(maskAccessKeyId(KEY_ID), 'AKIA************MPLE');
+  assert.deepEqual(findAccessKeyIds(`[default]\naws_access_key_id = ${KEY_ID}\naws_secret_access_key = ${SECRET_KEY}\n`), ['AKIA************MPLE']);
+  assert.deepEqual(findAccessKeyIds('ASIA1234567890ABCDEF and XAKIA1234567890ABCDEFG'), ['ASIA************CDEF']);
+  const summary = summarizeSecret({ namespace: 'n', name: 's', type: 'Opaque' }, { credentials: b64(`aws_access_key_id=${KEY_ID}`) }, { id: KEY_ID });
+  assert.deepEqual(summary, { namespace: 'n', name: 's', type: 'Opaque', keys: ['credentials', 'id'], accessKeyIds: [{ key: 'credentials', masked: 'AKIA************MPLE' }, { key: 'id', masked: 'AKIA************MPLE' }] });
+  assert.ok(!JSON.stringify(summary).includes(KEY_ID));
+});
+
+test('credential key names: AWS env names in any spelling; not unrelated keys', () => {
+  for (const name of ['AWS_ACCESS_KEY_ID', 'aws_secret_access_key', 'awsAccessKeyId', 'S3_AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'accessKeyId', 'secret-access-key']) assert.ok(isCredentialKeyName(name), name);
+  for (const name of ['password', 'AWS_REGION', 'accesskey', 'token', 'AWS_ROLE_ARN']) assert.ok(!isCredentialKeyName(name), name);
+});
+
+test('kube2iam role names: name, path/name and ARN', () => {
+  assert.equal(kube2iamRoleName('legacy-orders'), 'legacy-orders');
+  assert.equal(kube2iamRoleName('team/legacy-orders'), 'legacy-orders');
+  assert.equal(kube2iamRoleName('arn:aws:iam::111122223333:role/team/legacy-orders'), 'legacy-orders');
+  assert.equal(kube2iamRoleName('arn:aws:iam::bad'), null);
+});
+
+// ---- findings -------------------------------------------------------------------------------
+
+test('the seeded namespace: exactly the static-key and the kube2iam Deployments are found; the IRSA one is clean', () => {
+  const report = audit(seeded());
+  assert.deepEqual(report.findings, [
+    {
+      kind: 'credential-secret',
+      namespace: 'shop',
+      secret: 'aws-creds',
+      keys: ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'],
+      accessKeyIds: ['AKIA************MPLE'],
+      usedBy: [{ kind: 'Deployment', namespace: 'shop', name: 'billing', via: ['env AWS_ACCESS_KEY_ID', 'env AWS_SECRET_ACCESS_KEY'] }],
+    },
+    { kind: 'kube2iam', workload: { kind: 'Deployment', namespace: 'shop', name: 'orders' }, role: 'legacy-orders', roleArn: 'arn:aws:iam::111122223333:role/legacy-orders', policies: '2 managed, 1 inline' },
+  ]);
+  assert.ok(!JSON.stringify(report).includes(KEY_ID));
+  assert.ok(!JSON.stringify(report).includes(SECRET_KEY));
+});
+
+test('envFrom, secret volumes and literal keys in the pod template are found too; an unused credential Secret is listed', () => {
+  const report = audit(seeded({
+    workloads: [
+      workload('from-env', { containers: container([], ['aws-creds']) }),
+      workload('mounted', { secretVolumes: ['aws-creds'], kind: 'CronJob' }),
+      workload('literal', { containers: container([{ name: 'AWS_ACCESS_KEY_ID', value: KEY_ID }, { name: 'AWS_SECRET_ACCESS_KEY', value: SECRET_KEY }]) }),
+    ],
+    secrets: [staticKeySecret(), summarizeSecret({ namespace: 'shop', name: 'spare', type: 'Opaque' }, { aws_access_key_id: b64('x') })],
+  }));
+  const secret = report.findings.find((f) => f.kind === 'credential-secret' && f.secret === 'aws-creds');
+  assert.deepEqual(secret && 'usedBy' in secret ? secret.usedBy.map((u) => `${u.kind}/${u.name}:${u.via.join('+')}`) : [], ['CronJob/mounted:volume', 'Deployment/from-env:envFrom']);
+  const spare = report.findings.find((f) => f.kind === 'credential-secret' && f.secret === 'spare');
+  assert.deepEqual(spare && 'usedBy' in spare ? spare.usedBy : null, []);
+  const literal = report.findings.find((f) => f.kind === 'credential-env');
+  assert.deepEqual(literal, { kind: 'credential-env', workload: { kind: 'Deployment', namespace: 'shop', name: 'literal' }, container: 'main', variables: ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'], accessKeyIds: ['AKIA************MPLE'] });
+  assert.ok(!renderAuditText(report).includes(KEY_ID));
+  assert.ok(!report.irsaYaml.includes(KEY_ID));
+});
+
+test('a credential-named variable marks the Secret it reads even when the Secret looks harmless', () => {
+  const report = audit(seeded({
+    secrets: [summarizeSecret({ namespace: 'shop', name: 'misc', type: 'Opaque' }, { id: b64('testing') })],
+    workloads: [workload('app', { containers: container([{ name: 'AWS_ACCESS_KEY_ID', secretKeyRef: { name: 'misc', key: 'id' } }]) })],
+  }));
+  assert.equal(report.findings[0]?.kind, 'credential-secret');
+  assert.deepEqual(report.bindings.map((b) => `${b.namespace}/${b.name}`), ['shop/app']);
+});
+
+test('workloads using no annotated ServiceAccount (and no other AWS identity) are listed as node-role fallbacks', () => {
+  const report = audit(seeded({ secrets: [], workloads: [workload('plain'), workload('ghost', { serviceAccount: 'missing' }), workload('catalog', { serviceAccount: 'catalog' })] }));
+  assert.deepEqual(report.findings, [
+    { kind: 'no-irsa', workload: { kind: 'Deployment', namespace: 'shop', name: 'ghost' }, serviceAccount: 'missing', reason: 'ServiceAccount missing does not exist' },
+    { kind: 'no-irsa', workload: { kind: 'Deployment', namespace: 'shop', name: 'plain' }, serviceAccount: 'default', reason: 'ServiceAccount default has no eks.amazonaws.com/role-arn annotation' },
+  ]);
+  assert.deepEqual(report.bindings, [], 'no binding is proposed for workloads that may not call AWS at all');
+});
+
+// ---- the proposed irsa.yaml ---------------------------------------------------------------------
+
+test('proposed irsa.yaml: one binding per workload, a dedicated SA instead of default, kube2iam policies reused; parseConfig accepts it', () => {
+  const report = audit(seeded());
+  assert.deepEqual(report.bindings.map((b) => ({ ns: b.namespace, name: b.name, new: b.newServiceAccount, managed: b.managedPolicies, inline: Object.keys(b.inlinePolicies) })), [
+    { ns: 'shop', name: 'billing', new: true, managed: [], inline: [] },
+    { ns: 'shop', name: 'orders', new: false, managed: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess', 'arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess'], inline: ['orders'] },
+  ]);
+  const config = parseConfig(report.irsaYaml, 'irsa.yaml', () => '');
+  assert.equal(config.cluster.name, 'prod');
+  assert.deepEqual(config.bindings.map((b) => [b.namespace, b.name, b.policyArns, Object.keys(b.inlinePolicies)]), [
+    ['shop', 'billing', [], []],
+    ['shop', 'orders', ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess', 'arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess'], ['orders']],
+  ]);
+  // Review notes are comments, not data.
+  assert.match(report.irsaYaml, /# deployment\/shop\/billing loads AWS keys from Secret aws-creds \(AKIA\*{12}MPLE\) via env AWS_ACCESS_KEY_ID, env AWS_SECRET_ACCESS_KEY/);
+  assert.match(report.irsaYaml, /# set serviceAccountName: billing on deployment\/shop\/billing \(it uses default\)/);
+  assert.match(report.irsaYaml, /# TODO: no policies could be read/);
+  assert.deepEqual(Object.keys(parse(report.irsaYaml)), ['version', 'cluster', 'bindings']);
+});
+
+test('proposed irsa.yaml: two workloads on one ServiceAccount share a binding; an unreadable role is noted; an empty proposal still parses', () => {
+  const report = audit(seeded({
+    workloads: [
+      workload('a', { serviceAccount: 'orders', podAnnotations: { 'iam.amazonaws.com/role': 'legacy-orders' } }),
+      workload('b', { serviceAccount: 'orders', podAnnotations: { 'iam.amazonaws.com/role': 'gone' } }),
+    ],
+    roles: new Map<string, RoleRead>([['legacy-orders', { role: kube2iamRole() }], ['gone', { error: 'AccessDenied' }]]),
+  }));
+  assert.equal(report.bindings.length, 1);
+  assert.deepEqual(report.bindings[0]!.workloads.map((w) => w.name), ['a', 'b']);
+  assert.match(report.irsaYaml, /uses kube2iam\/kiam role gone \(iam\.amazonaws\.com\/role\); its policies: could not be read: AccessDenied/);
+  parseConfig(report.irsaYaml, 'irsa.yaml', () => '');
+  const empty = audit(seeded({ workloads: [], secrets: [] }));
+  assert.deepEqual(parseConfig(empty.irsaYaml, 'irsa.yaml', () => '').bindings, []);
+});
+
+test('renderAuditText groups findings and prints the proposal', () => {
+  const text = renderAuditText(audit(seeded()));
+  assert.match(text, /^Static AWS access keys\n✗ Secret shop\/aws-creds holds AWS keys in AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY \(access key AKIA\*{12}MPLE\)\n    loaded by deployment\/shop\/billing via env AWS_ACCESS_KEY_ID, env AWS_SECRET_ACCESS_KEY\n/);
+  assert.match(text, /\nkube2iam \/ kiam\n✗ deployment\/shop\/orders uses role legacy-orders/);
+  assert.match(text, /\nProposed irsa\.yaml \(2 bindings; /);
+});

@@ -16,7 +16,24 @@ function toOption(spec: OptionSpec): Option {
 }
 
 
+/**
+ * Bare `irsa` (global options at most) in a terminal starts the wizard; elsewhere it prints help
+ * as before. Only the command table is consulted here, so --help and --version load no SDK.
+ */
+export function withDefaultCommand(argv: string[], interactive: boolean): string[] {
+  if (!interactive) return argv;
+  const takesValue = new Set(GLOBAL_OPTIONS.filter((o) => o.flags.includes('<')).flatMap((o) => o.flags.split(/[ ,]+/).filter((f) => f.startsWith('-'))));
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('-')) return argv; // a command (or a stray word commander reports)
+    if (['-h', '--help', '--version'].includes(arg)) return argv;
+    if (takesValue.has(arg)) i++;
+  }
+  return [...argv, 'wizard'];
+}
+
 export async function main(argv: string[]): Promise<number> {
+  argv = withDefaultCommand(argv, process.stdin.isTTY === true && process.stdout.isTTY === true);
   let exitCode = 0;
   const program = new Command('irsa')
     .description('Set up AWS IAM Roles for Service Accounts (IRSA): plan first, apply with --approve.')

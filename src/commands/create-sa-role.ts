@@ -1,10 +1,10 @@
 // irsa create-sa-role: ensure an IAM role trusts a ServiceAccount and the ServiceAccount names it.
 
 import { parseArn, partitionForRegion } from '../core/arn.ts';
-import { bindingRoleArn, planBinding } from '../core/binding.ts';
+import { bindingRoleArn } from '../core/binding.ts';
 import { UserError } from '../core/errors.ts';
-import { issuerHostPath } from '../core/thumbprint.ts';
-import { parseThumbprintOptions, planProviderForIssuer, resolveIssuer } from '../engine/oidc.ts';
+import { planBindingFromReads, readBinding } from '../engine/binding-reads.ts';
+import { parseThumbprintOptions, resolveIssuer } from '../engine/oidc.ts';
 import { parseBindingOptions } from './binding-options.ts';
 import { createCommandContext } from './context.ts';
 import { parseGlobals } from './globals.ts';
@@ -37,22 +37,10 @@ export async function run(options: Record<string, unknown>): Promise<number> {
   }
   const kube = request.roleOnly ? null : await ctx.kube();
 
+  const target = { issuerUrl: issuer.issuerUrl, cluster: issuer.cluster, region, account, thumbprints };
   // Every read happens here, concurrently; nothing is written before the plan is shown.
-  const [provider, role, missingPolicies, namespaceExists, serviceAccount, workloads] = await Promise.all([
-    planProviderForIssuer(
-      { issuerUrl: issuer.issuerUrl, clusterName: issuer.cluster?.name ?? null, region, account, thumbprints, audiences: [request.audience] },
-      { iam, resolveThumbprints: ctx.resolveThumbprints },
-    ),
-    iam.getRole(request.roleName),
-    Promise.all(
-      [...request.policyArns, ...(request.permissionsBoundary ? [request.permissionsBoundary] : [])].map(async (arn) =>
-        (await iam.getPolicy(arn)) ? null : arn,
-      ),
-    ).then((results) => results.filter((arn): arn is string => arn !== null)),
-    kube ? kube.namespaceExists(request.namespace) : Promise.resolve(true),
-    kube ? kube.getServiceAccount(request.namespace, request.name) : Promise.resolve(null),
-    kube ? kube.listWorkloadsUsingServiceAccount(request.namespace, request.name) : Promise.resolve([]),
-  ]);
+  const reads = await readBinding(request, target, { iam, kube, resolveThumbprints: ctx.resolveThumbprints });
+  const { missingPolicies, provider } = reads;
   if (missingPolicies.length > 0) {
     throw new UserError(
       `--attach-policy-arn: ${missingPolicies.join(', ')} ${missingPolicies.length === 1 ? 'does' : 'do'} not exist in account ${account} (iam:GetPolicy). Check the ARN (AWS managed policies are arn:aws:iam::aws:policy/<name>); nothing was changed.`,
@@ -60,22 +48,14 @@ export async function run(options: Record<string, unknown>): Promise<number> {
     );
   }
   if (provider.change.action === 'create' && options['createOidc'] === false) {
-    const target = issuer.cluster ? `--cluster ${issuer.cluster.name} --region ${region}` : `--issuer-url ${issuer.issuerUrl}`;
+    const where = issuer.cluster ? `--cluster ${issuer.cluster.name} --region ${region}` : `--issuer-url ${issuer.issuerUrl}`;
     throw new UserError(
-      `The IAM OIDC provider for ${issuer.issuerUrl} does not exist in account ${account}, and --no-create-oidc was given. Create it first with:\n  irsa associate-oidc ${target} --approve`,
+      `The IAM OIDC provider for ${issuer.issuerUrl} does not exist in account ${account}, and --no-create-oidc was given. Create it first with:\n  irsa associate-oidc ${where} --approve`,
       '--no-create-oidc',
     );
   }
 
-  const binding = planBinding(
-    request,
-    { partition, account, providerArn: provider.arn, issuerHostPath: issuerHostPath(issuer.issuerUrl), providerChange: provider.change },
-    { role, namespaceExists, serviceAccount, workloads },
-  );
-  binding.plan.warnings.push(...provider.warnings);
-  if (issuer.cluster && issuer.cluster.accountId !== account) {
-    binding.plan.notes.push(`The cluster is in account ${issuer.cluster.accountId}; the role and its OIDC provider go to account ${account}.`);
-  }
+  const binding = planBindingFromReads(request, target, reads);
   const footer = binding.workloadsNeedingRestart.length === 0 ? [] : [
     '',
     `These workloads use ${request.namespace}/${request.name} and keep their old identity until their pods are recreated:`,

@@ -26,7 +26,7 @@ export const GLOBAL_OPTIONS: OptionSpec[] = [
   { flags: '--profile <name>', description: 'AWS profile for IAM (default: the AWS default credential chain, SSO included)' },
   { flags: '--kubeconfig <path>', description: 'kubeconfig file (default: KUBECONFIG or ~/.kube/config)' },
   { flags: '--context <name>', description: 'kubeconfig context (default: the current context)' },
-  { flags: '-o, --output <format>', description: 'output format', choices: ['text', 'json'], defaultValue: 'text' },
+  { flags: '-o, --output <format>', description: 'output format (yaml: irsa audit only)', choices: ['text', 'json', 'yaml'], defaultValue: 'text' },
   { flags: '-v, --verbose', description: 'print each API call (never credentials or tokens) and unchanged resources' },
   { flags: '--no-color', description: 'disable colours (also NO_COLOR, or when stdout is not a terminal)' },
 ];
@@ -140,6 +140,42 @@ export const COMMANDS: CommandSpec[] = [
       ...APPLY_OPTIONS,
     ],
     load: async () => ({ run: (await import('./declarative.ts')).runApplyCommand }),
+  },
+  {
+    name: 'wizard',
+    summary: 'set up a binding step by step in the terminal (also: irsa with no command, in a terminal)',
+    description:
+      'Asks for the region, cluster, namespace, ServiceAccount, policies and role name, with lists read from AWS and the cluster; shows the plan create-sa-role would make, applies it only after you confirm (default No), and prints the equivalent irsa create-sa-role command and irsa.yaml binding. Needs a terminal; Ctrl-C at any prompt exits with code 130 and applies nothing.',
+    options: [
+      { flags: '--ca-bundle <file>', description: 'extra PEM CA certificates to trust when fetching the issuer (added to the system store and NODE_EXTRA_CA_CERTS)' },
+    ],
+    load: () => import('./wizard.ts'),
+  },
+  {
+    name: 'doctor',
+    summary: 'check every link of one ServiceAccount\'s IRSA chain and say exactly what is wrong',
+    description:
+      'Checks, in order: the IAM OIDC provider for the cluster\'s issuer (audience, thumbprints); the ServiceAccount and its eks.amazonaws.com/role-arn; the role and whether its trust policy admits a token minted for the ServiceAccount (IAM condition semantics, exact mismatches named); the role\'s permission policies; the pod identity webhook and the environment of running pods; with --assume, sts:AssumeRoleWithWebIdentity itself. Prints observed, expected and the fix. Exit 0 when no check fails, 1 otherwise.',
+    options: [
+      ...TARGET_OPTIONS,
+      { flags: '--assume', description: 'also call sts:AssumeRoleWithWebIdentity with a minted token and show the caller identity (never the token or credentials)' },
+      { flags: '--cluster-profile <name>', description: 'AWS profile for reading the cluster when it lives in another account' },
+      { flags: '--ca-bundle <file>', description: 'extra PEM CA certificates to trust when fetching the issuer\'s certificate chain' },
+    ],
+    load: () => import('./doctor.ts'),
+  },
+  {
+    name: 'audit',
+    summary: 'find static AWS keys, kube2iam/kiam annotations and workloads without IRSA; propose an irsa.yaml',
+    description:
+      'Read-only. Finds Secrets holding AWS access keys (key names or values shaped like access key IDs; values are never printed, key IDs only masked) and the workloads that load them, pod templates annotated iam.amazonaws.com/role (kube2iam, kiam) and workloads whose ServiceAccount has no role. Proposes an irsa.yaml with one binding per affected workload, reusing the kube2iam role\'s policies where they can be read.',
+    options: [
+      { flags: '--cluster <name>', description: 'cluster name written into the proposed irsa.yaml' },
+      { flags: '--issuer-url <url>', description: 'OIDC issuer of a self-managed cluster, written into the proposed irsa.yaml' },
+      { flags: '-n, --namespace <namespace>', description: 'only this namespace (default: all namespaces)' },
+      { flags: '--out <path>', description: 'write the proposed irsa.yaml to this file' },
+    ],
+    load: () => import('./audit.ts'),
   },
   {
     name: 'list',

@@ -6,7 +6,6 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
-import { HttpsProxyAgent } from 'https-proxy-agent';
 import { getProxyForUrl } from 'proxy-from-env';
 import { RemoteError } from '../../core/errors.ts';
 import type { PresentedCertificate } from '../../core/state.ts';
@@ -109,11 +108,20 @@ export function createTlsChainFetcher(options: TlsFetcherOptions = {}): TlsChain
     async fetchDiscovery(issuerUrl) {
       const url = `${issuerUrl.replace(/\/+$/, '')}/.well-known/openid-configuration`;
       options.onCall?.(`GET ${url}`);
-      const proxy = getProxyForUrl(url);
+      const target = new URL(url);
+      const host = target.hostname.replace(/^\[|\]$/g, '');
+      const port = Number(target.port || 443);
       const body = await new Promise<string>((resolve, reject) => {
         const request = https.get(
           url,
-          { timeout: timeoutMs, ...(ca ? { ca } : {}), ...(proxy ? { agent: new HttpsProxyAgent(proxy, ca ? { ca } : {}) } : {}) },
+          {
+            timeout: timeoutMs,
+            // Our own verified TLS socket (through the proxy tunnel when one applies) instead of an agent.
+            createConnection: (_options: unknown, oncreate: (error: Error | null, socket?: net.Socket) => void) => {
+              handshake(host, port, true).then((socket) => oncreate(null, socket), (error: Error) => oncreate(error));
+              return undefined as unknown as net.Socket;
+            },
+          } as https.RequestOptions,
           (response) => {
             const chunks: Buffer[] = [];
             response.on('data', (chunk: Buffer) => chunks.push(chunk));

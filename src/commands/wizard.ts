@@ -1,0 +1,61 @@
+// irsa wizard (and bare `irsa` in a terminal): asks for the binding step by step, then plans and
+// applies it with the same reads, planner, renderer and engine as create-sa-role.
+
+import { readFileSync } from 'node:fs';
+import { UserError } from '../core/errors.ts';
+import { createCommandContext } from './context.ts';
+import { parseGlobals } from './globals.ts';
+
+export const NOT_A_TTY_MESSAGE =
+  'irsa wizard asks questions and needs an interactive terminal, but stdin or stdout is not a TTY. In scripts and CI use the flags instead, for example:\n' +
+  '  irsa create-sa-role --cluster <name> --region <region> -n <namespace> --name <serviceaccount> --attach-policy-arn <arn> --approve\n' +
+  '(irsa create-sa-role --help lists them all; irsa plan/apply -f irsa.yaml manages many bindings).';
+
+export async function run(options: Record<string, unknown>): Promise<number> {
+  const globals = parseGlobals(options);
+  if (!process.stdin.isTTY || !process.stdout.isTTY) throw new UserError(NOT_A_TTY_MESSAGE, 'wizard');
+  if (globals.output === 'json') {
+    throw new UserError('-o json: the wizard is interactive and prints text. For JSON plans use irsa create-sa-role ... -o json.', '--output');
+  }
+  const caBundle = options['caBundle'] as string | undefined;
+  const [{ runWizard, CANCELLED_MESSAGE, CANCELLED_EXIT_CODE }, { createInquirerPrompts }] = await Promise.all([
+    import('../ui/wizard/flow.ts'),
+    import('../ui/wizard/prompts.ts'),
+  ]);
+
+  // Ctrl-C at a prompt is handled by the prompt layer. Between prompts (while an API call runs)
+  // the terminal sends SIGINT: exit at once, saying whether anything may have been applied.
+  let applying: string | null = null;
+  const onSigint = () => {
+    process.stdout.write(
+      applying
+        ? `\nInterrupted while applying: some changes may be applied. Run this to converge:\n  ${applying}\n`
+        : `\n${CANCELLED_MESSAGE}\n`,
+    );
+    process.exit(CANCELLED_EXIT_CODE);
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    return await runWizard({
+      prompts: createInquirerPrompts(),
+      services: {
+        defaultRegion: async () => {
+          try {
+            return (await createCommandContext(globals).region()) || null;
+          } catch {
+            return null; // no region configured: the user picks one
+          }
+        },
+        connect: (region) => createCommandContext({ ...globals, region }, { ...(caBundle ? { caBundle } : {}) }),
+        readFile: (path) => readFileSync(path, 'utf8'),
+      },
+      globals: { ...globals, caBundle },
+      out: (text) => process.stdout.write(text),
+      onPhase: (phase, command) => {
+        applying = phase === 'applying' ? command : null;
+      },
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

@@ -116,6 +116,8 @@ export function createTlsChainFetcher(options: TlsFetcherOptions = {}): TlsChain
           url,
           {
             timeout: timeoutMs,
+            // With createConnection and no agent, Node uses exactly our socket, unpooled.
+            headers: { connection: 'close' },
             // Our own verified TLS socket (through the proxy tunnel when one applies) instead of an agent.
             createConnection: (_options: unknown, oncreate: (error: Error | null, socket?: net.Socket) => void) => {
               handshake(host, port, true).then((socket) => oncreate(null, socket), (error: Error) => oncreate(error));

@@ -133,22 +133,23 @@ export function createIamGateway(client: CommandSender, options: IamGatewayOptio
     },
 
     async getRole(name): Promise<RoleState | null> {
-      // Independent reads run together; allSettled so a missing role's other rejections are handled.
-      const [role, attached, inlineNames] = await Promise.allSettled([
-        send(new GetRoleCommand({ RoleName: name })),
+      // GetRole first: a missing role (every role of a fresh apply) then costs one call, not three.
+      // moto and IAM are throughput-bound, so the second round costs little for existing roles.
+      let output;
+      try {
+        output = await send(new GetRoleCommand({ RoleName: name }));
+      } catch (error) {
+        if (isNoSuchEntity(error)) return null;
+        throw error;
+      }
+      const r = output.Role;
+      if (!r) return null;
+      const [attached, inlineNames] = await Promise.all([
         allPages((Marker) => send(new ListAttachedRolePoliciesCommand({ RoleName: name, Marker })).then((o) => ({ ...o, items: o.AttachedPolicies }))),
         allPages((Marker) => send(new ListRolePoliciesCommand({ RoleName: name, Marker })).then((o) => ({ ...o, items: o.PolicyNames }))),
       ]);
-      if (role.status === 'rejected') {
-        if (isNoSuchEntity(role.reason)) return null;
-        throw role.reason;
-      }
-      if (attached.status === 'rejected') throw attached.reason;
-      if (inlineNames.status === 'rejected') throw inlineNames.reason;
-      const r = role.value.Role;
-      if (!r) return null;
       const inline = await Promise.all(
-        inlineNames.value.map(async (policyName) => {
+        inlineNames.map(async (policyName) => {
           const out = await send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policyName }));
           return [policyName, parsePolicyDocument(out.PolicyDocument ?? '{}', `inline policy ${policyName} of role ${name}`)] as const;
         }),
@@ -163,7 +164,7 @@ export function createIamGateway(client: CommandSender, options: IamGatewayOptio
         trustPolicy: parsePolicyDocument(r.AssumeRolePolicyDocument ?? '{}', `the trust policy of role ${name}`) as PolicyDocument,
         // GetRole returns the tags (up to 50, IAM's per-role limit): no ListRoleTags needed.
         tags: toTags(r.Tags),
-        attachedPolicyArns: attached.value.map((p) => p.PolicyArn ?? '').filter(Boolean),
+        attachedPolicyArns: attached.map((p) => p.PolicyArn ?? '').filter(Boolean),
         inlinePolicies: Object.fromEntries(inline),
       };
     },

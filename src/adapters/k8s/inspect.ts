@@ -2,22 +2,19 @@
 // KubeGateway (Secrets, MutatingWebhookConfigurations, workloads' pod templates). Secret values
 // are decoded only inside summarizeSecret and never leave this file except as masked key IDs.
 
-import { existsSync } from 'node:fs';
 import {
   AdmissionregistrationV1Api,
   AppsV1Api,
   BatchV1Api,
   CoreV1Api,
-  KubeConfig,
   type V1Container,
   type V1ObjectMeta,
   type V1PodTemplateSpec,
 } from '@kubernetes/client-node';
 import { summarizeSecret, type AuditWorkloadKind, type ContainerSummary, type WorkloadTemplate } from '../../core/audit.ts';
 import type { MutatingWebhookState } from '../../core/doctor.ts';
-import { UserError } from '../../core/errors.ts';
 import type { KubeInspector } from '../../ports.ts';
-import { translateKubeError, type KubeGatewayOptions } from './kube.ts';
+import { loadKubeConfig, translateKubeError, type KubeGatewayOptions } from './kube.ts';
 
 const PAGE_SIZE = 500;
 
@@ -32,20 +29,6 @@ async function allPages<T>(page: (token: string | undefined) => Promise<ListPage
     token = list.metadata?._continue || undefined;
   } while (token);
   return items;
-}
-
-// createKubeGateway validates the same options with the full messages; commands create it first,
-// so this loader only repeats the steps.
-function loadKubeConfig(options: KubeGatewayOptions): KubeConfig {
-  const kc = new KubeConfig();
-  if (options.kubeconfig) {
-    if (!existsSync(options.kubeconfig)) throw new UserError(`--kubeconfig: "${options.kubeconfig}" does not exist.`, '--kubeconfig');
-    kc.loadFromFile(options.kubeconfig);
-  } else {
-    kc.loadFromDefault();
-  }
-  if (options.context) kc.setCurrentContext(options.context);
-  return kc;
 }
 
 function containerSummary(container: V1Container): ContainerSummary {

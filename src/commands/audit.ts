@@ -25,13 +25,7 @@ export async function run(options: Record<string, unknown>): Promise<number> {
   const ctx = createCommandContext(globals);
 
   const kube = await ctx.kube();
-  const { createKubeInspector } = await import('../adapters/k8s/inspect.ts');
-  const { createCallObserver } = await import('../adapters/verbose.ts');
-  const inspector = createKubeInspector({
-    kubeconfig: globals.kubeconfig,
-    context: globals.context,
-    observer: createCallObserver({ verbose: globals.verbose, write: (line) => process.stderr.write(line + '\n') }),
-  });
+  const inspector = await ctx.inspector();
   const [workloads, secrets, serviceAccounts] = await Promise.all([
     inspector.listWorkloadTemplates(namespace),
     inspector.listSecrets(namespace),

@@ -3,7 +3,7 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { UserError } from '../core/errors.ts';
-import type { ClusterReader, IamGateway, KubeGateway, StsGateway } from '../ports.ts';
+import type { ClusterReader, IamGateway, KubeGateway, KubeInspector, StsGateway } from '../ports.ts';
 import type { GlobalOptions } from './globals.ts';
 
 export interface CommandContext {
@@ -13,6 +13,8 @@ export interface CommandContext {
   iam(): Promise<IamGateway>;
   sts(): Promise<StsGateway>;
   kube(): Promise<KubeGateway>;
+  /** Read-only Kubernetes inspection for doctor and audit (Secrets, webhooks, pod templates). */
+  inspector(): Promise<KubeInspector>;
   resolveThumbprints(issuerUrl: string): Promise<{ thumbprints: string[]; warnings: string[] }>;
   /** Retries made by the SDKs and the consistency retry, for the apply report. */
   retries(): number;
@@ -70,6 +72,11 @@ export function createCommandContext(
       const { createKubeGateway } = await import('../adapters/k8s/kube.ts');
       observerValue = await observer();
       return createKubeGateway({ kubeconfig: globals.kubeconfig, context: globals.context, observer: observerValue });
+    }),
+    inspector: once(async () => {
+      const { createKubeInspector } = await import('../adapters/k8s/inspect.ts');
+      observerValue = await observer();
+      return createKubeInspector({ kubeconfig: globals.kubeconfig, context: globals.context, observer: observerValue });
     }),
     resolveThumbprints: async (issuerUrl) => {
       const pem = caBundlePem();

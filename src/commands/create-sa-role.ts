@@ -9,6 +9,7 @@ import { parseBindingOptions } from './binding-options.ts';
 import { createCommandContext } from './context.ts';
 import { parseGlobals } from './globals.ts';
 import { runPlan } from './run-plan.ts';
+import { restartAdvice } from '../ui/restart-advice.ts';
 
 export async function run(options: Record<string, unknown>): Promise<number> {
   const globals = parseGlobals(options);
@@ -56,12 +57,11 @@ export async function run(options: Record<string, unknown>): Promise<number> {
   }
 
   const binding = planBindingFromReads(request, target, reads);
-  const footer = binding.workloadsNeedingRestart.length === 0 ? [] : [
-    '',
+  const footer = restartAdvice(
+    binding.workloadsNeedingRestart,
     `These workloads use ${request.namespace}/${request.name} and keep their old identity until their pods are recreated:`,
-    ...binding.workloadsNeedingRestart.map((w) => `  kubectl rollout restart ${w.kind.toLowerCase()}/${w.name} -n ${w.namespace}`),
     'Or run this command again with --restart-workloads.',
-  ];
+  );
   return runPlan(binding.plan, {
     globals,
     approve: options['approve'] === true,

@@ -9,6 +9,7 @@ import { readAndPlanDeclarative } from '../engine/declarative.ts';
 import { createCommandContext, type CommandContext } from './context.ts';
 import { parseGlobals, type GlobalOptions } from './globals.ts';
 import { runPlan } from './run-plan.ts';
+import { restartAdvice } from '../ui/restart-advice.ts';
 import { packageVersion } from './version.ts';
 
 const DEFAULT_CONCURRENCY = 16;
@@ -42,11 +43,11 @@ async function planConfig(config: IrsaConfig, options: Record<string, unknown>, 
     { region, clusters: ctx.clusters, iam, kube: ctx.kube, resolveThumbprints: ctx.resolveThumbprints, concurrency },
     { prune },
   );
-  const footer = result.workloadsNeedingRestart.length === 0 ? [] : [
-    '',
-    'These workloads keep their old identity until their pods are recreated (or set restart: true on the binding):',
-    ...result.workloadsNeedingRestart.map((w) => `  kubectl rollout restart ${w.kind.toLowerCase()}/${w.name} -n ${w.namespace}`),
-  ];
+  const footer = restartAdvice(
+    result.workloadsNeedingRestart,
+    'These workloads keep their old identity until their pods are recreated:',
+    'Or set restart: true on their bindings.',
+  );
   return { globals, ctx, iam, result, footer, concurrency };
 }
 

@@ -34,13 +34,7 @@ export async function run(options: Record<string, unknown>): Promise<number> {
   const cluster = options['cluster'] as string | undefined;
   const issuer = await resolveIssuer({ cluster, issuerUrl: options['issuerUrl'] as string | undefined, region }, ctx.clusters);
   const [iam, kube] = await Promise.all([ctx.iam(), ctx.kube()]);
-  const { createKubeInspector } = await import('../adapters/k8s/inspect.ts');
-  const { createCallObserver } = await import('../adapters/verbose.ts');
-  const inspector = createKubeInspector({
-    kubeconfig: globals.kubeconfig,
-    context: globals.context,
-    observer: createCallObserver({ verbose: globals.verbose, write: (line) => process.stderr.write(line + '\n') }),
-  });
+  const inspector = await ctx.inspector();
   const partition = partitionForRegion(region);
   const account = await iam.accountId();
   const providerArn = oidcProviderArn(partition, account, hostPathOf(issuer.issuerUrl));

@@ -14,7 +14,7 @@ import {
   STS_REGIONAL_ANNOTATION,
   TOKEN_EXPIRATION_ANNOTATION,
 } from './resources/service-account.ts';
-import type { WorkloadRestartValue } from './resources/types.ts';
+import { planWorkloadRestarts } from './resources/workload.ts';
 import type { RoleState, ServiceAccountState, Tags, WorkloadRef } from './state.ts';
 import { DEFAULT_AUDIENCE, serviceAccountSubject, stringLike, type FederatedTrust } from './trust-policy.ts';
 
@@ -163,24 +163,9 @@ export function planBinding(request: BindingRequest, context: BindingContext, ob
     if (sa.conflictingRoleArn && !request.overrideExistingServiceAccounts) {
       refuse = `ServiceAccount ${request.namespace}/${request.name} is already bound to ${sa.conflictingRoleArn}. Nothing was changed. Pass --override-existing-serviceaccounts to re-annotate it with ${roleArn}.`;
     }
-    if (sa.change.action === 'create' || sa.change.action === 'update') {
-      for (const workload of observed.workloads) {
-        if (!request.restartWorkloads) {
-          workloadsNeedingRestart.push(workload);
-          continue;
-        }
-        const value: WorkloadRestartValue = { ...workload, serviceAccount: request.name };
-        plan.changes.push({
-          kind: 'workload-restart',
-          id: `${workload.namespace}/${workload.kind.toLowerCase()}/${workload.name}`,
-          action: 'update',
-          before: null,
-          after: value,
-          dependsOn: [changeKey(sa.change)],
-          reason: 'the pod identity webhook only changes pods when they are created',
-        });
-      }
-    }
+    const restarts = planWorkloadRestarts(sa.change, request.name, observed.workloads, request.restartWorkloads);
+    plan.changes.push(...restarts.changes);
+    workloadsNeedingRestart.push(...restarts.needingRestart);
   }
   return { plan, roleArn, refuse, workloadsNeedingRestart };
 }

@@ -8,7 +8,7 @@ import { CLUSTER_TAG, isOwnedByIrsa, roleOwnershipTags } from './ownership.ts';
 import { changeKey, emptyPlan, type Change, type Plan } from './plan.ts';
 import { planRole, planRoleDeletion, type DesiredRole } from './resources/iam-role.ts';
 import { planServiceAccount, planServiceAccountRemoval, ROLE_ARN_ANNOTATION } from './resources/service-account.ts';
-import type { WorkloadRestartValue } from './resources/types.ts';
+import { planWorkloadRestarts } from './resources/workload.ts';
 import type { RoleState, ServiceAccountState, WorkloadRef } from './state.ts';
 import { parseTrustPolicy, samePolicy, serviceAccountSubject, type FederatedTrust } from './trust-policy.ts';
 
@@ -125,22 +125,9 @@ export function planDeclarative(
       plan.changes.push(sa.change);
       if (sa.change.action === 'no-op') continue;
       changedServiceAccounts.push(saKey);
-      for (const workload of observed.workloads.get(saKey) ?? []) {
-        if (!binding.restartWorkloads) {
-          workloadsNeedingRestart.push(workload);
-          continue;
-        }
-        const value: WorkloadRestartValue = { ...workload, serviceAccount: binding.name };
-        plan.changes.push({
-          kind: 'workload-restart',
-          id: `${workload.namespace}/${workload.kind.toLowerCase()}/${workload.name}`,
-          action: 'update',
-          before: null,
-          after: value,
-          dependsOn: [changeKey(sa.change)],
-          reason: 'the pod identity webhook only changes pods when they are created',
-        });
-      }
+      const restarts = planWorkloadRestarts(sa.change, binding.name, observed.workloads.get(saKey) ?? [], binding.restartWorkloads);
+      plan.changes.push(...restarts.changes);
+      workloadsNeedingRestart.push(...restarts.needingRestart);
     }
   }
 

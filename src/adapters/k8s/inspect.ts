@@ -14,22 +14,9 @@ import {
 import { summarizeSecret, type AuditWorkloadKind, type ContainerSummary, type WorkloadTemplate } from '../../core/audit.ts';
 import type { MutatingWebhookState } from '../../core/doctor.ts';
 import type { KubeInspector } from '../../ports.ts';
-import { loadKubeConfig, translateKubeError, type KubeGatewayOptions } from './kube.ts';
+import { allPages, loadKubeConfig, translateKubeError, type KubeGatewayOptions } from './kube.ts';
 
 const PAGE_SIZE = 500;
-
-type ListPage<T> = { items: T[]; metadata?: { _continue?: string } };
-
-async function allPages<T>(page: (token: string | undefined) => Promise<ListPage<T>>): Promise<T[]> {
-  const items: T[] = [];
-  let token: string | undefined;
-  do {
-    const list = await page(token);
-    items.push(...list.items);
-    token = list.metadata?._continue || undefined;
-  } while (token);
-  return items;
-}
 
 function containerSummary(container: V1Container): ContainerSummary {
   return {
@@ -70,7 +57,7 @@ export function createKubeInspector(options: KubeGatewayOptions = {}): KubeInspe
   const admission = kc.makeApiClient(AdmissionregistrationV1Api);
   const target = { server: kc.getCurrentCluster()?.server ?? '(unknown server)', context: kc.getCurrentContext() };
 
-  async function list<T>(resource: string, path: string, page: (token: string | undefined) => Promise<ListPage<T>>): Promise<T[]> {
+  async function list<T>(resource: string, path: string, page: (token: string | undefined) => Promise<{ items: T[]; metadata?: { _continue?: string } }>): Promise<T[]> {
     options.observer?.onCall('k8s', `LIST ${resource}`, path);
     try {
       return await allPages(page);

@@ -204,7 +204,7 @@ const saState = (meta: V1ObjectMeta | undefined, namespace: string): ServiceAcco
 });
 
 /** Follows `continue` tokens until the list is complete. */
-async function allPages<T>(page: (token: string | undefined) => Promise<{ items: T[]; metadata?: { _continue?: string } }>): Promise<T[]> {
+export async function allPages<T>(page: (token: string | undefined) => Promise<{ items: T[]; metadata?: { _continue?: string } }>): Promise<T[]> {
   const items: T[] = [];
   let token: string | undefined;
   do {

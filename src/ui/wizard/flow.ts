@@ -34,6 +34,7 @@ import {
 } from './choices.ts';
 import { configSnippet, equivalentCommandLine } from './equivalent.ts';
 import { WizardCancelled, type Choice, type PromptLayer } from './layer.ts';
+import { rolloutRestartCommand } from '../restart-advice.ts';
 
 /** The gateways for one region (AWS clients are per region). A CommandContext fits. */
 export interface WizardConnection {
@@ -661,7 +662,7 @@ class Wizard {
     this.say(this.c.bold('Next steps'));
     if (outcome.kind === 'applied' && this.pendingRestarts.length > 0) {
       this.say(`Restart these workloads so their pods get the role (the webhook only changes new pods):`);
-      for (const w of this.pendingRestarts) this.say(`  kubectl rollout restart ${w.kind.toLowerCase()}/${w.name} -n ${w.namespace}`);
+      for (const w of this.pendingRestarts) this.say(`  ${rolloutRestartCommand(w)}`);
     }
     this.say('The same binding without prompts (scripts and CI; it plans no changes now):');
     this.say(`  ${command}`);

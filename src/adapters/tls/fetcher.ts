@@ -1,5 +1,10 @@
 // Fetches OIDC discovery documents and the certificate chains servers present, over verified TLS,
-// through HTTPS_PROXY (CONNECT) unless NO_PROXY says otherwise.
+// through an HTTPS_PROXY CONNECT tunnel unless NO_PROXY says otherwise.
+//
+// Why two connections per chain: Node's getPeerCertificate(true) appends the root from the local
+// trust store even when the server did not send it, so a verified connection cannot show what was
+// presented. A second connection with an empty CA list shows exactly the presented chain; it sends
+// no application data, and its leaf must equal the verified connection's leaf.
 
 import { createHash, X509Certificate } from 'node:crypto';
 import http from 'node:http';
@@ -9,185 +14,267 @@ import tls from 'node:tls';
 import { getProxyForUrl } from 'proxy-from-env';
 import { RemoteError } from '../../core/errors.ts';
 import type { PresentedCertificate } from '../../core/state.ts';
+import { assertHttpsIssuer } from '../../core/thumbprint.ts';
 import type { TlsChainFetcher } from '../../ports.ts';
 
 export interface TlsFetcherOptions {
   /** Extra PEM CAs (--ca-bundle), added to Node's default store (which includes NODE_EXTRA_CA_CERTS). */
   caBundlePem?: string;
+  /** Where HTTPS_PROXY/https_proxy/NO_PROXY/no_proxy are read; process.env when omitted. */
+  env?: NodeJS.ProcessEnv;
+  /** Per phase: TCP connect, CONNECT, TLS handshake, HTTP response. */
   timeoutMs?: number;
   onCall?: (what: string) => void;
 }
 
-const FIX_HINT = 'Pass --thumbprint <40 hex> to give it yourself, --no-thumbprint to let IAM obtain it, --ca-bundle <pem> for a private CA, or set HTTPS_PROXY if a proxy is needed.';
+/** Discovery documents are a few hundred bytes; refuse to buffer anything absurd. */
+const MAX_DOCUMENT_BYTES = 1024 * 1024;
 
-/** The reason in words for Node's TLS and socket error codes. */
-function describe(error: NodeJS.ErrnoException): string {
+/** Every thumbprint error ends with the way around the lookup. */
+const SKIP = 'To skip the lookup, give --thumbprint <40 hex> yourself, or --no-thumbprint to let IAM obtain it.';
+
+/** The cause in words, and what the user can do about it. */
+function explain(error: NodeJS.ErrnoException, proxy: string | null): string {
+  const network = proxy
+    ? `The proxy ${proxy} (HTTPS_PROXY) was used: check it, or list the host in NO_PROXY. ${SKIP}`
+    : `Check the address and your network, or set HTTPS_PROXY if a proxy is needed. ${SKIP}`;
   switch (error.code) {
     case 'CERT_HAS_EXPIRED':
-      return 'its certificate has expired';
+      return `its certificate has expired (${error.code}); the server must renew it. ${SKIP}`;
     case 'CERT_NOT_YET_VALID':
-      return 'its certificate is not valid yet';
+      return `its certificate is not valid yet (${error.code}); check this machine's clock. ${SKIP}`;
     case 'DEPTH_ZERO_SELF_SIGNED_CERT':
     case 'SELF_SIGNED_CERT_IN_CHAIN':
     case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
     case 'UNABLE_TO_GET_ISSUER_CERT':
     case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
-      return `its certificate is not trusted (${error.code}: ${error.message})`;
+    case 'CERT_SIGNATURE_FAILURE':
+    case 'CERT_UNTRUSTED':
+    case 'CERT_REVOKED':
+    case 'INVALID_CA':
+      // Node appends advice about --use-system-ca after a ';': keep OpenSSL's own reason.
+      return `its certificate is not trusted (${error.code}: ${error.message.replace(/;.*$/s, '')}). If a private CA or a TLS-inspecting proxy signs it, pass --ca-bundle <pem> (or set NODE_EXTRA_CA_CERTS). ${SKIP}`;
     case 'ERR_TLS_CERT_ALTNAME_INVALID':
-      return `its certificate does not name this host (${error.message})`;
+      return `its certificate does not name this host (${error.message}). ${SKIP}`;
     case 'ECONNREFUSED':
-      return 'the connection was refused';
+      return `the connection was refused. ${network}`;
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return 'the host name does not resolve';
+      return `the host name does not resolve. ${network}`;
     case 'ETIMEDOUT':
-      return 'it timed out';
+      return `it timed out. ${network}`;
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return `the connection was closed during the TLS handshake (${error.code}). ${network}`;
+    case 'EPROXY':
+      return `${error.message}. ${network}`;
     default:
-      return error.message;
+      return `${error.message}${error.code ? ` (${error.code})` : ''}. ${network}`;
   }
 }
 
-const isIp = (host: string) => net.isIP(host) !== 0;
+const failure = (message: string, code: string) => Object.assign(new Error(message), { code });
 
 export function createTlsChainFetcher(options: TlsFetcherOptions = {}): TlsChainFetcher {
   const timeoutMs = options.timeoutMs ?? 10_000;
-  // Passing `ca` replaces Node's default store, so start from it (bundled + NODE_EXTRA_CA_CERTS).
+  const env = options.env ?? process.env;
+  // Passing `ca` replaces Node's default store, so start from it (bundled roots, NODE_EXTRA_CA_CERTS,
+  // system roots under --use-system-ca).
   const ca = options.caBundlePem ? [...tls.getCACertificates('default'), options.caBundlePem] : undefined;
 
+  /** The proxy URL for host:port, or null. proxy-from-env reads process.env only: lend it ours (synchronous, so nothing else sees it). */
+  const proxyFor = (host: string, port: number): URL | null => {
+    const target = `https://${net.isIPv6(host) ? `[${host}]` : host}:${port}/`;
+    const saved = process.env;
+    let proxy: string;
+    try {
+      process.env = env;
+      proxy = getProxyForUrl(target);
+    } finally {
+      process.env = saved;
+    }
+    if (!proxy) return null;
+    try {
+      return new URL(proxy);
+    } catch {
+      throw new RemoteError(`HTTPS_PROXY: "${proxy}" is not a URL; give e.g. http://proxy.example.com:3128`);
+    }
+  };
+  /** host:port of a proxy for messages: never its credentials. */
+  const proxyLabel = (proxy: URL | null) => (proxy ? `${proxy.protocol}//${proxy.host}` : null);
+
   /** A TCP socket to host:port, through the proxy's CONNECT tunnel when one applies. */
-  const connectSocket = (host: string, port: number): Promise<net.Socket> => {
-    const proxy = getProxyForUrl(`https://${host}:${port}/`);
+  const connectSocket = (host: string, port: number, proxy: URL | null): Promise<net.Socket> => {
     if (!proxy) {
       return new Promise((resolve, reject) => {
-        const socket = net.connect({ host, port, timeout: timeoutMs });
-        socket.once('connect', () => resolve(socket));
-        socket.once('timeout', () => socket.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
+        const socket = net.connect({ host, port });
+        const onTimeout = () => socket.destroy(failure('timeout', 'ETIMEDOUT'));
+        socket.setTimeout(timeoutMs, onTimeout);
         socket.once('error', reject);
+        socket.once('connect', () => {
+          // From here on the TLS layer owns errors and timeouts.
+          socket.setTimeout(0);
+          socket.off('timeout', onTimeout);
+          socket.off('error', reject);
+          resolve(socket);
+        });
       });
     }
     return new Promise((resolve, reject) => {
-      const proxyUrl = new URL(proxy);
-      const request = http.request({
-        host: proxyUrl.hostname,
-        port: Number(proxyUrl.port || 80),
+      // Node's own CONNECT client; an https:// proxy is reached over TLS (trusting the same CAs).
+      const request = (proxy.protocol === 'https:' ? https : http).request({
+        host: proxy.hostname.replace(/^\[|\]$/g, ''),
+        port: Number(proxy.port || (proxy.protocol === 'https:' ? 443 : 80)),
         method: 'CONNECT',
-        path: `${host.includes(':') ? `[${host}]` : host}:${port}`,
-        headers: proxyUrl.username ? { 'proxy-authorization': `Basic ${Buffer.from(`${decodeURIComponent(proxyUrl.username)}:${decodeURIComponent(proxyUrl.password)}`).toString('base64')}` } : {},
+        path: `${net.isIPv6(host) ? `[${host}]` : host}:${port}`,
+        headers: proxy.username
+          ? { 'proxy-authorization': `Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}` }
+          : {},
         timeout: timeoutMs,
+        agent: false,
+        ...(proxy.protocol === 'https:' && ca ? { ca } : {}),
       });
       request.once('connect', (response, socket) => {
-        if (response.statusCode === 200) resolve(socket);
-        else {
+        if (response.statusCode === 200) {
+          socket.setTimeout(0);
+          resolve(socket);
+        } else {
           socket.destroy();
-          reject(new Error(`the proxy ${proxyUrl.host} answered ${response.statusCode} to CONNECT ${host}:${port}`));
+          reject(failure(`the proxy ${proxyLabel(proxy)} answered HTTP ${response.statusCode} to CONNECT ${host}:${port}`, 'EPROXY'));
         }
       });
-      request.once('timeout', () => request.destroy(Object.assign(new Error(`the proxy ${proxyUrl.host} timed out`), { code: 'ETIMEDOUT' })));
-      request.once('error', reject);
+      request.once('timeout', () => request.destroy(failure(`the proxy ${proxyLabel(proxy)} did not answer CONNECT within ${timeoutMs} ms`, 'EPROXY')));
+      request.once('error', (error: NodeJS.ErrnoException) =>
+        reject(error.code === 'EPROXY' ? error : failure(`cannot reach the proxy ${proxyLabel(proxy)}: ${error.message}`, 'EPROXY')),
+      );
       request.end();
     });
   };
 
-  /** TLS over a fresh socket; `verify` false is used only to read certificates, never to send data. */
-  const handshake = async (host: string, port: number, verify: boolean): Promise<tls.TLSSocket> => {
-    const socket = await connectSocket(host, port);
+  /** TLS over a fresh socket. `verify` false only reads certificates: its caller never sends data on it. */
+  const handshake = async (host: string, port: number, proxy: URL | null, verify: boolean): Promise<tls.TLSSocket> => {
+    const socket = await connectSocket(host, port, proxy);
     return new Promise((resolve, reject) => {
       const secure = tls.connect({
         socket,
-        ...(isIp(host) ? {} : { servername: host }),
+        host, // checkServerIdentity checks this name (or IP) against the certificate
+        ...(net.isIP(host) ? {} : { servername: host }), // SNI is for DNS names only
         ...(verify ? (ca ? { ca } : {}) : { ca: [], rejectUnauthorized: false }),
-        ...(verify ? { host } : {}),
       });
-      secure.setTimeout(timeoutMs, () => secure.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
-      secure.once('secureConnect', () => resolve(secure));
+      const onTimeout = () => secure.destroy(failure('timeout', 'ETIMEDOUT'));
+      secure.setTimeout(timeoutMs, onTimeout);
       secure.once('error', reject);
+      secure.once('secureConnect', () => {
+        secure.setTimeout(0);
+        secure.off('timeout', onTimeout);
+        secure.off('error', reject);
+        resolve(secure);
+      });
     });
   };
 
   return {
     async fetchDiscovery(issuerUrl) {
+      assertHttpsIssuer(issuerUrl);
       const url = `${issuerUrl.replace(/\/+$/, '')}/.well-known/openid-configuration`;
       options.onCall?.(`GET ${url}`);
       const target = new URL(url);
       const host = target.hostname.replace(/^\[|\]$/g, '');
       const port = Number(target.port || 443);
+      const proxy = proxyFor(host, port);
       const body = await new Promise<string>((resolve, reject) => {
         const request = https.get(
           url,
           {
             timeout: timeoutMs,
-            // With createConnection and no agent, Node uses exactly our socket, unpooled.
-            headers: { connection: 'close' },
-            // Our own verified TLS socket (through the proxy tunnel when one applies) instead of an agent.
+            headers: { accept: 'application/json', connection: 'close' },
+            // With createConnection and no agent, Node uses exactly the socket we hand it, unpooled:
+            // our verified TLS socket, through the proxy tunnel when one applies.
             createConnection: (_options: unknown, oncreate: (error: Error | null, socket?: net.Socket) => void) => {
-              handshake(host, port, true).then((socket) => oncreate(null, socket), (error: Error) => oncreate(error));
+              handshake(host, port, proxy, true).then((socket) => oncreate(null, socket), (error: Error) => oncreate(error));
               return undefined as unknown as net.Socket;
             },
           } as https.RequestOptions,
           (response) => {
             const chunks: Buffer[] = [];
-            response.on('data', (chunk: Buffer) => chunks.push(chunk));
+            let size = 0;
+            response.on('data', (chunk: Buffer) => {
+              size += chunk.length;
+              if (size > MAX_DOCUMENT_BYTES) request.destroy(failure(`the response is larger than ${MAX_DOCUMENT_BYTES} bytes`, 'ETOOBIG'));
+              else chunks.push(chunk);
+            });
             response.on('end', () => {
-              const text = Buffer.concat(chunks).toString('utf8');
-              if (response.statusCode !== 200) reject(new RemoteError(`GET ${url} answered HTTP ${response.statusCode}; the issuer must serve its OIDC discovery document publicly. ${FIX_HINT}`));
-              else resolve(text);
+              const status = response.statusCode ?? 0;
+              if (status === 200) return resolve(Buffer.concat(chunks).toString('utf8'));
+              const moved = status >= 300 && status < 400 && response.headers.location ? ` (redirect to ${response.headers.location}; IAM does not follow it)` : '';
+              reject(
+                new RemoteError(
+                  `GET ${url} answered HTTP ${status}${moved}. The issuer must serve its OIDC discovery document publicly at that address (check --issuer-url). ${SKIP}`,
+                ),
+              );
             });
           },
         );
-        request.once('timeout', () => request.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
+        request.once('timeout', () => request.destroy(failure('timeout', 'ETIMEDOUT')));
         request.once('error', (error: NodeJS.ErrnoException) =>
-          reject(error instanceof RemoteError ? error : new RemoteError(`cannot fetch the OIDC discovery document ${url}: ${describe(error)}. ${FIX_HINT}`, { cause: error })),
+          reject(new RemoteError(`cannot fetch the OIDC discovery document ${url} from ${host}:${port}: ${explain(error, proxyLabel(proxy))}`, { cause: error })),
         );
       });
-      let document: { issuer?: string; jwks_uri?: string };
+      let document: { issuer?: unknown; jwks_uri?: unknown };
       try {
         document = JSON.parse(body);
       } catch {
-        throw new RemoteError(`${url} is not a JSON OIDC discovery document. ${FIX_HINT}`);
+        throw new RemoteError(`${url} is not a JSON OIDC discovery document (does --issuer-url point at the issuer?). ${SKIP}`);
       }
-      if (!document.jwks_uri || !/^https:\/\//.test(document.jwks_uri)) {
-        throw new RemoteError(`${url} has no https jwks_uri (got ${JSON.stringify(document.jwks_uri ?? null)}). ${FIX_HINT}`);
+      const jwksUri = typeof document.jwks_uri === 'string' ? document.jwks_uri : '';
+      if (!URL.canParse(jwksUri) || new URL(jwksUri).protocol !== 'https:') {
+        throw new RemoteError(
+          `${url} has no https jwks_uri (got ${JSON.stringify(document.jwks_uri ?? null)}); IAM needs one to fetch the signing keys. Fix the issuer's discovery document. ${SKIP}`,
+        );
       }
-      return { issuer: document.issuer ?? issuerUrl, jwksUri: document.jwks_uri };
+      return { issuer: typeof document.issuer === 'string' ? document.issuer : issuerUrl, jwksUri };
     },
 
     async presentedChain(host, port) {
       options.onCall?.(`TLS ${host}:${port}`);
       const where = `${host}:${port}`;
+      const proxy = proxyFor(host, port);
       let verified: tls.TLSSocket;
       try {
-        verified = await handshake(host, port, true);
+        verified = await handshake(host, port, proxy, true);
       } catch (error) {
-        throw new RemoteError(`cannot open verified TLS to ${where}: ${describe(error as NodeJS.ErrnoException)}. ${FIX_HINT}`, { cause: error });
+        throw new RemoteError(`cannot open verified TLS to ${where}: ${explain(error as NodeJS.ErrnoException, proxyLabel(proxy))}`, { cause: error });
       }
       const leaf = verified.getPeerCertificate(false).fingerprint256;
       verified.destroy();
-      // A second handshake with an empty CA list shows exactly what the server sends (the verified
-      // one appends the local root); it sends no data, and must show the same leaf.
+
       let raw: tls.TLSSocket;
       try {
-        raw = await handshake(host, port, false);
+        raw = await handshake(host, port, proxy, false);
       } catch (error) {
-        throw new RemoteError(`cannot read the certificate chain of ${where}: ${describe(error as NodeJS.ErrnoException)}. ${FIX_HINT}`, { cause: error });
+        throw new RemoteError(`cannot read the certificate chain of ${where}: ${explain(error as NodeJS.ErrnoException, proxyLabel(proxy))}`, { cause: error });
       }
+      // Node links the presented certificates by issuer, leaf first; with no CAs nothing is appended.
       const chain: PresentedCertificate[] = [];
-      let current: tls.DetailedPeerCertificate | undefined = raw.getPeerCertificate(true);
       const seen = new Set<string>();
-      while (current && current.raw && !seen.has(current.fingerprint256)) {
+      let current: tls.DetailedPeerCertificate | undefined = raw.getPeerCertificate(true);
+      while (current?.raw && !seen.has(current.fingerprint256)) {
         seen.add(current.fingerprint256);
         const x509 = new X509Certificate(current.raw);
         chain.push({
           subject: x509.subject.replace(/\n/g, ', '),
           issuer: x509.issuer.replace(/\n/g, ', '),
           sha1: createHash('sha1').update(current.raw).digest('hex'),
-          validTo: new Date(x509.validTo).toISOString(),
+          validTo: x509.validToDate.toISOString(),
         });
         current = current.issuerCertificate;
       }
       const rawLeaf = raw.getPeerCertificate(false).fingerprint256;
       raw.destroy();
       if (rawLeaf !== leaf) {
-        throw new RemoteError(`${where} presented different certificates on two connections (a TLS-intercepting proxy or load balancer in between?). ${FIX_HINT}`);
+        throw new RemoteError(
+          `${where} presented a different certificate on a second connection (certificates rotating behind a load balancer, or a TLS-intercepting proxy?). Try again. ${SKIP}`,
+        );
       }
       return chain;
     },

@@ -90,25 +90,22 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 
 const scalar = (value: unknown): string => JSON.stringify(value);
 
-/** A created value, one line per leaf (objects nested, short scalar lists inline). */
+/** A created value: nested objects as indented keys, scalar lists inline, lists of objects (policy statements) as JSON. */
 function renderValue(value: unknown, sign: string, paint: (text: string) => string, indent: string): string[] {
   if (!isObject(value)) return [paint(`${indent}${sign} ${scalar(value)}`)];
   const lines: string[] = [];
   for (const [key, child] of Object.entries(value)) {
-    if (isObject(child) || (Array.isArray(child) && child.some((item) => typeof item === 'object'))) {
+    if (isObject(child) && Object.keys(child).length > 0) {
       lines.push(paint(`${indent}${sign} ${key}:`));
-      lines.push(...renderNested(child, sign, paint, indent + '    '));
+      lines.push(...renderValue(child, sign, paint, indent + '    '));
+    } else if (Array.isArray(child) && child.some((item) => typeof item === 'object')) {
+      lines.push(paint(`${indent}${sign} ${key}:`));
+      lines.push(...JSON.stringify(child, null, 2).split('\n').map((line) => paint(`${indent}    ${sign} ${line}`)));
     } else {
       lines.push(paint(`${indent}${sign} ${key}: ${scalar(child)}`));
     }
   }
   return lines;
-}
-
-function renderNested(value: unknown, sign: string, paint: (text: string) => string, indent: string): string[] {
-  return JSON.stringify(value, null, 2)
-    .split('\n')
-    .map((line) => paint(`${indent}${sign} ${line}`));
 }
 
 /** Only what differs between before and after, by path; JSON documents become minimal diffs. */

@@ -409,13 +409,14 @@ async function makeCertificates(pki: string): Promise<Certificates> {
     openssl('req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', out, '-subj', subj);
   const sign = async (csrFile: string, out: string, extensions: string) => {
     await fsp.writeFile(`${csrFile}.ext`, extensions);
-    // A random serial instead of -CAcreateserial: both signings run at once.
+    // A random serial instead of -CAcreateserial: both signings run at once. A year of validity
+    // keeps irsa's 180-day thumbprint-expiry warning out of the demo and tests.
     const serial = `0x1${randomBytes(15).toString('hex')}`;
     await openssl('x509', '-req', '-in', csrFile, '-CA', c.caCert, '-CAkey', c.caKey, '-set_serial', serial,
-      '-days', '7', '-sha256', '-extfile', `${csrFile}.ext`, '-out', out);
+      '-days', '365', '-sha256', '-extfile', `${csrFile}.ext`, '-out', out);
   };
   await Promise.all([
-    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', c.caKey, '-out', c.caCert, '-days', '7',
+    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', c.caKey, '-out', c.caCert, '-days', '365',
       '-subj', '/CN=irsa-local-ca', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'),
     csr(c.servingKey, f('apiserver.csr'), '/CN=kube-apiserver'),
     csr(c.clientKey, f('admin.csr'), '/O=system:masters/CN=irsa-local-admin'),

@@ -47,3 +47,10 @@ test('json: every change with action/kind/id/before/after and a summary per acti
   assert.deepEqual(json.summary, { create: 1, update: 0, delete: 0, 'no-op': 1 });
   assert.deepEqual(Object.keys(json.changes[0]!).sort(), ['account', 'action', 'after', 'before', 'dependsOn', 'id', 'kind', 'reason', 'warnings']);
 });
+
+test('text: a created resource shows nested maps as indented keys and statement lists as JSON', () => {
+  const after = { name: 'r', annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::1:role/r' }, trustPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow' }] } };
+  const text = renderPlanText(planOf(change('arn:role/r', { after })), { color: false });
+  assert.match(text, /\+ annotations:\n {8}\+ eks\.amazonaws\.com\/role-arn: "arn:aws:iam::1:role\/r"\n/);
+  assert.match(text, /\+ Statement:\n {12}\+ \[\n {12}\+ {3}\{\n {12}\+ {5}"Effect": "Allow"/);
+});

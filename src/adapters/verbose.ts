@@ -26,6 +26,7 @@ function describe(service: string, operation: string, detail?: string): string {
     const verb = operation.split(' ')[0] ?? operation;
     return `k8s ${detail ? `${verb} ${detail}` : operation}`;
   }
+  if (service === 'tls') return `tls ${operation}${detail ? ` ${detail}` : ''}`;
   return `aws ${service} ${operation}${detail ? ` ${detail}` : ''}`;
 }
 

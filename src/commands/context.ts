@@ -84,7 +84,10 @@ export function createCommandContext(
         import('../adapters/tls/fetcher.ts'),
         import('../adapters/tls/thumbprints.ts'),
       ]);
-      return resolveThumbprints(createTlsChainFetcher({ caBundlePem: pem }), issuerUrl, new Date());
+      const observed = await observer();
+      observerValue ??= observed;
+      const onCall = (operation: string, detail: string) => observed.onCall('tls', operation, detail);
+      return resolveThumbprints(createTlsChainFetcher({ ...(pem ? { caBundlePem: pem } : {}), onCall }), issuerUrl, new Date());
     },
     retries: () => observerValue?.retries() ?? 0,
     calls: () => observerValue?.counts() ?? {},

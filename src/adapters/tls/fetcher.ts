@@ -24,7 +24,8 @@ export interface TlsFetcherOptions {
   env?: NodeJS.ProcessEnv;
   /** Per phase: TCP connect, CONNECT, TLS handshake, HTTP response. */
   timeoutMs?: number;
-  onCall?: (what: string) => void;
+  /** Reports each fetch as (operation, detail), e.g. ('GET openid-configuration', url). */
+  onCall?: (operation: string, detail: string) => void;
 }
 
 /** Discovery documents are a few hundred bytes; refuse to buffer anything absurd. */
@@ -177,7 +178,7 @@ export function createTlsChainFetcher(options: TlsFetcherOptions = {}): TlsChain
     async fetchDiscovery(issuerUrl) {
       assertHttpsIssuer(issuerUrl);
       const url = `${issuerUrl.replace(/\/+$/, '')}/.well-known/openid-configuration`;
-      options.onCall?.(`GET ${url}`);
+      options.onCall?.('GET openid-configuration', url);
       const target = new URL(url);
       const host = target.hostname.replace(/^\[|\]$/g, '');
       const port = Number(target.port || 443);
@@ -236,7 +237,7 @@ export function createTlsChainFetcher(options: TlsFetcherOptions = {}): TlsChain
     },
 
     async presentedChain(host, port) {
-      options.onCall?.(`TLS ${host}:${port}`);
+      options.onCall?.('GET certificate-chain', `${host}:${port}`);
       const where = `${host}:${port}`;
       const proxy = proxyFor(host, port);
       let verified: tls.TLSSocket;

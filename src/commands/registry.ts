@@ -42,9 +42,18 @@ const ISSUER_OPTIONS: OptionSpec[] = [
   { flags: '--ca-bundle <file>', description: 'extra PEM CA certificates to trust when fetching the issuer (added to the system store and NODE_EXTRA_CA_CERTS)' },
 ];
 
-const TARGET_OPTIONS: OptionSpec[] = [
+const CLUSTER_OPTIONS: OptionSpec[] = [
   { flags: '--cluster <name>', description: 'EKS cluster name' },
   { flags: '--issuer-url <url>', description: 'OIDC issuer URL of a self-managed cluster (https only), instead of --cluster' },
+];
+
+const CLUSTER_PROFILE_OPTION: OptionSpec = {
+  flags: '--cluster-profile <name>',
+  description: 'AWS profile for reading the cluster when it lives in another account than the role (--profile)',
+};
+
+const TARGET_OPTIONS: OptionSpec[] = [
+  ...CLUSTER_OPTIONS,
   { flags: '-n, --namespace <namespace>', description: 'namespace of the ServiceAccount' },
   { flags: '--name <name>', description: 'name of the ServiceAccount' },
 ];
@@ -56,8 +65,7 @@ export const COMMANDS: CommandSpec[] = [
     description:
       'Discovers the cluster\'s OIDC issuer (eks:DescribeCluster) or takes --issuer-url, computes the TLS thumbprint the way AWS documents it, and plans the IAM OIDC provider with client ID sts.amazonaws.com.',
     options: [
-      { flags: '--cluster <name>', description: 'EKS cluster name' },
-      { flags: '--issuer-url <url>', description: 'OIDC issuer URL of a self-managed cluster (https only), instead of --cluster' },
+      ...CLUSTER_OPTIONS,
       ...ISSUER_OPTIONS,
       ...APPLY_OPTIONS,
     ],
@@ -91,7 +99,7 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--prune', description: 'detach managed policies and delete inline policies that were not asked for' },
       { flags: '--adopt', description: 'manage an existing role of that name that irsa did not create' },
       { flags: '--no-create-oidc', description: 'fail (with the command to run) instead of planning the OIDC provider when it is missing' },
-      { flags: '--cluster-profile <name>', description: 'AWS profile for reading the cluster when it lives in another account than the role (--profile)' },
+      CLUSTER_PROFILE_OPTION,
       { flags: '--max-trust-policy-size <chars>', description: 'your account\'s ACLSizePerRole quota, when raised above 2048' },
       ...ISSUER_OPTIONS,
       ...APPLY_OPTIONS,
@@ -108,7 +116,7 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--role-name <name>', description: 'the role, when the ServiceAccount no longer names it (default: from the annotation, else the generated name)' },
       { flags: '--role-only', description: 'change IAM only; leave the ServiceAccount alone' },
       { flags: '--force', description: 'also change or delete a role irsa did not create' },
-      { flags: '--cluster-profile <name>', description: 'AWS profile for reading the cluster when it lives in another account' },
+      CLUSTER_PROFILE_OPTION,
       ...APPLY_OPTIONS,
     ],
     load: () => import('./delete-sa-role.ts'),
@@ -159,7 +167,7 @@ export const COMMANDS: CommandSpec[] = [
     options: [
       ...TARGET_OPTIONS,
       { flags: '--assume', description: 'also call sts:AssumeRoleWithWebIdentity with a minted token and show the caller identity (never the token or credentials)' },
-      { flags: '--cluster-profile <name>', description: 'AWS profile for reading the cluster when it lives in another account' },
+      CLUSTER_PROFILE_OPTION,
       { flags: '--ca-bundle <file>', description: 'extra PEM CA certificates to trust when fetching the issuer\'s certificate chain' },
     ],
     load: () => import('./doctor.ts'),
@@ -181,10 +189,9 @@ export const COMMANDS: CommandSpec[] = [
     name: 'list',
     summary: 'list ServiceAccounts bound to IAM roles, with the health of each binding',
     options: [
-      { flags: '--cluster <name>', description: 'EKS cluster name' },
-      { flags: '--issuer-url <url>', description: 'OIDC issuer URL of a self-managed cluster, instead of --cluster' },
+      ...CLUSTER_OPTIONS,
       { flags: '-n, --namespace <namespace>', description: 'only this namespace (default: all namespaces)' },
-      { flags: '--cluster-profile <name>', description: 'AWS profile for reading the cluster when it lives in another account' },
+      CLUSTER_PROFILE_OPTION,
     ],
     load: () => import('./list.ts'),
   },

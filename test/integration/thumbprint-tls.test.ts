@@ -12,7 +12,6 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TLSSocket } from 'node:tls';
 import { RemoteError } from '../../src/core/errors.ts';
 import { createTlsChainFetcher, type TlsFetcherOptions } from '../../src/adapters/tls/fetcher.ts';
 import { resolveThumbprints } from '../../src/adapters/tls/thumbprints.ts';
@@ -60,10 +59,10 @@ function makeLeaf(name: string, signer: string | null, dates?: { start: string; 
 
 interface Server {
   port: number;
-  /** TLS handshakes completed, HTTP requests answered, SNI names seen (false: none sent). */
-  handshakes: number;
+  /** TCP connections accepted, HTTP requests answered, SNI names received. */
+  connections: number;
   requests: string[];
-  servernames: Array<string | false>;
+  servernames: string[];
   close(): Promise<void>;
 }
 
@@ -74,34 +73,52 @@ interface Discovery {
   body?: string;
 }
 
+/** Closes a server and every socket it accepted (TLS sockets torn down mid-handshake included). */
+function closer(server: net.Server): () => Promise<void> {
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  return () =>
+    new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    });
+}
+
 async function startIssuer(leaf: string, chain: string[], discovery: Discovery = {}): Promise<Server> {
-  const state = { handshakes: 0, requests: [] as string[], servernames: [] as Array<string | false> };
-  const server = https.createServer({ key: read(`${leaf}.key`), cert: [leaf, ...chain].map((name) => read(`${name}.pem`)).join('') }, (req, res) => {
-    state.requests.push(`${req.method} ${req.url}`);
-    const port = (server.address() as AddressInfo).port;
-    if (req.url === '/.well-known/openid-configuration') {
-      const jwks = discovery.jwksUri ?? ((p: number) => `https://127.0.0.1:${p}/openid/v1/jwks`);
-      res.writeHead(discovery.status ?? 200, { 'content-type': 'application/json' });
-      res.end(discovery.body ?? JSON.stringify({ issuer: `https://127.0.0.1:${port}`, jwks_uri: jwks(port) }));
-    } else {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"keys":[]}');
-    }
-  });
-  server.on('secureConnection', (socket: TLSSocket) => {
-    state.handshakes += 1;
-    state.servernames.push((socket as TLSSocket & { servername: string | false }).servername);
-  });
-  server.on('tlsClientError', () => {}); // the untrusted/expired cases end handshakes abruptly
+  const state = { connections: 0, requests: [] as string[], servernames: [] as string[] };
+  const server = https.createServer(
+    {
+      key: read(`${leaf}.key`),
+      cert: [leaf, ...chain].map((name) => read(`${name}.pem`)).join(''),
+      // Called only when the client sends SNI; no context given keeps the server's own.
+      SNICallback: (name, done) => {
+        state.servernames.push(name);
+        done(null, undefined);
+      },
+    },
+    (req, res) => {
+      state.requests.push(`${req.method} ${req.url}`);
+      const port = (server.address() as AddressInfo).port;
+      if (req.url === '/.well-known/openid-configuration') {
+        const jwks = discovery.jwksUri ?? ((p: number) => `https://127.0.0.1:${p}/openid/v1/jwks`);
+        res.writeHead(discovery.status ?? 200, { 'content-type': 'application/json' });
+        res.end(discovery.body ?? JSON.stringify({ issuer: `https://127.0.0.1:${port}`, jwks_uri: jwks(port) }));
+      } else {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"keys":[]}');
+      }
+    },
+  );
+  // Counted at TCP level: the client may close its certificate-reading connections before the
+  // server has finished its side of a TLS 1.3 handshake.
+  server.on('connection', () => (state.connections += 1));
+  server.on('tlsClientError', () => {});
+  const close = closer(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return Object.assign(state, {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  });
+  return Object.assign(state, { port: (server.address() as AddressInfo).port, close });
 }
 
 /** A small HTTP CONNECT proxy that records every tunnel; `refuse` answers 407 instead. */
@@ -189,9 +206,9 @@ describe('thumbprints over real TLS', () => {
     assert.deepEqual(result.warnings, []);
     assert.equal(result.jwksUri, `${at(issuer)}/openid/v1/jwks`);
     // Discovery, the verified chain connection and the raw chain connection; only discovery sends data.
-    assert.equal(issuer.handshakes, 3);
+    assert.equal(issuer.connections, 3);
     assert.deepEqual(issuer.requests, ['GET /.well-known/openid-configuration']);
-    assert.deepEqual(issuer.servernames, [false, false, false], 'no SNI for an IP address');
+    assert.deepEqual(issuer.servernames, [], 'no SNI for an IP address');
   });
 
   it('a server that sends the root too: the root is the last presented certificate', async () => {
@@ -275,8 +292,8 @@ describe('thumbprints over real TLS', () => {
 
     // Accepts TCP, never speaks TLS.
     const silent = net.createServer(() => {});
+    servers.push({ close: closer(silent) });
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    servers.push({ close: () => new Promise<void>((resolve) => silent.close(() => resolve())) });
     const silentPort = (silent.address() as AddressInfo).port;
     await rejectsWith(fetcher({ timeoutMs: 200 }).presentedChain('127.0.0.1', silentPort), new RegExp(`127\\.0\\.0\\.1:${silentPort}: it timed out`));
   });

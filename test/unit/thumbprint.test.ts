@@ -12,6 +12,8 @@ import {
   thumbprintTargets,
 } from '../../src/core/thumbprint.ts';
 import type { PresentedCertificate } from '../../src/core/state.ts';
+import { resolveThumbprints } from '../../src/adapters/tls/thumbprints.ts';
+import type { TlsChainFetcher } from '../../src/ports.ts';
 
 const cert = (sha1: string, validTo = '2030-01-01T00:00:00.000Z'): PresentedCertificate => ({ subject: `CN=${sha1}`, issuer: 'CN=x', sha1, validTo });
 
@@ -90,6 +92,50 @@ test('issuer host/path as IAM stores it: no scheme, no trailing slash, port and 
   assert.equal(issuerHostPath('https://oidc.eks.us-east-1.amazonaws.com/id/ABC/'), 'oidc.eks.us-east-1.amazonaws.com/id/ABC');
   assert.equal(issuerHostPath('https://127.0.0.1:6443'), '127.0.0.1:6443');
   assert.equal(issuerHostPath('HTTPS://oidc.example.com/Path'), 'oidc.example.com/Path');
+});
+
+/** A fetcher that serves fixed documents and chains, and records which hosts were read. */
+function fakeFetcher(discovery: { issuer: string; jwksUri: string }, chains: Record<string, PresentedCertificate[]>) {
+  const read: string[] = [];
+  const fetcher: TlsChainFetcher = {
+    fetchDiscovery: async () => discovery,
+    presentedChain: async (host, port) => {
+      read.push(`${host}:${port}`);
+      return chains[`${host}:${port}`] ?? [];
+    },
+  };
+  return { fetcher, read };
+}
+
+test('resolveThumbprints: issuer then jwks_uri host, one entry when both present the same CA, expiry warnings name the host', async () => {
+  const now = new Date('2026-01-01T00:00:00Z');
+  const a = '1'.repeat(40);
+  const b = '2'.repeat(40);
+  const split = fakeFetcher(
+    { issuer: 'https://oidc.example.com/id/1', jwksUri: 'https://keys.example.com:8443/jwks' },
+    { 'oidc.example.com:443': [cert('leaf'), cert(a)], 'keys.example.com:8443': [cert('leaf2'), cert(b, '2026-02-01T00:00:00Z')] },
+  );
+  const result = await resolveThumbprints(split.fetcher, 'https://oidc.example.com/id/1', now);
+  assert.deepEqual(result.thumbprints, [a, b]);
+  assert.deepEqual(split.read, ['oidc.example.com:443', 'keys.example.com:8443']);
+  assert.equal(result.jwksUri, 'https://keys.example.com:8443/jwks');
+  assert.equal(result.warnings.length, 1);
+  assert.match(result.warnings[0]!, /^keys\.example\.com:8443: .*expires 2026-02-01, in 31 days/);
+
+  const sameCa = fakeFetcher(
+    { issuer: 'https://oidc.example.com', jwksUri: 'https://keys.example.com/jwks' },
+    { 'oidc.example.com:443': [cert('leaf'), cert(a)], 'keys.example.com:443': [cert('leaf2'), cert(a)] },
+  );
+  assert.deepEqual((await resolveThumbprints(sameCa.fetcher, 'https://oidc.example.com/', now)).thumbprints, [a]);
+});
+
+test('resolveThumbprints: a discovery document naming another issuer is a warning; no certificate is an error', async () => {
+  const now = new Date('2026-01-01T00:00:00Z');
+  const other = fakeFetcher({ issuer: 'https://kubernetes.default.svc', jwksUri: 'https://oidc.example.com/keys' }, { 'oidc.example.com:443': [cert('1'.repeat(40))] });
+  const result = await resolveThumbprints(other.fetcher, 'https://oidc.example.com', now);
+  assert.match(result.warnings[0]!, /names the issuer https:\/\/kubernetes\.default\.svc/);
+  const empty = fakeFetcher({ issuer: 'https://oidc.example.com', jwksUri: 'https://oidc.example.com/keys' }, {});
+  await assert.rejects(resolveThumbprints(empty.fetcher, 'https://oidc.example.com', now), /no certificate/);
 });
 
 test('the core thumbprint module does no I/O: it imports no network, file or process module', () => {

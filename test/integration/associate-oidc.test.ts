@@ -86,6 +86,18 @@ describe('irsa associate-oidc', { skip }, () => {
     assert.deepEqual(writeCalls(result.calls), {});
   });
 
+  it('--verbose lists every call and never prints credentials', async () => {
+    const secrets = { AWS_ACCESS_KEY_ID: 'AKIAVERBOSETEST12345', AWS_SECRET_ACCESS_KEY: 'verbose-secret-value-never-printed', AWS_SESSION_TOKEN: 'verbose-session-token-never-printed' };
+    const result = await irsa(stack, ['associate-oidc', '--cluster', stack.clusterName, '--verbose', '--approve'], secrets);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /aws eks DescribeCluster/);
+    assert.match(result.stderr, /aws iam GetOpenIDConnectProvider/);
+    assert.match(result.stderr, /tls GET certificate-chain/);
+    for (const value of Object.values(secrets)) {
+      assert.ok(!result.stdout.includes(value) && !result.stderr.includes(value), 'a credential was printed');
+    }
+  });
+
   it('--thumbprint is validated before any call', async () => {
     const result = await irsa(stack, ['associate-oidc', '--cluster', stack.clusterName, '--thumbprint', 'xyz']);
     assert.equal(result.code, 1);

@@ -98,6 +98,15 @@ describe('irsa associate-oidc', { skip }, () => {
     }
   });
 
+  it('no credentials: a clear error saying how to provide them, and no write', async () => {
+    const result = await irsa(stack, ['associate-oidc', '--cluster', stack.clusterName, '--approve'], {
+      AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_CONFIG_FILE: '/nonexistent/config', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
+    });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^Error: No AWS credentials found for eks:DescribeCluster.*--profile.*aws sso login/m);
+    assert.deepEqual(writeCalls(result.calls), {});
+  });
+
   it('--thumbprint is validated before any call', async () => {
     const result = await irsa(stack, ['associate-oidc', '--cluster', stack.clusterName, '--thumbprint', 'xyz']);
     assert.equal(result.code, 1);

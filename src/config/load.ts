@@ -20,7 +20,7 @@ import {
 } from '../core/names.ts';
 import { normalizeThumbprint } from '../core/thumbprint.ts';
 import { DEFAULT_AUDIENCE } from '../core/trust-policy.ts';
-import { parsePolicyDocument } from '../commands/binding-options.ts';
+import { parsePolicyDocument } from '../core/policy-document.ts';
 import { CONFIG_SCHEMA } from './schema.ts';
 import type { SavedConfig } from '../core/saved-plan.ts';
 

@@ -104,22 +104,27 @@ export function createTlsChainFetcher(options: TlsFetcherOptions = {}): TlsChain
   /** host:port of a proxy for messages: never its credentials. */
   const proxyLabel = (proxy: URL | null) => (proxy ? `${proxy.protocol}//${proxy.host}` : null);
 
+  /**
+   * Resolves with the socket once `ready` fires within the timeout, with its timeout and error
+   * listeners removed: from then on the next layer (TLS, or the HTTP request) owns them.
+   */
+  const settleWhen = <S extends net.Socket>(socket: S, ready: 'connect' | 'secureConnect'): Promise<S> =>
+    new Promise((resolve, reject) => {
+      const onTimeout = () => socket.destroy(failure('timeout', 'ETIMEDOUT'));
+      socket.setTimeout(timeoutMs, onTimeout);
+      socket.once('error', reject);
+      socket.once(ready, () => {
+        socket.setTimeout(0);
+        socket.off('timeout', onTimeout);
+        socket.off('error', reject);
+        resolve(socket);
+      });
+    });
+
   /** A TCP socket to host:port, through the proxy's CONNECT tunnel when one applies. */
   const connectSocket = (host: string, port: number, proxy: URL | null): Promise<net.Socket> => {
     if (!proxy) {
-      return new Promise((resolve, reject) => {
-        const socket = net.connect({ host, port });
-        const onTimeout = () => socket.destroy(failure('timeout', 'ETIMEDOUT'));
-        socket.setTimeout(timeoutMs, onTimeout);
-        socket.once('error', reject);
-        socket.once('connect', () => {
-          // From here on the TLS layer owns errors and timeouts.
-          socket.setTimeout(0);
-          socket.off('timeout', onTimeout);
-          socket.off('error', reject);
-          resolve(socket);
-        });
-      });
+      return settleWhen(net.connect({ host, port }), 'connect');
     }
     return new Promise((resolve, reject) => {
       // Node's own CONNECT client; an https:// proxy is reached over TLS (trusting the same CAs).
@@ -155,23 +160,13 @@ export function createTlsChainFetcher(options: TlsFetcherOptions = {}): TlsChain
   /** TLS over a fresh socket. `verify` false only reads certificates: its caller never sends data on it. */
   const handshake = async (host: string, port: number, proxy: URL | null, verify: boolean): Promise<tls.TLSSocket> => {
     const socket = await connectSocket(host, port, proxy);
-    return new Promise((resolve, reject) => {
-      const secure = tls.connect({
-        socket,
-        host, // checkServerIdentity checks this name (or IP) against the certificate
-        ...(net.isIP(host) ? {} : { servername: host }), // SNI is for DNS names only
-        ...(verify ? (ca ? { ca } : {}) : { ca: [], rejectUnauthorized: false }),
-      });
-      const onTimeout = () => secure.destroy(failure('timeout', 'ETIMEDOUT'));
-      secure.setTimeout(timeoutMs, onTimeout);
-      secure.once('error', reject);
-      secure.once('secureConnect', () => {
-        secure.setTimeout(0);
-        secure.off('timeout', onTimeout);
-        secure.off('error', reject);
-        resolve(secure);
-      });
+    const secure = tls.connect({
+      socket,
+      host, // checkServerIdentity checks this name (or IP) against the certificate
+      ...(net.isIP(host) ? {} : { servername: host }), // SNI is for DNS names only
+      ...(verify ? (ca ? { ca } : {}) : { ca: [], rejectUnauthorized: false }),
     });
+    return settleWhen(secure, 'secureConnect');
   };
 
   return {

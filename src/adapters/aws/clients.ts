@@ -185,27 +185,15 @@ export function createAwsContext(options: AwsContextOptions = {}): AwsContext {
     return () => (value ??= make());
   };
 
-  const stsClient = lazy(async (): Promise<STSClient> => {
-    const { STSClient } = await import('@aws-sdk/client-sts');
-    const client = new STSClient(config);
-    observeClient(client, 'sts', options.observer);
+  /** Every client is observed and destroyed the same way; imports stay literal so the bundle can split them. */
+  const track = <C extends { destroy(): void }>(client: C, service: AwsService): C => {
+    observeClient(client, service, options.observer);
     clients.push(client);
     return client;
-  });
-  const iamClient = lazy(async (): Promise<IAMClient> => {
-    const { IAMClient } = await import('@aws-sdk/client-iam');
-    const client = new IAMClient(config);
-    observeClient(client, 'iam', options.observer);
-    clients.push(client);
-    return client;
-  });
-  const eksClient = lazy(async (): Promise<EKSClient> => {
-    const { EKSClient } = await import('@aws-sdk/client-eks');
-    const client = new EKSClient(config);
-    observeClient(client, 'eks', options.observer);
-    clients.push(client);
-    return client;
-  });
+  };
+  const stsClient = lazy(async (): Promise<STSClient> => track(new (await import('@aws-sdk/client-sts')).STSClient(config), 'sts'));
+  const iamClient = lazy(async (): Promise<IAMClient> => track(new (await import('@aws-sdk/client-iam')).IAMClient(config), 'iam'));
+  const eksClient = lazy(async (): Promise<EKSClient> => track(new (await import('@aws-sdk/client-eks')).EKSClient(config), 'eks'));
 
   const region = lazy(async () => {
     if (options.region) return options.region;

@@ -48,9 +48,6 @@ export const roleArn = (partition: string, account: string, path: string, name: 
 export const oidcProviderArn = (partition: string, account: string, issuerHostPath: string): string =>
   `arn:${partition}:iam::${account}:oidc-provider/${issuerHostPath}`;
 
-/** The account of any ARN, or null. */
-export const arnAccount = (value: string): string | null => parseArn(value)?.account ?? null;
-
 /** The partition for a region (aws-cn for cn-*, aws-us-gov for us-gov-*). */
 export function partitionForRegion(region: string): string {
   if (region.startsWith('cn-')) return 'aws-cn';

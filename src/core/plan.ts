@@ -61,20 +61,3 @@ export function hasChanges(plan: Plan): boolean {
 export function emptyPlan(): Plan {
   return { changes: [], warnings: [], notes: [] };
 }
-
-/** Concatenates plans, dropping duplicate changes (same key) and duplicate messages. */
-export function mergePlans(...plans: Plan[]): Plan {
-  const merged = emptyPlan();
-  const seen = new Set<string>();
-  for (const plan of plans) {
-    for (const change of plan.changes) {
-      const key = changeKey(change);
-      if (seen.has(key)) continue;
-      seen.add(key);
-      merged.changes.push(change);
-    }
-    for (const w of plan.warnings) if (!merged.warnings.includes(w)) merged.warnings.push(w);
-    for (const n of plan.notes) if (!merged.notes.includes(n)) merged.notes.push(n);
-  }
-  return merged;
-}

@@ -41,22 +41,7 @@ export async function run(options: Record<string, unknown>): Promise<number> {
   const target = { issuerUrl: issuer.issuerUrl, cluster: issuer.cluster, region, account, thumbprints };
   // Every read happens here, concurrently; nothing is written before the plan is shown.
   const reads = await readBinding(request, target, { iam, kube, resolveThumbprints: ctx.resolveThumbprints });
-  const { missingPolicies, provider } = reads;
-  if (missingPolicies.length > 0) {
-    throw new UserError(
-      `--attach-policy-arn: ${missingPolicies.join(', ')} ${missingPolicies.length === 1 ? 'does' : 'do'} not exist in account ${account} (iam:GetPolicy). Check the ARN (AWS managed policies are arn:aws:iam::aws:policy/<name>); nothing was changed.`,
-      '--attach-policy-arn',
-    );
-  }
-  if (provider.change.action === 'create' && options['createOidc'] === false) {
-    const where = issuer.cluster ? `--cluster ${issuer.cluster.name} --region ${region}` : `--issuer-url ${issuer.issuerUrl}`;
-    throw new UserError(
-      `The IAM OIDC provider for ${issuer.issuerUrl} does not exist in account ${account}, and --no-create-oidc was given. Create it first with:\n  irsa associate-oidc ${where} --approve`,
-      '--no-create-oidc',
-    );
-  }
-
-  const binding = planBindingFromReads(request, target, reads);
+  const binding = planBindingFromReads(request, target, reads, { prune: options['prune'] === true, createOidc: options['createOidc'] !== false });
   const footer = restartAdvice(
     binding.workloadsNeedingRestart,
     `These workloads use ${request.namespace}/${request.name} and keep their old identity until their pods are recreated:`,
@@ -69,6 +54,5 @@ export async function run(options: Record<string, unknown>): Promise<number> {
     executor: { iam, ...(kube ? { kube } : {}) },
     footer,
     retryCount: ctx.retries,
-    ...(binding.refuse ? { refuse: binding.refuse } : {}),
   });
 }

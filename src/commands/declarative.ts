@@ -113,7 +113,8 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
       'plan file',
     );
   }
-  const plan = savedPlanAsPlan(saved);
+  // What blocks a fresh plan blocks the saved one too (e.g. a policy deleted since).
+  const plan = { ...savedPlanAsPlan(saved), blockers: result.plan.blockers };
   const kube = result.needsKube && hasChanges(plan) ? await ctx.kube() : undefined;
   return runPlan(plan, {
     globals,

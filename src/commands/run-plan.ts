@@ -4,7 +4,7 @@
 import { hasChanges, type Plan } from '../core/plan.ts';
 import { applyPlan, type ApplyReport, type ChangeResult } from '../engine/apply.ts';
 import { createExecutor, type ExecutorDeps } from '../engine/execute.ts';
-import { planToJson, renderPlanText } from '../ui/render.ts';
+import { blockerText, planToJson, renderPlanText } from '../ui/render.ts';
 import { applyCommandLine, type GlobalOptions } from './globals.ts';
 import { Chalk } from 'chalk';
 
@@ -20,8 +20,6 @@ export interface RunPlanOptions {
   applyHint?: string;
   /** Returns how many retries were made (shown after apply). */
   retryCount?: () => number;
-  /** With --approve: print the plan, refuse to apply and exit 1 (a conflict the plan shows). */
-  refuse?: string;
 }
 
 export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<number> {
@@ -33,9 +31,11 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<numb
     out(renderPlanText(plan, { color: globals.color, verbose: globals.verbose }));
     for (const line of options.footer ?? []) out(line + '\n');
   }
-  if (options.refuse && options.approve) {
-    if (globals.output === 'json') out(JSON.stringify({ plan: planToJson(plan), refused: options.refuse }, null, 2) + '\n');
-    process.stderr.write(c.red(`Error: ${options.refuse}`) + '\n');
+  // Blockers are the only reason a plan is not applied: shown with it, and exit 1 with or without --approve.
+  if (plan.blockers.length > 0) {
+    const refused = plan.blockers.map(blockerText).join('\n');
+    if (globals.output === 'json') out(JSON.stringify({ plan: planToJson(plan), applied: false, refused }, null, 2) + '\n');
+    for (const blocker of plan.blockers) process.stderr.write(c.red(`Error: ${blockerText(blocker)}`) + '\n');
     return 1;
   }
   const noChangeCode = 0;

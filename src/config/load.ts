@@ -6,21 +6,10 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
-import { assertPolicyArn } from '../core/arn.ts';
-import type { BindingRequest } from '../core/binding.ts';
+import { validateBindings, type BindingInput } from '../core/binding-input.ts';
 import { UserError, ValidationErrors } from '../core/errors.ts';
-import {
-  assertClusterName,
-  assertNamespace,
-  assertRoleName,
-  assertRolePath,
-  assertServiceAccountName,
-  assertTags,
-  defaultRoleName,
-} from '../core/names.ts';
+import { configKey, configTerms, type FieldPath } from '../core/terms.ts';
 import { normalizeThumbprint } from '../core/thumbprint.ts';
-import { DEFAULT_AUDIENCE } from '../core/trust-policy.ts';
-import { parsePolicyDocument } from '../core/policy-document.ts';
 import { CONFIG_SCHEMA } from './schema.ts';
 import type { SavedConfig } from '../core/saved-plan.ts';
 
@@ -104,89 +93,56 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
       report(path, error.message.replace(/^[-\w]+: /, ''));
     }
   };
-  check(['cluster', 'name'], () => assertClusterName(raw.cluster.name, 'cluster.name'));
   const thumbprints: string[] = [];
   (raw.oidcProvider?.thumbprints ?? []).forEach((hex, i) => check(['oidcProvider', 'thumbprints', i], () => thumbprints.push(normalizeThumbprint(hex))));
 
-  const seen = new Map<string, number>();
-  const bindings: BindingRequest[] = [];
-  raw.bindings.forEach((binding, index) => {
-    const here = (...rest: Path): Path => ['bindings', index, ...rest];
-    check(here('namespace'), () => assertNamespace(binding.namespace, 'namespace'));
-    check(here('name'), () => assertServiceAccountName(binding.name, 'name'));
-    const key = `${binding.namespace}/${binding.name}`;
-    if (seen.has(key)) report(here('name'), `duplicate binding: ${key} is already bound by bindings[${seen.get(key)}]; each ServiceAccount has one binding`);
-    else seen.set(key, index);
-    const roleName = binding.roleName ?? defaultRoleName(raw.cluster.name, binding.namespace, binding.name);
-    check(here('roleName'), () => assertRoleName(roleName, 'roleName'));
-    if (binding.path !== undefined) check(here('path'), () => assertRolePath(binding.path!, 'path'));
-    (binding.managedPolicies ?? []).forEach((arn, i) => check(here('managedPolicies', i), () => assertPolicyArn(arn, 'managedPolicies')));
-    if (binding.permissionsBoundary) check(here('permissionsBoundary'), () => assertPolicyArn(binding.permissionsBoundary!, 'permissionsBoundary'));
-    if (binding.tags) check(here('tags'), () => assertTags(binding.tags!, 'tags'));
-    if (binding.subjectPattern !== undefined && !/^system:serviceaccount:[^:]+:[^:]+$/.test(binding.subjectPattern)) {
-      report(here('subjectPattern'), `"${binding.subjectPattern}" is not a ServiceAccount subject pattern; use system:serviceaccount:<namespace>:<name> with * or ? wildcards`);
-    }
-    const inlinePolicies: Record<string, unknown> = {};
+  // Bindings are validated by the one binding validator; its field paths become positions here.
+  const inputs: BindingInput[] = raw.bindings.map((binding, index) => {
+    const inlinePolicies: NonNullable<BindingInput['inlinePolicies']> = {};
     for (const [policyName, value] of Object.entries(binding.inlinePolicies ?? {})) {
-      if (!/^[\w+=,.@-]{1,128}$/.test(policyName)) report(here('inlinePolicies', policyName), `"${policyName}" is not a valid IAM policy name`, true);
-      check(here('inlinePolicies', policyName), () => {
-        if ('file' in value && typeof value.file === 'string') {
-          let text: string;
-          try {
-            text = readRelative(value.file);
-          } catch (error) {
-            throw new UserError(`cannot read policy file "${value.file}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); paths are relative to ${file}`);
-          }
-          inlinePolicies[policyName] = parsePolicyDocument(text, value.file);
-        } else {
-          inlinePolicies[policyName] = parsePolicyDocument(JSON.stringify(value), 'policy');
+      if ('file' in value && typeof value.file === 'string') {
+        try {
+          inlinePolicies[policyName] = { text: readRelative(value.file), source: value.file };
+        } catch (error) {
+          report(
+            ['bindings', index, 'inlinePolicies', policyName],
+            `cannot read policy file "${value.file}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); paths are relative to ${file}`,
+          );
         }
-      });
+      } else {
+        inlinePolicies[policyName] = { text: JSON.stringify(value), source: 'policy' };
+      }
     }
-    bindings.push({
+    return {
       cluster: raw.cluster.name,
       namespace: binding.namespace,
       name: binding.name,
-      roleName,
-      rolePath: binding.path ?? '/',
-      attachRoleArn: null,
-      audience: binding.audience ?? DEFAULT_AUDIENCE,
-      subjectPattern: binding.subjectPattern ?? null,
-      policyArns: binding.managedPolicies ?? [],
+      roleName: binding.roleName,
+      rolePath: binding.path,
+      policyArns: binding.managedPolicies,
       inlinePolicies,
-      ...(binding.permissionsBoundary !== undefined ? { permissionsBoundary: binding.permissionsBoundary } : {}),
-      ...(binding.maxSessionDuration !== undefined ? { maxSessionDuration: binding.maxSessionDuration } : {}),
-      ...(binding.description !== undefined ? { description: binding.description } : {}),
-      ...(binding.tokenExpiration !== undefined ? { tokenExpiration: binding.tokenExpiration } : {}),
-      tags: binding.tags ?? {},
+      permissionsBoundary: binding.permissionsBoundary,
+      maxSessionDuration: binding.maxSessionDuration,
+      description: binding.description,
+      tags: binding.tags,
+      audience: binding.audience,
+      subjectPattern: binding.subjectPattern,
+      tokenExpiration: binding.tokenExpiration,
       extraAnnotations: binding.annotations ?? {},
-      prune: true,
-      adopt: binding.adopt === true,
-      roleOnly: binding.roleOnly === true,
-      createNamespace: binding.createNamespace === true,
-      overrideExistingServiceAccounts: false,
-      stsRegionalEndpoints: binding.stsRegionalEndpoints === true,
-      restartWorkloads: binding.restart === true,
-    });
+      adopt: binding.adopt,
+      roleOnly: binding.roleOnly,
+      createNamespace: binding.createNamespace,
+      stsRegionalEndpoints: binding.stsRegionalEndpoints,
+      restartWorkloads: binding.restart,
+    };
   });
-
-  // Bindings that share a role must agree on the role's own settings.
-  const byRole = new Map<string, number>();
-  raw.bindings.forEach((binding, index) => {
-    const roleName = bindings[index]!.roleName;
-    const first = byRole.get(roleName);
-    if (first === undefined) {
-      byRole.set(roleName, index);
-      return;
-    }
-    for (const field of ['path', 'permissionsBoundary', 'maxSessionDuration', 'description'] as const) {
-      const a = raw.bindings[first]![field];
-      const b = binding[field];
-      if (a !== undefined && b !== undefined && a !== b) {
-        report(['bindings', index, field], `role "${roleName}" is shared with bindings[${first}], which sets ${field} to ${JSON.stringify(a)}; bindings of one role must agree`);
-      }
-    }
-  });
+  const validated = validateBindings(inputs, configTerms(file));
+  for (const problem of validated.problems) {
+    // A policy's name is wrong at its key; everything else at its value.
+    const atKey = problem.path.field === 'inlinePolicies' && / is not a valid IAM policy name/.test(problem.message);
+    problems.push(`${locate(yamlPath(problem.path), atKey)}: ${configKey(problem.path)}: ${problem.message}`);
+  }
+  const bindings = validated.requests;
   if (problems.length > 0) throw new ValidationErrors(problems);
   return {
     file,
@@ -195,6 +151,23 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
     thumbprints,
     bindings,
   };
+}
+
+const YAML_KEYS: Partial<Record<FieldPath['field'], string>> = {
+  rolePath: 'path',
+  policyArns: 'managedPolicies',
+  restartWorkloads: 'restart',
+  extraAnnotations: 'annotations',
+};
+
+/** Where a validator field path is in the document. */
+function yamlPath(path: FieldPath): Path {
+  if (path.field === 'cluster') return ['cluster', 'name'];
+  const segments: Path = path.binding === undefined ? [] : ['bindings', path.binding];
+  // The default role name was computed, not written: point at the binding.
+  segments.push(YAML_KEYS[path.field] ?? path.field);
+  if (path.item !== undefined) segments.push(path.item);
+  return segments;
 }
 
 function nodeOffset(document: Document, path: Path, key: boolean): number | undefined {

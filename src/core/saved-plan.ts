@@ -86,5 +86,5 @@ export function savedPlanDrift(saved: SavedPlan, fresh: Plan): string[] {
 }
 
 export function savedPlanAsPlan(saved: SavedPlan): Plan {
-  return { changes: saved.changes, warnings: saved.warnings, notes: saved.notes };
+  return { changes: saved.changes, blockers: [], warnings: saved.warnings, notes: saved.notes };
 }

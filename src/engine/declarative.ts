@@ -1,9 +1,8 @@
 // Reads everything a declarative plan needs, concurrently and with a bound, then plans in core.
 
 import { partitionForRegion } from '../core/arn.ts';
-import type { BindingContext } from '../core/binding.ts';
-import { groupByRole, planDeclarative, pruneSubjects, type DeclarativeObserved, type DeclarativePlan } from '../core/declarative.ts';
-import { UserError } from '../core/errors.ts';
+import { groupByRole, planBindings, pruneSubjects, type BindingContext, type BindingsObserved, type BindingsPlan } from '../core/binding.ts';
+import { configTerms } from '../core/terms.ts';
 import { CLUSTER_TAG, isOwnedByIrsa } from '../core/ownership.ts';
 import type { RoleState, ServiceAccountState, WorkloadRef } from '../core/state.ts';
 import { issuerHostPath } from '../core/thumbprint.ts';
@@ -21,7 +20,7 @@ export interface DeclarativeDeps {
   concurrency: number;
 }
 
-export async function readAndPlanDeclarative(config: IrsaConfig, deps: DeclarativeDeps, options: { prune: boolean }): Promise<DeclarativePlan & { needsKube: boolean }> {
+export async function readAndPlanDeclarative(config: IrsaConfig, deps: DeclarativeDeps, options: { prune: boolean }): Promise<BindingsPlan & { needsKube: boolean }> {
   const issuer = await resolveIssuer(
     config.cluster.issuerUrl ? { issuerUrl: config.cluster.issuerUrl, region: deps.region } : { cluster: config.cluster.name, region: deps.region },
     deps.clusters,
@@ -57,23 +56,39 @@ export async function readAndPlanDeclarative(config: IrsaConfig, deps: Declarati
     listClusterRoles(iam, new Set(roleNames), config.cluster.name, concurrency),
   ]);
   const missing = missingPolicies.filter((arn): arn is string => arn !== null);
-  if (missing.length > 0) {
-    throw new UserError(`managedPolicies: ${missing.join(', ')} ${missing.length === 1 ? 'does' : 'do'} not exist in account ${account} (iam:GetPolicy). Fix ${config.file}; nothing was changed.`, 'managedPolicies');
-  }
   const providerArn = provider?.arn ?? `arn:${partition}:iam::${account}:oidc-provider/${issuerHostPath(issuer.issuerUrl)}`;
   const context: BindingContext = { partition, account, providerArn, issuerHostPath: issuerHostPath(issuer.issuerUrl), providerChange: provider?.change ?? null };
   // ServiceAccounts that a prune would unbind are read too.
   const extraSaKeys = options.prune && kube ? pruneSubjects(clusterRoles, providerArn).filter((key) => !saKeys.includes(key)) : [];
   const extraSas = kube ? await pMap(extraSaKeys, async (key) => [key, await kube.getServiceAccount(key.split('/')[0]!, key.split('/')[1]!)] as const, { concurrency }) : [];
-  const observed: DeclarativeObserved = {
+  const observed: BindingsObserved = {
+    context,
     roles: new Map(roles),
     namespaces: new Map(namespaceStates),
     serviceAccounts: new Map<string, ServiceAccountState | null>([...serviceAccounts, ...extraSas]),
     workloads: new Map(),
     clusterRoles,
   };
-  const planOptions = { prune: options.prune, clusterName: config.cluster.name };
-  let result = planDeclarative(config.bindings, context, observed, planOptions);
+  const terms = configTerms(config.file);
+  const planOptions = { mode: 'exact' as const, prune: options.prune, clusterName: config.cluster.name, terms };
+  const plan = () => {
+    const planned = planBindings(config.bindings, observed, planOptions);
+    // A policy the file names that IAM does not know stops apply, shown with the plan.
+    for (const arn of missing) {
+      const index = config.bindings.findIndex((b) => b.policyArns.includes(arn) || b.permissionsBoundary === arn);
+      const field = config.bindings[index]?.policyArns.includes(arn) ? 'policyArns' : 'permissionsBoundary';
+      planned.plan.blockers.push({
+        code: 'policy-not-found',
+        resource: `policy:${arn}`,
+        message: `${terms.name({ field, binding: index })}: ${arn} does not exist in account ${account} (iam:GetPolicy).`,
+        fix: `Check the ARN in ${config.file} (AWS managed policies are arn:aws:iam::aws:policy/<name>).`,
+        field: terms.name({ field, binding: index }),
+        binding: index,
+      });
+    }
+    return planned;
+  };
+  let result = plan();
   // Workloads matter only where an annotation changes: read those, then plan again (pure, cheap).
   if (kube && result.changedServiceAccounts.length > 0) {
     const changedNamespaces = [...new Set(result.changedServiceAccounts.map((key) => key.split('/')[0]!))];
@@ -86,7 +101,7 @@ export async function readAndPlanDeclarative(config: IrsaConfig, deps: Declarati
       }
     }
     observed.workloads = workloads;
-    result = planDeclarative(config.bindings, context, observed, planOptions);
+    result = plan();
   }
   if (provider) result.plan.warnings.push(...provider.warnings);
   return { ...result, needsKube };

@@ -1,16 +1,7 @@
 // Turns one planned change into the gateway calls that make it true. Every handler is
 // idempotent where the API allows it, so an interrupted apply converges when re-run.
 
-import type { Change } from '../core/plan.ts';
-import type {
-  AttachmentValue,
-  InlinePolicyValue,
-  NamespaceValue,
-  OidcProviderAfter,
-  RoleValue,
-  ServiceAccountValue,
-  WorkloadRestartValue,
-} from '../core/resources/types.ts';
+import { unreachable, type Change } from '../core/plan.ts';
 import { samePolicy } from '../core/trust-policy.ts';
 import { ConflictError, InternalError } from '../core/errors.ts';
 import type { IamGateway, KubeGateway } from '../ports.ts';
@@ -49,11 +40,11 @@ export function createExecutor(deps: ExecutorDeps): (change: Change) => Promise<
     switch (change.kind) {
       case 'oidc-provider': {
         const iam = need(deps.iam, 'IAM');
-        const after = change.after as OidcProviderAfter;
         if (change.action === 'create') {
+          const { after } = change;
           await tolerate(() => iam.createOidcProvider({ url: after.url, clientIds: after.clientIds, thumbprints: after.thumbprints, tags: after.tags }), isAlreadyExists);
         } else if (change.action === 'update') {
-          const before = change.before as OidcProviderAfter;
+          const { before, after } = change;
           if (JSON.stringify([...before.thumbprints].sort()) !== JSON.stringify([...after.thumbprints].sort())) {
             await retry(change, () => iam.updateOidcProviderThumbprints(change.id, after.thumbprints));
           }
@@ -68,7 +59,7 @@ export function createExecutor(deps: ExecutorDeps): (change: Change) => Promise<
       case 'iam-role': {
         const iam = need(deps.iam, 'IAM');
         if (change.action === 'create') {
-          const after = change.after as RoleValue;
+          const { after } = change;
           // The provider may have been created a moment ago: "Invalid principal" until IAM catches up.
           await tolerate(() => retry(change, () => iam.createRole(after)), isAlreadyExists, async () => {
             // Only our own earlier attempt counts: the existing role must be the one planned.
@@ -80,12 +71,11 @@ export function createExecutor(deps: ExecutorDeps): (change: Change) => Promise<
           return;
         }
         if (change.action === 'delete') {
-          await tolerate(() => iam.deleteRole((change.before as RoleValue).name), isNotFound);
+          await tolerate(() => iam.deleteRole(change.before.name), isNotFound);
           return;
         }
         if (change.action !== 'update') return;
-        const before = change.before as RoleValue;
-        const after = change.after as RoleValue;
+        const { before, after } = change;
         if (!samePolicy(before.trustPolicy, after.trustPolicy)) {
           await retry(change, () => iam.updateTrustPolicy(after.name, after.trustPolicy));
         }
@@ -105,10 +95,10 @@ export function createExecutor(deps: ExecutorDeps): (change: Change) => Promise<
       case 'role-policy-attachment': {
         const iam = need(deps.iam, 'IAM');
         if (change.action === 'create') {
-          const after = change.after as AttachmentValue;
+          const { after } = change;
           await retry(change, () => iam.attachPolicy(after.roleName, after.policyArn));
         } else if (change.action === 'delete') {
-          const before = change.before as AttachmentValue;
+          const { before } = change;
           await tolerate(() => iam.detachPolicy(before.roleName, before.policyArn), isNotFound);
         }
         return;
@@ -116,32 +106,31 @@ export function createExecutor(deps: ExecutorDeps): (change: Change) => Promise<
       case 'inline-policy': {
         const iam = need(deps.iam, 'IAM');
         if (change.action === 'create' || change.action === 'update') {
-          const after = change.after as InlinePolicyValue;
+          const { after } = change;
           await retry(change, () => iam.putInlinePolicy(after.roleName, after.policyName, after.document));
         } else if (change.action === 'delete') {
-          const before = change.before as InlinePolicyValue;
+          const { before } = change;
           await tolerate(() => iam.deleteInlinePolicy(before.roleName, before.policyName), isNotFound);
         }
         return;
       }
       case 'namespace': {
         const kube = need(deps.kube, 'Kubernetes');
-        if (change.action === 'create') await tolerate(() => kube.createNamespace((change.after as NamespaceValue).name), isAlreadyExists);
+        if (change.action === 'create') await tolerate(() => kube.createNamespace(change.after.name), isAlreadyExists);
         return;
       }
       case 'service-account': {
         const kube = need(deps.kube, 'Kubernetes');
         if (change.action === 'create') {
-          const after = change.after as ServiceAccountValue;
+          const { after } = change;
           await tolerate(() => kube.createServiceAccount(after), isAlreadyExists, () =>
             kube.patchServiceAccountMetadata(after.namespace, after.name, { annotations: after.annotations }),
           );
         } else if (change.action === 'delete') {
-          const before = change.before as ServiceAccountValue;
+          const { before } = change;
           await tolerate(() => kube.deleteServiceAccount(before.namespace, before.name), isNotFound);
         } else if (change.action === 'update') {
-          const before = change.before as ServiceAccountValue;
-          const after = change.after as ServiceAccountValue;
+          const { before, after } = change;
           await kube.patchServiceAccountMetadata(after.namespace, after.name, {
             annotations: metadataPatch(before.annotations, after.annotations),
             labels: metadataPatch(before.labels, after.labels),
@@ -150,13 +139,14 @@ export function createExecutor(deps: ExecutorDeps): (change: Change) => Promise<
         return;
       }
       case 'workload-restart': {
-        const after = change.after as WorkloadRestartValue;
+        const { after } = change;
         const now = deps.now?.() ?? new Date();
         await need(deps.kube, 'Kubernetes').restartWorkload(after, now.toISOString());
         return;
       }
       default:
-        throw new InternalError(`no executor for change kind ${change.kind}`);
+        // Adding a kind to ChangeValues without a case here does not compile.
+        return unreachable(change);
     }
   };
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createExecutor, metadataPatch } from '../../src/engine/execute.ts';
 import type { IamGateway, KubeGateway } from '../../src/ports.ts';
 import type { Change } from '../../src/core/plan.ts';
+import type { RoleValue } from '../../src/core/resources/types.ts';
 import { role } from './fixtures/binding.ts';
 
 /** Records calls; methods not listed throw, so a test fails when apply calls something unplanned. */
@@ -19,14 +20,15 @@ function recorder<T extends object>(impl: Partial<Record<keyof T, (...args: neve
   return { gateway, calls };
 }
 
-const roleChange = (overrides: Partial<Change>): Change => {
-  const value = { name: 'r', path: '/', description: '', maxSessionDuration: 3600, permissionsBoundary: null, tags: { a: '1' }, trustPolicy: role().trustPolicy };
-  return { kind: 'iam-role', id: 'arn:aws:iam::111122223333:role/r', action: 'update', before: value, after: value, dependsOn: [], ...overrides };
+const roleValue: RoleValue = { name: 'r', path: '/', description: '', maxSessionDuration: 3600, permissionsBoundary: null, tags: { a: '1' }, trustPolicy: role().trustPolicy };
+const roleChange = (overrides: Record<string, unknown>): Change => {
+  const loose: unknown = { kind: 'iam-role', id: 'arn:aws:iam::111122223333:role/r', action: 'update', before: roleValue, after: roleValue, dependsOn: [], ...overrides };
+  return loose as Change;
 };
 
 test('a role update calls only what differs: trust policy, boundary, tags added and removed', async () => {
   const { gateway, calls } = recorder<IamGateway>({ updateTrustPolicy: () => {}, putPermissionsBoundary: () => {}, tagRole: () => {}, untagRole: () => {} });
-  const before = (roleChange({}).before as Record<string, unknown>);
+  const before = roleValue;
   const after = { ...before, trustPolicy: role({ subjects: ['system:serviceaccount:x:y'] }).trustPolicy, permissionsBoundary: 'arn:aws:iam::aws:policy/B', tags: { b: '2' } };
   await createExecutor({ iam: gateway })(roleChange({ after }));
   assert.deepEqual(calls.map((c) => c.split('(')[0]), ['updateTrustPolicy', 'putPermissionsBoundary', 'tagRole', 'untagRole']);

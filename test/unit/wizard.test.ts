@@ -320,6 +320,8 @@ describe('irsa wizard: prompt flow', () => {
       w,
     );
     assert.equal(code, 0, output);
+    // The blocker create-sa-role would show, word for word; only the fix is in the wizard's terms.
+    assert.ok(output.includes(`Blocked: ServiceAccount payments/api is already bound to ${OTHER_ROLE}. Nothing was changed. Answer yes to "Re-annotate it"`), output);
     assert.ok(writes.includes('kube.patchServiceAccountMetadata'));
     assert.ok(writes.includes('kube.restartWorkload'));
     assert.match(output, /deployment\/api/);

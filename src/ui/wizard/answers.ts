@@ -49,7 +49,6 @@ export function bindingRequestFromAnswers(answers: WizardAnswers): BindingReques
     // Absent (not null) when none was chosen: like omitting --permissions-boundary, an existing boundary is kept.
     ...(answers.permissionsBoundary ? { permissionsBoundary: answers.permissionsBoundary } : {}),
     tags: {},
-    prune: false,
     adopt: answers.adopt,
     roleOnly: false,
     createNamespace: answers.createNamespace,

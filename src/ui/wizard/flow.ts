@@ -4,12 +4,11 @@
 
 import { Chalk } from 'chalk';
 import { assertPolicyArn, oidcProviderArn, partitionForRegion } from '../../core/arn.ts';
-import type { BindingPlan } from '../../core/binding.ts';
 import { UserError, RemoteError } from '../../core/errors.ts';
 import { assertNamespace, assertRoleName, assertServiceAccountName, defaultRoleName } from '../../core/names.ts';
-import { isOwnedByIrsa } from '../../core/ownership.ts';
-import { hasChanges } from '../../core/plan.ts';
+import { hasChanges, type Blocker } from '../../core/plan.ts';
 import { ROLE_ARN_ANNOTATION } from '../../core/resources/service-account.ts';
+import type { Terms } from '../../core/terms.ts';
 import type { ClusterInfo, WorkloadRef } from '../../core/state.ts';
 import { issuerHostPath } from '../../core/thumbprint.ts';
 import { DEFAULT_INLINE_POLICY_NAME } from '../../commands/binding-options.ts';
@@ -19,7 +18,7 @@ import { planBindingFromReads, readBinding, type BindingReads, type BindingTarge
 import { createExecutor } from '../../engine/execute.ts';
 import { resolveIssuer } from '../../engine/oidc.ts';
 import type { ClusterReader, IamGateway, KubeGateway } from '../../ports.ts';
-import { renderPlanText } from '../render.ts';
+import { blockerText, renderPlanText } from '../render.ts';
 import { bindingRequestFromAnswers, type InlinePolicyChoice, type WizardAnswers, type WizardGlobals } from './answers.ts';
 import {
   createPolicyCache,
@@ -36,6 +35,25 @@ import {
 import { configSnippet, equivalentCommandLine } from './equivalent.ts';
 import { WizardCancelled, type Choice, type PromptLayer } from './layer.ts';
 import { rolloutRestartCommand } from '../restart-advice.ts';
+
+/** The wizard names fields by the question that sets them. */
+const WIZARD_QUESTIONS: Partial<Record<string, string>> = {
+  namespace: 'the namespace',
+  name: 'the ServiceAccount',
+  roleName: 'the role name',
+  policyArns: 'the permissions',
+  permissionsBoundary: 'the permissions boundary',
+  inlinePolicies: 'the inline policy',
+  adopt: '"Let irsa manage" the role',
+  createNamespace: '"Create the namespace"',
+  overrideExistingServiceAccounts: '"Re-annotate it"',
+  restartWorkloads: '"Restart them"',
+};
+
+export const WIZARD_TERMS: Terms = {
+  name: (path) => WIZARD_QUESTIONS[path.field] ?? path.field,
+  enable: (path) => `answer yes to ${WIZARD_QUESTIONS[path.field] ?? path.field}`,
+};
 
 /** The gateways for one region (AWS clients are per region). A CommandContext fits. */
 export interface WizardConnection {
@@ -553,25 +571,6 @@ class Wizard {
       readBinding(bindingRequestFromAnswers(this.answers()), target, { ...gateways, resolveThumbprints: (url) => this.conn.resolveThumbprints(url) }),
     );
     if (reads === BACK) return 'back';
-    if (reads.missingPolicies.length > 0) {
-      this.say(this.c.red(`✗ Not found in account ${cluster.account} (iam:GetPolicy): ${reads.missingPolicies.join(', ')}`));
-      return this.chooseWhereToGo('Change permissions or the boundary', 'permissions');
-    }
-    const role = reads.observed.role;
-    if (role && !isOwnedByIrsa(role.tags) && !this.adopt) {
-      this.say(this.c.yellow(`Role ${role.name} already exists and irsa did not create it (it has no irsa:managed-by tag).`));
-      const next = await this.prompts.select({
-        message: 'What now?',
-        choices: [
-          { value: 'role', name: 'Choose another role name' },
-          { value: 'adopt', name: `Let irsa manage ${role.name} (adopt: its trust policy and policies are updated)` },
-          { value: 'quit', name: 'Quit (nothing is applied)' },
-        ],
-      });
-      if (next === 'quit') throw new WizardCancelled();
-      if (next === 'role') return { goto: 'role' };
-      this.adopt = true;
-    }
     return this.decideAndApply(target, reads, gateways);
   }
 
@@ -579,21 +578,13 @@ class Wizard {
   private async decideAndApply(target: BindingTarget, reads: BindingReads, gateways: { iam: IamGateway; kube: KubeGateway }): Promise<Nav> {
     for (;;) {
       const request = bindingRequestFromAnswers(this.answers());
-      let binding: BindingPlan;
-      try {
-        binding = planBindingFromReads(request, target, reads);
-      } catch (error) {
-        if (!(error instanceof UserError)) throw error;
-        this.say(this.c.red(`✗ ${describeError(error)}`));
-        return this.chooseWhereToGo('Change the role name', 'role');
-      }
-      if (binding.refuse && !this.overrideExisting) {
-        const current = reads.observed.serviceAccount?.annotations[ROLE_ARN_ANNOTATION];
-        this.say(this.c.yellow(`${this.namespace}/${this.serviceAccount} is bound to ${current} now.`));
-        const override = await this.prompts.confirm({ message: `Re-annotate it with ${binding.roleArn}? (its pods lose the old role when restarted)`, default: false });
-        if (!override) return { goto: 'serviceAccount' };
-        this.overrideExisting = true;
-        continue;
+      const binding = planBindingFromReads(request, target, reads, { prune: false, terms: WIZARD_TERMS });
+      const blocker = binding.plan.blockers[0];
+      if (blocker) {
+        // The same blocker create-sa-role shows; here it becomes a question.
+        const next = await this.resolveBlocker(blocker, binding.roleArn, reads);
+        if (next === 'again') continue;
+        return next;
       }
       if (binding.workloadsNeedingRestart.length > 0 && !this.restartAsked) {
         this.restartAsked = true;
@@ -631,6 +622,41 @@ class Wizard {
       }
       this.outcome = { kind: 'applied', ok: report.ok };
       return 'next';
+    }
+  }
+
+  /** Asks what to do about a blocker: change an answer (and plan again) or go back to a step. */
+  private async resolveBlocker(blocker: Blocker, roleArn: string, reads: BindingReads): Promise<Nav | 'again'> {
+    // Shown as create-sa-role and the plan show it (the fix in the wizard's terms), then asked about.
+    this.say(this.c.yellow(`Blocked: ${blockerText(blocker)}`));
+    switch (blocker.code) {
+      case 'service-account-bound-elsewhere': {
+        const override = await this.prompts.confirm({ message: `Re-annotate it with ${roleArn}? (its pods lose the old role when restarted)`, default: false });
+        if (!override) return { goto: 'serviceAccount' };
+        this.overrideExisting = true;
+        return 'again';
+      }
+      case 'role-not-owned': {
+        const role = reads.observed.role!;
+        const next = await this.prompts.select({
+          message: 'What now?',
+          choices: [
+            { value: 'role', name: 'Choose another role name' },
+            { value: 'adopt', name: `Let irsa manage ${role.name} (adopt: its trust policy and policies are updated)` },
+            { value: 'quit', name: 'Quit (nothing is applied)' },
+          ],
+        });
+        if (next === 'quit') throw new WizardCancelled();
+        if (next === 'role') return { goto: 'role' };
+        this.adopt = true;
+        return 'again';
+      }
+      case 'policy-not-found':
+        return this.chooseWhereToGo('Change permissions or the boundary', 'permissions');
+      case 'namespace-missing':
+        return this.chooseWhereToGo('Choose the namespace', 'namespace');
+      default:
+        return this.chooseWhereToGo('Change the role name', 'role');
     }
   }
 

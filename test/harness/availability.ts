@@ -21,7 +21,6 @@ export interface StackAvailability {
   go: boolean;
   /** Optional extras: tests needing them check these themselves. */
   awsCli: boolean;
-  webhookPath: string | null;
 }
 
 /** Environment variables the harness reads. */
@@ -74,11 +73,9 @@ export async function stackAvailability(): Promise<StackAvailability> {
   if (!openssl) missing.push('openssl: not on PATH (it makes the per-run certificates) — apt-get install openssl');
   if (!etcd) missing.push(`etcd: not built at ${path.join(binDir, 'etcd')} (kube-apiserver stores its state there) — ${build}`);
   if (!kubeApiserver) missing.push(`kube-apiserver: not built at ${path.join(binDir, 'kube-apiserver')} (it issues the service-account tokens) — ${build}`);
-  const webhook = path.join(binDir, 'amazon-eks-pod-identity-webhook');
   return {
     ok: missing.length === 0,
     missing, binDir, etcd, kubeApiserver, moto, openssl, go, awsCli,
-    webhookPath: fs.existsSync(webhook) ? webhook : null,
   };
 }
 

@@ -46,7 +46,16 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<numb
     return changes ? changeCode : noChangeCode;
   }
 
-  const report = await applyPlan(plan, createExecutor(options.executor), {
+  // IAM eventual-consistency retries (the executor's own) are counted apart from the SDK's.
+  let consistencyRetries = 0;
+  const executor = createExecutor({
+    ...options.executor,
+    onRetry: (change, error) => {
+      consistencyRetries++;
+      options.executor.onRetry?.(change, error);
+    },
+  });
+  const report = await applyPlan(plan, executor, {
     concurrency: options.concurrency ?? 8,
     onStart: (change) => {
       if (globals.output === 'text') process.stderr.write(c.dim(`  … ${change.action} ${change.kind} ${change.id}\n`));
@@ -56,47 +65,59 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<numb
     },
   });
   if (globals.output === 'json') {
-    out(JSON.stringify({ plan: planToJson(plan), applied: true, apply: reportToJson(report, options.retryCount?.() ?? 0) }, null, 2) + '\n');
+    out(JSON.stringify({ plan: planToJson(plan), applied: true, apply: reportToJson(report, options.retryCount?.() ?? 0, consistencyRetries) }, null, 2) + '\n');
   } else {
-    out('\n' + formatReport(report, c, options.retryCount?.() ?? 0) + '\n');
+    out('\n' + formatReport(report, c, options.retryCount?.() ?? 0, consistencyRetries) + '\n');
   }
   return report.ok ? changeCode : 1;
 }
 
 function formatResult(result: ChangeResult, c: InstanceType<typeof Chalk>): string {
   const label = `${result.change.action} ${result.change.kind} ${result.change.id}`;
-  if (result.status === 'applied') return c.green(`  ✓ ${label}`) + c.dim(` (${Math.round(result.durationMs ?? 0)} ms)`);
+  if (result.status === 'applied') {
+    return [c.green(`  ✓ ${label}`) + c.dim(` (${Math.round(result.durationMs ?? 0)} ms)`), ...(result.notes ?? []).map((note) => c.yellow(`    ! ${note}`))].join('\n');
+  }
   if (result.status === 'failed') return c.red(`  ✗ ${label}: ${errorText(result.error)}`);
+  if (result.status === 'stale') return c.red(`  ✗ ${label}: stale: ${errorText(result.error)}`);
   return `  ${label}: ${result.status}`;
 }
 
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-function formatReport(report: ApplyReport, c: InstanceType<typeof Chalk>, retries: number): string {
-  const retryNote = retries > 0 ? ` after ${retries} retries` : '';
+function formatReport(report: ApplyReport, c: InstanceType<typeof Chalk>, retries: number, consistencyRetries: number): string {
+  const retryParts = [
+    ...(retries > 0 ? [`${retries} retries`] : []),
+    ...(consistencyRetries > 0 ? [`${consistencyRetries} waits for IAM consistency`] : []),
+  ];
+  const retryNote = retryParts.length > 0 ? ` after ${retryParts.join(' and ')}` : '';
   if (report.ok) return c.green(`Apply complete: ${report.applied} changes applied${retryNote}.`);
-  const lines = [c.red(`Apply stopped: ${report.applied} applied, ${report.failed} failed, ${report.notStarted} not started${retryNote}.`)];
+  const staleNote = report.stale > 0 ? `, ${report.stale} stale` : '';
+  const lines = [c.red(`Apply stopped: ${report.applied} applied, ${report.failed} failed${staleNote}, ${report.notStarted} not started${retryNote}.`)];
   for (const result of report.results) {
     if (result.status === 'failed') lines.push(c.red(`  failed:      ${result.change.kind} ${result.change.id}: ${errorText(result.error)}`));
+    if (result.status === 'stale') lines.push(c.red(`  stale:       ${result.change.kind} ${result.change.id}: ${errorText(result.error)}`));
     if (result.status === 'not-started') lines.push(`  not started: ${result.change.kind} ${result.change.id}`);
   }
   lines.push('Run the same command again to converge: irsa re-reads what exists and plans only what is left.');
   return lines.join('\n');
 }
 
-function reportToJson(report: ApplyReport, retries: number) {
+function reportToJson(report: ApplyReport, retries: number, consistencyRetries: number) {
   return {
     ok: report.ok,
     applied: report.applied,
     failed: report.failed,
+    stale: report.stale,
     notStarted: report.notStarted,
     retries,
+    consistencyRetries,
     results: report.results.map((result) => ({
       kind: result.change.kind,
       id: result.change.id,
       action: result.change.action,
       status: result.status,
       error: result.error === undefined ? null : errorText(result.error),
+      notes: result.notes ?? [],
     })),
   };
 }

@@ -13,6 +13,7 @@
 
 import { isOwnedByIrsa } from './ownership.ts';
 import type { ChangeOf } from './plan.ts';
+import { roleValue } from './resources/iam-role.ts';
 import { planServiceAccount } from './resources/service-account.ts';
 import type { RoleValue } from './resources/types.ts';
 import type { OidcProviderState, RoleState, ServiceAccountState } from './state.ts';
@@ -30,16 +31,6 @@ type Delete<K extends 'iam-role' | 'inline-policy' | 'service-account'> = Extrac
 type Create<K extends 'iam-role' | 'service-account'> = Extract<ChangeOf<K>, { action: 'create' }>;
 
 const sortedJson = (tags: Record<string, string>) => JSON.stringify(Object.entries(tags).sort(([a], [b]) => a.localeCompare(b)));
-
-export const roleValueOf = (state: RoleState): RoleValue => ({
-  name: state.name,
-  path: state.path,
-  description: state.description,
-  maxSessionDuration: state.maxSessionDuration,
-  permissionsBoundary: state.permissionsBoundary,
-  tags: state.tags,
-  trustPolicy: state.trustPolicy,
-});
 
 const sameSettings = (a: RoleValue, b: RoleValue) =>
   a.description === b.description && a.maxSessionDuration === b.maxSessionDuration && a.permissionsBoundary === b.permissionsBoundary && sortedJson(a.tags) === sortedJson(b.tags);
@@ -82,7 +73,7 @@ export function replayTrustChange(before: PolicyDocument, after: PolicyDocument,
 
 export function recheckRoleUpdate(change: Update<'iam-role'>, fresh: RoleState | null): Recheck<Update<'iam-role'>> {
   if (!fresh) return { verdict: 'stale', reason: `role ${change.before.name} was deleted after the plan was made` };
-  const now = roleValueOf(fresh);
+  const now = roleValue(fresh);
   if (sameRole(now, change.before)) return { verdict: 'write', change };
   if (sameRole(now, change.after)) return { verdict: 'done', note: `role ${now.name} already is as planned` };
   if (sameSettings(now, change.before)) {
@@ -100,7 +91,7 @@ export function recheckRoleUpdate(change: Update<'iam-role'>, fresh: RoleState |
 
 export function recheckRoleDelete(change: Delete<'iam-role'>, fresh: RoleState | null): Recheck<Delete<'iam-role'>> {
   if (!fresh) return { verdict: 'done', note: `role ${change.before.name} is already gone` };
-  if (sameRole(roleValueOf(fresh), change.before)) return { verdict: 'write', change };
+  if (sameRole(roleValue(fresh), change.before)) return { verdict: 'write', change };
   return { verdict: 'stale', reason: `role ${fresh.name} changed after the plan was made (it may trust someone new)` };
 }
 
@@ -111,7 +102,7 @@ export function recheckRoleDelete(change: Delete<'iam-role'>, fresh: RoleState |
  */
 export function recheckRoleCreate(change: Create<'iam-role'>, fresh: RoleState | null): Recheck<Update<'iam-role'>> {
   if (!fresh) return { verdict: 'stale', reason: `role ${change.after.name} was reported to exist but cannot be read` };
-  const now = roleValueOf(fresh);
+  const now = roleValue(fresh);
   if (!isOwnedByIrsa(fresh.tags)) return { verdict: 'stale', reason: `role ${now.name} was created by someone else while irsa was applying` };
   const comparable = (value: RoleValue) => ({ ...value, tags: {}, trustPolicy: value.trustPolicy });
   if (!sameSettings(comparable(now), comparable(change.after)) || now.path !== change.after.path) {

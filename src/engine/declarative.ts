@@ -125,9 +125,10 @@ export async function readAndPlanDeclarative(config: IrsaConfig, deps: Declarati
  * not the quickest: the reads run side by side, but a wrong cluster name is still reported before
  * the Kubernetes or IAM errors that follow from it.
  */
-async function settleInOrder<T extends readonly unknown[]>(promises: { [K in keyof T]: Promise<T[K]> | T[K] }): Promise<T> {
-  const settled = await Promise.allSettled(promises as readonly unknown[]);
-  const failed = settled.find((result) => result.status === 'rejected');
+async function settleInOrder<P extends readonly unknown[]>(promises: readonly [...P]): Promise<{ -readonly [K in keyof P]: Awaited<P[K]> }> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failed) throw failed.reason;
-  return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T;
+  // All fulfilled: Promise.all only collects the values, typed per position.
+  return Promise.all(promises);
 }

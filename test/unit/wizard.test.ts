@@ -14,7 +14,7 @@ import { withDefaultCommand } from '../../src/cli.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { ClusterInfo, OidcProviderState, ServiceAccountState, WorkloadRef } from '../../src/core/state.ts';
 import type { ClusterReader, IamGateway, KubeGateway } from '../../src/ports.ts';
-import { bindingRequestFromAnswers, type WizardAnswers } from '../../src/ui/wizard/answers.ts';
+import { bindingRequestFromAnswers, type WizardAnswers } from '../../src/core/wizard-answers.ts';
 import { filterByTerm, hintWith } from '../../src/ui/wizard/choices.ts';
 import { configSnippet, equivalentArgs, equivalentCommandLine } from '../../src/ui/wizard/equivalent.ts';
 import { policyChoices, regionChoices, runWizard, type WizardServices } from '../../src/ui/wizard/flow.ts';

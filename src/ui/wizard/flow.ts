@@ -6,20 +6,20 @@ import { Chalk } from 'chalk';
 import { assertPolicyArn, oidcProviderArn, partitionForRegion } from '../../core/arn.ts';
 import { UserError, RemoteError } from '../../core/errors.ts';
 import { assertNamespace, assertRoleName, assertServiceAccountName, defaultRoleName } from '../../core/names.ts';
-import { hasChanges, type Blocker } from '../../core/plan.ts';
+import { hasChanges, unreachable } from '../../core/plan.ts';
 import { ROLE_ARN_ANNOTATION } from '../../core/resources/service-account.ts';
-import type { Terms } from '../../core/terms.ts';
 import type { ClusterInfo, WorkloadRef } from '../../core/state.ts';
 import { issuerHostPath } from '../../core/thumbprint.ts';
 import { DEFAULT_INLINE_POLICY_NAME } from '../../commands/binding-options.ts';
 import { parsePolicyDocument } from '../../core/policy-document.ts';
 import { applyPlan } from '../../engine/apply.ts';
-import { planBindingFromReads, readBinding, type BindingReads, type BindingTarget } from '../../engine/binding-reads.ts';
+import { readBinding, type BindingReads, type BindingTarget } from '../../engine/binding-reads.ts';
+import { decide, withAnswer, WIZARD_STEPS, type Resolution, type WizardStep } from '../../engine/wizard.ts';
 import { createExecutor } from '../../engine/execute.ts';
 import { resolveIssuer } from '../../engine/oidc.ts';
 import type { ClusterReader, IamGateway, KubeGateway } from '../../ports.ts';
 import { blockerText, renderPlanText } from '../render.ts';
-import { bindingRequestFromAnswers, type InlinePolicyChoice, type WizardAnswers, type WizardGlobals } from './answers.ts';
+import { bindingRequestFromAnswers, type InlinePolicyChoice, type WizardAnswers, type WizardGlobals } from '../../core/wizard-answers.ts';
 import {
   createPolicyCache,
   filterByTerm,
@@ -35,25 +35,6 @@ import {
 import { configSnippet, equivalentCommandLine } from './equivalent.ts';
 import { WizardCancelled, type Choice, type PromptLayer } from './layer.ts';
 import { rolloutRestartCommand } from '../restart-advice.ts';
-
-/** The wizard names fields by the question that sets them. */
-const WIZARD_QUESTIONS: Partial<Record<string, string>> = {
-  namespace: 'the namespace',
-  name: 'the ServiceAccount',
-  roleName: 'the role name',
-  policyArns: 'the permissions',
-  permissionsBoundary: 'the permissions boundary',
-  inlinePolicies: 'the inline policy',
-  adopt: '"Let irsa manage" the role',
-  createNamespace: '"Create the namespace"',
-  overrideExistingServiceAccounts: '"Re-annotate it"',
-  restartWorkloads: '"Restart them"',
-};
-
-export const WIZARD_TERMS: Terms = {
-  name: (path) => WIZARD_QUESTIONS[path.field] ?? path.field,
-  enable: (path) => `answer yes to ${WIZARD_QUESTIONS[path.field] ?? path.field}`,
-};
 
 /** The gateways for one region (AWS clients are per region). A CommandContext fits. */
 export interface WizardConnection {
@@ -100,8 +81,8 @@ export async function runWizard(options: WizardOptions): Promise<number> {
 const BACK = Symbol('back');
 type Back = typeof BACK;
 type Nav = 'next' | 'back' | { goto: StepName };
-type StepName = 'region' | 'cluster' | 'namespace' | 'serviceAccount' | 'permissions' | 'role' | 'plan';
-const STEPS: StepName[] = ['region', 'cluster', 'namespace', 'serviceAccount', 'permissions', 'role', 'plan'];
+type StepName = WizardStep;
+const STEPS = WIZARD_STEPS;
 
 interface ClusterChoice {
   info: ClusterInfo;
@@ -574,26 +555,26 @@ class Wizard {
     return this.decideAndApply(target, reads, gateways);
   }
 
-  /** Plans from one set of reads; answers to conflicts re-plan without reading again. */
+  /** Plans from one set of reads; answers to conflicts re-plan without reading again (engine/wizard.ts decides). */
   private async decideAndApply(target: BindingTarget, reads: BindingReads, gateways: { iam: IamGateway; kube: KubeGateway }): Promise<Nav> {
     for (;;) {
-      const request = bindingRequestFromAnswers(this.answers());
-      const binding = planBindingFromReads(request, target, reads, { prune: false, terms: WIZARD_TERMS });
-      const blocker = binding.plan.blockers[0];
-      if (blocker) {
-        // The same blocker create-sa-role shows; here it becomes a question.
-        const next = await this.resolveBlocker(blocker, binding.roleArn, reads);
+      const decision = decide(this.answers(), target, reads, { restartAsked: this.restartAsked });
+      if (decision.kind === 'resolve') {
+        // The same blocker create-sa-role shows (the fix in the wizard's terms), then a question.
+        this.say(this.c.yellow(`Blocked: ${blockerText(decision.blocker)}`));
+        const next = await this.resolve(decision.resolution, decision.roleArn, reads);
         if (next === 'again') continue;
         return next;
       }
-      if (binding.workloadsNeedingRestart.length > 0 && !this.restartAsked) {
+      if (decision.kind === 'ask-restart') {
         this.restartAsked = true;
         this.say(`These workloads use ${this.namespace}/${this.serviceAccount}; their pods keep the old identity until they are recreated:`);
-        for (const w of binding.workloadsNeedingRestart) this.say(`  ${w.kind.toLowerCase()}/${w.name}`);
+        for (const w of decision.workloads) this.say(`  ${w.kind.toLowerCase()}/${w.name}`);
         this.restartWorkloads = await this.prompts.confirm({ message: 'Restart them as part of the plan (like kubectl rollout restart)?', default: false });
-        if (this.restartWorkloads) continue;
+        continue;
       }
-      this.pendingRestarts = binding.workloadsNeedingRestart;
+      const { binding } = decision;
+      this.pendingRestarts = decision.pendingRestarts;
       this.say(this.c.bold('Plan'));
       this.options.out(renderPlanText(binding.plan, { color: this.options.globals.color, verbose: this.options.globals.verbose }));
       if (!hasChanges(binding.plan)) {
@@ -611,13 +592,14 @@ class Wizard {
         onFinish: (result) => {
           const label = `${result.change.action} ${result.change.kind} ${result.change.id}`;
           if (result.status === 'applied') this.say(this.c.green(`  ✓ ${label}`));
-          else if (result.status === 'failed') this.say(this.c.red(`  ✗ ${label}: ${describeError(result.error)}`));
+          else if (result.status === 'failed' || result.status === 'stale') this.say(this.c.red(`  ✗ ${label}: ${describeError(result.error)}`));
+          for (const note of result.notes ?? []) this.say(this.c.yellow(`    ! ${note}`));
         },
       });
       this.options.onPhase?.('prompting', null);
       if (report.ok) this.say(this.c.green(`Apply complete: ${report.applied} changes applied.`));
       else {
-        this.say(this.c.red(`Apply stopped: ${report.applied} applied, ${report.failed} failed, ${report.notStarted} not started.`));
+        this.say(this.c.red(`Apply stopped: ${report.applied} applied, ${report.failed} failed${report.stale > 0 ? `, ${report.stale} stale` : ''}, ${report.notStarted} not started.`));
         this.say('Run the command below (or the wizard) again to converge: irsa re-reads what exists and plans only what is left.');
       }
       this.outcome = { kind: 'applied', ok: report.ok };
@@ -625,18 +607,16 @@ class Wizard {
     }
   }
 
-  /** Asks what to do about a blocker: change an answer (and plan again) or go back to a step. */
-  private async resolveBlocker(blocker: Blocker, roleArn: string, reads: BindingReads): Promise<Nav | 'again'> {
-    // Shown as create-sa-role and the plan show it (the fix in the wizard's terms), then asked about.
-    this.say(this.c.yellow(`Blocked: ${blockerText(blocker)}`));
-    switch (blocker.code) {
-      case 'service-account-bound-elsewhere': {
-        const override = await this.prompts.confirm({ message: `Re-annotate it with ${roleArn}? (its pods lose the old role when restarted)`, default: false });
-        if (!override) return { goto: 'serviceAccount' };
-        this.overrideExisting = true;
+  /** Asks the question a blocker's resolution calls for: change one answer (and plan again) or go to a step. */
+  private async resolve(resolution: Resolution, roleArn: string, reads: BindingReads): Promise<Nav | 'again'> {
+    switch (resolution.kind) {
+      case 'confirm': {
+        const yes = await this.prompts.confirm({ message: `Re-annotate it with ${roleArn}? (its pods lose the old role when restarted)`, default: false });
+        if (!yes) return { goto: resolution.step };
+        this.overrideExisting = withAnswer(this.answers(), resolution.answer, true).overrideExistingServiceAccount;
         return 'again';
       }
-      case 'role-not-owned': {
+      case 'adopt-or-rename': {
         const role = reads.observed.role!;
         const next = await this.prompts.select({
           message: 'What now?',
@@ -648,15 +628,13 @@ class Wizard {
         });
         if (next === 'quit') throw new WizardCancelled();
         if (next === 'role') return { goto: 'role' };
-        this.adopt = true;
+        this.adopt = withAnswer(this.answers(), 'adopt', true).adopt;
         return 'again';
       }
-      case 'policy-not-found':
-        return this.chooseWhereToGo('Change permissions or the boundary', 'permissions');
-      case 'namespace-missing':
-        return this.chooseWhereToGo('Choose the namespace', 'namespace');
+      case 'go-to':
+        return this.chooseWhereToGo(resolution.label, resolution.step);
       default:
-        return this.chooseWhereToGo('Change the role name', 'role');
+        return unreachable(resolution);
     }
   }
 

@@ -1,8 +1,8 @@
 // What the user chose in the wizard, and the BindingRequest it means. The request is built the
 // way parseBindingOptions builds it from the equivalent command line, so both plan the same.
 
-import type { BindingRequest } from '../../core/binding.ts';
-import { DEFAULT_AUDIENCE } from '../../core/trust-policy.ts';
+import type { BindingRequest } from './binding.ts';
+import { DEFAULT_AUDIENCE } from './trust-policy.ts';
 
 export interface InlinePolicyChoice {
   name: string;

@@ -69,6 +69,7 @@ describe('apply re-checks before it writes', { skip }, () => {
   });
 
   it('two create-sa-role --approve runs started together on one shared role both end up trusted (10 times)', async () => {
+    let rederived = 0;
     for (let round = 0; round < 10; round++) {
       const roleName = `${ns}-shared-${round}`;
       const run = (name: string) =>
@@ -76,12 +77,15 @@ describe('apply re-checks before it writes', { skip }, () => {
       const [a, b] = await Promise.all([run('a'), run('b')]);
       assert.equal(a.code, 0, `round ${round}, run a:\n${a.stdout}\n${a.stderr}`);
       assert.equal(b.code, 0, `round ${round}, run b:\n${b.stdout}\n${b.stderr}`);
+      if (/created meanwhile|were merged into the current policy/.test(a.stderr + b.stderr)) rederived++;
       assert.deepEqual(await trustSubjects(roleName), [`system:serviceaccount:${ns}:a-${round}`, `system:serviceaccount:${ns}:b-${round}`], `round ${round}`);
       for (const name of [`a-${round}`, `b-${round}`]) {
         const sa = await kubectl(stack, ['get', 'sa', name, '-n', ns, '-o', 'json']);
         assert.equal(sa.metadata.annotations['eks.amazonaws.com/role-arn'], `arn:aws:iam::${stack.accountId}:role/${roleName}`);
       }
     }
+    // How often the two runs really met (one re-derived from the other's write); informative only.
+    console.log(`concurrent create-sa-role: ${rederived} of 10 rounds re-derived a change at apply`);
   });
 
   it('a ServiceAccount bound to another role and created between plan and apply is not overwritten', async () => {

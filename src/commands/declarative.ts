@@ -3,7 +3,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { UserError } from '../core/errors.ts';
 import { hasChanges } from '../core/plan.ts';
-import { looksLikeSavedPlan, parseSavedPlan, savedPlanAsPlan, savedPlanDrift, toSavedPlan } from '../core/saved-plan.ts';
+import { checkSavedPlan, looksLikeSavedPlan, parseSavedPlan, savedPlanAsPlan, toSavedPlan } from '../core/saved-plan.ts';
+import { createOutput, type Output } from '../ui/output.ts';
+import { planToJson } from '../ui/render.ts';
 import { loadConfigFile, type IrsaConfig } from '../config/load.ts';
 import { readAndPlanDeclarative } from '../engine/declarative.ts';
 import { createCommandContext, type CommandContext } from './context.ts';
@@ -78,7 +80,7 @@ export async function runPlanCommand(options: Record<string, unknown>): Promise<
   return code;
 }
 
-export async function runApplyCommand(options: Record<string, unknown>, args: string[]): Promise<number> {
+export async function runApplyCommand(options: Record<string, unknown>, args: string[], output?: Output): Promise<number> {
   const file = options['file'] as string | undefined;
   const planFile = args[0];
   if (file && planFile) throw new UserError('Give either -f irsa.yaml or a saved plan file, not both.', '--file');
@@ -110,14 +112,24 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
   }
   const config: IrsaConfig = saved.config;
   const { globals, ctx, iam, result, concurrency } = await planConfig(config, options, saved.options.prune);
-  const drift = savedPlanDrift(saved, result.plan);
-  if (drift.length > 0) {
+  const status = checkSavedPlan(saved, result.plan);
+  if (status.status === 'stale') {
     throw new UserError(
-      `${planFile}: what the plan was made against has changed, so it was not applied:\n${drift.map((line) => `  - ${line}`).join('\n')}\nRun irsa plan again and review the new plan.`,
+      `${planFile}: what the plan was made against has changed, so it was not applied:\n${status.drift.map((line) => `  - ${line}`).join('\n')}\nRun irsa plan again and review the new plan.`,
       'plan file',
     );
   }
-  const plan = savedPlanAsPlan(saved);
+  const out = output ?? createOutput(options);
+  for (const line of status.unverifiable) out.err(`Note: ${line}\n`);
+  if (status.status === 'applied') {
+    if (globals.output === 'json') out.json({ plan: planToJson(savedPlanAsPlan(saved)), applied: false, alreadyApplied: true });
+    else out.out(`Already applied: all ${status.total} changes of ${planFile} are in place; nothing to do.\n`);
+    return 0;
+  }
+  if (status.done > 0 && globals.output === 'text') {
+    out.out(`${status.done} of ${status.done + status.remaining} changes of ${planFile} are already in place (an earlier apply of this plan); ${status.remaining} remain.\n\n`);
+  }
+  const plan = status.plan;
   const kube = result.needsKube && hasChanges(plan) ? await ctx.kube() : undefined;
   return runPlan(plan, {
     globals,

@@ -14,11 +14,16 @@ export interface FaultProxyOptions {
   latencyMs?: number;
   /** Deterministic pseudo-random source, so a failing run can be replayed. */
   seed?: number;
+  /**
+   * After this many IAM/STS write calls (Action other than Get/List), answer every further write
+   * with AccessDenied (403, not retried): an apply that stops half-way, deterministically.
+   */
+  denyWritesAfter?: number;
 }
 
 export interface FaultProxy {
   url: string;
-  counts: Record<FaultKind | 'forwarded', number>;
+  counts: Record<FaultKind | 'forwarded' | 'denied', number>;
   setRate(rate: number): void;
   close(): Promise<void>;
 }
@@ -45,7 +50,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const kinds = options.kinds ?? ['throttle', 'http500', 'http503', 'reset', 'latency'];
   const random = seededRandom(options.seed ?? 42);
   let rate = options.rate;
-  const counts: FaultProxy['counts'] = { throttle: 0, http500: 0, http503: 0, reset: 0, latency: 0, forwarded: 0 };
+  const counts: FaultProxy['counts'] = { throttle: 0, http500: 0, http503: 0, reset: 0, latency: 0, forwarded: 0, denied: 0 };
+  let writes = 0;
 
   const forward = (req: http.IncomingMessage, body: Buffer, res: http.ServerResponse) => {
     counts.forwarded++;
@@ -65,6 +71,15 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
+      if (options.denyWritesAfter !== undefined && req.method === 'POST' && (req.url === '/' || req.url?.startsWith('/?'))) {
+        const action = /(?:^|&)Action=([A-Za-z]+)/.exec(body.toString())?.[1] ?? '';
+        if (action && !/^(Get|List)/.test(action) && writes++ >= options.denyWritesAfter) {
+          counts.denied++;
+          res.writeHead(403, { 'content-type': 'text/xml' });
+          res.end(`<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>injected: ${action} denied by the fault proxy</Message></Error><RequestId>fault-proxy</RequestId></ErrorResponse>`);
+          return;
+        }
+      }
       // moto's own control API is never faulted: tests use it to reset state.
       if (req.url?.startsWith('/moto-api') || random() >= rate) return forward(req, body, res);
       const kind = kinds[Math.floor(random() * kinds.length)]!;

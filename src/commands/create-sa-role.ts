@@ -9,9 +9,10 @@ import { parseBindingOptions } from './binding-options.ts';
 import { createCommandContext } from './context.ts';
 import { parseGlobals } from './globals.ts';
 import { runPlan } from './run-plan.ts';
+import type { Output } from '../ui/output.ts';
 import { restartAdvice } from '../ui/restart-advice.ts';
 
-export async function run(options: Record<string, unknown>): Promise<number> {
+export async function run(options: Record<string, unknown>, _args: string[] = [], output?: Output): Promise<number> {
   const globals = parseGlobals(options);
   const request = parseBindingOptions(options);
   const thumbprints = parseThumbprintOptions(options);
@@ -64,6 +65,7 @@ export async function run(options: Record<string, unknown>): Promise<number> {
   );
   return runPlan(binding.plan, {
     globals,
+    ...(output ? { output } : {}),
     approve: options['approve'] === true,
     detailedExitcode: options['detailedExitcode'] === true,
     executor: { iam, ...(kube ? { kube } : {}) },

@@ -54,7 +54,7 @@ async function planConfig(config: IrsaConfig, options: Record<string, unknown>, 
   return { globals, ctx, iam, result, footer, concurrency };
 }
 
-export async function runPlanCommand(options: Record<string, unknown>): Promise<number> {
+export async function runPlanCommand(options: Record<string, unknown>, _args: string[] = [], output?: Output): Promise<number> {
   const file = options['file'] as string | undefined;
   if (!file) throw new UserError('-f, --file is required: the irsa.yaml to plan.', '--file');
   const out = options['out'] as string | undefined;
@@ -70,6 +70,7 @@ export async function runPlanCommand(options: Record<string, unknown>): Promise<
   }
   const code = await runPlan(result.plan, {
     globals,
+    ...(output ? { output } : {}),
     approve: false,
     detailedExitcode: options['detailedExitcode'] === true,
     executor: { iam },
@@ -92,6 +93,7 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
     const kube = result.needsKube ? await ctx.kube() : undefined;
     return runPlan(result.plan, {
       globals,
+      ...(output ? { output } : {}),
       approve: options['approve'] === true,
       detailedExitcode: options['detailedExitcode'] === true,
       executor: { iam, ...(kube ? { kube } : {}) },
@@ -133,6 +135,7 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
   const kube = result.needsKube && hasChanges(plan) ? await ctx.kube() : undefined;
   return runPlan(plan, {
     globals,
+    ...(output ? { output } : {}),
     approve: options['approve'] === true,
     detailedExitcode: options['detailedExitcode'] === true,
     executor: { iam, ...(kube ? { kube } : {}) },

@@ -79,6 +79,26 @@ export function parseSavedPlan(text: string, file: string): SavedPlan {
 const fingerprint = (value: unknown) => JSON.stringify(canonicalPolicy(value ?? null));
 
 /**
+ * Whether what a fresh plan observes (its `before`, a projection onto the fields irsa reads) is
+ * the planned `after`: every observed field equals the planned one; fields the planner does not
+ * read back (a ServiceAccount's labels, say) are not compared. Policies compare canonically.
+ */
+export function matchesPlanned(observed: unknown, planned: unknown): boolean {
+  const walk = (a: unknown, b: unknown): boolean => {
+    if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+      const left = a as Record<string, unknown>;
+      const right = b as Record<string, unknown>;
+      return Object.keys(left).every((key) => (key in right ? walk(left[key], right[key]) : isEmptyValue(left[key])));
+    }
+    return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  };
+  return walk(canonicalPolicy(observed ?? null), canonicalPolicy(planned ?? null));
+}
+
+const isEmptyValue = (value: unknown) =>
+  value === null || value === undefined || (typeof value === 'object' && Object.keys(value as object).length === 0);
+
+/**
  * Where a saved plan stands against what a fresh plan (same file, same options) observes now.
  * - applied: every saved change is in place (its resource equals the planned `after`).
  * - remaining: every resource equals either its planned `before` (still to do) or its planned
@@ -110,12 +130,19 @@ export function checkSavedPlan(saved: SavedPlan, fresh: Plan): SavedPlanStatus {
         done.add(key);
         unverifiable.push(`workload-restart ${change.id}: its ServiceAccount is already annotated; irsa cannot tell whether the restart ran (kubectl rollout restart it if its pods lack AWS_ROLE_ARN)`);
       } else drift.push(`${change.kind} ${change.id}: no longer part of the plan`);
-    } else if (now.action === 'no-op') {
+    } else if (now.action === 'no-op' && matchesPlanned(now.before, change.after)) {
       done.add(key); // equals the planned after
     } else if (now.action === change.action && fingerprint(now.before) === fingerprint(change.before) && fingerprint(now.after) === fingerprint(change.after)) {
       // still to do, exactly as planned
     } else {
       drift.push(`${change.kind} ${change.id}: changed since the plan was made (planned ${change.action}, it would now be ${now.action})`);
+    }
+  }
+  // What was unchanged when the plan was made must still be as it was.
+  for (const change of saved.changes.filter((c) => c.action === 'no-op')) {
+    const now = freshByKey.get(changeKey(change));
+    if (now && fingerprint(now.before) !== fingerprint(change.before)) {
+      drift.push(`${change.kind} ${change.id}: changed since the plan was made (it was unchanged in the plan${now.action === 'no-op' ? '' : `; it would now be ${now.action}`})`);
     }
   }
   for (const change of fresh.changes) {

@@ -68,3 +68,22 @@ test('a restart whose ServiceAccount is already annotated is counted done, and i
   if (status.status !== 'applied') return;
   assert.match(status.unverifiable[0]!, /cannot tell whether the restart ran/);
 });
+
+test('a resource already created by the plan and then edited by hand (a field the file does not set): refused', () => {
+  const saved = save(planOf(roleA, roleB));
+  // A fresh plan keeps a description the file does not set, so it is a no-op — but not the planned after.
+  const edited = { ...roleA, action: 'no-op' as const, before: { name: 'a', description: 'by hand' }, after: { name: 'a', description: 'by hand' } };
+  const status = checkSavedPlan(saved, planOf(edited, roleB));
+  assert.equal(status.status, 'stale');
+  if (status.status !== 'stale') return;
+  assert.match(status.drift[0]!, new RegExp(`^iam-role ${roleA.id}: changed since the plan was made`));
+});
+
+test('observed values are compared with the planned after on the fields the planner reads back', async () => {
+  const { matchesPlanned } = await import('../../src/core/saved-plan.ts');
+  const planned = { namespace: 'n', name: 'a', annotations: { 'eks.amazonaws.com/role-arn': 'arn:r' }, labels: { 'app.kubernetes.io/managed-by': 'irsa' } };
+  assert.equal(matchesPlanned({ namespace: 'n', name: 'a', annotations: { 'eks.amazonaws.com/role-arn': 'arn:r' }, labels: {} }, planned), true);
+  assert.equal(matchesPlanned({ namespace: 'n', name: 'a', annotations: { 'eks.amazonaws.com/role-arn': 'arn:other' }, labels: {} }, planned), false);
+  assert.equal(matchesPlanned({ description: 'by hand' }, { description: '' }), false);
+  assert.equal(matchesPlanned({ doc: { Statement: [{ Action: ['b', 'a'] }] } }, { doc: { Statement: [{ Action: ['a', 'b'] }] } }), true);
+});

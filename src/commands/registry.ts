@@ -199,4 +199,13 @@ export const COMMANDS: CommandSpec[] = [
     ],
     load: () => import('./list.ts'),
   },
+  {
+    name: 'completion',
+    summary: 'print a shell completion script for bash, zsh or fish',
+    arguments: '<shell>',
+    description:
+      'Prints a completion script generated from irsa\'s command table. bash: irsa completion bash > ~/.local/share/bash-completion/completions/irsa. zsh: irsa completion zsh > "${fpath[1]}/_irsa". fish: irsa completion fish > ~/.config/fish/completions/irsa.fish.',
+    options: [],
+    load: () => import('./completion.ts'),
+  },
 ];

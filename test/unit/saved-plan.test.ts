@@ -87,3 +87,20 @@ test('observed values are compared with the planned after on the fields the plan
   assert.equal(matchesPlanned({ description: 'by hand' }, { description: '' }), false);
   assert.equal(matchesPlanned({ doc: { Statement: [{ Action: ['b', 'a'] }] } }, { doc: { Statement: [{ Action: ['a', 'b'] }] } }), true);
 });
+
+test('a saved plan made from a real binding plan matches docs/saved-plan.schema.json', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { Ajv } = await import('ajv');
+  const { planBinding } = await import('../../src/core/binding.ts');
+  const { context, observed, request } = await import('./fixtures/binding.ts');
+  const load = (name: string) => JSON.parse(readFileSync(new URL(`../../docs/${name}`, import.meta.url), 'utf8'));
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  ajv.addSchema(load('plan.schema.json'), 'plan.schema.json');
+  const validate = ajv.compile(load('saved-plan.schema.json'));
+  const binding = request({ inlinePolicies: { x: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] } } });
+  const plan = planBinding(binding, context(), observed()).plan;
+  const saved = toSavedPlan(plan, { config: { file: 'irsa.yaml', cluster: { name: 'prod', region: 'eu-west-1' }, manageOidcProvider: true, thumbprints: [], bindings: [binding] }, prune: false, irsaVersion: '0.1.0', now: new Date(0) });
+  const ok = validate(JSON.parse(JSON.stringify(saved)));
+  assert.ok(ok, JSON.stringify(validate.errors, null, 2));
+  assert.equal(validate({ ...saved, kind: 'something-else' }), false);
+});

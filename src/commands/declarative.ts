@@ -1,7 +1,8 @@
 // irsa plan -f irsa.yaml / irsa apply -f irsa.yaml / irsa apply plan.json.
 
 import { readFileSync, writeFileSync } from 'node:fs';
-import { UserError } from '../core/errors.ts';
+import { ConflictError, UserError, ValidationErrors } from '../core/errors.ts';
+import { inFileTerms } from '../config/schema.ts';
 import { hasChanges } from '../core/plan.ts';
 import { checkSavedPlan, looksLikeSavedPlan, parseSavedPlan, savedPlanAsPlan, toSavedPlan } from '../core/saved-plan.ts';
 import { createOutput, type Output } from '../ui/output.ts';
@@ -27,16 +28,41 @@ function concurrencyOption(options: Record<string, unknown>): number {
 
 function contextFor(config: IrsaConfig, options: Record<string, unknown>): { globals: GlobalOptions; ctx: CommandContext } {
   const globals = parseGlobals(options);
-  // Flags win over the file; the file wins over the environment.
+  // Flags win over the file; the file wins over the environment. cluster.profile reads the
+  // cluster; iam.profile (else cluster.profile) writes IAM — as --cluster-profile and --profile.
   const withFile: GlobalOptions = {
     ...globals,
     region: globals.region ?? config.cluster.region,
-    profile: globals.profile ?? config.cluster.profile,
+    profile: globals.profile ?? config.iamProfile ?? config.cluster.profile,
   };
-  return { globals: withFile, ctx: createCommandContext(withFile) };
+  const clusterProfile = (options['clusterProfile'] as string | undefined) ?? config.cluster.profile;
+  const caBundle = (options['caBundle'] as string | undefined) ?? config.caBundle;
+  return {
+    globals: withFile,
+    ctx: createCommandContext(withFile, {
+      ...(clusterProfile && clusterProfile !== withFile.profile ? { clusterProfile } : {}),
+      ...(caBundle ? { caBundle } : {}),
+    }),
+  };
+}
+
+/** Errors of the shared planner speak in flags; a file's user gets irsa.yaml keys instead. */
+function inFileError(error: unknown): unknown {
+  if (error instanceof ValidationErrors) return new ValidationErrors(error.problems.map(inFileTerms));
+  if (error instanceof ConflictError) return new ConflictError(inFileTerms(error.message), error.field);
+  if (error instanceof UserError) return new UserError(inFileTerms(error.message), error.field);
+  return error;
 }
 
 async function planConfig(config: IrsaConfig, options: Record<string, unknown>, prune: boolean) {
+  try {
+    return await planConfigWithFlags(config, options, prune);
+  } catch (error) {
+    throw inFileError(error);
+  }
+}
+
+async function planConfigWithFlags(config: IrsaConfig, options: Record<string, unknown>, prune: boolean) {
   const { globals, ctx } = contextFor(config, options);
   const concurrency = concurrencyOption(options);
   const region = await ctx.region();

@@ -26,9 +26,16 @@ export interface SavedPlan {
 
 export interface SavedConfig {
   file: string;
+  /** `profile` reads the cluster (and writes IAM unless iamProfile is set). */
   cluster: { name: string; region?: string; profile?: string; issuerUrl?: string };
+  /** AWS profile for IAM (irsa.yaml iam.profile): cross-account, the role account's profile. */
+  iamProfile?: string;
   manageOidcProvider: boolean;
   thumbprints: string[];
+  /** oidcProvider.thumbprints: none — send none, let IAM obtain them. */
+  noThumbprint?: boolean;
+  /** oidcProvider.caBundle, resolved against the file's directory. */
+  caBundle?: string;
   bindings: BindingRequest[];
 }
 

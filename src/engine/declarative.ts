@@ -45,7 +45,7 @@ export async function readAndPlanDeclarative(config: IrsaConfig, deps: Declarati
             clusterName: config.cluster.name,
             region: deps.region,
             account,
-            thumbprints: { given: config.thumbprints, none: false },
+            thumbprints: { given: config.thumbprints, none: config.noThumbprint === true },
             audiences: [...new Set(config.bindings.map((b) => b.audience))],
           },
           { iam, resolveThumbprints: deps.resolveThumbprints },

@@ -103,6 +103,7 @@ export async function runPlanCommand(options: Record<string, unknown>, _args: st
     footer: [...footer, ...(out ? ['', `Saved plan to ${out}. Apply exactly this plan with: irsa apply ${out} --approve`] : [])],
     applyHint: out ? `irsa apply ${out} --approve` : `irsa apply -f ${file}${prune ? ' --prune' : ''} --approve`,
     retryCount: ctx.retries,
+    showAccounts: result.crossAccount,
   });
   return code;
 }
@@ -126,6 +127,7 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
       footer,
       concurrency,
       retryCount: ctx.retries,
+      showAccounts: result.crossAccount,
     });
   }
   let text: string;
@@ -167,5 +169,6 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
     executor: { iam, ...(kube ? { kube } : {}) },
     concurrency,
     retryCount: ctx.retries,
+    showAccounts: result.crossAccount,
   });
 }

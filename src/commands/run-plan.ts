@@ -25,6 +25,8 @@ export interface RunPlanOptions {
   retryCount?: () => number;
   /** With --approve: print the plan, refuse to apply and exit 1 (a conflict the plan shows). */
   refuse?: string;
+  /** Cross-account: name the account of each change. */
+  showAccounts?: boolean;
 }
 
 export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<number> {
@@ -34,7 +36,7 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<numb
   const changes = hasChanges(plan);
   const text = output.format === 'text';
   if (text) {
-    output.out(renderPlanText(plan, { color: output.color, verbose: output.verbose }));
+    output.out(renderPlanText(plan, { color: output.color, verbose: output.verbose, showAccounts: options.showAccounts === true }));
     for (const line of options.footer ?? []) output.out(line + '\n');
   }
   if (options.refuse && options.approve) {

@@ -25,7 +25,7 @@ export interface DeclarativeDeps {
   reads?: { roles: RoleReadStrategy; serviceAccounts: 'list' | 'get' };
 }
 
-export async function readAndPlanDeclarative(config: IrsaConfig, deps: DeclarativeDeps, options: { prune: boolean }): Promise<DeclarativePlan & { needsKube: boolean }> {
+export async function readAndPlanDeclarative(config: IrsaConfig, deps: DeclarativeDeps, options: { prune: boolean }): Promise<DeclarativePlan & { needsKube: boolean; crossAccount: boolean }> {
   const { iam, concurrency } = deps;
   const partition = partitionForRegion(deps.region);
   const needsKube = config.bindings.some((binding) => !binding.roleOnly);
@@ -103,7 +103,10 @@ export async function readAndPlanDeclarative(config: IrsaConfig, deps: Declarati
   }
   if (provider) result.plan.warnings.push(...provider.warnings);
   if (roleReads.fallback) result.plan.notes.push(roleReads.fallback);
-  return { ...result, needsKube };
+  // Cross-account (cluster.profile and iam.profile in different accounts): say where each change goes.
+  const crossAccount = !!issuer.cluster && !!issuer.cluster.accountId && issuer.cluster.accountId !== account;
+  if (crossAccount) result.plan.notes.push(`The cluster is in account ${issuer.cluster!.accountId}; the roles and the OIDC provider go to account ${account}.`);
+  return { ...result, needsKube, crossAccount };
 }
 
 /**

@@ -8,6 +8,8 @@ export interface TextRenderOptions {
   color: boolean;
   /** Show no-op changes too. */
   verbose?: boolean;
+  /** Name the account of every change that has one (cross-account plans), not only when they differ. */
+  showAccounts?: boolean;
 }
 
 export const PLAN_FORMAT_VERSION = 1;
@@ -71,7 +73,7 @@ export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
   }
   for (const change of visible) {
     const symbol = ACTION_SYMBOL[change.action];
-    const where = accounts.size > 1 && change.account ? c.dim(` [account ${change.account}]`) : '';
+    const where = (accounts.size > 1 || options.showAccounts) && change.account ? c.dim(` [account ${change.account}]`) : '';
     lines.push(paint[change.action](`${symbol} ${change.kind} ${change.id}`) + where);
     if (change.reason && change.action !== 'no-op') lines.push(c.dim(`    # ${change.reason}`));
     for (const warning of change.warnings ?? []) lines.push(c.yellow(`    ! ${warning}`));

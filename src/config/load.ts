@@ -137,8 +137,8 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
   if (Array.isArray(thumbprintSetting)) {
     thumbprintSetting.forEach((hex, i) => check(['oidcProvider', 'thumbprints', i], () => thumbprints.push(normalizeThumbprint(hex))));
   }
-  const createNamespaces = new Set(raw.namespaces?.create ?? []);
-  (raw.namespaces?.create ?? []).forEach((ns, i) => check(['namespaces', 'create', i], () => assertNamespace(ns, 'namespace')));
+  const createNamespaces = new Set(Array.isArray(raw.namespaces?.create) ? raw.namespaces.create : []);
+  (Array.isArray(raw.namespaces?.create) ? raw.namespaces.create : []).forEach((ns, i) => check(['namespaces', 'create', i], () => assertNamespace(ns, 'namespace')));
 
   const seen = new Map<string, number>();
   const bindings: BindingRequest[] = [];
@@ -154,7 +154,7 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
     if (seen.has(key)) report(here('name'), `duplicate binding: ${key} is already bound by bindings[${seen.get(key)}]; each ServiceAccount has one binding`);
     else seen.set(key, index);
     let attached: { name: string; path: string } | undefined;
-    if (binding.attachRoleArn !== undefined) {
+    if (typeof binding.attachRoleArn === 'string') {
       check(here('attachRoleArn'), () => (attached = parseRoleArn(binding.attachRoleArn!, 'attachRoleArn')));
       const alsoSet = (['roleName', 'path', 'managedPolicies', 'inlinePolicies', 'permissionsBoundary', 'maxSessionDuration', 'description', 'tags', 'adopt'] as const).filter(
         (field) => binding[field] !== undefined,
@@ -163,12 +163,12 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
         report(here(field), `cannot be combined with attachRoleArn: that binding only adds the ServiceAccount to the existing role's trust policy and changes nothing else about the role`, true);
       }
     }
-    const roleName = attached?.name ?? binding.roleName ?? defaultRoleName(raw.cluster.name, binding.namespace, binding.name);
+    const roleName = attached?.name ?? (typeof binding.roleName === 'string' ? binding.roleName : undefined) ?? defaultRoleName(String(raw.cluster.name), binding.namespace, binding.name);
     if (!attached) check(here('roleName'), () => assertRoleName(roleName, 'roleName'));
-    if (binding.path !== undefined) check(here('path'), () => assertRolePath(binding.path!, 'path'));
-    (binding.managedPolicies ?? []).forEach((arn, i) => check(here('managedPolicies', i), () => assertPolicyArn(arn, 'managedPolicies')));
-    if (binding.permissionsBoundary) check(here('permissionsBoundary'), () => assertPolicyArn(binding.permissionsBoundary!, 'permissionsBoundary'));
-    if (binding.tags) check(here('tags'), () => assertTags(binding.tags!, 'tags'));
+    if (typeof binding.path === 'string') check(here('path'), () => assertRolePath(binding.path!, 'path'));
+    if (Array.isArray(binding.managedPolicies)) binding.managedPolicies.forEach((arn, i) => check(here('managedPolicies', i), () => assertPolicyArn(arn, 'managedPolicies')));
+    if (typeof binding.permissionsBoundary === 'string') check(here('permissionsBoundary'), () => assertPolicyArn(binding.permissionsBoundary!, 'permissionsBoundary'));
+    if (binding.tags && typeof binding.tags === 'object') check(here('tags'), () => assertTags(binding.tags!, 'tags'));
     if (typeof binding.subjectPattern === 'string' && !/^system:serviceaccount:[^:]+:[^:]+$/.test(binding.subjectPattern)) {
       report(here('subjectPattern'), `"${binding.subjectPattern}" is not a ServiceAccount subject pattern; use system:serviceaccount:<namespace>:<name> with * or ? wildcards`);
     }
@@ -176,7 +176,8 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
       report(here('roleOnly'), 'roleOnly skips Kubernetes entirely; it cannot be combined with createNamespace or restart', true);
     }
     const inlinePolicies: Record<string, unknown> = {};
-    for (const [policyName, value] of Object.entries(shapeBad('bindings', index, 'inlinePolicies') ? {} : (binding.inlinePolicies ?? {}))) {
+    const inlineOk = !shapeBad('bindings', index, 'inlinePolicies') && !!binding.inlinePolicies && typeof binding.inlinePolicies === 'object';
+    for (const [policyName, value] of Object.entries(inlineOk ? binding.inlinePolicies! : {})) {
       if (!/^[\w+=,.@-]{1,128}$/.test(policyName)) report(here('inlinePolicies', policyName), `"${policyName}" is not a valid IAM policy name`, true);
       check(here('inlinePolicies', policyName), () => {
         if ('file' in value && typeof value.file === 'string') {

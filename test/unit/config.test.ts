@@ -89,6 +89,13 @@ test('every problem at once — shape and meaning — in the order of the file',
   assert.match(problems[4]!, /did you mean "roleName"/);
 });
 
+test('wrong types everywhere are reported, never a crash', () => {
+  const source = 'cluster: { name: prod }\nnamespaces: { create: payments }\noidcProvider: { thumbprints: 7 }\nbindings:\n  - namespace: a\n    name: b\n    managedPolicies: arn:aws:iam::aws:policy/X\n    tags: [a]\n    path: 3\n    permissionsBoundary: 4\n    attachRoleArn: 5\n    roleName: 6\n    inlinePolicies: 7\n    subjectPattern: 8\n';
+  const problems = errorsOf(source);
+  assert.equal(problems.length, 10, problems.join('\n'));
+  for (const problem of problems) assert.match(problem, /^irsa\.yaml:\d+:\d+: /);
+});
+
 test('a region that is not an AWS region name is located', () => {
   assert.match(errorsOf('cluster: { name: prod, region: mars-1 }\nbindings: []\n')[0]!, /^irsa\.yaml:1:32: cluster\.region: is not an AWS region name/);
 });

@@ -5,13 +5,15 @@ import { bindingRoleArn } from '../core/binding.ts';
 import { UserError } from '../core/errors.ts';
 import { planBindingFromReads, readBinding } from '../engine/binding-reads.ts';
 import { parseThumbprintOptions, resolveIssuer } from '../engine/oidc.ts';
+import { describeMissingPolicies } from '../engine/policy-suggestions.ts';
 import { parseBindingOptions } from './binding-options.ts';
 import { createCommandContext } from './context.ts';
 import { parseGlobals } from './globals.ts';
 import { runPlan } from './run-plan.ts';
+import type { Output } from '../ui/output.ts';
 import { restartAdvice } from '../ui/restart-advice.ts';
 
-export async function run(options: Record<string, unknown>): Promise<number> {
+export async function run(options: Record<string, unknown>, _args: string[] = [], output?: Output): Promise<number> {
   const globals = parseGlobals(options);
   const request = parseBindingOptions(options);
   const thumbprints = parseThumbprintOptions(options);
@@ -41,7 +43,13 @@ export async function run(options: Record<string, unknown>): Promise<number> {
   const target = { issuerUrl: issuer.issuerUrl, cluster: issuer.cluster, region, account, thumbprints };
   // Every read happens here, concurrently; nothing is written before the plan is shown.
   const reads = await readBinding(request, target, { iam, kube, resolveThumbprints: ctx.resolveThumbprints });
-  const binding = planBindingFromReads(request, target, reads, { prune: options['prune'] === true, createOidc: options['createOidc'] !== false });
+  // A misspelt policy ARN: name the policies it was probably meant to be (read only on this path).
+  const missingDescribed = reads.missingPolicies.length > 0 ? await describeMissingPolicies(iam, reads.missingPolicies) : [];
+  const binding = planBindingFromReads(request, target, reads, {
+    prune: options['prune'] === true,
+    createOidc: options['createOidc'] !== false,
+    describeMissing: (arn) => missingDescribed[reads.missingPolicies.indexOf(arn)] ?? arn,
+  });
   const footer = restartAdvice(
     binding.workloadsNeedingRestart,
     `These workloads use ${request.namespace}/${request.name} and keep their old identity until their pods are recreated:`,
@@ -49,6 +57,7 @@ export async function run(options: Record<string, unknown>): Promise<number> {
   );
   return runPlan(binding.plan, {
     globals,
+    ...(output ? { output } : {}),
     approve: options['approve'] === true,
     detailedExitcode: options['detailedExitcode'] === true,
     executor: { iam, ...(kube ? { kube } : {}) },

@@ -3,14 +3,16 @@
 // file:line:column and the field.
 
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { validateBindings, type BindingInput } from '../core/binding-input.ts';
 import { UserError, ValidationErrors } from '../core/errors.ts';
+import { assertClusterName, assertNamespace } from '../core/names.ts';
 import { configKey, configTerms, type FieldPath } from '../core/terms.ts';
 import { normalizeThumbprint } from '../core/thumbprint.ts';
 import { CONFIG_SCHEMA } from './schema.ts';
+import { didYouMean } from '../core/suggest.ts';
 import type { SavedConfig } from '../core/saved-plan.ts';
 
 export type IrsaConfig = SavedConfig;
@@ -37,12 +39,15 @@ interface RawBinding {
   roleOnly?: boolean;
   createNamespace?: boolean;
   adopt?: boolean;
+  attachRoleArn?: string;
 }
 
 interface RawConfig {
   version?: 1;
   cluster: { name: string; region?: string; profile?: string; issuerUrl?: string };
-  oidcProvider?: { manage?: boolean; thumbprints?: string[] };
+  iam?: { profile?: string; maxTrustPolicySize?: number };
+  oidcProvider?: { manage?: boolean; thumbprints?: string[] | 'none'; caBundle?: string };
+  namespaces?: { create?: string[] };
   bindings: RawBinding[];
 }
 
@@ -56,36 +61,59 @@ export function loadConfigFile(file: string): IrsaConfig {
   return parseConfig(source, file, (path) => readFileSync(resolve(dirname(file), path), 'utf8'));
 }
 
+interface Problem {
+  line: number;
+  col: number;
+  text: string;
+}
+
 export function parseConfig(source: string, file: string, readRelative: (path: string) => string): IrsaConfig {
   const lineCounter = new LineCounter();
   const document = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const problems: string[] = [];
-  const at = (offset: number | undefined) => {
-    const { line, col } = lineCounter.linePos(offset ?? 0);
-    return `${file}:${line}:${col}`;
+  const problems: Problem[] = [];
+  const position = (offset: number | undefined) => lineCounter.linePos(offset ?? 0);
+  const fail = (): never => {
+    // All at once, in the order they appear in the file.
+    problems.sort((a, b) => a.line - b.line || a.col - b.col);
+    throw new ValidationErrors(problems.map((p) => `${file}:${p.line}:${p.col}: ${p.text}`));
   };
-  for (const error of document.errors) problems.push(`${at(error.pos[0])}: ${error.message.split('\n')[0]}`);
-  if (problems.length > 0) throw new ValidationErrors(problems);
+  for (const error of document.errors) {
+    const { line, col } = position(error.pos[0]);
+    problems.push({ line, col, text: error.message.split('\n')[0]! });
+  }
+  if (problems.length > 0) fail();
 
-  const locate = (path: Path, key = false): string => at(nodeOffset(document, path, key));
-  const report = (path: Path, message: string, key = false) => problems.push(`${locate(path, key)}: ${fieldName(path)}: ${message}`);
+  const report = (path: Path, message: string, key = false) => {
+    const { line, col } = position(nodeOffset(document, path, key));
+    problems.push({ line, col, text: `${fieldName(path)}: ${message}` });
+  };
 
   const raw = document.toJS() as RawConfig;
   const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-  if (!ajv.validate(CONFIG_SCHEMA, raw)) {
+  const shapeOk = ajv.validate(CONFIG_SCHEMA, raw);
+  // Paths with a shape problem are not checked further (their values may be any type).
+  const badPaths: string[] = [];
+  if (!shapeOk) {
     for (const error of dedupeAjvErrors(ajv.errors ?? [])) {
       const path = pointerToPath(error.instancePath);
       if (error.keyword === 'additionalProperties') {
         const extra = String((error.params as { additionalProperty: string }).additionalProperty);
+        badPaths.push(`${error.instancePath}/${extra}`);
         report([...path, extra], `unknown field "${extra}"${suggestField(error, extra)}`, true);
       } else {
+        badPaths.push(error.instancePath);
         report(path, schemaMessage(error));
       }
     }
-    throw new ValidationErrors(problems);
   }
+  if (!raw || typeof raw !== 'object' || !raw.cluster || typeof raw.cluster !== 'object' || !Array.isArray(raw.bindings)) fail();
+  const shapeBad = (...path: Path) => {
+    const pointer = path.length === 0 ? '' : '/' + path.join('/');
+    return badPaths.some((bad) => bad === pointer || pointer.startsWith(bad + '/') || bad.startsWith(pointer + '/'));
+  };
 
   const check = (path: Path, fn: () => void) => {
+    if (shapeBad(...path)) return;
     try {
       fn();
     } catch (error) {
@@ -93,62 +121,118 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
       report(path, error.message.replace(/^[-\w]+: /, ''));
     }
   };
+  check(['cluster', 'name'], () => assertClusterName(raw.cluster.name, 'cluster.name'));
   const thumbprints: string[] = [];
-  (raw.oidcProvider?.thumbprints ?? []).forEach((hex, i) => check(['oidcProvider', 'thumbprints', i], () => thumbprints.push(normalizeThumbprint(hex))));
+  const thumbprintSetting = raw.oidcProvider?.thumbprints;
+  if (Array.isArray(thumbprintSetting)) {
+    thumbprintSetting.forEach((hex, i) => check(['oidcProvider', 'thumbprints', i], () => thumbprints.push(normalizeThumbprint(hex))));
+  }
+  const createNamespaces = new Set(Array.isArray(raw.namespaces?.create) ? raw.namespaces.create : []);
+  (Array.isArray(raw.namespaces?.create) ? raw.namespaces.create : []).forEach((ns, i) => check(['namespaces', 'create', i], () => assertNamespace(ns, 'namespace')));
 
-  // Bindings are validated by the one binding validator; its field paths become positions here.
+  // Bindings are validated by the one binding validator (core/binding-input.ts); its field paths
+  // become positions here. Values of the wrong type were reported by the schema and are left out.
+  const given = <T>(index: number, key: string, value: T, type: 'string' | 'number' | 'boolean' | 'object'): T | undefined =>
+    !shapeBad('bindings', index, key) && typeof value === type && value !== null ? value : undefined;
+  const usable = raw.bindings.map((binding, index) =>
+    !!binding && typeof binding === 'object' && !shapeBad('bindings', index, 'namespace') && !shapeBad('bindings', index, 'name'),
+  );
   const inputs: BindingInput[] = raw.bindings.map((binding, index) => {
+    if (!usable[index]) return { namespace: 'default', name: 'default' }; // a placeholder: its problems are the schema's
+    const here = (...rest: Path): Path => ['bindings', index, ...rest];
+    if (typeof binding.attachRoleArn === 'string') {
+      const alsoSet = (['roleName', 'path', 'managedPolicies', 'inlinePolicies', 'permissionsBoundary', 'maxSessionDuration', 'description', 'tags', 'adopt'] as const).filter(
+        (field) => binding[field] !== undefined,
+      );
+      for (const field of alsoSet) {
+        report(here(field), `cannot be combined with attachRoleArn: that binding only adds the ServiceAccount to the existing role's trust policy and changes nothing else about the role`, true);
+      }
+    }
+    if (binding.roleOnly === true && (binding.createNamespace || binding.restart)) {
+      report(here('roleOnly'), 'roleOnly skips Kubernetes entirely; it cannot be combined with createNamespace or restart', true);
+    }
     const inlinePolicies: NonNullable<BindingInput['inlinePolicies']> = {};
-    for (const [policyName, value] of Object.entries(binding.inlinePolicies ?? {})) {
+    const inlineOk = !shapeBad('bindings', index, 'inlinePolicies') && !!binding.inlinePolicies && typeof binding.inlinePolicies === 'object';
+    for (const [policyName, value] of Object.entries(inlineOk ? binding.inlinePolicies! : {})) {
       if ('file' in value && typeof value.file === 'string') {
         try {
           inlinePolicies[policyName] = { text: readRelative(value.file), source: value.file };
         } catch (error) {
-          report(
-            ['bindings', index, 'inlinePolicies', policyName],
-            `cannot read policy file "${value.file}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); paths are relative to ${file}`,
-          );
+          report(here('inlinePolicies', policyName), `cannot read policy file "${value.file}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); paths are relative to ${file}`);
         }
       } else {
         inlinePolicies[policyName] = { text: JSON.stringify(value), source: 'policy' };
       }
     }
+    const managed = given(index, 'managedPolicies', binding.managedPolicies, 'object');
     return {
-      cluster: raw.cluster.name,
+      cluster: typeof raw.cluster.name === 'string' ? raw.cluster.name : undefined,
       namespace: binding.namespace,
       name: binding.name,
-      roleName: binding.roleName,
-      rolePath: binding.path,
-      policyArns: binding.managedPolicies,
+      roleName: given(index, 'roleName', binding.roleName, 'string'),
+      rolePath: given(index, 'path', binding.path, 'string'),
+      attachRoleArn: given(index, 'attachRoleArn', binding.attachRoleArn, 'string'),
+      policyArns: Array.isArray(managed) ? managed.filter((arn): arn is string => typeof arn === 'string') : undefined,
       inlinePolicies,
-      permissionsBoundary: binding.permissionsBoundary,
-      maxSessionDuration: binding.maxSessionDuration,
-      description: binding.description,
-      tags: binding.tags,
-      audience: binding.audience,
-      subjectPattern: binding.subjectPattern,
-      tokenExpiration: binding.tokenExpiration,
-      extraAnnotations: binding.annotations ?? {},
-      adopt: binding.adopt,
-      roleOnly: binding.roleOnly,
-      createNamespace: binding.createNamespace,
-      stsRegionalEndpoints: binding.stsRegionalEndpoints,
-      restartWorkloads: binding.restart,
+      permissionsBoundary: given(index, 'permissionsBoundary', binding.permissionsBoundary, 'string'),
+      maxSessionDuration: given(index, 'maxSessionDuration', binding.maxSessionDuration, 'number'),
+      description: given(index, 'description', binding.description, 'string'),
+      tags: given(index, 'tags', binding.tags, 'object'),
+      audience: given(index, 'audience', binding.audience, 'string'),
+      subjectPattern: given(index, 'subjectPattern', binding.subjectPattern, 'string'),
+      tokenExpiration: given(index, 'tokenExpiration', binding.tokenExpiration, 'number'),
+      ...(raw.iam?.maxTrustPolicySize !== undefined && !shapeBad('iam', 'maxTrustPolicySize') ? { trustPolicySizeLimit: raw.iam.maxTrustPolicySize } : {}),
+      extraAnnotations: given(index, 'annotations', binding.annotations, 'object') ?? {},
+      adopt: binding.adopt === true,
+      roleOnly: binding.roleOnly === true,
+      // Declared once under namespaces.create, or on any binding of the namespace.
+      createNamespace: createNamespaces.has(binding.namespace) || binding.createNamespace === true,
+      stsRegionalEndpoints: binding.stsRegionalEndpoints === true,
+      restartWorkloads: binding.restart === true,
     };
   });
   const validated = validateBindings(inputs, configTerms(file));
   for (const problem of validated.problems) {
+    const path = yamlPath(problem.path);
+    if (problem.path.binding !== undefined && !usable[problem.path.binding]) continue;
+    if (shapeBad(...path) || (problem.path.field === 'cluster' && shapeBad('cluster', 'name'))) continue; // reported by the schema
     // A policy's name is wrong at its key; everything else at its value.
     const atKey = problem.path.field === 'inlinePolicies' && / is not a valid IAM policy name/.test(problem.message);
-    problems.push(`${locate(yamlPath(problem.path), atKey)}: ${configKey(problem.path)}: ${problem.message}`);
+    const { line, col } = position(nodeOffset(document, path, atKey));
+    problems.push({ line, col, text: `${configKey(problem.path)}: ${problem.message}` });
   }
   const bindings = validated.requests;
-  if (problems.length > 0) throw new ValidationErrors(problems);
+  // A createNamespace on one binding creates the namespace for all of its bindings.
+  const namespacesToCreate = new Set(bindings.filter((b) => b.createNamespace).map((b) => b.namespace));
+  for (const binding of bindings) if (namespacesToCreate.has(binding.namespace)) binding.createNamespace = true;
+
+  // Bindings that share a role: attached (attachRoleArn) by all of them or by none.
+  const byRole = new Map<string, number>();
+  bindings.forEach((binding, index) => {
+    const first = byRole.get(binding.roleName);
+    if (first === undefined) {
+      byRole.set(binding.roleName, index);
+      return;
+    }
+    const a = raw.bindings[first]!.attachRoleArn;
+    const b = raw.bindings[index]!.attachRoleArn;
+    if (a !== undefined && b !== undefined && a !== b) {
+      report(['bindings', index, 'attachRoleArn'], `role "${binding.roleName}" is shared with bindings[${first}], which sets attachRoleArn to ${JSON.stringify(a)}; bindings of one role must agree`);
+    }
+    if ((a === undefined) !== (b === undefined)) {
+      report(['bindings', index, b === undefined ? 'name' : 'attachRoleArn'], `role "${binding.roleName}" is attached (attachRoleArn) by one binding and managed by another; give every binding of that role attachRoleArn, or none`);
+    }
+  });
+  if (problems.length > 0) fail();
+  const caBundle = raw.oidcProvider?.caBundle;
   return {
     file,
     cluster: raw.cluster,
+    ...(raw.iam?.profile ? { iamProfile: raw.iam.profile } : {}),
     manageOidcProvider: raw.oidcProvider?.manage ?? true,
     thumbprints,
+    ...(thumbprintSetting === 'none' ? { noThumbprint: true } : {}),
+    ...(caBundle ? { caBundle: isAbsolute(caBundle) ? caBundle : resolve(dirname(file), caBundle) } : {}),
     bindings,
   };
 }
@@ -163,8 +247,8 @@ const YAML_KEYS: Partial<Record<FieldPath['field'], string>> = {
 /** Where a validator field path is in the document. */
 function yamlPath(path: FieldPath): Path {
   if (path.field === 'cluster') return ['cluster', 'name'];
+  if (path.field === 'trustPolicySizeLimit') return ['iam', 'maxTrustPolicySize'];
   const segments: Path = path.binding === undefined ? [] : ['bindings', path.binding];
-  // The default role name was computed, not written: point at the binding.
   segments.push(YAML_KEYS[path.field] ?? path.field);
   if (path.item !== undefined) segments.push(path.item);
   return segments;
@@ -212,7 +296,9 @@ function schemaMessage(error: ErrorObject): string {
     case 'pattern':
       return error.instancePath.endsWith('/region') ? 'is not an AWS region name such as eu-west-1' : 'must be an https:// URL';
     case 'oneOf':
-      return 'must be a policy document (with "Statement") or { file: <path> }';
+      return error.instancePath.endsWith('/thumbprints')
+        ? 'must be a list of at most 5 thumbprints (40 hex digits each), or "none"'
+        : 'must be a policy document (with "Statement") or { file: <path> }';
     default:
       return error.message ?? 'is not valid';
   }
@@ -233,7 +319,7 @@ function dedupeAjvErrors(errors: ErrorObject[]): ErrorObject[] {
 
 function suggestField(error: ErrorObject, extra: string): string {
   const known = Object.keys((error.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {});
-  const sameLetters = known.find((name) => name.toLowerCase() === extra.toLowerCase());
-  if (sameLetters) return ` (did you mean "${sameLetters}"?)`;
+  const close = didYouMean(extra, known);
+  if (close) return close;
   return known.length > 0 ? ` (allowed: ${known.join(', ')})` : '';
 }

@@ -46,8 +46,8 @@ export type Transition<V> =
   | { action: 'no-op'; before: V; after: V }
   | { action: 'delete'; before: V; after: null };
 
-/** A restart has no before state: it is an action on a workload, always an update. */
-type RestartTransition = { action: 'update'; before: null; after: WorkloadRestartValue };
+/** A restart has no before state: it is an action on a workload, an update (or done: a no-op). */
+type RestartTransition = { action: 'update' | 'no-op'; before: null; after: WorkloadRestartValue };
 
 export type ChangeOf<K extends ResourceKind> = ChangeCommon & { kind: K } & (K extends 'workload-restart' ? RestartTransition : Transition<ChangeValues[K]>);
 
@@ -117,6 +117,43 @@ export function hasChanges(plan: Pick<Plan, 'changes'>): boolean {
 
 export function emptyPlan(): Plan {
   return { changes: [], blockers: [], warnings: [], notes: [] };
+}
+
+/** The value a change leaves behind: its `after`, or for a delete what was there. */
+const settledValue = <V>(transition: Transition<V>): V => (transition.action === 'delete' ? transition.before : transition.after);
+
+/** The same change, already done: a no-op whose before and after are what it leaves behind. */
+export function asDone(change: Change): Change {
+  switch (change.kind) {
+    case 'oidc-provider': {
+      const value = settledValue(change);
+      return { ...change, action: 'no-op', before: value, after: value };
+    }
+    case 'iam-role': {
+      const value = settledValue(change);
+      return { ...change, action: 'no-op', before: value, after: value };
+    }
+    case 'role-policy-attachment': {
+      const value = settledValue(change);
+      return { ...change, action: 'no-op', before: value, after: value };
+    }
+    case 'inline-policy': {
+      const value = settledValue(change);
+      return { ...change, action: 'no-op', before: value, after: value };
+    }
+    case 'namespace': {
+      const value = settledValue(change);
+      return { ...change, action: 'no-op', before: value, after: value };
+    }
+    case 'service-account': {
+      const value = settledValue(change);
+      return { ...change, action: 'no-op', before: value, after: value };
+    }
+    case 'workload-restart':
+      return { ...change, action: 'no-op' };
+    default:
+      return unreachable(change);
+  }
 }
 
 /** Compile-time exhaustiveness: a switch over kinds that misses one does not type-check. */

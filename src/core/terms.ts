@@ -105,6 +105,11 @@ export function configKey(path: FieldPath): string {
 export function configTerms(file: string): Terms {
   return {
     name: configKey,
-    enable: (path) => (path.field === 'prune' ? 'pass --prune' : `set ${configKey(path)}: true in ${file}`),
+    enable: (path) => {
+      if (path.field === 'prune') return 'pass --prune';
+      // A namespace is declared once for all its bindings.
+      if (path.field === 'createNamespace') return `list it under namespaces.create in ${file}`;
+      return `set ${configKey(path)}: true in ${file}`;
+    },
   };
 }

@@ -77,7 +77,7 @@ export function planBindingFromReads(
   request: BindingRequest,
   target: BindingTarget,
   reads: BindingReads,
-  options: { prune: boolean; terms?: Terms; createOidc?: boolean },
+  options: { prune: boolean; terms?: Terms; createOidc?: boolean; describeMissing?: (arn: string) => string },
 ): BindingsPlan & { roleArn: string } {
   const terms = options.terms ?? FLAG_TERMS;
   const context = {
@@ -106,7 +106,7 @@ export function planBindingFromReads(
     blockers.push({
       code: 'policy-not-found',
       resource: `policy:${arn}`,
-      message: `${terms.name({ field })}: ${arn} does not exist in account ${target.account} (iam:GetPolicy).`,
+      message: `${terms.name({ field })}: ${options.describeMissing?.(arn) ?? arn} does not exist in account ${target.account} (iam:GetPolicy).`,
       fix: 'Check the ARN (AWS managed policies are arn:aws:iam::aws:policy/<name>).',
       field: terms.name({ field }),
     });

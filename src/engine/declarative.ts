@@ -9,6 +9,7 @@ import { issuerHostPath } from '../core/thumbprint.ts';
 import type { IrsaConfig } from '../config/load.ts';
 import type { ClusterReader, IamGateway, KubeGateway } from '../ports.ts';
 import { planProviderForIssuer, resolveIssuer } from './oidc.ts';
+import { describeMissingPolicies } from './policy-suggestions.ts';
 import { readRoles, readServiceAccounts, type RoleReadStrategy } from './bulk-reads.ts';
 import pMap from 'p-map';
 
@@ -23,7 +24,7 @@ export interface DeclarativeDeps {
   reads?: { roles: RoleReadStrategy; serviceAccounts: 'list' | 'get' };
 }
 
-export async function readAndPlanDeclarative(config: IrsaConfig, deps: DeclarativeDeps, options: { prune: boolean }): Promise<BindingsPlan & { needsKube: boolean }> {
+export async function readAndPlanDeclarative(config: IrsaConfig, deps: DeclarativeDeps, options: { prune: boolean }): Promise<BindingsPlan & { needsKube: boolean; crossAccount: boolean }> {
   const { iam, concurrency } = deps;
   const partition = partitionForRegion(deps.region);
   const needsKube = config.bindings.some((binding) => !binding.roleOnly);
@@ -52,7 +53,7 @@ export async function readAndPlanDeclarative(config: IrsaConfig, deps: Declarati
               clusterName: config.cluster.name,
               region: deps.region,
               account,
-              thumbprints: { given: config.thumbprints, none: false },
+              thumbprints: { given: config.thumbprints, none: config.noThumbprint === true },
               audiences: [...new Set(config.bindings.map((b) => b.audience))],
             },
             { iam, resolveThumbprints: deps.resolveThumbprints },
@@ -68,6 +69,8 @@ export async function readAndPlanDeclarative(config: IrsaConfig, deps: Declarati
   ]);
   const clusterRoles = roleReads.clusterRoles;
   const missing = missingPolicies.filter((arn): arn is string => arn !== null);
+  // A misspelt policy ARN: name the policies it was probably meant to be (read only on this path).
+  const missingDescribed = missing.length > 0 ? await describeMissingPolicies(iam, missing) : [];
   const providerArn = provider?.arn ?? `arn:${partition}:iam::${account}:oidc-provider/${issuerHostPath(issuer.issuerUrl)}`;
   const context: BindingContext = { partition, account, providerArn, issuerHostPath: issuerHostPath(issuer.issuerUrl), providerChange: provider?.change ?? null };
   // ServiceAccounts that a prune would unbind are read too.
@@ -92,7 +95,7 @@ export async function readAndPlanDeclarative(config: IrsaConfig, deps: Declarati
       planned.plan.blockers.push({
         code: 'policy-not-found',
         resource: `policy:${arn}`,
-        message: `${terms.name({ field, binding: index })}: ${arn} does not exist in account ${account} (iam:GetPolicy).`,
+        message: `${terms.name({ field, binding: index })}: ${missingDescribed[missing.indexOf(arn)] ?? arn} does not exist in account ${account} (iam:GetPolicy).`,
         fix: `Check the ARN in ${config.file} (AWS managed policies are arn:aws:iam::aws:policy/<name>).`,
         field: terms.name({ field, binding: index }),
         binding: index,
@@ -117,7 +120,10 @@ export async function readAndPlanDeclarative(config: IrsaConfig, deps: Declarati
   }
   if (provider) result.plan.warnings.push(...provider.warnings);
   if (roleReads.fallback) result.plan.notes.push(roleReads.fallback);
-  return { ...result, needsKube };
+  // Cross-account (cluster.profile and iam.profile in different accounts): say where each change goes.
+  const crossAccount = !!issuer.cluster && !!issuer.cluster.accountId && issuer.cluster.accountId !== account;
+  if (crossAccount) result.plan.notes.push(`The cluster is in account ${issuer.cluster!.accountId}; the roles and the OIDC provider go to account ${account}.`);
+  return { ...result, needsKube, crossAccount };
 }
 
 /**

@@ -32,6 +32,6 @@ test('the same conflict from irsa.yaml names the file key, not a flag', () => {
     ['namespace-missing', 'bindings[0].createNamespace', 0],
     ['namespace-missing', 'bindings[1].createNamespace', 1],
   ]);
-  assert.match(plan.blockers[0]!.fix, /set bindings\[0\]\.createNamespace: true in irsa\.yaml/);
+  assert.match(plan.blockers[0]!.fix, /list it under namespaces\.create in irsa\.yaml, or set bindings\[0\]\.roleOnly: true in irsa\.yaml/);
   assert.doesNotMatch(blockerText(plan.blockers[0]!), /--create-namespace/);
 });

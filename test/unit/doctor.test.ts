@@ -6,12 +6,12 @@ import {
   handlesPodCreate,
   literalWildcards,
   looksLikePodIdentityWebhook,
-  renderDoctorText,
   type DoctorCheck,
   type DoctorInput,
   type MutatingWebhookState,
 } from '../../src/core/doctor.ts';
 import type { PodState, RoleState } from '../../src/core/state.ts';
+import { renderDoctorText } from '../../src/ui/doctor.ts';
 import type { PolicyDocument, PolicyStatement } from '../../src/core/trust-policy.ts';
 
 const ACCOUNT = '111122223333';

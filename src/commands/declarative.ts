@@ -127,6 +127,7 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
       footer,
       concurrency,
       retryCount: ctx.retries,
+      throttleCount: ctx.throttles,
       showAccounts: result.crossAccount,
     });
   }
@@ -169,6 +170,7 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
     executor: { iam, ...(kube ? { kube } : {}) },
     concurrency,
     retryCount: ctx.retries,
+    throttleCount: ctx.throttles,
     showAccounts: result.crossAccount,
   });
 }

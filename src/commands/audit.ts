@@ -7,6 +7,7 @@ import { audit, kube2iamRoleAccount, kube2iamRoleName, KUBE2IAM_ANNOTATION, rend
 import { UserError } from '../core/errors.ts';
 import { assertClusterName, assertNamespace } from '../core/names.ts';
 import { createCommandContext } from './context.ts';
+import { assertWritableOut } from './out-file.ts';
 import { parseGlobals } from './globals.ts';
 
 export async function run(options: Record<string, unknown>): Promise<number> {
@@ -22,6 +23,8 @@ export async function run(options: Record<string, unknown>): Promise<number> {
   }
   const namespace = options['namespace'] as string | undefined;
   if (namespace) assertNamespace(namespace);
+  const outFile = options['out'] as string | undefined;
+  if (outFile) assertWritableOut(outFile, { inputs: [], overwrite: options['overwrite'] === true, what: 'the proposed irsa.yaml', isOurs: () => false, existingIsNever: true, suggestion: 'irsa.yaml' });
   const ctx = createCommandContext(globals);
 
   const kube = await ctx.kube();

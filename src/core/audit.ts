@@ -9,8 +9,9 @@ import { UserError } from './errors.ts';
 import { ROLE_ARN_ANNOTATION } from './resources/service-account.ts';
 import type { RoleState, ServiceAccountState, WorkloadRef } from './state.ts';
 
-/** kube2iam and kiam read this pod annotation (a role name or ARN). */
-export const KUBE2IAM_ANNOTATION = 'iam.amazonaws.com/role';
+import { KUBE2IAM_ANNOTATION, looksLikeCredentialName } from './credential-sources.ts';
+
+export { KUBE2IAM_ANNOTATION };
 
 export type AuditWorkloadKind = WorkloadRef['kind'] | 'CronJob';
 
@@ -65,13 +66,8 @@ export const maskAccessKeyId = (id: string): string => `${id.slice(0, 4)}${'*'.r
 /** Access key IDs in a text (an env value, a credentials file), masked. */
 export const findAccessKeyIds = (text: string): string[] => [...new Set([...text.matchAll(ACCESS_KEY_ID)].map((m) => maskAccessKeyId(m[0])))];
 
-const CREDENTIAL_NAMES = ['awsaccesskeyid', 'awssecretaccesskey', 'awssessiontoken', 'awsaccesskey', 'awssecretkey'];
-
 /** Data key or variable names that hold AWS credentials (AWS_ACCESS_KEY_ID, awsSecretAccessKey, S3_AWS_ACCESS_KEY_ID…). */
-export function isCredentialKeyName(name: string): boolean {
-  const normalized = name.toLowerCase().replace(/[^a-z0-9]/g, '');
-  return normalized === 'accesskeyid' || normalized === 'secretaccesskey' || CREDENTIAL_NAMES.some((known) => normalized.endsWith(known));
-}
+export const isCredentialKeyName = looksLikeCredentialName;
 
 /** Called by the adapter with the Secret's base64 data; only names and masked IDs leave. */
 export function summarizeSecret(meta: { namespace: string; name: string; type: string }, data: Record<string, string>, stringData: Record<string, string> = {}): SecretSummary {

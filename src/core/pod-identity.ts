@@ -16,6 +16,7 @@
 // /work/shared/IRSA-FACTS.md for what was observed.
 
 import { KUBE2IAM_ANNOTATION, type ContainerSummary } from './audit.ts';
+import { credentialSourcesOfPodSpec, describeCredentialSource, type ContainerSpec, type PodSpecLike } from './credential-sources.ts';
 import { AUDIENCE_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION } from './resources/service-account.ts';
 import { DEFAULT_AUDIENCE } from './trust-policy.ts';
 
@@ -35,12 +36,16 @@ export interface ContainerState extends ContainerSummary {
   /** An initContainer (the webhook mutates those too). */
   init: boolean;
   volumeMounts: Array<{ name: string; mountPath: string }>;
+  /** envFrom Secrets with their prefix (envFromSecrets without it, for audit's summary shape). */
+  envFrom?: Array<{ secret: string; prefix: string }>;
 }
 
 export interface PodVolumeState {
   name: string;
   /** The projected serviceAccountToken source of the volume, if it has one. */
   token: { audience: string | null; expirationSeconds: number | null; path: string } | null;
+  /** Secrets the volume reads (a secret volume or projected secret sources). */
+  secrets?: string[];
 }
 
 /** A pod (or the pod a workload would create), reduced to what the webhook reads and writes. */
@@ -83,29 +88,18 @@ export interface CredentialSource {
   secrets: string[];
 }
 
-/** Static access keys a container loads, given the key names of the namespace's Secrets (when readable). */
-export interface StaticKeyReference {
-  /** The variable (AWS_ACCESS_KEY_ID) or "envFrom". */
-  via: string;
-  /** The Secret, or null for a literal value in the pod spec. */
-  secret: string | null;
-}
-
 const env = (container: ContainerSummary, name: string) => container.env.find((variable) => variable.name === name);
 
-/**
- * Where AWS_ACCESS_KEY_ID reaches the container from: a literal, a secretKeyRef, or envFrom of a
- * Secret that has that key. `secretKeys` maps Secret name → data key names (missing: unreadable).
- */
-export function staticKeyReferences(container: ContainerSummary, secretKeys: ReadonlyMap<string, string[]> | null): StaticKeyReference[] {
-  const found: StaticKeyReference[] = [];
-  const direct = env(container, 'AWS_ACCESS_KEY_ID');
-  if (direct) found.push({ via: 'AWS_ACCESS_KEY_ID', secret: direct.secretKeyRef?.name ?? null });
-  for (const secret of container.envFromSecrets) {
-    if (direct) break; // an explicit env entry overrides envFrom
-    if (secretKeys?.get(secret)?.includes('AWS_ACCESS_KEY_ID')) found.push({ via: 'envFrom', secret });
-  }
-  return found;
+/** The container in the shape core/credential-sources.ts reads (a structural subset of V1PodSpec). */
+function asPodSpecLike(pod: Pick<PodSpecState, 'volumes'>, container: ContainerState): PodSpecLike {
+  const spec: ContainerSpec = {
+    name: container.name,
+    env: container.env.map((v) => ({ name: v.name, ...(v.value !== undefined ? { value: v.value } : {}), ...(v.secretKeyRef ? { valueFrom: { secretKeyRef: v.secretKeyRef } } : {}) })),
+    envFrom: (container.envFrom ?? container.envFromSecrets.map((secret) => ({ secret, prefix: '' }))).map((f) => ({ secretRef: { name: f.secret }, prefix: f.prefix })),
+    volumeMounts: container.volumeMounts,
+  };
+  const volumes = pod.volumes.map((v) => ({ name: v.name, projected: { sources: (v.secrets ?? []).map((name) => ({ secret: { name } })) } }));
+  return container.init ? { initContainers: [spec], volumes } : { containers: [spec], volumes };
 }
 
 /**
@@ -113,16 +107,18 @@ export function staticKeyReferences(container: ContainerSummary, secretKeys: Rea
  * config/credentials files (AWS_PROFILE) → web identity (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE)
  * → container credentials (ECS, EKS Pod Identity) → instance metadata (the node's role).
  * (AWS SDKs and Tools Reference Guide, "Understand the credential provider chain"; JS v3
- * defaultProvider: fromEnv, fromSSO/fromIni, fromTokenFile, remoteProvider.) A profile can only be
- * seen here when AWS_PROFILE or a credentials-file variable is set; files baked into an image are not.
+ * defaultProvider: fromEnv, fromSSO/fromIni, fromTokenFile, remoteProvider.) Static keys and
+ * credentials files come from core/credential-sources.ts; `secretKeys` maps Secret name → data key
+ * names (null: Secrets unreadable, so envFrom cannot be resolved).
  */
-export function credentialSource(container: ContainerSummary, podAnnotations: Record<string, string>, secretKeys: ReadonlyMap<string, string[]> | null): CredentialSource {
-  const keys = staticKeyReferences(container, secretKeys);
-  if (keys.length > 0) {
-    const secrets = [...new Set(keys.flatMap((k) => (k.secret ? [k.secret] : [])))];
-    const from = keys.map((k) => (k.secret ? `Secret ${k.secret}${k.via === 'envFrom' ? ' (envFrom)' : ''}` : 'a literal value in the pod spec'));
-    return { kind: 'environment', text: `static keys from ${[...new Set(from)].join(', ')}`, secrets };
-  }
+export function credentialSource(pod: Pick<PodSpecState, 'volumes' | 'annotations'>, container: ContainerState, secretKeys: ReadonlyMap<string, string[]> | null): CredentialSource {
+  const sources = credentialSourcesOfPodSpec(asPodSpecLike(pod, container), secretKeys ?? new Map()).filter((s) => s.precedesWebIdentity);
+  const fromEnv = sources.filter((s) => s.kind !== 'credentials-file');
+  const describe = (list: typeof sources) => list.map(describeCredentialSource).map((text) => text.replace(/^(init )?container [^:]+: /, '')).join('; ');
+  const secretsOf = (list: typeof sources) => [...new Set(list.flatMap((s) => (s.secret ? [s.secret] : [])))];
+  if (fromEnv.length > 0) return { kind: 'environment', text: `static keys: ${describe(fromEnv)}`, secrets: secretsOf(fromEnv) };
+  const files = sources.filter((s) => s.kind === 'credentials-file');
+  if (files.length > 0) return { kind: 'shared-files', text: `static keys: ${describe(files)}`, secrets: secretsOf(files) };
   const profile = env(container, 'AWS_PROFILE') ?? env(container, 'AWS_SHARED_CREDENTIALS_FILE') ?? env(container, 'AWS_CONFIG_FILE');
   if (profile) return { kind: 'shared-files', text: `shared config/credentials files (${profile.name}${profile.value ? `=${profile.value}` : ''}), if they hold credentials`, secrets: [] };
   const roleArn = env(container, 'AWS_ROLE_ARN');
@@ -132,7 +128,7 @@ export function credentialSource(container: ContainerSummary, podAnnotations: Re
   if (env(container, 'AWS_CONTAINER_CREDENTIALS_FULL_URI') || env(container, 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI')) {
     return { kind: 'container', text: 'container credentials (EKS Pod Identity association)', secrets: [] };
   }
-  const kube2iam = podAnnotations[KUBE2IAM_ANNOTATION];
+  const kube2iam = pod.annotations[KUBE2IAM_ANNOTATION];
   return {
     kind: 'instance',
     text: kube2iam ? `instance metadata: kube2iam/kiam role ${kube2iam} if that agent runs, else the node's role` : "instance metadata: the node's role",
@@ -192,19 +188,22 @@ export function judgePod(pod: PodSpecState, expected: IrsaExpectation, options: 
   const skipped = skippedContainers(pod.annotations);
   const podIdentity = isPodIdentityPod(pod);
   return pod.containers.map((container): ContainerVerdict => {
-    const credentials = credentialSource(container, pod.annotations, options.secretKeys ?? null);
+    const credentials = credentialSource(pod, container, options.secretKeys ?? null);
     const base = { container: container.name, init: container.init, credentials };
     const uses = `; it will use ${credentials.text}`;
     const roleArn = env(container, 'AWS_ROLE_ARN');
     const tokenFile = env(container, 'AWS_WEB_IDENTITY_TOKEN_FILE');
-    // Static keys win over everything else in the chain: the role is never used.
-    if (credentials.kind === 'environment' && (roleArn || !podOptOut)) {
-      return {
-        ...base,
-        status: 'fail',
-        kind: 'static-keys',
-        detail: `AWS_ACCESS_KEY_ID ${credentials.text.replace(/^static keys /, '')} wins over IRSA (the SDKs read environment keys first)${roleArn ? ', next to AWS_ROLE_ARN' : ''}`,
-      };
+    // Static keys (env or a credentials file from a Secret) come before web identity in the chain:
+    // the role is never used while they are there.
+    if (credentials.secrets.length > 0 || credentials.kind === 'environment') {
+      if (roleArn || !podOptOut) {
+        return {
+          ...base,
+          status: 'fail',
+          kind: 'static-keys',
+          detail: `${credentials.text} — they win over IRSA (the SDKs read them before web identity)${roleArn ? '; the container also has AWS_ROLE_ARN' : ''}`,
+        };
+      }
     }
     if (podOptOut) {
       return { ...base, status: 'warn', kind: 'pod-opt-out', detail: `the pod is labelled ${SKIP_WEBHOOK_LABEL}: deliberately left alone by the webhook${uses}` };

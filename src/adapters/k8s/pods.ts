@@ -18,10 +18,13 @@ function containerState(container: V1Container, init: boolean): ContainerState {
     init,
     env: (container.env ?? []).map((variable) => ({
       name: variable.name,
-      ...(variable.value !== undefined ? { value: KEEP_VALUES.has(variable.name) ? variable.value : '(literal)' } : {}),
+      // Other literal values stay out; one that is shaped like an access key ID is kept masked so
+      // the static-keys detection still sees it.
+      ...(variable.value !== undefined ? { value: KEEP_VALUES.has(variable.name) ? variable.value : /^(AKIA|ASIA)[A-Z0-9]{16}$/.test(variable.value) ? variable.value.slice(0, 4) + 'X'.repeat(12) + variable.value.slice(-4) : '(literal)' } : {}),
       ...(variable.valueFrom?.secretKeyRef ? { secretKeyRef: { name: variable.valueFrom.secretKeyRef.name ?? '', key: variable.valueFrom.secretKeyRef.key } } : {}),
     })),
     envFromSecrets: (container.envFrom ?? []).flatMap((source) => (source.secretRef?.name ? [source.secretRef.name] : [])),
+    envFrom: (container.envFrom ?? []).flatMap((source) => (source.secretRef?.name ? [{ secret: source.secretRef.name, prefix: source.prefix ?? '' }] : [])),
     volumeMounts: (container.volumeMounts ?? []).map((mount) => ({ name: mount.name, mountPath: mount.mountPath })),
   };
 }
@@ -32,6 +35,10 @@ export function podSpecState(meta: V1ObjectMeta | undefined, spec: V1PodSpec | u
     return {
       name: volume.name,
       token: token ? { audience: token.audience ?? null, expirationSeconds: token.expirationSeconds ?? null, path: token.path } : null,
+      secrets: [
+        ...(volume.secret?.secretName ? [volume.secret.secretName] : []),
+        ...(volume.projected?.sources ?? []).flatMap((source) => (source.secret?.name ? [source.secret.name] : [])),
+      ],
     };
   });
   return {

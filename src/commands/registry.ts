@@ -166,7 +166,7 @@ export const COMMANDS: CommandSpec[] = [
     name: 'doctor',
     summary: 'check every link of one ServiceAccount\'s IRSA chain and say exactly what is wrong',
     description:
-      'Checks, in order: the IAM OIDC provider for the cluster\'s issuer (audience, thumbprints); the ServiceAccount and its eks.amazonaws.com/role-arn; the role and whether its trust policy admits a token minted for the ServiceAccount (IAM condition semantics, exact mismatches named); the role\'s permission policies; the pod identity webhook and the environment of running pods; with --assume, sts:AssumeRoleWithWebIdentity itself. Prints observed, expected and the fix. Exit 0 when no check fails, 1 otherwise.',
+      'Checks, in order: the IAM OIDC provider for the cluster\'s issuer (audience, thumbprints); the ServiceAccount and its eks.amazonaws.com/role-arn; the role and whether its trust policy admits a token minted for the ServiceAccount (IAM condition semantics, exact mismatches named); the role\'s permission policies; what admission does to a new pod of the ServiceAccount (server-side dry run: the webhook\'s mutation per container, or the apiserver\'s refusal quoted) and which credentials each container of the running pods uses; with --assume, sts:AssumeRoleWithWebIdentity itself. Prints observed, expected and the fix. Exit 0 when no check fails, 1 otherwise.',
     options: [
       ...TARGET_OPTIONS,
       { flags: '--assume', description: 'also call sts:AssumeRoleWithWebIdentity with a minted token and show the caller identity (never the token or credentials)' },

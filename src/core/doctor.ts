@@ -326,12 +326,9 @@ function roleArnArg(input: DoctorInput): string {
  * or undecided (a condition irsa does not evaluate the way STS will): undecided is never ✓ or ✗.
  */
 function judgeTrust(document: PolicyDocument, providerArn: string, claims: TokenClaims): { outcome: 'allow' | 'deny' | 'undecided'; reasons: string[]; matchedStatement: number | null } {
-  const evaluation = evaluateTrustPolicy(document, providerArn, claims) as ReturnType<typeof evaluateTrustPolicy> & { outcome?: string };
-  if (evaluation.outcome === 'undecided' || evaluation.outcome === 'cannot-decide') return { outcome: 'undecided', reasons: evaluation.reasons, matchedStatement: null };
-  // Until the evaluator reports it itself: an operator it does not evaluate leaves the answer open.
-  const unknown = evaluation.reasons.filter((reason) => reason.includes('is not evaluated by irsa'));
-  if (!evaluation.allowed && unknown.length > 0) return { outcome: 'undecided', reasons: unknown, matchedStatement: null };
-  return { outcome: evaluation.allowed ? 'allow' : 'deny', reasons: evaluation.reasons, matchedStatement: evaluation.matchedStatement };
+  const evaluation = evaluateTrustPolicy(document, providerArn, claims);
+  if (evaluation.verdict === 'cannot-decide') return { outcome: 'undecided', reasons: evaluation.undecided, matchedStatement: null };
+  return { outcome: evaluation.verdict === 'allow' ? 'allow' : 'deny', reasons: evaluation.reasons, matchedStatement: evaluation.matchedStatement };
 }
 
 function trustCheck(
@@ -358,7 +355,7 @@ function trustCheck(
     `StringEquals ${context.hostPath}:sub = ${context.subject} and ${context.hostPath}:aud = ${context.audience}`;
   if (evaluation.outcome === 'undecided') {
     // Neither ✓ nor ✗: irsa cannot evaluate some condition the way STS will.
-    return { ...base, status: 'warn', observed: `irsa cannot decide: ${evaluation.reasons.join('; ')}: ${tokenText}${note}${wildcardNote}`, expected, fix: null };
+    return { ...base, status: 'warn', observed: `irsa cannot decide whether STS admits this token: ${evaluation.reasons.join('; ')}: ${tokenText}${note}${wildcardNote}`, expected, fix: null };
   }
   if (evaluation.outcome === 'allow') {
     return {

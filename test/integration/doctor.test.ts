@@ -382,7 +382,7 @@ describe('irsa doctor', { skip }, () => {
     ]);
   });
 
-  it('an init container is judged too: ✓ for both from the dry run; a running pod's skipped init container is ! on its own', async () => {
+  it('an init container is judged too: ✓ for both from the dry run; a skipped init container of a running pod is ! on its own', async () => {
     const ns = await namespace('init');
     const roleArn = await bind(ns, 'app', `${ns}-app`);
     await deployment(ns, 'web', 'app', { spec: { initContainers: [{ name: 'setup', image: 'busybox' }], containers: [{ name: 'app', image: 'busybox' }] } });

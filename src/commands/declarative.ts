@@ -10,6 +10,10 @@ import { createCommandContext, type CommandContext } from './context.ts';
 import { parseGlobals, type GlobalOptions } from './globals.ts';
 import { assertWritableOut } from './out-file.ts';
 import { runPlan } from './run-plan.ts';
+import { parseVerifyOptions, runVerify } from './verify.ts';
+import { bindingRoleArn } from '../core/binding.ts';
+import { partitionForRegion } from '../core/arn.ts';
+import type { IamGateway } from '../ports.ts';
 import { restartAdvice } from '../ui/restart-advice.ts';
 import { packageVersion } from './version.ts';
 
@@ -83,12 +87,13 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
   const planFile = args[0];
   if (file && planFile) throw new UserError('Give either -f irsa.yaml or a saved plan file, not both.', '--file');
   if (!file && !planFile) throw new UserError('Give -f irsa.yaml, or the plan file saved by irsa plan --out.', '--file');
+  const verify = parseVerifyOptions(options);
   if (file) {
     const config = loadConfigFile(file);
     const prune = options['prune'] === true;
     const { globals, ctx, iam, result, footer, concurrency } = await planConfig(config, options, prune);
     const kube = result.needsKube ? await ctx.kube() : undefined;
-    return runPlan(result.plan, {
+    const code = await runPlan(result.plan, {
       globals,
       approve: options['approve'] === true,
       detailedExitcode: options['detailedExitcode'] === true,
@@ -97,6 +102,7 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
       concurrency,
       retryCount: ctx.retries,
     });
+    return verifyAfterApply(verify, code, options, config, ctx, globals, iam);
   }
   let text: string;
   try {
@@ -119,7 +125,7 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
   }
   const plan = savedPlanAsPlan(saved);
   const kube = result.needsKube && hasChanges(plan) ? await ctx.kube() : undefined;
-  return runPlan(plan, {
+  const code = await runPlan(plan, {
     globals,
     approve: options['approve'] === true,
     detailedExitcode: options['detailedExitcode'] === true,
@@ -127,4 +133,23 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
     concurrency,
     retryCount: ctx.retries,
   });
+  return verifyAfterApply(verify, code, options, config, ctx, globals, iam);
+}
+
+/** --verify after a successful --approve: every binding of the file that annotates a ServiceAccount. */
+async function verifyAfterApply(
+  verify: ReturnType<typeof parseVerifyOptions>,
+  code: number,
+  options: Record<string, unknown>,
+  config: IrsaConfig,
+  ctx: CommandContext,
+  globals: GlobalOptions,
+  iam: IamGateway,
+): Promise<number> {
+  if (!verify || options['approve'] !== true || code === 1) return code;
+  const context = { partition: partitionForRegion(await ctx.region()), account: await iam.accountId() };
+  const targets = config.bindings
+    .filter((binding) => !binding.roleOnly)
+    .map((binding) => ({ namespace: binding.namespace, name: binding.name, roleArn: bindingRoleArn(binding, context), audience: binding.audience }));
+  return (await runVerify(verify, targets, ctx, globals)) === 0 ? code : 1;
 }

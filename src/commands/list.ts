@@ -4,6 +4,7 @@ import { Chalk } from 'chalk';
 import { oidcProviderArn, partitionForRegion } from '../core/arn.ts';
 import { inventoryRows, roleNameFromAnnotation, type BindingRow } from '../core/inventory.ts';
 import { assertNamespace } from '../core/names.ts';
+import { restartCount } from '../core/pod-identity.ts';
 import { ROLE_ARN_ANNOTATION } from '../core/resources/service-account.ts';
 import type { RoleState } from '../core/state.ts';
 import { issuerHostPath } from '../core/thumbprint.ts';
@@ -37,7 +38,18 @@ export async function run(options: Record<string, unknown>): Promise<number> {
     iam.getOidcProvider(providerArn),
     Promise.all(roleNames.map(async (roleName) => [roleName, await iam.getRole(roleName)] as [string, RoleState | null])),
   ]);
-  const rows = inventoryRows({ serviceAccounts, roles: new Map(roles), issuerUrl: issuer.issuerUrl, providerArn, providerExists: !!provider });
+  const inventory = inventoryRows({ serviceAccounts, roles: new Map(roles), issuerUrl: issuer.issuerUrl, providerArn, providerExists: !!provider });
+  // --pods: one LIST pods per namespace that has bindings (the documented cost), judged in core.
+  let rows: Array<BindingRow & { pods?: number; needRestart?: number }> = inventory;
+  if (options['pods'] === true) {
+    const namespaces = [...new Set(inventory.map((row) => row.namespace))];
+    const pods = new Map(await Promise.all(namespaces.map(async (ns) => [ns, await kube.listPods(ns)] as const)));
+    rows = inventory.map((row) => {
+      const sa = serviceAccounts.find((s) => s.namespace === row.namespace && s.name === row.serviceAccount);
+      const mine = (pods.get(row.namespace) ?? []).filter((pod) => pod.serviceAccountName === row.serviceAccount);
+      return { ...row, ...restartCount(row.roleArn, sa?.annotations ?? {}, mine) };
+    });
+  }
   if (globals.output === 'json') {
     process.stdout.write(JSON.stringify({ providerArn, providerExists: !!provider, bindings: rows }, null, 2) + '\n');
   } else {
@@ -46,11 +58,12 @@ export async function run(options: Record<string, unknown>): Promise<number> {
   return 0;
 }
 
-function renderTable(rows: BindingRow[], color: boolean): string {
+function renderTable(rows: Array<BindingRow & { pods?: number; needRestart?: number }>, color: boolean): string {
   const c = new Chalk({ level: color ? 1 : 0 });
   if (rows.length === 0) return 'No ServiceAccount carries an eks.amazonaws.com/role-arn annotation.\n';
   const yesNo = (value: boolean) => (value ? 'yes' : 'NO');
-  const header = ['NAMESPACE', 'SERVICEACCOUNT', 'ROLE', 'ROLE EXISTS', 'TRUST OK', 'PROVIDER', 'OWNER'];
+  const withPods = rows.some((row) => row.pods !== undefined);
+  const header = ['NAMESPACE', 'SERVICEACCOUNT', 'ROLE', 'ROLE EXISTS', 'TRUST OK', 'PROVIDER', 'OWNER', ...(withPods ? ['RESTART'] : [])];
   const cells = rows.map((row) => [
     row.namespace,
     row.serviceAccount,
@@ -59,6 +72,8 @@ function renderTable(rows: BindingRow[], color: boolean): string {
     row.trustVerdict === 'cannot-decide' ? '?' : yesNo(row.trustAdmits),
     yesNo(row.providerExists),
     row.owner,
+    // pods that still lack the role / pods using the ServiceAccount
+    ...(withPods ? [`${row.needRestart ?? 0}/${row.pods ?? 0}`] : []),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
   const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();

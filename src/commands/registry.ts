@@ -49,6 +49,11 @@ const CLUSTER_OPTIONS: OptionSpec[] = [
   { flags: '--issuer-url <url>', description: 'OIDC issuer URL of a self-managed cluster (https only), instead of --cluster' },
 ];
 
+const VERIFY_OPTIONS: OptionSpec[] = [
+  { flags: '--verify', description: 'after --approve, mint a token for each bound ServiceAccount (its audience) and call sts:AssumeRoleWithWebIdentity; report the assumed-role ARN or exit 1 naming the binding (never prints tokens or credentials)' },
+  { flags: '--verify-timeout <seconds>', description: 'how long --verify retries while IAM propagates (AccessDenied, InvalidIdentityToken); default 60' },
+];
+
 const CLUSTER_PROFILE_OPTION: OptionSpec = {
   flags: '--cluster-profile <name>',
   description: 'AWS profile for reading the cluster when it lives in another account than the role (--profile)',
@@ -105,6 +110,7 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--max-trust-policy-size <chars>', description: 'your account\'s ACLSizePerRole quota, when raised above 2048' },
       ...ISSUER_OPTIONS,
       ...APPLY_OPTIONS,
+      ...VERIFY_OPTIONS,
     ],
     load: () => import('./create-sa-role.ts'),
   },
@@ -149,6 +155,7 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--prune', description: 'delete irsa-owned roles of this cluster that no binding names' },
       { flags: '--concurrency <n>', description: 'parallel API calls while reading and applying', defaultValue: 16 },
       ...APPLY_OPTIONS,
+      ...VERIFY_OPTIONS,
     ],
     load: async () => ({ run: (await import('./declarative.ts')).runApplyCommand }),
   },
@@ -195,6 +202,7 @@ export const COMMANDS: CommandSpec[] = [
     options: [
       ...CLUSTER_OPTIONS,
       { flags: '-n, --namespace <namespace>', description: 'only this namespace (default: all namespaces)' },
+      { flags: '--pods', description: 'add a RESTART column: pods that still need a restart to get the role / pods using the ServiceAccount (costs one LIST pods per namespace with bindings)' },
       CLUSTER_PROFILE_OPTION,
     ],
     load: () => import('./list.ts'),

@@ -252,6 +252,15 @@ export function judgePod(pod: PodSpecState, expected: IrsaExpectation, options: 
   });
 }
 
+/** For `irsa list --pods`: pods of the ServiceAccount, and how many still need a restart to get its role. */
+export function restartCount(roleArn: string, saAnnotations: Record<string, string>, pods: Array<{ spec?: PodSpecState }>): { pods: number; needRestart: number } {
+  const judged = pods.filter((pod) => pod.spec);
+  return {
+    pods: judged.length,
+    needRestart: judged.filter((pod) => needsRestart(pod.spec!, expectationFor(roleArn, saAnnotations, pod.spec!.annotations))).length,
+  };
+}
+
 /** Does the pod still need a restart to get the annotation's role? (cheap form for `irsa list`). */
 export function needsRestart(pod: PodSpecState, expected: IrsaExpectation): boolean {
   return judgePod(pod, expected).some((v) => v.kind === 'missing' || v.kind === 'mismatch');

@@ -14,12 +14,19 @@ export interface FaultProxyOptions {
   latencyMs?: number;
   /** Deterministic pseudo-random source, so a failing run can be replayed. */
   seed?: number;
+  /**
+   * Answer this many sts:AssumeRoleWithWebIdentity calls with AccessDenied before forwarding any
+   * (Infinity: all of them), as STS does while a new role or trust policy propagates through IAM.
+   */
+  denyWebIdentity?: number;
 }
 
 export interface FaultProxy {
   url: string;
   counts: Record<FaultKind | 'forwarded', number>;
   setRate(rate: number): void;
+  /** AssumeRoleWithWebIdentity calls answered AccessDenied so far (denyWebIdentity). */
+  deniedWebIdentity(): number;
   close(): Promise<void>;
 }
 
@@ -60,11 +67,23 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     upstream.end(body);
   };
 
+  let webIdentityDenialsLeft = options.denyWebIdentity ?? 0;
+  let webIdentityDenied = 0;
+  const isAssumeRoleWithWebIdentity = (req: http.IncomingMessage, body: Buffer) =>
+    /(^|&)Action=AssumeRoleWithWebIdentity(&|$)/.test(body.toString('utf8')) || String(req.headers['x-amz-target'] ?? '').endsWith('AssumeRoleWithWebIdentity');
+
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
+      if (webIdentityDenialsLeft > 0 && isAssumeRoleWithWebIdentity(req, body)) {
+        webIdentityDenialsLeft--;
+        webIdentityDenied++;
+        res.writeHead(403, { 'content-type': 'text/xml' });
+        res.end('<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>Not authorized to perform sts:AssumeRoleWithWebIdentity</Message></Error><RequestId>fault-proxy</RequestId></ErrorResponse>');
+        return;
+      }
       // moto's own control API is never faulted: tests use it to reset state.
       if (req.url?.startsWith('/moto-api') || random() >= rate) return forward(req, body, res);
       const kind = kinds[Math.floor(random() * kinds.length)]!;
@@ -117,6 +136,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     setRate: (value) => {
       rate = value;
     },
+    deniedWebIdentity: () => webIdentityDenied,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

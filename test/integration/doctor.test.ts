@@ -272,6 +272,15 @@ describe('irsa doctor', { skip }, () => {
     assert.match(pods.observed, /^1 of 2 pods need a restart \(created before the annotation or the webhook\): old \(created \d{4}-/);
     assert.equal(pods.fix, `kubectl delete pod old -n ${ns} (and recreate it)`);
     assert.ok(pods.details!.includes(`pod old ✗ container app: no AWS_ROLE_ARN or AWS_WEB_IDENTITY_TOKEN_FILE; it will use instance metadata: the node's role; credentials: instance metadata: the node's role`), pods.details!.join('\n'));
+ 
+    // irsa list --pods counts the same pod, with one LIST pods for the namespace.
+    const listed = await irsa(stack, ['list', '--cluster', stack.clusterName, '-n', ns, '--pods', '-o', 'json']);
+    const rows = json<{ bindings: Array<{ serviceAccount: string; pods: number; needRestart: number }> }>(listed).bindings;
+    assert.deepEqual(rows.map((r) => [r.serviceAccount, r.needRestart, r.pods]), [['app', 1, 2]]);
+    assert.equal(listed.calls['k8s LIST pods'], 1);
+    const table = await irsa(stack, ['list', '--cluster', stack.clusterName, '-n', ns, '--pods']);
+    assert.match(table.stdout, /^NAMESPACE +SERVICEACCOUNT .* OWNER +RESTART$/m);
+    assert.match(table.stdout, / 1\/2$/m);
   });
 
   it('no webhook registered: ✗ "no admission webhook mutates pods of this ServiceAccount"', async () => {

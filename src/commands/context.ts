@@ -3,7 +3,7 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { UserError } from '../core/errors.ts';
-import type { ClusterReader, IamGateway, KubeGateway, KubeInspector, StsGateway } from '../ports.ts';
+import type { ClusterReader, IamGateway, KubeGateway, KubeInspector, StsGateway, TlsChainFetcher } from '../ports.ts';
 import type { GlobalOptions } from './globals.ts';
 
 export interface CommandContext {
@@ -16,6 +16,8 @@ export interface CommandContext {
   /** Read-only Kubernetes inspection for doctor and audit (Secrets, webhooks, pod templates). */
   inspector(): Promise<KubeInspector>;
   resolveThumbprints(issuerUrl: string): Promise<{ thumbprints: string[]; warnings: string[] }>;
+  /** Discovery and certificate fetches over verified TLS (proxy-aware), e.g. with a shorter timeout. */
+  tls(options?: { timeoutMs?: number }): Promise<TlsChainFetcher>;
   /** Retries made by the SDKs and the consistency retry, for the apply report. */
   retries(): number;
   calls(): Record<string, number>;
@@ -88,6 +90,14 @@ export function createCommandContext(
       observerValue ??= observed;
       const onCall = (operation: string, detail: string) => observed.onCall('tls', operation, detail);
       return resolveThumbprints(createTlsChainFetcher({ ...(pem ? { caBundlePem: pem } : {}), onCall }), issuerUrl, new Date());
+    },
+    tls: async (options = {}) => {
+      const pem = caBundlePem();
+      const { createTlsChainFetcher } = await import('../adapters/tls/fetcher.ts');
+      const observed = await observer();
+      observerValue ??= observed;
+      const onCall = (operation: string, detail: string) => observed.onCall('tls', operation, detail);
+      return createTlsChainFetcher({ ...(pem ? { caBundlePem: pem } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}), onCall });
     },
     retries: () => observerValue?.retries() ?? 0,
     calls: () => observerValue?.counts() ?? {},

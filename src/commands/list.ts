@@ -8,6 +8,7 @@ import { restartCount } from '../core/pod-identity.ts';
 import { ROLE_ARN_ANNOTATION } from '../core/resources/service-account.ts';
 import type { RoleState } from '../core/state.ts';
 import { issuerHostPath } from '../core/thumbprint.ts';
+import { lintTrust } from '../core/trust-lint.ts';
 import { resolveIssuer } from '../engine/oidc.ts';
 import { createCommandContext } from './context.ts';
 import { parseGlobals } from './globals.ts';
@@ -39,12 +40,14 @@ export async function run(options: Record<string, unknown>): Promise<number> {
     Promise.all(roleNames.map(async (roleName) => [roleName, await iam.getRole(roleName)] as [string, RoleState | null])),
   ]);
   const inventory = inventoryRows({ serviceAccounts, roles: new Map(roles), issuerUrl: issuer.issuerUrl, providerArn, providerExists: !!provider });
+  // Mark roles with trust-lint findings (irsa audit --iam has the account-wide view and the fixes).
+  const lint = lintTrust({ roles: roles.map(([, role]) => role).filter((role): role is RoleState => !!role), providerArns: await iam.listOidcProviderArns(), unreachableIssuers: new Map() });
+  let rows: ListRow[] = inventory.map((row) => ({ ...row, trustFindings: lint.findings.filter((f) => f.roleArn === row.roleArn).map((f) => `${f.severity} ${f.rule}`) }));
   // --pods: one LIST pods per namespace that has bindings (the documented cost), judged in core.
-  let rows: Array<BindingRow & { pods?: number; needRestart?: number }> = inventory;
   if (options['pods'] === true) {
-    const namespaces = [...new Set(inventory.map((row) => row.namespace))];
+    const namespaces = [...new Set(rows.map((row) => row.namespace))];
     const pods = new Map(await Promise.all(namespaces.map(async (ns) => [ns, await kube.listPods(ns)] as const)));
-    rows = inventory.map((row) => {
+    rows = rows.map((row) => {
       const sa = serviceAccounts.find((s) => s.namespace === row.namespace && s.name === row.serviceAccount);
       const mine = (pods.get(row.namespace) ?? []).filter((pod) => pod.serviceAccountName === row.serviceAccount);
       return { ...row, ...restartCount(row.roleArn, sa?.annotations ?? {}, mine) };
@@ -58,12 +61,14 @@ export async function run(options: Record<string, unknown>): Promise<number> {
   return 0;
 }
 
-function renderTable(rows: Array<BindingRow & { pods?: number; needRestart?: number }>, color: boolean): string {
+type ListRow = BindingRow & { trustFindings: string[]; pods?: number; needRestart?: number };
+
+function renderTable(rows: ListRow[], color: boolean): string {
   const c = new Chalk({ level: color ? 1 : 0 });
   if (rows.length === 0) return 'No ServiceAccount carries an eks.amazonaws.com/role-arn annotation.\n';
   const yesNo = (value: boolean) => (value ? 'yes' : 'NO');
   const withPods = rows.some((row) => row.pods !== undefined);
-  const header = ['NAMESPACE', 'SERVICEACCOUNT', 'ROLE', 'ROLE EXISTS', 'TRUST OK', 'PROVIDER', 'OWNER', ...(withPods ? ['RESTART'] : [])];
+  const header = ['NAMESPACE', 'SERVICEACCOUNT', 'ROLE', 'ROLE EXISTS', 'TRUST OK', 'PROVIDER', 'OWNER', 'TRUST LINT', ...(withPods ? ['RESTART'] : [])];
   const cells = rows.map((row) => [
     row.namespace,
     row.serviceAccount,
@@ -72,6 +77,7 @@ function renderTable(rows: Array<BindingRow & { pods?: number; needRestart?: num
     row.trustVerdict === 'cannot-decide' ? '?' : yesNo(row.trustAdmits),
     yesNo(row.providerExists),
     row.owner,
+    row.trustFindings.length === 0 ? '-' : [...new Set(row.trustFindings.map((f) => f.split(' ')[0]))].join(','),
     // pods that still lack the role / pods using the ServiceAccount
     ...(withPods ? [`${row.needRestart ?? 0}/${row.pods ?? 0}`] : []),
   ]);
@@ -85,6 +91,10 @@ function renderTable(rows: Array<BindingRow & { pods?: number; needRestart?: num
   const problems = rows.filter((row) => row.problem);
   if (problems.length > 0) {
     out.push('', ...problems.map((row) => c.yellow(`${row.namespace}/${row.serviceAccount}: ${row.problem}`)));
+  }
+  const linted = rows.filter((row) => row.trustFindings.length > 0);
+  if (linted.length > 0) {
+    out.push('', ...linted.map((row) => c.yellow(`${row.namespace}/${row.serviceAccount}: trust lint of its role: ${row.trustFindings.join(', ')} (irsa audit --iam shows the statements and fixes)`)));
   }
   return out.join('\n') + '\n';
 }

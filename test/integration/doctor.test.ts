@@ -279,7 +279,7 @@ describe('irsa doctor', { skip }, () => {
     assert.deepEqual(rows.map((r) => [r.serviceAccount, r.needRestart, r.pods]), [['app', 1, 2]]);
     assert.equal(listed.calls['k8s LIST pods'], 1);
     const table = await irsa(stack, ['list', '--cluster', stack.clusterName, '-n', ns, '--pods']);
-    assert.match(table.stdout, /^NAMESPACE +SERVICEACCOUNT .* OWNER +RESTART$/m);
+    assert.match(table.stdout, /^NAMESPACE +SERVICEACCOUNT .* OWNER +TRUST LINT +RESTART$/m);
     assert.match(table.stdout, / 1\/2$/m);
   });
 

@@ -1,11 +1,10 @@
 // --verify and --verify-timeout for create-sa-role and apply: after a successful --approve, prove
 // each binding with a minted token and sts:AssumeRoleWithWebIdentity (engine/verify.ts).
 
-import { Chalk } from 'chalk';
 import { UserError } from '../core/errors.ts';
 import { parseVerifyTimeout, renderVerify, verifyBindings, type VerifyTarget } from '../engine/verify.ts';
 import type { CommandContext } from './context.ts';
-import type { GlobalOptions } from './globals.ts';
+import type { Output } from '../ui/output.ts';
 
 export interface VerifyRequest {
   timeoutMs: number;
@@ -28,9 +27,10 @@ export function parseVerifyOptions(options: Record<string, unknown>): VerifyRequ
  * Runs after apply. Text output goes to stdout after the apply report; with -o json the lines go to
  * stderr so stdout stays one JSON document. Returns the exit code: 1 when any binding failed.
  */
-export async function runVerify(request: VerifyRequest, targets: VerifyTarget[], ctx: CommandContext, globals: GlobalOptions): Promise<number> {
-  const c = new Chalk({ level: globals.color ? 1 : 0 });
-  const write = (line: string) => (globals.output === 'json' ? process.stderr : process.stdout).write(line + '\n');
+export async function runVerify(request: VerifyRequest, targets: VerifyTarget[], ctx: CommandContext, output: Output): Promise<number> {
+  const toStdout = output.format === 'text';
+  const c = toStdout ? output.paint : output.paintErr;
+  const write = (line: string) => (toStdout ? output.out(line + '\n') : output.err(line + '\n'));
   if (targets.length === 0) {
     write('Nothing to verify: no binding annotates a ServiceAccount (--role-only).');
     return 0;
@@ -42,7 +42,7 @@ export async function runVerify(request: VerifyRequest, targets: VerifyTarget[],
     sts,
     timeoutMs: request.timeoutMs,
     onRetry: (binding, attempt, reason) => {
-      if (globals.verbose) process.stderr.write(c.dim(`  … ${binding}: attempt ${attempt} refused (${reason}); retrying\n`));
+      if (output.verbose) output.err(output.paintErr.dim(`  … ${binding}: attempt ${attempt} refused (${reason}); retrying\n`));
     },
   });
   for (const [index, line] of renderVerify(results).entries()) write(results[index]!.ok ? c.green(line) : c.red(line));

@@ -4,7 +4,6 @@ import {
   diagnose,
   doctorExitCode,
   literalWildcards,
-  renderDoctorText,
   type DoctorCheck,
   type DoctorInput,
   type MutatingWebhookState,
@@ -12,6 +11,7 @@ import {
 import type { PodState, RoleState } from '../../src/core/state.ts';
 import type { DryRunInput } from '../../src/core/admission.ts';
 import { TOKEN_DIRECTORY, TOKEN_FILE, type ContainerState, type PodSpecState } from '../../src/core/pod-identity.ts';
+import { renderDoctorText } from '../../src/ui/doctor.ts';
 import type { PolicyDocument, PolicyStatement } from '../../src/core/trust-policy.ts';
 
 const ACCOUNT = '111122223333';

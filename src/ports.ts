@@ -15,11 +15,14 @@ import type {
 import type { PolicyDocument } from './core/trust-policy.ts';
 import type { SecretSummary, WorkloadTemplate } from './core/audit.ts';
 import type { MutatingWebhookState } from './core/doctor.ts';
+import type { DryRunInput } from './core/admission.ts';
 
 export interface ClusterReader {
   /** Null when the cluster does not exist in the region. */
   describeCluster(name: string): Promise<ClusterInfo | null>;
   listClusters(): Promise<string[]>;
+  /** Added to "no EKS cluster named …": which credentials looked (e.g. only --profile, no --cluster-profile). */
+  lookupHint?: string;
 }
 
 export interface CreateRoleInput {
@@ -108,6 +111,13 @@ export interface KubeInspector {
   listMutatingWebhooks(): Promise<MutatingWebhookState[]>;
   /** Deployments, StatefulSets, DaemonSets and CronJobs with their pod template's env, envFrom, secret volumes and annotations. */
   listWorkloadTemplates(namespace?: string): Promise<WorkloadTemplate[]>;
+  /** The namespace's labels (what webhooks' namespaceSelector sees). */
+  namespaceLabels(namespace: string): Promise<Record<string, string>>;
+  /**
+   * Creates, with server-side dry run (dryRun=All: nothing is stored), the pod of the first
+   * workload using the ServiceAccount, or a minimal pod; returns what admission made of it.
+   */
+  dryRunPod(namespace: string, serviceAccount: string): Promise<DryRunInput>;
 }
 
 export interface TlsChainFetcher {

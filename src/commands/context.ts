@@ -2,6 +2,7 @@
 // first used so commands that do not need Kubernetes never load its client.
 
 import { readFileSync, writeFileSync } from 'node:fs';
+import { assertRegion } from '../core/arn.ts';
 import { UserError } from '../core/errors.ts';
 import type { ClusterReader, IamGateway, KubeGateway, KubeInspector, StsGateway, TlsChainFetcher } from '../ports.ts';
 import type { GlobalOptions } from './globals.ts';
@@ -66,8 +67,22 @@ export function createCommandContext(
   };
   return {
     globals,
-    region: async () => (await aws()).region(),
-    clusters: async () => (await clusterAws()).eks(),
+    region: async () => {
+      // A region from AWS_REGION or the profile is checked like --region, before any call uses it.
+      const region = await (await aws()).region();
+      assertRegion(region, globals.region ? '--region' : 'region (from AWS_REGION or the AWS profile)');
+      return region;
+    },
+    clusters: async () => {
+      const reader = await (await clusterAws()).eks();
+      // Cross-account: with only --profile the cluster is looked up in the role's account.
+      if (globals.profile && !extra.clusterProfile) {
+        return Object.assign(Object.create(reader) as ClusterReader, {
+          lookupHint: `It was looked up with --profile ${globals.profile}; if the cluster is in another account than the role, pass --cluster-profile <a profile of the cluster's account>.`,
+        });
+      }
+      return reader;
+    },
     iam: async () => (await aws()).iam(),
     sts: async () => (await aws()).sts(),
     kube: once(async () => {

@@ -5,16 +5,20 @@ import { bindingRoleArn } from '../core/binding.ts';
 import { UserError } from '../core/errors.ts';
 import { planBindingFromReads, readBinding } from '../engine/binding-reads.ts';
 import { parseThumbprintOptions, resolveIssuer } from '../engine/oidc.ts';
+import { describeMissingPolicies } from '../engine/policy-suggestions.ts';
 import { parseBindingOptions } from './binding-options.ts';
 import { createCommandContext } from './context.ts';
 import { parseGlobals } from './globals.ts';
 import { runPlan } from './run-plan.ts';
+import { parseVerifyOptions, runVerify } from './verify.ts';
+import { createOutput, type Output } from '../ui/output.ts';
 import { restartAdvice } from '../ui/restart-advice.ts';
 
-export async function run(options: Record<string, unknown>): Promise<number> {
+export async function run(options: Record<string, unknown>, _args: string[] = [], output?: Output): Promise<number> {
   const globals = parseGlobals(options);
   const request = parseBindingOptions(options);
   const thumbprints = parseThumbprintOptions(options);
+  const verify = parseVerifyOptions(options);
   const ctx = createCommandContext(globals, {
     caBundle: options['caBundle'] as string | undefined,
     clusterProfile: options['clusterProfile'] as string | undefined,
@@ -44,7 +48,7 @@ export async function run(options: Record<string, unknown>): Promise<number> {
   const { missingPolicies, provider } = reads;
   if (missingPolicies.length > 0) {
     throw new UserError(
-      `--attach-policy-arn: ${missingPolicies.join(', ')} ${missingPolicies.length === 1 ? 'does' : 'do'} not exist in account ${account} (iam:GetPolicy). Check the ARN (AWS managed policies are arn:aws:iam::aws:policy/<name>); nothing was changed.`,
+      `--attach-policy-arn: ${(await describeMissingPolicies(iam, missingPolicies)).join(', ')} ${missingPolicies.length === 1 ? 'does' : 'do'} not exist in account ${account} (iam:GetPolicy). Check the ARN (AWS managed policies are arn:aws:iam::aws:policy/<name>); nothing was changed.`,
       '--attach-policy-arn',
     );
   }
@@ -62,8 +66,9 @@ export async function run(options: Record<string, unknown>): Promise<number> {
     `These workloads use ${request.namespace}/${request.name} and keep their old identity until their pods are recreated:`,
     'Or run this command again with --restart-workloads.',
   );
-  return runPlan(binding.plan, {
+  const code = await runPlan(binding.plan, {
     globals,
+    ...(output ? { output } : {}),
     approve: options['approve'] === true,
     detailedExitcode: options['detailedExitcode'] === true,
     executor: { iam, ...(kube ? { kube } : {}) },
@@ -71,4 +76,8 @@ export async function run(options: Record<string, unknown>): Promise<number> {
     retryCount: ctx.retries,
     ...(binding.refuse ? { refuse: binding.refuse } : {}),
   });
+  // --verify: only after a successful --approve (exit 0, or 2 with --detailed-exitcode).
+  if (!verify || options['approve'] !== true || code === 1) return code;
+  const targets = request.roleOnly ? [] : [{ namespace: request.namespace, name: request.name, roleArn, audience: request.audience }];
+  return (await runVerify(verify, targets, ctx, output ?? createOutput(options))) === 0 ? code : 1;
 }

@@ -14,8 +14,9 @@ import { resolveIssuer } from '../engine/oidc.ts';
 import { createCommandContext } from './context.ts';
 import { parseGlobals } from './globals.ts';
 import { runPlan } from './run-plan.ts';
+import type { Output } from '../ui/output.ts';
 
-export async function run(options: Record<string, unknown>): Promise<number> {
+export async function run(options: Record<string, unknown>, _args: string[] = [], output?: Output): Promise<number> {
   const globals = parseGlobals(options);
   const namespace = options['namespace'] as string | undefined;
   const name = options['name'] as string | undefined;
@@ -57,6 +58,7 @@ export async function run(options: Record<string, unknown>): Promise<number> {
   }
   return runPlan(plan, {
     globals,
+    ...(output ? { output } : {}),
     approve: options['approve'] === true,
     detailedExitcode: options['detailedExitcode'] === true,
     executor: { iam, ...(kube ? { kube } : {}) },

@@ -17,20 +17,32 @@ export interface FaultProxyOptions {
   latencyMs?: number;
   /** Deterministic pseudo-random source, so a failing run can be replayed. */
   seed?: number;
+  /**
+   * Answer this many sts:AssumeRoleWithWebIdentity calls with AccessDenied before forwarding any
+   * (Infinity: all of them), as STS does while a new role or trust policy propagates through IAM.
+   */
+  denyWebIdentity?: number;
   /** Added to every request (not only at `rate`): a round trip of ms ± jitterMs, as to a far region. */
   delay?: { ms: number; jitterMs?: number };
   /** Answer `Throttling` to requests beyond this many per second (a token bucket holding one second's worth). */
   throttleAboveRps?: number;
   /** Counts round trips on the critical path (bench). */
   tracker?: RoundTripTracker;
+  /**
+   * After this many IAM/STS write calls (Action other than Get/List), answer every further write
+   * with AccessDenied (403, not retried): an apply that stops half-way, deterministically.
+   */
+  denyWritesAfter?: number;
 }
 
 export interface FaultProxy {
   url: string;
-  counts: Record<FaultKind | 'forwarded', number>;
+  counts: Record<FaultKind | 'forwarded' | 'denied', number>;
   /** With throttleAboveRps: when the first and the last `Throttling` were answered (performance.now()), or null. */
   throttleWindow(): { first: number; last: number } | null;
   setRate(rate: number): void;
+  /** AssumeRoleWithWebIdentity calls answered AccessDenied so far (denyWebIdentity). */
+  deniedWebIdentity(): number;
   /** Changes or removes the rate limit (bench phases share one proxy). */
   setThrottleAboveRps(rps: number | undefined): void;
   close(): Promise<void>;
@@ -58,7 +70,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const kinds = options.kinds ?? ['throttle', 'http500', 'http503', 'reset', 'latency'];
   const random = seededRandom(options.seed ?? 42);
   let rate = options.rate;
-  const counts: FaultProxy['counts'] = { throttle: 0, http500: 0, http503: 0, reset: 0, latency: 0, forwarded: 0 };
+  const counts: FaultProxy['counts'] = { throttle: 0, http500: 0, http503: 0, reset: 0, latency: 0, forwarded: 0, denied: 0 };
+  let writes = 0;
   // Separate generators, so adding a delay never shifts a seeded fault sequence.
   const jitter = seededRandom((options.seed ?? 42) + 1);
   const delayMs = () => (options.delay ? Math.max(0, options.delay.ms + (jitter() * 2 - 1) * (options.delay.jitterMs ?? 0)) : 0);
@@ -93,6 +106,11 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     upstream.end(body);
   };
 
+  let webIdentityDenialsLeft = options.denyWebIdentity ?? 0;
+  let webIdentityDenied = 0;
+  const isAssumeRoleWithWebIdentity = (req: http.IncomingMessage, body: Buffer) =>
+    /(^|&)Action=AssumeRoleWithWebIdentity(&|$)/.test(body.toString('utf8')) || String(req.headers['x-amz-target'] ?? '').endsWith('AssumeRoleWithWebIdentity');
+
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     const control = req.url?.startsWith('/moto-api') ?? false;
@@ -111,6 +129,22 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const handle = (req: http.IncomingMessage, body: Buffer, res: http.ServerResponse, control: boolean) => {
     // moto's own control API is never faulted: tests use it to reset state.
     if (control) return forward(req, body, res);
+    if (webIdentityDenialsLeft > 0 && isAssumeRoleWithWebIdentity(req, body)) {
+      webIdentityDenialsLeft--;
+      webIdentityDenied++;
+      res.writeHead(403, { 'content-type': 'text/xml' });
+      res.end('<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>Not authorized to perform sts:AssumeRoleWithWebIdentity</Message></Error><RequestId>fault-proxy</RequestId></ErrorResponse>');
+      return;
+    }
+    if (options.denyWritesAfter !== undefined && req.method === 'POST' && (req.url === '/' || req.url?.startsWith('/?'))) {
+      const action = /(?:^|&)Action=([A-Za-z]+)/.exec(body.toString())?.[1] ?? '';
+      if (action && !/^(Get|List)/.test(action) && writes++ >= options.denyWritesAfter) {
+        counts.denied++;
+        res.writeHead(403, { 'content-type': 'text/xml' });
+        res.end(`<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>injected: ${action} denied by the fault proxy</Message></Error><RequestId>fault-proxy</RequestId></ErrorResponse>`);
+        return;
+      }
+    }
     if (overRate()) {
       counts.throttle++;
       return throttle(req, res);
@@ -170,6 +204,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     setRate: (value) => {
       rate = value;
     },
+    deniedWebIdentity: () => webIdentityDenied,
     setThrottleAboveRps: (rps) => {
       throttleRps = rps;
       tokens = rps ?? 0;

@@ -7,7 +7,6 @@ import {
   isCredentialKeyName,
   kube2iamRoleName,
   maskAccessKeyId,
-  renderAuditText,
   summarizeSecret,
   type AuditInput,
   type RoleRead,
@@ -15,6 +14,7 @@ import {
   type WorkloadTemplate,
 } from '../../src/core/audit.ts';
 import { parseConfig } from '../../src/config/load.ts';
+import { proposedIrsaYaml, renderAuditText } from '../../src/ui/audit.ts';
 import type { RoleState, ServiceAccountState } from '../../src/core/state.ts';
 
 const KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
@@ -134,7 +134,7 @@ test('envFrom, secret volumes and literal keys in the pod template are found too
   const literal = report.findings.find((f) => f.kind === 'credential-env');
   assert.deepEqual(literal, { kind: 'credential-env', workload: { kind: 'Deployment', namespace: 'shop', name: 'literal' }, container: 'main', variables: ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'], accessKeyIds: ['AKIA************MPLE'] });
   assert.ok(!renderAuditText(report).includes(KEY_ID));
-  assert.ok(!report.irsaYaml.includes(KEY_ID));
+  assert.ok(!proposedIrsaYaml(report).includes(KEY_ID));
 });
 
 test('a credential-named variable marks the Secret it reads even when the Secret looks harmless', () => {
@@ -163,17 +163,17 @@ test('proposed irsa.yaml: one binding per workload, a dedicated SA instead of de
     { ns: 'shop', name: 'billing', new: true, managed: [], inline: [] },
     { ns: 'shop', name: 'orders', new: false, managed: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess', 'arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess'], inline: ['orders'] },
   ]);
-  const config = parseConfig(report.irsaYaml, 'irsa.yaml', () => '');
+  const config = parseConfig(proposedIrsaYaml(report), 'irsa.yaml', () => '');
   assert.equal(config.cluster.name, 'prod');
   assert.deepEqual(config.bindings.map((b) => [b.namespace, b.name, b.policyArns, Object.keys(b.inlinePolicies)]), [
     ['shop', 'billing', [], []],
     ['shop', 'orders', ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess', 'arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess'], ['orders']],
   ]);
   // Review notes are comments, not data.
-  assert.match(report.irsaYaml, /# deployment\/shop\/billing loads AWS keys from Secret aws-creds \(AKIA\*{12}MPLE\) via env AWS_ACCESS_KEY_ID, env AWS_SECRET_ACCESS_KEY/);
-  assert.match(report.irsaYaml, /# set serviceAccountName: billing on deployment\/shop\/billing \(it uses default\)/);
-  assert.match(report.irsaYaml, /# TODO: no policies could be read/);
-  assert.deepEqual(Object.keys(parse(report.irsaYaml)), ['version', 'cluster', 'bindings']);
+  assert.match(proposedIrsaYaml(report), /# deployment\/shop\/billing loads AWS keys from Secret aws-creds \(AKIA\*{12}MPLE\) via env AWS_ACCESS_KEY_ID, env AWS_SECRET_ACCESS_KEY/);
+  assert.match(proposedIrsaYaml(report), /# set serviceAccountName: billing on deployment\/shop\/billing \(it uses default\)/);
+  assert.match(proposedIrsaYaml(report), /# TODO: no policies could be read/);
+  assert.deepEqual(Object.keys(parse(proposedIrsaYaml(report))), ['version', 'cluster', 'bindings']);
 });
 
 test('proposed irsa.yaml: two workloads on one ServiceAccount share a binding; an unreadable role is noted; an empty proposal still parses', () => {
@@ -186,10 +186,10 @@ test('proposed irsa.yaml: two workloads on one ServiceAccount share a binding; a
   }));
   assert.equal(report.bindings.length, 1);
   assert.deepEqual(report.bindings[0]!.workloads.map((w) => w.name), ['a', 'b']);
-  assert.match(report.irsaYaml, /uses kube2iam\/kiam role gone \(iam\.amazonaws\.com\/role\); its policies: could not be read: AccessDenied/);
-  parseConfig(report.irsaYaml, 'irsa.yaml', () => '');
+  assert.match(proposedIrsaYaml(report), /uses kube2iam\/kiam role gone \(iam\.amazonaws\.com\/role\); its policies: could not be read: AccessDenied/);
+  parseConfig(proposedIrsaYaml(report), 'irsa.yaml', () => '');
   const empty = audit(seeded({ workloads: [], secrets: [] }));
-  assert.deepEqual(parseConfig(empty.irsaYaml, 'irsa.yaml', () => '').bindings, []);
+  assert.deepEqual(parseConfig(proposedIrsaYaml(empty), 'irsa.yaml', () => '').bindings, []);
 });
 
 test('renderAuditText groups findings and prints the proposal', () => {

@@ -389,6 +389,19 @@ describe('irsa wizard: pure helpers', () => {
     assert.deepEqual(filterByTerm(POLICIES, 'readonly amazon', (p) => p.name).map((p) => p.name), ['AmazonS3ReadOnlyAccess', 'AmazonSQSReadOnlyAccess']);
     assert.equal(policyChoices(POLICIES, 'S3ReadOnly')[0]!.value, S3_READ);
     assert.equal(policyChoices(POLICIES, 'arn:aws:iam::aws:policy/Custom')[0]!.name, 'Use arn:aws:iam::aws:policy/Custom');
+    // A bad typed ARN: the reason does not repeat the ARN the choice already shows.
+    const bad = policyChoices(POLICIES, 'arn:nope')[0]!;
+    assert.equal(bad.name, 'Use arn:nope');
+    assert.equal(String(bad.disabled).includes('arn:nope'), false, String(bad.disabled));
+    // Policies for AWS service roles and service-linked roles come after the ones for workloads.
+    const withServiceRoles = [
+      { arn: 'arn:aws:iam::aws:policy/aws-service-role/AmazonS3ServiceRolePolicy', name: 'S3Svc' },
+      { arn: 'arn:aws:iam::aws:policy/service-role/AmazonS3ObjectLambdaExecutionRolePolicy', name: 'S3Lambda' },
+      ...POLICIES,
+    ];
+    const names = policyChoices(withServiceRoles, 's3').map((c) => c.name).filter((name) => !name.startsWith('←'));
+    assert.deepEqual(names.slice(-2).sort(), ['S3Lambda', 'S3Svc'], names.join(', '));
+    assert.equal(names[0], 'AmazonS3FullAccess');
     assert.equal(regionChoices('', 'eu-west-1')[0]!.name, 'eu-west-1 (default)');
     assert.deepEqual(regionChoices('xx-new-9', null).map((c) => c.value), ['xx-new-9']);
     assert.match(hintWith((v) => assertRoleName(v))('a'.repeat(65)) ?? '', /65 characters long/);
@@ -464,9 +477,11 @@ describe('irsa wizard: equivalent command and irsa.yaml snippet', () => {
   });
 
   it('the snippet is a valid irsa.yaml (parseConfig) with the same binding', () => {
-    const snippet = configSnippet(answers, globals);
+    // Saved as irsa.yaml where the wizard ran: the policy file is written relative to it.
+    const snippet = configSnippet(answers, globals, dir);
+    assert.doesNotMatch(snippet, new RegExp(dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), 'no absolute path in the snippet');
     const config = parseConfig(snippet, 'irsa.yaml', (path) => {
-      assert.equal(path, policyFile);
+      assert.equal(path, "./my policies/it's.json");
       return JSON.stringify(policyDocument);
     });
     assert.deepEqual(config.cluster, { name: 'prod', region: 'eu-west-1', profile: 'platform admin' });
@@ -482,5 +497,38 @@ describe('irsa wizard: equivalent command and irsa.yaml snippet', () => {
     const config = parseConfig(configSnippet(minimal, {}), 'irsa.yaml', () => assert.fail('no file to read'));
     assert.deepEqual(config.bindings[0]!.policyArns, [S3_READ]);
     assert.equal(equivalentCommandLine(minimal, {}), 'irsa create-sa-role --cluster prod --region eu-west-1 -n payments --name api --role-name payments-api --attach-policy-arn arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess --approve');
+  });
+});
+
+describe('irsa wizard --verify', () => {
+  const run = async (ok: boolean) => {
+    const { services } = fakes(world());
+    const prompts = scripted([...opening(), ...s3ReadOnly, ...roleDefaults, confirm(/Apply this plan/, true)]);
+    const asked: unknown[] = [];
+    let output = '';
+    const code = await runWizard({
+      prompts,
+      services,
+      globals: { color: false, verbose: false },
+      out: (text) => (output += text),
+      verify: async (binding) => {
+        asked.push(binding);
+        return { ok, lines: [ok ? `✓ verified ${binding.namespace}/${binding.name}: assumed arn:aws:sts::${ACCOUNT}:assumed-role/x/s` : `✗ verification failed for ${binding.namespace}/${binding.name}`] };
+      },
+    });
+    return { code, output, asked };
+  };
+
+  it('after a confirmed apply, verifies the binding with its role and audience and prints the result', async () => {
+    const { code, output, asked } = await run(true);
+    assert.equal(code, 0, output);
+    assert.deepEqual(asked, [{ namespace: 'payments', name: 'api', roleArn: `arn:aws:iam::${ACCOUNT}:role/irsa-prod-payments-api`, audience: 'sts.amazonaws.com' }]);
+    assert.match(output, /Apply complete[\s\S]*✓ verified payments\/api: assumed /);
+  });
+
+  it('a failed verification exits 1', async () => {
+    const { code, output } = await run(false);
+    assert.equal(code, 1);
+    assert.match(output, /✗ verification failed for payments\/api/);
   });
 });

@@ -132,6 +132,7 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
       footer,
       concurrency,
       retryCount: ctx.retries,
+      throttleCount: ctx.throttles,
       showAccounts: result.crossAccount,
     });
     return verifyAfterApply(verify, code, options, config, ctx, output ?? createOutput(options), iam);
@@ -175,6 +176,7 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
     executor: { iam, ...(kube ? { kube } : {}) },
     concurrency,
     retryCount: ctx.retries,
+    throttleCount: ctx.throttles,
     showAccounts: result.crossAccount,
   });
   return verifyAfterApply(verify, code, options, config, ctx, output ?? createOutput(options), iam);

@@ -6,6 +6,7 @@ import { assertRegion } from '../core/arn.ts';
 import { UserError } from '../core/errors.ts';
 import type { ClusterReader, IamGateway, KubeGateway, KubeInspector, StsGateway, TlsChainFetcher } from '../ports.ts';
 import type { GlobalOptions } from './globals.ts';
+import { countThrottles } from '../engine/adaptive-limit.ts';
 
 export interface CommandContext {
   globals: GlobalOptions;
@@ -21,6 +22,8 @@ export interface CommandContext {
   tls(options?: { timeoutMs?: number }): Promise<TlsChainFetcher>;
   /** Retries made by the SDKs and the consistency retry, for the apply report. */
   retries(): number;
+  /** Of those, retries after a throttling reply (the apply's concurrency adapts to them). */
+  throttles(): number;
   calls(): Record<string, number>;
 }
 
@@ -115,6 +118,7 @@ export function createCommandContext(
       return createTlsChainFetcher({ ...(pem ? { caBundlePem: pem } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}), onCall });
     },
     retries: () => observerValue?.retries() ?? 0,
+    throttles: () => countThrottles(observerValue?.retryCounts() ?? {}),
     calls: () => observerValue?.counts() ?? {},
   };
 }

@@ -2,6 +2,7 @@
 // report per change, and choose the exit code (eksctl's --approve, terraform's -detailed-exitcode).
 
 import { hasChanges, type Plan } from '../core/plan.ts';
+import { createAdaptiveLimit } from '../engine/adaptive-limit.ts';
 import { applyPlan } from '../engine/apply.ts';
 import { createExecutor, type ExecutorDeps } from '../engine/execute.ts';
 import { formatReport, formatResult, formatStart, reportToJson } from '../ui/apply-report.ts';
@@ -23,6 +24,8 @@ export interface RunPlanOptions {
   applyHint?: string;
   /** Returns how many retries were made (shown after apply). */
   retryCount?: () => number;
+  /** Throttling replies seen so far: with it, concurrency adapts to throttling (engine/adaptive-limit.ts). */
+  throttleCount?: () => number;
   /** Cross-account: name the account of each change. */
   showAccounts?: boolean;
 }
@@ -53,6 +56,9 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<numb
 
   // The plan was just shown: per-change progress only with --verbose; failures always.
   const e = output.paintErr;
+  const throttleCount = options.throttleCount;
+  const limit = throttleCount ? createAdaptiveLimit({ max: options.concurrency ?? 8 }) : null;
+  let throttlesSeen = throttleCount?.() ?? 0;
   // IAM eventual-consistency retries (the executor's own) are counted apart from the SDK's.
   let consistencyRetries = 0;
   const executor = createExecutor({
@@ -63,19 +69,25 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<numb
     },
   });
   const report = await applyPlan(plan, executor, {
-    concurrency: options.concurrency ?? 8,
+    concurrency: limit ? () => limit.current() : (options.concurrency ?? 8),
     onStart: (change) => {
       if (text && output.verbose) output.err(formatStart(change, e) + '\n');
     },
     onFinish: (result) => {
+      if (limit && throttleCount) {
+        const now = throttleCount();
+        limit.record(now - throttlesSeen);
+        throttlesSeen = now;
+      }
       // Failures, stale changes and what apply's re-check did differently are always shown.
       if (text && (output.verbose || result.status === 'failed' || result.status === 'stale' || (result.notes ?? []).length > 0)) output.err(formatResult(result, e) + '\n');
     },
   });
+  const throttling = limit?.summary();
   if (!text) {
-    output.json({ plan: planToJson(plan), applied: true, apply: reportToJson(report, options.retryCount?.() ?? 0, consistencyRetries) });
+    output.json({ plan: planToJson(plan), applied: true, apply: reportToJson(report, options.retryCount?.() ?? 0, throttling, consistencyRetries) });
   } else {
-    output.out('\n' + formatReport(report, c, options.retryCount?.() ?? 0, consistencyRetries) + '\n');
+    output.out('\n' + formatReport(report, c, options.retryCount?.() ?? 0, throttling, consistencyRetries) + '\n');
   }
   return report.ok ? changeCode : 1;
 }

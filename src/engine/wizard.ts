@@ -58,7 +58,7 @@ const RESOLUTIONS: Record<BlockerCode, Resolution> = {
 export type Decision =
   | { kind: 'resolve'; blocker: Blocker; resolution: Resolution; roleArn: string }
   | { kind: 'ask-restart'; workloads: WorkloadRef[] }
-  | { kind: 'show-plan'; binding: BindingsPlan; pendingRestarts: WorkloadRef[] };
+  | { kind: 'show-plan'; binding: BindingsPlan & { roleArn: string }; pendingRestarts: WorkloadRef[] };
 
 export interface DecideState {
   /** The restart question is asked once per plan step. */

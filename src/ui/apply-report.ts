@@ -2,6 +2,7 @@
 // and the JSON form. Strings only; the caller writes them through the output object.
 
 import type { ChalkInstance } from 'chalk';
+import type { AdaptiveLimitSummary } from '../engine/adaptive-limit.ts';
 import type { ApplyReport, ChangeResult } from '../engine/apply.ts';
 import type { Change } from '../core/plan.ts';
 
@@ -21,12 +22,20 @@ export function formatResult(result: ChangeResult, c: ChalkInstance): string {
   return `  ${label}: ${result.status}`;
 }
 
-export function formatReport(report: ApplyReport, c: ChalkInstance, retries: number, consistencyRetries = 0): string {
+/** One line saying how much AWS throttling slowed the apply, or nothing when it did not. */
+export function formatThrottling(throttling: AdaptiveLimitSummary | undefined): string[] {
+  if (!throttling || throttling.throttles === 0) return [];
+  const lowered = throttling.lowest < throttling.max ? `; irsa lowered its concurrency from ${throttling.max} to ${throttling.lowest}` : '';
+  return [`AWS throttled ${throttling.throttles} requests${lowered} and ran slowed for ${(throttling.slowedMs / 1000).toFixed(1)} s.`];
+}
+
+export function formatReport(report: ApplyReport, c: ChalkInstance, retries: number, throttling?: AdaptiveLimitSummary, consistencyRetries = 0): string {
   const retryParts = [...(retries > 0 ? [`${retries} retries`] : []), ...(consistencyRetries > 0 ? [`${consistencyRetries} waits for IAM consistency`] : [])];
   const retryNote = retryParts.length > 0 ? ` after ${retryParts.join(' and ')}` : '';
-  if (report.ok) return c.green(`Apply complete: ${report.applied} changes applied${retryNote}.`);
+  const slowed = formatThrottling(throttling).map((line) => c.yellow(line));
+  if (report.ok) return [c.green(`Apply complete: ${report.applied} changes applied${retryNote}.`), ...slowed].join('\n');
   const staleNote = report.stale > 0 ? `, ${report.stale} stale` : '';
-  const lines = [c.red(`Apply stopped: ${report.applied} applied, ${report.failed} failed${staleNote}, ${report.notStarted} not started${retryNote}.`)];
+  const lines = [c.red(`Apply stopped: ${report.applied} applied, ${report.failed} failed${staleNote}, ${report.notStarted} not started${retryNote}.`), ...slowed];
   for (const result of report.results) {
     if (result.status === 'failed') lines.push(c.red(`  failed:      ${result.change.kind} ${result.change.id}: ${errorText(result.error)}`));
     if (result.status === 'stale') lines.push(c.red(`  stale:       ${result.change.kind} ${result.change.id}: ${errorText(result.error)}`));
@@ -36,7 +45,7 @@ export function formatReport(report: ApplyReport, c: ChalkInstance, retries: num
   return lines.join('\n');
 }
 
-export function reportToJson(report: ApplyReport, retries: number, consistencyRetries = 0) {
+export function reportToJson(report: ApplyReport, retries: number, throttling?: AdaptiveLimitSummary, consistencyRetries = 0) {
   return {
     ok: report.ok,
     applied: report.applied,
@@ -45,6 +54,9 @@ export function reportToJson(report: ApplyReport, retries: number, consistencyRe
     notStarted: report.notStarted,
     retries,
     consistencyRetries,
+    ...(throttling
+      ? { throttling: { throttles: throttling.throttles, slowedMs: Math.round(throttling.slowedMs), maxConcurrency: throttling.max, lowestConcurrency: throttling.lowest } }
+      : {}),
     results: report.results.map((result) => ({
       kind: result.change.kind,
       id: result.change.id,

@@ -91,6 +91,13 @@ export interface KubeGateway {
   createToken(namespace: string, serviceAccount: string, audience: string, expirationSeconds?: number): Promise<string>;
 }
 
+/** What the Kubernetes API server says about itself: proves which cluster a context is. */
+export interface KubeIdentity {
+  connection(): { context: string; server: string };
+  /** The `issuer` of the API server's /.well-known/openid-configuration, read through the kubeconfig connection. */
+  serviceAccountIssuer(): Promise<string>;
+}
+
 /** Kubernetes reads for `irsa doctor` and `irsa audit` (src/adapters/k8s/inspect.ts). */
 export interface KubeInspector {
   /**

@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { audit, kube2iamRoleAccount, kube2iamRoleName, KUBE2IAM_ANNOTATION, renderAuditText, type RoleRead } from '../core/audit.ts';
 import { UserError } from '../core/errors.ts';
 import { assertClusterName, assertNamespace } from '../core/names.ts';
+import { resolveIssuer } from '../engine/oidc.ts';
 import { createCommandContext } from './context.ts';
 import { parseGlobals } from './globals.ts';
 
@@ -23,6 +24,15 @@ export async function run(options: Record<string, unknown>): Promise<number> {
   const namespace = options['namespace'] as string | undefined;
   if (namespace) assertNamespace(namespace);
   const ctx = createCommandContext(globals);
+  // Audit reads only Kubernetes, but the irsa.yaml it writes is for --cluster: check that the
+  // context is that cluster. Without AWS access the check cannot run; say so and go on (read-only).
+  try {
+    const region = globals.region ?? (await ctx.region());
+    ctx.expectCluster({ ...(await resolveIssuer(issuerUrl ? { issuerUrl, region } : { cluster, region }, ctx.clusters)), writes: false });
+  } catch (error) {
+    if (error instanceof UserError && error.field === '--issuer-url') throw error;
+    process.stderr.write(`Warning: could not check that the kubeconfig context is cluster ${cluster}: ${(error as Error).message.split('\n')[0]}\n`);
+  }
 
   const kube = await ctx.kube();
   const inspector = await ctx.inspector();

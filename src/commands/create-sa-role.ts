@@ -25,6 +25,7 @@ export async function run(options: Record<string, unknown>): Promise<number> {
     { cluster: options['cluster'] as string | undefined, issuerUrl: options['issuerUrl'] as string | undefined, region },
     ctx.clusters,
   );
+  ctx.expectCluster({ ...issuer, tokenFor: { namespace: request.namespace, name: request.name }, writes: options['approve'] === true });
   const iam = await ctx.iam();
   const account = await iam.accountId();
   const partition = partitionForRegion(region);

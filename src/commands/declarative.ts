@@ -6,6 +6,7 @@ import { hasChanges } from '../core/plan.ts';
 import { parseSavedPlan, savedPlanAsPlan, savedPlanDrift, toSavedPlan } from '../core/saved-plan.ts';
 import { loadConfigFile, type IrsaConfig } from '../config/load.ts';
 import { readAndPlanDeclarative } from '../engine/declarative.ts';
+import { resolveIssuer } from '../engine/oidc.ts';
 import { createCommandContext, type CommandContext } from './context.ts';
 import { parseGlobals, type GlobalOptions } from './globals.ts';
 import { runPlan } from './run-plan.ts';
@@ -37,6 +38,13 @@ async function planConfig(config: IrsaConfig, options: Record<string, unknown>, 
   const { globals, ctx } = contextFor(config, options);
   const concurrency = concurrencyOption(options);
   const region = await ctx.region();
+  // The engine resolves the issuer again; the context's cluster reader answers that from memory.
+  const issuer = await resolveIssuer(
+    config.cluster.issuerUrl ? { issuerUrl: config.cluster.issuerUrl, region } : { cluster: config.cluster.name, region },
+    ctx.clusters,
+  );
+  const firstBound = config.bindings.find((binding) => !binding.roleOnly);
+  ctx.expectCluster({ ...issuer, ...(firstBound ? { tokenFor: { namespace: firstBound.namespace, name: firstBound.name } } : {}), writes: options['approve'] === true });
   const iam = await ctx.iam();
   const result = await readAndPlanDeclarative(
     config,

@@ -29,6 +29,7 @@ export async function run(options: Record<string, unknown>): Promise<number> {
   const region = await ctx.region();
   const cluster = options['cluster'] as string | undefined;
   const issuer = await resolveIssuer({ cluster, issuerUrl: options['issuerUrl'] as string | undefined, region }, ctx.clusters);
+  ctx.expectCluster({ ...issuer, tokenFor: { namespace, name }, writes: options['approve'] === true });
   const iam = await ctx.iam();
   const roleOnly = options['roleOnly'] === true;
   const kube = roleOnly ? null : await ctx.kube();

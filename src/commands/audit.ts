@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { audit, kube2iamRoleAccount, kube2iamRoleName, KUBE2IAM_ANNOTATION, renderAuditText, type RoleRead } from '../core/audit.ts';
 import { UserError } from '../core/errors.ts';
+import { ROLE_ARN_ANNOTATION } from '../core/resources/service-account.ts';
 import { assertClusterName, assertNamespace } from '../core/names.ts';
 import { resolveIssuer } from '../engine/oidc.ts';
 import { createCommandContext } from './context.ts';
@@ -64,13 +65,30 @@ export async function run(options: Record<string, unknown>): Promise<number> {
   }
   if (!region) region = await ctx.region().catch(() => undefined);
 
-  const report = audit({
+  const input = {
     cluster: { name: cluster, ...(region ? { region } : {}), ...(issuerUrl ? { issuerUrl: issuerUrl.replace(/\/$/, '') } : {}) },
     workloads,
     secrets,
     serviceAccounts,
     roles,
-  });
+  };
+  let report = audit(input);
+  // A proposed binding for a ServiceAccount that is already bound keeps that role's policies:
+  // read those roles and propose again (pure, cheap), so applying the file never detaches them.
+  const boundArns = [...new Set(report.bindings.filter((b) => !b.newServiceAccount).map((b) => serviceAccounts.find((sa) => sa.namespace === b.namespace && sa.name === b.name)?.annotations[ROLE_ARN_ANNOTATION]).filter((arn): arn is string => !!arn))];
+  if (boundArns.length > 0) {
+    const boundRoles = new Map<string, RoleRead>();
+    try {
+      const iam = await ctx.iam();
+      await Promise.all(boundArns.map(async (arn) => {
+        const name = kube2iamRoleName(arn);
+        boundRoles.set(arn, name ? await iam.getRole(name).then((role) => ({ role }), (error: Error) => ({ error: error.message })) : { error: 'not a role ARN' });
+      }));
+    } catch (error) {
+      for (const arn of boundArns) if (!boundRoles.has(arn)) boundRoles.set(arn, { error: (error as Error).message });
+    }
+    report = audit({ ...input, boundRoles });
+  }
   const out = options['out'] as string | undefined;
   if (out) writeFileSync(out, report.irsaYaml);
   if (yamlOutput) process.stdout.write(report.irsaYaml);

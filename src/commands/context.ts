@@ -6,7 +6,7 @@ import { judgeContext, matchingContexts, mismatchMessage, normalizeIssuer, unkno
 import { UserError } from '../core/errors.ts';
 import { decodeJwtClaims } from '../core/jwt.ts';
 import type { ClusterInfo } from '../core/state.ts';
-import type { ClusterReader, IamGateway, KubeGateway, KubeIdentity, KubeInspector, StsGateway } from '../ports.ts';
+import type { ClusterReader, IamGateway, KubeGateway, KubeIdentity, KubeInspector, StsGateway, WorkloadGateway } from '../ports.ts';
 import type { GlobalOptions } from './globals.ts';
 
 /** The cluster the command's IAM side is about (what the roles will trust). */
@@ -33,6 +33,8 @@ export interface CommandContext {
    * the kubeconfig context is that cluster (core/cluster-identity.ts) and fails otherwise.
    */
   expectCluster(expectation: ClusterExpectation): void;
+  /** Pod templates and migration writes (after the same cluster check as kube()). */
+  workloads(): Promise<WorkloadGateway>;
   /** Read-only Kubernetes inspection for doctor and audit (Secrets, webhooks, pod templates). */
   inspector(): Promise<KubeInspector>;
   resolveThumbprints(issuerUrl: string): Promise<{ thumbprints: string[]; warnings: string[] }>;
@@ -180,6 +182,11 @@ export function createCommandContext(
       expectation = value;
       verification = undefined;
     },
+    workloads: once(async () => {
+      await verified(await kubeGateway());
+      const { createWorkloadGateway } = await import('../adapters/k8s/workloads.ts');
+      return createWorkloadGateway({ kubeconfig: globals.kubeconfig, context: globals.context, observer: await observer() });
+    }),
     inspector: once(async () => {
       await verified(await kubeGateway());
       const { createKubeInspector } = await import('../adapters/k8s/inspect.ts');

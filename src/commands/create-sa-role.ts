@@ -10,6 +10,7 @@ import { createCommandContext } from './context.ts';
 import { parseGlobals } from './globals.ts';
 import { runPlan } from './run-plan.ts';
 import { restartAdvice } from '../ui/restart-advice.ts';
+import { addMigrations, stillNeedingRestart, warnRolesWithoutPermissions } from '../engine/migration.ts';
 
 export async function run(options: Record<string, unknown>): Promise<number> {
   const globals = parseGlobals(options);
@@ -58,8 +59,11 @@ export async function run(options: Record<string, unknown>): Promise<number> {
   }
 
   const binding = planBindingFromReads(request, target, reads);
+  const workloads = kube ? await ctx.workloads() : null;
+  const migration = workloads ? await addMigrations(binding.plan, [request], workloads) : { rolled: [] };
+  warnRolesWithoutPermissions(binding.plan, [request]);
   const footer = restartAdvice(
-    binding.workloadsNeedingRestart,
+    stillNeedingRestart(binding.workloadsNeedingRestart, migration),
     `These workloads use ${request.namespace}/${request.name} and keep their old identity until their pods are recreated:`,
     'Or run this command again with --restart-workloads.',
   );
@@ -67,7 +71,7 @@ export async function run(options: Record<string, unknown>): Promise<number> {
     globals,
     approve: options['approve'] === true,
     detailedExitcode: options['detailedExitcode'] === true,
-    executor: { iam, ...(kube ? { kube } : {}) },
+    executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}) },
     footer,
     retryCount: ctx.retries,
     ...(binding.refuse ? { refuse: binding.refuse } : {}),

@@ -7,6 +7,7 @@ import { parseSavedPlan, savedPlanAsPlan, savedPlanDrift, toSavedPlan } from '..
 import { loadConfigFile, type IrsaConfig } from '../config/load.ts';
 import { readAndPlanDeclarative } from '../engine/declarative.ts';
 import { resolveIssuer } from '../engine/oidc.ts';
+import { addMigrations, stillNeedingRestart, warnRolesWithoutPermissions } from '../engine/migration.ts';
 import { createCommandContext, type CommandContext } from './context.ts';
 import { parseGlobals, type GlobalOptions } from './globals.ts';
 import { runPlan } from './run-plan.ts';
@@ -51,8 +52,10 @@ async function planConfig(config: IrsaConfig, options: Record<string, unknown>, 
     { region, clusters: ctx.clusters, iam, kube: ctx.kube, resolveThumbprints: ctx.resolveThumbprints, concurrency },
     { prune },
   );
+  const migration = result.needsKube ? await addMigrations(result.plan, config.bindings, await ctx.workloads(), concurrency) : { rolled: [] };
+  warnRolesWithoutPermissions(result.plan, config.bindings);
   const footer = restartAdvice(
-    result.workloadsNeedingRestart,
+    stillNeedingRestart(result.workloadsNeedingRestart, migration),
     'These workloads keep their old identity until their pods are recreated:',
     'Or set restart: true on their bindings.',
   );
@@ -92,11 +95,12 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
     const prune = options['prune'] === true;
     const { globals, ctx, iam, result, footer, concurrency } = await planConfig(config, options, prune);
     const kube = result.needsKube ? await ctx.kube() : undefined;
+    const workloads = result.needsKube ? await ctx.workloads() : undefined;
     return runPlan(result.plan, {
       globals,
       approve: options['approve'] === true,
       detailedExitcode: options['detailedExitcode'] === true,
-      executor: { iam, ...(kube ? { kube } : {}) },
+      executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}) },
       footer,
       concurrency,
       retryCount: ctx.retries,
@@ -123,11 +127,12 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
   }
   const plan = savedPlanAsPlan(saved);
   const kube = result.needsKube && hasChanges(plan) ? await ctx.kube() : undefined;
+  const workloads = kube ? await ctx.workloads() : undefined;
   return runPlan(plan, {
     globals,
     approve: options['approve'] === true,
     detailedExitcode: options['detailedExitcode'] === true,
-    executor: { iam, ...(kube ? { kube } : {}) },
+    executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}) },
     concurrency,
     retryCount: ctx.retries,
   });

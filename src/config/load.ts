@@ -21,6 +21,7 @@ import {
 import { normalizeThumbprint } from '../core/thumbprint.ts';
 import { DEFAULT_AUDIENCE } from '../core/trust-policy.ts';
 import { parsePolicyDocument } from '../core/policy-document.ts';
+import { parseWorkloadRef } from '../core/migration.ts';
 import { CONFIG_SCHEMA } from './schema.ts';
 import type { SavedConfig } from '../core/saved-plan.ts';
 
@@ -48,6 +49,10 @@ interface RawBinding {
   roleOnly?: boolean;
   createNamespace?: boolean;
   adopt?: boolean;
+  removeStaticKeys?: boolean;
+  deleteKeySecrets?: boolean;
+  migrateKube2iam?: boolean;
+  workloads?: string[];
 }
 
 interface RawConfig {
@@ -126,6 +131,23 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
     if (binding.subjectPattern !== undefined && !/^system:serviceaccount:[^:]+:[^:]+$/.test(binding.subjectPattern)) {
       report(here('subjectPattern'), `"${binding.subjectPattern}" is not a ServiceAccount subject pattern; use system:serviceaccount:<namespace>:<name> with * or ? wildcards`);
     }
+    const workloads = (binding.workloads ?? []).flatMap((text, i) => {
+      const parsed = parseWorkloadRef(text);
+      if (!parsed) report(here('workloads', i), `"${text}" is not a workload; write <kind>/<name>, e.g. deployment/${binding.name} (kinds: deployment, statefulset, daemonset, cronjob, job, pod)`);
+      return parsed ? [parsed] : [];
+    });
+    if (binding.deleteKeySecrets && !binding.removeStaticKeys) {
+      report(here('deleteKeySecrets'), 'deletes the key Secrets only once the workloads no longer load them; add removeStaticKeys: true to this binding');
+    }
+    if (binding.roleOnly && (binding.removeStaticKeys || binding.migrateKube2iam || workloads.length > 0)) {
+      report(here('roleOnly'), 'roleOnly skips Kubernetes, so it cannot be combined with removeStaticKeys, migrateKube2iam or workloads');
+    }
+    const migration = {
+      removeStaticKeys: binding.removeStaticKeys === true,
+      deleteKeySecrets: binding.deleteKeySecrets === true,
+      migrateKube2iam: binding.migrateKube2iam === true,
+      workloads,
+    };
     const inlinePolicies: Record<string, unknown> = {};
     for (const [policyName, value] of Object.entries(binding.inlinePolicies ?? {})) {
       if (!/^[\w+=,.@-]{1,128}$/.test(policyName)) report(here('inlinePolicies', policyName), `"${policyName}" is not a valid IAM policy name`, true);
@@ -167,6 +189,7 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
       overrideExistingServiceAccounts: false,
       stsRegionalEndpoints: binding.stsRegionalEndpoints === true,
       restartWorkloads: binding.restart === true,
+      ...(migration.removeStaticKeys || migration.migrateKube2iam || migration.workloads.length > 0 ? { migration } : {}),
     });
   });
 

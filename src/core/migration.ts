@@ -65,6 +65,22 @@ export interface MigrationPlan {
   rolled: Array<{ kind: MigrationWorkloadKind; namespace: string; name: string }>;
 }
 
+const KIND_NAMES: Record<string, MigrationWorkloadKind> = {
+  deployment: 'Deployment', deployments: 'Deployment', deploy: 'Deployment',
+  statefulset: 'StatefulSet', statefulsets: 'StatefulSet', sts: 'StatefulSet',
+  daemonset: 'DaemonSet', daemonsets: 'DaemonSet', ds: 'DaemonSet',
+  job: 'Job', jobs: 'Job',
+  cronjob: 'CronJob', cronjobs: 'CronJob', cj: 'CronJob',
+  pod: 'Pod', pods: 'Pod', po: 'Pod',
+};
+
+/** "deployment/api" (kubectl's spelling, short names too) → { kind: 'Deployment', name: 'api' }; null when not one. */
+export function parseWorkloadRef(text: string): { kind: MigrationWorkloadKind; name: string } | null {
+  const match = /^([A-Za-z]+)\/([a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/.exec(text.trim());
+  const kind = match ? KIND_NAMES[match[1]!.toLowerCase()] : undefined;
+  return kind ? { kind, name: match![2]! } : null;
+}
+
 // ---- the typed view of a pod template that a change's before/after holds --------------------
 
 export interface ContainerView {
@@ -384,4 +400,21 @@ const keysOf = (secrets: SecretKeyNames, name: string): readonly string[] | unde
 function hasOtherKeys(secrets: SecretKeyNames, source: CredentialSource): boolean {
   const keys = keysOf(secrets, source.secret!) ?? [];
   return keys.some((key) => !source.keys.includes(key));
+}
+
+/**
+ * delete-sa-role: workloads still running as the ServiceAccount. Deleting it breaks their next pods
+ * (refused without --force); removing only the annotation sends them back to the node's role.
+ */
+export function serviceAccountUsers(change: Change, serviceAccount: string, users: string[], force: boolean): { warnings: string[]; refuse: string | null } {
+  if (users.length === 0) return { warnings: [], refuse: null };
+  const list = users.join(', ');
+  if (change.action === 'delete') {
+    const warning = `ServiceAccount ${serviceAccount} is used by ${list}: once it is deleted, their new pods cannot be created.`;
+    return {
+      warnings: [warning],
+      refuse: force ? null : `${warning} Nothing was changed. Point them at another ServiceAccount first, or pass --force to delete it anyway.`,
+    };
+  }
+  return { warnings: [`${list} use${users.length === 1 ? 's' : ''} ServiceAccount ${serviceAccount}: without the role annotation their pods fall back to the node's role (instance metadata) at their next restart.`], refuse: null };
 }

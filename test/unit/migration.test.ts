@@ -193,3 +193,28 @@ test('referencedSecrets sees env, envFrom and volumes', () => {
     },
   })].sort(), ['s1', 's2', 's3', 's4']);
 });
+
+test('delete-sa-role: a used ServiceAccount is not deleted without --force; removing the annotation says the pods fall back to the node role', async () => {
+  const { serviceAccountUsers } = await import('../../src/core/migration.ts');
+  const del = { action: 'delete' as const, kind: 'service-account' as const, id: 'shop/api', before: null, after: null, dependsOn: [] };
+  const refused = serviceAccountUsers(del, 'shop/api', ['deployment/shop/api', 'cronjob/shop/nightly'], false);
+  assert.match(refused.refuse!, /ServiceAccount shop\/api is used by deployment\/shop\/api, cronjob\/shop\/nightly: .* pass --force/);
+  assert.equal(serviceAccountUsers(del, 'shop/api', ['deployment/shop/api'], true).refuse, null);
+  assert.deepEqual(serviceAccountUsers(del, 'shop/api', [], false), { warnings: [], refuse: null });
+  const update = serviceAccountUsers({ ...del, action: 'update' }, 'shop/api', ['deployment/shop/api'], false);
+  assert.equal(update.refuse, null);
+  assert.match(update.warnings[0]!, /deployment\/shop\/api uses ServiceAccount shop\/api: without the role annotation their pods fall back to the node's role .* at their next restart/);
+});
+
+test('a binding with no permission policy plans with a warning', async () => {
+  const { warnRolesWithoutPermissions } = await import('../../src/engine/migration.ts');
+  const plan = { changes: [{ action: 'create' as const, kind: 'iam-role' as const, id: 'arn:aws:iam::1:role/r', before: null, after: null, dependsOn: [] }], warnings: [] as string[], notes: [] };
+  const request = { namespace: 'shop', name: 'api', roleName: 'r', attachRoleArn: null, policyArns: [], inlinePolicies: {}, prune: false } as unknown as import('../../src/core/binding.ts').BindingRequest;
+  warnRolesWithoutPermissions(plan, [request]);
+  assert.deepEqual(plan.warnings, ['The role r (for shop/api) will have no permissions: no managed or inline policy is given. Add --attach-policy-arn / --inline-policy (managedPolicies / inlinePolicies in irsa.yaml).']);
+  const existing = { ...plan, changes: [], warnings: [] as string[] };
+  warnRolesWithoutPermissions(existing, [request]);
+  assert.deepEqual(existing.warnings, [], 'an existing role keeps its policies without --prune');
+  warnRolesWithoutPermissions(existing, [{ ...request, policyArns: ['arn:aws:iam::aws:policy/X'] }]);
+  assert.deepEqual(existing.warnings, []);
+});

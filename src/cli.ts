@@ -1,20 +1,21 @@
 // The irsa entry point: builds commander from the command table, loads command code lazily,
-// and is the one place where errors become messages and exit codes.
+// makes the one output object every presenter writes through, and is the one place where errors
+// become messages and exit codes.
 
 import { Command, Option } from 'commander';
-import { COMMANDS, GLOBAL_OPTIONS, type OptionSpec } from './commands/registry.ts';
+import { COMMANDS, GLOBAL_OPTIONS, type CommandSpec, type OptionSpec } from './commands/registry.ts';
 import { packageVersion } from './commands/version.ts';
+import { createOutput, type Output } from './ui/output.ts';
 
-const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+const collect = (value: string, previous: string[] | undefined | false) => [...(Array.isArray(previous) ? previous : []), value];
 
 function toOption(spec: OptionSpec): Option {
-  const option = new Option(spec.flags, spec.description);
+  const option = new Option(spec.flags, spec.repeatable ? `${spec.description} (repeatable)` : spec.description);
   if (spec.choices) option.choices(spec.choices);
   if (spec.repeatable) option.argParser(collect);
   if (spec.defaultValue !== undefined) option.default(spec.defaultValue);
   return option;
 }
-
 
 /**
  * Bare `irsa` (global options at most) in a terminal starts the wizard; elsewhere it prints help
@@ -32,37 +33,66 @@ export function withDefaultCommand(argv: string[], interactive: boolean): string
   return [...argv, 'wizard'];
 }
 
-export async function main(argv: string[]): Promise<number> {
-  argv = withDefaultCommand(argv, process.stdin.isTTY === true && process.stdout.isTTY === true);
-  let exitCode = 0;
+type OnCommand = (spec: CommandSpec, options: Record<string, unknown>, args: string[]) => Promise<void>;
+
+/** The commander program for the command table; `onCommand` runs when a command was parsed. */
+export function buildProgram(onCommand: OnCommand, write?: { out: (s: string) => void; err: (s: string) => void }): Command {
   const program = new Command('irsa')
     .description('Set up AWS IAM Roles for Service Accounts (IRSA): plan first, apply with --approve.')
     .version(packageVersion(), '--version', 'print the irsa version')
-    .showHelpAfterError('(run irsa <command> --help for usage)')
+    .configureHelp({ showGlobalOptions: true })
+    .showHelpAfterError('(run irsa --help for usage)')
     .exitOverride();
+  if (write) program.configureOutput({ writeOut: write.out, writeErr: write.err });
   for (const spec of GLOBAL_OPTIONS) program.addOption(toOption(spec).helpGroup('Global options:'));
 
   for (const spec of COMMANDS) {
     const command = program.command(spec.name).summary(spec.summary).description(spec.description ?? spec.summary);
+    // Usage errors name the command that was run, e.g. "run irsa plan --help".
+    command.showHelpAfterError(`(run irsa ${spec.name} --help for usage)`);
     if (spec.arguments) command.arguments(spec.arguments);
     for (const option of spec.options) command.addOption(toOption(option));
     command.action(async (...actionArgs: unknown[]) => {
       const self = actionArgs[actionArgs.length - 1] as Command;
-      const options = self.optsWithGlobals();
-      const { run } = await spec.load();
-      exitCode = await run(options, self.args);
+      await onCommand(spec, self.optsWithGlobals(), self.args);
     });
   }
+  return program;
+}
+
+/** What commander makes of a command line, without running anything (tests of the option table). */
+export async function parseCommandLine(argv: string[]): Promise<{ command: string; options: Record<string, unknown>; args: string[] }> {
+  let parsed: { command: string; options: Record<string, unknown>; args: string[] } | undefined;
+  const program = buildProgram(
+    async (spec, options, args) => {
+      parsed = { command: spec.name, options, args };
+    },
+    { out: () => {}, err: () => {} },
+  );
+  await program.parseAsync(argv, { from: 'user' });
+  if (!parsed) throw new Error(`no command in ${argv.join(' ')}`);
+  return parsed;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  argv = withDefaultCommand(argv, process.stdin.isTTY === true && process.stdout.isTTY === true);
+  let exitCode = 0;
+  let output: Output | undefined;
+  const program = buildProgram(async (spec, options, args) => {
+    output = createOutput(options);
+    const { run } = await spec.load();
+    exitCode = await run(options, args, output);
+  });
 
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (error) {
-    return reportError(error);
+    return reportError(error, output);
   }
 }
 
-async function reportError(error: unknown): Promise<number> {
+async function reportError(error: unknown, output: Output | undefined): Promise<number> {
   const commanderCode = (error as { code?: string }).code;
   if (commanderCode?.startsWith('commander.')) {
     // commander already printed help, the version, or the usage error.
@@ -71,6 +101,6 @@ async function reportError(error: unknown): Promise<number> {
   }
   const { formatError } = await import('./ui/errors.ts');
   const { message, exitCode } = formatError(error);
-  process.stderr.write(message + '\n');
+  (output?.err ?? ((text: string) => process.stderr.write(text)))(message + '\n');
   return exitCode;
 }

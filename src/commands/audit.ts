@@ -9,6 +9,7 @@ import { ROLE_ARN_ANNOTATION } from '../core/resources/service-account.ts';
 import { assertClusterName, assertNamespace } from '../core/names.ts';
 import { resolveIssuer } from '../engine/oidc.ts';
 import { createCommandContext } from './context.ts';
+import { assertWritableOut } from './out-file.ts';
 import { parseGlobals } from './globals.ts';
 
 export async function run(options: Record<string, unknown>): Promise<number> {
@@ -24,6 +25,8 @@ export async function run(options: Record<string, unknown>): Promise<number> {
   }
   const namespace = options['namespace'] as string | undefined;
   if (namespace) assertNamespace(namespace);
+  const outFile = options['out'] as string | undefined;
+  if (outFile) assertWritableOut(outFile, { inputs: [], overwrite: options['overwrite'] === true, what: 'the proposed irsa.yaml', isOurs: () => false, existingIsNever: true, suggestion: 'irsa.yaml' });
   const ctx = createCommandContext(globals);
   // Audit reads only Kubernetes, but the irsa.yaml it writes is for --cluster: check that the
   // context is that cluster. Without AWS access the check cannot run; say so and go on (read-only).

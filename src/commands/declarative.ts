@@ -3,13 +3,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { UserError } from '../core/errors.ts';
 import { hasChanges } from '../core/plan.ts';
-import { parseSavedPlan, savedPlanAsPlan, savedPlanDrift, toSavedPlan } from '../core/saved-plan.ts';
+import { looksLikeSavedPlan, parseSavedPlan, savedPlanAsPlan, savedPlanDrift, toSavedPlan } from '../core/saved-plan.ts';
 import { loadConfigFile, type IrsaConfig } from '../config/load.ts';
 import { readAndPlanDeclarative } from '../engine/declarative.ts';
 import { resolveIssuer } from '../engine/oidc.ts';
 import { addMigrations, stillNeedingRestart, warnRolesWithoutPermissions } from '../engine/migration.ts';
 import { createCommandContext, type CommandContext } from './context.ts';
 import { parseGlobals, type GlobalOptions } from './globals.ts';
+import { assertWritableOut } from './out-file.ts';
 import { runPlan } from './run-plan.ts';
 import { restartAdvice } from '../ui/restart-advice.ts';
 import { packageVersion } from './version.ts';
@@ -65,10 +66,13 @@ async function planConfig(config: IrsaConfig, options: Record<string, unknown>, 
 export async function runPlanCommand(options: Record<string, unknown>): Promise<number> {
   const file = options['file'] as string | undefined;
   if (!file) throw new UserError('-f, --file is required: the irsa.yaml to plan.', '--file');
+  const out = options['out'] as string | undefined;
+  if (out) {
+    assertWritableOut(out, { inputs: [file], overwrite: options['overwrite'] === true, what: 'a saved plan', isOurs: looksLikeSavedPlan, suggestion: 'plan.json' });
+  }
   const config = loadConfigFile(file);
   const prune = options['prune'] === true;
   const { globals, ctx, iam, result, footer } = await planConfig(config, options, prune);
-  const out = options['out'] as string | undefined;
   if (out) {
     const saved = toSavedPlan(result.plan, { config, prune, irsaVersion: packageVersion(), now: new Date() });
     writeFileSync(out, JSON.stringify(saved, null, 2) + '\n');

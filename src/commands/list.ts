@@ -57,7 +57,7 @@ function renderTable(rows: BindingRow[], color: boolean): string {
     row.serviceAccount,
     row.roleArn,
     yesNo(row.roleExists),
-    yesNo(row.trustAdmits),
+    row.trustVerdict === 'cannot-decide' ? '?' : yesNo(row.trustAdmits),
     yesNo(row.providerExists),
     row.owner,
   ]);

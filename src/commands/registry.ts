@@ -1,12 +1,14 @@
 // Every command and option, declared once as data. cli.ts builds commander from this table,
 // and each command's code is imported only when that command runs (fast --help).
 
+import type { Output } from '../ui/output.ts';
+
 export interface OptionSpec {
   flags: string;
   description: string;
   /** Collects repeated flags into a list. */
   repeatable?: boolean;
-  defaultValue?: string | boolean | string[];
+  defaultValue?: string | number | boolean | string[];
   choices?: string[];
 }
 
@@ -19,7 +21,7 @@ export interface CommandSpec {
   load: () => Promise<{ run: CommandRun }>;
 }
 
-export type CommandRun = (options: Record<string, unknown>, args: string[]) => Promise<number>;
+export type CommandRun = (options: Record<string, unknown>, args: string[], output: Output) => Promise<number>;
 
 export const GLOBAL_OPTIONS: OptionSpec[] = [
   { flags: '--region <region>', description: 'AWS region (default: AWS_REGION or the profile\'s region)' },
@@ -38,7 +40,7 @@ const APPLY_OPTIONS: OptionSpec[] = [
 ];
 
 const ISSUER_OPTIONS: OptionSpec[] = [
-  { flags: '--thumbprint <hex>', description: 'use this thumbprint instead of computing it (repeatable, at most 5)', repeatable: true },
+  { flags: '--thumbprint <hex>', description: 'use this thumbprint instead of computing it (at most 5)', repeatable: true },
   { flags: '--no-thumbprint', description: 'send no thumbprint and let IAM obtain it (existing thumbprints are left alone)' },
   { flags: '--ca-bundle <file>', description: 'extra PEM CA certificates to trust when fetching the issuer (added to the system store and NODE_EXTRA_CA_CERTS)' },
 ];
@@ -81,7 +83,7 @@ export const COMMANDS: CommandSpec[] = [
       ...TARGET_OPTIONS,
       { flags: '--role-name <name>', description: 'IAM role name (default: irsa-<cluster>-<namespace>-<name>, shortened with a hash to fit 64 characters)' },
       { flags: '--path <path>', description: 'IAM path for a new role', defaultValue: '/' },
-      { flags: '--attach-policy-arn <arn>', description: 'managed policy to attach (repeatable; checked with iam:GetPolicy before anything is written)', repeatable: true },
+      { flags: '--attach-policy-arn <arn>', description: 'managed policy to attach (checked with iam:GetPolicy before anything is written)', repeatable: true },
       { flags: '--inline-policy <file>', description: 'JSON policy document to put as an inline policy' },
       { flags: '--inline-policy-name <name>', description: 'name of that inline policy', defaultValue: 'irsa-inline' },
       { flags: '--attach-role-arn <arn>', description: 'bind to this existing role instead of creating one (only adds this ServiceAccount to its trust policy)' },
@@ -133,9 +135,10 @@ export const COMMANDS: CommandSpec[] = [
       'Reads every binding of the file concurrently and prints one plan. The file is exact: for every role it names, the trust policy holds exactly the file\'s subjects (for this cluster\'s provider) and the attached policies are exactly the listed ones. irsa-owned roles of the cluster that no binding names are listed as left alone, or deleted with --prune.',
     options: [
       { flags: '-f, --file <path>', description: 'the irsa.yaml file' },
-      { flags: '--out <path>', description: 'save the plan (with what it observed) for irsa apply <path>' },
+      { flags: '--out <path>', description: 'save the plan (with what it observed) for irsa apply <path>; never written over the input file, nor over an existing file that is not a saved plan' },
+      { flags: '--overwrite', description: 'let --out replace an existing file that is not a saved plan' },
       { flags: '--prune', description: 'delete irsa-owned roles of this cluster that no binding names' },
-      { flags: '--concurrency <n>', description: 'parallel API calls while reading and applying', defaultValue: '16' },
+      { flags: '--concurrency <n>', description: 'parallel API calls while reading and applying', defaultValue: 16 },
       { flags: '--detailed-exitcode', description: 'exit 0 when nothing would change, 2 when changes are planned, 1 on error' },
     ],
     load: async () => ({ run: (await import('./declarative.ts')).runPlanCommand }),
@@ -149,7 +152,7 @@ export const COMMANDS: CommandSpec[] = [
     options: [
       { flags: '-f, --file <path>', description: 'the irsa.yaml file' },
       { flags: '--prune', description: 'delete irsa-owned roles of this cluster that no binding names' },
-      { flags: '--concurrency <n>', description: 'parallel API calls while reading and applying', defaultValue: '16' },
+      { flags: '--concurrency <n>', description: 'parallel API calls while reading and applying', defaultValue: 16 },
       ...APPLY_OPTIONS,
     ],
     load: async () => ({ run: (await import('./declarative.ts')).runApplyCommand }),
@@ -186,7 +189,8 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--cluster <name>', description: 'cluster name written into the proposed irsa.yaml' },
       { flags: '--issuer-url <url>', description: 'OIDC issuer of a self-managed cluster, written into the proposed irsa.yaml' },
       { flags: '-n, --namespace <namespace>', description: 'only this namespace (default: all namespaces)' },
-      { flags: '--out <path>', description: 'write the proposed irsa.yaml to this file' },
+      { flags: '--out <path>', description: 'write the proposed irsa.yaml to this file (an existing file only with --overwrite)' },
+      { flags: '--overwrite', description: 'let --out replace an existing file' },
     ],
     load: () => import('./audit.ts'),
   },

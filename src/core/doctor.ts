@@ -354,6 +354,16 @@ function trustCheck(
   const expected =
     `a statement with Principal.Federated ${providerArn}, Action ${WEB_IDENTITY_ACTION}, ` +
     `StringEquals ${context.hostPath}:sub = ${context.subject} and ${context.hostPath}:aud = ${context.audience}`;
+  if (evaluation.verdict === 'cannot-decide') {
+    // Neither ✓ nor ✗: the outcome depends on request values or behaviour IAM does not document.
+    return {
+      ...base,
+      status: 'warn',
+      observed: `irsa cannot decide whether STS admits this token: ${evaluation.undecided.join('; ')}: ${tokenText}${note}${wildcardNote}`,
+      expected,
+      fix: null,
+    };
+  }
   if (evaluation.allowed) {
     return {
       ...base,

@@ -4,7 +4,7 @@ import { parseRoleArn } from './arn.ts';
 import { isOwnedByIrsa } from './ownership.ts';
 import { AUDIENCE_ANNOTATION, ROLE_ARN_ANNOTATION } from './resources/service-account.ts';
 import type { RoleState, ServiceAccountState } from './state.ts';
-import { DEFAULT_AUDIENCE, evaluateTrustPolicy, serviceAccountSubject } from './trust-policy.ts';
+import { DEFAULT_AUDIENCE, evaluateTrustPolicy, serviceAccountSubject, type TrustVerdict } from './trust-policy.ts';
 import { UserError } from './errors.ts';
 
 export interface BindingRow {
@@ -13,6 +13,8 @@ export interface BindingRow {
   roleArn: string;
   roleExists: boolean;
   trustAdmits: boolean;
+  /** allow / deny / cannot-decide (then trustAdmits is false and the table shows "?"). */
+  trustVerdict: TrustVerdict | null;
   providerExists: boolean;
   owner: 'irsa' | 'other' | 'unknown';
   /** Why trustAdmits is false, for people. */
@@ -44,6 +46,7 @@ export function inventoryRows(input: {
     const role = roleName ? (input.roles.get(roleName) ?? null) : null;
     const audience = sa.annotations[AUDIENCE_ANNOTATION] ?? DEFAULT_AUDIENCE;
     let trustAdmits = false;
+    let trustVerdict: TrustVerdict | null = null;
     let problem: string | null = null;
     if (!roleName) problem = 'annotation is not a role ARN';
     else if (!role) problem = 'role does not exist';
@@ -54,7 +57,9 @@ export function inventoryRows(input: {
         aud: [audience],
       });
       trustAdmits = evaluation.allowed;
-      if (!trustAdmits) problem = evaluation.reasons[0] ?? 'no statement admits this ServiceAccount';
+      trustVerdict = evaluation.verdict;
+      if (evaluation.verdict === 'cannot-decide') problem = `irsa cannot decide whether the trust policy admits it: ${evaluation.undecided.join('; ')}`;
+      else if (!trustAdmits) problem = evaluation.reasons[0] ?? 'no statement admits this ServiceAccount';
     }
     if (!input.providerExists) problem ??= 'the cluster\'s IAM OIDC provider does not exist';
     rows.push({
@@ -63,6 +68,7 @@ export function inventoryRows(input: {
       roleArn,
       roleExists: !!role,
       trustAdmits,
+      trustVerdict,
       providerExists: input.providerExists,
       owner: role ? (isOwnedByIrsa(role.tags) ? 'irsa' : 'other') : 'unknown',
       problem,

@@ -45,15 +45,32 @@ export function toSavedPlan(plan: Plan, input: { config: SavedConfig; prune: boo
   };
 }
 
+/** True when `text` is a saved plan irsa wrote (any version): `plan --out` may replace it. */
+export function looksLikeSavedPlan(text: string): boolean {
+  try {
+    return (JSON.parse(text) as { kind?: unknown }).kind === SAVED_PLAN_KIND;
+  } catch {
+    return false;
+  }
+}
+
+/** An irsa.yaml given where a saved plan was expected (`irsa apply irsa.yaml`, without -f). */
+const looksLikeConfig = (text: string, file: string): boolean => /\.ya?ml$/i.test(file) || /^\s*(bindings|cluster)\s*:/m.test(text);
+
 export function parseSavedPlan(text: string, file: string): SavedPlan {
+  // The hint never names the file itself as --out: following it would overwrite the input.
+  const makeOne = 'Make one with: irsa plan -f irsa.yaml --out plan.json';
+  if (looksLikeConfig(text, file)) {
+    throw new UserError(`${file} is an irsa.yaml, not a saved plan. Apply it with: irsa apply -f ${file} (add --approve to make the changes).`, 'plan file');
+  }
   let value: Partial<SavedPlan>;
   try {
     value = JSON.parse(text) as Partial<SavedPlan>;
   } catch (error) {
-    throw new UserError(`${file}: not a saved plan (invalid JSON: ${(error as Error).message}). Make one with irsa plan -f irsa.yaml --out ${file}.`, 'plan file');
+    throw new UserError(`${file}: not a saved plan (invalid JSON: ${(error as Error).message}). ${makeOne}`, 'plan file');
   }
   if (value.kind !== SAVED_PLAN_KIND || value.version !== SAVED_PLAN_VERSION || !Array.isArray(value.changes) || !value.config) {
-    throw new UserError(`${file}: not an irsa saved plan (version ${SAVED_PLAN_VERSION}). Make one with irsa plan -f irsa.yaml --out ${file}.`, 'plan file');
+    throw new UserError(`${file}: not an irsa saved plan (version ${SAVED_PLAN_VERSION}). ${makeOne}`, 'plan file');
   }
   return value as SavedPlan;
 }

@@ -1,7 +1,9 @@
 // Build, merge, measure and evaluate IRSA trust policies with IAM condition semantics.
 // Pure: `doctor`, `create-sa-role` and the tests share these functions.
 
-export const WEB_IDENTITY_ACTION = 'sts:AssumeRoleWithWebIdentity';
+import { WEB_IDENTITY_ACTION } from './trust-eval.ts';
+
+export { WEB_IDENTITY_ACTION };
 export const DEFAULT_AUDIENCE = 'sts.amazonaws.com';
 /** IAM's default ACLSizePerRole quota; whitespace is not counted. */
 export const TRUST_POLICY_SIZE_LIMIT = 2048;
@@ -12,7 +14,10 @@ export interface PolicyStatement {
   Sid?: string;
   Effect: 'Allow' | 'Deny';
   Principal?: { Federated?: string | string[]; AWS?: string | string[]; Service?: string | string[] } | '*';
-  Action: string | string[];
+  /** Absent when the statement uses NotAction. */
+  Action?: string | string[];
+  NotAction?: string | string[];
+  NotPrincipal?: unknown;
   Condition?: ConditionBlock;
   [key: string]: unknown;
 }
@@ -150,113 +155,5 @@ export function canonicalPolicy(value: unknown): unknown {
   return value;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Evaluation: does this trust policy let a web-identity token with these claims assume the role?
-
-export interface TokenClaims {
-  iss: string;
-  sub: string;
-  aud: string[];
-}
-
-export interface TrustEvaluation {
-  allowed: boolean;
-  /** Why each statement did or did not match, in document order; for people. */
-  reasons: string[];
-  /** The statement that allowed (index), if any. */
-  matchedStatement: number | null;
-}
-
-/** IAM StringLike: `*` matches any run of characters, `?` exactly one; case-sensitive. */
-export function stringLike(pattern: string, value: string): boolean {
-  const regex = new RegExp(
-    '^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[\\s\\S]*').replace(/\?/g, '[\\s\\S]') + '$',
-  );
-  return regex.test(value);
-}
-
-const CONDITION_MATCHERS: Record<string, (expected: string, actual: string) => boolean> = {
-  StringEquals: (expected, actual) => expected === actual,
-  StringLike: stringLike,
-  StringEqualsIgnoreCase: (expected, actual) => expected.toLowerCase() === actual.toLowerCase(),
-  StringNotEquals: (expected, actual) => expected !== actual,
-  StringNotLike: (expected, actual) => !stringLike(expected, actual),
-};
-
-/**
- * Evaluates a trust policy for a token the way STS does for AssumeRoleWithWebIdentity.
- * `providerArn` is the IAM OIDC provider whose URL matches the token's `iss`.
- * Condition keys are `<issuer host/path>:sub|aud`; key names compare case-insensitively, values
- * case-sensitively (except *IgnoreCase). A multi-valued token `aud` matches if any value does.
- * Explicit Deny wins; otherwise any matching Allow allows.
- */
-export function evaluateTrustPolicy(document: PolicyDocument, providerArn: string, claims: TokenClaims): TrustEvaluation {
-  const issuerHostPath = claims.iss.replace(/^https:\/\//, '').replace(/\/$/, '');
-  const claimValues = (key: string): string[] | null => {
-    const lower = key.toLowerCase();
-    if (lower === `${issuerHostPath}:sub`.toLowerCase()) return [claims.sub];
-    if (lower === `${issuerHostPath}:aud`.toLowerCase()) return claims.aud;
-    return null;
-  };
-  const reasons: string[] = [];
-  let matchedStatement: number | null = null;
-  let denied = false;
-  (document.Statement ?? []).forEach((statement, index) => {
-    const label = `statement ${index + 1}${statement.Sid ? ` (${statement.Sid})` : ''}`;
-    const federated = typeof statement.Principal === 'object' ? asList(statement.Principal.Federated) : [];
-    if (statement.Principal !== '*' && !federated.includes(providerArn)) {
-      reasons.push(`${label}: principal is ${federated.join(', ') || JSON.stringify(statement.Principal)}, not the provider ${providerArn}`);
-      return;
-    }
-    const actions = asList(statement.Action);
-    if (!actions.some((action) => stringLike(action.toLowerCase(), WEB_IDENTITY_ACTION.toLowerCase()))) {
-      reasons.push(`${label}: action is ${actions.join(', ')}, not ${WEB_IDENTITY_ACTION}`);
-      return;
-    }
-    const failures: string[] = [];
-    for (const [rawOperator, entries] of Object.entries(statement.Condition ?? {})) {
-      const ifExists = rawOperator.endsWith('IfExists');
-      const operator = ifExists ? rawOperator.slice(0, -'IfExists'.length) : rawOperator;
-      const multi = operator.startsWith('ForAllValues:') || operator.startsWith('ForAnyValue:') ? operator.split(':')[0] : null;
-      const baseOperator = multi ? operator.slice(multi.length + 1) : operator;
-      const matcher = CONDITION_MATCHERS[baseOperator];
-      for (const [key, expectedRaw] of Object.entries(entries)) {
-        const expected = asList(expectedRaw);
-        const actual = claimValues(key);
-        const claimName = key.slice(key.lastIndexOf(':') + 1);
-        if (!matcher) {
-          failures.push(`condition operator ${rawOperator} on ${key} is not evaluated by irsa`);
-          continue;
-        }
-        if (actual === null || actual.length === 0) {
-          if (!ifExists) {
-            failures.push(
-              `condition key ${key} does not match the token's issuer ${issuerHostPath} (expects ${claimName} ${expected.join(' or ')})`,
-            );
-          }
-          continue;
-        }
-        const negated = baseOperator.startsWith('StringNot');
-        const valueMatches = (value: string) =>
-          negated ? expected.every((e) => matcher(e, value)) : expected.some((e) => matcher(e, value));
-        const ok = multi === 'ForAllValues' ? actual.every(valueMatches) : actual.some(valueMatches);
-        if (!ok) {
-          failures.push(`condition ${baseOperator} expects ${claimName} ${expected.join(' or ')}, token has ${claimName} ${actual.join(', ')}`);
-        }
-      }
-    }
-    if (failures.length > 0) {
-      reasons.push(`${label}: ${failures.join('; ')}`);
-      return;
-    }
-    if (statement.Effect === 'Deny') {
-      denied = true;
-      reasons.push(`${label}: explicitly denies this token`);
-      return;
-    }
-    reasons.push(`${label}: allows this token`);
-    matchedStatement ??= index;
-  });
-  const allowed = !denied && matchedStatement !== null;
-  return { allowed, reasons, matchedStatement: allowed ? matchedStatement : null };
-}
+// Evaluation lives in trust-eval.ts (full IAM condition semantics, with "cannot decide").
+export { evaluateTrust as evaluateTrustPolicy, stringLike, type TokenClaims, type TrustEvaluation, type TrustVerdict } from './trust-eval.ts';

@@ -19,9 +19,11 @@ export interface ThumbprintChoice {
 }
 
 export function parseThumbprintOptions(options: Record<string, unknown>): ThumbprintChoice {
-  const given = ((options['thumbprint'] as string[] | undefined) ?? []).map((hex) => normalizeThumbprint(hex));
-  // commander maps --no-thumbprint to thumbprint === false.
-  const none = options['thumbprint'] === false;
+  // commander keeps one property for --thumbprint <hex> and --no-thumbprint: a list of the given
+  // values, or false when --no-thumbprint came last. Never assume it is a list.
+  const value = options['thumbprint'];
+  const given = (Array.isArray(value) ? (value as string[]) : []).map((hex) => normalizeThumbprint(hex));
+  const none = value === false;
   if (given.length > 5) throw new UserError(`--thumbprint: ${given.length} given; IAM allows at most 5 per provider.`, '--thumbprint');
   return { given: [...new Set(given)], none };
 }

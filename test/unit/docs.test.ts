@@ -13,3 +13,11 @@ test('every command has a page in docs/commands whose option table matches the c
   const globals = readFileSync(docPath('global-options'), 'utf8');
   for (const option of GLOBAL_OPTIONS) assert.ok(globals.includes(option.flags), `global ${option.flags} is not documented`);
 });
+
+test('option tables say "repeatable" once per option', () => {
+  for (const command of COMMANDS) {
+    const current = readFileSync(docPath(command.name), 'utf8');
+    assert.doesNotMatch(current, /repeatable[^\n|]*repeatable/, `docs/commands/${command.name}.md`);
+    assert.doesNotMatch(current, /default: `"/, `docs/commands/${command.name}.md: a default shown as a quoted string`);
+  }
+});

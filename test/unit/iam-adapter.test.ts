@@ -3,6 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { createIamGateway, parsePolicyDocument } from '../../src/adapters/aws/iam.ts';
 import { observeClient, translateAwsError } from '../../src/adapters/aws/clients.ts';
 import { RemoteError, UserError } from '../../src/core/errors.ts';
@@ -142,4 +143,83 @@ test('the observer middleware reports the call once and each retry with the prev
   assert.deepEqual(observer.counts(), { 'iam GetRole': 1 });
   assert.equal(observer.retries(), 2);
   assert.deepEqual(observer.retryCounts(), { 'iam GetRole Throttling': 2 });
+});
+
+/** A real IAMClient (the SDK paginator checks the class) whose send() answers from `reply`. */
+function fakeIamClient(reply: (sent: Sent) => unknown) {
+  const sent: Sent[] = [];
+  const client = new IAMClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+  client.send = (async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+    const entry = { name: command.constructor.name, input: { ...command.input } };
+    sent.push(entry);
+    return reply(entry);
+  }) as never;
+  return { client, sent };
+}
+
+test('listRoleDetails follows both paginations, decodes documents and joins description and max session from ListRoles', async () => {
+  const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringEquals: { 'h:sub': 'system:serviceaccount:a:b' } } }] };
+  const inline = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::x/100%/*' }] };
+  const detail = (name: string, path: string) => ({
+    RoleName: name, RoleId: `ID-${name}`, Arn: `arn:aws:iam::111122223333:role${path}${name}`, Path: path,
+    // Real IAM URL-encodes every document in this reply.
+    AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify(trust)),
+    RolePolicyList: [{ PolicyName: 'p', PolicyDocument: encodeURIComponent(JSON.stringify(inline)) }],
+    AttachedManagedPolicies: [{ PolicyArn: 'arn:aws:iam::aws:policy/A', PolicyName: 'A' }],
+    PermissionsBoundary: { PermissionsBoundaryArn: 'arn:aws:iam::111122223333:policy/b' },
+    Tags: [{ Key: 'k', Value: name }],
+  });
+  const { client, sent } = fakeIamClient(({ name, input }) => {
+    if (name === 'GetAccountAuthorizationDetailsCommand') {
+      return input['Marker'] ? { RoleDetailList: [detail('r2', '/x/')], IsTruncated: false } : { RoleDetailList: [detail('r1', '/irsa/')], IsTruncated: true, Marker: 'm1' };
+    }
+    if (name === 'ListRolesCommand') {
+      return input['Marker']
+        ? { Roles: [{ RoleName: 'r2', RoleId: 'ID-r2', Description: 'two', MaxSessionDuration: 7200 }], IsTruncated: false }
+        : { Roles: [{ RoleName: 'r1', RoleId: 'ID-r1', Description: 'one', MaxSessionDuration: 3600 }], IsTruncated: true, Marker: 'n1' };
+    }
+    throw new Error(`unexpected ${name}`);
+  });
+  const roles = await createIamGateway(client, { accountId }).listRoleDetails();
+  assert.deepEqual(roles, [
+    { arn: 'arn:aws:iam::111122223333:role/irsa/r1', name: 'r1', path: '/irsa/', description: 'one', maxSessionDuration: 3600, permissionsBoundary: 'arn:aws:iam::111122223333:policy/b', trustPolicy: trust, tags: { k: 'r1' }, attachedPolicyArns: ['arn:aws:iam::aws:policy/A'], inlinePolicies: { p: inline } },
+    { arn: 'arn:aws:iam::111122223333:role/x/r2', name: 'r2', path: '/x/', description: 'two', maxSessionDuration: 7200, permissionsBoundary: 'arn:aws:iam::111122223333:policy/b', trustPolicy: trust, tags: { k: 'r2' }, attachedPolicyArns: ['arn:aws:iam::aws:policy/A'], inlinePolicies: { p: inline } },
+  ]);
+  const gaad = sent.filter((s) => s.name === 'GetAccountAuthorizationDetailsCommand');
+  assert.deepEqual(gaad.map((s) => s.input), [{ Filter: ['Role'], Marker: undefined, MaxItems: 1000 }, { Filter: ['Role'], Marker: 'm1', MaxItems: 1000 }]);
+  assert.equal(sent.filter((s) => s.name === 'ListRolesCommand').length, 2);
+});
+
+test('listRoleDetails: path prefix filters client-side; a role missing from ListRoles (created in between) is read with getRole', async () => {
+  const detail = (name: string, path: string) => ({ RoleName: name, RoleId: `ID-${name}`, Arn: `arn:r/${name}`, Path: path, AssumeRolePolicyDocument: '{}' });
+  const { client, sent } = fakeIamClient(({ name, input }) => {
+    switch (name) {
+      case 'GetAccountAuthorizationDetailsCommand':
+        return { RoleDetailList: [detail('in', '/irsa/'), detail('late', '/irsa/a/'), detail('out', '/other/')] };
+      case 'ListRolesCommand':
+        assert.equal(input['PathPrefix'], '/irsa/');
+        return { Roles: [{ RoleName: 'in', RoleId: 'ID-in', MaxSessionDuration: 3600 }] };
+      case 'GetRoleCommand':
+        return { Role: { RoleName: 'late', Arn: 'arn:r/late', Path: '/irsa/a/', Description: 'late', MaxSessionDuration: 3600, AssumeRolePolicyDocument: '{}' } };
+      case 'ListAttachedRolePoliciesCommand':
+        return { AttachedPolicies: [] };
+      case 'ListRolePoliciesCommand':
+        return { PolicyNames: [] };
+      default:
+        throw new Error(`unexpected ${name}`);
+    }
+  });
+  const roles = await createIamGateway(client, { accountId }).listRoleDetails('/irsa/');
+  assert.deepEqual(roles.map((r) => [r.name, r.description]), [['in', ''], ['late', 'late']]);
+  assert.deepEqual(sent.filter((s) => s.name === 'GetRoleCommand').map((s) => s.input['RoleName']), ['late']);
+});
+
+test('listRoleDetails: a denied GetAccountAuthorizationDetails names that action', async () => {
+  const { client } = fakeIamClient(({ name }) => {
+    if (name === 'GetAccountAuthorizationDetailsCommand') throw sdkError('AccessDenied', 'User: arn:aws:iam::1:user/ci is not authorized to perform: iam:GetAccountAuthorizationDetails');
+    return { Roles: [] };
+  });
+  const error = await createIamGateway(client, { accountId }).listRoleDetails().then(() => assert.fail('expected a rejection'), (e: unknown) => e);
+  assert.ok(error instanceof RemoteError);
+  assert.match((error as Error).message, /iam:GetAccountAuthorizationDetails was denied for arn:aws:iam::1:user\/ci/);
 });

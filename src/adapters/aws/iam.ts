@@ -11,6 +11,7 @@ import {
   DeleteRolePermissionsBoundaryCommand,
   DeleteRolePolicyCommand,
   DetachRolePolicyCommand,
+  IAMClient,
   GetOpenIDConnectProviderCommand,
   GetPolicyCommand,
   GetRoleCommand,
@@ -28,13 +29,16 @@ import {
   UpdateAssumeRolePolicyCommand,
   UpdateOpenIDConnectProviderThumbprintCommand,
   UpdateRoleCommand,
+  paginateGetAccountAuthorizationDetails,
+  type Role,
+  type RoleDetail,
   type Tag,
 } from '@aws-sdk/client-iam';
 import { RemoteError } from '../../core/errors.ts';
 import type { OidcProviderState, RoleState, Tags } from '../../core/state.ts';
 import type { PolicyDocument } from '../../core/trust-policy.ts';
 import type { IamGateway } from '../../ports.ts';
-import { isNoSuchEntity, sendCommand, type CommandSender } from './clients.ts';
+import { isNoSuchEntity, sendCommand, translateAwsError, type CommandSender } from './clients.ts';
 
 export interface IamGatewayOptions {
   /** The caller's account (STS GetCallerIdentity); called at most once. */
@@ -80,11 +84,38 @@ async function orNull<T>(call: Promise<T>): Promise<T | null> {
   }
 }
 
+/** The largest page IAM serves for ListRoles and GetAccountAuthorizationDetails. */
+const MAX_PAGE = 1000;
+
+/**
+ * One role as getRole returns it, from a GetAccountAuthorizationDetails RoleDetail plus the
+ * ListRoles entry: RoleDetail lacks Description and MaxSessionDuration, ListRoles lacks tags,
+ * boundary and policies (https://docs.aws.amazon.com/IAM/latest/APIReference/API_RoleDetail.html,
+ * API_ListRoles.html), so neither call alone gives the whole state.
+ */
+function roleFromDetail(detail: RoleDetail, listed: Role): RoleState {
+  const name = detail.RoleName ?? '';
+  return {
+    arn: detail.Arn ?? '',
+    name,
+    path: detail.Path ?? '/',
+    description: listed.Description ?? '',
+    maxSessionDuration: listed.MaxSessionDuration ?? 3600,
+    permissionsBoundary: detail.PermissionsBoundary?.PermissionsBoundaryArn ?? null,
+    trustPolicy: parsePolicyDocument(detail.AssumeRolePolicyDocument ?? '{}', `the trust policy of role ${name}`) as PolicyDocument,
+    tags: toTags(detail.Tags),
+    attachedPolicyArns: (detail.AttachedManagedPolicies ?? []).map((p) => p.PolicyArn ?? '').filter(Boolean),
+    inlinePolicies: Object.fromEntries(
+      (detail.RolePolicyList ?? []).map((p) => [p.PolicyName ?? '', parsePolicyDocument(p.PolicyDocument ?? '{}', `inline policy ${p.PolicyName} of role ${name}`)]),
+    ),
+  };
+}
+
 export function createIamGateway(client: CommandSender, options: IamGatewayOptions): IamGateway {
   const send = <C extends { input: object }>(command: C) => sendCommand('iam', client, command);
   let account: Promise<string> | undefined;
 
-  return {
+  const gateway: IamGateway = {
     accountId() {
       account ??= options.accountId();
       account.catch(() => (account = undefined));
@@ -176,6 +207,40 @@ export function createIamGateway(client: CommandSender, options: IamGatewayOptio
       return roles.map((r) => ({ name: r.RoleName ?? '', arn: r.Arn ?? '' }));
     },
 
+    async listRoleDetails(pathPrefix) {
+      // GetAccountAuthorizationDetails has no path filter: the prefix is applied here, with
+      // ListRoles' PathPrefix semantics (a plain string prefix of the role's path).
+      const details = async (): Promise<RoleDetail[]> => {
+        if (!(client instanceof IAMClient)) throw new Error('listRoleDetails needs an IAMClient (the SDK paginator checks the client class)');
+        const out: RoleDetail[] = [];
+        try {
+          for await (const page of paginateGetAccountAuthorizationDetails({ client, pageSize: MAX_PAGE }, { Filter: ['Role'] })) {
+            out.push(...(page.RoleDetailList ?? []));
+          }
+        } catch (error) {
+          throw translateAwsError(error, 'iam', 'GetAccountAuthorizationDetails');
+        }
+        return out;
+      };
+      const [all, listed] = await Promise.all([
+        details(),
+        allPages((Marker) =>
+          send(new ListRolesCommand({ Marker, MaxItems: MAX_PAGE, ...(pathPrefix ? { PathPrefix: pathPrefix } : {}) })).then((o) => ({ ...o, items: o.Roles })),
+        ),
+      ]);
+      const byId = new Map(listed.map((role) => [role.RoleId ?? role.RoleName ?? '', role]));
+      const wanted = all.filter((detail) => !pathPrefix || (detail.Path ?? '/').startsWith(pathPrefix));
+      const roles = await Promise.all(
+        wanted.map(async (detail): Promise<RoleState | null> => {
+          const listedRole = byId.get(detail.RoleId ?? detail.RoleName ?? '');
+          // The two calls are separate snapshots: a role created between them is read singly.
+          if (listedRole && listedRole.RoleName === detail.RoleName) return roleFromDetail(detail, listedRole);
+          return gateway.getRole(detail.RoleName ?? '');
+        }),
+      );
+      return roles.filter((role): role is RoleState => role !== null);
+    },
+
     async listRoleTags(name) {
       const tags = await allPages((Marker) => send(new ListRoleTagsCommand({ RoleName: name, Marker })).then((o) => ({ ...o, items: o.Tags })));
       return toTags(tags);
@@ -251,4 +316,5 @@ export function createIamGateway(client: CommandSender, options: IamGatewayOptio
       return policies.map((p) => ({ arn: p.Arn ?? '', name: p.PolicyName ?? '' }));
     },
   };
+  return gateway;
 }

@@ -5,9 +5,9 @@ import { changeKey, type Change } from '../plan.ts';
 import type { RoleState, Tags } from '../state.ts';
 import { ConflictError, UserError } from '../errors.ts';
 import { isOwnedByIrsa } from '../ownership.ts';
+import { addSubject, describeStatements, removeSubject, replaceSubjects, type StatementOwner, type TrustMerge } from '../trust-merge.ts';
 import {
   buildTrustPolicy,
-  parseTrustPolicy,
   policySize,
   samePolicy,
   TRUST_POLICY_SIZE_LIMIT,
@@ -68,16 +68,49 @@ const roleValue = (state: RoleState): RoleValue => ({
 });
 
 export function desiredTrustPolicy(desired: DesiredRole, observed: RoleState | null): PolicyDocument {
-  if (!observed) return buildTrustPolicy(desired.trusts);
+  return desiredTrust(desired, observed).document;
+}
+
+/**
+ * The role's trust after this plan, with which statements are irsa's and which are kept. New role:
+ * built from scratch. Existing role: merged exactly (core/trust-merge.ts) — statements irsa does not
+ * fully understand stay as written.
+ */
+export function desiredTrust(desired: DesiredRole, observed: RoleState | null): TrustMerge {
+  if (!observed) {
+    const document = buildTrustPolicy(desired.trusts);
+    return { document, changed: true, statements: describeStatements(document), notes: [] };
+  }
   if (desired.mode === 'exact') {
     // Exact for the providers this file manages; another cluster's trust in the role (blue/green) stays.
-    const existing = parseTrustPolicy(observed.trustPolicy);
-    const managedProviders = new Set(desired.trusts.map((trust) => trust.providerArn));
-    const otherClusters = existing.trusts.filter((trust) => !managedProviders.has(trust.providerArn));
-    return buildTrustPolicy([...otherClusters, ...desired.trusts], existing.otherStatements);
+    return replaceSubjects(observed.trustPolicy, desired.trusts.map((trust) => trust.providerArn), desired.trusts);
   }
-  const existing = parseTrustPolicy(observed.trustPolicy);
-  return buildTrustPolicy([...existing.trusts, ...desired.trusts], existing.otherStatements);
+  let merge: TrustMerge = { document: observed.trustPolicy, changed: false, statements: describeStatements(observed.trustPolicy), notes: [] };
+  const notes: string[] = [];
+  for (const trust of desired.trusts) {
+    const subjects = [
+      ...trust.subjects.map((subject) => ({ subject, operator: 'StringEquals' as const })),
+      ...trust.subjectPatterns.map((subject) => ({ subject, operator: 'StringLike' as const })),
+    ];
+    for (const { subject, operator } of subjects) {
+      const next = addSubject(merge.document, { providerArn: trust.providerArn, issuerHostPath: trust.issuerHostPath, audience: trust.audience, subject, operator });
+      notes.push(...next.notes);
+      merge = { ...next, changed: merge.changed || next.changed };
+    }
+  }
+  return { ...merge, notes };
+}
+
+/** Plan warnings for a merged trust policy: which statements irsa kept as written. */
+export function trustMergeWarnings(merge: TrustMerge): string[] {
+  const kept = merge.statements.filter((statement) => statement.owner === 'kept');
+  if (kept.length === 0) return merge.notes;
+  const irsa = merge.statements.filter((statement) => statement.owner === 'irsa');
+  const label = (s: StatementOwner) => `${s.index + 1}${s.sid ? ` (${s.sid})` : ''}`;
+  return [
+    `trust policy: statement${kept.length === 1 ? '' : 's'} ${kept.map(label).join(', ')} kept exactly as written (irsa edits only its own statements${irsa.length > 0 ? `: ${irsa.map(label).join(', ')}` : ''})`,
+    ...merge.notes,
+  ];
 }
 
 export function planRole(desired: DesiredRole, observed: RoleState | null): RolePlan {
@@ -95,7 +128,9 @@ export function planRole(desired: DesiredRole, observed: RoleState | null): Role
     throw new UserError(`--attach-role-arn: role ${desired.arn} does not exist. Create it first, or omit --attach-role-arn to let irsa create a role.`, '--attach-role-arn');
   }
 
-  const trustPolicy = desiredTrustPolicy(desired, observed);
+  const trust = desiredTrust(desired, observed);
+  const trustPolicy = trust.document;
+  const trustWarnings = observed ? trustMergeWarnings(trust) : [];
   const limit = desired.trustPolicySizeLimit ?? TRUST_POLICY_SIZE_LIMIT;
   const size = policySize(trustPolicy);
   if (size > limit) {
@@ -141,6 +176,7 @@ export function planRole(desired: DesiredRole, observed: RoleState | null): Role
       dependsOn: desired.dependsOn,
       account: desired.account,
       ...(same ? {} : { reason: updateReason(before, after) }),
+      ...(!same && trustWarnings.length > 0 ? { warnings: trustWarnings } : {}),
     });
   }
   if (desired.trustOnly) return { changes, warnings };
@@ -224,24 +260,23 @@ export function planRoleUnbinding(
       '--force',
     );
   }
-  const parsed = parseTrustPolicy(observed.trustPolicy);
-  const remaining = parsed.trusts
-    .map((trust) =>
-      remove.providerArn && trust.providerArn !== remove.providerArn
-        ? trust // another cluster's trust in the same role (blue/green) stays
-        : { ...trust, subjects: trust.subjects.filter((subject) => !remove.subjects.includes(subject)) },
-    )
-    .filter((trust) => trust.subjects.length + trust.subjectPatterns.length > 0);
+  const subjects = [...new Set(remove.subjects)];
+  let merge = removeSubject(observed.trustPolicy, { subject: subjects[0]!, ...(remove.providerArn ? { providerArn: remove.providerArn } : {}) });
+  for (const subject of subjects.slice(1)) {
+    const next = removeSubject(merge.document, { subject, ...(remove.providerArn ? { providerArn: remove.providerArn } : {}) });
+    merge = { ...next, changed: merge.changed || next.changed, notes: [...merge.notes, ...next.notes] };
+  }
   const before = roleValue(observed);
   const account = observed.arn.split(':')[4];
-  if (remaining.length === 0 && parsed.otherStatements.length === 0) {
+  if (merge.remaining === 0) {
     return { changes: planRoleDeletion(observed, options.dependsOn ?? []), deletesRole: true };
-  }  const trustPolicy = buildTrustPolicy(remaining, parsed.otherStatements);
-  if (samePolicy(trustPolicy, observed.trustPolicy)) {
-    return { changes: [{ kind: 'iam-role', id: observed.arn, action: 'no-op', before, after: before, dependsOn: [], account }], deletesRole: false };
   }
+  if (!merge.changed) {
+    return { changes: [{ kind: 'iam-role', id: observed.arn, action: 'no-op', before, after: before, dependsOn: [], account, ...(merge.notes.length > 0 ? { warnings: merge.notes } : {}) }], deletesRole: false };
+  }
+  const warnings = trustMergeWarnings(merge);
   return {
-    changes: [{ kind: 'iam-role', id: observed.arn, action: 'update', before, after: { ...before, trustPolicy }, dependsOn: options.dependsOn ?? [], account, reason: 'remove this ServiceAccount from the trust policy' }],
+    changes: [{ kind: 'iam-role', id: observed.arn, action: 'update', before, after: { ...before, trustPolicy: merge.document }, dependsOn: options.dependsOn ?? [], account, reason: 'remove this ServiceAccount from the trust policy', ...(warnings.length > 0 ? { warnings } : {}) }],
     deletesRole: false,
   };
 }

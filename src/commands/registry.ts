@@ -102,7 +102,7 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--remove-static-keys', description: 'remove the static AWS keys (env, envFrom of a key Secret, mounted credentials file) from the pod templates of workloads using the ServiceAccount; the change rolls them' },
       { flags: '--delete-key-secrets', description: 'with --remove-static-keys: also delete those key Secrets once no workload uses them (values are never printed)' },
       { flags: '--migrate-kube2iam', description: 'remove the kube2iam/kiam annotation iam.amazonaws.com/role from those pod templates; the change rolls them' },
-      { flags: '--workload <kind/name>', description: 'a workload (e.g. deployment/api) that should run as this ServiceAccount although it uses default: with the options above, irsa sets its serviceAccountName (repeatable)', repeatable: true },
+      { flags: '--workload <kind/name>', description: 'a workload (e.g. deployment/api) that should run as this ServiceAccount although it uses default: with the options above, irsa sets its serviceAccountName', repeatable: true },
       { flags: '--prune', description: 'detach managed policies and delete inline policies that were not asked for' },
       { flags: '--adopt', description: 'manage an existing role of that name that irsa did not create' },
       { flags: '--no-create-oidc', description: 'fail (with the command to run) instead of planning the OIDC provider when it is missing' },

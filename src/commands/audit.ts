@@ -15,6 +15,10 @@ import { parseGlobals } from './globals.ts';
 export async function run(options: Record<string, unknown>): Promise<number> {
   // yaml is audit's own output format; the global option parser knows text and json only.
   const yamlOutput = options['output'] === 'yaml';
+  if (options['iam'] === true) {
+    if (yamlOutput) throw new UserError('--output: irsa audit --iam prints text or json, not yaml.', '--output');
+    return (await import('./audit-iam.ts')).runIamAudit(options, parseGlobals(options));
+  }
   const globals = parseGlobals({ ...options, output: yamlOutput ? 'text' : options['output'] });
   const cluster = options['cluster'] as string | undefined;
   if (!cluster) throw new UserError('--cluster is required: the cluster name the proposed irsa.yaml is for.', '--cluster');

@@ -6,7 +6,7 @@ import { judgeContext, matchingContexts, mismatchMessage, normalizeIssuer, unkno
 import { UserError } from '../core/errors.ts';
 import { decodeJwtClaims } from '../core/jwt.ts';
 import type { ClusterInfo } from '../core/state.ts';
-import type { ClusterReader, IamGateway, KubeGateway, KubeIdentity, KubeInspector, StsGateway, WorkloadGateway } from '../ports.ts';
+import type { ClusterReader, IamGateway, KubeGateway, KubeIdentity, KubeInspector, StsGateway, TlsChainFetcher, WorkloadGateway } from '../ports.ts';
 import type { GlobalOptions } from './globals.ts';
 
 /** The cluster the command's IAM side is about (what the roles will trust). */
@@ -38,6 +38,8 @@ export interface CommandContext {
   /** Read-only Kubernetes inspection for doctor and audit (Secrets, webhooks, pod templates). */
   inspector(): Promise<KubeInspector>;
   resolveThumbprints(issuerUrl: string): Promise<{ thumbprints: string[]; warnings: string[] }>;
+  /** Discovery and certificate fetches over verified TLS (proxy-aware), e.g. with a shorter timeout. */
+  tls(options?: { timeoutMs?: number }): Promise<TlsChainFetcher>;
   /** Retries made by the SDKs and the consistency retry, for the apply report. */
   retries(): number;
   calls(): Record<string, number>;
@@ -203,6 +205,14 @@ export function createCommandContext(
       observerValue ??= observed;
       const onCall = (operation: string, detail: string) => observed.onCall('tls', operation, detail);
       return resolveThumbprints(createTlsChainFetcher({ ...(pem ? { caBundlePem: pem } : {}), onCall }), issuerUrl, new Date());
+    },
+    tls: async (options = {}) => {
+      const pem = caBundlePem();
+      const { createTlsChainFetcher } = await import('../adapters/tls/fetcher.ts');
+      const observed = await observer();
+      observerValue ??= observed;
+      const onCall = (operation: string, detail: string) => observed.onCall('tls', operation, detail);
+      return createTlsChainFetcher({ ...(pem ? { caBundlePem: pem } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}), onCall });
     },
     retries: () => observerValue?.retries() ?? 0,
     calls: () => observerValue?.counts() ?? {},

@@ -6,6 +6,7 @@ import { planBinding, type BindingObserved, type BindingPlan, type BindingReques
 import type { ClusterInfo } from '../core/state.ts';
 import { issuerHostPath } from '../core/thumbprint.ts';
 import type { IamGateway, KubeGateway } from '../ports.ts';
+import { readRoles } from './bulk-reads.ts';
 import { planProviderForIssuer, type ProviderPlanResult, type ThumbprintChoice } from './oidc.ts';
 
 export interface BindingTarget {
@@ -48,7 +49,8 @@ export async function readBinding(request: BindingRequest, target: BindingTarget
       },
       { iam, resolveThumbprints: deps.resolveThumbprints },
     ),
-    iam.getRole(request.roleName),
+    // One role: the cost model always picks GetRole here (a bulk read would fetch the whole account).
+    readRoles(iam, [request.roleName], { concurrency: 1 }).then((reads) => reads.roles.get(request.roleName) ?? null),
     Promise.all(policies.map(async (arn) => ((await iam.getPolicy(arn)) ? null : arn))).then((results) =>
       results.filter((arn): arn is string => arn !== null),
     ),

@@ -1,15 +1,16 @@
 // Reads everything a declarative plan needs, concurrently and with a bound, then plans in core.
+// How roles and ServiceAccounts are read (bulk or one by one) is bulk-reads.ts's cost model.
 
 import { partitionForRegion } from '../core/arn.ts';
 import type { BindingContext } from '../core/binding.ts';
 import { groupByRole, planDeclarative, pruneSubjects, type DeclarativeObserved, type DeclarativePlan } from '../core/declarative.ts';
 import { UserError } from '../core/errors.ts';
-import { CLUSTER_TAG, isOwnedByIrsa } from '../core/ownership.ts';
-import type { RoleState, ServiceAccountState, WorkloadRef } from '../core/state.ts';
+import type { ServiceAccountState, WorkloadRef } from '../core/state.ts';
 import { issuerHostPath } from '../core/thumbprint.ts';
 import type { IrsaConfig } from '../config/load.ts';
 import type { ClusterReader, IamGateway, KubeGateway } from '../ports.ts';
 import { planProviderForIssuer, resolveIssuer } from './oidc.ts';
+import { readRoles, readServiceAccounts, type RoleReadStrategy } from './bulk-reads.ts';
 import pMap from 'p-map';
 
 export interface DeclarativeDeps {
@@ -19,43 +20,54 @@ export interface DeclarativeDeps {
   kube: () => Promise<KubeGateway>;
   resolveThumbprints: (issuerUrl: string) => Promise<{ thumbprints: string[]; warnings: string[] }>;
   concurrency: number;
+  /** Forces how observed state is read (tests compare both ways); the cost model decides otherwise. */
+  reads?: { roles: RoleReadStrategy; serviceAccounts: 'list' | 'get' };
 }
 
 export async function readAndPlanDeclarative(config: IrsaConfig, deps: DeclarativeDeps, options: { prune: boolean }): Promise<DeclarativePlan & { needsKube: boolean }> {
-  const issuer = await resolveIssuer(
-    config.cluster.issuerUrl ? { issuerUrl: config.cluster.issuerUrl, region: deps.region } : { cluster: config.cluster.name, region: deps.region },
-    deps.clusters,
-  );
   const { iam, concurrency } = deps;
-  const account = await iam.accountId();
   const partition = partitionForRegion(deps.region);
   const needsKube = config.bindings.some((binding) => !binding.roleOnly);
-  const kube = needsKube ? await deps.kube() : null;
   const namespaces = [...new Set(config.bindings.filter((b) => !b.roleOnly).map((b) => b.namespace))];
   const saKeys = config.bindings.filter((b) => !b.roleOnly).map((b) => `${b.namespace}/${b.name}`);
   const roleNames = groupByRole(config.bindings).map((group) => group.roleName);
   const allPolicyArns = [...new Set(config.bindings.flatMap((b) => [...b.policyArns, ...(b.permissionsBoundary ? [b.permissionsBoundary] : [])]))];
 
-  const [provider, roles, missingPolicies, namespaceStates, serviceAccounts, clusterRoles] = await Promise.all([
+  // Everything that does not need the issuer or the account starts at once: at 100 ms per call the
+  // plan's wall time is its longest chain of dependent calls, not the number of calls.
+  const kubeReady = needsKube ? deps.kube() : Promise.resolve(null);
+  const issuerAndAccount = Promise.all([
+    resolveIssuer(
+      config.cluster.issuerUrl ? { issuerUrl: config.cluster.issuerUrl, region: deps.region } : { cluster: config.cluster.name, region: deps.region },
+      deps.clusters,
+    ),
+    iam.accountId(),
+  ]);
+  const [[issuer, account], provider, roleReads, missingPolicies, namespaceStates, serviceAccounts, kube] = await settleInOrder([
+    issuerAndAccount,
     config.manageOidcProvider
-      ? planProviderForIssuer(
-          {
-            issuerUrl: issuer.issuerUrl,
-            clusterName: config.cluster.name,
-            region: deps.region,
-            account,
-            thumbprints: { given: config.thumbprints, none: false },
-            audiences: [...new Set(config.bindings.map((b) => b.audience))],
-          },
-          { iam, resolveThumbprints: deps.resolveThumbprints },
+      ? issuerAndAccount.then(([issuer, account]) =>
+          planProviderForIssuer(
+            {
+              issuerUrl: issuer.issuerUrl,
+              clusterName: config.cluster.name,
+              region: deps.region,
+              account,
+              thumbprints: { given: config.thumbprints, none: false },
+              audiences: [...new Set(config.bindings.map((b) => b.audience))],
+            },
+            { iam, resolveThumbprints: deps.resolveThumbprints },
+          ),
         )
       : null,
-    pMap(roleNames, async (name) => [name, await iam.getRole(name)] as const, { concurrency }),
+    // Every declarative plan looks for the cluster's irsa-owned roles that the file no longer names.
+    readRoles(iam, roleNames, { concurrency, accountScan: { clusterName: config.cluster.name }, ...(deps.reads ? { strategy: deps.reads.roles } : {}) }),
     pMap(allPolicyArns, async (arn) => ((await iam.getPolicy(arn)) ? null : arn), { concurrency }),
-    kube ? pMap(namespaces, async (ns) => [ns, await kube.namespaceExists(ns)] as const, { concurrency }) : [],
-    kube ? pMap(saKeys, async (key) => [key, await kube.getServiceAccount(key.split('/')[0]!, key.split('/')[1]!)] as const, { concurrency }) : [],
-    listClusterRoles(iam, new Set(roleNames), config.cluster.name, concurrency),
+    kubeReady.then((kube) => (kube ? pMap(namespaces, async (ns) => [ns, await kube.namespaceExists(ns)] as const, { concurrency }) : [])),
+    kubeReady.then((kube) => (kube ? readServiceAccounts(kube, saKeys, { concurrency, ...(deps.reads ? { strategy: deps.reads.serviceAccounts } : {}) }) : new Map<string, ServiceAccountState | null>())),
+    kubeReady,
   ]);
+  const clusterRoles = roleReads.clusterRoles;
   const missing = missingPolicies.filter((arn): arn is string => arn !== null);
   if (missing.length > 0) {
     throw new UserError(`managedPolicies: ${missing.join(', ')} ${missing.length === 1 ? 'does' : 'do'} not exist in account ${account} (iam:GetPolicy). Fix ${config.file}; nothing was changed.`, 'managedPolicies');
@@ -64,9 +76,9 @@ export async function readAndPlanDeclarative(config: IrsaConfig, deps: Declarati
   const context: BindingContext = { partition, account, providerArn, issuerHostPath: issuerHostPath(issuer.issuerUrl), providerChange: provider?.change ?? null };
   // ServiceAccounts that a prune would unbind are read too.
   const extraSaKeys = options.prune && kube ? pruneSubjects(clusterRoles, providerArn).filter((key) => !saKeys.includes(key)) : [];
-  const extraSas = kube ? await pMap(extraSaKeys, async (key) => [key, await kube.getServiceAccount(key.split('/')[0]!, key.split('/')[1]!)] as const, { concurrency }) : [];
+  const extraSas = kube && extraSaKeys.length > 0 ? await readServiceAccounts(kube, extraSaKeys, { concurrency, ...(deps.reads ? { strategy: deps.reads.serviceAccounts } : {}) }) : new Map<string, ServiceAccountState | null>();
   const observed: DeclarativeObserved = {
-    roles: new Map(roles),
+    roles: roleReads.roles,
     namespaces: new Map(namespaceStates),
     serviceAccounts: new Map<string, ServiceAccountState | null>([...serviceAccounts, ...extraSas]),
     workloads: new Map(),
@@ -89,14 +101,18 @@ export async function readAndPlanDeclarative(config: IrsaConfig, deps: Declarati
     result = planDeclarative(config.bindings, context, observed, planOptions);
   }
   if (provider) result.plan.warnings.push(...provider.warnings);
+  if (roleReads.fallback) result.plan.notes.push(roleReads.fallback);
   return { ...result, needsKube };
 }
 
-/** irsa-owned roles tagged with this cluster that the file does not name (prune candidates). */
-async function listClusterRoles(iam: IamGateway, named: Set<string>, clusterName: string, concurrency: number): Promise<RoleState[]> {
-  const others = (await iam.listRoles()).filter((role) => !named.has(role.name));
-  const tagged = await pMap(others, async (role) => ({ role, tags: await iam.listRoleTags(role.name) }), { concurrency });
-  const candidates = tagged.filter(({ tags }) => isOwnedByIrsa(tags) && tags[CLUSTER_TAG] === clusterName);
-  const states = await pMap(candidates, ({ role }) => iam.getRole(role.name), { concurrency });
-  return states.filter((state): state is RoleState => state !== null);
+/**
+ * Promise.all, except that when several reads fail the error reported is the earliest in the list,
+ * not the quickest: the reads run side by side, but a wrong cluster name is still reported before
+ * the Kubernetes or IAM errors that follow from it.
+ */
+async function settleInOrder<T extends readonly unknown[]>(promises: { [K in keyof T]: Promise<T[K]> | T[K] }): Promise<T> {
+  const settled = await Promise.allSettled(promises as readonly unknown[]);
+  const failed = settled.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }

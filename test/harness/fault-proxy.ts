@@ -1,8 +1,11 @@
 // A loopback HTTP proxy in front of moto that injects the faults CI meets: IAM/STS `Throttling`
-// errors, HTTP 500/503, connection resets and added latency, each at a chosen rate.
+// errors, HTTP 500/503, connection resets and added latency, each at a chosen rate. For the
+// benchmark it can also add a fixed latency to every request (`delay`), answer `Throttling` above
+// a request rate (`throttleAboveRps`, like IAM's unpublished limits), and count round trips.
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { RoundTripTracker } from './round-trips.ts';
 
 export type FaultKind = 'throttle' | 'http500' | 'http503' | 'reset' | 'latency';
 
@@ -14,12 +17,22 @@ export interface FaultProxyOptions {
   latencyMs?: number;
   /** Deterministic pseudo-random source, so a failing run can be replayed. */
   seed?: number;
+  /** Added to every request (not only at `rate`): a round trip of ms ± jitterMs, as to a far region. */
+  delay?: { ms: number; jitterMs?: number };
+  /** Answer `Throttling` to requests beyond this many per second (a token bucket holding one second's worth). */
+  throttleAboveRps?: number;
+  /** Counts round trips on the critical path (bench). */
+  tracker?: RoundTripTracker;
 }
 
 export interface FaultProxy {
   url: string;
   counts: Record<FaultKind | 'forwarded', number>;
+  /** With throttleAboveRps: when the first and the last `Throttling` were answered (performance.now()), or null. */
+  throttleWindow(): { first: number; last: number } | null;
   setRate(rate: number): void;
+  /** Changes or removes the rate limit (bench phases share one proxy). */
+  setThrottleAboveRps(rps: number | undefined): void;
   close(): Promise<void>;
 }
 
@@ -46,6 +59,26 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const random = seededRandom(options.seed ?? 42);
   let rate = options.rate;
   const counts: FaultProxy['counts'] = { throttle: 0, http500: 0, http503: 0, reset: 0, latency: 0, forwarded: 0 };
+  // Separate generators, so adding a delay never shifts a seeded fault sequence.
+  const jitter = seededRandom((options.seed ?? 42) + 1);
+  const delayMs = () => (options.delay ? Math.max(0, options.delay.ms + (jitter() * 2 - 1) * (options.delay.jitterMs ?? 0)) : 0);
+  let throttleRps = options.throttleAboveRps;
+  let tokens = throttleRps ?? 0;
+  let refilledAt = performance.now();
+  let throttleWindow: { first: number; last: number } | null = null;
+  /** Token bucket: `throttleRps` tokens a second, at most one second's worth saved up. */
+  const overRate = (): boolean => {
+    if (throttleRps === undefined) return false;
+    const now = performance.now();
+    tokens = Math.min(throttleRps, tokens + ((now - refilledAt) / 1000) * throttleRps);
+    refilledAt = now;
+    if (tokens >= 1) {
+      tokens -= 1;
+      return false;
+    }
+    throttleWindow = { first: throttleWindow?.first ?? now, last: now };
+    return true;
+  };
 
   const forward = (req: http.IncomingMessage, body: Buffer, res: http.ServerResponse) => {
     counts.forwarded++;
@@ -62,60 +95,86 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
+    const control = req.url?.startsWith('/moto-api') ?? false;
+    if (options.tracker && !control) {
+      const depth = options.tracker.begin();
+      res.on('finish', () => options.tracker!.end(depth));
+    }
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      // moto's own control API is never faulted: tests use it to reset state.
-      if (req.url?.startsWith('/moto-api') || random() >= rate) return forward(req, body, res);
-      const kind = kinds[Math.floor(random() * kinds.length)]!;
-      counts[kind]++;
-      // IAM and STS are form-encoded POSTs to "/"; EKS is a REST+JSON API with paths.
-      const json = !(req.method === 'POST' && (req.url === '/' || req.url?.startsWith('/?')));
-      switch (kind) {
-        case 'throttle':
-          res.writeHead(json ? 429 : 400, {
-            'content-type': json ? 'application/json' : 'text/xml',
-            ...(json ? { 'x-amzn-errortype': 'ThrottlingException' } : {}),
-          });
-          res.end(throttleBody(json));
-          return;
-        case 'http500':
-        case 'http503':
-          res.writeHead(kind === 'http500' ? 500 : 503, { 'content-type': 'text/plain' });
-          res.end('injected server error');
-          return;
-        case 'reset':
-          // Half the resets happen after moto processed the request: the reply is lost, as when a
-          // connection drops mid-response. Clients must cope with "it already happened".
-          if (random() < 0.5) {
-            req.socket.destroy();
-            return;
-          }
-          {
-            const upstream = http.request(
-              { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } },
-              (upstreamRes) => {
-                upstreamRes.resume();
-                upstreamRes.on('end', () => req.socket.destroy());
-              },
-            );
-            upstream.on('error', () => req.socket.destroy());
-            upstream.end(body);
-          }
-          return;
-        case 'latency':
-          setTimeout(() => forward(req, body, res), options.latencyMs ?? 200);
-          return;
-      }
+      const wait = control ? 0 : delayMs();
+      if (wait > 0) setTimeout(() => handle(req, Buffer.concat(chunks), res, control), wait);
+      else handle(req, Buffer.concat(chunks), res, control);
     });
   });
+
+  const handle = (req: http.IncomingMessage, body: Buffer, res: http.ServerResponse, control: boolean) => {
+    // moto's own control API is never faulted: tests use it to reset state.
+    if (control) return forward(req, body, res);
+    if (overRate()) {
+      counts.throttle++;
+      return throttle(req, res);
+    }
+    if (random() >= rate) return forward(req, body, res);
+    const kind = kinds[Math.floor(random() * kinds.length)]!;
+    counts[kind]++;
+    switch (kind) {
+      case 'throttle':
+        throttle(req, res);
+        return;
+      case 'http500':
+      case 'http503':
+        res.writeHead(kind === 'http500' ? 500 : 503, { 'content-type': 'text/plain' });
+        res.end('injected server error');
+        return;
+      case 'reset':
+        // Half the resets happen after moto processed the request: the reply is lost, as when a
+        // connection drops mid-response. Clients must cope with "it already happened".
+        if (random() < 0.5) {
+          req.socket.destroy();
+          return;
+        }
+        {
+          const upstream = http.request(
+            { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } },
+            (upstreamRes) => {
+              upstreamRes.resume();
+              upstreamRes.on('end', () => req.socket.destroy());
+            },
+          );
+          upstream.on('error', () => req.socket.destroy());
+          upstream.end(body);
+        }
+        return;
+      case 'latency':
+        setTimeout(() => forward(req, body, res), options.latencyMs ?? 200);
+        return;
+    }
+  };
+
+  const throttle = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    // IAM and STS are form-encoded POSTs to "/"; EKS is a REST+JSON API with paths.
+    const json = !(req.method === 'POST' && (req.url === '/' || req.url?.startsWith('/?')));
+    res.writeHead(json ? 429 : 400, {
+      'content-type': json ? 'application/json' : 'text/xml',
+      ...(json ? { 'x-amzn-errortype': 'ThrottlingException' } : {}),
+    });
+    res.end(throttleBody(json));
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     counts,
+    throttleWindow: () => throttleWindow,
     setRate: (value) => {
       rate = value;
+    },
+    setThrottleAboveRps: (rps) => {
+      throttleRps = rps;
+      tokens = rps ?? 0;
+      refilledAt = performance.now();
+      throttleWindow = null;
     },
     close: () =>
       new Promise<void>((resolve) => {

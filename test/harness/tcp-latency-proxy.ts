@@ -1,0 +1,96 @@
+// A TCP proxy that adds latency and passes TLS through untouched (the client still verifies the
+// server's own certificate): the benchmark's stand-in for a Kubernetes API server 20 ms away.
+// Each direction delays every chunk by half the round trip (± jitter), keeping the chunks' order,
+// so a TLS handshake and each request/response pay the latency as they would over a real network.
+
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { RoundTripTracker } from './round-trips.ts';
+
+export interface TcpLatencyProxyOptions {
+  /** host:port to forward to. */
+  target: { host: string; port: number };
+  /** Round-trip time added, in ms. */
+  latencyMs: number;
+  /** Uniform jitter, ± this many ms on the round trip. */
+  jitterMs?: number;
+  seed?: number;
+  tracker?: RoundTripTracker;
+}
+
+export interface TcpLatencyProxy {
+  host: string;
+  port: number;
+  /** Connections accepted so far. */
+  connections(): number;
+  close(): Promise<void>;
+}
+
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export async function startTcpLatencyProxy(options: TcpLatencyProxyOptions): Promise<TcpLatencyProxy> {
+  const random = seededRandom(options.seed ?? 7);
+  const oneWay = () => Math.max(0, (options.latencyMs + (random() * 2 - 1) * (options.jitterMs ?? 0)) / 2);
+  const sockets = new Set<net.Socket>();
+  let accepted = 0;
+
+  /** Sends chunks from `from` to `to` after the delay, never reordering them. */
+  const pipeDelayed = (from: net.Socket, to: net.Socket, onChunk: () => void) => {
+    let lastAt = 0;
+    from.on('data', (chunk: Buffer) => {
+      onChunk();
+      const at = Math.max(lastAt, performance.now() + oneWay());
+      lastAt = at;
+      setTimeout(() => {
+        if (!to.destroyed) to.write(chunk);
+      }, at - performance.now());
+    });
+    from.on('end', () => setTimeout(() => to.end(), Math.max(0, lastAt - performance.now())));
+  };
+
+  const server = net.createServer((client) => {
+    accepted++;
+    const upstream = net.connect(options.target.port, options.target.host);
+    sockets.add(client).add(upstream);
+    // A client chunk after a server chunk starts a new round trip on this connection.
+    let depth = 0;
+    let awaitingReply = false;
+    pipeDelayed(client, upstream, () => {
+      if (!awaitingReply && options.tracker) depth = options.tracker.begin();
+      awaitingReply = true;
+    });
+    pipeDelayed(upstream, client, () => {
+      if (awaitingReply && options.tracker) setTimeout(() => options.tracker!.end(depth), options.latencyMs / 2);
+      awaitingReply = false;
+    });
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('error', close).on('close', close);
+    upstream.on('error', close).on('close', close);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    host: '127.0.0.1',
+    port,
+    connections: () => accepted,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -4,7 +4,8 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useStack } from '../harness/availability.ts';
@@ -107,5 +108,66 @@ describe('cluster check (two apiservers)', { skip }, () => {
     const skipped = await irsa(stack, ['list', '--cluster', stack.clusterName, '-n', ns, '-o', 'json', '--skip-cluster-check'], env);
     assert.equal(skipped.code, 0, skipped.stderr);
     assert.equal(skipped.calls['k8s GET openid-configuration'], undefined);
+  });
+
+  it('RBAC forbids discovery: the TokenRequest proof is used (verbose says so); without any proof a write is refused', async () => {
+    // A user of cluster A without the issuer-discovery grant (it is not system:masters, and the
+    // stack binds discovery only to unauthenticated callers), allowed what create-sa-role needs.
+    const pki = join(stack.dir, 'pki');
+    const key = join(dir, 'limited.key');
+    const csr = join(dir, 'limited.csr');
+    const crt = join(dir, 'limited.crt');
+    execFileSync('openssl', ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', '/CN=limited'], { stdio: 'ignore' });
+    execFileSync('openssl', ['x509', '-req', '-in', csr, '-CA', join(pki, 'ca.crt'), '-CAkey', join(pki, 'ca.key'), '-set_serial', '0x2' + Date.now().toString(16), '-days', '1', '-out', crt], { stdio: 'ignore' });
+    const rules = (withToken: boolean) => ({
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: `limited-${withToken}-${process.pid}` },
+      rules: [
+        { apiGroups: [''], resources: ['namespaces', 'serviceaccounts', 'secrets', 'pods'], verbs: ['get', 'list', 'create', 'patch'] },
+        { apiGroups: ['apps', 'batch'], resources: ['deployments', 'statefulsets', 'daemonsets', 'replicasets', 'jobs', 'cronjobs'], verbs: ['get', 'list', 'patch'] },
+        ...(withToken ? [{ apiGroups: [''], resources: ['serviceaccounts/token'], verbs: ['create'] }] : []),
+      ],
+    });
+    const bindTo = (user: string, role: string) => ({
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: `${user}-${process.pid}` },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
+    });
+    const manifest = join(dir, 'rbac.json');
+    writeFileSync(manifest, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [rules(true), bindTo('limited', `limited-true-${process.pid}`)] }));
+    await inA(['apply', '-f', manifest]);
+    const entries = await readKubeconfigEntries(stack.kubeconfigPath);
+    const limitedConfig = join(dir, 'limited-kubeconfig');
+    writeFileSync(limitedConfig, kubeconfigWithContexts([{
+      clusters: entries.clusters,
+      users: [{ name: 'limited', user: { 'client-certificate-data': readFileSync(crt).toString('base64'), 'client-key-data': readFileSync(key).toString('base64') } }],
+      contexts: [{ name: 'limited', context: { cluster: entries.clusters[0]!.name, user: 'limited' } }],
+    }], 'limited'), { mode: 0o600 });
+    await kubectl(stack, ['create', 'sa', 'tok', '-n', ns]);
+
+    const args = ['create-sa-role', '--cluster', stack.clusterName, '-n', ns, '--name', 'tok', '--role-name', `${ns}-tok`, '--attach-policy-arn', S3_READ, '--approve', '--verbose'];
+    const viaToken = await irsa(stack, args, { KUBECONFIG: limitedConfig });
+    assert.equal(viaToken.code, 0, viaToken.stdout + viaToken.stderr);
+    assert.equal(viaToken.calls['k8s GET openid-configuration'], 1);
+    assert.match(viaToken.stderr, /cluster check: context "limited" is EKS cluster ".*": the API server's token issuer \(TokenRequest\) is .* \(proof: token\)/);
+    assert.ok(!/eyJ[\w-]+\.[\w-]+\./.test(viaToken.stdout + viaToken.stderr), 'a token was printed');
+
+    // Without the token grant, and with the kubeconfig server as the EKS endpoint (moto reports the
+    // apiserver's URL), the endpoint proves it.
+    await inA(['delete', 'clusterrolebinding', `limited-${process.pid}`]);
+    writeFileSync(manifest, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [rules(false), bindTo('limited', `limited-false-${process.pid}`)] }));
+    await inA(['apply', '-f', manifest]);
+    const viaEndpoint = await irsa(stack, args, { KUBECONFIG: limitedConfig });
+    assert.equal(viaEndpoint.code, 0, viaEndpoint.stdout + viaEndpoint.stderr);
+    assert.match(viaEndpoint.stderr, /\(proof: endpoint\)/);
+
+    // --issuer-url has no endpoint: nothing can be proven, so a write is refused and says why.
+    const unproven = await irsa(stack, ['create-sa-role', '--issuer-url', stack.issuerUrl, '-n', ns, '--name', 'tok', '--role-name', `${ns}-tok2`, '--attach-policy-arn', S3_READ, '--approve'], { KUBECONFIG: limitedConfig });
+    assert.equal(unproven.code, 1, unproven.stdout + unproven.stderr);
+    assert.match(unproven.stderr, /could not prove that the kubeconfig context "limited" .* is the cluster of issuer/);
+    assert.match(unproven.stderr, /--skip-cluster-check/);
+    // The forbidden TokenRequest attempt stores nothing; nothing else was sent that writes.
+    const { ['k8s POST serviceaccounts/token']: tokenAttempts, ...writes } = writeCalls(unproven.calls);
+    assert.equal(tokenAttempts, 1);
+    assert.deepEqual(writes, {});
   });
 });

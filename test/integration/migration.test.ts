@@ -161,4 +161,36 @@ describe('migrations: static keys and kube2iam retired by apply -f', { skip }, (
     const reapplied = json<PlanOut>(await irsa(stack, ['plan', '-f', file, '-o', 'json']));
     assert.deepEqual(reapplied.plan.changes.filter((c) => c.action !== 'no-op'), []);
   });
+
+  it('delete-sa-role refuses to delete a ServiceAccount a workload uses (unless --force); removing only the annotation warns about the node role', async () => {
+    const ns = `del-${process.pid}`;
+    await kubectl(stack, ['create', 'namespace', ns]);
+    // irsa creates (and so would delete) "made"; "handmade" exists already, so only its annotation goes.
+    for (const name of ['made', 'handmade']) {
+      if (name === 'handmade') await kubectl(stack, ['create', 'sa', name, '-n', ns]);
+      const created = await irsa(stack, ['create-sa-role', '--cluster', stack.clusterName, '-n', ns, '--name', name, '--attach-policy-arn', S3_READ, '--approve']);
+      assert.equal(created.code, 0, created.stderr);
+      await apply(deployment(ns, name, { serviceAccountName: name }));
+    }
+    const refused = await irsa(stack, ['delete-sa-role', '--cluster', stack.clusterName, '-n', ns, '--name', 'made', '--approve']);
+    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+    assert.match(refused.stderr, new RegExp(`ServiceAccount ${ns}/made is used by deployment/${ns}/made: .*pass --force`));
+    await kubectl(stack, ['get', 'sa', 'made', '-n', ns, '-o', 'json']);
+    const forced = await irsa(stack, ['delete-sa-role', '--cluster', stack.clusterName, '-n', ns, '--name', 'made', '--approve', '--force']);
+    assert.equal(forced.code, 0, forced.stdout + forced.stderr);
+    const left = await kubectl(stack, ['get', 'sa', '-n', ns, '-o', 'json']);
+    assert.deepEqual(left.items.map((sa: { metadata: { name: string } }) => sa.metadata.name), ['handmade']);
+
+    const unbound = await irsa(stack, ['delete-sa-role', '--cluster', stack.clusterName, '-n', ns, '--name', 'handmade', '--approve']);
+    assert.equal(unbound.code, 0, unbound.stdout + unbound.stderr);
+    assert.match(unbound.stdout, new RegExp(`deployment/${ns}/handmade uses ServiceAccount ${ns}/handmade: without the role annotation their pods fall back to the node's role \\(instance metadata\\) at their next restart`));
+  });
+
+  it('a binding with no permission policy plans with a warning', async () => {
+    const ns = `noperm-${process.pid}`;
+    await kubectl(stack, ['create', 'namespace', ns]);
+    const planned = await irsa(stack, ['create-sa-role', '--cluster', stack.clusterName, '-n', ns, '--name', 'api']);
+    assert.equal(planned.code, 0, planned.stderr);
+    assert.match(planned.stdout, /Warning: The role irsa-[^ ]+ \(for [^)]+\/api\) will have no permissions/);
+  });
 });

@@ -21,6 +21,8 @@ export interface ClusterReader {
   /** Null when the cluster does not exist in the region. */
   describeCluster(name: string): Promise<ClusterInfo | null>;
   listClusters(): Promise<string[]>;
+  /** Added to "no EKS cluster named …": which credentials looked (e.g. only --profile, no --cluster-profile). */
+  lookupHint?: string;
 }
 
 export interface CreateRoleInput {

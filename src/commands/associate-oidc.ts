@@ -6,8 +6,9 @@ import { parseThumbprintOptions, planProviderForIssuer, resolveIssuer } from '..
 import { createCommandContext } from './context.ts';
 import { parseGlobals } from './globals.ts';
 import { runPlan } from './run-plan.ts';
+import type { Output } from '../ui/output.ts';
 
-export async function run(options: Record<string, unknown>): Promise<number> {
+export async function run(options: Record<string, unknown>, _args: string[] = [], output?: Output): Promise<number> {
   const globals = parseGlobals(options);
   const cluster = options['cluster'] as string | undefined;
   const issuerUrl = options['issuerUrl'] as string | undefined;
@@ -27,6 +28,7 @@ export async function run(options: Record<string, unknown>): Promise<number> {
   plan.warnings.push(...provider.warnings);
   return runPlan(plan, {
     globals,
+    ...(output ? { output } : {}),
     approve: options['approve'] === true,
     detailedExitcode: options['detailedExitcode'] === true,
     executor: { iam },

@@ -3,7 +3,9 @@
 // Read-only; exit 0 whatever it finds.
 
 import { writeFileSync } from 'node:fs';
-import { audit, kube2iamRoleAccount, kube2iamRoleName, KUBE2IAM_ANNOTATION, renderAuditText, type RoleRead } from '../core/audit.ts';
+import { audit, kube2iamRoleAccount, kube2iamRoleName, KUBE2IAM_ANNOTATION, type RoleRead } from '../core/audit.ts';
+import { proposedIrsaYaml, renderAuditText } from '../ui/audit.ts';
+import { createOutput, type Output } from '../ui/output.ts';
 import { UserError } from '../core/errors.ts';
 import { ROLE_ARN_ANNOTATION } from '../core/resources/service-account.ts';
 import { assertClusterName, assertNamespace } from '../core/names.ts';
@@ -12,12 +14,12 @@ import { createCommandContext } from './context.ts';
 import { assertWritableOut } from './out-file.ts';
 import { parseGlobals } from './globals.ts';
 
-export async function run(options: Record<string, unknown>): Promise<number> {
+export async function run(options: Record<string, unknown>, _args: string[] = [], outputArg?: Output): Promise<number> {
   // yaml is audit's own output format; the global option parser knows text and json only.
   const yamlOutput = options['output'] === 'yaml';
   if (options['iam'] === true) {
     if (yamlOutput) throw new UserError('--output: irsa audit --iam prints text or json, not yaml.', '--output');
-    return (await import('./audit-iam.ts')).runIamAudit(options, parseGlobals(options));
+    return (await import('./audit-iam.ts')).runIamAudit(options, parseGlobals(options), outputArg ?? createOutput(options));
   }
   const globals = parseGlobals({ ...options, output: yamlOutput ? 'text' : options['output'] });
   const cluster = options['cluster'] as string | undefined;
@@ -97,9 +99,11 @@ export async function run(options: Record<string, unknown>): Promise<number> {
     report = audit({ ...input, boundRoles });
   }
   const out = options['out'] as string | undefined;
-  if (out) writeFileSync(out, report.irsaYaml);
-  if (yamlOutput) process.stdout.write(report.irsaYaml);
-  else if (globals.output === 'json') process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-  else process.stdout.write(renderAuditText(report) + (out ? `\nWrote ${out}. Next: irsa plan -f ${out}\n` : ''));
+  const irsaYaml = proposedIrsaYaml(report);
+  const output = outputArg ?? createOutput(options);
+  if (out) writeFileSync(out, irsaYaml);
+  if (yamlOutput) output.out(irsaYaml);
+  else if (globals.output === 'json') output.json({ findings: report.findings, bindings: report.bindings, irsaYaml });
+  else output.out(renderAuditText(report) + (out ? `\nWrote ${out}. Next: irsa plan -f ${out}\n` : ''));
   return 0;
 }

@@ -2,6 +2,7 @@
 // first used so commands that do not need Kubernetes never load its client.
 
 import { readFileSync, writeFileSync } from 'node:fs';
+import { assertRegion } from '../core/arn.ts';
 import { judgeContext, matchingContexts, mismatchMessage, normalizeIssuer, unknownMessage, type ContextObservation, type ExpectedCluster, type Observed } from '../core/cluster-identity.ts';
 import { UserError } from '../core/errors.ts';
 import { decodeJwtClaims } from '../core/jwt.ts';
@@ -103,6 +104,10 @@ export function createCommandContext(
         return described.get(name)!;
       },
       listClusters: () => reader.listClusters(),
+      // Cross-account: with only --profile the cluster is looked up in the role's account.
+      ...(globals.profile && !extra.clusterProfile
+        ? { lookupHint: `It was looked up with --profile ${globals.profile}; if the cluster is in another account than the role, pass --cluster-profile <a profile of the cluster's account>.` }
+        : {}),
     };
   });
   const kubeGateway = once(async () => {
@@ -171,7 +176,12 @@ export function createCommandContext(
 
   return {
     globals,
-    region: async () => (await aws()).region(),
+    region: async () => {
+      // A region from AWS_REGION or the profile is checked like --region, before any call uses it.
+      const region = await (await aws()).region();
+      assertRegion(region, globals.region ? '--region' : 'region (from AWS_REGION or the AWS profile)');
+      return region;
+    },
     clusters: clusterReader,
     iam: async () => (await aws()).iam(),
     sts: async () => (await aws()).sts(),

@@ -5,14 +5,16 @@ import { bindingRoleArn } from '../core/binding.ts';
 import { UserError } from '../core/errors.ts';
 import { planBindingFromReads, readBinding } from '../engine/binding-reads.ts';
 import { parseThumbprintOptions, resolveIssuer } from '../engine/oidc.ts';
+import { describeMissingPolicies } from '../engine/policy-suggestions.ts';
 import { parseBindingOptions } from './binding-options.ts';
 import { createCommandContext } from './context.ts';
 import { parseGlobals } from './globals.ts';
 import { runPlan } from './run-plan.ts';
+import type { Output } from '../ui/output.ts';
 import { restartAdvice } from '../ui/restart-advice.ts';
 import { addMigrations, stillNeedingRestart, warnRolesWithoutPermissions } from '../engine/migration.ts';
 
-export async function run(options: Record<string, unknown>): Promise<number> {
+export async function run(options: Record<string, unknown>, _args: string[] = [], output?: Output): Promise<number> {
   const globals = parseGlobals(options);
   const request = parseBindingOptions(options);
   const thumbprints = parseThumbprintOptions(options);
@@ -46,7 +48,7 @@ export async function run(options: Record<string, unknown>): Promise<number> {
   const { missingPolicies, provider } = reads;
   if (missingPolicies.length > 0) {
     throw new UserError(
-      `--attach-policy-arn: ${missingPolicies.join(', ')} ${missingPolicies.length === 1 ? 'does' : 'do'} not exist in account ${account} (iam:GetPolicy). Check the ARN (AWS managed policies are arn:aws:iam::aws:policy/<name>); nothing was changed.`,
+      `--attach-policy-arn: ${(await describeMissingPolicies(iam, missingPolicies)).join(', ')} ${missingPolicies.length === 1 ? 'does' : 'do'} not exist in account ${account} (iam:GetPolicy). Check the ARN (AWS managed policies are arn:aws:iam::aws:policy/<name>); nothing was changed.`,
       '--attach-policy-arn',
     );
   }
@@ -69,6 +71,7 @@ export async function run(options: Record<string, unknown>): Promise<number> {
   );
   return runPlan(binding.plan, {
     globals,
+    ...(output ? { output } : {}),
     approve: options['approve'] === true,
     detailedExitcode: options['detailedExitcode'] === true,
     executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}) },

@@ -1,9 +1,12 @@
 // irsa plan -f irsa.yaml / irsa apply -f irsa.yaml / irsa apply plan.json.
 
 import { readFileSync, writeFileSync } from 'node:fs';
-import { UserError } from '../core/errors.ts';
+import { ConflictError, UserError, ValidationErrors } from '../core/errors.ts';
+import { inFileTerms } from '../config/schema.ts';
 import { hasChanges } from '../core/plan.ts';
-import { looksLikeSavedPlan, parseSavedPlan, savedPlanAsPlan, savedPlanDrift, toSavedPlan } from '../core/saved-plan.ts';
+import { checkSavedPlan, looksLikeSavedPlan, parseSavedPlan, savedPlanAsPlan, toSavedPlan } from '../core/saved-plan.ts';
+import { createOutput, type Output } from '../ui/output.ts';
+import { planToJson } from '../ui/render.ts';
 import { loadConfigFile, type IrsaConfig } from '../config/load.ts';
 import { readAndPlanDeclarative } from '../engine/declarative.ts';
 import { resolveIssuer } from '../engine/oidc.ts';
@@ -27,16 +30,41 @@ function concurrencyOption(options: Record<string, unknown>): number {
 
 function contextFor(config: IrsaConfig, options: Record<string, unknown>): { globals: GlobalOptions; ctx: CommandContext } {
   const globals = parseGlobals(options);
-  // Flags win over the file; the file wins over the environment.
+  // Flags win over the file; the file wins over the environment. cluster.profile reads the
+  // cluster; iam.profile (else cluster.profile) writes IAM — as --cluster-profile and --profile.
   const withFile: GlobalOptions = {
     ...globals,
     region: globals.region ?? config.cluster.region,
-    profile: globals.profile ?? config.cluster.profile,
+    profile: globals.profile ?? config.iamProfile ?? config.cluster.profile,
   };
-  return { globals: withFile, ctx: createCommandContext(withFile) };
+  const clusterProfile = (options['clusterProfile'] as string | undefined) ?? config.cluster.profile;
+  const caBundle = (options['caBundle'] as string | undefined) ?? config.caBundle;
+  return {
+    globals: withFile,
+    ctx: createCommandContext(withFile, {
+      ...(clusterProfile && clusterProfile !== withFile.profile ? { clusterProfile } : {}),
+      ...(caBundle ? { caBundle } : {}),
+    }),
+  };
+}
+
+/** Errors of the shared planner speak in flags; a file's user gets irsa.yaml keys instead. */
+function inFileError(error: unknown): unknown {
+  if (error instanceof ValidationErrors) return new ValidationErrors(error.problems.map(inFileTerms));
+  if (error instanceof ConflictError) return new ConflictError(inFileTerms(error.message), error.field);
+  if (error instanceof UserError) return new UserError(inFileTerms(error.message), error.field);
+  return error;
 }
 
 async function planConfig(config: IrsaConfig, options: Record<string, unknown>, prune: boolean) {
+  try {
+    return await planConfigWithFlags(config, options, prune);
+  } catch (error) {
+    throw inFileError(error);
+  }
+}
+
+async function planConfigWithFlags(config: IrsaConfig, options: Record<string, unknown>, prune: boolean) {
   const { globals, ctx } = contextFor(config, options);
   const concurrency = concurrencyOption(options);
   const region = await ctx.region();
@@ -63,7 +91,7 @@ async function planConfig(config: IrsaConfig, options: Record<string, unknown>, 
   return { globals, ctx, iam, result, footer, concurrency };
 }
 
-export async function runPlanCommand(options: Record<string, unknown>): Promise<number> {
+export async function runPlanCommand(options: Record<string, unknown>, _args: string[] = [], output?: Output): Promise<number> {
   const file = options['file'] as string | undefined;
   if (!file) throw new UserError('-f, --file is required: the irsa.yaml to plan.', '--file');
   const out = options['out'] as string | undefined;
@@ -79,17 +107,19 @@ export async function runPlanCommand(options: Record<string, unknown>): Promise<
   }
   const code = await runPlan(result.plan, {
     globals,
+    ...(output ? { output } : {}),
     approve: false,
     detailedExitcode: options['detailedExitcode'] === true,
     executor: { iam },
     footer: [...footer, ...(out ? ['', `Saved plan to ${out}. Apply exactly this plan with: irsa apply ${out} --approve`] : [])],
     applyHint: out ? `irsa apply ${out} --approve` : `irsa apply -f ${file}${prune ? ' --prune' : ''} --approve`,
     retryCount: ctx.retries,
+    showAccounts: result.crossAccount,
   });
   return code;
 }
 
-export async function runApplyCommand(options: Record<string, unknown>, args: string[]): Promise<number> {
+export async function runApplyCommand(options: Record<string, unknown>, args: string[], output?: Output): Promise<number> {
   const file = options['file'] as string | undefined;
   const planFile = args[0];
   if (file && planFile) throw new UserError('Give either -f irsa.yaml or a saved plan file, not both.', '--file');
@@ -102,12 +132,14 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
     const workloads = result.needsKube ? await ctx.workloads() : undefined;
     return runPlan(result.plan, {
       globals,
+      ...(output ? { output } : {}),
       approve: options['approve'] === true,
       detailedExitcode: options['detailedExitcode'] === true,
       executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}) },
       footer,
       concurrency,
       retryCount: ctx.retries,
+      showAccounts: result.crossAccount,
     });
   }
   let text: string;
@@ -122,22 +154,34 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
   }
   const config: IrsaConfig = saved.config;
   const { globals, ctx, iam, result, concurrency } = await planConfig(config, options, saved.options.prune);
-  const drift = savedPlanDrift(saved, result.plan);
-  if (drift.length > 0) {
+  const status = checkSavedPlan(saved, result.plan);
+  if (status.status === 'stale') {
     throw new UserError(
-      `${planFile}: what the plan was made against has changed, so it was not applied:\n${drift.map((line) => `  - ${line}`).join('\n')}\nRun irsa plan again and review the new plan.`,
+      `${planFile}: what the plan was made against has changed, so it was not applied:\n${status.drift.map((line) => `  - ${line}`).join('\n')}\nRun irsa plan again and review the new plan.`,
       'plan file',
     );
   }
-  const plan = savedPlanAsPlan(saved);
+  const out = output ?? createOutput(options);
+  for (const line of status.unverifiable) out.err(`Note: ${line}\n`);
+  if (status.status === 'applied') {
+    if (globals.output === 'json') out.json({ plan: planToJson(savedPlanAsPlan(saved)), applied: false, alreadyApplied: true });
+    else out.out(`Already applied: all ${status.total} changes of ${planFile} are in place; nothing to do.\n`);
+    return 0;
+  }
+  if (status.done > 0 && globals.output === 'text') {
+    out.out(`${status.done} of ${status.done + status.remaining} changes of ${planFile} are already in place (an earlier apply of this plan); ${status.remaining} remain.\n\n`);
+  }
+  const plan = status.plan;
   const kube = result.needsKube && hasChanges(plan) ? await ctx.kube() : undefined;
   const workloads = kube ? await ctx.workloads() : undefined;
   return runPlan(plan, {
     globals,
+    ...(output ? { output } : {}),
     approve: options['approve'] === true,
     detailedExitcode: options['detailedExitcode'] === true,
     executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}) },
     concurrency,
     retryCount: ctx.retries,
+    showAccounts: result.crossAccount,
   });
 }

@@ -16,8 +16,9 @@ import { parseGlobals } from './globals.ts';
 import { runPlan } from './run-plan.ts';
 import { podServiceAccount } from '../core/credential-sources.ts';
 import { serviceAccountUsers, workloadLabel } from '../core/migration.ts';
+import type { Output } from '../ui/output.ts';
 
-export async function run(options: Record<string, unknown>): Promise<number> {
+export async function run(options: Record<string, unknown>, _args: string[] = [], output?: Output): Promise<number> {
   const globals = parseGlobals(options);
   const namespace = options['namespace'] as string | undefined;
   const name = options['name'] as string | undefined;
@@ -70,6 +71,7 @@ export async function run(options: Record<string, unknown>): Promise<number> {
   }
   return runPlan(plan, {
     globals,
+    ...(output ? { output } : {}),
     approve: options['approve'] === true,
     detailedExitcode: options['detailedExitcode'] === true,
     executor: { iam, ...(kube ? { kube } : {}) },

@@ -1,9 +1,10 @@
 // irsa doctor: read the whole IRSA chain of one ServiceAccount, let core/doctor.ts decide each
 // check, print ✓/✗/! lines. Exit 0 when nothing failed (warnings and skips included), 1 otherwise.
 
-import { Chalk } from 'chalk';
 import { oidcProviderArn, partitionForRegion } from '../core/arn.ts';
-import { annotatedRole, audienceOf, diagnose, doctorExitCode, hostPathOf, renderDoctorText, type DoctorInput, type Read } from '../core/doctor.ts';
+import { annotatedRole, audienceOf, diagnose, doctorExitCode, hostPathOf, type DoctorInput, type Read } from '../core/doctor.ts';
+import { renderDoctorText } from '../ui/doctor.ts';
+import { createOutput, type Output } from '../ui/output.ts';
 import { UserError } from '../core/errors.ts';
 import { decodeJwtClaims } from '../core/jwt.ts';
 import { assertNamespace, assertServiceAccountName } from '../core/names.ts';
@@ -18,7 +19,8 @@ const TOKEN_SECONDS = 600;
 const settle = <T>(promise: Promise<T>): Promise<Read<T>> =>
   promise.then((value) => ({ value }), (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }));
 
-export async function run(options: Record<string, unknown>): Promise<number> {
+export async function run(options: Record<string, unknown>, _args: string[] = [], outputArg?: Output): Promise<number> {
+  const output = outputArg ?? createOutput(options);
   const globals = parseGlobals(options);
   const namespace = options['namespace'] as string | undefined;
   const name = options['name'] as string | undefined;
@@ -87,11 +89,11 @@ export async function run(options: Record<string, unknown>): Promise<number> {
   });
 
   if (globals.output === 'json') {
-    process.stdout.write(JSON.stringify({ serviceAccount: `${namespace}/${name}`, issuerUrl: issuer.issuerUrl, providerArn, ok: doctorExitCode(checks) === 0, checks }, null, 2) + '\n');
+    output.json({ serviceAccount: `${namespace}/${name}`, issuerUrl: issuer.issuerUrl, providerArn, ok: doctorExitCode(checks) === 0, checks });
   } else {
-    const c = new Chalk({ level: globals.color ? 1 : 0 });
+    const c = output.paint;
     const heading = `irsa doctor ${namespace}/${name} (${issuer.cluster ? `cluster ${issuer.cluster.name}, ` : ''}issuer ${issuer.issuerUrl})`;
-    process.stdout.write(renderDoctorText(checks, heading, { pass: c.green, fail: c.red, warn: c.yellow, dim: c.dim, bold: c.bold }));
+    output.out(renderDoctorText(checks, heading, { pass: c.green, fail: c.red, warn: c.yellow, dim: c.dim, bold: c.bold }));
   }
   return doctorExitCode(checks);
 }

@@ -1,5 +1,6 @@
 // Global options shared by every command, parsed once into a typed value.
 
+import { assertRegion } from '../core/arn.ts';
 import { UserError } from '../core/errors.ts';
 
 export interface GlobalOptions {
@@ -19,6 +20,7 @@ export function parseGlobals(options: Record<string, unknown>): GlobalOptions {
   if (output !== 'text' && output !== 'json') {
     throw new UserError(`--output: "${output}" is not a format irsa writes. Use --output text or --output json.`, '--output');
   }
+  if (typeof options['region'] === 'string') assertRegion(options['region'], '--region');
   const colorAllowed = options['color'] !== false && !process.env['NO_COLOR'] && process.stdout.isTTY === true;
   return {
     region: options['region'] as string | undefined,

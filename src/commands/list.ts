@@ -1,8 +1,7 @@
 // irsa list: every ServiceAccount with a role annotation, with the health of its binding.
 
-import { Chalk } from 'chalk';
 import { oidcProviderArn, partitionForRegion } from '../core/arn.ts';
-import { inventoryRows, roleNameFromAnnotation, type BindingRow } from '../core/inventory.ts';
+import { inventoryRows, roleNameFromAnnotation } from '../core/inventory.ts';
 import { assertNamespace } from '../core/names.ts';
 import { ROLE_ARN_ANNOTATION } from '../core/resources/service-account.ts';
 import type { RoleState } from '../core/state.ts';
@@ -10,9 +9,12 @@ import { issuerHostPath } from '../core/thumbprint.ts';
 import { lintTrust } from '../core/trust-lint.ts';
 import { resolveIssuer } from '../engine/oidc.ts';
 import { createCommandContext } from './context.ts';
+import { renderListTable, type ListRow } from '../ui/list.ts';
+import { createOutput, type Output } from '../ui/output.ts';
 import { parseGlobals } from './globals.ts';
 
-export async function run(options: Record<string, unknown>): Promise<number> {
+export async function run(options: Record<string, unknown>, _args: string[] = [], outputArg?: Output): Promise<number> {
+  const output = outputArg ?? createOutput(options);
   const globals = parseGlobals(options);
   const namespace = options['namespace'] as string | undefined;
   if (namespace) assertNamespace(namespace);
@@ -44,44 +46,9 @@ export async function run(options: Record<string, unknown>): Promise<number> {
   const lint = lintTrust({ roles: roles.map(([, role]) => role).filter((role): role is RoleState => !!role), providerArns: await iam.listOidcProviderArns(), unreachableIssuers: new Map() });
   const rows: ListRow[] = inventory.map((row) => ({ ...row, trustFindings: lint.findings.filter((f) => f.roleArn === row.roleArn).map((f) => `${f.severity} ${f.rule}`) }));
   if (globals.output === 'json') {
-    process.stdout.write(JSON.stringify({ providerArn, providerExists: !!provider, bindings: rows }, null, 2) + '\n');
+    output.json({ providerArn, providerExists: !!provider, bindings: rows });
   } else {
-    process.stdout.write(renderTable(rows, globals.color));
+    output.out(renderListTable(rows, output.color));
   }
   return 0;
-}
-
-type ListRow = BindingRow & { trustFindings: string[] };
-
-function renderTable(rows: ListRow[], color: boolean): string {
-  const c = new Chalk({ level: color ? 1 : 0 });
-  if (rows.length === 0) return 'No ServiceAccount carries an eks.amazonaws.com/role-arn annotation.\n';
-  const yesNo = (value: boolean) => (value ? 'yes' : 'NO');
-  const header = ['NAMESPACE', 'SERVICEACCOUNT', 'ROLE', 'ROLE EXISTS', 'TRUST OK', 'PROVIDER', 'OWNER', 'TRUST LINT'];
-  const cells = rows.map((row) => [
-    row.namespace,
-    row.serviceAccount,
-    row.roleArn,
-    yesNo(row.roleExists),
-    row.trustVerdict === 'cannot-decide' ? '?' : yesNo(row.trustAdmits),
-    yesNo(row.providerExists),
-    row.owner,
-    row.trustFindings.length === 0 ? '-' : [...new Set(row.trustFindings.map((f) => f.split(' ')[0]))].join(','),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
-  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
-  const out = [c.bold(line(header))];
-  rows.forEach((row, index) => {
-    const text = line(cells[index]!);
-    out.push(row.problem ? c.red(text) : text);
-  });
-  const problems = rows.filter((row) => row.problem);
-  if (problems.length > 0) {
-    out.push('', ...problems.map((row) => c.yellow(`${row.namespace}/${row.serviceAccount}: ${row.problem}`)));
-  }
-  const linted = rows.filter((row) => row.trustFindings.length > 0);
-  if (linted.length > 0) {
-    out.push('', ...linted.map((row) => c.yellow(`${row.namespace}/${row.serviceAccount}: trust lint of its role: ${row.trustFindings.join(', ')} (irsa audit --iam shows the statements and fixes)`)));
-  }
-  return out.join('\n') + '\n';
 }

@@ -139,6 +139,7 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--overwrite', description: 'let --out replace an existing file that is not a saved plan' },
       { flags: '--prune', description: 'delete irsa-owned roles of this cluster that no binding names' },
       { flags: '--concurrency <n>', description: 'parallel API calls while reading and applying', defaultValue: 16 },
+      { ...CLUSTER_PROFILE_OPTION, description: 'AWS profile for reading the cluster (wins over the file\'s cluster.profile)' },
       { flags: '--detailed-exitcode', description: 'exit 0 when nothing would change, 2 when changes are planned, 1 on error' },
     ],
     load: async () => ({ run: (await import('./declarative.ts')).runPlanCommand }),
@@ -153,6 +154,7 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '-f, --file <path>', description: 'the irsa.yaml file' },
       { flags: '--prune', description: 'delete irsa-owned roles of this cluster that no binding names' },
       { flags: '--concurrency <n>', description: 'parallel API calls while reading and applying', defaultValue: 16 },
+      { ...CLUSTER_PROFILE_OPTION, description: 'AWS profile for reading the cluster (wins over the file\'s cluster.profile)' },
       ...APPLY_OPTIONS,
     ],
     load: async () => ({ run: (await import('./declarative.ts')).runApplyCommand }),
@@ -206,5 +208,14 @@ export const COMMANDS: CommandSpec[] = [
       CLUSTER_PROFILE_OPTION,
     ],
     load: () => import('./list.ts'),
+  },
+  {
+    name: 'completion',
+    summary: 'print a shell completion script for bash, zsh or fish',
+    arguments: '<shell>',
+    description:
+      'Prints a completion script generated from irsa\'s command table. bash: irsa completion bash > ~/.local/share/bash-completion/completions/irsa. zsh: irsa completion zsh > "${fpath[1]}/_irsa". fish: irsa completion fish > ~/.config/fish/completions/irsa.fish.',
+    options: [],
+    load: () => import('./completion.ts'),
   },
 ];

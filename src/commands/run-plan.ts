@@ -2,14 +2,17 @@
 // report per change, and choose the exit code (eksctl's --approve, terraform's -detailed-exitcode).
 
 import { hasChanges, type Plan } from '../core/plan.ts';
-import { applyPlan, type ApplyReport, type ChangeResult } from '../engine/apply.ts';
+import { applyPlan } from '../engine/apply.ts';
 import { createExecutor, type ExecutorDeps } from '../engine/execute.ts';
+import { formatReport, formatResult, formatStart, reportToJson } from '../ui/apply-report.ts';
+import { createOutput, type Output } from '../ui/output.ts';
 import { planToJson, renderPlanText } from '../ui/render.ts';
 import { applyCommandLine, type GlobalOptions } from './globals.ts';
-import { Chalk } from 'chalk';
 
 export interface RunPlanOptions {
   globals: GlobalOptions;
+  /** Where and how to print (made once in cli.ts); built from `globals` when absent. */
+  output?: Output;
   approve: boolean;
   detailedExitcode: boolean;
   executor: ExecutorDeps;
@@ -22,81 +25,48 @@ export interface RunPlanOptions {
   retryCount?: () => number;
   /** With --approve: print the plan, refuse to apply and exit 1 (a conflict the plan shows). */
   refuse?: string;
+  /** Cross-account: name the account of each change. */
+  showAccounts?: boolean;
 }
 
 export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<number> {
   const { globals } = options;
-  const c = new Chalk({ level: globals.color ? 1 : 0 });
+  const output = options.output ?? createOutput({ output: globals.output, verbose: globals.verbose, color: globals.color });
+  const c = output.paint;
   const changes = hasChanges(plan);
-  const out = (text: string) => process.stdout.write(text);
-  if (globals.output === 'text') {
-    out(renderPlanText(plan, { color: globals.color, verbose: globals.verbose }));
-    for (const line of options.footer ?? []) out(line + '\n');
+  const text = output.format === 'text';
+  if (text) {
+    output.out(renderPlanText(plan, { color: output.color, verbose: output.verbose, showAccounts: options.showAccounts === true }));
+    for (const line of options.footer ?? []) output.out(line + '\n');
   }
   if (options.refuse && options.approve) {
-    if (globals.output === 'json') out(JSON.stringify({ plan: planToJson(plan), refused: options.refuse }, null, 2) + '\n');
-    process.stderr.write(c.red(`Error: ${options.refuse}`) + '\n');
+    if (!text) output.json({ plan: planToJson(plan), refused: options.refuse });
+    output.err(output.paintErr.red(`Error: ${options.refuse}`) + '\n');
     return 1;
   }
   const noChangeCode = 0;
   const changeCode = options.detailedExitcode ? 2 : 0;
   if (!options.approve || !changes) {
-    if (globals.output === 'json') out(JSON.stringify({ plan: planToJson(plan), applied: false }, null, 2) + '\n');
-    else if (changes) out(`\nNothing was changed. To apply this plan, run:\n  ${options.applyHint ?? applyCommandLine()}\n`);
+    if (!text) output.json({ plan: planToJson(plan), applied: false });
+    else if (changes) output.out(`\nNothing was changed. To apply this plan, run:\n  ${options.applyHint ?? applyCommandLine()}\n`);
     return changes ? changeCode : noChangeCode;
   }
 
+  // The plan was just shown: per-change progress only with --verbose; failures always.
+  const e = output.paintErr;
   const report = await applyPlan(plan, createExecutor(options.executor), {
     concurrency: options.concurrency ?? 8,
     onStart: (change) => {
-      if (globals.output === 'text') process.stderr.write(c.dim(`  … ${change.action} ${change.kind} ${change.id}\n`));
+      if (text && output.verbose) output.err(formatStart(change, e) + '\n');
     },
     onFinish: (result) => {
-      if (globals.output === 'text') process.stderr.write(formatResult(result, c) + '\n');
+      if (text && (output.verbose || result.status === 'failed')) output.err(formatResult(result, e) + '\n');
     },
   });
-  if (globals.output === 'json') {
-    out(JSON.stringify({ plan: planToJson(plan), applied: true, apply: reportToJson(report, options.retryCount?.() ?? 0) }, null, 2) + '\n');
+  if (!text) {
+    output.json({ plan: planToJson(plan), applied: true, apply: reportToJson(report, options.retryCount?.() ?? 0) });
   } else {
-    out('\n' + formatReport(report, c, options.retryCount?.() ?? 0) + '\n');
+    output.out('\n' + formatReport(report, c, options.retryCount?.() ?? 0) + '\n');
   }
   return report.ok ? changeCode : 1;
-}
-
-function formatResult(result: ChangeResult, c: InstanceType<typeof Chalk>): string {
-  const label = `${result.change.action} ${result.change.kind} ${result.change.id}`;
-  if (result.status === 'applied') return c.green(`  ✓ ${label}`) + c.dim(` (${Math.round(result.durationMs ?? 0)} ms)`);
-  if (result.status === 'failed') return c.red(`  ✗ ${label}: ${errorText(result.error)}`);
-  return `  ${label}: ${result.status}`;
-}
-
-const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
-function formatReport(report: ApplyReport, c: InstanceType<typeof Chalk>, retries: number): string {
-  const retryNote = retries > 0 ? ` after ${retries} retries` : '';
-  if (report.ok) return c.green(`Apply complete: ${report.applied} changes applied${retryNote}.`);
-  const lines = [c.red(`Apply stopped: ${report.applied} applied, ${report.failed} failed, ${report.notStarted} not started${retryNote}.`)];
-  for (const result of report.results) {
-    if (result.status === 'failed') lines.push(c.red(`  failed:      ${result.change.kind} ${result.change.id}: ${errorText(result.error)}`));
-    if (result.status === 'not-started') lines.push(`  not started: ${result.change.kind} ${result.change.id}`);
-  }
-  lines.push('Run the same command again to converge: irsa re-reads what exists and plans only what is left.');
-  return lines.join('\n');
-}
-
-function reportToJson(report: ApplyReport, retries: number) {
-  return {
-    ok: report.ok,
-    applied: report.applied,
-    failed: report.failed,
-    notStarted: report.notStarted,
-    retries,
-    results: report.results.map((result) => ({
-      kind: result.change.kind,
-      id: result.change.id,
-      action: result.change.action,
-      status: result.status,
-      error: result.error === undefined ? null : errorText(result.error),
-    })),
-  };
 }

@@ -5,14 +5,16 @@ import { readFileSync } from 'node:fs';
 import { UserError } from '../core/errors.ts';
 import { createCommandContext } from './context.ts';
 import { parseGlobals } from './globals.ts';
+import { createOutput, type Output } from '../ui/output.ts';
 
 export const NOT_A_TTY_MESSAGE =
   'irsa wizard asks questions and needs an interactive terminal, but stdin or stdout is not a TTY. In scripts and CI use the flags instead, for example:\n' +
   '  irsa create-sa-role --cluster <name> --region <region> -n <namespace> --name <serviceaccount> --attach-policy-arn <arn> --approve\n' +
   '(irsa create-sa-role --help lists them all; irsa plan/apply -f irsa.yaml manages many bindings).';
 
-export async function run(options: Record<string, unknown>): Promise<number> {
+export async function run(options: Record<string, unknown>, _args: string[] = [], outputArg?: Output): Promise<number> {
   const globals = parseGlobals(options);
+  const output = outputArg ?? createOutput(options);
   if (!process.stdin.isTTY || !process.stdout.isTTY) throw new UserError(NOT_A_TTY_MESSAGE, 'wizard');
   if (globals.output === 'json') {
     throw new UserError('-o json: the wizard is interactive and prints text. For JSON plans use irsa create-sa-role ... -o json.', '--output');
@@ -27,7 +29,7 @@ export async function run(options: Record<string, unknown>): Promise<number> {
   // the terminal sends SIGINT: exit at once, saying whether anything may have been applied.
   let applying: string | null = null;
   const onSigint = () => {
-    process.stdout.write(
+    output.out(
       applying
         ? `\nInterrupted while applying: some changes may be applied. Run this to converge:\n  ${applying}\n`
         : `\n${CANCELLED_MESSAGE}\n`,
@@ -50,7 +52,7 @@ export async function run(options: Record<string, unknown>): Promise<number> {
         readFile: (path) => readFileSync(path, 'utf8'),
       },
       globals: { ...globals, caBundle },
-      out: (text) => process.stdout.write(text),
+      out: (text) => output.out(text),
       onPhase: (phase, command) => {
         applying = phase === 'applying' ? command : null;
       },

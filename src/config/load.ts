@@ -3,10 +3,10 @@
 // file:line:column and the field.
 
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
-import { assertPolicyArn } from '../core/arn.ts';
+import { assertPolicyArn, parseRoleArn } from '../core/arn.ts';
 import type { BindingRequest } from '../core/binding.ts';
 import { UserError, ValidationErrors } from '../core/errors.ts';
 import {
@@ -23,6 +23,7 @@ import { DEFAULT_AUDIENCE } from '../core/trust-policy.ts';
 import { parsePolicyDocument } from '../core/policy-document.ts';
 import { parseWorkloadRef } from '../core/migration.ts';
 import { CONFIG_SCHEMA } from './schema.ts';
+import { didYouMean } from '../core/suggest.ts';
 import type { SavedConfig } from '../core/saved-plan.ts';
 
 export type IrsaConfig = SavedConfig;
@@ -53,12 +54,15 @@ interface RawBinding {
   deleteKeySecrets?: boolean;
   migrateKube2iam?: boolean;
   workloads?: string[];
+  attachRoleArn?: string;
 }
 
 interface RawConfig {
   version?: 1;
   cluster: { name: string; region?: string; profile?: string; issuerUrl?: string };
-  oidcProvider?: { manage?: boolean; thumbprints?: string[] };
+  iam?: { profile?: string; maxTrustPolicySize?: number };
+  oidcProvider?: { manage?: boolean; thumbprints?: string[] | 'none'; caBundle?: string };
+  namespaces?: { create?: string[] };
   bindings: RawBinding[];
 }
 
@@ -72,36 +76,59 @@ export function loadConfigFile(file: string): IrsaConfig {
   return parseConfig(source, file, (path) => readFileSync(resolve(dirname(file), path), 'utf8'));
 }
 
+interface Problem {
+  line: number;
+  col: number;
+  text: string;
+}
+
 export function parseConfig(source: string, file: string, readRelative: (path: string) => string): IrsaConfig {
   const lineCounter = new LineCounter();
   const document = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const problems: string[] = [];
-  const at = (offset: number | undefined) => {
-    const { line, col } = lineCounter.linePos(offset ?? 0);
-    return `${file}:${line}:${col}`;
+  const problems: Problem[] = [];
+  const position = (offset: number | undefined) => lineCounter.linePos(offset ?? 0);
+  const fail = (): never => {
+    // All at once, in the order they appear in the file.
+    problems.sort((a, b) => a.line - b.line || a.col - b.col);
+    throw new ValidationErrors(problems.map((p) => `${file}:${p.line}:${p.col}: ${p.text}`));
   };
-  for (const error of document.errors) problems.push(`${at(error.pos[0])}: ${error.message.split('\n')[0]}`);
-  if (problems.length > 0) throw new ValidationErrors(problems);
+  for (const error of document.errors) {
+    const { line, col } = position(error.pos[0]);
+    problems.push({ line, col, text: error.message.split('\n')[0]! });
+  }
+  if (problems.length > 0) fail();
 
-  const locate = (path: Path, key = false): string => at(nodeOffset(document, path, key));
-  const report = (path: Path, message: string, key = false) => problems.push(`${locate(path, key)}: ${fieldName(path)}: ${message}`);
+  const report = (path: Path, message: string, key = false) => {
+    const { line, col } = position(nodeOffset(document, path, key));
+    problems.push({ line, col, text: `${fieldName(path)}: ${message}` });
+  };
 
   const raw = document.toJS() as RawConfig;
   const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-  if (!ajv.validate(CONFIG_SCHEMA, raw)) {
+  const shapeOk = ajv.validate(CONFIG_SCHEMA, raw);
+  // Paths with a shape problem are not checked further (their values may be any type).
+  const badPaths: string[] = [];
+  if (!shapeOk) {
     for (const error of dedupeAjvErrors(ajv.errors ?? [])) {
       const path = pointerToPath(error.instancePath);
       if (error.keyword === 'additionalProperties') {
         const extra = String((error.params as { additionalProperty: string }).additionalProperty);
+        badPaths.push(`${error.instancePath}/${extra}`);
         report([...path, extra], `unknown field "${extra}"${suggestField(error, extra)}`, true);
       } else {
+        badPaths.push(error.instancePath);
         report(path, schemaMessage(error));
       }
     }
-    throw new ValidationErrors(problems);
   }
+  if (!raw || typeof raw !== 'object' || !raw.cluster || typeof raw.cluster !== 'object' || !Array.isArray(raw.bindings)) fail();
+  const shapeBad = (...path: Path) => {
+    const pointer = path.length === 0 ? '' : '/' + path.join('/');
+    return badPaths.some((bad) => bad === pointer || pointer.startsWith(bad + '/') || bad.startsWith(pointer + '/'));
+  };
 
   const check = (path: Path, fn: () => void) => {
+    if (shapeBad(...path)) return;
     try {
       fn();
     } catch (error) {
@@ -111,25 +138,47 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
   };
   check(['cluster', 'name'], () => assertClusterName(raw.cluster.name, 'cluster.name'));
   const thumbprints: string[] = [];
-  (raw.oidcProvider?.thumbprints ?? []).forEach((hex, i) => check(['oidcProvider', 'thumbprints', i], () => thumbprints.push(normalizeThumbprint(hex))));
+  const thumbprintSetting = raw.oidcProvider?.thumbprints;
+  if (Array.isArray(thumbprintSetting)) {
+    thumbprintSetting.forEach((hex, i) => check(['oidcProvider', 'thumbprints', i], () => thumbprints.push(normalizeThumbprint(hex))));
+  }
+  const createNamespaces = new Set(Array.isArray(raw.namespaces?.create) ? raw.namespaces.create : []);
+  (Array.isArray(raw.namespaces?.create) ? raw.namespaces.create : []).forEach((ns, i) => check(['namespaces', 'create', i], () => assertNamespace(ns, 'namespace')));
 
   const seen = new Map<string, number>();
   const bindings: BindingRequest[] = [];
   raw.bindings.forEach((binding, index) => {
     const here = (...rest: Path): Path => ['bindings', index, ...rest];
+    if (!binding || typeof binding !== 'object' || shapeBad('bindings', index, 'namespace') || shapeBad('bindings', index, 'name')) {
+      bindings.push(undefined as unknown as BindingRequest); // keeps indexes aligned; never returned (a problem was reported)
+      return;
+    }
     check(here('namespace'), () => assertNamespace(binding.namespace, 'namespace'));
     check(here('name'), () => assertServiceAccountName(binding.name, 'name'));
     const key = `${binding.namespace}/${binding.name}`;
     if (seen.has(key)) report(here('name'), `duplicate binding: ${key} is already bound by bindings[${seen.get(key)}]; each ServiceAccount has one binding`);
     else seen.set(key, index);
-    const roleName = binding.roleName ?? defaultRoleName(raw.cluster.name, binding.namespace, binding.name);
-    check(here('roleName'), () => assertRoleName(roleName, 'roleName'));
-    if (binding.path !== undefined) check(here('path'), () => assertRolePath(binding.path!, 'path'));
-    (binding.managedPolicies ?? []).forEach((arn, i) => check(here('managedPolicies', i), () => assertPolicyArn(arn, 'managedPolicies')));
-    if (binding.permissionsBoundary) check(here('permissionsBoundary'), () => assertPolicyArn(binding.permissionsBoundary!, 'permissionsBoundary'));
-    if (binding.tags) check(here('tags'), () => assertTags(binding.tags!, 'tags'));
-    if (binding.subjectPattern !== undefined && !/^system:serviceaccount:[^:]+:[^:]+$/.test(binding.subjectPattern)) {
+    let attached: { name: string; path: string } | undefined;
+    if (typeof binding.attachRoleArn === 'string') {
+      check(here('attachRoleArn'), () => (attached = parseRoleArn(binding.attachRoleArn!, 'attachRoleArn')));
+      const alsoSet = (['roleName', 'path', 'managedPolicies', 'inlinePolicies', 'permissionsBoundary', 'maxSessionDuration', 'description', 'tags', 'adopt'] as const).filter(
+        (field) => binding[field] !== undefined,
+      );
+      for (const field of alsoSet) {
+        report(here(field), `cannot be combined with attachRoleArn: that binding only adds the ServiceAccount to the existing role's trust policy and changes nothing else about the role`, true);
+      }
+    }
+    const roleName = attached?.name ?? (typeof binding.roleName === 'string' ? binding.roleName : undefined) ?? defaultRoleName(String(raw.cluster.name), binding.namespace, binding.name);
+    if (!attached) check(here('roleName'), () => assertRoleName(roleName, 'roleName'));
+    if (typeof binding.path === 'string') check(here('path'), () => assertRolePath(binding.path!, 'path'));
+    if (Array.isArray(binding.managedPolicies)) binding.managedPolicies.forEach((arn, i) => check(here('managedPolicies', i), () => assertPolicyArn(arn, 'managedPolicies')));
+    if (typeof binding.permissionsBoundary === 'string') check(here('permissionsBoundary'), () => assertPolicyArn(binding.permissionsBoundary!, 'permissionsBoundary'));
+    if (binding.tags && typeof binding.tags === 'object') check(here('tags'), () => assertTags(binding.tags!, 'tags'));
+    if (typeof binding.subjectPattern === 'string' && !/^system:serviceaccount:[^:]+:[^:]+$/.test(binding.subjectPattern)) {
       report(here('subjectPattern'), `"${binding.subjectPattern}" is not a ServiceAccount subject pattern; use system:serviceaccount:<namespace>:<name> with * or ? wildcards`);
+    }
+    if (binding.roleOnly === true && (binding.createNamespace || binding.restart)) {
+      report(here('roleOnly'), 'roleOnly skips Kubernetes entirely; it cannot be combined with createNamespace or restart', true);
     }
     const workloads = (binding.workloads ?? []).flatMap((text, i) => {
       const parsed = parseWorkloadRef(text);
@@ -149,7 +198,8 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
       workloads,
     };
     const inlinePolicies: Record<string, unknown> = {};
-    for (const [policyName, value] of Object.entries(binding.inlinePolicies ?? {})) {
+    const inlineOk = !shapeBad('bindings', index, 'inlinePolicies') && !!binding.inlinePolicies && typeof binding.inlinePolicies === 'object';
+    for (const [policyName, value] of Object.entries(inlineOk ? binding.inlinePolicies! : {})) {
       if (!/^[\w+=,.@-]{1,128}$/.test(policyName)) report(here('inlinePolicies', policyName), `"${policyName}" is not a valid IAM policy name`, true);
       check(here('inlinePolicies', policyName), () => {
         if ('file' in value && typeof value.file === 'string') {
@@ -170,8 +220,8 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
       namespace: binding.namespace,
       name: binding.name,
       roleName,
-      rolePath: binding.path ?? '/',
-      attachRoleArn: null,
+      rolePath: attached?.path ?? binding.path ?? '/',
+      attachRoleArn: binding.attachRoleArn ?? null,
       audience: binding.audience ?? DEFAULT_AUDIENCE,
       subjectPattern: binding.subjectPattern ?? null,
       policyArns: binding.managedPolicies ?? [],
@@ -180,42 +230,55 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
       ...(binding.maxSessionDuration !== undefined ? { maxSessionDuration: binding.maxSessionDuration } : {}),
       ...(binding.description !== undefined ? { description: binding.description } : {}),
       ...(binding.tokenExpiration !== undefined ? { tokenExpiration: binding.tokenExpiration } : {}),
+      ...(raw.iam?.maxTrustPolicySize !== undefined ? { trustPolicySizeLimit: raw.iam.maxTrustPolicySize } : {}),
       tags: binding.tags ?? {},
       extraAnnotations: binding.annotations ?? {},
       prune: true,
       adopt: binding.adopt === true,
       roleOnly: binding.roleOnly === true,
-      createNamespace: binding.createNamespace === true,
+      // Declared once under namespaces.create, or on any binding of the namespace.
+      createNamespace: createNamespaces.has(binding.namespace) || binding.createNamespace === true,
       overrideExistingServiceAccounts: false,
       stsRegionalEndpoints: binding.stsRegionalEndpoints === true,
       restartWorkloads: binding.restart === true,
       ...(migration.removeStaticKeys || migration.migrateKube2iam || migration.workloads.length > 0 ? { migration } : {}),
     });
   });
+  // A createNamespace on one binding creates the namespace for all of its bindings.
+  const namespacesToCreate = new Set(bindings.filter((b) => b?.createNamespace).map((b) => b.namespace));
+  for (const binding of bindings) if (binding && namespacesToCreate.has(binding.namespace)) binding.createNamespace = true;
 
   // Bindings that share a role must agree on the role's own settings.
   const byRole = new Map<string, number>();
   raw.bindings.forEach((binding, index) => {
-    const roleName = bindings[index]!.roleName;
+    if (!bindings[index]) return;
+    const roleName = bindings[index].roleName;
     const first = byRole.get(roleName);
     if (first === undefined) {
       byRole.set(roleName, index);
       return;
     }
-    for (const field of ['path', 'permissionsBoundary', 'maxSessionDuration', 'description'] as const) {
+    for (const field of ['path', 'permissionsBoundary', 'maxSessionDuration', 'description', 'attachRoleArn'] as const) {
       const a = raw.bindings[first]![field];
       const b = binding[field];
       if (a !== undefined && b !== undefined && a !== b) {
         report(['bindings', index, field], `role "${roleName}" is shared with bindings[${first}], which sets ${field} to ${JSON.stringify(a)}; bindings of one role must agree`);
       }
     }
+    if ((raw.bindings[first]!.attachRoleArn === undefined) !== (binding.attachRoleArn === undefined)) {
+      report(['bindings', index, binding.attachRoleArn === undefined ? 'name' : 'attachRoleArn'], `role "${roleName}" is attached (attachRoleArn) by one binding and managed by another; give every binding of that role attachRoleArn, or none`);
+    }
   });
-  if (problems.length > 0) throw new ValidationErrors(problems);
+  if (problems.length > 0) fail();
+  const caBundle = raw.oidcProvider?.caBundle;
   return {
     file,
     cluster: raw.cluster,
+    ...(raw.iam?.profile ? { iamProfile: raw.iam.profile } : {}),
     manageOidcProvider: raw.oidcProvider?.manage ?? true,
     thumbprints,
+    ...(thumbprintSetting === 'none' ? { noThumbprint: true } : {}),
+    ...(caBundle ? { caBundle: isAbsolute(caBundle) ? caBundle : resolve(dirname(file), caBundle) } : {}),
     bindings,
   };
 }
@@ -262,7 +325,9 @@ function schemaMessage(error: ErrorObject): string {
     case 'pattern':
       return error.instancePath.endsWith('/region') ? 'is not an AWS region name such as eu-west-1' : 'must be an https:// URL';
     case 'oneOf':
-      return 'must be a policy document (with "Statement") or { file: <path> }';
+      return error.instancePath.endsWith('/thumbprints')
+        ? 'must be a list of at most 5 thumbprints (40 hex digits each), or "none"'
+        : 'must be a policy document (with "Statement") or { file: <path> }';
     default:
       return error.message ?? 'is not valid';
   }
@@ -283,7 +348,7 @@ function dedupeAjvErrors(errors: ErrorObject[]): ErrorObject[] {
 
 function suggestField(error: ErrorObject, extra: string): string {
   const known = Object.keys((error.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {});
-  const sameLetters = known.find((name) => name.toLowerCase() === extra.toLowerCase());
-  if (sameLetters) return ` (did you mean "${sameLetters}"?)`;
+  const close = didYouMean(extra, known);
+  if (close) return close;
   return known.length > 0 ? ` (allowed: ${known.join(', ')})` : '';
 }

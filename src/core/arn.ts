@@ -54,3 +54,19 @@ export function partitionForRegion(region: string): string {
   if (region.startsWith('us-gov-')) return 'aws-us-gov';
   return 'aws';
 }
+
+/**
+ * AWS region names: two-letter area, one or more words, a number (eu-west-1, us-gov-west-1,
+ * us-isob-east-1, ap-southeast-7). Checked before any SDK call, which otherwise builds an endpoint
+ * such as sts.mars-1.amazonaws.com and fails with an unreadable DNS or HTML-parse error.
+ */
+export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+
+export function assertRegion(region: string, field: string): void {
+  if (!REGION_PATTERN.test(region)) {
+    throw new UserError(
+      `${field}: "${region}" is not an AWS region name. Give one such as eu-west-1, us-east-1 or us-gov-west-1 (\`aws account list-regions\` lists yours).`,
+      field,
+    );
+  }
+}

@@ -3,7 +3,6 @@
 // propose the irsa.yaml that replaces them. Pure. Secret values never get here: the adapter passes
 // each Secret's data through summarizeSecret, which keeps key names and masked key IDs only.
 
-import { Document, YAMLMap, YAMLSeq } from 'yaml';
 import { parseRoleArn } from './arn.ts';
 import { UserError } from './errors.ts';
 import { ROLE_ARN_ANNOTATION } from './resources/service-account.ts';
@@ -149,9 +148,10 @@ export interface MigrationOption {
 }
 
 export interface AuditReport {
+  /** The cluster the proposal is for (written into the proposed irsa.yaml by ui/audit.ts). */
+  cluster: AuditInput['cluster'];
   findings: AuditFinding[];
   bindings: ProposedBinding[];
-  irsaYaml: string;
 }
 
 const ref = (w: AuditWorkloadRef): AuditWorkloadRef => ({ kind: w.kind, namespace: w.namespace, name: w.name });
@@ -257,7 +257,7 @@ export function audit(input: AuditInput): AuditReport {
   }
 
   const bindings = proposeBindings([...flagged.values()], serviceAccounts, input.roles, input.boundRoles ?? new Map());
-  return { findings, bindings, irsaYaml: proposedIrsaYaml(input.cluster, bindings) };
+  return { cluster: input.cluster, findings, bindings };
 }
 
 interface Flagged {
@@ -332,60 +332,3 @@ const roleNameFromArn = (arn: string): string | null => {
     throw error;
   }
 };
-
-/** The proposed irsa.yaml, with review notes as comments; accepted by parseConfig. */
-export function proposedIrsaYaml(cluster: AuditInput['cluster'], bindings: ProposedBinding[]): string {
-  const document = new Document({
-    version: 1,
-    cluster: { name: cluster.name, ...(cluster.region ? { region: cluster.region } : {}), ...(cluster.issuerUrl ? { issuerUrl: cluster.issuerUrl } : {}) },
-    bindings: bindings.map((binding) => ({
-      namespace: binding.namespace,
-      name: binding.name,
-      ...(binding.roleName ? { roleName: binding.roleName } : {}),
-      ...(binding.managedPolicies.length > 0 ? { managedPolicies: binding.managedPolicies } : {}),
-      ...(Object.keys(binding.inlinePolicies).length > 0 ? { inlinePolicies: binding.inlinePolicies } : {}),
-      // A proposed new ServiceAccount does not exist yet: irsa creates it with the annotation, and
-      // the migration options set the listed workloads' serviceAccountName to it.
-      ...(binding.newServiceAccount ? { workloads: binding.workloads.map((w) => `${w.kind.toLowerCase()}/${w.name}`) } : {}),
-    })),
-  }, { customTags: ['timestamp'] }); // so "2012-10-17" is quoted and stays a string for YAML 1.1 readers too
-  document.commentBefore = ' Proposed by irsa audit. Review the notes, then: irsa plan -f <this file>';
-  const items = (document.get('bindings') as YAMLSeq).items as YAMLMap[];
-  items.forEach((item, index) => {
-    const binding = bindings[index]!;
-    item.commentBefore = binding.notes.map((note) => ` ${note}`).join('\n');
-    // Opt-in migrations, commented out: uncomment to let irsa finish the move in the same apply.
-    if (binding.migrationOptions.length > 0) {
-      item.comment = [' Uncomment to finish the migration in the same apply:', ...binding.migrationOptions.map((o) => ` ${o.key}: true   # ${o.does.join('; ')}`)].join('\n');
-    }
-  });
-  return document.toString({ lineWidth: 0 });
-}
-
-/** The text report for people. */
-export function renderAuditText(report: AuditReport): string {
-  const out: string[] = [];
-  const section = (title: string, lines: string[]) => {
-    if (lines.length === 0) return;
-    out.push(title, ...lines, '');
-  };
-  const of = <K extends AuditFinding['kind']>(kind: K) => report.findings.filter((f): f is Extract<AuditFinding, { kind: K }> => f.kind === kind);
-  section(
-    'Static AWS access keys',
-    [
-      ...of('credential-secret').flatMap((f) => [
-        `✗ Secret ${f.namespace}/${f.secret} holds AWS keys${f.keys.length > 0 ? ` in ${f.keys.join(', ')}` : ''}${f.accessKeyIds.length > 0 ? ` (access key ${f.accessKeyIds.join(', ')})` : ''}`,
-        ...(f.usedBy.length > 0 ? f.usedBy.map((w) => `    loaded by ${workloadLabel(w)} via ${w.via.join(', ')}`) : ['    loaded by no Deployment, StatefulSet, DaemonSet or CronJob']),
-      ]),
-      ...of('credential-env').map((f) => `✗ ${workloadLabel(f.workload)} container ${f.container} has keys in its environment: ${f.variables.join(', ')}${f.accessKeyIds.length > 0 ? ` (access key ${f.accessKeyIds.join(', ')})` : ''}`),
-    ],
-  );
-  section('kube2iam / kiam', of('kube2iam').map((f) => `✗ ${workloadLabel(f.workload)} uses role ${f.role} (${KUBE2IAM_ANNOTATION}); policies: ${f.policies}`));
-  section('Workloads without an IRSA ServiceAccount (they get the node\'s role if they call AWS)', of('no-irsa').map((f) => `! ${workloadLabel(f.workload)}: ${f.reason}`));
-  if (report.findings.length === 0) out.push('No static AWS keys, kube2iam/kiam annotations or workloads without an IRSA ServiceAccount found.', '');
-  if (report.bindings.length > 0) {
-    out.push(`Proposed irsa.yaml (${report.bindings.length} binding${report.bindings.length === 1 ? '' : 's'}; write it with --out irsa.yaml, then irsa plan -f irsa.yaml):`, '');
-    out.push(report.irsaYaml.trimEnd());
-  }
-  return out.join('\n') + '\n';
-}

@@ -80,7 +80,10 @@ function desiredRoleForGroup(group: RoleGroup, context: BindingContext): Desired
     ownershipTags: roleOwnershipTags(first.cluster, first.namespace, first.name),
     prune: true,
     adopt: group.bindings.some((b) => b.adopt),
-    trustOnly: false,
+    // attachRoleArn: an existing role irsa only adds these subjects to (never exact, never its policies).
+    trustOnly: first.attachRoleArn !== null,
+    ...(first.attachRoleArn !== null ? { mode: 'ensure' as const } : {}),
+    ...(pick('trustPolicySizeLimit') !== undefined ? { trustPolicySizeLimit: pick('trustPolicySizeLimit')! } : {}),
     dependsOn: context.providerChange ? [changeKey(context.providerChange)] : [],
   };
 }
@@ -95,6 +98,16 @@ export function planDeclarative(
   if (context.providerChange) plan.changes.push(context.providerChange);
   const changedServiceAccounts: string[] = [];
   const workloadsNeedingRestart: WorkloadRef[] = [];
+
+  // Every missing namespace at once, not one per run.
+  const missingNamespaces = [...new Set(bindings.filter((b) => !b.roleOnly && !b.createNamespace && !observed.namespaces.get(b.namespace)).map((b) => b.namespace))];
+  if (missingNamespaces.length > 0) {
+    const list = missingNamespaces.map((ns) => `"${ns}"`).join(', ');
+    throw new UserError(
+      `${missingNamespaces.length === 1 ? 'namespace' : 'namespaces'} ${list} ${missingNamespaces.length === 1 ? 'does' : 'do'} not exist. Create ${missingNamespaces.length === 1 ? 'it' : 'them'}, or list ${missingNamespaces.length === 1 ? 'it' : 'them'} under namespaces.create in the file (or set roleOnly: true on ${missingNamespaces.length === 1 ? 'its' : 'their'} bindings).`,
+      'namespace',
+    );
+  }
 
   for (const group of groupByRole(bindings)) {
     const desired = desiredRoleForGroup(group, context);

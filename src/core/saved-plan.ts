@@ -1,6 +1,7 @@
 // A saved plan (`irsa plan -f irsa.yaml --out plan.json`) records the changes and what they were
-// planned against. `irsa apply plan.json` re-reads, and applies only if every recorded `before`
-// still holds; otherwise it refuses and names what changed.
+// planned against. `irsa apply plan.json` re-reads, and applies what is left when every resource
+// equals its recorded `before` or its recorded `after` (so a retry after a partial failure
+// converges); otherwise it refuses and names what changed. Its format: docs/saved-plan.schema.json.
 
 import { changeKey, type Change, type Plan } from './plan.ts';
 import { canonicalPolicy } from './trust-policy.ts';
@@ -25,9 +26,16 @@ export interface SavedPlan {
 
 export interface SavedConfig {
   file: string;
+  /** `profile` reads the cluster (and writes IAM unless iamProfile is set). */
   cluster: { name: string; region?: string; profile?: string; issuerUrl?: string };
+  /** AWS profile for IAM (irsa.yaml iam.profile): cross-account, the role account's profile. */
+  iamProfile?: string;
   manageOidcProvider: boolean;
   thumbprints: string[];
+  /** oidcProvider.thumbprints: none — send none, let IAM obtain them. */
+  noThumbprint?: boolean;
+  /** oidcProvider.caBundle, resolved against the file's directory. */
+  caBundle?: string;
   bindings: BindingRequest[];
 }
 
@@ -78,20 +86,70 @@ export function parseSavedPlan(text: string, file: string): SavedPlan {
 const fingerprint = (value: unknown) => JSON.stringify(canonicalPolicy(value ?? null));
 
 /**
- * What changed between planning and now, one message per resource. A saved change whose
- * `before` differs from what a fresh plan observes, or a resource that a fresh plan would now
- * change but the saved plan did not, means the reviewed plan is stale.
+ * Whether what a fresh plan observes (its `before`, a projection onto the fields irsa reads) is
+ * the planned `after`: every observed field equals the planned one; fields the planner does not
+ * read back (a ServiceAccount's labels, say) are not compared. Policies compare canonically.
  */
-export function savedPlanDrift(saved: SavedPlan, fresh: Plan): string[] {
+export function matchesPlanned(observed: unknown, planned: unknown): boolean {
+  const walk = (a: unknown, b: unknown): boolean => {
+    if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+      const left = a as Record<string, unknown>;
+      const right = b as Record<string, unknown>;
+      return Object.keys(left).every((key) => (key in right ? walk(left[key], right[key]) : isEmptyValue(left[key])));
+    }
+    return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  };
+  return walk(canonicalPolicy(observed ?? null), canonicalPolicy(planned ?? null));
+}
+
+const isEmptyValue = (value: unknown) =>
+  value === null || value === undefined || (typeof value === 'object' && Object.keys(value as object).length === 0);
+
+/**
+ * Where a saved plan stands against what a fresh plan (same file, same options) observes now.
+ * - applied: every saved change is in place (its resource equals the planned `after`).
+ * - remaining: every resource equals either its planned `before` (still to do) or its planned
+ *   `after` (done by an earlier, interrupted apply of this plan); `plan` holds the saved changes
+ *   with the done ones turned into no-ops, so apply does exactly the rest.
+ * - stale: something else changed since the plan was made; one message per resource.
+ */
+export type SavedPlanStatus =
+  | { status: 'stale'; drift: string[] }
+  | { status: 'applied'; total: number; unverifiable: string[] }
+  | { status: 'remaining'; plan: Plan; done: number; remaining: number; unverifiable: string[] };
+
+export function checkSavedPlan(saved: SavedPlan, fresh: Plan): SavedPlanStatus {
   const freshByKey = new Map(fresh.changes.map((change) => [changeKey(change), change]));
   const savedKeys = new Set(saved.changes.map(changeKey));
   const drift: string[] = [];
-  for (const change of saved.changes) {
-    const now = freshByKey.get(changeKey(change));
+  const done = new Set<string>();
+  const unverifiable: string[] = [];
+  const pending = saved.changes.filter((change) => change.action !== 'no-op');
+  for (const change of pending) {
+    const key = changeKey(change);
+    const now = freshByKey.get(key);
     if (!now) {
-      drift.push(`${change.kind} ${change.id}: no longer part of the plan`);
-    } else if (fingerprint(change.before) !== fingerprint(now.before)) {
+      // Absent from a fresh plan: gone (a delete that happened), a namespace that now exists, or
+      // a restart whose ServiceAccount change is already in place (irsa cannot read whether
+      // the rollout ran, and says so).
+      if (change.action === 'delete' || change.kind === 'namespace') done.add(key);
+      else if (change.kind === 'workload-restart') {
+        done.add(key);
+        unverifiable.push(`workload-restart ${change.id}: its ServiceAccount is already annotated; irsa cannot tell whether the restart ran (kubectl rollout restart it if its pods lack AWS_ROLE_ARN)`);
+      } else drift.push(`${change.kind} ${change.id}: no longer part of the plan`);
+    } else if (now.action === 'no-op' && matchesPlanned(now.before, change.after)) {
+      done.add(key); // equals the planned after
+    } else if (now.action === change.action && fingerprint(now.before) === fingerprint(change.before) && fingerprint(now.after) === fingerprint(change.after)) {
+      // still to do, exactly as planned
+    } else {
       drift.push(`${change.kind} ${change.id}: changed since the plan was made (planned ${change.action}, it would now be ${now.action})`);
+    }
+  }
+  // What was unchanged when the plan was made must still be as it was.
+  for (const change of saved.changes.filter((c) => c.action === 'no-op')) {
+    const now = freshByKey.get(changeKey(change));
+    if (now && fingerprint(now.before) !== fingerprint(change.before)) {
+      drift.push(`${change.kind} ${change.id}: changed since the plan was made (it was unchanged in the plan${now.action === 'no-op' ? '' : `; it would now be ${now.action}`})`);
     }
   }
   for (const change of fresh.changes) {
@@ -99,7 +157,20 @@ export function savedPlanDrift(saved: SavedPlan, fresh: Plan): string[] {
       drift.push(`${change.kind} ${change.id}: would now be a ${change.action}, which the saved plan does not contain`);
     }
   }
-  return drift;
+  if (drift.length > 0) return { status: 'stale', drift };
+  if (done.size === pending.length) return { status: 'applied', total: pending.length, unverifiable };
+  const plan: Plan = {
+    changes: saved.changes.map((change) => (done.has(changeKey(change)) ? { ...change, action: 'no-op' as const, before: change.after } : change)),
+    warnings: saved.warnings,
+    notes: saved.notes,
+  };
+  return { status: 'remaining', plan, done: done.size, remaining: pending.length - done.size, unverifiable };
+}
+
+/** What changed between planning and now, one message per resource (empty: the plan can run). */
+export function savedPlanDrift(saved: SavedPlan, fresh: Plan): string[] {
+  const status = checkSavedPlan(saved, fresh);
+  return status.status === 'stale' ? status.drift : [];
 }
 
 export function savedPlanAsPlan(saved: SavedPlan): Plan {

@@ -10,6 +10,7 @@ import { issuerHostPath } from '../core/thumbprint.ts';
 import type { IrsaConfig } from '../config/load.ts';
 import type { ClusterReader, IamGateway, KubeGateway } from '../ports.ts';
 import { planProviderForIssuer, resolveIssuer } from './oidc.ts';
+import { describeMissingPolicies } from './policy-suggestions.ts';
 import { readRoles, readServiceAccounts, type RoleReadStrategy } from './bulk-reads.ts';
 import pMap from 'p-map';
 
@@ -24,7 +25,7 @@ export interface DeclarativeDeps {
   reads?: { roles: RoleReadStrategy; serviceAccounts: 'list' | 'get' };
 }
 
-export async function readAndPlanDeclarative(config: IrsaConfig, deps: DeclarativeDeps, options: { prune: boolean }): Promise<DeclarativePlan & { needsKube: boolean }> {
+export async function readAndPlanDeclarative(config: IrsaConfig, deps: DeclarativeDeps, options: { prune: boolean }): Promise<DeclarativePlan & { needsKube: boolean; crossAccount: boolean }> {
   const { iam, concurrency } = deps;
   const partition = partitionForRegion(deps.region);
   const needsKube = config.bindings.some((binding) => !binding.roleOnly);
@@ -53,7 +54,7 @@ export async function readAndPlanDeclarative(config: IrsaConfig, deps: Declarati
               clusterName: config.cluster.name,
               region: deps.region,
               account,
-              thumbprints: { given: config.thumbprints, none: false },
+              thumbprints: { given: config.thumbprints, none: config.noThumbprint === true },
               audiences: [...new Set(config.bindings.map((b) => b.audience))],
             },
             { iam, resolveThumbprints: deps.resolveThumbprints },
@@ -70,7 +71,7 @@ export async function readAndPlanDeclarative(config: IrsaConfig, deps: Declarati
   const clusterRoles = roleReads.clusterRoles;
   const missing = missingPolicies.filter((arn): arn is string => arn !== null);
   if (missing.length > 0) {
-    throw new UserError(`managedPolicies: ${missing.join(', ')} ${missing.length === 1 ? 'does' : 'do'} not exist in account ${account} (iam:GetPolicy). Fix ${config.file}; nothing was changed.`, 'managedPolicies');
+    throw new UserError(`managedPolicies: ${(await describeMissingPolicies(iam, missing)).join(', ')} ${missing.length === 1 ? 'does' : 'do'} not exist in account ${account} (iam:GetPolicy). Fix ${config.file}; nothing was changed.`, 'managedPolicies');
   }
   const providerArn = provider?.arn ?? `arn:${partition}:iam::${account}:oidc-provider/${issuerHostPath(issuer.issuerUrl)}`;
   const context: BindingContext = { partition, account, providerArn, issuerHostPath: issuerHostPath(issuer.issuerUrl), providerChange: provider?.change ?? null };
@@ -102,7 +103,10 @@ export async function readAndPlanDeclarative(config: IrsaConfig, deps: Declarati
   }
   if (provider) result.plan.warnings.push(...provider.warnings);
   if (roleReads.fallback) result.plan.notes.push(roleReads.fallback);
-  return { ...result, needsKube };
+  // Cross-account (cluster.profile and iam.profile in different accounts): say where each change goes.
+  const crossAccount = !!issuer.cluster && !!issuer.cluster.accountId && issuer.cluster.accountId !== account;
+  if (crossAccount) result.plan.notes.push(`The cluster is in account ${issuer.cluster!.accountId}; the roles and the OIDC provider go to account ${account}.`);
+  return { ...result, needsKube, crossAccount };
 }
 
 /**

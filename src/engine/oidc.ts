@@ -41,10 +41,11 @@ export async function resolveIssuer(
     return { issuerUrl: input.issuerUrl.replace(/\/$/, ''), cluster: null };
   }
   if (!input.cluster) throw new UserError('--cluster is required (or --issuer-url for a self-managed cluster).', '--cluster');
-  const cluster = await (await clusters()).describeCluster(input.cluster);
+  const reader = await clusters();
+  const cluster = await reader.describeCluster(input.cluster);
   if (!cluster) {
     throw new UserError(
-      `--cluster: no EKS cluster named "${input.cluster}" in region ${input.region}. Check the name with "aws eks list-clusters --region ${input.region}", or pass --region.`,
+      `--cluster: no EKS cluster named "${input.cluster}" in region ${input.region}. Check the name with "aws eks list-clusters --region ${input.region}", or pass --region.${reader.lookupHint ? ` ${reader.lookupHint}` : ''}`,
       '--cluster',
     );
   }

@@ -8,6 +8,8 @@ export interface TextRenderOptions {
   color: boolean;
   /** Show no-op changes too. */
   verbose?: boolean;
+  /** Name the account of every change that has one (cross-account plans), not only when they differ. */
+  showAccounts?: boolean;
 }
 
 export const PLAN_FORMAT_VERSION = 1;
@@ -71,42 +73,134 @@ export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
   }
   for (const change of visible) {
     const symbol = ACTION_SYMBOL[change.action];
-    const where = accounts.size > 1 && change.account ? c.dim(` [account ${change.account}]`) : '';
+    const where = (accounts.size > 1 || options.showAccounts) && change.account ? c.dim(` [account ${change.account}]`) : '';
     lines.push(paint[change.action](`${symbol} ${change.kind} ${change.id}`) + where);
     if (change.reason && change.action !== 'no-op') lines.push(c.dim(`    # ${change.reason}`));
     for (const warning of change.warnings ?? []) lines.push(c.yellow(`    ! ${warning}`));
-    if (change.action === 'create') lines.push(...renderValue(change.after, '+', c.green, '    '));
+    if (change.action === 'create') lines.push(...renderCreated(change, c.green, options.verbose === true));
     else if (change.action === 'update') lines.push(...renderUpdate(change, c));
     lines.push('');
   }
-  for (const note of plan.notes) lines.push(c.dim(`Note: ${note}`));
-  for (const warning of plan.warnings) lines.push(c.yellow(`Warning: ${warning}`));
+  for (const note of collapseRepeated(plan.notes, options.verbose === true)) lines.push(c.dim(`Note: ${note}`));
+  for (const warning of collapseRepeated(plan.warnings, options.verbose === true)) lines.push(c.yellow(`Warning: ${warning}`));
   lines.push(c.bold(summaryLine(plan)));
   return lines.join('\n') + '\n';
+}
+
+/**
+ * Messages that differ only in the name they are about ("role a is irsa-owned …", "role b is
+ * irsa-owned …") become one line with a count and the first few names; --verbose shows each.
+ */
+export function collapseRepeated(messages: string[], verbose: boolean): string[] {
+  if (verbose) return messages;
+  const groups = new Map<string, { first: string; names: string[] }>();
+  for (const message of messages) {
+    const words = message.split(' ');
+    // "<what> <name> <rest>": the template is the message with its second word left out.
+    const key = words.length > 2 ? `${words[0]} \u0000 ${words.slice(2).join(' ')}` : message;
+    const group = groups.get(key) ?? { first: message, names: [] };
+    group.names.push(words[1] ?? '');
+    groups.set(key, group);
+  }
+  return [...groups.values()].map(({ first, names }) => {
+    if (names.length === 1) return first;
+    const shown = names.slice(0, 3).join(', ') + (names.length > 3 ? ', …' : '');
+    const words = first.split(' ');
+    return `${words[0]} … ${words.slice(2).join(' ')} (×${names.length}: ${shown}; --verbose lists each)`;
+  });
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   !!value && typeof value === 'object' && !Array.isArray(value);
 
-const scalar = (value: unknown): string => JSON.stringify(value);
+const scalar = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
 
-/** A created value: nested objects as indented keys, scalar lists inline, lists of objects (policy statements) as JSON. */
-function renderValue(value: unknown, sign: string, paint: (text: string) => string, indent: string): string[] {
-  if (!isObject(value)) return [paint(`${indent}${sign} ${scalar(value)}`)];
+/** Nothing to show: null, "", [] and {} (a created resource shows what it will have, not what it lacks). */
+const isEmpty = (value: unknown): boolean =>
+  value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0) || (isObject(value) && Object.keys(value).length === 0);
+
+/** A string field that only repeats part of the change's id (a role's name in its ARN, an attachment's policy ARN). */
+function repeatsId(id: string, value: unknown): boolean {
+  if (typeof value !== 'string' || value.length < 2) return false;
+  if (id === value || id.endsWith(`/${value}`) || id.endsWith(`#${value}`) || id.startsWith(`${value}/`)) return true;
+  return id.split('#').some((part) => part === value || part.endsWith(`/${value}`));
+}
+
+const isPolicyDocument = (value: unknown): value is { Statement: unknown } => isObject(value) && 'Statement' in value;
+
+/** A created resource: its non-empty fields, one line each where it fits; policy documents as statements. */
+function renderCreated(change: Change, paint: (text: string) => string, verbose: boolean): string[] {
+  const after = change.after;
+  if (!isObject(after)) return isEmpty(after) ? [] : [paint(`    + ${scalar(after)}`)];
   const lines: string[] = [];
-  for (const [key, child] of Object.entries(value)) {
-    if (isObject(child) && Object.keys(child).length > 0) {
-      lines.push(paint(`${indent}${sign} ${key}:`));
-      lines.push(...renderValue(child, sign, paint, indent + '    '));
-    } else if (Array.isArray(child) && child.some((item) => typeof item === 'object')) {
-      lines.push(paint(`${indent}${sign} ${key}:`));
-      lines.push(...JSON.stringify(child, null, 2).split('\n').map((line) => paint(`${indent}    ${sign} ${line}`)));
-    } else {
-      lines.push(paint(`${indent}${sign} ${key}: ${scalar(child)}`));
-    }
+  for (const [key, value] of Object.entries(after)) {
+    if (!verbose && (isEmpty(value) || repeatsId(change.id, value))) continue;
+    lines.push(...renderField(key, value, paint, '    '));
   }
   return lines;
 }
+
+function renderField(key: string, value: unknown, paint: (text: string) => string, indent: string): string[] {
+  if (isPolicyDocument(value)) return [paint(`${indent}+ ${key}:`), ...renderPolicy(value).map((line) => paint(`${indent}    ${line}`))];
+  if (Array.isArray(value) && value.every((item) => typeof item !== 'object' || item === null)) {
+    return [paint(`${indent}+ ${key}: ${value.map(scalar).join(', ')}`)];
+  }
+  if (isObject(value) && Object.values(value).every((item) => typeof item !== 'object' || item === null)) {
+    const entries = Object.entries(value).map(([k, v]) => `${k}=${scalar(v)}`);
+    const inline = `${indent}+ ${key}: ${entries.join(', ')}`;
+    if (inline.length <= 120) return [paint(inline)];
+    return [paint(`${indent}+ ${key}:`), ...entries.map((entry) => paint(`${indent}    ${entry}`))];
+  }
+  if (isObject(value)) {
+    return [paint(`${indent}+ ${key}:`), ...Object.entries(value).flatMap(([k, v]) => renderField(k, v, paint, indent + '    '))];
+  }
+  if (Array.isArray(value)) return [paint(`${indent}+ ${key}:`), ...JSON.stringify(value, null, 2).split('\n').map((line) => paint(`${indent}    ${line}`))];
+  return [paint(`${indent}+ ${key}: ${scalar(value)}`)];
+}
+
+const list = (value: unknown): string => (Array.isArray(value) ? value.map(scalar).join(', ') : scalar(value));
+
+/**
+ * A policy document, one statement per block: every field of every statement is shown, in words
+ * (Effect and actions, then principal, resources and each condition); unknown fields as JSON.
+ */
+export function renderPolicy(document: { Statement: unknown }): string[] {
+  const statements = Array.isArray(document.Statement) ? document.Statement : [document.Statement];
+  const lines: string[] = [];
+  // The current policy language version is the norm; another one changes meaning (policy variables).
+  const { Statement: _statements, Version, ...documentRest } = document as Record<string, unknown>;
+  if (Version !== undefined && Version !== '2012-10-17') lines.push(`Version ${scalar(Version)}`);
+  for (const [key, value] of Object.entries(documentRest)) lines.push(`${key}: ${JSON.stringify(value)}`);
+  for (const statement of statements) {
+    if (!isObject(statement)) {
+      lines.push(JSON.stringify(statement));
+      continue;
+    }
+    const { Sid, Effect, Action, NotAction, Principal, NotPrincipal, Resource, NotResource, Condition, ...rest } = statement;
+    const head = [Sid !== undefined ? `[${scalar(Sid)}]` : '', scalar(Effect ?? '?'), Action !== undefined ? list(Action) : '', NotAction !== undefined ? `every action except ${list(NotAction)}` : '']
+      .filter(Boolean)
+      .join(' ');
+    lines.push(head);
+    const principals = (label: string, value: unknown) => {
+      if (isObject(value)) for (const [type, who] of Object.entries(value)) lines.push(`  ${label} ${type} ${list(who)}`);
+      else if (value !== undefined) lines.push(`  ${label} ${scalar(value)}`);
+    };
+    principals('principal', Principal);
+    principals('not principal', NotPrincipal);
+    if (Resource !== undefined) lines.push(`  on ${list(Resource)}`);
+    if (NotResource !== undefined) lines.push(`  on every resource except ${list(NotResource)}`);
+    if (isObject(Condition)) {
+      for (const [operator, pairs] of Object.entries(Condition)) {
+        if (!isObject(pairs)) lines.push(`  if ${operator} ${scalar(pairs)}`);
+        else for (const [conditionKey, values] of Object.entries(pairs)) lines.push(`  if ${operator} ${conditionKey} = ${list(values)}`);
+      }
+    }
+    for (const [key, value] of Object.entries(rest)) lines.push(`  ${key}: ${JSON.stringify(value)}`);
+  }
+  return lines;
+}
+
+const quoted = (value: unknown): string => JSON.stringify(value);
 
 /** Only what differs between before and after, by path; JSON documents become minimal diffs. */
 function renderUpdate(change: Change, c: InstanceType<typeof Chalk>): string[] {
@@ -125,8 +219,8 @@ function renderUpdate(change: Change, c: InstanceType<typeof Chalk>): string[] {
         const removed = before.filter((item) => !after.includes(item));
         const added = after.filter((item) => !before.includes(item));
         lines.push(c.yellow(`    ~ ${path}:`));
-        for (const item of removed) lines.push(c.red(`        - ${scalar(item)}`));
-        for (const item of added) lines.push(c.green(`        + ${scalar(item)}`));
+        for (const item of removed) lines.push(c.red(`        - ${quoted(item)}`));
+        for (const item of added) lines.push(c.green(`        + ${quoted(item)}`));
         return;
       }
       const length = Math.max(before.length, after.length);
@@ -134,11 +228,11 @@ function renderUpdate(change: Change, c: InstanceType<typeof Chalk>): string[] {
       return;
     }
     if (before === undefined) {
-      lines.push(c.green(`    + ${path}: ${scalar(after)}`));
+      lines.push(c.green(`    + ${path}: ${quoted(after)}`));
     } else if (after === undefined) {
-      lines.push(c.red(`    - ${path}: ${scalar(before)}`));
+      lines.push(c.red(`    - ${path}: ${quoted(before)}`));
     } else {
-      lines.push(c.yellow(`    ~ ${path}: ${scalar(before)} → ${scalar(after)}`));
+      lines.push(c.yellow(`    ~ ${path}: ${quoted(before)} → ${quoted(after)}`));
     }
   };
   walk(change.before, change.after, '');

@@ -23,11 +23,16 @@ export interface FaultProxyOptions {
   throttleAboveRps?: number;
   /** Counts round trips on the critical path (bench). */
   tracker?: RoundTripTracker;
+  /**
+   * After this many IAM/STS write calls (Action other than Get/List), answer every further write
+   * with AccessDenied (403, not retried): an apply that stops half-way, deterministically.
+   */
+  denyWritesAfter?: number;
 }
 
 export interface FaultProxy {
   url: string;
-  counts: Record<FaultKind | 'forwarded', number>;
+  counts: Record<FaultKind | 'forwarded' | 'denied', number>;
   /** With throttleAboveRps: when the first and the last `Throttling` were answered (performance.now()), or null. */
   throttleWindow(): { first: number; last: number } | null;
   setRate(rate: number): void;
@@ -58,7 +63,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const kinds = options.kinds ?? ['throttle', 'http500', 'http503', 'reset', 'latency'];
   const random = seededRandom(options.seed ?? 42);
   let rate = options.rate;
-  const counts: FaultProxy['counts'] = { throttle: 0, http500: 0, http503: 0, reset: 0, latency: 0, forwarded: 0 };
+  const counts: FaultProxy['counts'] = { throttle: 0, http500: 0, http503: 0, reset: 0, latency: 0, forwarded: 0, denied: 0 };
+  let writes = 0;
   // Separate generators, so adding a delay never shifts a seeded fault sequence.
   const jitter = seededRandom((options.seed ?? 42) + 1);
   const delayMs = () => (options.delay ? Math.max(0, options.delay.ms + (jitter() * 2 - 1) * (options.delay.jitterMs ?? 0)) : 0);
@@ -111,6 +117,15 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const handle = (req: http.IncomingMessage, body: Buffer, res: http.ServerResponse, control: boolean) => {
     // moto's own control API is never faulted: tests use it to reset state.
     if (control) return forward(req, body, res);
+    if (options.denyWritesAfter !== undefined && req.method === 'POST' && (req.url === '/' || req.url?.startsWith('/?'))) {
+      const action = /(?:^|&)Action=([A-Za-z]+)/.exec(body.toString())?.[1] ?? '';
+      if (action && !/^(Get|List)/.test(action) && writes++ >= options.denyWritesAfter) {
+        counts.denied++;
+        res.writeHead(403, { 'content-type': 'text/xml' });
+        res.end(`<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>injected: ${action} denied by the fault proxy</Message></Error><RequestId>fault-proxy</RequestId></ErrorResponse>`);
+        return;
+      }
+    }
     if (overRate()) {
       counts.throttle++;
       return throttle(req, res);

@@ -152,7 +152,7 @@ describe('irsa plan / apply -f', { skip }, () => {
     const file = writeConfig(bindings);
     // Latency on every AWS call makes the apply slow enough to be killed half-way.
     const proxy = await startFaultProxy({ target: stack.awsEndpoint, rate: 1, kinds: ['latency'], latencyMs: 150 });
-    const child = spawn(process.execPath, [IRSA_BIN, 'apply', '-f', file, '--approve', '--concurrency', '4'], {
+    const child = spawn(process.execPath, [IRSA_BIN, 'apply', '-f', file, '--approve', '--concurrency', '4', '--verbose'], {
       env: { ...process.env, ...stack.env, AWS_ENDPOINT_URL: proxy.url, NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

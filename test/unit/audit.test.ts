@@ -7,7 +7,6 @@ import {
   isCredentialKeyName,
   kube2iamRoleName,
   maskAccessKeyId,
-  renderAuditText,
   summarizeSecret,
   type AuditInput,
   type RoleRead,
@@ -15,6 +14,7 @@ import {
   type WorkloadTemplate,
 } from '../../src/core/audit.ts';
 import { parseConfig } from '../../src/config/load.ts';
+import { proposedIrsaYaml, renderAuditText } from '../../src/ui/audit.ts';
 import type { RoleState, ServiceAccountState } from '../../src/core/state.ts';
 
 const KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
@@ -134,7 +134,7 @@ test('envFrom, secret volumes and literal keys in the pod template are found too
   const literal = report.findings.find((f) => f.kind === 'credential-env');
   assert.deepEqual(literal, { kind: 'credential-env', workload: { kind: 'Deployment', namespace: 'shop', name: 'literal' }, container: 'main', variables: ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'], accessKeyIds: ['AKIA************MPLE'] });
   assert.ok(!renderAuditText(report).includes(KEY_ID));
-  assert.ok(!report.irsaYaml.includes(KEY_ID));
+  assert.ok(!proposedIrsaYaml(report).includes(KEY_ID));
 });
 
 test('a credential-named variable marks the Secret it reads even when the Secret looks harmless', () => {
@@ -163,24 +163,25 @@ test('proposed irsa.yaml: one binding per workload, a dedicated SA instead of de
     { ns: 'shop', name: 'billing', new: true, managed: [], inline: [] },
     { ns: 'shop', name: 'orders', new: false, managed: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess', 'arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess'], inline: ['orders'] },
   ]);
-  const config = parseConfig(report.irsaYaml, 'irsa.yaml', () => '');
+  const config = parseConfig(proposedIrsaYaml(report), 'irsa.yaml', () => '');
   assert.equal(config.cluster.name, 'prod');
   assert.deepEqual(config.bindings.map((b) => [b.namespace, b.name, b.policyArns, Object.keys(b.inlinePolicies)]), [
     ['shop', 'billing', [], []],
     ['shop', 'orders', ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess', 'arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess'], ['orders']],
   ]);
   // Review notes are comments, not data.
-  assert.match(report.irsaYaml, /# deployment\/shop\/billing loads AWS keys from Secret aws-creds \(AKIA\*{12}MPLE\) via env AWS_ACCESS_KEY_ID, env AWS_SECRET_ACCESS_KEY/);
-  assert.match(report.irsaYaml, /# deployment\/shop\/billing uses ServiceAccount default: with removeStaticKeys or migrateKube2iam irsa sets its serviceAccountName to billing/);
+  const yaml = proposedIrsaYaml(report);
+  assert.match(yaml, /# deployment\/shop\/billing loads AWS keys from Secret aws-creds \(AKIA\*{12}MPLE\) via env AWS_ACCESS_KEY_ID, env AWS_SECRET_ACCESS_KEY/);
+  assert.match(yaml, /# deployment\/shop\/billing uses ServiceAccount default: with removeStaticKeys or migrateKube2iam irsa sets its serviceAccountName to billing/);
   // The workload to move onto the new ServiceAccount is data; the migration options are commented out, saying what each does.
   assert.deepEqual(config.bindings[0]!.migration?.workloads, [{ kind: 'Deployment', name: 'billing' }]);
   assert.equal(config.bindings[0]!.migration?.removeStaticKeys, false);
-  assert.match(report.irsaYaml, /\n {4}# removeStaticKeys: true {3}# removes the AWS keys \(Secret aws-creds\) from deployment\/shop\/billing's pod template, which rolls it\n {4}# deleteKeySecrets: true {3}# then deletes Secret shop\/aws-creds when no other workload uses it\n/);
-  assert.match(report.irsaYaml, /\n {4}# migrateKube2iam: true {3}# removes iam\.amazonaws\.com\/role from deployment\/shop\/orders's pod template, which rolls it\n/);
-  const uncommented = parseConfig(report.irsaYaml.replace(/# (removeStaticKeys|deleteKeySecrets|migrateKube2iam): true/g, '$1: true'), 'irsa.yaml', () => '');
+  assert.match(yaml, /\n {4}# removeStaticKeys: true {3}# removes the AWS keys \(Secret aws-creds\) from deployment\/shop\/billing's pod template, which rolls it\n {4}# deleteKeySecrets: true {3}# then deletes Secret shop\/aws-creds when no other workload uses it\n/);
+  assert.match(yaml, /\n {4}# migrateKube2iam: true {3}# removes iam\.amazonaws\.com\/role from deployment\/shop\/orders's pod template, which rolls it\n/);
+  const uncommented = parseConfig(yaml.replace(/# (removeStaticKeys|deleteKeySecrets|migrateKube2iam): true/g, '$1: true'), 'irsa.yaml', () => '');
   assert.deepEqual(uncommented.bindings.map((b) => b.migration && [b.migration.removeStaticKeys, b.migration.deleteKeySecrets, b.migration.migrateKube2iam]), [[true, true, false], [false, false, true]]);
-  assert.match(report.irsaYaml, /# TODO: no policies could be read/);
-  assert.deepEqual(Object.keys(parse(report.irsaYaml)), ['version', 'cluster', 'bindings']);
+  assert.match(yaml, /# TODO: no policies could be read/);
+  assert.deepEqual(Object.keys(parse(yaml)), ['version', 'cluster', 'bindings']);
 });
 
 test('a flagged workload whose ServiceAccount is already bound keeps that role and its policies (never a detach)', () => {
@@ -192,9 +193,9 @@ test('a flagged workload whose ServiceAccount is already bound keeps that role a
     roles: new Map(),
     boundRoles: new Map<string, RoleRead>([[arn, { role: { ...kube2iamRole(), name: 'irsa-prod-shop-orders', arn } }]]),
   }));
-  const config = parseConfig(report.irsaYaml, 'irsa.yaml', () => '');
+  const config = parseConfig(proposedIrsaYaml(report), 'irsa.yaml', () => '');
   assert.deepEqual(config.bindings.map((b) => [b.name, b.roleName, b.policyArns]), [['orders', 'irsa-prod-shop-orders', [...kube2iamRole().attachedPolicyArns].sort()]]);
-  assert.match(report.irsaYaml, /already bound to arn:aws:iam::123456789012:role\/irsa-prod-shop-orders/);
+  assert.match(proposedIrsaYaml(report), /already bound to arn:aws:iam::123456789012:role\/irsa-prod-shop-orders/);
 });
 
 test('proposed irsa.yaml: two workloads on one ServiceAccount share a binding; an unreadable role is noted; an empty proposal still parses', () => {
@@ -207,10 +208,10 @@ test('proposed irsa.yaml: two workloads on one ServiceAccount share a binding; a
   }));
   assert.equal(report.bindings.length, 1);
   assert.deepEqual(report.bindings[0]!.workloads.map((w) => w.name), ['a', 'b']);
-  assert.match(report.irsaYaml, /uses kube2iam\/kiam role gone \(iam\.amazonaws\.com\/role\); its policies: could not be read: AccessDenied/);
-  parseConfig(report.irsaYaml, 'irsa.yaml', () => '');
+  assert.match(proposedIrsaYaml(report), /uses kube2iam\/kiam role gone \(iam\.amazonaws\.com\/role\); its policies: could not be read: AccessDenied/);
+  parseConfig(proposedIrsaYaml(report), 'irsa.yaml', () => '');
   const empty = audit(seeded({ workloads: [], secrets: [] }));
-  assert.deepEqual(parseConfig(empty.irsaYaml, 'irsa.yaml', () => '').bindings, []);
+  assert.deepEqual(parseConfig(proposedIrsaYaml(empty), 'irsa.yaml', () => '').bindings, []);
 });
 
 test('renderAuditText groups findings and prints the proposal', () => {

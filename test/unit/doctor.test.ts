@@ -6,12 +6,12 @@ import {
   handlesPodCreate,
   literalWildcards,
   looksLikePodIdentityWebhook,
-  renderDoctorText,
   type DoctorCheck,
   type DoctorInput,
   type MutatingWebhookState,
 } from '../../src/core/doctor.ts';
 import type { PodState, RoleState } from '../../src/core/state.ts';
+import { renderDoctorText } from '../../src/ui/doctor.ts';
 import type { PolicyDocument, PolicyStatement } from '../../src/core/trust-policy.ts';
 
 const ACCOUNT = '111122223333';
@@ -305,4 +305,21 @@ test('renderDoctorText: ✓ lines show the observed value; ✗ and ! add observe
   assert.match(text, /\n✗ 3\. IAM role exists\n    observed: app-role does not exist in account 111122223333 \(iam:GetRole\)\n    expected: arn:aws:iam::111122223333:role\/app-role\n    fix:      irsa create-sa-role /);
   assert.match(text, /\n- 3\. Trust policy admits the ServiceAccount's token \(skipped: the role does not exist\)\n/);
   assert.match(text, /\n\d+ passed, 1 failed, 0 warnings, \d+ skipped\n$/);
+});
+
+test('trust: where irsa cannot decide (aws:SourceVpc, {"AWS":"*"}), the check is ! with the reason, never ✓ or ✗', () => {
+  for (const trust of [
+    policy(statement({ Condition: { StringEquals: { [`${HOST}:sub`]: 'system:serviceaccount:prod:app', [`${HOST}:aud`]: 'sts.amazonaws.com', 'aws:SourceVpc': 'vpc-0good' } } })),
+    policy(statement({ Principal: { AWS: '*' } })),
+  ]) {
+    const checks = diagnose(healthy({ role: role({ trustPolicy: trust }) }));
+    const trustCheck = check(checks, 'trust-policy');
+    assert.equal(trustCheck.status, 'warn');
+    assert.match(trustCheck.observed, /irsa cannot decide whether STS admits this token/);
+    const line = renderDoctorText(checks, "doctor").split('\n').find((l) => l.includes("Trust policy admits"))!;
+    assert.ok(!line.includes('✓') && !line.includes('✗'), line);
+  }
+  // A Deny StringNotLike on this cluster's sub (absent for another cluster's token) is decided: denied.
+  const deny = policy(statement(), { Effect: 'Deny', Principal: '*', Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringNotLike: { 'oidc.eks.us-east-1.amazonaws.com/id/OTHER:sub': 'system:serviceaccount:prod:*' } } });
+  assert.equal(check(diagnose(healthy({ role: role({ trustPolicy: deny }) })), 'trust-policy').status, 'fail');
 });

@@ -48,9 +48,37 @@ test('json: every change with action/kind/id/before/after and a summary per acti
   assert.deepEqual(Object.keys(json.changes[0]!).sort(), ['account', 'action', 'after', 'before', 'dependsOn', 'id', 'kind', 'reason', 'warnings']);
 });
 
-test('text: a created resource shows nested maps as indented keys and statement lists as JSON', () => {
-  const after = { name: 'r', annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::1:role/r' }, trustPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow' }] } };
-  const text = renderPlanText(planOf(change('arn:role/r', { after })), { color: false });
-  assert.match(text, /\+ annotations:\n {8}\+ eks\.amazonaws\.com\/role-arn: "arn:aws:iam::1:role\/r"\n/);
-  assert.match(text, /\+ Statement:\n {12}\+ \[\n {12}\+ {3}\{\n {12}\+ {5}"Effect": "Allow"/);
+test('text: a created resource shows its non-empty fields, small maps on one line, policies statement by statement', () => {
+  const after = {
+    name: 'reader', description: '', permissionsBoundary: null, tags: {}, maxSessionDuration: 3600,
+    annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::1:role/r' },
+    trustPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRoleWithWebIdentity', Principal: { Federated: 'arn:p' }, Condition: { StringEquals: { 'i:sub': 'system:serviceaccount:a:b' } } }] },
+  };
+  const text = renderPlanText(planOf(change('arn:role/reader', { after })), { color: false });
+  assert.match(text, /^ {4}\+ annotations: eks\.amazonaws\.com\/role-arn=arn:aws:iam::1:role\/r$/m);
+  assert.match(text, /^ {4}\+ trustPolicy:\n {8}Allow sts:AssumeRoleWithWebIdentity\n {10}principal Federated arn:p\n {10}if StringEquals i:sub = system:serviceaccount:a:b$/m);
+  assert.doesNotMatch(text, /description|permissionsBoundary|tags|null/);
+  assert.doesNotMatch(text, /\+ name: /, 'the name is already in the id');
+  assert.match(renderPlanText(planOf(change('arn:role/reader', { after })), { color: false, verbose: true }), /permissionsBoundary: null/);
+});
+
+test('text: a one-binding plan (role, policy, ServiceAccount) fits in 25 lines', async () => {
+  const { planBinding } = await import('../../src/core/binding.ts');
+  const { context, observed, request } = await import('./fixtures/binding.ts');
+  const plan = planBinding(request(), context(), observed()).plan;
+  const text = renderPlanText(plan, { color: false });
+  const lines = text.trimEnd().split('\n').length;
+  assert.ok(lines <= 25, `${lines} lines:\n${text}`);
+  assert.match(text, /^\+ iam-role /m);
+  assert.match(text, /^\+ service-account payments\/api$/m);
+});
+
+test('text: notes that differ only in a name collapse into one line with a count; --verbose shows each', () => {
+  const plan = planOf(change('a'));
+  plan.notes.push(...['x', 'y', 'z', 'w'].map((name) => `role ${name} is irsa-owned for cluster prod but no binding names it; left alone (use --prune to delete it).`), 'something else entirely');
+  const text = renderPlanText(plan, { color: false });
+  const notes = text.split('\n').filter((line) => line.startsWith('Note:'));
+  assert.equal(notes.length, 2, text);
+  assert.match(notes[0]!, /role … is irsa-owned .*\(×4: x, y, z, …; --verbose lists each\)/);
+  assert.equal(renderPlanText(plan, { color: false, verbose: true }).split('\n').filter((line) => line.startsWith('Note:')).length, 5);
 });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lintTrust, referencedProviders, renderTrustLintText, spansNamespaces, type TrustRule } from '../../src/core/trust-lint.ts';
+import { lintTrust, referencedProviders, spansNamespaces, type TrustRule } from '../../src/core/trust-lint.ts';
+import { renderTrustLintText } from '../../src/ui/trust-lint.ts';
 import { buildTrustPolicy, type PolicyStatement } from '../../src/core/trust-policy.ts';
 import { ACCOUNT, ISSUER, PROVIDER, role } from './fixtures/binding.ts';
 

@@ -389,6 +389,19 @@ describe('irsa wizard: pure helpers', () => {
     assert.deepEqual(filterByTerm(POLICIES, 'readonly amazon', (p) => p.name).map((p) => p.name), ['AmazonS3ReadOnlyAccess', 'AmazonSQSReadOnlyAccess']);
     assert.equal(policyChoices(POLICIES, 'S3ReadOnly')[0]!.value, S3_READ);
     assert.equal(policyChoices(POLICIES, 'arn:aws:iam::aws:policy/Custom')[0]!.name, 'Use arn:aws:iam::aws:policy/Custom');
+    // A bad typed ARN: the reason does not repeat the ARN the choice already shows.
+    const bad = policyChoices(POLICIES, 'arn:nope')[0]!;
+    assert.equal(bad.name, 'Use arn:nope');
+    assert.equal(String(bad.disabled).includes('arn:nope'), false, String(bad.disabled));
+    // Policies for AWS service roles and service-linked roles come after the ones for workloads.
+    const withServiceRoles = [
+      { arn: 'arn:aws:iam::aws:policy/aws-service-role/AmazonS3ServiceRolePolicy', name: 'S3Svc' },
+      { arn: 'arn:aws:iam::aws:policy/service-role/AmazonS3ObjectLambdaExecutionRolePolicy', name: 'S3Lambda' },
+      ...POLICIES,
+    ];
+    const names = policyChoices(withServiceRoles, 's3').map((c) => c.name).filter((name) => !name.startsWith('←'));
+    assert.deepEqual(names.slice(-2).sort(), ['S3Lambda', 'S3Svc'], names.join(', '));
+    assert.equal(names[0], 'AmazonS3FullAccess');
     assert.equal(regionChoices('', 'eu-west-1')[0]!.name, 'eu-west-1 (default)');
     assert.deepEqual(regionChoices('xx-new-9', null).map((c) => c.value), ['xx-new-9']);
     assert.match(hintWith((v) => assertRoleName(v))('a'.repeat(65)) ?? '', /65 characters long/);
@@ -464,9 +477,11 @@ describe('irsa wizard: equivalent command and irsa.yaml snippet', () => {
   });
 
   it('the snippet is a valid irsa.yaml (parseConfig) with the same binding', () => {
-    const snippet = configSnippet(answers, globals);
+    // Saved as irsa.yaml where the wizard ran: the policy file is written relative to it.
+    const snippet = configSnippet(answers, globals, dir);
+    assert.doesNotMatch(snippet, new RegExp(dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), 'no absolute path in the snippet');
     const config = parseConfig(snippet, 'irsa.yaml', (path) => {
-      assert.equal(path, policyFile);
+      assert.equal(path, "./my policies/it's.json");
       return JSON.stringify(policyDocument);
     });
     assert.deepEqual(config.cluster, { name: 'prod', region: 'eu-west-1', profile: 'platform admin' });

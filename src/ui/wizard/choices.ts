@@ -18,7 +18,7 @@ export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/;
  * Items whose name contains every whitespace-separated word of the term (case-insensitive),
  * best first: exact name, then prefix, then shorter names (AWS has many near-duplicates).
  */
-export function filterByTerm<T>(items: readonly T[], term: string, name: (item: T) => string): T[] {
+export function filterByTerm<T>(items: readonly T[], term: string, name: (item: T) => string, group: (item: T) => number = () => 0): T[] {
   const words = term.toLowerCase().split(/\s+/).filter(Boolean);
   if (words.length === 0) return [...items];
   const whole = term.trim().toLowerCase();
@@ -33,7 +33,7 @@ export function filterByTerm<T>(items: readonly T[], term: string, name: (item: 
       const value = name(item).toLowerCase();
       return words.every((word) => value.includes(word));
     })
-    .sort((a, b) => rank(a) - rank(b) || name(a).length - name(b).length || name(a).localeCompare(name(b)));
+    .sort((a, b) => group(a) - group(b) || rank(a) - rank(b) || name(a).length - name(b).length || name(a).localeCompare(name(b)));
 }
 
 export interface PolicySummary {
@@ -42,6 +42,12 @@ export interface PolicySummary {
 }
 
 export const isAwsManaged = (arn: string): boolean => /^arn:[\w-]+:iam::aws:policy\//.test(arn);
+
+/** Policies attached to AWS service roles and service-linked roles, not meant for workloads. */
+export const isServiceRolePolicy = (arn: string): boolean => /:policy\/(aws-service-role|service-role)\//.test(arn);
+
+/** 0 customer managed, 1 AWS managed, 2 AWS managed for service roles: the order lists show. */
+export const policyRank = (arn: string): number => (isServiceRolePolicy(arn) ? 2 : isAwsManaged(arn) ? 1 : 0);
 
 /**
  * iam:ListPolicies for AWS and customer managed policies, fetched once per session (about 1,400
@@ -53,8 +59,10 @@ export function createPolicyCache(iam: () => Promise<IamGateway>): { load(): Pro
     load() {
       pending ??= (async () => {
         const policies = await (await iam()).listPolicies('All');
-        // Customer managed first at equal rank: those are the ones made for this account.
-        return [...policies].sort((a, b) => Number(isAwsManaged(a.arn)) - Number(isAwsManaged(b.arn)) || a.name.localeCompare(b.name));
+        // Customer managed first: those are the ones made for this account; policies for service
+        // roles and service-linked roles (paths /service-role/, /aws-service-role/) last — they
+        // are made for AWS services, rarely for a pod.
+        return [...policies].sort((a, b) => policyRank(a.arn) - policyRank(b.arn) || a.name.localeCompare(b.name));
       })();
       pending.catch(() => {
         pending = undefined;

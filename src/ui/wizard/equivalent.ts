@@ -1,6 +1,7 @@
 // Turns the wizard's answers into what reproduces them without prompts: the exact
 // `irsa create-sa-role …` command line, and an irsa.yaml snippet for irsa plan/apply -f.
 
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { stringify } from 'yaml';
 import { DEFAULT_INLINE_POLICY_NAME } from '../../commands/binding-options.ts';
 import type { WizardAnswers, WizardGlobals } from './answers.ts';
@@ -39,14 +40,16 @@ export function equivalentCommandLine(answers: WizardAnswers, globals: WizardGlo
  * One binding of irsa.yaml (docs/config.md). The file is exact where create-sa-role ensures: the
  * role gets exactly these policies, so the snippet says so.
  */
-export function configSnippet(answers: WizardAnswers, globals: WizardGlobals): string {
+export function configSnippet(answers: WizardAnswers, globals: WizardGlobals, cwd: string = process.cwd()): string {
   const binding: Record<string, unknown> = {
     namespace: answers.namespace,
     name: answers.serviceAccount,
     roleName: answers.roleName,
   };
   if (answers.policyArns.length > 0) binding['managedPolicies'] = [...answers.policyArns];
-  if (answers.inlinePolicy) binding['inlinePolicies'] = { [answers.inlinePolicy.name]: { file: answers.inlinePolicy.file } };
+  // Policy files in irsa.yaml are relative to the file, which is saved where the wizard ran: an
+  // absolute path would tie the snippet to this machine.
+  if (answers.inlinePolicy) binding['inlinePolicies'] = { [answers.inlinePolicy.name]: { file: portablePath(answers.inlinePolicy.file, cwd) } };
   if (answers.permissionsBoundary) binding['permissionsBoundary'] = answers.permissionsBoundary;
   if (answers.restartWorkloads) binding['restart'] = true;
   if (answers.createNamespace) binding['createNamespace'] = true;
@@ -58,4 +61,10 @@ export function configSnippet(answers: WizardAnswers, globals: WizardGlobals): s
     '# Exact: the role gets exactly the policies listed here' + (answers.inlinePolicy ? '; policy files are relative to this file.' : '.'),
   ];
   return header.join('\n') + '\n' + stringify({ version: 1, cluster, bindings: [binding] }, { lineWidth: 0 });
+}
+
+/** The path relative to `cwd` (with "/" separators), as irsa.yaml resolves policy files. */
+export function portablePath(file: string, cwd: string): string {
+  const path = relative(cwd, resolve(cwd, file)).split(sep).join('/');
+  return isAbsolute(path) ? path : path.startsWith('.') ? path : `./${path}`;
 }

@@ -26,6 +26,7 @@ import {
   filterByTerm,
   hintWith,
   isAwsManaged,
+  isServiceRolePolicy,
   REGION_PATTERN,
   REGIONS,
   splitArns,
@@ -695,9 +696,10 @@ export function policyChoices(policies: readonly PolicySummary[], term: string):
   const choices: Array<Choice<string | Back>> = [];
   if (typed.startsWith('arn:')) {
     const problem = validateWith((value) => assertPolicyArn(value, 'arn'))(typed);
-    choices.push(problem === true ? { value: typed, name: `Use ${typed}` } : { value: typed, name: `Use ${typed}`, disabled: problem });
+    // The choice already shows the ARN: the reason leaves out the quoted value it starts with.
+    choices.push(problem === true ? { value: typed, name: `Use ${typed}` } : { value: typed, name: `Use ${typed}`, disabled: problem.replace(/^"[^"]*" /, '') });
   }
-  const matches = filterByTerm(policies, typed.startsWith('arn:') ? '' : typed, (p) => p.name).slice(0, 50);
+  const matches = filterByTerm(policies, typed.startsWith('arn:') ? '' : typed, (p) => p.name, (p) => (isServiceRolePolicy(p.arn) ? 1 : 0)).slice(0, 50);
   for (const policy of typed.startsWith('arn:') ? [] : matches) {
     choices.push({ value: policy.arn, name: policy.name, description: `${policy.arn} (${isAwsManaged(policy.arn) ? 'AWS managed' : 'customer managed'})` });
   }

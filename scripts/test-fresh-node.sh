@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# A fresh machine with only an old Node (the system Node 20): the README's two commands must
+# work or say one clear line. Puts that Node first on PATH (IRSA_OLD_NODE, default: the first
+# `node` older than package.json's engines among /usr/bin/node, /usr/local/bin/node) and checks:
+#   1. bin/irsa prints one line naming the version and exits 1 (no stack trace);
+#   2. `npm test` stops before it starts with one line (no ERR_UNKNOWN_FILE_EXTENSION);
+#   3. `npm run demo` completes (it switches to a Node >= 22.19 from ~/.cache/node24, saying so),
+#      prints plain text into a pipe and ends with irsa doctor passing for its binding.
+# Usage: bash scripts/test-fresh-node.sh [--no-demo]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+old_node="${IRSA_OLD_NODE:-}"
+if [ -z "$old_node" ]; then
+  for candidate in /usr/bin/node /usr/local/bin/node; do
+    if [ -x "$candidate" ] && ! "$candidate" bin/node-version.js probe >/dev/null 2>&1; then old_node=$candidate; break; fi
+  done
+fi
+if [ -z "$old_node" ]; then
+  echo "FAIL: no Node older than $(node -p 'require("./package.json").engines.node') found; set IRSA_OLD_NODE" >&2
+  exit 1
+fi
+old_bin=$(mktemp -d)
+trap 'rm -rf "$old_bin"' EXIT
+ln -s "$old_node" "$old_bin/node"
+# npm is a JavaScript program: run by the old Node first on PATH.
+for tool in npm npx; do
+  npm_path=$(command -v "$tool")
+  ln -s "$npm_path" "$old_bin/$tool"
+done
+# Old Node first; everything else (python3 with moto, openssl) as the caller has it.
+export PATH="$old_bin:$PATH"
+echo "node on PATH: $(command -v node) $(node --version)"
+failures=0
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+
+# 1. the CLI itself
+out=$(node bin/irsa list --cluster x 2>&1) && fail "bin/irsa exited 0 on $(node --version)"
+[ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] || fail "bin/irsa printed more than one line: $out"
+[[ "$out" == *"needs Node.js >=22.19 (this is $(node --version)"* ]] || fail "bin/irsa: unexpected message: $out"
+echo "ok bin/irsa: $out"
+
+# 2. npm test
+out=$(npm test --silent 2>&1) && fail "npm test exited 0 on $(node --version)"
+[[ "$out" != *ERR_UNKNOWN_FILE_EXTENSION* ]] || fail "npm test hit ERR_UNKNOWN_FILE_EXTENSION: $out"
+lines=$(printf '%s\n' "$out" | grep -c . || true)
+[ "$lines" -eq 1 ] || fail "npm test printed $lines lines: $out"
+[[ "$out" == *"npm test needs Node.js"* ]] || fail "npm test: unexpected message: $out"
+echo "ok npm test: $out"
+
+# 3. the demo, into a pipe (not a terminal)
+if [ "${1:-}" != "--no-demo" ]; then
+  log=$(mktemp)
+  before=$failures
+  if ! npm run --silent demo >"$log" 2>&1 </dev/null; then
+    tail -30 "$log" >&2
+    fail "npm run demo failed"
+  fi
+  grep -q "Using Node v" "$log" || fail "the demo did not say which Node it switched to"
+  if grep -q $'\033' "$log"; then fail "the demo wrote ANSI escapes into a pipe"; fi
+  grep -q "irsa doctor found nothing wrong" "$log" || fail "the demo did not end with irsa doctor passing"
+  [ "$failures" -eq "$before" ] && echo "ok npm run demo ($(wc -l <"$log") lines; log $log)"
+fi
+
+[ "$failures" -eq 0 ] && echo "fresh machine: all checks passed" || exit 1

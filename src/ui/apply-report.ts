@@ -1,0 +1,48 @@
+// The apply report for people and for machines: per-change progress lines, the closing summary,
+// and the JSON form. Strings only; the caller writes them through the output object.
+
+import type { ChalkInstance } from 'chalk';
+import type { ApplyReport, ChangeResult } from '../engine/apply.ts';
+import type { Change } from '../core/plan.ts';
+
+const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+export function formatStart(change: Change, c: ChalkInstance): string {
+  return c.dim(`  … ${change.action} ${change.kind} ${change.id}`);
+}
+
+export function formatResult(result: ChangeResult, c: ChalkInstance): string {
+  const label = `${result.change.action} ${result.change.kind} ${result.change.id}`;
+  if (result.status === 'applied') return c.green(`  ✓ ${label}`) + c.dim(` (${Math.round(result.durationMs ?? 0)} ms)`);
+  if (result.status === 'failed') return c.red(`  ✗ ${label}: ${errorText(result.error)}`);
+  return `  ${label}: ${result.status}`;
+}
+
+export function formatReport(report: ApplyReport, c: ChalkInstance, retries: number): string {
+  const retryNote = retries > 0 ? ` after ${retries} retries` : '';
+  if (report.ok) return c.green(`Apply complete: ${report.applied} changes applied${retryNote}.`);
+  const lines = [c.red(`Apply stopped: ${report.applied} applied, ${report.failed} failed, ${report.notStarted} not started${retryNote}.`)];
+  for (const result of report.results) {
+    if (result.status === 'failed') lines.push(c.red(`  failed:      ${result.change.kind} ${result.change.id}: ${errorText(result.error)}`));
+    if (result.status === 'not-started') lines.push(`  not started: ${result.change.kind} ${result.change.id}`);
+  }
+  lines.push('Run the same command again to converge: irsa re-reads what exists and plans only what is left.');
+  return lines.join('\n');
+}
+
+export function reportToJson(report: ApplyReport, retries: number) {
+  return {
+    ok: report.ok,
+    applied: report.applied,
+    failed: report.failed,
+    notStarted: report.notStarted,
+    retries,
+    results: report.results.map((result) => ({
+      kind: result.change.kind,
+      id: result.change.id,
+      action: result.change.action,
+      status: result.status,
+      error: result.error === undefined ? null : errorText(result.error),
+    })),
+  };
+}

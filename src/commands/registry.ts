@@ -24,7 +24,7 @@ export interface CommandSpec {
 export type CommandRun = (options: Record<string, unknown>, args: string[], output: Output) => Promise<number>;
 
 export const GLOBAL_OPTIONS: OptionSpec[] = [
-  { flags: '--region <region>', description: 'AWS region (default: AWS_REGION or the profile\'s region)' },
+  { flags: '--region <region>', description: 'AWS region such as eu-west-1 (default: AWS_REGION or the profile\'s region); a name that is not a region is refused before any call' },
   { flags: '--profile <name>', description: 'AWS profile for IAM (default: the AWS default credential chain, SSO included)' },
   { flags: '--kubeconfig <path>', description: 'kubeconfig file (default: KUBECONFIG or ~/.kube/config)' },
   { flags: '--context <name>', description: 'kubeconfig context (default: the current context); irsa proves it is the cluster before any write' },

@@ -21,3 +21,11 @@ test('option tables say "repeatable" once per option', () => {
     assert.doesNotMatch(current, /default: `"/, `docs/commands/${command.name}.md: a default shown as a quoted string`);
   }
 });
+
+test('docs/config.md lists every irsa.yaml field and docs/irsa.schema.json is the schema irsa validates with', async () => {
+  const { expectedConfigDoc, expectedSchemaFile } = await import('../../scripts/docs.ts');
+  const config = readFileSync(new URL('../../docs/config.md', import.meta.url), 'utf8');
+  assert.equal(config, expectedConfigDoc(config), 'docs/config.md is stale: run node scripts/docs.ts');
+  assert.equal(readFileSync(new URL('../../docs/irsa.schema.json', import.meta.url), 'utf8'), expectedSchemaFile(), 'docs/irsa.schema.json is stale');
+  for (const field of ['iam.profile', 'bindings[].attachRoleArn', 'namespaces.create', 'iam.maxTrustPolicySize']) assert.ok(config.includes(`\`${field}\``), field);
+});

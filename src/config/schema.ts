@@ -154,6 +154,10 @@ export const FLAG_KEYS: Record<string, string | null> = {
   '--create-namespace': 'namespaces.create',
   '--override-existing-serviceaccounts': null, // the file is exact: its ServiceAccounts are annotated with its roles
   '--restart-workloads': 'restart: true',
+  '--remove-static-keys': 'removeStaticKeys: true',
+  '--delete-key-secrets': 'deleteKeySecrets: true',
+  '--migrate-kube2iam': 'migrateKube2iam: true',
+  '--workload': 'workloads',
   '--prune': null, // the file is exact: policies not listed are always removed
   '--adopt': 'adopt: true',
   '--no-create-oidc': 'oidcProvider.manage: false',

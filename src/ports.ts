@@ -16,6 +16,7 @@ import type { PolicyDocument } from './core/trust-policy.ts';
 import type { SecretSummary, WorkloadTemplate } from './core/audit.ts';
 import type { MutatingWebhookState } from './core/doctor.ts';
 import type { MigrationWorkloadKind, PodTemplateWorkload, TemplateView } from './core/migration.ts';
+import type { DryRunInput } from './core/admission.ts';
 
 export interface ClusterReader {
   /** Null when the cluster does not exist in the region. */
@@ -130,6 +131,13 @@ export interface KubeInspector {
   listMutatingWebhooks(): Promise<MutatingWebhookState[]>;
   /** Deployments, StatefulSets, DaemonSets and CronJobs with their pod template's env, envFrom, secret volumes and annotations. */
   listWorkloadTemplates(namespace?: string): Promise<WorkloadTemplate[]>;
+  /** The namespace's labels (what webhooks' namespaceSelector sees). */
+  namespaceLabels(namespace: string): Promise<Record<string, string>>;
+  /**
+   * Creates, with server-side dry run (dryRun=All: nothing is stored), the pod of the first
+   * workload using the ServiceAccount, or a minimal pod; returns what admission made of it.
+   */
+  dryRunPod(namespace: string, serviceAccount: string): Promise<DryRunInput>;
 }
 
 export interface TlsChainFetcher {

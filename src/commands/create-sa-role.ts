@@ -10,7 +10,8 @@ import { parseBindingOptions } from './binding-options.ts';
 import { createCommandContext } from './context.ts';
 import { parseGlobals } from './globals.ts';
 import { runPlan } from './run-plan.ts';
-import type { Output } from '../ui/output.ts';
+import { parseVerifyOptions, runVerify } from './verify.ts';
+import { createOutput, type Output } from '../ui/output.ts';
 import { restartAdvice } from '../ui/restart-advice.ts';
 import { addMigrations, stillNeedingRestart, warnRolesWithoutPermissions } from '../engine/migration.ts';
 
@@ -18,6 +19,7 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   const globals = parseGlobals(options);
   const request = parseBindingOptions(options);
   const thumbprints = parseThumbprintOptions(options);
+  const verify = parseVerifyOptions(options);
   const ctx = createCommandContext(globals, {
     caBundle: options['caBundle'] as string | undefined,
     clusterProfile: options['clusterProfile'] as string | undefined,
@@ -69,7 +71,7 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
     `These workloads use ${request.namespace}/${request.name} and keep their old identity until their pods are recreated:`,
     'Or run this command again with --restart-workloads.',
   );
-  return runPlan(binding.plan, {
+  const code = await runPlan(binding.plan, {
     globals,
     ...(output ? { output } : {}),
     approve: options['approve'] === true,
@@ -79,4 +81,8 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
     retryCount: ctx.retries,
     ...(binding.refuse ? { refuse: binding.refuse } : {}),
   });
+  // --verify: only after a successful --approve (exit 0, or 2 with --detailed-exitcode).
+  if (!verify || options['approve'] !== true || code === 1) return code;
+  const targets = request.roleOnly ? [] : [{ namespace: request.namespace, name: request.name, roleArn, audience: request.audience }];
+  return (await runVerify(verify, targets, ctx, output ?? createOutput(options))) === 0 ? code : 1;
 }

@@ -15,6 +15,10 @@ import { createCommandContext, type CommandContext } from './context.ts';
 import { parseGlobals, type GlobalOptions } from './globals.ts';
 import { assertWritableOut } from './out-file.ts';
 import { runPlan } from './run-plan.ts';
+import { parseVerifyOptions, runVerify } from './verify.ts';
+import { bindingRoleArn } from '../core/binding.ts';
+import { partitionForRegion } from '../core/arn.ts';
+import type { IamGateway } from '../ports.ts';
 import { restartAdvice } from '../ui/restart-advice.ts';
 import { packageVersion } from './version.ts';
 
@@ -124,13 +128,14 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
   const planFile = args[0];
   if (file && planFile) throw new UserError('Give either -f irsa.yaml or a saved plan file, not both.', '--file');
   if (!file && !planFile) throw new UserError('Give -f irsa.yaml, or the plan file saved by irsa plan --out.', '--file');
+  const verify = parseVerifyOptions(options);
   if (file) {
     const config = loadConfigFile(file);
     const prune = options['prune'] === true;
     const { globals, ctx, iam, result, footer, concurrency } = await planConfig(config, options, prune);
     const kube = result.needsKube ? await ctx.kube() : undefined;
     const workloads = result.needsKube ? await ctx.workloads() : undefined;
-    return runPlan(result.plan, {
+    const code = await runPlan(result.plan, {
       globals,
       ...(output ? { output } : {}),
       approve: options['approve'] === true,
@@ -141,6 +146,7 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
       retryCount: ctx.retries,
       showAccounts: result.crossAccount,
     });
+    return verifyAfterApply(verify, code, options, config, ctx, output ?? createOutput(options), iam);
   }
   let text: string;
   try {
@@ -166,7 +172,7 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
   if (status.status === 'applied') {
     if (globals.output === 'json') out.json({ plan: planToJson(savedPlanAsPlan(saved)), applied: false, alreadyApplied: true });
     else out.out(`Already applied: all ${status.total} changes of ${planFile} are in place; nothing to do.\n`);
-    return 0;
+    return verifyAfterApply(verify, 0, options, config, ctx, out, iam);
   }
   if (status.done > 0 && globals.output === 'text') {
     out.out(`${status.done} of ${status.done + status.remaining} changes of ${planFile} are already in place (an earlier apply of this plan); ${status.remaining} remain.\n\n`);
@@ -174,7 +180,7 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
   const plan = status.plan;
   const kube = result.needsKube && hasChanges(plan) ? await ctx.kube() : undefined;
   const workloads = kube ? await ctx.workloads() : undefined;
-  return runPlan(plan, {
+  const code = await runPlan(plan, {
     globals,
     ...(output ? { output } : {}),
     approve: options['approve'] === true,
@@ -184,4 +190,23 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
     retryCount: ctx.retries,
     showAccounts: result.crossAccount,
   });
+  return verifyAfterApply(verify, code, options, config, ctx, output ?? createOutput(options), iam);
+}
+
+/** --verify after a successful --approve: every binding of the file that annotates a ServiceAccount. */
+async function verifyAfterApply(
+  verify: ReturnType<typeof parseVerifyOptions>,
+  code: number,
+  options: Record<string, unknown>,
+  config: IrsaConfig,
+  ctx: CommandContext,
+  output: Output,
+  iam: IamGateway,
+): Promise<number> {
+  if (!verify || options['approve'] !== true || code === 1) return code;
+  const context = { partition: partitionForRegion(await ctx.region()), account: await iam.accountId() };
+  const targets = config.bindings
+    .filter((binding) => !binding.roleOnly)
+    .map((binding) => ({ namespace: binding.namespace, name: binding.name, roleArn: bindingRoleArn(binding, context), audience: binding.audience }));
+  return (await runVerify(verify, targets, ctx, output)) === 0 ? code : 1;
 }

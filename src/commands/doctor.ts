@@ -52,6 +52,20 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   ]);
   const role = annotatedRole(serviceAccount);
   const usableRole = role && 'arn' in role && role.account === account ? role : null;
+  // The dry run, the namespace's labels (for selectors), workload templates (which variables a
+  // container sets itself) and Secret key names (static keys loaded through envFrom) are read only
+  // when there is a binding to judge; each may be forbidden by RBAC without stopping the others.
+  const judging = serviceAccount !== null && usableRole !== null;
+  const [namespaceLabels, dryRun, templates, secrets] = await Promise.all([
+    settle(inspector.namespaceLabels(namespace)),
+    judging ? inspector.dryRunPod(namespace, name) : Promise.resolve(undefined),
+    judging ? settle(inspector.listWorkloadTemplates(namespace)) : Promise.resolve({ value: [] }),
+    judging ? settle(inspector.listSecrets(namespace)) : Promise.resolve({ error: 'not read' }),
+  ]);
+  const templateEnv = new Map(
+    ('value' in templates ? templates.value : []).map((t) => [`${t.kind}/${t.name}`, new Map(t.containers.map((c) => [c.name, new Set(c.env.map((e) => e.name))]))]),
+  );
+  const secretKeys = 'value' in secrets ? new Map(secrets.value.map((s) => [s.name, s.keys])) : null;
   const [roleState, minted, otherProviderUrls] = await Promise.all([
     usableRole ? iam.getRole(usableRole.name) : Promise.resolve(undefined),
     // The token is a credential: it stays in this function, is sent only to STS, never printed.
@@ -85,7 +99,7 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   const checks = diagnose({
     namespace, name, issuerUrl: issuer.issuerUrl, targetArgs, account, partition,
     provider, otherProviderUrls, currentThumbprints: thumbprints, serviceAccount,
-    role: roleState, token, webhooks, pods, assume,
+    role: roleState, token, webhooks, pods, assume, namespaceLabels, dryRun, templateEnv, secretKeys,
   });
 
   if (globals.output === 'json') {

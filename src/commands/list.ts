@@ -3,6 +3,7 @@
 import { oidcProviderArn, partitionForRegion } from '../core/arn.ts';
 import { inventoryRows, roleNameFromAnnotation } from '../core/inventory.ts';
 import { assertNamespace } from '../core/names.ts';
+import { restartCount } from '../core/pod-identity.ts';
 import { ROLE_ARN_ANNOTATION } from '../core/resources/service-account.ts';
 import type { RoleState } from '../core/state.ts';
 import { issuerHostPath } from '../core/thumbprint.ts';
@@ -44,7 +45,17 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   const inventory = inventoryRows({ serviceAccounts, roles: new Map(roles), issuerUrl: issuer.issuerUrl, providerArn, providerExists: !!provider });
   // Mark roles with trust-lint findings (irsa audit --iam has the account-wide view and the fixes).
   const lint = lintTrust({ roles: roles.map(([, role]) => role).filter((role): role is RoleState => !!role), providerArns: await iam.listOidcProviderArns(), unreachableIssuers: new Map() });
-  const rows: ListRow[] = inventory.map((row) => ({ ...row, trustFindings: lint.findings.filter((f) => f.roleArn === row.roleArn).map((f) => `${f.severity} ${f.rule}`) }));
+  let rows: ListRow[] = inventory.map((row) => ({ ...row, trustFindings: lint.findings.filter((f) => f.roleArn === row.roleArn).map((f) => `${f.severity} ${f.rule}`) }));
+  // --pods: one LIST pods per namespace that has bindings (the documented cost), judged in core.
+  if (options['pods'] === true) {
+    const namespaces = [...new Set(rows.map((row) => row.namespace))];
+    const pods = new Map(await Promise.all(namespaces.map(async (ns) => [ns, await kube.listPods(ns)] as const)));
+    rows = rows.map((row) => {
+      const sa = serviceAccounts.find((s) => s.namespace === row.namespace && s.name === row.serviceAccount);
+      const mine = (pods.get(row.namespace) ?? []).filter((pod) => pod.serviceAccountName === row.serviceAccount);
+      return { ...row, ...restartCount(row.roleArn, sa?.annotations ?? {}, mine) };
+    });
+  }
   if (globals.output === 'json') {
     output.json({ providerArn, providerExists: !!provider, bindings: rows });
   } else {

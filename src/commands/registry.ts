@@ -50,6 +50,11 @@ const CLUSTER_OPTIONS: OptionSpec[] = [
   { flags: '--issuer-url <url>', description: 'OIDC issuer URL of a self-managed cluster (https only), instead of --cluster' },
 ];
 
+const VERIFY_OPTIONS: OptionSpec[] = [
+  { flags: '--verify', description: 'after --approve, mint a token for each bound ServiceAccount (its audience) and call sts:AssumeRoleWithWebIdentity; report the assumed-role ARN or exit 1 naming the binding (never prints tokens or credentials)' },
+  { flags: '--verify-timeout <seconds>', description: 'how long --verify retries while IAM propagates (AccessDenied, InvalidIdentityToken); default 60' },
+];
+
 const CLUSTER_PROFILE_OPTION: OptionSpec = {
   flags: '--cluster-profile <name>',
   description: 'AWS profile for reading the cluster when it lives in another account than the role (--profile)',
@@ -110,6 +115,7 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--max-trust-policy-size <chars>', description: 'your account\'s ACLSizePerRole quota, when raised above 2048' },
       ...ISSUER_OPTIONS,
       ...APPLY_OPTIONS,
+      ...VERIFY_OPTIONS,
     ],
     load: () => import('./create-sa-role.ts'),
   },
@@ -156,6 +162,7 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--concurrency <n>', description: 'parallel API calls while reading and applying', defaultValue: 16 },
       { ...CLUSTER_PROFILE_OPTION, description: 'AWS profile for reading the cluster (wins over the file\'s cluster.profile)' },
       ...APPLY_OPTIONS,
+      ...VERIFY_OPTIONS,
     ],
     load: async () => ({ run: (await import('./declarative.ts')).runApplyCommand }),
   },
@@ -173,7 +180,7 @@ export const COMMANDS: CommandSpec[] = [
     name: 'doctor',
     summary: 'check every link of one ServiceAccount\'s IRSA chain and say exactly what is wrong',
     description:
-      'Checks, in order: the IAM OIDC provider for the cluster\'s issuer (audience, thumbprints); the ServiceAccount and its eks.amazonaws.com/role-arn; the role and whether its trust policy admits a token minted for the ServiceAccount (IAM condition semantics, exact mismatches named); the role\'s permission policies; the pod identity webhook and the environment of running pods; with --assume, sts:AssumeRoleWithWebIdentity itself. Prints observed, expected and the fix. Exit 0 when no check fails, 1 otherwise.',
+      'Checks, in order: the IAM OIDC provider for the cluster\'s issuer (audience, thumbprints); the ServiceAccount and its eks.amazonaws.com/role-arn; the role and whether its trust policy admits a token minted for the ServiceAccount (IAM condition semantics, exact mismatches named); the role\'s permission policies; what admission does to a new pod of the ServiceAccount (server-side dry run: the webhook\'s mutation per container, or the apiserver\'s refusal quoted) and which credentials each container of the running pods uses; with --assume, sts:AssumeRoleWithWebIdentity itself. Prints observed, expected and the fix. Exit 0 when no check fails, 1 otherwise.',
     options: [
       ...TARGET_OPTIONS,
       { flags: '--assume', description: 'also call sts:AssumeRoleWithWebIdentity with a minted token and show the caller identity (never the token or credentials)' },
@@ -205,6 +212,7 @@ export const COMMANDS: CommandSpec[] = [
     options: [
       ...CLUSTER_OPTIONS,
       { flags: '-n, --namespace <namespace>', description: 'only this namespace (default: all namespaces)' },
+      { flags: '--pods', description: 'add a RESTART column: pods that still need a restart to get the role / pods using the ServiceAccount (costs one LIST pods per namespace with bindings)' },
       CLUSTER_PROFILE_OPTION,
     ],
     load: () => import('./list.ts'),

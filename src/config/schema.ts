@@ -167,6 +167,8 @@ export const FLAG_KEYS: Record<string, string | null> = {
   '--ca-bundle': 'oidcProvider.caBundle',
   '--approve': null,
   '--detailed-exitcode': null,
+  '--verify': null, // a check after apply; irsa apply -f has the same flag
+  '--verify-timeout': null,
 };
 
 /**

@@ -5,6 +5,7 @@
 
 import { oidcProviderArn, parseArn, parseRoleArn } from './arn.ts';
 import { UserError } from './errors.ts';
+import { admissionVerdict, runningPodsCheck, type DryRunInput, type LabelSelector } from './admission.ts';
 import { isOwnedByIrsa } from './ownership.ts';
 import { AUDIENCE_ANNOTATION, ROLE_ARN_ANNOTATION } from './resources/service-account.ts';
 import type { OidcProviderState, PodState, RoleState, ServiceAccountState } from './state.ts';
@@ -29,6 +30,8 @@ export interface DoctorCheck {
   expected: string;
   /** An irsa command where one exists; null when there is nothing to do. */
   fix: string | null;
+  /** Per pod / container lines (admission and running-pod checks). */
+  details?: string[];
 }
 
 /** One webhook of a MutatingWebhookConfiguration, as the Kubernetes adapter reads it. */
@@ -39,8 +42,11 @@ export interface MutatingWebhookState {
   webhook: string;
   service: { namespace: string; name: string; path: string | null } | null;
   url: string | null;
-  rules: Array<{ operations: string[]; apiGroups: string[]; resources: string[] }>;
+  rules: Array<{ operations: string[]; apiGroups: string[]; resources: string[]; apiVersions?: string[]; scope?: string }>;
   failurePolicy: string;
+  namespaceSelector?: LabelSelector | null;
+  objectSelector?: LabelSelector | null;
+  sideEffects?: string;
 }
 
 /** A value that was read, or why it could not be. */
@@ -66,8 +72,16 @@ export interface DoctorInput {
   /** Claims of a token minted with the TokenRequest API; undefined when none was requested. */
   token: Read<TokenClaims> | undefined;
   webhooks: Read<MutatingWebhookState[]>;
+  /** Labels of the namespace (the webhooks' namespaceSelector). */
+  namespaceLabels: Read<Record<string, string>>;
+  /** The server-side dry-run pod create; undefined when not attempted (no usable role). */
+  dryRun: DryRunInput | undefined;
   /** Pods that use the ServiceAccount. */
   pods: Read<PodState[]>;
+  /** Variables each workload's pod template sets itself, by "Kind/name" then container. */
+  templateEnv: ReadonlyMap<string, ReadonlyMap<string, ReadonlySet<string>>>;
+  /** Secret name → data key names in the namespace; null when Secrets cannot be listed. */
+  secretKeys: ReadonlyMap<string, string[]> | null;
   /** --assume: the assumed identity's ARN; undefined when --assume was not given. */
   assume: Read<string> | { skipped: string } | undefined;
 }
@@ -108,26 +122,6 @@ export function literalWildcards(document: PolicyDocument): string[] {
   return found;
 }
 
-/** Does this webhook handle pod CREATE (the only time the pod identity webhook mutates)? */
-export function handlesPodCreate(webhook: MutatingWebhookState): boolean {
-  const has = (list: string[], value: string) => list.includes('*') || list.includes(value);
-  return webhook.rules.some(
-    (rule) =>
-      has(rule.operations, 'CREATE') &&
-      has(rule.apiGroups, '') &&
-      rule.resources.some((resource) => resource === '*' || resource === '*/*' || resource === 'pods'),
-  );
-}
-
-/** Names, service or URL that identify amazon-eks-pod-identity-webhook (EKS, its chart, its docs). */
-export function looksLikePodIdentityWebhook(webhook: MutatingWebhookState): boolean {
-  const text = [webhook.configuration, webhook.webhook, webhook.service?.name ?? '', webhook.url ?? ''].join(' ').toLowerCase();
-  return /pod-identity-webhook|iam-for-pods|amazon-eks-pod-identity/.test(text);
-}
-
-const describeWebhook = (w: MutatingWebhookState): string =>
-  `${w.configuration} (webhook ${w.webhook} → ${w.url ?? (w.service ? `service ${w.service.namespace}/${w.service.name}${w.service.path ?? ''}` : 'no endpoint')}, failurePolicy ${w.failurePolicy})`;
-
 const list = (values: string[], none = 'none'): string => (values.length > 0 ? values.join(', ') : none);
 
 export function diagnose(input: DoctorInput): DoctorCheck[] {
@@ -141,7 +135,10 @@ export function diagnose(input: DoctorInput): DoctorCheck[] {
   const hostPath = hostPathOf(input.issuerUrl);
   const expectedProviderArn = oidcProviderArn(input.partition, account, hostPath);
   const audience = audienceOf(input.serviceAccount);
-  const createSaRole = (extra = '') => `irsa create-sa-role ${targetArgs} -n ${namespace} --name ${name}${extra} --approve`;
+  // A non-default audience goes into every printed create-sa-role: without it the trust policy
+  // would be written for sts.amazonaws.com and the fix would never converge.
+  const audienceArg = audience === DEFAULT_AUDIENCE ? '' : ` --audience ${audience}`;
+  const createSaRole = (extra = '') => `irsa create-sa-role ${targetArgs} -n ${namespace} --name ${name}${extra}${audienceArg} --approve`;
 
   // 1. Issuer → IAM OIDC provider for exactly that URL, audience as client ID, thumbprints.
   const provider = input.provider;
@@ -176,7 +173,7 @@ export function diagnose(input: DoctorInput): DoctorCheck[] {
       // associate-oidc adds sts.amazonaws.com; another audience comes with the binding that uses it.
       fix: audience === DEFAULT_AUDIENCE
         ? `irsa associate-oidc ${targetArgs} --approve`
-        : createSaRole(`${roleArnArg(input)} --audience ${audience}`),
+        : createSaRole(roleArnArg(input)),
     });
   }
   if (!provider) {
@@ -287,31 +284,23 @@ export function diagnose(input: DoctorInput): DoctorCheck[] {
     });
   }
 
-  // 5. The webhook, and the environment it injected into the pods.
-  const webhookTitle = 'Pod identity webhook handles pod creation';
-  let webhookPresent = false;
-  if ('error' in input.webhooks) {
-    add({ step: 5, id: 'webhook', title: webhookTitle, status: 'warn', observed: `could not list MutatingWebhookConfigurations: ${input.webhooks.error}`, expected: 'a MutatingWebhookConfiguration for pod CREATE served by the pod identity webhook', fix: null });
+  // 5. What admission does to a new pod (server-side dry run), then the pods already running.
+  const admission = input.serviceAccount && usableRole
+    ? admissionVerdict({
+        namespace, serviceAccount: input.serviceAccount, roleArn: usableRole.arn, webhooks: input.webhooks,
+        namespaceLabels: input.namespaceLabels, dryRun: input.dryRun, secretKeys: input.secretKeys,
+      })
+    : null;
+  if (admission) add(admission.check);
+  else skip(5, 'admission', 'New pods of the ServiceAccount get the IRSA environment (server-side dry run)', input.serviceAccount ? 'no usable role ARN on the ServiceAccount' : 'the ServiceAccount does not exist');
+  if (input.serviceAccount) {
+    add(runningPodsCheck({
+      namespace, serviceAccount: input.serviceAccount, roleArn: usableRole?.arn ?? null, pods: input.pods,
+      templateEnv: input.templateEnv, secretKeys: input.secretKeys, newPodsOk: admission?.newPodsOk ?? false,
+    }));
   } else {
-    const candidates = input.webhooks.value.filter(looksLikePodIdentityWebhook);
-    const active = candidates.filter(handlesPodCreate);
-    webhookPresent = active.length > 0;
-    const others = input.webhooks.value.filter((w) => !looksLikePodIdentityWebhook(w) && handlesPodCreate(w));
-    add({
-      step: 5,
-      id: 'webhook',
-      title: webhookTitle,
-      status: webhookPresent ? 'pass' : 'fail',
-      observed: webhookPresent
-        ? active.map(describeWebhook).join('; ')
-        : candidates.length > 0
-          ? `${candidates.map(describeWebhook).join('; ')} does not handle pod CREATE`
-          : `no MutatingWebhookConfiguration looks like the pod identity webhook${others.length > 0 ? ` (pod CREATE is handled by ${others.map((w) => w.configuration).join(', ')})` : ''}`,
-      expected: 'a MutatingWebhookConfiguration for pod CREATE served by amazon-eks-pod-identity-webhook',
-      fix: webhookPresent ? null : 'EKS runs the webhook itself; on other clusters deploy https://github.com/aws/amazon-eks-pod-identity-webhook and register it for pod CREATE',
-    });
+    skip(5, 'pod-environment', 'Running pods: which credentials each container uses', 'the ServiceAccount does not exist');
   }
-  add(podCheck(input, usableRole?.arn ?? null, webhookPresent, sa));
 
   // 6. The definitive test: STS itself.
   const assumeTitle = `${WEB_IDENTITY_ACTION} with a minted token`;
@@ -332,6 +321,16 @@ function roleArnArg(input: DoctorInput): string {
   return role && 'arn' in role ? ` --attach-role-arn ${role.arn}` : '';
 }
 
+/**
+ * The one place doctor asks the trust evaluator (core/trust-policy.ts). Its outcome is allow, deny,
+ * or undecided (a condition irsa does not evaluate the way STS will): undecided is never ✓ or ✗.
+ */
+function judgeTrust(document: PolicyDocument, providerArn: string, claims: TokenClaims): { outcome: 'allow' | 'deny' | 'undecided'; reasons: string[]; matchedStatement: number | null } {
+  const evaluation = evaluateTrustPolicy(document, providerArn, claims);
+  if (evaluation.verdict === 'cannot-decide') return { outcome: 'undecided', reasons: evaluation.undecided, matchedStatement: null };
+  return { outcome: evaluation.verdict === 'allow' ? 'allow' : 'deny', reasons: evaluation.reasons, matchedStatement: evaluation.matchedStatement };
+}
+
 function trustCheck(
   input: DoctorInput,
   role: RoleState,
@@ -346,7 +345,7 @@ function trustCheck(
     : ` (no token could be minted${input.token && 'error' in input.token ? `: ${input.token.error}` : ''}; evaluated the claims it would carry)`;
   // STS finds the provider by the token's iss, in the role's account.
   const providerArn = oidcProviderArn(parseArn(role.arn)?.partition ?? input.partition, input.account, hostPathOf(claims.iss));
-  const evaluation = evaluateTrustPolicy(role.trustPolicy, providerArn, claims);
+  const evaluation = judgeTrust(role.trustPolicy, providerArn, claims);
   const wildcards = literalWildcards(role.trustPolicy);
   const wildcardNote = wildcards.length > 0 ? `; a wildcard under StringEquals is compared literally and never matches a pattern (${wildcards.join('; ')}): use StringLike` : '';
   const tokenText = `token iss ${claims.iss}, sub ${claims.sub}, aud ${list(claims.aud)}`;
@@ -354,17 +353,11 @@ function trustCheck(
   const expected =
     `a statement with Principal.Federated ${providerArn}, Action ${WEB_IDENTITY_ACTION}, ` +
     `StringEquals ${context.hostPath}:sub = ${context.subject} and ${context.hostPath}:aud = ${context.audience}`;
-  if (evaluation.verdict === 'cannot-decide') {
-    // Neither ✓ nor ✗: the outcome depends on request values or behaviour IAM does not document.
-    return {
-      ...base,
-      status: 'warn',
-      observed: `irsa cannot decide whether STS admits this token: ${evaluation.undecided.join('; ')}: ${tokenText}${note}${wildcardNote}`,
-      expected,
-      fix: null,
-    };
+  if (evaluation.outcome === 'undecided') {
+    // Neither ✓ nor ✗: irsa cannot evaluate some condition the way STS will.
+    return { ...base, status: 'warn', observed: `irsa cannot decide whether STS admits this token: ${evaluation.reasons.join('; ')}: ${tokenText}${note}${wildcardNote}`, expected, fix: null };
   }
-  if (evaluation.allowed) {
+  if (evaluation.outcome === 'allow') {
     return {
       ...base,
       status: wildcards.length > 0 || !minted ? 'warn' : 'pass',
@@ -380,40 +373,6 @@ function trustCheck(
     expected,
     // --attach-role-arn adds this ServiceAccount to any role's trust policy, irsa-made or not.
     fix: context.createSaRole(` --attach-role-arn ${context.roleArn}`),
-  };
-}
-
-function podCheck(input: DoctorInput, roleArn: string | null, webhookPresent: boolean, sa: string): DoctorCheck {
-  const base = { step: 5, id: 'pod-environment', title: 'Pods using the ServiceAccount carry AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE' };
-  if ('error' in input.pods) return { ...base, status: 'warn', observed: `could not list pods: ${input.pods.error}`, expected: '', fix: null };
-  const pods = input.pods.value;
-  if (!roleArn) return { ...base, status: 'skip', observed: 'no usable role ARN on the ServiceAccount', expected: '', fix: null };
-  if (pods.length === 0) return { ...base, status: 'skip', observed: `no pods use ${sa}`, expected: '', fix: null };
-  const stale = pods.filter((pod) => pod.env['AWS_ROLE_ARN'] !== roleArn || !pod.env['AWS_WEB_IDENTITY_TOKEN_FILE']);
-  const expected = `AWS_ROLE_ARN=${roleArn} and AWS_WEB_IDENTITY_TOKEN_FILE in every pod`;
-  if (stale.length === 0) return { ...base, status: 'pass', observed: `${pods.length} pod${pods.length === 1 ? '' : 's'}: ${pods.map((p) => p.name).join(', ')}`, expected, fix: null };
-  // The webhook mutates only at creation: a pod without the variables predates the annotation
-  // (or the webhook), and keeps the node's role until it is recreated.
-  const described = stale.map((pod) => {
-    const current = pod.env['AWS_ROLE_ARN'];
-    const why = current ? `has AWS_ROLE_ARN ${current}` : 'lacks AWS_ROLE_ARN';
-    return `${pod.name} (${why}${pod.env['AWS_WEB_IDENTITY_TOKEN_FILE'] ? '' : ' and AWS_WEB_IDENTITY_TOKEN_FILE'}, created ${pod.createdAt || 'at an unknown time'})`;
-  });
-  const restarts = [
-    ...new Set(
-      stale.map((pod) =>
-        pod.ownerWorkload
-          ? `kubectl rollout restart ${pod.ownerWorkload.kind.toLowerCase()}/${pod.ownerWorkload.name} -n ${pod.namespace}`
-          : `kubectl delete pod ${pod.name} -n ${pod.namespace} (and recreate it)`,
-      ),
-    ),
-  ];
-  return {
-    ...base,
-    status: 'fail',
-    observed: `${stale.length} of ${pods.length} pods need a restart: ${described.join('; ')}`,
-    expected,
-    fix: webhookPresent ? restarts.join('; ') : `install the pod identity webhook first (see the webhook check), then: ${restarts.join('; ')}`,
   };
 }
 

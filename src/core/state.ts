@@ -1,6 +1,7 @@
 // Observed and desired state of the resources irsa manages, as plain data.
 // Adapters translate SDK responses into these shapes; the planner compares them.
 
+import type { PodSpecState } from './pod-identity.ts';
 import type { PolicyDocument } from './trust-policy.ts';
 
 export type Tags = Record<string, string>;
@@ -51,6 +52,8 @@ export interface PodState {
   env: Record<string, string>;
   volumes: string[];
   ownerWorkload: WorkloadRef | null;
+  /** Per container env, mounts, token volumes, labels and annotations (doctor judges each container). */
+  spec?: PodSpecState;
 }
 
 export interface ClusterInfo {

@@ -28,6 +28,8 @@ export function renderDoctorText(checks: DoctorCheck[], heading: string, paint: 
       out.push(colour[check.status](line));
       out.push(`    observed: ${check.observed}`);
       if (check.expected) out.push(`    expected: ${check.expected}`);
+      // One line per pod / container (the admission and running-pod checks).
+      for (const detail of check.details ?? []) out.push(`      ${detail}`);
       if (check.fix) out.push(`    fix:      ${check.fix}`);
     }
   }

@@ -3,13 +3,15 @@
 import { Chalk } from 'chalk';
 import type { BindingRow } from '../core/inventory.ts';
 
-export type ListRow = BindingRow & { trustFindings: string[] };
+/** pods / needRestart: with `irsa list --pods` only. */
+export type ListRow = BindingRow & { trustFindings: string[]; pods?: number; needRestart?: number };
 
 export function renderListTable(rows: ListRow[], color: boolean): string {
   const c = new Chalk({ level: color ? 1 : 0 });
   if (rows.length === 0) return 'No ServiceAccount carries an eks.amazonaws.com/role-arn annotation.\n';
   const yesNo = (value: boolean) => (value ? 'yes' : 'NO');
-  const header = ['NAMESPACE', 'SERVICEACCOUNT', 'ROLE', 'ROLE EXISTS', 'TRUST OK', 'PROVIDER', 'OWNER', 'TRUST LINT'];
+  const withPods = rows.some((row) => row.pods !== undefined);
+  const header = ['NAMESPACE', 'SERVICEACCOUNT', 'ROLE', 'ROLE EXISTS', 'TRUST OK', 'PROVIDER', 'OWNER', 'TRUST LINT', ...(withPods ? ['RESTART'] : [])];
   const cells = rows.map((row) => [
     row.namespace,
     row.serviceAccount,
@@ -19,6 +21,8 @@ export function renderListTable(rows: ListRow[], color: boolean): string {
     yesNo(row.providerExists),
     row.owner,
     row.trustFindings.length === 0 ? '-' : [...new Set(row.trustFindings.map((f) => f.split(' ')[0]))].join(','),
+    // pods that still lack the role / pods using the ServiceAccount
+    ...(withPods ? [`${row.needRestart ?? 0}/${row.pods ?? 0}`] : []),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
   const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();

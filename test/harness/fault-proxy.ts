@@ -17,6 +17,11 @@ export interface FaultProxyOptions {
   latencyMs?: number;
   /** Deterministic pseudo-random source, so a failing run can be replayed. */
   seed?: number;
+  /**
+   * Answer this many sts:AssumeRoleWithWebIdentity calls with AccessDenied before forwarding any
+   * (Infinity: all of them), as STS does while a new role or trust policy propagates through IAM.
+   */
+  denyWebIdentity?: number;
   /** Added to every request (not only at `rate`): a round trip of ms ± jitterMs, as to a far region. */
   delay?: { ms: number; jitterMs?: number };
   /** Answer `Throttling` to requests beyond this many per second (a token bucket holding one second's worth). */
@@ -36,6 +41,8 @@ export interface FaultProxy {
   /** With throttleAboveRps: when the first and the last `Throttling` were answered (performance.now()), or null. */
   throttleWindow(): { first: number; last: number } | null;
   setRate(rate: number): void;
+  /** AssumeRoleWithWebIdentity calls answered AccessDenied so far (denyWebIdentity). */
+  deniedWebIdentity(): number;
   /** Changes or removes the rate limit (bench phases share one proxy). */
   setThrottleAboveRps(rps: number | undefined): void;
   close(): Promise<void>;
@@ -99,6 +106,11 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     upstream.end(body);
   };
 
+  let webIdentityDenialsLeft = options.denyWebIdentity ?? 0;
+  let webIdentityDenied = 0;
+  const isAssumeRoleWithWebIdentity = (req: http.IncomingMessage, body: Buffer) =>
+    /(^|&)Action=AssumeRoleWithWebIdentity(&|$)/.test(body.toString('utf8')) || String(req.headers['x-amz-target'] ?? '').endsWith('AssumeRoleWithWebIdentity');
+
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     const control = req.url?.startsWith('/moto-api') ?? false;
@@ -117,6 +129,13 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const handle = (req: http.IncomingMessage, body: Buffer, res: http.ServerResponse, control: boolean) => {
     // moto's own control API is never faulted: tests use it to reset state.
     if (control) return forward(req, body, res);
+    if (webIdentityDenialsLeft > 0 && isAssumeRoleWithWebIdentity(req, body)) {
+      webIdentityDenialsLeft--;
+      webIdentityDenied++;
+      res.writeHead(403, { 'content-type': 'text/xml' });
+      res.end('<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>Not authorized to perform sts:AssumeRoleWithWebIdentity</Message></Error><RequestId>fault-proxy</RequestId></ErrorResponse>');
+      return;
+    }
     if (options.denyWritesAfter !== undefined && req.method === 'POST' && (req.url === '/' || req.url?.startsWith('/?'))) {
       const action = /(?:^|&)Action=([A-Za-z]+)/.exec(body.toString())?.[1] ?? '';
       if (action && !/^(Get|List)/.test(action) && writes++ >= options.denyWritesAfter) {
@@ -185,6 +204,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     setRate: (value) => {
       rate = value;
     },
+    deniedWebIdentity: () => webIdentityDenied,
     setThrottleAboveRps: (rps) => {
       throttleRps = rps;
       tokens = rps ?? 0;

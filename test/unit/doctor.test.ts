@@ -3,14 +3,14 @@ import assert from 'node:assert/strict';
 import {
   diagnose,
   doctorExitCode,
-  handlesPodCreate,
   literalWildcards,
-  looksLikePodIdentityWebhook,
   type DoctorCheck,
   type DoctorInput,
   type MutatingWebhookState,
 } from '../../src/core/doctor.ts';
 import type { PodState, RoleState } from '../../src/core/state.ts';
+import type { DryRunInput } from '../../src/core/admission.ts';
+import { TOKEN_DIRECTORY, TOKEN_FILE, type ContainerState, type PodSpecState } from '../../src/core/pod-identity.ts';
 import { renderDoctorText } from '../../src/ui/doctor.ts';
 import type { PolicyDocument, PolicyStatement } from '../../src/core/trust-policy.ts';
 
@@ -64,7 +64,32 @@ function webhook(overrides: Partial<MutatingWebhookState> = {}): MutatingWebhook
   };
 }
 
-function pod(name: string, env: Record<string, string> = { AWS_ROLE_ARN: ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE: '/var/run/secrets/eks.amazonaws.com/serviceaccount/token' }, owner = 'app'): PodState {
+const IRSA_ENV = { AWS_ROLE_ARN: ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE: TOKEN_FILE };
+
+function container(name: string, env: Record<string, string>, init = false): ContainerState {
+  const mounted = 'AWS_WEB_IDENTITY_TOKEN_FILE' in env;
+  return {
+    name,
+    init,
+    env: Object.entries(env).map(([n, value]) => ({ name: n, value })),
+    envFromSecrets: [],
+    volumeMounts: mounted ? [{ name: 'aws-iam-token', mountPath: TOKEN_DIRECTORY }] : [],
+  };
+}
+
+function podSpec(containers: ContainerState[], overrides: Partial<PodSpecState> = {}): PodSpecState {
+  const mounted = containers.some((c) => c.volumeMounts.length > 0);
+  return {
+    name: 'p',
+    labels: {},
+    annotations: {},
+    containers,
+    volumes: mounted ? [{ name: 'aws-iam-token', token: { audience: 'sts.amazonaws.com', expirationSeconds: 86400, path: 'token' } }] : [],
+    ...overrides,
+  };
+}
+
+function pod(name: string, env: Record<string, string> = IRSA_ENV, owner = 'app'): PodState {
   return {
     namespace: 'prod',
     name,
@@ -73,7 +98,12 @@ function pod(name: string, env: Record<string, string> = { AWS_ROLE_ARN: ROLE_AR
     env,
     volumes: ['aws-iam-token'],
     ownerWorkload: owner ? { kind: 'Deployment', namespace: 'prod', name: owner } : null,
+    spec: podSpec([container('app', env)]),
   };
+}
+
+function dryRun(admitted: PodSpecState | null, outcome?: DryRunInput['outcome']): DryRunInput {
+  return { source: 'a minimal pod', fromWorkload: false, submitted: podSpec([container('app', {})]), outcome: outcome ?? { admitted: admitted! } };
 }
 
 /** A healthy binding; each test breaks one thing. */
@@ -92,7 +122,11 @@ function healthy(overrides: Partial<DoctorInput> = {}): DoctorInput {
     role: role(),
     token: { value: { iss: ISSUER, sub: 'system:serviceaccount:prod:app', aud: ['sts.amazonaws.com'] } },
     webhooks: { value: [webhook()] },
+    namespaceLabels: { value: {} },
+    dryRun: dryRun(podSpec([container('app', IRSA_ENV)])),
     pods: { value: [pod('app-1')] },
+    templateEnv: new Map(),
+    secretKeys: new Map(),
     assume: undefined,
     ...overrides,
   };
@@ -110,7 +144,7 @@ const statuses = (checks: DoctorCheck[]) => Object.fromEntries(checks.map((c) =>
 test('a healthy binding passes every check in chain order; --assume not given is skipped; exit 0', () => {
   const checks = diagnose(healthy());
   assert.deepEqual(checks.map((c) => c.id), [
-    'oidc-provider', 'oidc-audience', 'oidc-thumbprints', 'service-account', 'role-annotation', 'role', 'trust-policy', 'permissions', 'webhook', 'pod-environment', 'assume',
+    'oidc-provider', 'oidc-audience', 'oidc-thumbprints', 'service-account', 'role-annotation', 'role', 'trust-policy', 'permissions', 'admission', 'pod-environment', 'assume',
   ]);
   assert.deepEqual(checks.map((c) => c.step), [1, 1, 1, 2, 2, 3, 3, 4, 5, 5, 6]);
   assert.ok(checks.slice(0, -1).every((c) => c.status === 'pass'), JSON.stringify(statuses(checks)));
@@ -257,34 +291,24 @@ test('permissions: a role without policies fails; the boundary is shown', () => 
   assert.equal(foreign.fix, 'aws iam attach-role-policy --role-name app-role --policy-arn <policy-arn>');
 });
 
-test('webhook recognition: pod CREATE rules and pod-identity names', () => {
-  assert.ok(handlesPodCreate(webhook()));
-  assert.ok(handlesPodCreate(webhook({ rules: [{ operations: ['*'], apiGroups: ['*'], resources: ['*'] }] })));
-  assert.ok(!handlesPodCreate(webhook({ rules: [{ operations: ['UPDATE'], apiGroups: [''], resources: ['pods'] }] })));
-  assert.ok(!handlesPodCreate(webhook({ rules: [{ operations: ['CREATE'], apiGroups: ['apps'], resources: ['deployments'] }] })));
-  assert.ok(looksLikePodIdentityWebhook(webhook({ configuration: 'x', webhook: 'y', url: null, service: { namespace: 'kube-system', name: 'pod-identity-webhook', path: '/mutate' } })));
-  assert.ok(!looksLikePodIdentityWebhook(webhook({ configuration: 'istio-sidecar-injector', webhook: 'sidecar-injector.istio.io', url: null })));
-});
-
-test('webhook missing: fails and names what does handle pod CREATE; pods then need the webhook first', () => {
-  const istio = webhook({ configuration: 'istio-sidecar-injector', webhook: 'sidecar-injector.istio.io', url: null, service: { namespace: 'istio-system', name: 'istiod', path: '/inject' } });
-  const checks = diagnose(healthy({ webhooks: { value: [istio] }, pods: { value: [pod('app-1', {})] } }));
-  const w = check(checks, 'webhook');
-  assert.equal(w.status, 'fail');
-  assert.equal(w.observed, 'no MutatingWebhookConfiguration looks like the pod identity webhook (pod CREATE is handled by istio-sidecar-injector)');
-  assert.match(check(checks, 'pod-environment').fix!, /^install the pod identity webhook first/);
-  const noCreate = check(diagnose(healthy({ webhooks: { value: [webhook({ rules: [{ operations: ['UPDATE'], apiGroups: [''], resources: ['pods'] }] })] } })), 'webhook');
-  assert.equal(noCreate.status, 'fail');
-  assert.match(noCreate.observed, /does not handle pod CREATE$/);
+test('admission: no webhook registered and an unchanged dry-run pod fails, and running pods are not told to restart', () => {
+  const checks = diagnose(healthy({ webhooks: { value: [] }, dryRun: dryRun(podSpec([container('app', {})])), pods: { value: [pod('app-1', {})] } }));
+  const admission = check(checks, 'admission');
+  assert.equal(admission.status, 'fail');
+  assert.match(admission.observed, /^no admission webhook mutates pods of this ServiceAccount/);
+  const pods = check(checks, 'pod-environment');
+  assert.equal(pods.status, 'fail');
+  assert.match(pods.observed, /new pods would not get it either/);
+  assert.doesNotMatch(pods.fix!, /kubectl/);
 });
 
 test('pods without the injected environment (or with an old role) need a restart, named with the command', () => {
   const checks = diagnose(healthy({
-    pods: { value: [pod('app-1'), pod('app-2', {}), pod('app-3', { AWS_ROLE_ARN: 'arn:aws:iam::111122223333:role/old', AWS_WEB_IDENTITY_TOKEN_FILE: '/t' }), pod('lonely', {}, '')] },
+    pods: { value: [pod('app-1'), pod('app-2', {}), pod('app-3', { AWS_ROLE_ARN: 'arn:aws:iam::111122223333:role/old', AWS_WEB_IDENTITY_TOKEN_FILE: TOKEN_FILE }), pod('lonely', {}, '')] },
   }));
   const pods = check(checks, 'pod-environment');
   assert.equal(pods.status, 'fail');
-  assert.match(pods.observed, /^3 of 4 pods need a restart: app-2 \(lacks AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE, created 2024-01-01T00:00:00Z\); app-3 \(has AWS_ROLE_ARN arn:aws:iam::111122223333:role\/old/);
+  assert.match(pods.observed, /^3 of 4 pods need a restart \(created before the annotation or the webhook\): app-2 \(created 2024-01-01T00:00:00Z\), app-3/);
   assert.equal(pods.fix, 'kubectl rollout restart deployment/app -n prod; kubectl delete pod lonely -n prod (and recreate it)');
   assert.equal(check(diagnose(healthy({ pods: { value: [] } })), 'pod-environment').status, 'skip');
 });

@@ -4,17 +4,22 @@
 
 import {
   AdmissionregistrationV1Api,
+  ApiException,
   AppsV1Api,
   BatchV1Api,
   CoreV1Api,
   type V1Container,
+  type V1LabelSelector,
   type V1ObjectMeta,
+  type V1Pod,
   type V1PodTemplateSpec,
 } from '@kubernetes/client-node';
+import type { LabelSelector } from '../../core/admission.ts';
 import { summarizeSecret, type AuditWorkloadKind, type ContainerSummary, type WorkloadTemplate } from '../../core/audit.ts';
 import type { MutatingWebhookState } from '../../core/doctor.ts';
 import type { KubeInspector } from '../../ports.ts';
 import { allPages, loadKubeConfig, translateKubeError, type KubeGatewayOptions } from './kube.ts';
+import { minimalPod, podFromTemplate, podStateOf } from './pods.ts';
 
 const PAGE_SIZE = 500;
 
@@ -49,6 +54,28 @@ function templateOf(kind: AuditWorkloadKind, meta: V1ObjectMeta | undefined, tem
   };
 }
 
+const selectorOf = (selector: V1LabelSelector | undefined): LabelSelector | null =>
+  selector
+    ? {
+        ...(selector.matchLabels ? { matchLabels: { ...selector.matchLabels } } : {}),
+        ...(selector.matchExpressions ? { matchExpressions: selector.matchExpressions.map((e) => ({ key: e.key, operator: e.operator, ...(e.values ? { values: [...e.values] } : {}) })) } : {}),
+      }
+    : null;
+
+/** The apiserver's Status message of a failed call (its body is a JSON string or object). */
+function apiMessage(error: ApiException<unknown>): string {
+  let body: unknown = error.body;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      return body as string;
+    }
+  }
+  const message = (body as { message?: unknown } | undefined)?.message;
+  return typeof message === 'string' ? message : `HTTP ${error.code}`;
+}
+
 export function createKubeInspector(options: KubeGatewayOptions = {}): KubeInspector {
   const kc = loadKubeConfig(options);
   const core = kc.makeApiClient(CoreV1Api);
@@ -67,6 +94,42 @@ export function createKubeInspector(options: KubeGatewayOptions = {}): KubeInspe
   }
   const scoped = (namespace: string | undefined, group: string, resource: string) =>
     `${group}${namespace ? `/namespaces/${namespace}` : ''}/${resource}`;
+
+  // Memoised per namespace: doctor reads the templates for the dry run and for the running pods.
+  const templateReads = new Map<string, Promise<Array<{ kind: AuditWorkloadKind; name: string; meta: V1ObjectMeta | undefined; template: V1PodTemplateSpec }>>>();
+  function rawTemplates(namespace: string | undefined) {
+    const key = namespace ?? '';
+    let read = templateReads.get(key);
+    if (!read) {
+      read = readTemplates(namespace);
+      templateReads.set(key, read);
+    }
+    return read;
+  }
+  async function readTemplates(namespace: string | undefined) {
+    const page = { limit: PAGE_SIZE };
+    const [deployments, statefulSets, daemonSets, cronJobs] = await Promise.all([
+      list('deployments', scoped(namespace, '/apis/apps/v1', 'deployments'), (_continue) =>
+        namespace ? apps.listNamespacedDeployment({ namespace, ...page, _continue }) : apps.listDeploymentForAllNamespaces({ ...page, _continue }),
+      ),
+      list('statefulsets', scoped(namespace, '/apis/apps/v1', 'statefulsets'), (_continue) =>
+        namespace ? apps.listNamespacedStatefulSet({ namespace, ...page, _continue }) : apps.listStatefulSetForAllNamespaces({ ...page, _continue }),
+      ),
+      list('daemonsets', scoped(namespace, '/apis/apps/v1', 'daemonsets'), (_continue) =>
+        namespace ? apps.listNamespacedDaemonSet({ namespace, ...page, _continue }) : apps.listDaemonSetForAllNamespaces({ ...page, _continue }),
+      ),
+      list('cronjobs', scoped(namespace, '/apis/batch/v1', 'cronjobs'), (_continue) =>
+        namespace ? batch.listNamespacedCronJob({ namespace, ...page, _continue }) : batch.listCronJobForAllNamespaces({ ...page, _continue }),
+      ),
+    ]);
+    const entry = (kind: AuditWorkloadKind, meta: V1ObjectMeta | undefined, template: V1PodTemplateSpec | undefined) => ({ kind, name: meta?.name ?? '', meta, template: template ?? {} });
+    return [
+      ...deployments.map((w) => entry('Deployment', w.metadata, w.spec?.template)),
+      ...statefulSets.map((w) => entry('StatefulSet', w.metadata, w.spec?.template)),
+      ...daemonSets.map((w) => entry('DaemonSet', w.metadata, w.spec?.template)),
+      ...cronJobs.map((w) => entry('CronJob', w.metadata, w.spec?.jobTemplate?.spec?.template)),
+    ];
+  }
 
   return {
     async listSecrets(namespace) {
@@ -98,34 +161,59 @@ export function createKubeInspector(options: KubeGatewayOptions = {}): KubeInspe
             ? { namespace: webhook.clientConfig.service.namespace, name: webhook.clientConfig.service.name, path: webhook.clientConfig.service.path ?? null }
             : null,
           url: webhook.clientConfig.url ?? null,
-          rules: (webhook.rules ?? []).map((rule) => ({ operations: rule.operations ?? [], apiGroups: rule.apiGroups ?? [], resources: rule.resources ?? [] })),
+          rules: (webhook.rules ?? []).map((rule) => ({
+            operations: rule.operations ?? [],
+            apiGroups: rule.apiGroups ?? [],
+            resources: rule.resources ?? [],
+            apiVersions: rule.apiVersions ?? [],
+            scope: rule.scope ?? '*',
+          })),
           failurePolicy: webhook.failurePolicy ?? 'Fail',
+          namespaceSelector: selectorOf(webhook.namespaceSelector),
+          objectSelector: selectorOf(webhook.objectSelector),
+          sideEffects: webhook.sideEffects,
         })),
       );
     },
 
+    async namespaceLabels(namespace) {
+      const path = `/api/v1/namespaces/${namespace}`;
+      options.observer?.onCall('k8s', 'GET namespaces', path);
+      try {
+        return { ...((await core.readNamespace({ name: namespace })).metadata?.labels ?? {}) };
+      } catch (error) {
+        throw translateKubeError(error, 'GET', 'namespaces', path, target);
+      }
+    },
+
+    async dryRunPod(namespace, serviceAccount) {
+      // The workload's own template when the ServiceAccount has workloads: its labels meet the
+      // webhook's objectSelector and its containers are the ones to judge. Sorted for a stable choice.
+      const templates = await rawTemplates(namespace);
+      const mine = templates.filter((t) => (t.template.spec?.serviceAccountName || t.template.spec?.serviceAccount || 'default') === serviceAccount)
+        .sort((a, b) => `${a.kind}/${a.name}`.localeCompare(`${b.kind}/${b.name}`));
+      const chosen = mine[0];
+      const body: V1Pod = chosen ? podFromTemplate(namespace, chosen.name, chosen.template) : minimalPod(namespace, serviceAccount);
+      const source = chosen ? `the pod template of ${chosen.kind} ${chosen.name}` : 'a minimal pod';
+      const submitted = podStateOf(body);
+      const path = `/api/v1/namespaces/${namespace}/pods?dryRun=All`;
+      options.observer?.onCall('k8s', 'POST pods (dry run)', path);
+      try {
+        const admitted = await core.createNamespacedPod({ namespace, body, dryRun: 'All' });
+        return { source, fromWorkload: !!chosen, submitted, outcome: { admitted: podStateOf(admitted) } };
+      } catch (error) {
+        if (error instanceof ApiException) {
+          const message = apiMessage(error);
+          // RBAC's refusal names the verb and resource; a webhook's denial (also 403) does not.
+          if (error.code === 403 && /cannot create resource "pods"/.test(message)) return { source, fromWorkload: !!chosen, submitted, outcome: { forbidden: message } };
+          return { source, fromWorkload: !!chosen, submitted, outcome: { rejected: message } };
+        }
+        return { source, fromWorkload: !!chosen, submitted, outcome: { error: translateKubeError(error, 'POST', 'pods', path, target).message } };
+      }
+    },
+
     async listWorkloadTemplates(namespace) {
-      const page = { limit: PAGE_SIZE };
-      const [deployments, statefulSets, daemonSets, cronJobs] = await Promise.all([
-        list('deployments', scoped(namespace, '/apis/apps/v1', 'deployments'), (_continue) =>
-          namespace ? apps.listNamespacedDeployment({ namespace, ...page, _continue }) : apps.listDeploymentForAllNamespaces({ ...page, _continue }),
-        ),
-        list('statefulsets', scoped(namespace, '/apis/apps/v1', 'statefulsets'), (_continue) =>
-          namespace ? apps.listNamespacedStatefulSet({ namespace, ...page, _continue }) : apps.listStatefulSetForAllNamespaces({ ...page, _continue }),
-        ),
-        list('daemonsets', scoped(namespace, '/apis/apps/v1', 'daemonsets'), (_continue) =>
-          namespace ? apps.listNamespacedDaemonSet({ namespace, ...page, _continue }) : apps.listDaemonSetForAllNamespaces({ ...page, _continue }),
-        ),
-        list('cronjobs', scoped(namespace, '/apis/batch/v1', 'cronjobs'), (_continue) =>
-          namespace ? batch.listNamespacedCronJob({ namespace, ...page, _continue }) : batch.listCronJobForAllNamespaces({ ...page, _continue }),
-        ),
-      ]);
-      return [
-        ...deployments.map((w) => templateOf('Deployment', w.metadata, w.spec?.template)),
-        ...statefulSets.map((w) => templateOf('StatefulSet', w.metadata, w.spec?.template)),
-        ...daemonSets.map((w) => templateOf('DaemonSet', w.metadata, w.spec?.template)),
-        ...cronJobs.map((w) => templateOf('CronJob', w.metadata, w.spec?.jobTemplate?.spec?.template)),
-      ];
+      return (await rawTemplates(namespace)).map((w) => templateOf(w.kind, w.meta, w.template));
     },
   };
 }

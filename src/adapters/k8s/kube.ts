@@ -24,6 +24,7 @@ import {
 import { RemoteError, UserError } from '../../core/errors.ts';
 import type { PodState, ServiceAccountState, WorkloadKind, WorkloadRef } from '../../core/state.ts';
 import type { CallObserver, KubeGateway, KubeIdentity } from '../../ports.ts';
+import { podStateOf } from './pods.ts';
 
 export interface KubeGatewayOptions {
   /** Path of a kubeconfig file; default: KUBECONFIG (several paths merged), ~/.kube/config, in-cluster. */
@@ -308,6 +309,7 @@ export function createKubeGateway(options: KubeGatewayOptions = {}): KubeGateway
       env,
       volumes: (pod.spec?.volumes ?? []).map((v) => v.name),
       ownerWorkload: ownerOf(pod, namespace, rsOwners),
+      spec: podStateOf(pod),
     };
   }
 

@@ -1,0 +1,137 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { admissionVerdict, selectorMatches, type AdmissionInput, type DryRunInput } from '../../src/core/admission.ts';
+import type { MutatingWebhookState } from '../../src/core/doctor.ts';
+import { judgePod, needsRestart, TOKEN_DIRECTORY, TOKEN_FILE, type ContainerState, type PodSpecState } from '../../src/core/pod-identity.ts';
+
+const ROLE = 'arn:aws:iam::111122223333:role/app';
+const EXPECTED = { roleArn: ROLE, audience: 'sts.amazonaws.com', expirationSeconds: 86400 };
+const IRSA = { AWS_ROLE_ARN: ROLE, AWS_WEB_IDENTITY_TOKEN_FILE: TOKEN_FILE };
+
+function container(name: string, env: Record<string, string>, extra: Partial<ContainerState> = {}): ContainerState {
+  return {
+    name,
+    init: false,
+    env: Object.entries(env).map(([n, value]) => ({ name: n, value })),
+    envFromSecrets: [],
+    volumeMounts: 'AWS_WEB_IDENTITY_TOKEN_FILE' in env || extra.init ? [{ name: 'aws-iam-token', mountPath: TOKEN_DIRECTORY }] : [],
+    ...extra,
+  };
+}
+
+function pod(containers: ContainerState[], overrides: Partial<PodSpecState> = {}, audience = 'sts.amazonaws.com'): PodSpecState {
+  return { name: 'p', labels: {}, annotations: {}, containers, volumes: [{ name: 'aws-iam-token', token: { audience, expirationSeconds: 86400, path: 'token' } }], ...overrides };
+}
+
+test('judgePod: every container, init containers included, judged on its own', () => {
+  const verdicts = judgePod(pod([container('setup', {}, { init: true }), container('app', IRSA)]), EXPECTED);
+  assert.deepEqual(verdicts.map((v) => [v.container, v.init, v.status, v.kind]), [['setup', true, 'fail', 'missing'], ['app', false, 'pass', 'mutated']]);
+  assert.equal(verdicts[1]!.credentials.text, `web identity: ${ROLE}`);
+  assert.match(verdicts[0]!.detail, /it will use instance metadata: the node's role$/);
+});
+
+test('judgePod: opt-outs are warnings with the reason, not restarts', () => {
+  const labelled = judgePod(pod([container('app', {})], { labels: { 'eks.amazonaws.com/skip-pod-identity-webhook': 'true' } }), EXPECTED);
+  assert.deepEqual(labelled.map((v) => [v.status, v.kind]), [['warn', 'pod-opt-out']]);
+  const skipped = judgePod(pod([container('app', IRSA), container('side', {})], { annotations: { 'eks.amazonaws.com/skip-containers': 'side' } }), EXPECTED);
+  assert.deepEqual(skipped.map((v) => [v.container, v.status, v.kind]), [['app', 'pass', 'mutated'], ['side', 'warn', 'container-opt-out']]);
+  const own = judgePod(pod([container('app', { AWS_ROLE_ARN: 'arn:aws:iam::111122223333:role/mine' }, { volumeMounts: [{ name: 'aws-iam-token', mountPath: TOKEN_DIRECTORY }] })]), EXPECTED);
+  assert.deepEqual(own.map((v) => [v.status, v.kind]), [['warn', 'own-role-arn']]);
+  assert.match(own[0]!.detail, /adds neither AWS_ROLE_ARN nor the token file/);
+  assert.equal(needsRestart(pod([container('app', {})], { labels: { 'eks.amazonaws.com/skip-pod-identity-webhook': '' } }), EXPECTED), false);
+});
+
+test('judgePod: an EKS Pod Identity pod is recognised and says which credentials it uses', () => {
+  const verdicts = judgePod(pod([container('app', { AWS_CONTAINER_CREDENTIALS_FULL_URI: 'http://169.254.170.23/v1/credentials', AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: '/x' })], { labels: { 'eks.amazonaws.com/pod-identity': 'enabled' } }), EXPECTED);
+  assert.deepEqual(verdicts.map((v) => [v.status, v.kind, v.credentials.kind]), [['warn', 'pod-identity', 'container']]);
+});
+
+test('judgePod: static keys from a Secret next to AWS_ROLE_ARN fail and name the Secret', () => {
+  const app = container('app', IRSA);
+  app.env.push({ name: 'AWS_ACCESS_KEY_ID', secretKeyRef: { name: 'aws-creds', key: 'id' } });
+  const [verdict] = judgePod(pod([app]), EXPECTED);
+  assert.equal(verdict!.status, 'fail');
+  assert.equal(verdict!.kind, 'static-keys');
+  assert.deepEqual(verdict!.credentials.secrets, ['aws-creds']);
+  assert.match(verdict!.detail, /Secret aws-creds/);
+  assert.match(verdict!.detail, /also has AWS_ROLE_ARN/);
+});
+
+test('judgePod: wrong audience or role fails; a different expiration only warns', () => {
+  assert.equal(judgePod(pod([container('app', IRSA)], {}, 'other'), EXPECTED)[0]!.status, 'fail');
+  assert.equal(judgePod(pod([container('app', { ...IRSA, AWS_ROLE_ARN: 'arn:aws:iam::1:role/old' })]), EXPECTED)[0]!.kind, 'mismatch');
+  assert.equal(judgePod(pod([container('app', IRSA)]), { ...EXPECTED, expirationSeconds: 3600 })[0]!.status, 'warn');
+});
+
+test('selectorMatches: matchLabels and every matchExpressions operator', () => {
+  assert.ok(selectorMatches(null, {}));
+  assert.ok(selectorMatches({ matchLabels: { a: '1' } }, { a: '1', b: '2' }));
+  assert.ok(!selectorMatches({ matchLabels: { a: '1' } }, { a: '2' }));
+  assert.ok(selectorMatches({ matchExpressions: [{ key: 'a', operator: 'In', values: ['1', '2'] }] }, { a: '2' }));
+  assert.ok(!selectorMatches({ matchExpressions: [{ key: 'a', operator: 'NotIn', values: ['1'] }] }, { a: '1' }));
+  assert.ok(selectorMatches({ matchExpressions: [{ key: 'a', operator: 'NotIn', values: ['1'] }] }, {}));
+  assert.ok(!selectorMatches({ matchExpressions: [{ key: 'skip', operator: 'DoesNotExist' }] }, { skip: '' }));
+  assert.ok(selectorMatches({ matchExpressions: [{ key: 'a', operator: 'Exists' }] }, { a: '' }));
+});
+
+// ---- admission verdicts ------------------------------------------------------------------------
+
+const webhook = (overrides: Partial<MutatingWebhookState> = {}): MutatingWebhookState => ({
+  configuration: 'pod-identity-webhook',
+  webhook: 'iam-for-pods.amazonaws.com',
+  service: null,
+  url: 'https://127.0.0.1:1/mutate',
+  rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
+  failurePolicy: 'Ignore',
+  namespaceSelector: null,
+  objectSelector: null,
+  ...overrides,
+});
+
+const unchanged = pod([container('app', {})], {});
+const dry = (outcome: DryRunInput['outcome']): DryRunInput => ({ source: 'a minimal pod', fromWorkload: false, submitted: { ...unchanged, volumes: [] }, outcome });
+
+function input(overrides: Partial<AdmissionInput>): AdmissionInput {
+  return {
+    namespace: 'prod',
+    serviceAccount: { namespace: 'prod', name: 'app', annotations: { 'eks.amazonaws.com/role-arn': ROLE }, labels: {} },
+    roleArn: ROLE,
+    webhooks: { value: [webhook()] },
+    namespaceLabels: { value: { team: 'a' } },
+    dryRun: dry({ admitted: pod([container('app', IRSA)]) }),
+    secretKeys: new Map(),
+    ...overrides,
+  };
+}
+
+test('admission: a mutated dry-run pod passes; new pods are ok', () => {
+  const { check, newPodsOk } = admissionVerdict(input({}));
+  assert.equal(check.status, 'pass');
+  assert.ok(newPodsOk);
+  assert.match(check.observed, /^dry run of a minimal pod: container app get AWS_ROLE_ARN=/);
+});
+
+test('admission: unchanged pod — no webhook; a webhook not answering (Ignore); a selector excluding the namespace', () => {
+  const none = admissionVerdict(input({ webhooks: { value: [] }, dryRun: dry({ admitted: { ...unchanged, volumes: [] } }) })).check;
+  assert.equal(none.status, 'fail');
+  assert.match(none.observed, /^no admission webhook mutates pods of this ServiceAccount/);
+  const ignored = admissionVerdict(input({ dryRun: dry({ admitted: { ...unchanged, volumes: [] } }) })).check;
+  assert.equal(ignored.status, 'fail');
+  assert.match(ignored.observed, /webhook registered but not answering/);
+  assert.doesNotMatch(ignored.fix!, /delete/);
+  const excluded = admissionVerdict(input({ webhooks: { value: [webhook({ namespaceSelector: { matchLabels: { team: 'b' } } })] }, dryRun: dry({ admitted: { ...unchanged, volumes: [] } }) })).check;
+  assert.equal(excluded.status, 'fail');
+  assert.match(excluded.observed, /namespaceSelector \{team=b\} does not select namespace prod \(labels team=a\)/);
+});
+
+test('admission: a refused dry run quotes the apiserver; a forbidden one falls back to a weaker verdict that is never ✓', () => {
+  const message = 'Internal error occurred: failed calling webhook "iam-for-pods.amazonaws.com": failed to call webhook: Post "https://127.0.0.1:1/mutate": dial tcp 127.0.0.1:1: connect: connection refused';
+  const refused = admissionVerdict(input({ dryRun: dry({ rejected: message }) })).check;
+  assert.equal(refused.status, 'fail');
+  assert.ok(refused.observed.includes(`"${message}"`));
+  const forbidden = admissionVerdict(input({ dryRun: dry({ forbidden: 'pods is forbidden: User "x" cannot create resource "pods"' }) })).check;
+  assert.equal(forbidden.status, 'warn');
+  assert.match(forbidden.observed, /^weaker verdict \(RBAC forbids the dry-run pod create/);
+  const forbiddenNone = admissionVerdict(input({ webhooks: { value: [] }, dryRun: dry({ forbidden: 'no' }) })).check;
+  assert.equal(forbiddenNone.status, 'fail');
+});

@@ -9,6 +9,7 @@ import { decodeJwtClaims } from '../core/jwt.ts';
 import type { ClusterInfo } from '../core/state.ts';
 import type { ClusterReader, IamGateway, KubeGateway, KubeIdentity, KubeInspector, StsGateway, TlsChainFetcher, WorkloadGateway } from '../ports.ts';
 import type { GlobalOptions } from './globals.ts';
+import { countThrottles } from '../engine/adaptive-limit.ts';
 
 /** The cluster the command's IAM side is about (what the roles will trust). */
 export interface ClusterExpectation {
@@ -43,6 +44,8 @@ export interface CommandContext {
   tls(options?: { timeoutMs?: number }): Promise<TlsChainFetcher>;
   /** Retries made by the SDKs and the consistency retry, for the apply report. */
   retries(): number;
+  /** Of those, retries after a throttling reply (the apply's concurrency adapts to them). */
+  throttles(): number;
   calls(): Record<string, number>;
 }
 
@@ -225,6 +228,7 @@ export function createCommandContext(
       return createTlsChainFetcher({ ...(pem ? { caBundlePem: pem } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}), onCall });
     },
     retries: () => observerValue?.retries() ?? 0,
+    throttles: () => countThrottles(observerValue?.retryCounts() ?? {}),
     calls: () => observerValue?.counts() ?? {},
   };
 }

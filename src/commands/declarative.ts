@@ -144,6 +144,7 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
       footer,
       concurrency,
       retryCount: ctx.retries,
+      throttleCount: ctx.throttles,
       showAccounts: result.crossAccount,
     });
     return verifyAfterApply(verify, code, options, config, ctx, output ?? createOutput(options), iam);
@@ -188,6 +189,7 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
     executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}) },
     concurrency,
     retryCount: ctx.retries,
+    throttleCount: ctx.throttles,
     showAccounts: result.crossAccount,
   });
   return verifyAfterApply(verify, code, options, config, ctx, output ?? createOutput(options), iam);

@@ -173,6 +173,8 @@ export const COMMANDS: CommandSpec[] = [
       'Asks for the region, cluster, namespace, ServiceAccount, policies and role name, with lists read from AWS and the cluster; shows the plan create-sa-role would make, applies it only after you confirm (default No), and prints the equivalent irsa create-sa-role command and irsa.yaml binding. Needs a terminal; Ctrl-C at any prompt exits with code 130 and applies nothing.',
     options: [
       { flags: '--ca-bundle <file>', description: 'extra PEM CA certificates to trust when fetching the issuer (added to the system store and NODE_EXTRA_CA_CERTS)' },
+      { flags: '--verify', description: 'after the apply you confirm, prove the binding: a minted token and sts:AssumeRoleWithWebIdentity, retried while IAM propagates; exit 1 when it fails' },
+      VERIFY_OPTIONS[1]!,
     ],
     load: () => import('./wizard.ts'),
   },

@@ -6,6 +6,7 @@ import { UserError } from '../core/errors.ts';
 import { createCommandContext } from './context.ts';
 import { parseGlobals } from './globals.ts';
 import { createOutput, type Output } from '../ui/output.ts';
+import { parseVerifyOptions } from './verify.ts';
 
 export const NOT_A_TTY_MESSAGE =
   'irsa wizard asks questions and needs an interactive terminal, but stdin or stdout is not a TTY. In scripts and CI use the flags instead, for example:\n' +
@@ -20,6 +21,7 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
     throw new UserError('-o json: the wizard is interactive and prints text. For JSON plans use irsa create-sa-role ... -o json.', '--output');
   }
   const caBundle = options['caBundle'] as string | undefined;
+  const verify = parseVerifyOptions(options);
   const [{ runWizard, CANCELLED_MESSAGE, CANCELLED_EXIT_CODE }, { createInquirerPrompts }] = await Promise.all([
     import('../ui/wizard/flow.ts'),
     import('../ui/wizard/prompts.ts'),
@@ -56,6 +58,17 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
       onPhase: (phase, command) => {
         applying = phase === 'applying' ? command : null;
       },
+      ...(verify
+        ? {
+            verify: async (binding, connection) => {
+              const { renderVerify, verifyBindings } = await import('../engine/verify.ts');
+              const ctx = connection as ReturnType<typeof createCommandContext>;
+              const [kube, sts] = await Promise.all([ctx.kube(), ctx.sts()]);
+              const results = await verifyBindings([binding], { kube, sts, timeoutMs: verify.timeoutMs });
+              return { ok: results.every((r) => r.ok), lines: renderVerify(results) };
+            },
+          }
+        : {}),
     });
   } finally {
     process.off('SIGINT', onSigint);

@@ -499,3 +499,36 @@ describe('irsa wizard: equivalent command and irsa.yaml snippet', () => {
     assert.equal(equivalentCommandLine(minimal, {}), 'irsa create-sa-role --cluster prod --region eu-west-1 -n payments --name api --role-name payments-api --attach-policy-arn arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess --approve');
   });
 });
+
+describe('irsa wizard --verify', () => {
+  const run = async (ok: boolean) => {
+    const { services } = fakes(world());
+    const prompts = scripted([...opening(), ...s3ReadOnly, ...roleDefaults, confirm(/Apply this plan/, true)]);
+    const asked: unknown[] = [];
+    let output = '';
+    const code = await runWizard({
+      prompts,
+      services,
+      globals: { color: false, verbose: false },
+      out: (text) => (output += text),
+      verify: async (binding) => {
+        asked.push(binding);
+        return { ok, lines: [ok ? `✓ verified ${binding.namespace}/${binding.name}: assumed arn:aws:sts::${ACCOUNT}:assumed-role/x/s` : `✗ verification failed for ${binding.namespace}/${binding.name}`] };
+      },
+    });
+    return { code, output, asked };
+  };
+
+  it('after a confirmed apply, verifies the binding with its role and audience and prints the result', async () => {
+    const { code, output, asked } = await run(true);
+    assert.equal(code, 0, output);
+    assert.deepEqual(asked, [{ namespace: 'payments', name: 'api', roleArn: `arn:aws:iam::${ACCOUNT}:role/irsa-prod-payments-api`, audience: 'sts.amazonaws.com' }]);
+    assert.match(output, /Apply complete[\s\S]*✓ verified payments\/api: assumed /);
+  });
+
+  it('a failed verification exits 1', async () => {
+    const { code, output } = await run(false);
+    assert.equal(code, 1);
+    assert.match(output, /✗ verification failed for payments\/api/);
+  });
+});

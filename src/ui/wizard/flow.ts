@@ -64,6 +64,12 @@ export interface WizardOptions {
   out: (text: string) => void;
   /** Told when apply starts and ends, so Ctrl-C outside a prompt can say what happened. */
   onPhase?: (phase: 'prompting' | 'applying', equivalentCommand: string | null) => void;
+  /**
+   * `irsa wizard --verify`: after a successful apply (or a binding that already matches), prove it
+   * with a minted token and sts:AssumeRoleWithWebIdentity (engine/verify.ts); lines to print, and
+   * whether it worked. Runs in the region the wizard connected to.
+   */
+  verify?: (binding: { namespace: string; name: string; roleArn: string; audience: string }, connection: WizardConnection) => Promise<{ ok: boolean; lines: string[] }>;
 }
 
 export const CANCELLED_MESSAGE = 'Cancelled. Nothing was applied.';
@@ -611,6 +617,7 @@ class Wizard {
       this.options.out(renderPlanText(binding.plan, { color: this.options.globals.color, verbose: this.options.globals.verbose }));
       if (!hasChanges(binding.plan)) {
         this.outcome = { kind: 'unchanged' };
+        await this.verifyStep(binding.roleArn, request.audience);
         return 'next';
       }
       if (!(await this.prompts.confirm({ message: 'Apply this plan?', default: false }))) {
@@ -634,8 +641,18 @@ class Wizard {
         this.say('Run the command below (or the wizard) again to converge: irsa re-reads what exists and plans only what is left.');
       }
       this.outcome = { kind: 'applied', ok: report.ok };
+      if (report.ok && !(await this.verifyStep(binding.roleArn, request.audience))) this.outcome = { kind: 'applied', ok: false };
       return 'next';
     }
+  }
+
+  /** The --verify step; true when it passed or was not asked for. */
+  private async verifyStep(roleArn: string, audience: string): Promise<boolean> {
+    if (!this.options.verify) return true;
+    this.say(this.c.dim('Verifying: a minted token and sts:AssumeRoleWithWebIdentity, retried while IAM propagates…'));
+    const result = await this.options.verify({ namespace: this.namespace, name: this.serviceAccount, roleArn, audience }, this.conn);
+    for (const line of result.lines) this.say(result.ok ? this.c.green(line) : this.c.red(line));
+    return result.ok;
   }
 
   private async chooseWhereToGo(label: string, step: StepName): Promise<Nav> {

@@ -316,7 +316,8 @@ export function runningPodsCheck(input: RunningPodsInput): DoctorCheck {
     const expected = expectationFor(input.roleArn, input.serviceAccount.annotations, spec.annotations);
     const ownEnv = pod.ownerWorkload ? input.templateEnv.get(workloadKey(pod.ownerWorkload)) : undefined;
     const verdicts = judgePod(spec, expected, { ...(ownEnv ? { ownEnv } : {}), secretKeys: input.secretKeys });
-    for (const v of verdicts) details.push(`pod ${pod.name} ${verdictLine(v)}; credentials: ${v.credentials.text}`);
+    // Every line says which credentials the container will use (once).
+    for (const v of verdicts) details.push(`pod ${pod.name} ${verdictLine(v)}${v.detail.includes(v.credentials.text) ? '' : `; credentials: ${v.credentials.text}`}`);
     if (spec.annotations[KUBE2IAM_ANNOTATION]) {
       warnings.push(`pod ${pod.name} still carries the kube2iam/kiam annotation ${KUBE2IAM_ANNOTATION}=${spec.annotations[KUBE2IAM_ANNOTATION]} (IRSA wins over it; remove it once migrated)`);
     }

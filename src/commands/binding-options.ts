@@ -8,6 +8,7 @@ import { UserError, ValidationErrors } from '../core/errors.ts';
 import { parseTagList } from '../core/names.ts';
 import { parsePolicyDocument } from '../core/policy-document.ts';
 import { FLAG_TERMS, type Terms } from '../core/terms.ts';
+import { parseWorkloadRef } from '../core/migration.ts';
 
 export const DEFAULT_INLINE_POLICY_NAME = 'irsa-inline';
 
@@ -67,6 +68,21 @@ export function parseBindingOptions(options: Record<string, unknown>): BindingRe
   if (options['roleOnly'] && (options['createNamespace'] || options['restartWorkloads'] || options['overrideExistingServiceaccounts'])) {
     problems.push('--role-only skips Kubernetes entirely; it cannot be combined with --create-namespace, --restart-workloads or --override-existing-serviceaccounts.');
   }
+  const workloads = ((options['workload'] as string[] | undefined) ?? []).flatMap((text) => {
+    const parsed = parseWorkloadRef(text);
+    if (!parsed) problems.push(`--workload: "${text}" is not a workload. Write <kind>/<name>, e.g. deployment/${(options['name'] as string | undefined) ?? 'api'} (kinds: deployment, statefulset, daemonset, cronjob, job, pod).`);
+    return parsed ? [parsed] : [];
+  });
+  const migration = {
+    removeStaticKeys: options['removeStaticKeys'] === true,
+    deleteKeySecrets: options['deleteKeySecrets'] === true,
+    migrateKube2iam: options['migrateKube2iam'] === true,
+    workloads,
+  };
+  if (migration.deleteKeySecrets && !migration.removeStaticKeys) problems.push('--delete-key-secrets deletes the key Secrets only once the workloads no longer load them; add --remove-static-keys.');
+  if (options['roleOnly'] && (migration.removeStaticKeys || migration.migrateKube2iam || workloads.length > 0)) {
+    problems.push('--role-only skips Kubernetes entirely; it cannot be combined with --remove-static-keys, --migrate-kube2iam or --workload.');
+  }
 
   const input: BindingInput = {
     cluster,
@@ -92,6 +108,7 @@ export function parseBindingOptions(options: Record<string, unknown>): BindingRe
     overrideExistingServiceAccounts: options['overrideExistingServiceaccounts'] === true,
     stsRegionalEndpoints: options['stsRegionalEndpoints'] === true,
     restartWorkloads: options['restartWorkloads'] === true,
+    ...(migration.removeStaticKeys || migration.migrateKube2iam || workloads.length > 0 ? { migration } : {}),
   };
   const validated = validateBinding(input, FLAG_TERMS);
   // --inline-policy-name without --inline-policy is still checked (it is a typo waiting to matter).

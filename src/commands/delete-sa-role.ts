@@ -14,6 +14,8 @@ import { resolveIssuer } from '../engine/oidc.ts';
 import { createCommandContext } from './context.ts';
 import { parseGlobals } from './globals.ts';
 import { runPlan } from './run-plan.ts';
+import { podServiceAccount } from '../core/credential-sources.ts';
+import { workloadLabel } from '../core/migration.ts';
 import type { Output } from '../ui/output.ts';
 
 export async function run(options: Record<string, unknown>, _args: string[] = [], output?: Output): Promise<number> {
@@ -36,6 +38,7 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   const cluster = options['cluster'] as string | undefined;
   const issuerUrl = options['issuerUrl'] as string | undefined;
   const issuer = await resolveIssuer({ cluster, issuerUrl, region }, ctx.clusters);
+  ctx.expectCluster({ ...issuer, tokenFor: { namespace, name }, writes: options['approve'] === true });
   const iam = await ctx.iam();
   const roleOnly = options['roleOnly'] === true;
   const kube = roleOnly ? null : await ctx.kube();
@@ -46,7 +49,12 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   const role = await iam.getRole(roleName);
   const providerArn = oidcProviderArn(partitionForRegion(region), account, issuerHostPath(issuer.issuerUrl));
 
-  const plan = planUnbinding({ namespace, name, roleName, force: options['force'] === true, roleOnly }, { providerArn, role, serviceAccount }, FLAG_TERMS);
+  // Workloads still running as the ServiceAccount (every kind that runs pods, not only restartable ones).
+  const users =
+    kube && serviceAccount
+      ? (await (await ctx.workloads()).listPodTemplates(namespace)).filter((w) => podServiceAccount(w.template.spec) === name).map(workloadLabel)
+      : [];
+  const plan = planUnbinding({ namespace, name, roleName, force: options['force'] === true, roleOnly }, { providerArn, role, serviceAccount, users }, FLAG_TERMS);
   return runPlan(plan, {
     globals,
     ...(output ? { output } : {}),

@@ -11,6 +11,7 @@ import { UserError, ValidationErrors } from '../core/errors.ts';
 import { assertClusterName, assertNamespace } from '../core/names.ts';
 import { configKey, configTerms, type FieldPath } from '../core/terms.ts';
 import { normalizeThumbprint } from '../core/thumbprint.ts';
+import { parseWorkloadRef } from '../core/migration.ts';
 import { CONFIG_SCHEMA } from './schema.ts';
 import { didYouMean } from '../core/suggest.ts';
 import type { SavedConfig } from '../core/saved-plan.ts';
@@ -39,6 +40,10 @@ interface RawBinding {
   roleOnly?: boolean;
   createNamespace?: boolean;
   adopt?: boolean;
+  removeStaticKeys?: boolean;
+  deleteKeySecrets?: boolean;
+  migrateKube2iam?: boolean;
+  workloads?: string[];
   attachRoleArn?: string;
 }
 
@@ -151,6 +156,23 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
     if (binding.roleOnly === true && (binding.createNamespace || binding.restart)) {
       report(here('roleOnly'), 'roleOnly skips Kubernetes entirely; it cannot be combined with createNamespace or restart', true);
     }
+    const workloads = (binding.workloads ?? []).flatMap((text, i) => {
+      const parsed = parseWorkloadRef(text);
+      if (!parsed) report(here('workloads', i), `"${text}" is not a workload; write <kind>/<name>, e.g. deployment/${binding.name} (kinds: deployment, statefulset, daemonset, cronjob, job, pod)`);
+      return parsed ? [parsed] : [];
+    });
+    if (binding.deleteKeySecrets && !binding.removeStaticKeys) {
+      report(here('deleteKeySecrets'), 'deletes the key Secrets only once the workloads no longer load them; add removeStaticKeys: true to this binding');
+    }
+    if (binding.roleOnly && (binding.removeStaticKeys || binding.migrateKube2iam || workloads.length > 0)) {
+      report(here('roleOnly'), 'roleOnly skips Kubernetes, so it cannot be combined with removeStaticKeys, migrateKube2iam or workloads');
+    }
+    const migration = {
+      removeStaticKeys: binding.removeStaticKeys === true,
+      deleteKeySecrets: binding.deleteKeySecrets === true,
+      migrateKube2iam: binding.migrateKube2iam === true,
+      workloads,
+    };
     const inlinePolicies: NonNullable<BindingInput['inlinePolicies']> = {};
     const inlineOk = !shapeBad('bindings', index, 'inlinePolicies') && !!binding.inlinePolicies && typeof binding.inlinePolicies === 'object';
     for (const [policyName, value] of Object.entries(inlineOk ? binding.inlinePolicies! : {})) {
@@ -189,6 +211,7 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
       createNamespace: createNamespaces.has(binding.namespace) || binding.createNamespace === true,
       stsRegionalEndpoints: binding.stsRegionalEndpoints === true,
       restartWorkloads: binding.restart === true,
+      ...(migration.removeStaticKeys || migration.migrateKube2iam || migration.workloads.length > 0 ? { migration } : {}),
     };
   });
   const validated = validateBindings(inputs, configTerms(file));

@@ -5,6 +5,7 @@
 
 import { assertPolicyArn, parseRoleArn } from './arn.ts';
 import type { BindingRequest } from './binding.ts';
+import type { MigrationOptions } from './migration.ts';
 import { UserError } from './errors.ts';
 import {
   assertClusterName,
@@ -48,6 +49,8 @@ export interface BindingInput {
   overrideExistingServiceAccounts?: boolean | undefined;
   stsRegionalEndpoints?: boolean | undefined;
   restartWorkloads?: boolean | undefined;
+  /** Static-key and kube2iam migrations (checked by the entry point: their syntax differs). */
+  migration?: MigrationOptions | undefined;
 }
 
 export interface Problem {
@@ -255,6 +258,7 @@ export function validateBinding(input: BindingInput, terms: Terms, binding?: num
     overrideExistingServiceAccounts: input.overrideExistingServiceAccounts === true,
     stsRegionalEndpoints: input.stsRegionalEndpoints === true,
     restartWorkloads: input.restartWorkloads === true,
+    ...(input.migration ? { migration: input.migration } : {}),
   };
   return { request, problems };
 }

@@ -6,7 +6,7 @@
 
 import { roleArn as buildRoleArn } from './arn.ts';
 import { CLUSTER_TAG, isOwnedByIrsa, roleOwnershipTags } from './ownership.ts';
-import { changeKey, emptyPlan, type Blocker, type Change, type ChangeOf, type Plan } from './plan.ts';
+import { changeKey, emptyPlan, type Blocker, type ChangeOf, type Plan } from './plan.ts';
 import { planRole, planRoleDeletion, planRoleUnbinding, type DesiredRole } from './resources/iam-role.ts';
 import {
   AUDIENCE_ANNOTATION,
@@ -18,6 +18,7 @@ import {
 } from './resources/service-account.ts';
 import { planWorkloadRestarts } from './resources/workload.ts';
 import type { RoleState, ServiceAccountState, Tags, WorkloadRef } from './state.ts';
+import { serviceAccountUsers, type MigrationOptions } from './migration.ts';
 import { FLAG_TERMS, type BindingField, type FieldPath, type Terms } from './terms.ts';
 import { DEFAULT_AUDIENCE, parseTrustPolicy, serviceAccountSubject, type FederatedTrust } from './trust-policy.ts';
 
@@ -48,6 +49,8 @@ export interface BindingRequest {
   trustPolicySizeLimit?: number;
   /** Further ServiceAccount annotations irsa keeps set (the declarative file's `annotations`). */
   extraAnnotations?: Record<string, string>;
+  /** Static-key and kube2iam migrations of the workloads that use the ServiceAccount (core/migration.ts). */
+  migration?: MigrationOptions;
 }
 
 export interface BindingContext {
@@ -289,6 +292,8 @@ export interface UnbindingObserved {
   providerArn: string;
   role: RoleState | null;
   serviceAccount: ServiceAccountState | null;
+  /** Workloads (`kind/namespace/name`) whose pods run as the ServiceAccount. */
+  users?: string[];
 }
 
 /**
@@ -313,9 +318,23 @@ export function planUnbinding(request: UnbindingRequest, observed: UnbindingObse
     plan.notes.push(`ServiceAccount ${namespace}/${name} is bound to ${annotated}, not ${role.arn}; it is left alone.`);
   } else if (!request.roleOnly) {
     // The ServiceAccount goes last: until the role is changed, pods keep working as before.
-    const saChange: Change | null = planServiceAccountRemoval(serviceAccount, roleChangeKeys);
+    const saChange = planServiceAccountRemoval(serviceAccount, roleChangeKeys);
     if (saChange) plan.changes.push(saChange);
     else plan.notes.push(`ServiceAccount ${namespace}/${name} does not exist.`);
+    if (saChange && saChange.action !== 'no-op') {
+      const judged = serviceAccountUsers(saChange, `${namespace}/${name}`, observed.users ?? [], true);
+      plan.warnings.push(...judged.warnings);
+      // Deleting a ServiceAccount that pods still run as breaks their next pods.
+      if (saChange.action === 'delete' && (observed.users ?? []).length > 0 && !request.force) {
+        plan.blockers.push({
+          code: 'service-account-in-use',
+          resource: changeKey(saChange),
+          message: `ServiceAccount ${namespace}/${name} is used by ${(observed.users ?? []).join(', ')}: once it is deleted, their new pods cannot be created. Nothing was changed.`,
+          fix: `Point them at another ServiceAccount first, or ${terms.enable({ field: 'force' })} to delete it anyway.`,
+          field: terms.name({ field: 'force' }),
+        });
+      }
+    }
   }
   return plan;
 }

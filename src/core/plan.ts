@@ -10,6 +10,12 @@ import type {
   ServiceAccountValue,
   WorkloadRestartValue,
 } from './resources/types.ts';
+import type { TemplateView } from './migration.ts';
+
+/** A Secret as a plan shows it: the names of its keys, never the values. */
+export interface SecretValue {
+  keys: string[];
+}
 
 export type Action = 'create' | 'update' | 'delete' | 'no-op';
 
@@ -22,6 +28,10 @@ export interface ChangeValues {
   namespace: NamespaceValue;
   'service-account': ServiceAccountValue;
   'workload-restart': WorkloadRestartValue;
+  /** A workload's pod template: static keys or the kube2iam annotation removed (core/migration.ts). */
+  'workload-template': TemplateView;
+  /** A Secret that held static AWS keys (key names only), deleted once no workload uses it. */
+  secret: SecretValue;
 }
 
 export type ResourceKind = keyof ChangeValues;
@@ -82,7 +92,8 @@ export type BlockerCode =
   | 'namespace-missing'
   | 'service-account-bound-elsewhere'
   | 'policy-not-found'
-  | 'oidc-provider-missing';
+  | 'oidc-provider-missing'
+  | 'service-account-in-use';
 
 export interface Plan {
   changes: Change[];
@@ -146,6 +157,14 @@ export function asDone(change: Change): Change {
       return { ...change, action: 'no-op', before: value, after: value };
     }
     case 'service-account': {
+      const value = settledValue(change);
+      return { ...change, action: 'no-op', before: value, after: value };
+    }
+    case 'workload-template': {
+      const value = settledValue(change);
+      return { ...change, action: 'no-op', before: value, after: value };
+    }
+    case 'secret': {
       const value = settledValue(change);
       return { ...change, action: 'no-op', before: value, after: value };
     }

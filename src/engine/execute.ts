@@ -16,12 +16,15 @@ import {
 } from '../core/recheck.ts';
 import { InternalError } from '../core/errors.ts';
 import { samePolicy } from '../core/trust-policy.ts';
-import type { IamGateway, KubeGateway } from '../ports.ts';
+import type { IamGateway, KubeGateway, WorkloadGateway } from '../ports.ts';
+import type { MigrationWorkloadKind } from '../core/migration.ts';
 import { isAlreadyExists, isNotFound, withConsistencyRetry, type RetryPolicy } from './retry.ts';
 
 export interface ExecutorDeps {
   iam?: IamGateway;
   kube?: KubeGateway;
+  /** Pod-template and Secret writes of migrations (workload-template, secret changes). */
+  workloads?: WorkloadGateway;
   now?: () => Date;
   retryPolicy?: RetryPolicy;
   /** Called for every IAM eventual-consistency retry (apply reports how many). */
@@ -198,6 +201,20 @@ export function createExecutor(deps: ExecutorDeps): (change: Change) => Promise<
         const { after } = change;
         const now = deps.now?.() ?? new Date();
         await need(deps.kube, 'Kubernetes').restartWorkload(after, now.toISOString());
+        break;
+      }
+      case 'workload-template': {
+        // id: Kind/namespace/name. The gateway re-reads the workload and applies exactly before → after,
+        // refusing when the fresh template no longer matches `before` (its own re-check).
+        if (change.action !== 'update') break;
+        const [kind, namespace, name] = change.id.split('/') as [MigrationWorkloadKind, string, string];
+        await need(deps.workloads, 'Kubernetes workload').updatePodTemplate({ kind, namespace, name }, change.before, change.after);
+        break;
+      }
+      case 'secret': {
+        // A Secret is only deleted (once no workload uses it); one already gone is what was asked for.
+        const [namespace, name] = change.id.split('/') as [string, string];
+        if (change.action === 'delete') await tolerate(() => need(deps.workloads, 'Kubernetes workload').deleteSecret(namespace, name), isNotFound);
         break;
       }
       default:

@@ -52,6 +52,8 @@ const RESOLUTIONS: Record<BlockerCode, Resolution> = {
   'policy-not-found': { kind: 'go-to', step: 'permissions', label: 'Change permissions or the boundary' },
   'namespace-missing': { kind: 'go-to', step: 'namespace', label: 'Choose the namespace' },
   'oidc-provider-missing': { kind: 'go-to', step: 'cluster', label: 'Choose the cluster' },
+  // delete-sa-role only; the wizard never deletes a ServiceAccount.
+  'service-account-in-use': { kind: 'go-to', step: 'serviceAccount', label: 'Choose the ServiceAccount' },
 };
 
 /** What the wizard does after planning the answers. */

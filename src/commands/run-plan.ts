@@ -2,6 +2,7 @@
 // report per change, and choose the exit code (eksctl's --approve, terraform's -detailed-exitcode).
 
 import { hasChanges, type Plan } from '../core/plan.ts';
+import { createAdaptiveLimit } from '../engine/adaptive-limit.ts';
 import { applyPlan } from '../engine/apply.ts';
 import { createExecutor, type ExecutorDeps } from '../engine/execute.ts';
 import { formatReport, formatResult, formatStart, reportToJson } from '../ui/apply-report.ts';
@@ -23,6 +24,8 @@ export interface RunPlanOptions {
   applyHint?: string;
   /** Returns how many retries were made (shown after apply). */
   retryCount?: () => number;
+  /** Throttling replies seen so far: with it, concurrency adapts to throttling (engine/adaptive-limit.ts). */
+  throttleCount?: () => number;
   /** With --approve: print the plan, refuse to apply and exit 1 (a conflict the plan shows). */
   refuse?: string;
   /** Cross-account: name the account of each change. */
@@ -54,19 +57,28 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<numb
 
   // The plan was just shown: per-change progress only with --verbose; failures always.
   const e = output.paintErr;
+  const throttleCount = options.throttleCount;
+  const limit = throttleCount ? createAdaptiveLimit({ max: options.concurrency ?? 8 }) : null;
+  let throttlesSeen = throttleCount?.() ?? 0;
   const report = await applyPlan(plan, createExecutor(options.executor), {
-    concurrency: options.concurrency ?? 8,
+    concurrency: limit ? () => limit.current() : (options.concurrency ?? 8),
     onStart: (change) => {
       if (text && output.verbose) output.err(formatStart(change, e) + '\n');
     },
     onFinish: (result) => {
+      if (limit && throttleCount) {
+        const now = throttleCount();
+        limit.record(now - throttlesSeen);
+        throttlesSeen = now;
+      }
       if (text && (output.verbose || result.status === 'failed')) output.err(formatResult(result, e) + '\n');
     },
   });
+  const throttling = limit?.summary();
   if (!text) {
-    output.json({ plan: planToJson(plan), applied: true, apply: reportToJson(report, options.retryCount?.() ?? 0) });
+    output.json({ plan: planToJson(plan), applied: true, apply: reportToJson(report, options.retryCount?.() ?? 0, throttling) });
   } else {
-    output.out('\n' + formatReport(report, c, options.retryCount?.() ?? 0) + '\n');
+    output.out('\n' + formatReport(report, c, options.retryCount?.() ?? 0, throttling) + '\n');
   }
   return report.ok ? changeCode : 1;
 }

@@ -316,7 +316,8 @@ export function runningPodsCheck(input: RunningPodsInput): DoctorCheck {
     const expected = expectationFor(input.roleArn, input.serviceAccount.annotations, spec.annotations);
     const ownEnv = pod.ownerWorkload ? input.templateEnv.get(workloadKey(pod.ownerWorkload)) : undefined;
     const verdicts = judgePod(spec, expected, { ...(ownEnv ? { ownEnv } : {}), secretKeys: input.secretKeys });
-    for (const v of verdicts) details.push(`pod ${pod.name} ${verdictLine(v)}; credentials: ${v.credentials.text}`);
+    // Every line says which credentials the container will use (once).
+    for (const v of verdicts) details.push(`pod ${pod.name} ${verdictLine(v)}${v.detail.includes(v.credentials.text) ? '' : `; credentials: ${v.credentials.text}`}`);
     if (spec.annotations[KUBE2IAM_ANNOTATION]) {
       warnings.push(`pod ${pod.name} still carries the kube2iam/kiam annotation ${KUBE2IAM_ANNOTATION}=${spec.annotations[KUBE2IAM_ANNOTATION]} (IRSA wins over it; remove it once migrated)`);
     }
@@ -335,7 +336,7 @@ export function runningPodsCheck(input: RunningPodsInput): DoctorCheck {
   }
   problems.push(...keys);
   const fixes: string[] = [];
-  if (keys.length > 0) fixes.push('remove the static keys from those containers (irsa audit proposes the migration)');
+  if (keys.length > 0) fixes.push('remove the static keys from those containers: irsa create-sa-role … --remove-static-keys (irsa.yaml: removeStaticKeys: true; --delete-key-secrets retires the Secret) plans it; irsa audit proposes the whole migration');
   if (restart.length > 0) {
     fixes.push(input.newPodsOk ? [...new Set(restart.map(restartCommand))].join('; ') : 'fix the admission check first: restarting pods cannot help until new pods get the environment');
   }

@@ -25,7 +25,8 @@ export interface ApplyReport {
 export type ExecuteChange = (change: Change) => Promise<void>;
 
 export interface ApplyOptions {
-  concurrency?: number;
+  /** Changes in flight at once; a function is asked again each time a slot frees (engine/adaptive-limit.ts). */
+  concurrency?: number | (() => number);
   onStart?: (change: Change) => void;
   onFinish?: (result: ChangeResult) => void;
 }
@@ -46,7 +47,8 @@ export function assertAcyclic(plan: Plan): void {
 
 export async function applyPlan(plan: Plan, execute: ExecuteChange, options: ApplyOptions = {}): Promise<ApplyReport> {
   assertAcyclic(plan);
-  const concurrency = Math.max(1, options.concurrency ?? 8);
+  const limit = options.concurrency;
+  const concurrency = () => Math.max(1, (typeof limit === 'function' ? limit() : limit) ?? 8);
   const results = new Map<string, ChangeResult>();
   const pending = new Map(plan.changes.map((change) => [changeKey(change), change]));
   const inPlan = new Set(pending.keys());
@@ -68,7 +70,7 @@ export async function applyPlan(plan: Plan, execute: ExecuteChange, options: App
     const pump = () => {
       if (!stopped) {
         for (const [key, change] of pending) {
-          if (running >= concurrency) break;
+          if (running >= concurrency()) break;
           if (!isReady(change)) continue;
           pending.delete(key);
           running++;

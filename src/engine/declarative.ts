@@ -36,7 +36,6 @@ export async function readAndPlanDeclarative(config: IrsaConfig, deps: Declarati
 
   // Everything that does not need the issuer or the account starts at once: at 100 ms per call the
   // plan's wall time is its longest chain of dependent calls, not the number of calls.
-  const kubeReady = needsKube ? deps.kube() : Promise.resolve(null);
   const issuerAndAccount = Promise.all([
     resolveIssuer(
       config.cluster.issuerUrl ? { issuerUrl: config.cluster.issuerUrl, region: deps.region } : { cluster: config.cluster.name, region: deps.region },
@@ -44,6 +43,13 @@ export async function readAndPlanDeclarative(config: IrsaConfig, deps: Declarati
     ),
     iam.accountId(),
   ]);
+  const rolesRead = readRoles(iam, roleNames, { concurrency, accountScan: { clusterName: config.cluster.name }, ...(deps.reads ? { strategy: deps.reads.roles } : {}) });
+  const policiesRead = pMap(allPolicyArns, async (arn) => ((await iam.getPolicy(arn)) ? null : arn), { concurrency });
+  // The Kubernetes client is large to load (a few hundred ms of compiling, which blocks the event
+  // loop): load it once the first AWS reply is in, so the AWS requests are already on the wire and
+  // the load overlaps the next round trip instead of delaying the first one.
+  const firstAwsReply = Promise.race([issuerAndAccount, rolesRead, ...(allPolicyArns.length > 0 ? [policiesRead] : [])]).then(() => undefined, () => undefined);
+  const kubeReady = needsKube ? firstAwsReply.then(() => deps.kube()) : Promise.resolve(null);
   const [[issuer, account], provider, roleReads, missingPolicies, namespaceStates, serviceAccounts, kube] = await settleInOrder([
     issuerAndAccount,
     config.manageOidcProvider
@@ -61,9 +67,8 @@ export async function readAndPlanDeclarative(config: IrsaConfig, deps: Declarati
           ),
         )
       : null,
-    // Every declarative plan looks for the cluster's irsa-owned roles that the file no longer names.
-    readRoles(iam, roleNames, { concurrency, accountScan: { clusterName: config.cluster.name }, ...(deps.reads ? { strategy: deps.reads.roles } : {}) }),
-    pMap(allPolicyArns, async (arn) => ((await iam.getPolicy(arn)) ? null : arn), { concurrency }),
+    rolesRead,
+    policiesRead,
     kubeReady.then((kube) => (kube ? pMap(namespaces, async (ns) => [ns, await kube.namespaceExists(ns)] as const, { concurrency }) : [])),
     kubeReady.then((kube) => (kube ? readServiceAccounts(kube, saKeys, { concurrency, ...(deps.reads ? { strategy: deps.reads.serviceAccounts } : {}) }) : new Map<string, ServiceAccountState | null>())),
     kubeReady,

@@ -2,6 +2,7 @@
 // and the JSON form. Strings only; the caller writes them through the output object.
 
 import type { ChalkInstance } from 'chalk';
+import type { AdaptiveLimitSummary } from '../engine/adaptive-limit.ts';
 import type { ApplyReport, ChangeResult } from '../engine/apply.ts';
 import type { Change } from '../core/plan.ts';
 
@@ -18,10 +19,18 @@ export function formatResult(result: ChangeResult, c: ChalkInstance): string {
   return `  ${label}: ${result.status}`;
 }
 
-export function formatReport(report: ApplyReport, c: ChalkInstance, retries: number): string {
+/** One line saying how much AWS throttling slowed the apply, or nothing when it did not. */
+export function formatThrottling(throttling: AdaptiveLimitSummary | undefined): string[] {
+  if (!throttling || throttling.throttles === 0) return [];
+  const lowered = throttling.lowest < throttling.max ? `; irsa lowered its concurrency from ${throttling.max} to ${throttling.lowest}` : '';
+  return [`AWS throttled ${throttling.throttles} requests${lowered} and ran slowed for ${(throttling.slowedMs / 1000).toFixed(1)} s.`];
+}
+
+export function formatReport(report: ApplyReport, c: ChalkInstance, retries: number, throttling?: AdaptiveLimitSummary): string {
   const retryNote = retries > 0 ? ` after ${retries} retries` : '';
-  if (report.ok) return c.green(`Apply complete: ${report.applied} changes applied${retryNote}.`);
-  const lines = [c.red(`Apply stopped: ${report.applied} applied, ${report.failed} failed, ${report.notStarted} not started${retryNote}.`)];
+  const slowed = formatThrottling(throttling).map((line) => c.yellow(line));
+  if (report.ok) return [c.green(`Apply complete: ${report.applied} changes applied${retryNote}.`), ...slowed].join('\n');
+  const lines = [c.red(`Apply stopped: ${report.applied} applied, ${report.failed} failed, ${report.notStarted} not started${retryNote}.`), ...slowed];
   for (const result of report.results) {
     if (result.status === 'failed') lines.push(c.red(`  failed:      ${result.change.kind} ${result.change.id}: ${errorText(result.error)}`));
     if (result.status === 'not-started') lines.push(`  not started: ${result.change.kind} ${result.change.id}`);
@@ -30,13 +39,16 @@ export function formatReport(report: ApplyReport, c: ChalkInstance, retries: num
   return lines.join('\n');
 }
 
-export function reportToJson(report: ApplyReport, retries: number) {
+export function reportToJson(report: ApplyReport, retries: number, throttling?: AdaptiveLimitSummary) {
   return {
     ok: report.ok,
     applied: report.applied,
     failed: report.failed,
     notStarted: report.notStarted,
     retries,
+    ...(throttling
+      ? { throttling: { throttles: throttling.throttles, slowedMs: Math.round(throttling.slowedMs), maxConcurrency: throttling.max, lowestConcurrency: throttling.lowest } }
+      : {}),
     results: report.results.map((result) => ({
       kind: result.change.kind,
       id: result.change.id,

@@ -43,18 +43,30 @@ export async function startTcpLatencyProxy(options: TcpLatencyProxyOptions): Pro
   const sockets = new Set<net.Socket>();
   let accepted = 0;
 
-  /** Sends chunks from `from` to `to` after the delay, never reordering them. */
+  /** Sends chunks from `from` to `to` after the delay, never reordering them (one queue, one timer). */
   const pipeDelayed = (from: net.Socket, to: net.Socket, onChunk: () => void) => {
-    let lastAt = 0;
+    const queue: Array<{ at: number; chunk: Buffer | null }> = [];
+    let timer: NodeJS.Timeout | undefined;
+    const drain = () => {
+      timer = undefined;
+      while (queue.length > 0 && queue[0]!.at <= performance.now()) {
+        const { chunk } = queue.shift()!;
+        if (to.destroyed) continue;
+        if (chunk) to.write(chunk);
+        else to.end();
+      }
+      if (queue.length > 0) timer = setTimeout(drain, Math.max(0, queue[0]!.at - performance.now()));
+    };
+    const push = (chunk: Buffer | null) => {
+      const at = Math.max(queue.at(-1)?.at ?? 0, performance.now() + oneWay());
+      queue.push({ at, chunk });
+      timer ??= setTimeout(drain, Math.max(0, queue[0]!.at - performance.now()));
+    };
     from.on('data', (chunk: Buffer) => {
       onChunk();
-      const at = Math.max(lastAt, performance.now() + oneWay());
-      lastAt = at;
-      setTimeout(() => {
-        if (!to.destroyed) to.write(chunk);
-      }, at - performance.now());
+      push(chunk);
     });
-    from.on('end', () => setTimeout(() => to.end(), Math.max(0, lastAt - performance.now())));
+    from.on('end', () => push(null));
   };
 
   const server = net.createServer((client) => {

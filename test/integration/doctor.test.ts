@@ -271,7 +271,7 @@ describe('irsa doctor', { skip }, () => {
     assert.equal(pods.status, 'fail');
     assert.match(pods.observed, /^1 of 2 pods need a restart \(created before the annotation or the webhook\): old \(created \d{4}-/);
     assert.equal(pods.fix, `kubectl delete pod old -n ${ns} (and recreate it)`);
-    assert.ok(pods.details!.includes(`pod old ✗ container app: no AWS_ROLE_ARN or AWS_WEB_IDENTITY_TOKEN_FILE; it will use instance metadata: the node's role; credentials: instance metadata: the node's role`), pods.details!.join('\n'));
+    assert.ok(pods.details!.includes(`pod old ✗ container app: no AWS_ROLE_ARN or AWS_WEB_IDENTITY_TOKEN_FILE; it will use instance metadata: the node's role`), pods.details!.join('\n'));
  
     // irsa list --pods counts the same pod, with one LIST pods for the namespace.
     const listed = await irsa(stack, ['list', '--cluster', stack.clusterName, '-n', ns, '--pods', '-o', 'json']);

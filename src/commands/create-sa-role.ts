@@ -5,7 +5,7 @@ import { bindingRoleArn } from '../core/binding.ts';
 import { UserError } from '../core/errors.ts';
 import { planBindingFromReads, readBinding } from '../engine/binding-reads.ts';
 import { parseThumbprintOptions, resolveIssuer } from '../engine/oidc.ts';
-import { describeMissingPolicies } from '../engine/policy-suggestions.ts';
+import { missingPolicyHint } from '../engine/policy-suggestions.ts';
 import { parseBindingOptions } from './binding-options.ts';
 import { createCommandContext } from './context.ts';
 import { parseGlobals } from './globals.ts';
@@ -47,12 +47,12 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   const target = { issuerUrl: issuer.issuerUrl, cluster: issuer.cluster, region, account, thumbprints };
   // Every read happens here, concurrently; nothing is written before the plan is shown.
   const reads = await readBinding(request, target, { iam, kube, resolveThumbprints: ctx.resolveThumbprints });
-  // A misspelt policy ARN: name the policies it was probably meant to be (read only on this path).
-  const missingDescribed = reads.missingPolicies.length > 0 ? await describeMissingPolicies(iam, reads.missingPolicies) : [];
+  // A misspelt policy ARN: the policy it was probably meant to be (listed only on this path).
+  const missingHint = reads.missingPolicies.length > 0 ? await missingPolicyHint(iam, reads.missingPolicies) : '';
   const binding = planBindingFromReads(request, target, reads, {
     prune: options['prune'] === true,
     createOidc: options['createOidc'] !== false,
-    describeMissing: (arn) => missingDescribed[reads.missingPolicies.indexOf(arn)] ?? arn,
+    missingHint,
   });
   const workloads = kube ? await ctx.workloads() : null;
   const migration = workloads ? await addMigrations(binding.plan, [request], workloads) : { rolled: [] };

@@ -77,7 +77,7 @@ export function planBindingFromReads(
   request: BindingRequest,
   target: BindingTarget,
   reads: BindingReads,
-  options: { prune: boolean; terms?: Terms; createOidc?: boolean; describeMissing?: (arn: string) => string },
+  options: { prune: boolean; terms?: Terms; createOidc?: boolean; /** " Did you mean …?" for misspelt policy ARNs (engine/policy-suggestions.ts). */ missingHint?: string },
 ): BindingsPlan & { roleArn: string } {
   const terms = options.terms ?? FLAG_TERMS;
   const context = {
@@ -106,8 +106,8 @@ export function planBindingFromReads(
     blockers.push({
       code: 'policy-not-found',
       resource: `policy:${arn}`,
-      message: `${terms.name({ field })}: ${options.describeMissing?.(arn) ?? arn} does not exist in account ${target.account} (iam:GetPolicy).`,
-      fix: 'Check the ARN (AWS managed policies are arn:aws:iam::aws:policy/<name>).',
+      message: `${terms.name({ field })}: ${arn} does not exist in account ${target.account} (iam:GetPolicy).`,
+      fix: `${(options.missingHint ?? '').trim()} Check the ARN (AWS managed policies are arn:aws:iam::aws:policy/<name>).`.trim(),
       field: terms.name({ field }),
     });
   }

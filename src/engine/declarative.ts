@@ -9,7 +9,7 @@ import { issuerHostPath } from '../core/thumbprint.ts';
 import type { IrsaConfig } from '../config/load.ts';
 import type { ClusterReader, IamGateway, KubeGateway } from '../ports.ts';
 import { planProviderForIssuer, resolveIssuer } from './oidc.ts';
-import { describeMissingPolicies } from './policy-suggestions.ts';
+import { missingPolicyHint } from './policy-suggestions.ts';
 import { readRoles, readServiceAccounts, type RoleReadStrategy } from './bulk-reads.ts';
 import pMap from 'p-map';
 
@@ -74,8 +74,8 @@ export async function readAndPlanDeclarative(config: IrsaConfig, deps: Declarati
   ]);
   const clusterRoles = roleReads.clusterRoles;
   const missing = missingPolicies.filter((arn): arn is string => arn !== null);
-  // A misspelt policy ARN: name the policies it was probably meant to be (read only on this path).
-  const missingDescribed = missing.length > 0 ? await describeMissingPolicies(iam, missing) : [];
+  // A misspelt policy ARN: the policy it was probably meant to be (listed only on this path).
+  const missingHint = missing.length > 0 ? await missingPolicyHint(iam, missing) : '';
   const providerArn = provider?.arn ?? `arn:${partition}:iam::${account}:oidc-provider/${issuerHostPath(issuer.issuerUrl)}`;
   const context: BindingContext = { partition, account, providerArn, issuerHostPath: issuerHostPath(issuer.issuerUrl), providerChange: provider?.change ?? null };
   // ServiceAccounts that a prune would unbind are read too.
@@ -100,8 +100,8 @@ export async function readAndPlanDeclarative(config: IrsaConfig, deps: Declarati
       planned.plan.blockers.push({
         code: 'policy-not-found',
         resource: `policy:${arn}`,
-        message: `${terms.name({ field, binding: index })}: ${missingDescribed[missing.indexOf(arn)] ?? arn} does not exist in account ${account} (iam:GetPolicy).`,
-        fix: `Check the ARN in ${config.file} (AWS managed policies are arn:aws:iam::aws:policy/<name>).`,
+        message: `${terms.name({ field, binding: index })}: ${arn} does not exist in account ${account} (iam:GetPolicy).`,
+        fix: `${missingHint.trim()} Check the ARN in ${config.file} (AWS managed policies are arn:aws:iam::aws:policy/<name>).`.trim(),
         field: terms.name({ field, binding: index }),
         binding: index,
       });

@@ -8,6 +8,7 @@ import { ROLE_ARN_ANNOTATION } from '../core/resources/service-account.ts';
 import type { RoleState } from '../core/state.ts';
 import { issuerHostPath } from '../core/thumbprint.ts';
 import { lintTrust } from '../core/trust-lint.ts';
+import { readRoles } from '../engine/bulk-reads.ts';
 import { resolveIssuer } from '../engine/oidc.ts';
 import { createCommandContext } from './context.ts';
 import { renderListTable, type ListRow } from '../ui/list.ts';
@@ -25,6 +26,7 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
     { cluster: options['cluster'] as string | undefined, issuerUrl: options['issuerUrl'] as string | undefined, region },
     ctx.clusters,
   );
+  ctx.expectCluster({ ...issuer, writes: false });
   const [iam, kube] = await Promise.all([ctx.iam(), ctx.kube()]);
   const [account, serviceAccounts] = await Promise.all([iam.accountId(), kube.listServiceAccounts(namespace)]);
   const providerArn = oidcProviderArn(partitionForRegion(region), account, issuerHostPath(issuer.issuerUrl));
@@ -37,10 +39,12 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
         .filter((n): n is string => !!n),
     ),
   ];
-  const [provider, roles] = await Promise.all([
+  const [provider, roleReads] = await Promise.all([
     iam.getOidcProvider(providerArn),
-    Promise.all(roleNames.map(async (roleName) => [roleName, await iam.getRole(roleName)] as [string, RoleState | null])),
+    // GetRole each for a handful of roles, GetAccountAuthorizationDetails for many (engine/bulk-reads.ts).
+    readRoles(iam, roleNames, { concurrency: 16 }),
   ]);
+  const roles = [...roleReads.roles];
   const inventory = inventoryRows({ serviceAccounts, roles: new Map(roles), issuerUrl: issuer.issuerUrl, providerArn, providerExists: !!provider });
   // Mark roles with trust-lint findings (irsa audit --iam has the account-wide view and the fixes).
   const lint = lintTrust({ roles: roles.map(([, role]) => role).filter((role): role is RoleState => !!role), providerArns: await iam.listOidcProviderArns(), unreachableIssuers: new Map() });

@@ -82,3 +82,16 @@ test('bindings that share a role must agree on inline policies too', () => {
   assert.match(result.problems[0]!.message, /defines inline policy "p" differently/);
   assert.deepEqual(result.requests, []);
 });
+
+test('boundaries found by mutation testing: limits are inclusive, patterns are anchored, the cluster name is checked', () => {
+  assert.deepEqual(problemsOf({ description: 'x'.repeat(1000) }), []);
+  assert.match(problemsOf({ description: 'x'.repeat(1001) })[0]!.message, /at most 1000 characters/);
+  for (const ok of ['3600', '43200']) assert.deepEqual(problemsOf({ maxSessionDuration: ok }), [], ok);
+  for (const bad of ['3599', '43201', true]) assert.equal(problemsOf({ maxSessionDuration: bad }).length, 1, String(bad));
+  for (const bad of ['x-system:serviceaccount:payments:api', 'system:serviceaccount:payments:api:extra', 'system:serviceaccount:payments:']) {
+    assert.match(problemsOf({ subjectPattern: bad })[0]?.message ?? '', /not a ServiceAccount subject pattern/, bad);
+  }
+  assert.deepEqual(problemsOf({ subjectPattern: 'system:serviceaccount:payments:a' }), [{ path: { field: 'subjectPattern' }, message: `"system:serviceaccount:payments:a" does not match this ServiceAccount's subject system:serviceaccount:payments:api, so the role would not trust it. Use a pattern such as system:serviceaccount:payments:*.` }]);
+  assert.match(problemsOf({ cluster: 'bad name' })[0]!.message, /not a valid EKS cluster name/);
+  assert.deepEqual(problemsOf({ cluster: 'bad name' })[0]!.path, { field: 'cluster' });
+});

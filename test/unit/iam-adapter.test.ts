@@ -1,34 +1,37 @@
-// The IAM adapter at its SDK boundary, with a fake client: for what moto cannot show
-// (AddClientIDToOpenIDConnectProvider is not implemented there) and for error wrapping.
+// The IAM adapter at its SDK boundary, on a real SDK client that answers locally: for what moto
+// cannot show (AddClientIDToOpenIDConnectProvider is not implemented there) and for error wrapping.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { createIamGateway, parsePolicyDocument } from '../../src/adapters/aws/iam.ts';
-import { observeClient, translateAwsError } from '../../src/adapters/aws/clients.ts';
+import { instrumentClient, translateAwsError } from '../../src/adapters/aws/clients.ts';
 import { RemoteError, UserError } from '../../src/core/errors.ts';
 import { isEventualConsistencyError, isNotFound } from '../../src/engine/retry.ts';
-import { createCallObserver } from '../../src/adapters/verbose.ts';
 
 interface Sent {
   name: string;
   input: Record<string, unknown>;
 }
 
-/** A client whose send() records the command and answers from `reply` (throw to fail). */
+/**
+ * A real IAMClient, instrumented as createAwsContext does, whose last initialize-step middleware
+ * records the command and answers from `reply` (throw to fail): the gateway, the SDK paginators and
+ * the error translation all run for real; only the network is replaced.
+ */
 function fakeClient(reply: (sent: Sent) => unknown = () => ({})) {
   const sent: Sent[] = [];
-  return {
-    sent,
-    client: {
-      async send(command: never) {
-        const c = command as { constructor: { name: string }; input: Record<string, unknown> };
-        const entry = { name: c.constructor.name, input: c.input };
-        sent.push(entry);
-        return reply(entry);
-      },
+  const client = new IAMClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+  instrumentClient(client, 'iam');
+  client.middlewareStack.add(
+    (_next, context) => async (args) => {
+      const entry = { name: context.commandName ?? '', input: { ...(args.input as Record<string, unknown>) } };
+      sent.push(entry);
+      return { output: { $metadata: {}, ...(reply(entry) as object) }, response: {} };
     },
-  };
+    { step: 'initialize', priority: 'low', name: 'fakeIam' },
+  );
+  return { client, sent };
 }
 
 const sdkError = (name: string, message: string) => Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode: 400 } });
@@ -111,52 +114,6 @@ test('policy documents: URL-encoded and plain JSON both parse; a literal % in pl
   assert.deepEqual(parsePolicyDocument('{"a":"100%"}', 'x'), { a: '100%' });
 });
 
-test('the observer middleware reports the call once and each retry with the previous error name', async () => {
-  type Mw = (next: (args: unknown) => Promise<unknown>, context: Record<string | symbol, unknown>) => (args: unknown) => Promise<unknown>;
-  const added: Array<{ mw: Mw; options: Record<string, unknown> }> = [];
-  const client = {
-    middlewareStack: {
-      add: (mw: Mw, options: Record<string, unknown>) => added.push({ mw, options }),
-      addRelativeTo: (mw: Mw, options: Record<string, unknown>) => added.push({ mw, options }),
-    },
-  };
-  const observer = createCallObserver();
-  observeClient(client, 'iam', observer);
-  assert.equal(added[1]?.options['toMiddleware'], 'retryMiddleware');
-  const context: Record<string | symbol, unknown> = { commandName: 'GetRoleCommand' };
-  let attempt = 0;
-  const perAttempt = added[1]!.mw(async () => {
-    if (++attempt < 3) throw sdkError('Throttling', 'Rate exceeded');
-    return { output: {} };
-  }, context);
-  // Stand-in for the SDK retry loop: call the per-attempt handler until it succeeds.
-  const retryLoop = async (args: unknown) => {
-    for (;;) {
-      try {
-        return await perAttempt(args);
-      } catch {
-        // retried
-      }
-    }
-  };
-  await added[0]!.mw(retryLoop, context)({});
-  assert.deepEqual(observer.counts(), { 'iam GetRole': 1 });
-  assert.equal(observer.retries(), 2);
-  assert.deepEqual(observer.retryCounts(), { 'iam GetRole Throttling': 2 });
-});
-
-/** A real IAMClient (the SDK paginator checks the class) whose send() answers from `reply`. */
-function fakeIamClient(reply: (sent: Sent) => unknown) {
-  const sent: Sent[] = [];
-  const client = new IAMClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
-  client.send = (async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
-    const entry = { name: command.constructor.name, input: { ...command.input } };
-    sent.push(entry);
-    return reply(entry);
-  }) as never;
-  return { client, sent };
-}
-
 test('listRoleDetails follows both paginations, decodes documents and joins description and max session from ListRoles', async () => {
   const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringEquals: { 'h:sub': 'system:serviceaccount:a:b' } } }] };
   const inline = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::x/100%/*' }] };
@@ -169,7 +126,7 @@ test('listRoleDetails follows both paginations, decodes documents and joins desc
     PermissionsBoundary: { PermissionsBoundaryArn: 'arn:aws:iam::111122223333:policy/b' },
     Tags: [{ Key: 'k', Value: name }],
   });
-  const { client, sent } = fakeIamClient(({ name, input }) => {
+  const { client, sent } = fakeClient(({ name, input }) => {
     if (name === 'GetAccountAuthorizationDetailsCommand') {
       return input['Marker'] ? { RoleDetailList: [detail('r2', '/x/')], IsTruncated: false } : { RoleDetailList: [detail('r1', '/irsa/')], IsTruncated: true, Marker: 'm1' };
     }
@@ -192,7 +149,7 @@ test('listRoleDetails follows both paginations, decodes documents and joins desc
 
 test('listRoleDetails: path prefix filters client-side; a role missing from ListRoles (created in between) is read with getRole', async () => {
   const detail = (name: string, path: string) => ({ RoleName: name, RoleId: `ID-${name}`, Arn: `arn:r/${name}`, Path: path, AssumeRolePolicyDocument: '{}' });
-  const { client, sent } = fakeIamClient(({ name, input }) => {
+  const { client, sent } = fakeClient(({ name, input }) => {
     switch (name) {
       case 'GetAccountAuthorizationDetailsCommand':
         return { RoleDetailList: [detail('in', '/irsa/'), detail('late', '/irsa/a/'), detail('out', '/other/')] };
@@ -215,7 +172,7 @@ test('listRoleDetails: path prefix filters client-side; a role missing from List
 });
 
 test('listRoleDetails: a denied GetAccountAuthorizationDetails names that action', async () => {
-  const { client } = fakeIamClient(({ name }) => {
+  const { client } = fakeClient(({ name }) => {
     if (name === 'GetAccountAuthorizationDetailsCommand') throw sdkError('AccessDenied', 'User: arn:aws:iam::1:user/ci is not authorized to perform: iam:GetAccountAuthorizationDetails');
     return { Roles: [] };
   });

@@ -1,12 +1,17 @@
 // Builds the AWS clients irsa uses — lazily, each SDK package imported on first use — with the
-// SDK's own region/credential chain (profiles and SSO included), adaptive retries, and a
-// middleware that reports every call and retry to the CallObserver. Also the one place AWS errors
+// SDK's own region/credential chain (profiles and SSO included), adaptive retries, and
+// instrumentation through public SDK routes (a named middleware of our own in the initialize step,
+// a wrapped retry strategy) that reports every call and retry to the CallObserver. Also the one place AWS errors
 // become irsa's error classes; the SDK error stays reachable as `cause` because the engine decides
 // on its name (NoSuchEntity, MalformedPolicyDocument, EntityAlreadyExists, Throttling…).
 
 import type { EKSClient } from '@aws-sdk/client-eks';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { STSClient } from '@aws-sdk/client-sts';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { HttpHandlerUserInput } from '@smithy/core/protocols';
+import { AdaptiveRetryStrategy } from '@smithy/core/retry';
+import type { HandlerExecutionContext, InitializeMiddleware, MetadataBearer, MiddlewareStack, RetryErrorInfo, RetryStrategyV2, StandardRetryToken } from '@smithy/types';
 import { RemoteError, UserError } from '../../core/errors.ts';
 import type { CallObserver, ClusterReader, IamGateway, StsGateway } from '../../ports.ts';
 
@@ -20,6 +25,8 @@ export interface AwsContextOptions {
   maxAttempts?: number;
   /** One endpoint for all three services (tests; users set AWS_ENDPOINT_URL[_<SERVICE>]). */
   endpoint?: string;
+  /** The SDK's HTTP handler (unit tests answer requests without a network). */
+  requestHandler?: HttpHandlerUserInput;
 }
 
 export interface AwsContext {
@@ -32,8 +39,6 @@ export interface AwsContext {
   destroy(): void;
 }
 
-// Adaptive mode adds client-side rate limiting on top of exponential backoff: useful when many
-// roles are planned concurrently against IAM's low request rate.
 const DEFAULT_MAX_ATTEMPTS = 8;
 
 /** The output type of an SDK command, read off its handler (so callers need no casts). */
@@ -44,17 +49,17 @@ export interface CommandSender {
   send(command: never): Promise<unknown>;
 }
 
-/** Sends `command` and turns a failure into RemoteError/UserError (the SDK error as `cause`). */
+/**
+ * Sends `command`. Failures arrive already translated by the client's instrumentation
+ * (`instrumentClient`, which knows the operation); anything else is translated here.
+ */
 export async function sendCommand<C extends { input: object }>(service: AwsService, client: CommandSender, command: C): Promise<CommandOutput<C>> {
   try {
     return (await client.send(command as never)) as CommandOutput<C>;
   } catch (error) {
-    throw translateAwsError(error, service, operationOf(command));
+    throw translateAwsError(error, service, 'request');
   }
 }
-
-/** "GetRoleCommand" → "GetRole". */
-export const operationOf = (command: object): string => command.constructor.name.replace(/Command$/, '');
 
 /** The SDK error's name ("NoSuchEntityException", "Throttling", …), also when wrapped as `cause`. */
 export function awsErrorName(error: unknown): string {
@@ -126,58 +131,73 @@ export function translateAwsError(error: unknown, service: AwsService, operation
   return wrap(`${action} failed: ${label}: ${message.split('\n')[0]}`);
 }
 
-type MiddlewareClient = {
-  middlewareStack: {
-    add(middleware: unknown, options: Record<string, unknown>): void;
-    addRelativeTo(middleware: unknown, options: Record<string, unknown>): void;
-  };
-};
+/** The SDK client surface irsa instruments: its public middleware stack. */
+type InstrumentableClient = { middlewareStack: Pick<MiddlewareStack<object, MetadataBearer>, 'add'> };
 
-type Next = (args: unknown) => Promise<unknown>;
-type Context = { commandName?: string; [key: symbol]: unknown };
-const LAST_ERROR = Symbol('irsa.lastAttemptError');
+/** The operation a call is for, visible to the retry strategy (which the SDK does not tell). */
+const currentOperation = new AsyncLocalStorage<string>();
+
+/** "GetRoleCommand" → "GetRole", from the SDK's public handler-execution context. */
+const operationOf = (context: HandlerExecutionContext): string => (context.commandName ?? 'Unknown').replace(/Command$/, '');
 
 /**
- * Reports each call once (initialize step: before retries) and each retry (a middleware placed
- * right after the SDK's retry middleware runs once per attempt; a second attempt is a retry, and
- * the previous attempt's error name is the reason). Only names are reported, never payloads.
+ * One middleware on every client, through the public `middlewareStack.add` in the initialize step
+ * — the step that runs once per call, before the retry loop of the finalizeRequest step
+ * (https://aws.amazon.com/blogs/developer/middleware-stack-modular-aws-sdk-js/). It reports the
+ * call, makes its operation name known to the retry strategy below, and turns a failure into
+ * irsa's error classes naming `service:Operation`. Only names are reported, never payloads.
  */
-export function observeClient(client: object, service: AwsService, observer: CallObserver | undefined): void {
-  if (!observer) return;
-  const stack = (client as MiddlewareClient).middlewareStack;
-  const operation = (context: Context) => (context.commandName ?? 'Unknown').replace(/Command$/, '');
-  stack.add(
-    (next: Next, context: Context) => async (args: unknown) => {
-      observer.onCall(service, operation(context));
-      return next(args);
+export function instrumentClient(client: InstrumentableClient, service: AwsService, observer?: CallObserver): void {
+  const middleware: InitializeMiddleware<object, MetadataBearer> = (next, context) => async (args) => {
+    const operation = operationOf(context);
+    observer?.onCall(service, operation);
+    try {
+      return await currentOperation.run(operation, () => next(args));
+    } catch (error) {
+      throw translateAwsError(error, service, operation);
+    }
+  };
+  client.middlewareStack.add(middleware, { step: 'initialize', priority: 'high', name: 'irsaObserver', override: true });
+}
+
+/** Why an attempt failed, as reported to onRetry: the SDK error's code or name, else the HTTP status. */
+function retryReason(error: unknown): string {
+  const e = (error ?? {}) as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+  return e.code ?? (e.name && e.name !== 'Error' ? e.name : `HTTP ${e.$metadata?.httpStatusCode ?? '?'}`);
+}
+
+/**
+ * The SDK's adaptive retry strategy (exponential backoff plus client-side rate limiting: useful
+ * when many roles are planned concurrently against IAM's low request rate), passed through the
+ * client's documented `retryStrategy` option and wrapped to report each retry: the strategy
+ * granting a retry token is the SDK deciding to send the call again, and the error it was given
+ * is the reason (the `retryStrategy` client option: https://www.npmjs.com/package/@smithy/util-retry, whose
+ * strategies @smithy/core/retry now ships).
+ */
+export function observedRetryStrategy(service: AwsService, maxAttempts: number, observer?: CallObserver): RetryStrategyV2 & { mode: string } {
+  const inner = new AdaptiveRetryStrategy(maxAttempts);
+  return {
+    mode: inner.mode,
+    acquireInitialRetryToken: (scope: string) => inner.acquireInitialRetryToken(scope),
+    async refreshRetryTokenForRetry(token: StandardRetryToken, errorInfo: RetryErrorInfo) {
+      const renewed = await inner.refreshRetryTokenForRetry(token, errorInfo);
+      observer?.onRetry?.(service, currentOperation.getStore() ?? 'Unknown', retryReason(errorInfo.error));
+      return renewed;
     },
-    { step: 'initialize', name: 'irsaCallObserver', override: true },
-  );
-  stack.addRelativeTo(
-    (next: Next, context: Context) => async (args: unknown) => {
-      const previous = context[LAST_ERROR];
-      if (previous !== undefined) observer.onRetry?.(service, operation(context), String(previous));
-      try {
-        return await next(args);
-      } catch (error) {
-        const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
-        context[LAST_ERROR] = e.code ?? (e.name && e.name !== 'Error' ? e.name : `HTTP ${e.$metadata?.httpStatusCode ?? '?'}`);
-        throw error;
-      }
-    },
-    { relation: 'after', toMiddleware: 'retryMiddleware', name: 'irsaAttemptObserver', override: true },
-  );
+    recordSuccess: (token: StandardRetryToken) => inner.recordSuccess(token),
+  };
 }
 
 export function createAwsContext(options: AwsContextOptions = {}): AwsContext {
   // Only set what the user chose; everything else comes from the SDK's default chains, which also
   // read AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> themselves.
+  const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   const config = {
     ...(options.region ? { region: options.region } : {}),
     ...(options.profile ? { profile: options.profile } : {}),
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-    retryMode: 'adaptive',
-    maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    ...(options.requestHandler ? { requestHandler: options.requestHandler } : {}),
+    maxAttempts,
   };
   const clients: Array<{ destroy(): void }> = [];
   const lazy = <T>(make: () => Promise<T>): (() => Promise<T>) => {
@@ -186,14 +206,14 @@ export function createAwsContext(options: AwsContextOptions = {}): AwsContext {
   };
 
   /** Every client is observed and destroyed the same way; imports stay literal so the bundle can split them. */
-  const track = <C extends { destroy(): void }>(client: C, service: AwsService): C => {
-    observeClient(client, service, options.observer);
+  const track = <C extends InstrumentableClient & { destroy(): void }>(client: C, service: AwsService): C => {
+    instrumentClient(client, service, options.observer);
     clients.push(client);
     return client;
   };
-  const stsClient = lazy(async (): Promise<STSClient> => track(new (await import('@aws-sdk/client-sts')).STSClient(config), 'sts'));
-  const iamClient = lazy(async (): Promise<IAMClient> => track(new (await import('@aws-sdk/client-iam')).IAMClient(config), 'iam'));
-  const eksClient = lazy(async (): Promise<EKSClient> => track(new (await import('@aws-sdk/client-eks')).EKSClient(config), 'eks'));
+  const stsClient = lazy(async (): Promise<STSClient> => track(new (await import('@aws-sdk/client-sts')).STSClient({ ...config, retryStrategy: observedRetryStrategy('sts', maxAttempts, options.observer) }), 'sts'));
+  const iamClient = lazy(async (): Promise<IAMClient> => track(new (await import('@aws-sdk/client-iam')).IAMClient({ ...config, retryStrategy: observedRetryStrategy('iam', maxAttempts, options.observer) }), 'iam'));
+  const eksClient = lazy(async (): Promise<EKSClient> => track(new (await import('@aws-sdk/client-eks')).EKSClient({ ...config, retryStrategy: observedRetryStrategy('eks', maxAttempts, options.observer) }), 'eks'));
 
   const region = lazy(async () => {
     if (options.region) return options.region;

@@ -15,6 +15,7 @@ import type {
 import type { PolicyDocument } from './core/trust-policy.ts';
 import type { SecretSummary, WorkloadTemplate } from './core/audit.ts';
 import type { MutatingWebhookState } from './core/doctor.ts';
+import type { MigrationWorkloadKind, PodTemplateWorkload, TemplateView } from './core/migration.ts';
 import type { DryRunInput } from './core/admission.ts';
 
 export interface ClusterReader {
@@ -98,6 +99,25 @@ export interface KubeGateway {
   listPods(namespace: string, serviceAccount?: string): Promise<PodState[]>;
   /** Mints a token with the TokenRequest API. Callers must never print it. */
   createToken(namespace: string, serviceAccount: string, audience: string, expirationSeconds?: number): Promise<string>;
+}
+
+/** Pod templates of workloads and the writes of a migration (src/adapters/k8s/workloads.ts). */
+export interface WorkloadGateway {
+  /** Deployments, StatefulSets, DaemonSets, Jobs (not a CronJob's), CronJobs and bare Pods of the namespace. */
+  listPodTemplates(namespace: string): Promise<PodTemplateWorkload[]>;
+  /** Secret name → data key names (values are never returned). */
+  listSecretKeyNames(namespace: string): Promise<Map<string, string[]>>;
+  /** Re-reads the workload and applies the planned before → after (core/migration.ts), conditional on what was read. */
+  updatePodTemplate(workload: { kind: MigrationWorkloadKind; namespace: string; name: string }, before: TemplateView, after: TemplateView): Promise<void>;
+  /** Deletes a Secret; a missing one counts as deleted. */
+  deleteSecret(namespace: string, name: string): Promise<void>;
+}
+
+/** What the Kubernetes API server says about itself: proves which cluster a context is. */
+export interface KubeIdentity {
+  connection(): { context: string; server: string };
+  /** The `issuer` of the API server's /.well-known/openid-configuration, read through the kubeconfig connection. */
+  serviceAccountIssuer(): Promise<string>;
 }
 
 /** Kubernetes reads for `irsa doctor` and `irsa audit` (src/adapters/k8s/inspect.ts). */

@@ -7,7 +7,9 @@ import { audit, kube2iamRoleAccount, kube2iamRoleName, KUBE2IAM_ANNOTATION, type
 import { proposedIrsaYaml, renderAuditText } from '../ui/audit.ts';
 import { createOutput, type Output } from '../ui/output.ts';
 import { UserError } from '../core/errors.ts';
+import { ROLE_ARN_ANNOTATION } from '../core/resources/service-account.ts';
 import { assertClusterName, assertNamespace } from '../core/names.ts';
+import { resolveIssuer } from '../engine/oidc.ts';
 import { createCommandContext } from './context.ts';
 import { assertWritableOut } from './out-file.ts';
 import { parseGlobals } from './globals.ts';
@@ -32,6 +34,15 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   const outFile = options['out'] as string | undefined;
   if (outFile) assertWritableOut(outFile, { inputs: [], overwrite: options['overwrite'] === true, what: 'the proposed irsa.yaml', isOurs: () => false, existingIsNever: true, suggestion: 'irsa.yaml' });
   const ctx = createCommandContext(globals);
+  // Audit reads only Kubernetes, but the irsa.yaml it writes is for --cluster: check that the
+  // context is that cluster. Without AWS access the check cannot run; say so and go on (read-only).
+  try {
+    const region = globals.region ?? (await ctx.region());
+    ctx.expectCluster({ ...(await resolveIssuer(issuerUrl ? { issuerUrl, region } : { cluster, region }, ctx.clusters)), writes: false });
+  } catch (error) {
+    if (error instanceof UserError && error.field === '--issuer-url') throw error;
+    process.stderr.write(`Warning: could not check that the kubeconfig context is cluster ${cluster}: ${(error as Error).message.split('\n')[0]}\n`);
+  }
 
   const kube = await ctx.kube();
   const inspector = await ctx.inspector();
@@ -63,13 +74,30 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   }
   if (!region) region = await ctx.region().catch(() => undefined);
 
-  const report = audit({
+  const input = {
     cluster: { name: cluster, ...(region ? { region } : {}), ...(issuerUrl ? { issuerUrl: issuerUrl.replace(/\/$/, '') } : {}) },
     workloads,
     secrets,
     serviceAccounts,
     roles,
-  });
+  };
+  let report = audit(input);
+  // A proposed binding for a ServiceAccount that is already bound keeps that role's policies:
+  // read those roles and propose again (pure, cheap), so applying the file never detaches them.
+  const boundArns = [...new Set(report.bindings.filter((b) => !b.newServiceAccount).map((b) => serviceAccounts.find((sa) => sa.namespace === b.namespace && sa.name === b.name)?.annotations[ROLE_ARN_ANNOTATION]).filter((arn): arn is string => !!arn))];
+  if (boundArns.length > 0) {
+    const boundRoles = new Map<string, RoleRead>();
+    try {
+      const iam = await ctx.iam();
+      await Promise.all(boundArns.map(async (arn) => {
+        const name = kube2iamRoleName(arn);
+        boundRoles.set(arn, name ? await iam.getRole(name).then((role) => ({ role }), (error: Error) => ({ error: error.message })) : { error: 'not a role ARN' });
+      }));
+    } catch (error) {
+      for (const arn of boundArns) if (!boundRoles.has(arn)) boundRoles.set(arn, { error: (error as Error).message });
+    }
+    report = audit({ ...input, boundRoles });
+  }
   const out = options['out'] as string | undefined;
   const irsaYaml = proposedIrsaYaml(report);
   const output = outputArg ?? createOutput(options);

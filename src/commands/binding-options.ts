@@ -17,6 +17,7 @@ import {
 } from '../core/names.ts';
 import { DEFAULT_AUDIENCE } from '../core/trust-policy.ts';
 import { parsePolicyDocument } from '../core/policy-document.ts';
+import { parseWorkloadRef } from '../core/migration.ts';
 
 export const DEFAULT_INLINE_POLICY_NAME = 'irsa-inline';
 
@@ -99,6 +100,21 @@ export function parseBindingOptions(options: Record<string, unknown>): BindingRe
   if (options['roleOnly'] && (options['createNamespace'] || options['restartWorkloads'] || options['overrideExistingServiceaccounts'])) {
     problems.push('--role-only skips Kubernetes entirely; it cannot be combined with --create-namespace, --restart-workloads or --override-existing-serviceaccounts.');
   }
+  const workloads = ((options['workload'] as string[] | undefined) ?? []).flatMap((text) => {
+    const parsed = parseWorkloadRef(text);
+    if (!parsed) problems.push(`--workload: "${text}" is not a workload. Write <kind>/<name>, e.g. deployment/${name ?? 'api'} (kinds: deployment, statefulset, daemonset, cronjob, job, pod).`);
+    return parsed ? [parsed] : [];
+  });
+  const migration = {
+    removeStaticKeys: options['removeStaticKeys'] === true,
+    deleteKeySecrets: options['deleteKeySecrets'] === true,
+    migrateKube2iam: options['migrateKube2iam'] === true,
+    workloads,
+  };
+  if (migration.deleteKeySecrets && !migration.removeStaticKeys) problems.push('--delete-key-secrets deletes the key Secrets only once the workloads no longer load them; add --remove-static-keys.');
+  if (options['roleOnly'] && (migration.removeStaticKeys || migration.migrateKube2iam || workloads.length > 0)) {
+    problems.push('--role-only skips Kubernetes entirely; it cannot be combined with --remove-static-keys, --migrate-kube2iam or --workload.');
+  }
   if (problems.length === 1) throw new UserError(problems[0]!);
   if (problems.length > 1) throw new ValidationErrors(problems);
 
@@ -126,5 +142,6 @@ export function parseBindingOptions(options: Record<string, unknown>): BindingRe
     overrideExistingServiceAccounts: options['overrideExistingServiceaccounts'] === true,
     stsRegionalEndpoints: options['stsRegionalEndpoints'] === true,
     restartWorkloads: options['restartWorkloads'] === true,
+    ...(migration.removeStaticKeys || migration.migrateKube2iam || workloads.length > 0 ? { migration } : {}),
   };
 }

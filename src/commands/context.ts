@@ -3,10 +3,24 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { assertRegion } from '../core/arn.ts';
+import { judgeContext, matchingContexts, mismatchMessage, normalizeIssuer, unknownMessage, type ContextObservation, type ExpectedCluster, type Observed } from '../core/cluster-identity.ts';
 import { UserError } from '../core/errors.ts';
-import type { ClusterReader, IamGateway, KubeGateway, KubeInspector, StsGateway, TlsChainFetcher } from '../ports.ts';
+import { decodeJwtClaims } from '../core/jwt.ts';
+import type { ClusterInfo } from '../core/state.ts';
+import type { ClusterReader, IamGateway, KubeGateway, KubeIdentity, KubeInspector, StsGateway, TlsChainFetcher, WorkloadGateway } from '../ports.ts';
 import type { GlobalOptions } from './globals.ts';
 import { countThrottles } from '../engine/adaptive-limit.ts';
+
+/** The cluster the command's IAM side is about (what the roles will trust). */
+export interface ClusterExpectation {
+  issuerUrl: string;
+  /** The EKS cluster, or null for --issuer-url. */
+  cluster: ClusterInfo | null;
+  /** A ServiceAccount that may exist, for the TokenRequest proof when discovery is forbidden. */
+  tokenFor?: { namespace: string; name: string };
+  /** Writes follow (--approve): a context that cannot be proven is refused instead of warned about. */
+  writes: boolean;
+}
 
 export interface CommandContext {
   globals: GlobalOptions;
@@ -14,7 +28,15 @@ export interface CommandContext {
   clusters(): Promise<ClusterReader>;
   iam(): Promise<IamGateway>;
   sts(): Promise<StsGateway>;
+  /** The Kubernetes gateway; once expectCluster was called, only after the context is proven to be that cluster. */
   kube(): Promise<KubeGateway>;
+  /**
+   * Declares the cluster the command works on. Before the first Kubernetes call, irsa proves that
+   * the kubeconfig context is that cluster (core/cluster-identity.ts) and fails otherwise.
+   */
+  expectCluster(expectation: ClusterExpectation): void;
+  /** Pod templates and migration writes (after the same cluster check as kube()). */
+  workloads(): Promise<WorkloadGateway>;
   /** Read-only Kubernetes inspection for doctor and audit (Secrets, webhooks, pod templates). */
   inspector(): Promise<KubeInspector>;
   resolveThumbprints(issuerUrl: string): Promise<{ thumbprints: string[]; warnings: string[] }>;
@@ -26,6 +48,13 @@ export interface CommandContext {
   throttles(): number;
   calls(): Record<string, number>;
 }
+
+const settle = <T>(promise: Promise<T>): Promise<Observed<T>> =>
+  promise.then((value) => ({ value }), (error: unknown) => ({ error: error instanceof Error ? error.message.split('\n')[0]! : String(error) }));
+
+/** Resolves to undefined when the promise takes longer than ms (only used on the failure path). */
+const within = <T>(promise: Promise<T>, ms: number): Promise<T | undefined> =>
+  Promise.race([promise, new Promise<undefined>((resolve) => (setTimeout(resolve, ms) as unknown as { unref(): void }).unref())]);
 
 const once = <T>(make: () => Promise<T>): (() => Promise<T>) => {
   let value: Promise<T> | undefined;
@@ -68,6 +97,86 @@ export function createCommandContext(
       throw new UserError(`--ca-bundle: cannot read "${extra.caBundle}" (${(error as Error).message}). Give a PEM file of CA certificates.`, '--ca-bundle');
     }
   };
+  // One DescribeCluster per name and process: the command and the engine may both resolve it.
+  const clusterReader = once(async (): Promise<ClusterReader> => {
+    const reader = await (await clusterAws()).eks();
+    const described = new Map<string, Promise<ClusterInfo | null>>();
+    return {
+      describeCluster: (name) => {
+        if (!described.has(name)) described.set(name, reader.describeCluster(name));
+        return described.get(name)!;
+      },
+      listClusters: () => reader.listClusters(),
+      // Cross-account: with only --profile the cluster is looked up in the role's account.
+      ...(globals.profile && !extra.clusterProfile
+        ? { lookupHint: `It was looked up with --profile ${globals.profile}; if the cluster is in another account than the role, pass --cluster-profile <a profile of the cluster's account>.` }
+        : {}),
+    };
+  });
+  const kubeGateway = once(async () => {
+    const { createKubeGateway } = await import('../adapters/k8s/kube.ts');
+    observerValue = await observer();
+    return createKubeGateway({ kubeconfig: globals.kubeconfig, context: globals.context, observer: observerValue });
+  });
+  let expectation: ClusterExpectation | undefined;
+  let verification: Promise<void> | undefined;
+  const verified = (gateway: KubeGateway & KubeIdentity): Promise<void> => {
+    if (!expectation || globals.skipClusterCheck) return Promise.resolve();
+    verification ??= verifyCluster(gateway, expectation);
+    return verification;
+  };
+  const say = (line: string) => process.stderr.write(line + '\n');
+
+  async function verifyCluster(gateway: KubeGateway & KubeIdentity, wanted: ClusterExpectation): Promise<void> {
+    const { context, server } = gateway.connection();
+    const expected: ExpectedCluster = {
+      label: wanted.cluster ? `EKS cluster "${wanted.cluster.name}"` : `the cluster of issuer ${wanted.issuerUrl}`,
+      issuerUrl: wanted.issuerUrl,
+      endpoint: wanted.cluster?.endpoint ?? null,
+    };
+    const observation: ContextObservation = { context, server, discovery: await settle(gateway.serviceAccountIssuer()) };
+    if ('error' in observation.discovery && wanted.tokenFor) {
+      const { namespace, name } = wanted.tokenFor;
+      // The token never leaves this function: only its iss claim is kept.
+      observation.token = await settle(gateway.createToken(namespace, name, 'irsa-cluster-check', 600).then((token) => decodeJwtClaims(token).iss ?? ''));
+    }
+    const judgement = judgeContext(expected, observation);
+    if (judgement.verdict === 'match') {
+      if (globals.verbose) say(`cluster check: context "${context}" is ${expected.label}: ${judgement.detail} (proof: ${judgement.proof})`);
+      return;
+    }
+    if (judgement.verdict === 'unknown') {
+      const message = unknownMessage(expected, observation, judgement);
+      if (wanted.writes) throw new UserError(message, '--context');
+      say(`Warning: ${message}`);
+      return;
+    }
+    const [candidates, otherCluster] = await Promise.all([otherContexts(context), wanted.cluster ? eksClusterWithIssuer(judgement.observedIssuer) : null]);
+    throw new UserError(mismatchMessage(expected, observation, judgement, matchingContexts(expected, candidates), otherCluster), '--context');
+  }
+
+  /** The kubeconfig's other contexts and their issuers (probed only after a mismatch). */
+  async function otherContexts(current: string) {
+    const { createKubeGateway, listKubeContexts } = await import('../adapters/k8s/kube.ts');
+    const contexts = listKubeContexts({ kubeconfig: globals.kubeconfig }).filter((c) => c.name !== current).slice(0, 20);
+    return Promise.all(contexts.map(async (c) => {
+      const issuer = await within(createKubeGateway({ kubeconfig: globals.kubeconfig, context: c.name, observer: observerValue }).serviceAccountIssuer().catch(() => null), 10_000);
+      return { context: c.name, server: c.server, issuer: issuer ?? null };
+    }));
+  }
+
+  /** The EKS cluster in the region whose issuer the wrong context has, for the message. */
+  async function eksClusterWithIssuer(issuer: string): Promise<string | null> {
+    try {
+      const reader = await clusterReader();
+      const names = (await reader.listClusters()).slice(0, 20);
+      const infos = await Promise.all(names.map((name) => reader.describeCluster(name).catch(() => null)));
+      return infos.find((info) => info?.issuerUrl && normalizeIssuer(info.issuerUrl) === normalizeIssuer(issuer))?.name ?? null;
+    } catch {
+      return null; // naming the other cluster is a courtesy
+    }
+  }
+
   return {
     globals,
     region: async () => {
@@ -76,24 +185,25 @@ export function createCommandContext(
       assertRegion(region, globals.region ? '--region' : 'region (from AWS_REGION or the AWS profile)');
       return region;
     },
-    clusters: async () => {
-      const reader = await (await clusterAws()).eks();
-      // Cross-account: with only --profile the cluster is looked up in the role's account.
-      if (globals.profile && !extra.clusterProfile) {
-        return Object.assign(Object.create(reader) as ClusterReader, {
-          lookupHint: `It was looked up with --profile ${globals.profile}; if the cluster is in another account than the role, pass --cluster-profile <a profile of the cluster's account>.`,
-        });
-      }
-      return reader;
-    },
+    clusters: clusterReader,
     iam: async () => (await aws()).iam(),
     sts: async () => (await aws()).sts(),
-    kube: once(async () => {
-      const { createKubeGateway } = await import('../adapters/k8s/kube.ts');
-      observerValue = await observer();
-      return createKubeGateway({ kubeconfig: globals.kubeconfig, context: globals.context, observer: observerValue });
+    kube: async () => {
+      const gateway = await kubeGateway();
+      await verified(gateway);
+      return gateway;
+    },
+    expectCluster: (value) => {
+      expectation = value;
+      verification = undefined;
+    },
+    workloads: once(async () => {
+      await verified(await kubeGateway());
+      const { createWorkloadGateway } = await import('../adapters/k8s/workloads.ts');
+      return createWorkloadGateway({ kubeconfig: globals.kubeconfig, context: globals.context, observer: await observer() });
     }),
     inspector: once(async () => {
+      await verified(await kubeGateway());
       const { createKubeInspector } = await import('../adapters/k8s/inspect.ts');
       observerValue = await observer();
       return createKubeInspector({ kubeconfig: globals.kubeconfig, context: globals.context, observer: observerValue });

@@ -13,6 +13,7 @@ import { runPlan } from './run-plan.ts';
 import { parseVerifyOptions, runVerify } from './verify.ts';
 import { createOutput, type Output } from '../ui/output.ts';
 import { restartAdvice } from '../ui/restart-advice.ts';
+import { addMigrations, stillNeedingRestart, warnRolesWithoutPermissions } from '../engine/migration.ts';
 
 export async function run(options: Record<string, unknown>, _args: string[] = [], output?: Output): Promise<number> {
   const globals = parseGlobals(options);
@@ -29,6 +30,7 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
     { cluster: options['cluster'] as string | undefined, issuerUrl: options['issuerUrl'] as string | undefined, region },
     ctx.clusters,
   );
+  ctx.expectCluster({ ...issuer, tokenFor: { namespace: request.namespace, name: request.name }, writes: options['approve'] === true });
   const iam = await ctx.iam();
   const account = await iam.accountId();
   const partition = partitionForRegion(region);
@@ -61,8 +63,11 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   }
 
   const binding = planBindingFromReads(request, target, reads);
+  const workloads = kube ? await ctx.workloads() : null;
+  const migration = workloads ? await addMigrations(binding.plan, [request], workloads) : { rolled: [] };
+  warnRolesWithoutPermissions(binding.plan, [request]);
   const footer = restartAdvice(
-    binding.workloadsNeedingRestart,
+    stillNeedingRestart(binding.workloadsNeedingRestart, migration),
     `These workloads use ${request.namespace}/${request.name} and keep their old identity until their pods are recreated:`,
     'Or run this command again with --restart-workloads.',
   );
@@ -71,7 +76,7 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
     ...(output ? { output } : {}),
     approve: options['approve'] === true,
     detailedExitcode: options['detailedExitcode'] === true,
-    executor: { iam, ...(kube ? { kube } : {}) },
+    executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}) },
     footer,
     retryCount: ctx.retries,
     ...(binding.refuse ? { refuse: binding.refuse } : {}),

@@ -9,6 +9,8 @@ import { createOutput, type Output } from '../ui/output.ts';
 import { planToJson } from '../ui/render.ts';
 import { loadConfigFile, type IrsaConfig } from '../config/load.ts';
 import { readAndPlanDeclarative } from '../engine/declarative.ts';
+import { resolveIssuer } from '../engine/oidc.ts';
+import { addMigrations, stillNeedingRestart, warnRolesWithoutPermissions } from '../engine/migration.ts';
 import { createCommandContext, type CommandContext } from './context.ts';
 import { parseGlobals, type GlobalOptions } from './globals.ts';
 import { assertWritableOut } from './out-file.ts';
@@ -70,14 +72,23 @@ async function planConfigWithFlags(config: IrsaConfig, options: Record<string, u
   const { globals, ctx } = contextFor(config, options);
   const concurrency = concurrencyOption(options);
   const region = await ctx.region();
+  // The engine resolves the issuer again; the context's cluster reader answers that from memory.
+  const issuer = await resolveIssuer(
+    config.cluster.issuerUrl ? { issuerUrl: config.cluster.issuerUrl, region } : { cluster: config.cluster.name, region },
+    ctx.clusters,
+  );
+  const firstBound = config.bindings.find((binding) => !binding.roleOnly);
+  ctx.expectCluster({ ...issuer, ...(firstBound ? { tokenFor: { namespace: firstBound.namespace, name: firstBound.name } } : {}), writes: options['approve'] === true });
   const iam = await ctx.iam();
   const result = await readAndPlanDeclarative(
     config,
     { region, clusters: ctx.clusters, iam, kube: ctx.kube, resolveThumbprints: ctx.resolveThumbprints, concurrency },
     { prune },
   );
+  const migration = result.needsKube ? await addMigrations(result.plan, config.bindings, await ctx.workloads(), concurrency) : { rolled: [] };
+  warnRolesWithoutPermissions(result.plan, config.bindings);
   const footer = restartAdvice(
-    result.workloadsNeedingRestart,
+    stillNeedingRestart(result.workloadsNeedingRestart, migration),
     'These workloads keep their old identity until their pods are recreated:',
     'Or set restart: true on their bindings.',
   );
@@ -123,12 +134,13 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
     const prune = options['prune'] === true;
     const { globals, ctx, iam, result, footer, concurrency } = await planConfig(config, options, prune);
     const kube = result.needsKube ? await ctx.kube() : undefined;
+    const workloads = result.needsKube ? await ctx.workloads() : undefined;
     const code = await runPlan(result.plan, {
       globals,
       ...(output ? { output } : {}),
       approve: options['approve'] === true,
       detailedExitcode: options['detailedExitcode'] === true,
-      executor: { iam, ...(kube ? { kube } : {}) },
+      executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}) },
       footer,
       concurrency,
       retryCount: ctx.retries,
@@ -168,12 +180,13 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
   }
   const plan = status.plan;
   const kube = result.needsKube && hasChanges(plan) ? await ctx.kube() : undefined;
+  const workloads = kube ? await ctx.workloads() : undefined;
   const code = await runPlan(plan, {
     globals,
     ...(output ? { output } : {}),
     approve: options['approve'] === true,
     detailedExitcode: options['detailedExitcode'] === true,
-    executor: { iam, ...(kube ? { kube } : {}) },
+    executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}) },
     concurrency,
     retryCount: ctx.retries,
     throttleCount: ctx.throttles,

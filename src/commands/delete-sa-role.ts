@@ -14,6 +14,8 @@ import { resolveIssuer } from '../engine/oidc.ts';
 import { createCommandContext } from './context.ts';
 import { parseGlobals } from './globals.ts';
 import { runPlan } from './run-plan.ts';
+import { podServiceAccount } from '../core/credential-sources.ts';
+import { serviceAccountUsers, workloadLabel } from '../core/migration.ts';
 import type { Output } from '../ui/output.ts';
 
 export async function run(options: Record<string, unknown>, _args: string[] = [], output?: Output): Promise<number> {
@@ -30,6 +32,7 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   const region = await ctx.region();
   const cluster = options['cluster'] as string | undefined;
   const issuer = await resolveIssuer({ cluster, issuerUrl: options['issuerUrl'] as string | undefined, region }, ctx.clusters);
+  ctx.expectCluster({ ...issuer, tokenFor: { namespace, name }, writes: options['approve'] === true });
   const iam = await ctx.iam();
   const roleOnly = options['roleOnly'] === true;
   const kube = roleOnly ? null : await ctx.kube();
@@ -40,6 +43,7 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   const providerArn = oidcProviderArn(partitionForRegion(region), account, issuerHostPath(issuer.issuerUrl));
 
   const plan = emptyPlan();
+  let refuse: string | null = null;
   let roleChangeKeys: string[] = [];
   if (role) {
     const unbinding = planRoleUnbinding(role, { subjects: [serviceAccountSubject(namespace, name)], providerArn }, { force: options['force'] === true });
@@ -55,6 +59,15 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
     const saChange = planServiceAccountRemoval(serviceAccount, roleChangeKeys);
     if (saChange) plan.changes.push(saChange);
     else plan.notes.push(`ServiceAccount ${namespace}/${name} does not exist.`);
+    if (saChange && saChange.action !== 'no-op') {
+      // Every kind that runs pods (CronJobs, Jobs and bare Pods too), not only the restartable ones.
+      const users = (await (await ctx.workloads()).listPodTemplates(namespace))
+        .filter((w) => podServiceAccount(w.template.spec) === name)
+        .map(workloadLabel);
+      const judged = serviceAccountUsers(saChange, `${namespace}/${name}`, users, options['force'] === true);
+      plan.warnings.push(...judged.warnings);
+      refuse = judged.refuse;
+    }
   }
   return runPlan(plan, {
     globals,
@@ -63,5 +76,6 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
     detailedExitcode: options['detailedExitcode'] === true,
     executor: { iam, ...(kube ? { kube } : {}) },
     retryCount: ctx.retries,
+    ...(refuse ? { refuse } : {}),
   });
 }

@@ -35,6 +35,7 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   const region = await ctx.region();
   const cluster = options['cluster'] as string | undefined;
   const issuer = await resolveIssuer({ cluster, issuerUrl: options['issuerUrl'] as string | undefined, region }, ctx.clusters);
+  ctx.expectCluster({ ...issuer, tokenFor: { namespace, name }, writes: false });
   const [iam, kube] = await Promise.all([ctx.iam(), ctx.kube()]);
   const inspector = await ctx.inspector();
   const partition = partitionForRegion(region);

@@ -11,6 +11,8 @@ export interface GlobalOptions {
   output: 'text' | 'json';
   verbose: boolean;
   color: boolean;
+  /** --skip-cluster-check: do not prove that the kube context is the cluster (commands/context.ts). */
+  skipClusterCheck?: boolean;
 }
 
 export function parseGlobals(options: Record<string, unknown>): GlobalOptions {
@@ -28,6 +30,7 @@ export function parseGlobals(options: Record<string, unknown>): GlobalOptions {
     output,
     verbose: options['verbose'] === true,
     color: colorAllowed,
+    skipClusterCheck: options['skipClusterCheck'] === true,
   };
 }
 

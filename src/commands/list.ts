@@ -26,6 +26,7 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
     { cluster: options['cluster'] as string | undefined, issuerUrl: options['issuerUrl'] as string | undefined, region },
     ctx.clusters,
   );
+  ctx.expectCluster({ ...issuer, writes: false });
   const [iam, kube] = await Promise.all([ctx.iam(), ctx.kube()]);
   const [account, serviceAccounts] = await Promise.all([iam.accountId(), kube.listServiceAccounts(namespace)]);
   const providerArn = oidcProviderArn(partitionForRegion(region), account, issuerHostPath(issuer.issuerUrl));

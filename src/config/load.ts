@@ -21,6 +21,7 @@ import {
 import { normalizeThumbprint } from '../core/thumbprint.ts';
 import { DEFAULT_AUDIENCE } from '../core/trust-policy.ts';
 import { parsePolicyDocument } from '../core/policy-document.ts';
+import { parseWorkloadRef } from '../core/migration.ts';
 import { CONFIG_SCHEMA } from './schema.ts';
 import { didYouMean } from '../core/suggest.ts';
 import type { SavedConfig } from '../core/saved-plan.ts';
@@ -49,6 +50,10 @@ interface RawBinding {
   roleOnly?: boolean;
   createNamespace?: boolean;
   adopt?: boolean;
+  removeStaticKeys?: boolean;
+  deleteKeySecrets?: boolean;
+  migrateKube2iam?: boolean;
+  workloads?: string[];
   attachRoleArn?: string;
 }
 
@@ -175,6 +180,23 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
     if (binding.roleOnly === true && (binding.createNamespace || binding.restart)) {
       report(here('roleOnly'), 'roleOnly skips Kubernetes entirely; it cannot be combined with createNamespace or restart', true);
     }
+    const workloads = (binding.workloads ?? []).flatMap((text, i) => {
+      const parsed = parseWorkloadRef(text);
+      if (!parsed) report(here('workloads', i), `"${text}" is not a workload; write <kind>/<name>, e.g. deployment/${binding.name} (kinds: deployment, statefulset, daemonset, cronjob, job, pod)`);
+      return parsed ? [parsed] : [];
+    });
+    if (binding.deleteKeySecrets && !binding.removeStaticKeys) {
+      report(here('deleteKeySecrets'), 'deletes the key Secrets only once the workloads no longer load them; add removeStaticKeys: true to this binding');
+    }
+    if (binding.roleOnly && (binding.removeStaticKeys || binding.migrateKube2iam || workloads.length > 0)) {
+      report(here('roleOnly'), 'roleOnly skips Kubernetes, so it cannot be combined with removeStaticKeys, migrateKube2iam or workloads');
+    }
+    const migration = {
+      removeStaticKeys: binding.removeStaticKeys === true,
+      deleteKeySecrets: binding.deleteKeySecrets === true,
+      migrateKube2iam: binding.migrateKube2iam === true,
+      workloads,
+    };
     const inlinePolicies: Record<string, unknown> = {};
     const inlineOk = !shapeBad('bindings', index, 'inlinePolicies') && !!binding.inlinePolicies && typeof binding.inlinePolicies === 'object';
     for (const [policyName, value] of Object.entries(inlineOk ? binding.inlinePolicies! : {})) {
@@ -219,6 +241,7 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
       overrideExistingServiceAccounts: false,
       stsRegionalEndpoints: binding.stsRegionalEndpoints === true,
       restartWorkloads: binding.restart === true,
+      ...(migration.removeStaticKeys || migration.migrateKube2iam || migration.workloads.length > 0 ? { migration } : {}),
     });
   });
   // A createNamespace on one binding creates the namespace for all of its bindings.

@@ -115,6 +115,10 @@ export const CONFIG_SCHEMA = {
           roleOnly: { type: 'boolean', description: 'the IAM role only; do not touch Kubernetes (--role-only)' },
           createNamespace: { type: 'boolean', description: 'create this binding\'s namespace when missing (--create-namespace); prefer namespaces.create' },
           adopt: { type: 'boolean', description: 'manage an existing role of that name that irsa did not create (--adopt)' },
+          removeStaticKeys: { type: 'boolean', description: 'remove static AWS keys (env, envFrom of a key Secret, a mounted credentials file) from the pod templates of workloads using the ServiceAccount (--remove-static-keys)' },
+          deleteKeySecrets: { type: 'boolean', description: 'with removeStaticKeys: delete those Secrets once no workload uses them (--delete-key-secrets)' },
+          migrateKube2iam: { type: 'boolean', description: 'remove the kube2iam/kiam annotation iam.amazonaws.com/role from those pod templates (--migrate-kube2iam)' },
+          workloads: { type: 'array', items: { type: 'string' }, description: 'workloads (<kind>/<name>) that should run as this ServiceAccount although they use default (--workload)' },
         },
       },
     },
@@ -150,6 +154,10 @@ export const FLAG_KEYS: Record<string, string | null> = {
   '--create-namespace': 'namespaces.create',
   '--override-existing-serviceaccounts': null, // the file is exact: its ServiceAccounts are annotated with its roles
   '--restart-workloads': 'restart: true',
+  '--remove-static-keys': 'removeStaticKeys: true',
+  '--delete-key-secrets': 'deleteKeySecrets: true',
+  '--migrate-kube2iam': 'migrateKube2iam: true',
+  '--workload': 'workloads',
   '--prune': null, // the file is exact: policies not listed are always removed
   '--adopt': 'adopt: true',
   '--no-create-oidc': 'oidcProvider.manage: false',

@@ -121,6 +121,8 @@ export interface AuditInput {
   serviceAccounts: ServiceAccountState[];
   /** kube2iam annotation value → what IAM said about that role. */
   roles: Map<string, RoleRead>;
+  /** Role ARN annotated on a flagged workload's ServiceAccount → what IAM said about it. */
+  boundRoles?: Map<string, RoleRead>;
 }
 
 export interface ProposedBinding {
@@ -134,6 +136,15 @@ export interface ProposedBinding {
   inlinePolicies: Record<string, unknown>;
   /** Comments for people reviewing the file. */
   notes: string[];
+  /** The existing role of an already bound ServiceAccount (kept, so nothing is detached). */
+  roleName?: string;
+  /** Migration options written commented out, with what each would do. */
+  migrationOptions: MigrationOption[];
+}
+
+export interface MigrationOption {
+  key: 'removeStaticKeys' | 'deleteKeySecrets' | 'migrateKube2iam';
+  does: string[];
 }
 
 export interface AuditReport {
@@ -152,12 +163,14 @@ export function audit(input: AuditInput): AuditReport {
   const serviceAccounts = new Map(input.serviceAccounts.map((sa) => [`${sa.namespace}/${sa.name}`, sa]));
   const findings: AuditFinding[] = [];
   /** Workloads that use AWS the old way → why (for the proposal). */
-  const flagged = new Map<string, { workload: WorkloadTemplate; notes: string[]; kube2iam: string | null }>();
-  const flag = (workload: WorkloadTemplate, note: string, kube2iam: string | null = null) => {
+  const flagged = new Map<string, Flagged>();
+  const flag = (workload: WorkloadTemplate, note: string, kind: { kube2iam?: string; secret?: string; env?: boolean } = {}) => {
     const key = workloadLabel(workload);
-    const entry = flagged.get(key) ?? { workload, notes: [], kube2iam: null };
+    const entry = flagged.get(key) ?? { workload, notes: [], kube2iam: null, keySecrets: [], keyEnv: false };
     entry.notes.push(note);
-    entry.kube2iam ??= kube2iam;
+    entry.kube2iam ??= kind.kube2iam ?? null;
+    if (kind.secret && !entry.keySecrets.includes(kind.secret)) entry.keySecrets.push(kind.secret);
+    if (kind.env) entry.keyEnv = true;
     flagged.set(key, entry);
   };
 
@@ -200,7 +213,7 @@ export function audit(input: AuditInput): AuditReport {
     });
     for (const user of users) {
       const ids = summary?.accessKeyIds.map((id) => id.masked) ?? [];
-      flag(user.workload, `loads AWS keys from Secret ${name}${ids.length > 0 ? ` (${[...new Set(ids)].join(', ')})` : ''} via ${[...user.via].sort().join(', ')}; copy the permissions of the IAM user that owns them`);
+      flag(user.workload, `loads AWS keys from Secret ${name}${ids.length > 0 ? ` (${[...new Set(ids)].join(', ')})` : ''} via ${[...user.via].sort().join(', ')}; copy the permissions of the IAM user that owns them`, { secret: name });
     }
   }
 
@@ -211,7 +224,7 @@ export function audit(input: AuditInput): AuditReport {
       if (literal.length > 0) {
         const ids = [...new Set(literal.flatMap((v) => findAccessKeyIds(v.value!)))];
         findings.push({ kind: 'credential-env', workload: ref(workload), container: container.name, variables: literal.map((v) => v.name), accessKeyIds: ids });
-        flag(workload, `container ${container.name} has AWS keys written into its environment (${literal.map((v) => v.name).join(', ')}); copy the permissions of the IAM user that owns them`);
+        flag(workload, `container ${container.name} has AWS keys written into its environment (${literal.map((v) => v.name).join(', ')}); copy the permissions of the IAM user that owns them`, { env: true });
       }
     }
     const kube2iam = workload.podAnnotations[KUBE2IAM_ANNOTATION] ?? workload.annotations[KUBE2IAM_ANNOTATION];
@@ -226,7 +239,7 @@ export function audit(input: AuditInput): AuditReport {
             ? `${role.attachedPolicyArns.length} managed, ${Object.keys(role.inlinePolicies).length} inline`
             : 'the role does not exist';
       findings.push({ kind: 'kube2iam', workload: ref(workload), role: kube2iam, roleArn: role?.arn ?? null, policies });
-      flag(workload, `uses kube2iam/kiam role ${kube2iam} (${KUBE2IAM_ANNOTATION}); its policies: ${policies}`, kube2iam);
+      flag(workload, `uses kube2iam/kiam role ${kube2iam} (${KUBE2IAM_ANNOTATION}); its policies: ${policies}`, { kube2iam });
     }
   }
 
@@ -243,38 +256,79 @@ export function audit(input: AuditInput): AuditReport {
     });
   }
 
-  const bindings = proposeBindings([...flagged.values()], serviceAccounts, input.roles);
+  const bindings = proposeBindings([...flagged.values()], serviceAccounts, input.roles, input.boundRoles ?? new Map());
   return { cluster: input.cluster, findings, bindings };
 }
 
+interface Flagged {
+  workload: WorkloadTemplate;
+  notes: string[];
+  kube2iam: string | null;
+  /** Secrets it loads AWS keys from. */
+  keySecrets: string[];
+  /** Keys written into its environment. */
+  keyEnv: boolean;
+}
+
 function proposeBindings(
-  flagged: Array<{ workload: WorkloadTemplate; notes: string[]; kube2iam: string | null }>,
+  flagged: Flagged[],
   serviceAccounts: Map<string, ServiceAccountState>,
   roles: Map<string, RoleRead>,
+  boundRoles: Map<string, RoleRead>,
 ): ProposedBinding[] {
   const bindings = new Map<string, ProposedBinding>();
-  for (const { workload, notes, kube2iam } of flagged.sort((a, b) => byLabel(a.workload, b.workload))) {
+  const copyPolicies = (binding: ProposedBinding, role: RoleState) => {
+    binding.managedPolicies = [...new Set([...binding.managedPolicies, ...role.attachedPolicyArns])].sort();
+    Object.assign(binding.inlinePolicies, role.inlinePolicies);
+    if (role.permissionsBoundary) binding.notes.push(`role ${role.name} has permissions boundary ${role.permissionsBoundary}; add permissionsBoundary if it should carry over`);
+  };
+  for (const { workload, notes, kube2iam, keySecrets, keyEnv } of flagged.sort((a, b) => byLabel(a.workload, b.workload))) {
     // Binding "default" would hand the role to every pod of the namespace: propose a dedicated SA.
-    const shared = workload.serviceAccount === 'default' || !serviceAccounts.has(`${workload.namespace}/${workload.serviceAccount}`);
+    const sa = serviceAccounts.get(`${workload.namespace}/${workload.serviceAccount}`);
+    const shared = workload.serviceAccount === 'default' || !sa;
     const name = shared ? workload.name : workload.serviceAccount;
     const key = `${workload.namespace}/${name}`;
-    const binding = bindings.get(key) ?? { namespace: workload.namespace, name, newServiceAccount: shared, workloads: [], managedPolicies: [], inlinePolicies: {}, notes: [] };
+    const binding = bindings.get(key) ?? { namespace: workload.namespace, name, newServiceAccount: shared, workloads: [], managedPolicies: [], inlinePolicies: {}, notes: [], migrationOptions: [] };
     binding.workloads.push(ref(workload));
     binding.notes.push(...notes.map((note) => `${workloadLabel(workload)} ${note}`));
-    if (shared) binding.notes.push(`set serviceAccountName: ${name} on ${workloadLabel(workload)} (it uses ${workload.serviceAccount})`);
     const read = kube2iam ? roles.get(kube2iam) : undefined;
-    if (read && 'role' in read && read.role) {
-      binding.managedPolicies = [...new Set([...binding.managedPolicies, ...read.role.attachedPolicyArns])].sort();
-      Object.assign(binding.inlinePolicies, read.role.inlinePolicies);
-      if (read.role.permissionsBoundary) binding.notes.push(`role ${read.role.name} has permissions boundary ${read.role.permissionsBoundary}; add permissionsBoundary if it should carry over`);
+    if (read && 'role' in read && read.role) copyPolicies(binding, read.role);
+    // Already bound (a migration begun, keys still in place): keep that role and its policies, so
+    // applying the proposal never detaches what the role has.
+    const boundArn = sa?.annotations[ROLE_ARN_ANNOTATION];
+    if (!shared && boundArn) {
+      const boundRead = boundRoles.get(boundArn);
+      const boundName = roleNameFromArn(boundArn);
+      if (boundName) binding.roleName = boundName;
+      if (boundRead && 'role' in boundRead && boundRead.role) copyPolicies(binding, boundRead.role);
+      binding.notes.push(`ServiceAccount ${name} is already bound to ${boundArn}; the binding keeps that role and its policies`);
     }
+    const label = workloadLabel(workload);
+    const option = (key: MigrationOption['key'], does: string) => {
+      const existing = binding.migrationOptions.find((o) => o.key === key);
+      if (existing) existing.does.push(does);
+      else binding.migrationOptions.push({ key, does: [does] });
+    };
+    if (keySecrets.length > 0 || keyEnv) option('removeStaticKeys', `removes the AWS keys (${[...keySecrets.map((s) => `Secret ${s}`), ...(keyEnv ? ['literal env'] : [])].join(', ')}) from ${label}'s pod template, which rolls it`);
+    if (keySecrets.length > 0) option('deleteKeySecrets', `then deletes Secret ${keySecrets.map((s) => `${workload.namespace}/${s}`).join(', ')} when no other workload uses it`);
+    if (kube2iam) option('migrateKube2iam', `removes ${KUBE2IAM_ANNOTATION} from ${label}'s pod template, which rolls it`);
+    if (shared) binding.notes.push(`${label} uses ServiceAccount ${workload.serviceAccount}: with removeStaticKeys or migrateKube2iam irsa sets its serviceAccountName to ${name} (listed under workloads)`);
     bindings.set(key, binding);
   }
   for (const binding of bindings.values()) {
-    binding.notes.push('remove the old credentials (Secret, env, kube2iam annotation) once the pods run with the new role');
+    if (binding.migrationOptions.length === 0) binding.notes.push('remove the old credentials once the pods run with the new role');
     if (binding.managedPolicies.length === 0 && Object.keys(binding.inlinePolicies).length === 0) {
-      binding.notes.push('TODO: no policies could be read; add managedPolicies or inlinePolicies before applying');
+      binding.notes.push('TODO: no policies could be read; add managedPolicies or inlinePolicies before applying (without them the role has no permissions)');
     }
   }
   return [...bindings.values()];
 }
+
+const roleNameFromArn = (arn: string): string | null => {
+  try {
+    return parseRoleArn(arn, ROLE_ARN_ANNOTATION).name;
+  } catch (error) {
+    if (error instanceof UserError) return null;
+    throw error;
+  }
+};

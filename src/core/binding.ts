@@ -16,6 +16,7 @@ import {
 } from './resources/service-account.ts';
 import { planWorkloadRestarts } from './resources/workload.ts';
 import type { RoleState, ServiceAccountState, Tags, WorkloadRef } from './state.ts';
+import type { MigrationOptions } from './migration.ts';
 import { DEFAULT_AUDIENCE, serviceAccountSubject, stringLike, type FederatedTrust } from './trust-policy.ts';
 
 export interface BindingRequest {
@@ -45,6 +46,8 @@ export interface BindingRequest {
   trustPolicySizeLimit?: number;
   /** Further ServiceAccount annotations irsa keeps set (the declarative file's `annotations`). */
   extraAnnotations?: Record<string, string>;
+  /** Static-key and kube2iam migrations of the workloads that use the ServiceAccount (core/migration.ts). */
+  migration?: MigrationOptions;
 }
 
 export interface BindingContext {

@@ -10,7 +10,11 @@ export type ResourceKind =
   | 'inline-policy'
   | 'namespace'
   | 'service-account'
-  | 'workload-restart';
+  | 'workload-restart'
+  /** A workload's pod template: static keys or the kube2iam annotation removed (core/migration.ts). */
+  | 'workload-template'
+  /** A Secret that held static AWS keys, deleted once no workload uses it (core/migration.ts). */
+  | 'secret';
 
 export interface Change {
   action: Action;

@@ -63,6 +63,8 @@ export interface ClusterInfo {
   /** Account that owns the cluster, parsed from its ARN. */
   accountId: string;
   issuerUrl: string | null;
+  /** The API server endpoint (eks:DescribeCluster); absent where unknown. */
+  endpoint?: string | null;
 }
 
 /** A certificate as the TLS adapter saw it; the core picks which one counts. */

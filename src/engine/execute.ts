@@ -13,12 +13,15 @@ import type {
 } from '../core/resources/types.ts';
 import { samePolicy } from '../core/trust-policy.ts';
 import { ConflictError, InternalError } from '../core/errors.ts';
-import type { IamGateway, KubeGateway } from '../ports.ts';
+import type { IamGateway, KubeGateway, WorkloadGateway } from '../ports.ts';
+import type { MigrationWorkloadKind, TemplateView } from '../core/migration.ts';
 import { isAlreadyExists, isNotFound, withConsistencyRetry, type RetryPolicy } from './retry.ts';
 
 export interface ExecutorDeps {
   iam?: IamGateway;
   kube?: KubeGateway;
+  /** Pod-template and Secret writes of migrations (workload-template, secret changes). */
+  workloads?: WorkloadGateway;
   now?: () => Date;
   retryPolicy?: RetryPolicy;
   onRetry?: (change: Change, error: unknown) => void;
@@ -153,6 +156,17 @@ export function createExecutor(deps: ExecutorDeps): (change: Change) => Promise<
         const after = change.after as WorkloadRestartValue;
         const now = deps.now?.() ?? new Date();
         await need(deps.kube, 'Kubernetes').restartWorkload(after, now.toISOString());
+        return;
+      }
+      case 'workload-template': {
+        // id: Kind/namespace/name; the gateway re-reads the workload and refuses on drift.
+        const [kind, namespace, name] = change.id.split('/') as [MigrationWorkloadKind, string, string];
+        await need(deps.workloads, 'Kubernetes workload').updatePodTemplate({ kind, namespace, name }, change.before as TemplateView, change.after as TemplateView);
+        return;
+      }
+      case 'secret': {
+        const [namespace, name] = change.id.split('/') as [string, string];
+        if (change.action === 'delete') await need(deps.workloads, 'Kubernetes workload').deleteSecret(namespace, name);
         return;
       }
       default:

@@ -14,15 +14,23 @@ export function proposedIrsaYaml(report: Pick<AuditReport, 'cluster' | 'bindings
     bindings: bindings.map((binding) => ({
       namespace: binding.namespace,
       name: binding.name,
+      ...(binding.roleName ? { roleName: binding.roleName } : {}),
       ...(binding.managedPolicies.length > 0 ? { managedPolicies: binding.managedPolicies } : {}),
       ...(Object.keys(binding.inlinePolicies).length > 0 ? { inlinePolicies: binding.inlinePolicies } : {}),
-      // A proposed new ServiceAccount does not exist yet: irsa creates it with the annotation.
+      // A proposed new ServiceAccount does not exist yet: irsa creates it with the annotation, and
+      // the migration options set the listed workloads' serviceAccountName to it.
+      ...(binding.newServiceAccount ? { workloads: binding.workloads.map((w) => `${w.kind.toLowerCase()}/${w.name}`) } : {}),
     })),
   }, { customTags: ['timestamp'] }); // so "2012-10-17" is quoted and stays a string for YAML 1.1 readers too
   document.commentBefore = ' Proposed by irsa audit. Review the notes, then: irsa plan -f <this file>';
   const items = (document.get('bindings') as YAMLSeq).items as YAMLMap[];
   items.forEach((item, index) => {
-    item.commentBefore = bindings[index]!.notes.map((note) => ` ${note}`).join('\n');
+    const binding = bindings[index]!;
+    item.commentBefore = binding.notes.map((note) => ` ${note}`).join('\n');
+    // Opt-in migrations, commented out: uncomment to let irsa finish the move in the same apply.
+    if (binding.migrationOptions.length > 0) {
+      item.comment = [' Uncomment to finish the migration in the same apply:', ...binding.migrationOptions.map((o) => ` ${o.key}: true   # ${o.does.join('; ')}`)].join('\n');
+    }
   });
   return document.toString({ lineWidth: 0 });
 }

@@ -80,7 +80,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const owned: Owned = { dir, procs: [], stopped: false };
   liveStacks.add(owned);
   try {
-    const [apiPort, etcdPort, etcdPeerPort] = await freePorts(3);
+    const [apiPort, etcdPort, etcdPeerPort] = (await freePorts(3)) as [number, number, number];
     const apiserverUrl = `https://127.0.0.1:${apiPort}`;
     const issuerUrl = apiserverUrl; // no trailing slash, no path: discovery is served at the root only
     progress('generating certificates');
@@ -89,49 +89,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     progress('starting moto, etcd and kube-apiserver');
     const motoStarted = startMoto({ logDir, owned, issuerUrl, apiserverUrl, caFile: certs.caCert, timeoutMs });
-    const apiserverStarted = (async () => {
-      const etcdUrl = `http://127.0.0.1:${etcdPort}`;
-      const etcd = launch('etcd', path.join(binDir, 'etcd'), [
-        '--name=default',
-        `--data-dir=${path.join(dir, 'etcd')}`,
-        `--listen-client-urls=${etcdUrl}`,
-        `--advertise-client-urls=${etcdUrl}`,
-        `--listen-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
-        `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
-        `--initial-cluster=default=http://127.0.0.1:${etcdPeerPort}`,
-        '--unsafe-no-fsync=true',
-      ], { logDir, owned });
-      await waitUntil(etcd, timeoutMs, async () => {
-        const res = await fetch(`${etcdUrl}/health`);
-        return res.ok && ((await res.json()) as { health?: string }).health === 'true';
-      });
-      const apiserver = launch('kube-apiserver', path.join(binDir, 'kube-apiserver'), [
-        `--etcd-servers=${etcdUrl}`,
-        '--bind-address=127.0.0.1',
-        // Without it a loopback bind is replaced by the default-route IP, which leaks into jwks_uri.
-        '--advertise-address=127.0.0.1',
-        `--secure-port=${apiPort}`,
-        `--cert-dir=${path.join(dir, 'apiserver')}`,
-        `--tls-cert-file=${certs.servingCert}`,
-        `--tls-private-key-file=${certs.servingKey}`,
-        `--client-ca-file=${certs.caCert}`,
-        '--authorization-mode=RBAC',
-        '--service-cluster-ip-range=10.0.0.0/24',
-        // No controller-manager makes SA tokens; the admission plugin would reject every pod.
-        '--disable-admission-plugins=ServiceAccount',
-        // With a loopback advertise address the default (lease) reconciler refuses to start:
-        // "cannot use public IP 127.0.0.1 with endpoint reconciler".
-        '--endpoint-reconciler-type=none',
-        `--service-account-issuer=${issuerUrl}`,
-        `--service-account-signing-key-file=${certs.saKey}`,
-        `--service-account-key-file=${certs.saPub}`,
-        '--allow-privileged=true',
-      ], { logDir, owned });
-      await waitUntil(apiserver, timeoutMs, async () => {
-        const res = await kubeRequest(clientOf(certs), apiserverUrl, 'GET', '/readyz');
-        return res.status === 200;
-      });
-    })();
+    const apiserverStarted = startEtcdAndApiserver({ dir, logDir, owned, binDir, certs, apiPort, etcdPort, etcdPeerPort, issuerUrl, timeoutMs, suffix: '' });
     const [awsPort] = await Promise.all([motoStarted, apiserverStarted]);
     const awsEndpoint = `http://127.0.0.1:${awsPort}`;
 
@@ -221,6 +179,113 @@ async function createEksCluster(info: StackInfo): Promise<void> {
   } finally {
     eks.destroy();
   }
+}
+
+/** etcd and a kube-apiserver whose service-account issuer is issuerUrl; resolves when /readyz answers. */
+async function startEtcdAndApiserver(o: {
+  dir: string; logDir: string; owned: Owned; binDir: string; certs: Certificates;
+  apiPort: number; etcdPort: number; etcdPeerPort: number; issuerUrl: string; timeoutMs: number;
+  /** Appended to process and data names, so a second apiserver can run in the same dir. */
+  suffix: string;
+}): Promise<void> {
+  const { dir, logDir, owned, binDir, certs, apiPort, etcdPort, etcdPeerPort, issuerUrl, timeoutMs, suffix } = o;
+  const apiserverUrl = `https://127.0.0.1:${apiPort}`;
+  const etcdUrl = `http://127.0.0.1:${etcdPort}`;
+  const etcd = launch(`etcd${suffix}`, path.join(binDir, 'etcd'), [
+    '--name=default',
+    `--data-dir=${path.join(dir, `etcd${suffix}`)}`,
+    `--listen-client-urls=${etcdUrl}`,
+    `--advertise-client-urls=${etcdUrl}`,
+    `--listen-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+    `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+    `--initial-cluster=default=http://127.0.0.1:${etcdPeerPort}`,
+    '--unsafe-no-fsync=true',
+  ], { logDir, owned });
+  await waitUntil(etcd, timeoutMs, async () => {
+    const res = await fetch(`${etcdUrl}/health`);
+    return res.ok && ((await res.json()) as { health?: string }).health === 'true';
+  });
+  const apiserver = launch(`kube-apiserver${suffix}`, path.join(binDir, 'kube-apiserver'), [
+    `--etcd-servers=${etcdUrl}`,
+    '--bind-address=127.0.0.1',
+    // Without it a loopback bind is replaced by the default-route IP, which leaks into jwks_uri.
+    '--advertise-address=127.0.0.1',
+    `--secure-port=${apiPort}`,
+    `--cert-dir=${path.join(dir, `apiserver${suffix}`)}`,
+    `--tls-cert-file=${certs.servingCert}`,
+    `--tls-private-key-file=${certs.servingKey}`,
+    `--client-ca-file=${certs.caCert}`,
+    '--authorization-mode=RBAC',
+    '--service-cluster-ip-range=10.0.0.0/24',
+    // No controller-manager makes SA tokens; the admission plugin would reject every pod.
+    '--disable-admission-plugins=ServiceAccount',
+    // With a loopback advertise address the default (lease) reconciler refuses to start:
+    // "cannot use public IP 127.0.0.1 with endpoint reconciler".
+    '--endpoint-reconciler-type=none',
+    `--service-account-issuer=${issuerUrl}`,
+    `--service-account-signing-key-file=${certs.saKey}`,
+    `--service-account-key-file=${certs.saPub}`,
+    '--allow-privileged=true',
+  ], { logDir, owned });
+  await waitUntil(apiserver, timeoutMs, async () => {
+    const res = await kubeRequest(clientOf(certs), apiserverUrl, 'GET', '/readyz');
+    return res.status === 200;
+  });
+}
+
+/** A second, independent cluster (its own etcd, apiserver, CA and issuer) beside the stack. */
+export interface ExtraApiserver {
+  apiserverUrl: string;
+  /** Its service-account issuer (its own URL, like the stack's). */
+  issuerUrl: string;
+  /** Kubeconfig entries for it, to merge with the stack's (see kubeconfigWithContexts). */
+  kubeconfig: KubeconfigEntries;
+  stop(): Promise<void>;
+}
+
+export interface KubeconfigEntries {
+  clusters: Array<{ name: string; cluster: Record<string, string> }>;
+  users: Array<{ name: string; user: Record<string, string> }>;
+  contexts: Array<{ name: string; context: { cluster: string; user: string } }>;
+}
+
+/** Starts another etcd + kube-apiserver (tens of seconds); stop() removes it. Context name: `name`. */
+export async function startExtraApiserver(options: { name: string; binDir?: string; timeoutMs?: number }): Promise<ExtraApiserver> {
+  const binDir = options.binDir ?? stackBinDir();
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'irsa-extra-apiserver-'));
+  const logDir = path.join(dir, 'logs');
+  await fsp.mkdir(logDir);
+  const owned: Owned = { dir, procs: [], stopped: false };
+  liveStacks.add(owned);
+  try {
+    const [apiPort, etcdPort, etcdPeerPort] = (await freePorts(3)) as [number, number, number];
+    const apiserverUrl = `https://127.0.0.1:${apiPort}`;
+    const certs = await makeCertificates(path.join(dir, 'pki'));
+    await startEtcdAndApiserver({ dir, logDir, owned, binDir, certs, apiPort, etcdPort, etcdPeerPort, issuerUrl: apiserverUrl, timeoutMs: options.timeoutMs ?? 120_000, suffix: '' });
+    return { apiserverUrl, issuerUrl: apiserverUrl, kubeconfig: await kubeconfigEntries(options.name, apiserverUrl, certs), stop: () => stopOwned(owned) };
+  } catch (error) {
+    await stopOwned(owned);
+    throw error;
+  }
+}
+
+/** Reads a kubeconfig file's entries (e.g. the stack's), to merge with others. */
+export async function readKubeconfigEntries(file: string): Promise<KubeconfigEntries> {
+  const { parse } = await import('yaml');
+  const config = parse(await fsp.readFile(file, 'utf8')) as KubeconfigEntries;
+  return { clusters: config.clusters, users: config.users, contexts: config.contexts };
+}
+
+/** One kubeconfig YAML holding several clusters' contexts, with `current` as the current context. */
+export function kubeconfigWithContexts(entries: KubeconfigEntries[], current: string): string {
+  return toYaml({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: entries.flatMap((e) => e.clusters),
+    users: entries.flatMap((e) => e.users),
+    contexts: entries.flatMap((e) => e.contexts),
+    'current-context': current,
+  });
 }
 
 // ---- processes -------------------------------------------------------------------------------
@@ -351,8 +416,8 @@ async function stopOwned(owned: Owned): Promise<void> {
     clearTimeout(timer);
   };
   // etcd last: while the apiserver holds watches on it, neither exits on SIGTERM.
-  const etcd = owned.procs.filter((p) => p.name === 'etcd');
-  await Promise.all(owned.procs.filter((p) => p.name !== 'etcd').map(stop));
+  const etcd = owned.procs.filter((p) => p.name.startsWith('etcd'));
+  await Promise.all(owned.procs.filter((p) => !p.name.startsWith('etcd')).map(stop));
   await Promise.all(etcd.map(stop));
   liveStacks.delete(owned);
   await fsp.rm(owned.dir, { recursive: true, force: true, maxRetries: 3 });
@@ -432,16 +497,17 @@ async function makeCertificates(pki: string): Promise<Certificates> {
   return c;
 }
 
-async function kubeconfigYaml(context: string, server: string, c: Certificates): Promise<string> {
+async function kubeconfigEntries(context: string, server: string, c: Certificates): Promise<KubeconfigEntries> {
   const b64 = async (file: string) => (await fsp.readFile(file)).toString('base64');
-  return toYaml({
-    apiVersion: 'v1',
-    kind: 'Config',
+  return {
     clusters: [{ name: context, cluster: { server, 'certificate-authority-data': await b64(c.caCert) } }],
     users: [{ name: `${context}-admin`, user: { 'client-certificate-data': await b64(c.clientCert), 'client-key-data': await b64(c.clientKey) } }],
     contexts: [{ name: context, context: { cluster: context, user: `${context}-admin` } }],
-    'current-context': context,
-  });
+  };
+}
+
+async function kubeconfigYaml(context: string, server: string, c: Certificates): Promise<string> {
+  return kubeconfigWithContexts([await kubeconfigEntries(context, server, c)], context);
 }
 
 interface TlsClient { ca: string; cert: string; key: string }

@@ -170,10 +170,32 @@ test('proposed irsa.yaml: one binding per workload, a dedicated SA instead of de
     ['shop', 'orders', ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess', 'arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess'], ['orders']],
   ]);
   // Review notes are comments, not data.
-  assert.match(proposedIrsaYaml(report), /# deployment\/shop\/billing loads AWS keys from Secret aws-creds \(AKIA\*{12}MPLE\) via env AWS_ACCESS_KEY_ID, env AWS_SECRET_ACCESS_KEY/);
-  assert.match(proposedIrsaYaml(report), /# set serviceAccountName: billing on deployment\/shop\/billing \(it uses default\)/);
-  assert.match(proposedIrsaYaml(report), /# TODO: no policies could be read/);
-  assert.deepEqual(Object.keys(parse(proposedIrsaYaml(report))), ['version', 'cluster', 'bindings']);
+  const yaml = proposedIrsaYaml(report);
+  assert.match(yaml, /# deployment\/shop\/billing loads AWS keys from Secret aws-creds \(AKIA\*{12}MPLE\) via env AWS_ACCESS_KEY_ID, env AWS_SECRET_ACCESS_KEY/);
+  assert.match(yaml, /# deployment\/shop\/billing uses ServiceAccount default: with removeStaticKeys or migrateKube2iam irsa sets its serviceAccountName to billing/);
+  // The workload to move onto the new ServiceAccount is data; the migration options are commented out, saying what each does.
+  assert.deepEqual(config.bindings[0]!.migration?.workloads, [{ kind: 'Deployment', name: 'billing' }]);
+  assert.equal(config.bindings[0]!.migration?.removeStaticKeys, false);
+  assert.match(yaml, /\n {4}# removeStaticKeys: true {3}# removes the AWS keys \(Secret aws-creds\) from deployment\/shop\/billing's pod template, which rolls it\n {4}# deleteKeySecrets: true {3}# then deletes Secret shop\/aws-creds when no other workload uses it\n/);
+  assert.match(yaml, /\n {4}# migrateKube2iam: true {3}# removes iam\.amazonaws\.com\/role from deployment\/shop\/orders's pod template, which rolls it\n/);
+  const uncommented = parseConfig(yaml.replace(/# (removeStaticKeys|deleteKeySecrets|migrateKube2iam): true/g, '$1: true'), 'irsa.yaml', () => '');
+  assert.deepEqual(uncommented.bindings.map((b) => b.migration && [b.migration.removeStaticKeys, b.migration.deleteKeySecrets, b.migration.migrateKube2iam]), [[true, true, false], [false, false, true]]);
+  assert.match(yaml, /# TODO: no policies could be read/);
+  assert.deepEqual(Object.keys(parse(yaml)), ['version', 'cluster', 'bindings']);
+});
+
+test('a flagged workload whose ServiceAccount is already bound keeps that role and its policies (never a detach)', () => {
+  const arn = 'arn:aws:iam::123456789012:role/irsa-prod-shop-orders';
+  const report = audit(seeded({
+    workloads: [workload('orders', { serviceAccount: 'orders', containers: container([{ name: 'AWS_ACCESS_KEY_ID', value: KEY_ID }]) })],
+    secrets: [],
+    serviceAccounts: [{ namespace: 'shop', name: 'orders', annotations: { 'eks.amazonaws.com/role-arn': arn }, labels: {} }],
+    roles: new Map(),
+    boundRoles: new Map<string, RoleRead>([[arn, { role: { ...kube2iamRole(), name: 'irsa-prod-shop-orders', arn } }]]),
+  }));
+  const config = parseConfig(proposedIrsaYaml(report), 'irsa.yaml', () => '');
+  assert.deepEqual(config.bindings.map((b) => [b.name, b.roleName, b.policyArns]), [['orders', 'irsa-prod-shop-orders', [...kube2iamRole().attachedPolicyArns].sort()]]);
+  assert.match(proposedIrsaYaml(report), /already bound to arn:aws:iam::123456789012:role\/irsa-prod-shop-orders/);
 });
 
 test('proposed irsa.yaml: two workloads on one ServiceAccount share a binding; an unreadable role is noted; an empty proposal still parses', () => {

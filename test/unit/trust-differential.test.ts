@@ -37,6 +37,7 @@ function oracle(document: PolicyDocument, claims: TokenClaims, providerArn: stri
   const hp = claims.iss.replace(/^https:\/\//, '');
   context[`${hp}:sub`] = claims.sub;
   if (claims.aud.length === 1) context[`${hp}:aud`] = claims.aud[0]!;
+  else if (claims.aud.length > 1) context[`${hp}:aud`] = claims.aud;
   const result = runUnsafeSimulation(
     {
       request: { principal: providerArn, action: 'sts:AssumeRoleWithWebIdentity', resource: { resource: ROLE, accountId: '111122223333' }, contextVariables: context },
@@ -111,7 +112,12 @@ const policy = fc.array(statement, { minLength: 1, maxLength: 3 }).map((s): Poli
 const token = fc.record({
   iss: fc.constantFrom(`https://${HP}`, `https://${HP}`, `https://${HP}`, `https://${OTHER_HP}`),
   sub: fc.constantFrom(...subjects),
-  aud: fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...audiences).map((a) => [a]) }, { weight: 1, arbitrary: fc.constant([] as string[]) }),
+  aud: fc.oneof(
+    { weight: 8, arbitrary: fc.constantFrom(...audiences).map((a) => [a]) },
+    { weight: 1, arbitrary: fc.constant([] as string[]) },
+    // Several audiences: irsa decides only where no condition reads aud.
+    { weight: 1, arbitrary: fc.uniqueArray(fc.constantFrom(...audiences), { minLength: 2, maxLength: 2 }) },
+  ),
 });
 const providerFor = (claims: TokenClaims) => (claims.iss.includes(OTHER_HP) ? OTHER_PROVIDER : PROVIDER);
 

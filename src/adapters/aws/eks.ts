@@ -26,6 +26,7 @@ export function createClusterReader(client: CommandSender, region: string): Clus
         arn,
         accountId: parts[4] ?? '',
         issuerUrl: cluster.identity?.oidc?.issuer ?? null,
+        endpoint: cluster.endpoint ?? null,
       };
     },
 

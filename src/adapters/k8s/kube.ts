@@ -13,6 +13,7 @@ import {
   KubeConfig,
   PatchStrategy,
   setHeaderOptions,
+  WellKnownApi,
   type V1DaemonSet,
   type V1Deployment,
   type V1ObjectMeta,
@@ -22,7 +23,7 @@ import {
 } from '@kubernetes/client-node';
 import { RemoteError, UserError } from '../../core/errors.ts';
 import type { PodState, ServiceAccountState, WorkloadKind, WorkloadRef } from '../../core/state.ts';
-import type { CallObserver, KubeGateway } from '../../ports.ts';
+import type { CallObserver, KubeGateway, KubeIdentity } from '../../ports.ts';
 import { podStateOf } from './pods.ts';
 
 export interface KubeGatewayOptions {
@@ -218,7 +219,13 @@ export async function allPages<T>(page: (token: string | undefined) => Promise<{
 
 const WORKLOAD_PATHS: Record<WorkloadKind, string> = { Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' };
 
-export function createKubeGateway(options: KubeGatewayOptions = {}): KubeGateway {
+/** Every context of the kubeconfig with its server (for naming the one that matches a cluster). */
+export function listKubeContexts(options: Omit<KubeGatewayOptions, 'context'>): Array<{ name: string; server: string }> {
+  const kc = loadKubeConfig({ ...options, context: undefined });
+  return kc.getContexts().map((context) => ({ name: context.name, server: kc.getCluster(context.cluster)?.server ?? '' }));
+}
+
+export function createKubeGateway(options: KubeGatewayOptions = {}): KubeGateway & KubeIdentity {
   const kc = loadKubeConfig(options);
   const core = kc.makeApiClient(CoreV1Api);
   const apps = kc.makeApiClient(AppsV1Api);
@@ -307,6 +314,18 @@ export function createKubeGateway(options: KubeGatewayOptions = {}): KubeGateway
   }
 
   return {
+    connection: () => ({ ...target }),
+
+    async serviceAccountIssuer() {
+      const wellKnown = kc.makeApiClient(WellKnownApi);
+      const path = '/.well-known/openid-configuration';
+      const body: unknown = await call('GET', 'openid-configuration', path, () => wellKnown.getServiceAccountIssuerOpenIDConfiguration());
+      // The generated client types the document as a string; it may arrive parsed.
+      const document = typeof body === 'string' ? (JSON.parse(body) as { issuer?: unknown }) : (body as { issuer?: unknown } | null);
+      if (typeof document?.issuer !== 'string') throw new RemoteError(`GET ${path} on ${target.server} returned no issuer.`);
+      return document.issuer;
+    },
+
     async namespaceExists(name) {
       return call('GET', 'namespaces', nsPath(name), async () => (await core.readNamespace({ name }), true), () => false);
     },

@@ -44,6 +44,8 @@ export interface WizardConnection {
   iam(): Promise<IamGateway>;
   kube(): Promise<KubeGateway>;
   resolveThumbprints(issuerUrl: string): Promise<{ thumbprints: string[]; warnings: string[] }>;
+  /** Makes kube() prove the kubeconfig context is this cluster first (CommandContext does). */
+  expectCluster?(expectation: { issuerUrl: string; cluster: ClusterInfo | null; writes: boolean }): void;
 }
 
 export interface WizardServices {
@@ -282,6 +284,7 @@ class Wizard {
 
   private async readCluster(name: string): Promise<ClusterChoice> {
     const issuer = await resolveIssuer({ cluster: name, region: this.region }, () => this.conn.clusters());
+    this.conn.expectCluster?.({ ...issuer, writes: true });
     const iam = await this.conn.iam();
     const account = await iam.accountId();
     const providerArn = oidcProviderArn(partitionForRegion(this.region), account, issuerHostPath(issuer.issuerUrl));

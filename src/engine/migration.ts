@@ -1,0 +1,90 @@
+// Reads the pod templates and Secret key names of the bindings' namespaces and adds the migration
+// changes (core/migration.ts) and static-key warnings to a binding plan. Shared by create-sa-role
+// and plan/apply -f, after their own planning, so the binding planner stays as it is.
+
+import pMap from 'p-map';
+import type { BindingRequest } from '../core/binding.ts';
+import { UserError } from '../core/errors.ts';
+import { NO_MIGRATION, planMigrations, type MigrationBinding, type MigrationNamespace } from '../core/migration.ts';
+import { changeKey, type Plan } from '../core/plan.ts';
+import type { WorkloadRef } from '../core/state.ts';
+import type { WorkloadGateway } from '../ports.ts';
+
+export interface MigrationResult {
+  /** Workloads whose template changes: they roll, so they need no restart advice. */
+  rolled: Array<{ kind: string; namespace: string; name: string }>;
+}
+
+/** Keys of the binding's own changes the workload changes must wait for (SA annotation, role, policies). */
+function bindingKeys(plan: Plan, binding: BindingRequest): string[] {
+  return plan.changes
+    .filter((change) => change.action !== 'no-op')
+    .filter((change) =>
+      change.kind === 'service-account'
+        ? change.id === `${binding.namespace}/${binding.name}`
+        : ['iam-role', 'role-policy-attachment', 'inline-policy'].includes(change.kind) && change.id.split('#')[0]!.endsWith(`/${binding.roleName}`),
+    )
+    .map(changeKey);
+}
+
+export async function addMigrations(plan: Plan, bindings: BindingRequest[], gateway: WorkloadGateway, concurrency = 8): Promise<MigrationResult> {
+  const bound = bindings.filter((binding) => !binding.roleOnly);
+  const namespaces = [...new Set(bound.map((binding) => binding.namespace))].sort();
+  const reads = await pMap(namespaces, async (namespace) => {
+    try {
+      const [workloads, secrets] = await Promise.all([gateway.listPodTemplates(namespace), gateway.listSecretKeyNames(namespace)]);
+      return { namespace, read: { workloads, secrets } as MigrationNamespace };
+    } catch (error) {
+      return { namespace, error: (error as Error).message.split('\n')[0]! };
+    }
+  }, { concurrency });
+  const rolled: MigrationResult['rolled'] = [];
+  for (const entry of reads) {
+    const members = bound.filter((binding) => binding.namespace === entry.namespace);
+    if ('error' in entry) {
+      const asked = members.find((b) => b.migration?.removeStaticKeys || b.migration?.migrateKube2iam);
+      if (asked) {
+        throw new UserError(
+          `The workloads of namespace ${entry.namespace} could not be read for the migration of ${asked.namespace}/${asked.name} (${entry.error}). Nothing was changed. Grant list on the workloads and Secrets of ${entry.namespace}, or plan without removeStaticKeys / migrateKube2iam.`,
+          'removeStaticKeys',
+        );
+      }
+      plan.warnings.push(`Could not check the workloads of namespace ${entry.namespace} for static AWS keys or kube2iam annotations: ${entry.error}`);
+      continue;
+    }
+    const migrationBindings: MigrationBinding[] = members.map((binding) => ({
+      namespace: binding.namespace,
+      serviceAccount: binding.name,
+      options: binding.migration ?? NO_MIGRATION,
+      dependsOn: bindingKeys(plan, binding),
+    }));
+    const planned = planMigrations(migrationBindings, entry.read!);
+    plan.changes.push(...planned.changes);
+    plan.warnings.push(...planned.warnings);
+    rolled.push(...planned.rolled);
+  }
+  // A changed template rolls the workload already: a separate restart would roll it twice.
+  const rolledIds = new Set(rolled.map((w) => `${w.namespace}/${w.kind.toLowerCase()}/${w.name}`));
+  plan.changes = plan.changes.filter((change) => !(change.kind === 'workload-restart' && rolledIds.has(change.id)));
+  return { rolled };
+}
+
+/**
+ * "The role will have no permissions": a binding that asks for no policy, on a role that is created
+ * now or whose policies are managed exactly (irsa.yaml, --prune). Pods could assume it and do nothing.
+ */
+export function warnRolesWithoutPermissions(plan: Plan, bindings: BindingRequest[]): void {
+  const byRole = new Map<string, BindingRequest[]>();
+  for (const binding of bindings) if (!binding.attachRoleArn) byRole.set(binding.roleName, [...(byRole.get(binding.roleName) ?? []), binding]);
+  for (const [roleName, members] of byRole) {
+    if (members.some((b) => b.policyArns.length > 0 || Object.keys(b.inlinePolicies).length > 0)) continue;
+    const created = plan.changes.some((c) => c.kind === 'iam-role' && c.action === 'create' && c.id.endsWith(`/${roleName}`));
+    if (!created && !members.some((b) => b.prune)) continue;
+    const who = members.map((b) => `${b.namespace}/${b.name}`).join(', ');
+    plan.warnings.push(`The role ${roleName} (for ${who}) will have no permissions: no managed or inline policy is given. Add --attach-policy-arn / --inline-policy (managedPolicies / inlinePolicies in irsa.yaml).`);
+  }
+}
+
+/** Restart advice without the workloads the migration rolls anyway. */
+export const stillNeedingRestart = (workloads: WorkloadRef[], result: MigrationResult): WorkloadRef[] =>
+  workloads.filter((w) => !result.rolled.some((r) => r.kind === w.kind && r.namespace === w.namespace && r.name === w.name));

@@ -1,0 +1,220 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  applyPatch,
+  applyTemplateChange,
+  NO_MIGRATION,
+  planMigrations,
+  referencedSecrets,
+  type MigrationBinding,
+  type MigrationOptions,
+  type PodTemplateWorkload,
+  type TemplateView,
+} from '../../src/core/migration.ts';
+import type { PodTemplateLike } from '../../src/core/credential-sources.ts';
+
+// ---- fixture builders -----------------------------------------------------------------------
+
+const secrets = new Map<string, string[]>([
+  ['aws-secrets', ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']],
+  ['mixed', ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'DB_PASSWORD']],
+]);
+
+function workload(name: string, template: PodTemplateLike, kind: PodTemplateWorkload['kind'] = 'Deployment'): PodTemplateWorkload {
+  return { kind, namespace: 'shop', name, template };
+}
+
+const envFromTemplate = (serviceAccountName: string | undefined, secret = 'aws-secrets'): PodTemplateLike => ({
+  metadata: { labels: { app: 'x' } } as PodTemplateLike['metadata'],
+  spec: {
+    ...(serviceAccountName ? { serviceAccountName } : {}),
+    containers: [{ name: 'app', env: [{ name: 'PORT', value: '80' }], envFrom: [{ configMapRef: { name: 'cfg' } }, { secretRef: { name: secret } }] }],
+  },
+});
+
+const kube2iamTemplate = (): PodTemplateLike => ({
+  metadata: { annotations: { 'iam.amazonaws.com/role': 'legacy-uploader', other: 'kept' } },
+  spec: { containers: [{ name: 'app' }] },
+});
+
+const binding = (options: Partial<MigrationOptions> = {}, serviceAccount = 'test'): MigrationBinding => ({
+  namespace: 'shop',
+  serviceAccount,
+  options: { ...NO_MIGRATION, ...options },
+  dependsOn: ['service-account:shop/test'],
+});
+
+// ---- tests ----------------------------------------------------------------------------------
+
+test('without options: warnings name workload, container and source; no change', () => {
+  const plan = planMigrations([binding()], { workloads: [workload('test', envFromTemplate('test'))], secrets });
+  assert.deepEqual(plan.changes, []);
+  assert.equal(plan.warnings.length, 1);
+  assert.match(plan.warnings[0]!, /^deployment\/shop\/test container app: envFrom Secret aws-secrets \(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY\): the AWS SDKs use these keys before web identity, so the role will not be used while they remain\. Remove them, or plan with --remove-static-keys/);
+});
+
+test('removeStaticKeys: a typed workload-template change removes exactly the envFrom of that Secret', () => {
+  const plan = planMigrations([binding({ removeStaticKeys: true })], { workloads: [workload('test', envFromTemplate('test'))], secrets });
+  assert.equal(plan.changes.length, 1);
+  const change = plan.changes[0]!;
+  assert.equal(change.kind, 'workload-template');
+  assert.equal(change.action, 'update');
+  assert.equal(change.id, 'Deployment/shop/test');
+  assert.deepEqual(change.dependsOn, ['service-account:shop/test']);
+  assert.deepEqual(change.before, { serviceAccountName: 'test', annotations: {}, containers: { app: { env: [], envFrom: ['Secret aws-secrets'], volumeMounts: [] } }, initContainers: {}, volumes: [] });
+  assert.deepEqual(change.after, { serviceAccountName: 'test', annotations: {}, containers: { app: { env: [], envFrom: [], volumeMounts: [] } }, initContainers: {}, volumes: [] });
+  assert.match(change.reason!, /rolls the workload/);
+  assert.deepEqual(plan.rolled, [{ kind: 'Deployment', namespace: 'shop', name: 'test' }]);
+  // The executor's edit on the same template keeps everything else.
+  const edit = applyTemplateChange(envFromTemplate('test'), change.before as TemplateView, change.after as TemplateView);
+  assert.ok('ops' in edit);
+  assert.deepEqual(edit.ops, [
+    { op: 'test', path: '/spec/containers/0/envFrom/1', value: { secretRef: { name: 'aws-secrets' } } },
+    { op: 'remove', path: '/spec/containers/0/envFrom/1' },
+  ]);
+  assert.deepEqual(edit.template.spec!.containers![0]!.envFrom, [{ configMapRef: { name: 'cfg' } }]);
+  assert.deepEqual(edit.template.spec!.containers![0]!.env, [{ name: 'PORT', value: '80' }]);
+});
+
+test('deleteKeySecrets: the Secret goes after the workload change, only when no other workload uses it', () => {
+  const alone = planMigrations([binding({ removeStaticKeys: true, deleteKeySecrets: true })], { workloads: [workload('test', envFromTemplate('test'))], secrets });
+  const secretChange = alone.changes.find((c) => c.kind === 'secret')!;
+  assert.deepEqual({ ...secretChange, reason: undefined }, {
+    action: 'delete', kind: 'secret', id: 'shop/aws-secrets', before: { keys: ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] }, after: null,
+    dependsOn: ['workload-template:Deployment/shop/test'], reason: undefined,
+  });
+  const shared = planMigrations([binding({ removeStaticKeys: true, deleteKeySecrets: true })], {
+    workloads: [workload('test', envFromTemplate('test')), workload('other', envFromTemplate('other'), 'StatefulSet')],
+    secrets,
+  });
+  assert.deepEqual(shared.changes.map((c) => c.kind), ['workload-template']);
+  assert.ok(shared.warnings.some((w) => w === 'Secret shop/aws-secrets is kept: statefulset/shop/other still uses it.'), shared.warnings.join('\n'));
+});
+
+test('env secretKeyRef and literal keys are removed by name; init containers too; values never in the plan', () => {
+  const template: PodTemplateLike = {
+    spec: {
+      serviceAccountName: 'test',
+      initContainers: [{ name: 'fetch', env: [{ name: 'AWS_ACCESS_KEY_ID', value: 'AKIAIOSFODNN7EXAMPLE' }, { name: 'AWS_SECRET_ACCESS_KEY', value: 'verysecretvalue' }] }],
+      containers: [{ name: 'app', env: [{ name: 'A', value: '1' }, { name: 'AWS_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: 'creds', key: 'id' } } }, { name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: 'creds', key: 'secret' } } }] }],
+    },
+  };
+  const plan = planMigrations([binding({ removeStaticKeys: true })], { workloads: [workload('test', template)], secrets });
+  const change = plan.changes[0]!;
+  assert.deepEqual((change.before as TemplateView).initContainers, { fetch: { env: ['AWS_ACCESS_KEY_ID (literal value)', 'AWS_SECRET_ACCESS_KEY (literal value)'], envFrom: [], volumeMounts: [] } });
+  assert.deepEqual((change.before as TemplateView).containers.app!.env, ['AWS_ACCESS_KEY_ID from Secret creds', 'AWS_SECRET_ACCESS_KEY from Secret creds']);
+  assert.doesNotMatch(JSON.stringify(plan), /AKIAIOSFODNN7EXAMPLE|verysecretvalue/);
+  const edit = applyTemplateChange(template, change.before as TemplateView, change.after as TemplateView);
+  assert.ok('template' in edit);
+  assert.deepEqual(edit.template.spec!.containers![0]!.env, [{ name: 'A', value: '1' }]);
+  assert.deepEqual(edit.template.spec!.initContainers![0]!.env, []);
+});
+
+test('kube2iam: without the option a warning; with it the annotation goes and a listed workload on default gets the ServiceAccount', () => {
+  const ns = { workloads: [workload('uploader', kube2iamTemplate())], secrets };
+  const listed = [{ kind: 'Deployment' as const, name: 'uploader' }];
+  const warned = planMigrations([binding({ workloads: listed }, 'uploader')], ns);
+  assert.deepEqual(warned.changes, []);
+  assert.ok(warned.warnings.some((w) => /kube2iam\/kiam annotation iam\.amazonaws\.com\/role: legacy-uploader.*--migrate-kube2iam/.test(w)));
+  assert.ok(warned.warnings.some((w) => /runs as ServiceAccount default, not uploader/.test(w)));
+
+  const plan = planMigrations([binding({ migrateKube2iam: true, workloads: listed }, 'uploader')], ns);
+  const change = plan.changes[0]!;
+  assert.deepEqual(change.before, { serviceAccountName: 'default', annotations: { 'iam.amazonaws.com/role': 'legacy-uploader' }, containers: {}, initContainers: {}, volumes: [] });
+  assert.deepEqual(change.after, { serviceAccountName: 'uploader', annotations: {}, containers: {}, initContainers: {}, volumes: [] });
+  const edit = applyTemplateChange(kube2iamTemplate(), change.before as TemplateView, change.after as TemplateView);
+  assert.ok('template' in edit);
+  assert.deepEqual(edit.template.metadata!.annotations, { other: 'kept' });
+  assert.equal(edit.template.spec!.serviceAccountName, 'uploader');
+  // A workload not listed and not using the ServiceAccount is left alone.
+  assert.deepEqual(planMigrations([binding({ migrateKube2iam: true }, 'uploader')], ns).changes, []);
+});
+
+test('a listed workload that runs as another ServiceAccount is left alone, with a warning', () => {
+  const plan = planMigrations([binding({ migrateKube2iam: true, workloads: [{ kind: 'Deployment', name: 'x' }] }, 'uploader')], {
+    workloads: [workload('x', { ...kube2iamTemplate(), spec: { serviceAccountName: 'other', containers: [] } })],
+    secrets,
+  });
+  assert.deepEqual(plan.changes, []);
+  assert.match(plan.warnings.join('\n'), /runs as ServiceAccount other; irsa leaves it alone/);
+});
+
+test('Jobs and bare Pods cannot be patched: the plan says so', () => {
+  for (const kind of ['Job', 'Pod'] as const) {
+    const plan = planMigrations([binding({ removeStaticKeys: true })], { workloads: [workload('once', envFromTemplate('test'), kind)], secrets });
+    assert.deepEqual(plan.changes, []);
+    assert.match(plan.warnings.join('\n'), kind === 'Job' ? /Job's pod template is immutable/ : /bare Pod cannot change/);
+  }
+  // A CronJob's template can change.
+  assert.equal(planMigrations([binding({ removeStaticKeys: true })], { workloads: [workload('nightly', envFromTemplate('test'), 'CronJob')], secrets }).changes.length, 1);
+});
+
+test('an envFrom Secret with other keys too is not removed (the container would lose them)', () => {
+  const plan = planMigrations([binding({ removeStaticKeys: true, deleteKeySecrets: true })], { workloads: [workload('test', envFromTemplate('test', 'mixed'))], secrets });
+  assert.deepEqual(plan.changes, []);
+  assert.match(plan.warnings.join('\n'), /Secret mixed holds other keys too/);
+});
+
+test('a mounted credentials file: env, mount and the unused volume go', () => {
+  const template: PodTemplateLike = {
+    spec: {
+      serviceAccountName: 'test',
+      containers: [{ name: 'app', env: [{ name: 'AWS_SHARED_CREDENTIALS_FILE', value: '/etc/aws/credentials' }, { name: 'AWS_PROFILE', value: 'p' }], volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, { name: 'aws', mountPath: '/etc/aws' }] }],
+      volumes: [{ name: 'tmp' } as never, { name: 'aws', secret: { secretName: 'aws-credentials' } }],
+    },
+  };
+  const plan = planMigrations([binding({ removeStaticKeys: true, deleteKeySecrets: true })], { workloads: [workload('test', template)], secrets: new Map([['aws-credentials', ['credentials']]]) });
+  const change = plan.changes.find((c) => c.kind === 'workload-template')!;
+  assert.deepEqual((change.before as TemplateView).volumes, ['aws (Secret aws-credentials)']);
+  const edit = applyTemplateChange(template, change.before as TemplateView, change.after as TemplateView);
+  assert.ok('template' in edit);
+  assert.deepEqual(edit.template.spec!.containers![0]!.env, []);
+  assert.deepEqual(edit.template.spec!.containers![0]!.volumeMounts, [{ name: 'tmp', mountPath: '/tmp' }]);
+  assert.deepEqual(edit.template.spec!.volumes, [{ name: 'tmp' }]);
+  assert.ok(plan.changes.some((c) => c.kind === 'secret' && c.id === 'shop/aws-credentials'));
+});
+
+test('drift: the executor refuses when the template no longer has what the plan saw', () => {
+  const plan = planMigrations([binding({ removeStaticKeys: true })], { workloads: [workload('test', envFromTemplate('test'))], secrets });
+  const change = plan.changes[0]!;
+  const changed = envFromTemplate('test');
+  changed.spec!.containers![0]!.envFrom = [];
+  assert.deepEqual(applyTemplateChange(changed, change.before as TemplateView, change.after as TemplateView), { drift: 'container app no longer has envFrom Secret aws-secrets' });
+  assert.match((applyTemplateChange(envFromTemplate('other'), change.before as TemplateView, change.after as TemplateView) as { drift: string }).drift, /ServiceAccount is now other/);
+  // Converged: nothing left to do, no change planned.
+  assert.deepEqual(planMigrations([binding({ removeStaticKeys: true })], { workloads: [workload('test', applyPatch(envFromTemplate('test'), [{ op: 'remove', path: '/spec/containers/0/envFrom/1' }]))], secrets }).changes, []);
+});
+
+test('referencedSecrets sees env, envFrom and volumes', () => {
+  assert.deepEqual([...referencedSecrets({
+    spec: {
+      containers: [{ name: 'a', env: [{ name: 'X', valueFrom: { secretKeyRef: { name: 's1', key: 'k' } } }], envFrom: [{ secretRef: { name: 's2' } }] }],
+      volumes: [{ name: 'v', secret: { secretName: 's3' } }, { name: 'p', projected: { sources: [{ secret: { name: 's4' } }] } }],
+    },
+  })].sort(), ['s1', 's2', 's3', 's4']);
+});
+
+test('delete-sa-role: a used ServiceAccount is not deleted without --force; removing the annotation says the pods fall back to the node role', async () => {
+  const { serviceAccountUsers } = await import('../../src/core/migration.ts');
+  const del = { action: 'delete' as const, kind: 'service-account' as const, id: 'shop/api', before: null, after: null, dependsOn: [] };
+  const refused = serviceAccountUsers(del, 'shop/api', ['deployment/shop/api', 'cronjob/shop/nightly'], false);
+  assert.match(refused.refuse!, /ServiceAccount shop\/api is used by deployment\/shop\/api, cronjob\/shop\/nightly: .* pass --force/);
+  assert.equal(serviceAccountUsers(del, 'shop/api', ['deployment/shop/api'], true).refuse, null);
+  assert.deepEqual(serviceAccountUsers(del, 'shop/api', [], false), { warnings: [], refuse: null });
+  const update = serviceAccountUsers({ ...del, action: 'update' }, 'shop/api', ['deployment/shop/api'], false);
+  assert.equal(update.refuse, null);
+  assert.match(update.warnings[0]!, /deployment\/shop\/api uses ServiceAccount shop\/api: without the role annotation their pods fall back to the node's role .* at their next restart/);
+});
+
+test('a binding with no permission policy plans with a warning', async () => {
+  const { warnRolesWithoutPermissions } = await import('../../src/engine/migration.ts');
+  const plan = { changes: [{ action: 'create' as const, kind: 'iam-role' as const, id: 'arn:aws:iam::1:role/r', before: null, after: null, dependsOn: [] }], warnings: [] as string[], notes: [] };
+  const request = { namespace: 'shop', name: 'api', roleName: 'r', attachRoleArn: null, policyArns: [], inlinePolicies: {}, prune: false } as unknown as import('../../src/core/binding.ts').BindingRequest;
+  warnRolesWithoutPermissions(plan, [request]);
+  assert.deepEqual(plan.warnings, ['The role r (for shop/api) will have no permissions: no managed or inline policy is given. Add --attach-policy-arn / --inline-policy (managedPolicies / inlinePolicies in irsa.yaml).']);
+  const existing = { ...plan, changes: [], warnings: [] as string[] };
+  warnRolesWithoutPermissions(existing, [request]);
+  assert.deepEqual(existing.warnings, [], 'an existing role keeps its policies without --prune');
+  warnRolesWithoutPermissions(existing, [{ ...request, policyArns: ['arn:aws:iam::aws:policy/X'] }]);
+  assert.deepEqual(existing.warnings, []);
+});

@@ -336,7 +336,7 @@ export function runningPodsCheck(input: RunningPodsInput): DoctorCheck {
   }
   problems.push(...keys);
   const fixes: string[] = [];
-  if (keys.length > 0) fixes.push('remove the static keys from those containers (irsa audit proposes the migration)');
+  if (keys.length > 0) fixes.push('remove the static keys from those containers: irsa create-sa-role … --remove-static-keys (irsa.yaml: removeStaticKeys: true; --delete-key-secrets retires the Secret) plans it; irsa audit proposes the whole migration');
   if (restart.length > 0) {
     fixes.push(input.newPodsOk ? [...new Set(restart.map(restartCommand))].join('; ') : 'fix the admission check first: restarting pods cannot help until new pods get the environment');
   }

@@ -27,8 +27,16 @@ function bindingKeys(plan: Plan, binding: BindingRequest): string[] {
     .map(changeKey);
 }
 
+/**
+ * Reads happen where they matter: for bindings with a migration option, and for bindings whose
+ * ServiceAccount annotation this plan sets (the moment a static key would silently win over the
+ * new role). A converged re-plan reads nothing more (its cost stays fixed); doctor and audit find
+ * keys later on.
+ */
 export async function addMigrations(plan: Plan, bindings: BindingRequest[], gateway: WorkloadGateway, concurrency = 8): Promise<MigrationResult> {
-  const bound = bindings.filter((binding) => !binding.roleOnly);
+  const annotating = new Set(plan.changes.filter((c) => c.kind === 'service-account' && (c.action === 'create' || c.action === 'update')).map((c) => c.id));
+  const asksMigration = (b: BindingRequest) => !!b.migration && (b.migration.removeStaticKeys || b.migration.migrateKube2iam || b.migration.workloads.length > 0);
+  const bound = bindings.filter((binding) => !binding.roleOnly && (asksMigration(binding) || annotating.has(`${binding.namespace}/${binding.name}`)));
   const namespaces = [...new Set(bound.map((binding) => binding.namespace))].sort();
   const reads = await pMap(namespaces, async (namespace) => {
     try {

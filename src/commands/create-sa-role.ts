@@ -5,7 +5,7 @@ import { bindingRoleArn } from '../core/binding.ts';
 import { UserError } from '../core/errors.ts';
 import { planBindingFromReads, readBinding } from '../engine/binding-reads.ts';
 import { parseThumbprintOptions, resolveIssuer } from '../engine/oidc.ts';
-import { describeMissingPolicies } from '../engine/policy-suggestions.ts';
+import { missingPolicyHint } from '../engine/policy-suggestions.ts';
 import { parseBindingOptions } from './binding-options.ts';
 import { createCommandContext } from './context.ts';
 import { parseGlobals } from './globals.ts';
@@ -50,7 +50,7 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   const { missingPolicies, provider } = reads;
   if (missingPolicies.length > 0) {
     throw new UserError(
-      `--attach-policy-arn: ${(await describeMissingPolicies(iam, missingPolicies)).join(', ')} ${missingPolicies.length === 1 ? 'does' : 'do'} not exist in account ${account} (iam:GetPolicy). Check the ARN (AWS managed policies are arn:aws:iam::aws:policy/<name>); nothing was changed.`,
+      `--attach-policy-arn: ${missingPolicies.join(', ')} ${missingPolicies.length === 1 ? 'does' : 'do'} not exist in account ${account} (iam:GetPolicy).${await missingPolicyHint(iam, missingPolicies)} Check the ARN (AWS managed policies are arn:aws:iam::aws:policy/<name>); nothing was changed.`,
       '--attach-policy-arn',
     );
   }

@@ -228,9 +228,14 @@ export function admissionVerdict(input: AdmissionInput): AdmissionVerdict {
       else reasons.push(`${describeWebhook(w)} was called and answered without injecting anything (does it see the ServiceAccount's annotation? the real webhook caches ServiceAccounts)`);
     }
     const unreadable = 'error' in input.webhooks ? ` (MutatingWebhookConfigurations could not be listed: ${input.webhooks.error})` : '';
+    // A pod identity webhook deployed under another name still shows up here, with why it did nothing.
+    const others = webhooks.filter((w) => !looksLikePodIdentityWebhook(w) && rulesMatchPodCreate(w));
+    const otherText = others.length > 0
+      ? ` (other webhooks for pod CREATE: ${others.map((w) => `${w.configuration}/${w.webhook}${whyNotCalled(w, input.namespace, nsLabels, podLabels) ? ` — not called: ${whyNotCalled(w, input.namespace, nsLabels, podLabels)}` : ' — called, injected nothing'}`).join('; ')})`
+      : '';
     const observed = reasons.length > 0
       ? `${dryRun.source} came back without the IRSA environment: ${reasons.join('; ')}`
-      : `no admission webhook mutates pods of this ServiceAccount: ${dryRun.source} came back unchanged${unreadable}`;
+      : `no admission webhook mutates pods of this ServiceAccount: ${dryRun.source} came back unchanged${unreadable}${otherText}`;
     const notCalled = candidates.some((w) => whyNotCalled(w, input.namespace, nsLabels, podLabels));
     return {
       newPodsOk: false,

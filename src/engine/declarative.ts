@@ -10,7 +10,7 @@ import { issuerHostPath } from '../core/thumbprint.ts';
 import type { IrsaConfig } from '../config/load.ts';
 import type { ClusterReader, IamGateway, KubeGateway } from '../ports.ts';
 import { planProviderForIssuer, resolveIssuer } from './oidc.ts';
-import { describeMissingPolicies } from './policy-suggestions.ts';
+import { missingPolicyHint } from './policy-suggestions.ts';
 import { readRoles, readServiceAccounts, type RoleReadStrategy } from './bulk-reads.ts';
 import pMap from 'p-map';
 
@@ -76,7 +76,7 @@ export async function readAndPlanDeclarative(config: IrsaConfig, deps: Declarati
   const clusterRoles = roleReads.clusterRoles;
   const missing = missingPolicies.filter((arn): arn is string => arn !== null);
   if (missing.length > 0) {
-    throw new UserError(`managedPolicies: ${(await describeMissingPolicies(iam, missing)).join(', ')} ${missing.length === 1 ? 'does' : 'do'} not exist in account ${account} (iam:GetPolicy). Fix ${config.file}; nothing was changed.`, 'managedPolicies');
+    throw new UserError(`managedPolicies: ${missing.join(', ')} ${missing.length === 1 ? 'does' : 'do'} not exist in account ${account} (iam:GetPolicy).${await missingPolicyHint(iam, missing)} Fix ${config.file}; nothing was changed.`, 'managedPolicies');
   }
   const providerArn = provider?.arn ?? `arn:${partition}:iam::${account}:oidc-provider/${issuerHostPath(issuer.issuerUrl)}`;
   const context: BindingContext = { partition, account, providerArn, issuerHostPath: issuerHostPath(issuer.issuerUrl), providerChange: provider?.change ?? null };

@@ -5,6 +5,13 @@ import { parseArn } from '../core/arn.ts';
 import { closestNames } from '../core/suggest.ts';
 import type { IamGateway } from '../ports.ts';
 
+/** " Did you mean <arn>?" for the missing ARNs that have a close existing name ("" when none). */
+export async function missingPolicyHint(iam: Pick<IamGateway, 'listPolicies'>, missing: string[]): Promise<string> {
+  const lines = await describeMissingPolicies(iam, missing);
+  const hints = lines.map((line) => /\(did you mean (.*)\?\)$/.exec(line)?.[1]).filter((hint): hint is string => !!hint);
+  return hints.length > 0 ? ` Did you mean ${hints.join(', ')}?` : '';
+}
+
 /** One line per missing ARN: the ARN, and "did you mean …" when a close name exists. */
 export async function describeMissingPolicies(iam: Pick<IamGateway, 'listPolicies'>, missing: string[]): Promise<string[]> {
   const awsManaged = missing.some((arn) => parseArn(arn)?.account === 'aws');

@@ -49,7 +49,7 @@ describe('CLI mistakes and --no-* flags', { skip }, () => {
     await kubectl(stack, ['create', 'namespace', ns]);
     const result = await irsa(stack, ['create-sa-role', '--cluster', stack.clusterName, '-n', ns, '--name', 'api', '--attach-policy-arn', 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAcess', '--approve']);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /AmazonS3ReadOnlyAcess \(did you mean arn:aws:iam::aws:policy\/AmazonS3ReadOnlyAccess\?\)/);
+    assert.match(result.stderr, /AmazonS3ReadOnlyAcess does not exist in account \d+ \(iam:GetPolicy\)\. Did you mean arn:aws:iam::aws:policy\/AmazonS3ReadOnlyAccess\?/);
     assert.deepEqual(writeCalls(result.calls), {});
   });
 

@@ -91,7 +91,7 @@ describe('irsa create-sa-role / delete-sa-role / list', { skip }, () => {
     const result = await irsa(stack, ['create-sa-role', '--cluster', stack.clusterName, '-n', ns, '--name', 'api', '--role-name', `${ns}-api`,
       '--attach-policy-arn', 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAcess', '--approve']);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /AmazonS3ReadOnlyAcess \(did you mean arn:aws:iam::aws:policy\/AmazonS3ReadOnlyAccess\?\) does not exist/);
+    assert.match(result.stderr, /AmazonS3ReadOnlyAcess does not exist in account \d+ \(iam:GetPolicy\)\. Did you mean arn:aws:iam::aws:policy\/AmazonS3ReadOnlyAccess\?/);
     assert.deepEqual(writeCalls(result.calls), {});
     const roles = await aws(stack, ['iam', 'list-roles']);
     assert.ok(!roles.Roles.some((r: { RoleName: string }) => r.RoleName === `${ns}-api`));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { closestNames, didYouMean, editDistance } from '../../src/core/suggest.ts';
-import { describeMissingPolicies } from '../../src/engine/policy-suggestions.ts';
+import { describeMissingPolicies, missingPolicyHint } from '../../src/engine/policy-suggestions.ts';
 
 test('edit distance counts a swap of neighbours as one edit', () => {
   assert.equal(editDistance('roleName', 'roleName'), 0);
@@ -30,4 +30,6 @@ test('a misspelt AWS managed policy gets the real ARN suggested (policy lists re
   assert.deepEqual(lines, ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAcess (did you mean arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess?)']);
   assert.deepEqual(calls, ['AWS']);
   assert.deepEqual(await describeMissingPolicies(iam, ['arn:aws:iam::aws:policy/NothingLikeIt']), ['arn:aws:iam::aws:policy/NothingLikeIt']);
+  assert.equal(await missingPolicyHint(iam, ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAcess']), ' Did you mean arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess?');
+  assert.equal(await missingPolicyHint(iam, ['arn:aws:iam::aws:policy/NothingLikeIt']), '');
 });

@@ -2,6 +2,7 @@
 // makes the one output object every presenter writes through, and is the one place where errors
 // become messages and exit codes.
 
+import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { COMMANDS, GLOBAL_OPTIONS, type CommandSpec, type OptionSpec } from './commands/registry.ts';
 import { packageVersion } from './commands/version.ts';
@@ -76,6 +77,7 @@ export async function parseCommandLine(argv: string[]): Promise<{ command: strin
 
 export async function main(argv: string[]): Promise<number> {
   argv = withDefaultCommand(argv, process.stdin.isTTY === true && process.stdout.isTTY === true);
+  recordNoCallsAtExit();
   let exitCode = 0;
   let output: Output | undefined;
   const program = buildProgram(async (spec, options, args) => {
@@ -90,6 +92,17 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     return reportError(error, output);
   }
+}
+
+/**
+ * Tests and the benchmark read the calls a run made from IRSA_STATS_FILE (commands/context.ts writes
+ * it at exit). A run that failed before making any client made no call: say so, so that a missing
+ * file means a broken counter, not "nothing was written".
+ */
+function recordNoCallsAtExit(): void {
+  const statsFile = process.env['IRSA_STATS_FILE'];
+  // Registered before any command context, so the context's own exit handler (with the counts) runs after it.
+  if (statsFile) process.once('exit', () => writeFileSync(statsFile, JSON.stringify({ calls: {}, retries: 0 })));
 }
 
 async function reportError(error: unknown, output: Output | undefined): Promise<number> {

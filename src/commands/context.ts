@@ -1,6 +1,7 @@
 // Builds the adapters a command needs from the global options, importing each SDK only when
 // first used so commands that do not need Kubernetes never load its client.
 
+import { setTimeout as timersSetTimeout } from 'node:timers/promises';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { assertRegion } from '../core/arn.ts';
 import { judgeContext, matchingContexts, mismatchMessage, normalizeIssuer, unknownMessage, type ContextObservation, type ExpectedCluster, type Observed } from '../core/cluster-identity.ts';
@@ -54,7 +55,7 @@ const settle = <T>(promise: Promise<T>): Promise<Observed<T>> =>
 
 /** Resolves to undefined when the promise takes longer than ms (only used on the failure path). */
 const within = <T>(promise: Promise<T>, ms: number): Promise<T | undefined> =>
-  Promise.race([promise, new Promise<undefined>((resolve) => (setTimeout(resolve, ms) as unknown as { unref(): void }).unref())]);
+  Promise.race([promise, new Promise<undefined>((resolve) => void timersSetTimeout(ms, undefined, { ref: false }).then(resolve))]);
 
 const once = <T>(make: () => Promise<T>): (() => Promise<T>) => {
   let value: Promise<T> | undefined;

@@ -47,25 +47,16 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   const target = { issuerUrl: issuer.issuerUrl, cluster: issuer.cluster, region, account, thumbprints };
   // Every read happens here, concurrently; nothing is written before the plan is shown.
   const reads = await readBinding(request, target, { iam, kube, resolveThumbprints: ctx.resolveThumbprints });
-  const { missingPolicies, provider } = reads;
-  if (missingPolicies.length > 0) {
-    throw new UserError(
-      `--attach-policy-arn: ${missingPolicies.join(', ')} ${missingPolicies.length === 1 ? 'does' : 'do'} not exist in account ${account} (iam:GetPolicy).${await missingPolicyHint(iam, missingPolicies)} Check the ARN (AWS managed policies are arn:aws:iam::aws:policy/<name>); nothing was changed.`,
-      '--attach-policy-arn',
-    );
-  }
-  if (provider.change.action === 'create' && options['createOidc'] === false) {
-    const where = issuer.cluster ? `--cluster ${issuer.cluster.name} --region ${region}` : `--issuer-url ${issuer.issuerUrl}`;
-    throw new UserError(
-      `The IAM OIDC provider for ${issuer.issuerUrl} does not exist in account ${account}, and --no-create-oidc was given. Create it first with:\n  irsa associate-oidc ${where} --approve`,
-      '--no-create-oidc',
-    );
-  }
-
-  const binding = planBindingFromReads(request, target, reads);
+  // A misspelt policy ARN: the policy it was probably meant to be (listed only on this path).
+  const missingHint = reads.missingPolicies.length > 0 ? await missingPolicyHint(iam, reads.missingPolicies) : '';
+  const binding = planBindingFromReads(request, target, reads, {
+    prune: options['prune'] === true,
+    createOidc: options['createOidc'] !== false,
+    missingHint,
+  });
   const workloads = kube ? await ctx.workloads() : null;
   const migration = workloads ? await addMigrations(binding.plan, [request], workloads) : { rolled: [] };
-  warnRolesWithoutPermissions(binding.plan, [request]);
+  warnRolesWithoutPermissions(binding.plan, [request], options['prune'] === true);
   const footer = restartAdvice(
     stillNeedingRestart(binding.workloadsNeedingRestart, migration),
     `These workloads use ${request.namespace}/${request.name} and keep their old identity until their pods are recreated:`,
@@ -79,7 +70,6 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
     executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}) },
     footer,
     retryCount: ctx.retries,
-    ...(binding.refuse ? { refuse: binding.refuse } : {}),
   });
   // --verify: only after a successful --approve (exit 0, or 2 with --detailed-exitcode).
   if (!verify || options['approve'] !== true || code === 1) return code;

@@ -1,7 +1,7 @@
 // irsa plan -f irsa.yaml / irsa apply -f irsa.yaml / irsa apply plan.json.
 
 import { readFileSync, writeFileSync } from 'node:fs';
-import { ConflictError, UserError, ValidationErrors } from '../core/errors.ts';
+import { UserError, ValidationErrors } from '../core/errors.ts';
 import { inFileTerms } from '../config/schema.ts';
 import { hasChanges } from '../core/plan.ts';
 import { checkSavedPlan, looksLikeSavedPlan, parseSavedPlan, savedPlanAsPlan, toSavedPlan } from '../core/saved-plan.ts';
@@ -52,10 +52,9 @@ function contextFor(config: IrsaConfig, options: Record<string, unknown>): { glo
   };
 }
 
-/** Errors of the shared planner speak in flags; a file's user gets irsa.yaml keys instead. */
+/** Errors thrown while planning speak in flags; a file's user gets irsa.yaml keys instead (blockers are worded in file terms already). */
 function inFileError(error: unknown): unknown {
   if (error instanceof ValidationErrors) return new ValidationErrors(error.problems.map(inFileTerms));
-  if (error instanceof ConflictError) return new ConflictError(inFileTerms(error.message), error.field);
   if (error instanceof UserError) return new UserError(inFileTerms(error.message), error.field);
   return error;
 }
@@ -86,7 +85,8 @@ async function planConfigWithFlags(config: IrsaConfig, options: Record<string, u
     { prune },
   );
   const migration = result.needsKube ? await addMigrations(result.plan, config.bindings, await ctx.workloads(), concurrency) : { rolled: [] };
-  warnRolesWithoutPermissions(result.plan, config.bindings);
+  // The file is exact: its roles have exactly the policies it lists.
+  warnRolesWithoutPermissions(result.plan, config.bindings, true);
   const footer = restartAdvice(
     stillNeedingRestart(result.workloadsNeedingRestart, migration),
     'These workloads keep their old identity until their pods are recreated:',
@@ -178,7 +178,8 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
   if (status.done > 0 && globals.output === 'text') {
     out.out(`${status.done} of ${status.done + status.remaining} changes of ${planFile} are already in place (an earlier apply of this plan); ${status.remaining} remain.\n\n`);
   }
-  const plan = status.plan;
+  // What blocks a fresh plan blocks the saved one too (e.g. a policy deleted since).
+  const plan = { ...status.plan, blockers: result.plan.blockers };
   const kube = result.needsKube && hasChanges(plan) ? await ctx.kube() : undefined;
   const workloads = kube ? await ctx.workloads() : undefined;
   const code = await runPlan(plan, {

@@ -2,20 +2,20 @@
 // trusts it any more (irsa-owned roles only, unless --force), and unbind the ServiceAccount.
 
 import { oidcProviderArn, partitionForRegion } from '../core/arn.ts';
-import { emptyPlan, changeKey } from '../core/plan.ts';
+import { planUnbinding } from '../core/binding.ts';
+import { checkField, clusterLabel } from '../core/binding-input.ts';
 import { roleNameFromAnnotation } from '../core/inventory.ts';
-import { assertNamespace, assertRoleName, assertServiceAccountName, defaultRoleName } from '../core/names.ts';
-import { planRoleUnbinding } from '../core/resources/iam-role.ts';
-import { planServiceAccountRemoval, ROLE_ARN_ANNOTATION } from '../core/resources/service-account.ts';
+import { defaultRoleName } from '../core/names.ts';
+import { ROLE_ARN_ANNOTATION } from '../core/resources/service-account.ts';
+import { FLAG_TERMS, type BindingField } from '../core/terms.ts';
 import { issuerHostPath } from '../core/thumbprint.ts';
-import { serviceAccountSubject } from '../core/trust-policy.ts';
-import { UserError } from '../core/errors.ts';
+import { UserError, ValidationErrors } from '../core/errors.ts';
 import { resolveIssuer } from '../engine/oidc.ts';
 import { createCommandContext } from './context.ts';
 import { parseGlobals } from './globals.ts';
 import { runPlan } from './run-plan.ts';
 import { podServiceAccount } from '../core/credential-sources.ts';
-import { serviceAccountUsers, workloadLabel } from '../core/migration.ts';
+import { workloadLabel } from '../core/migration.ts';
 import type { Output } from '../ui/output.ts';
 
 export async function run(options: Record<string, unknown>, _args: string[] = [], output?: Output): Promise<number> {
@@ -23,52 +23,38 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   const namespace = options['namespace'] as string | undefined;
   const name = options['name'] as string | undefined;
   if (!namespace || !name) throw new UserError('--namespace and --name are required: the ServiceAccount to unbind.', '--name');
-  assertNamespace(namespace);
-  assertServiceAccountName(name);
   const givenRoleName = options['roleName'] as string | undefined;
-  if (givenRoleName) assertRoleName(givenRoleName);
+  const fields: Array<[BindingField, string]> = [['namespace', namespace], ['name', name]];
+  if (givenRoleName) fields.push(['roleName', givenRoleName]);
+  const problems = fields.flatMap(([field, value]) => {
+    const problem = checkField(field, value, FLAG_TERMS);
+    return problem ? [`${FLAG_TERMS.name({ field })}: ${problem}`] : [];
+  });
+  if (problems.length === 1) throw new UserError(problems[0]!);
+  if (problems.length > 1) throw new ValidationErrors(problems);
   const ctx = createCommandContext(globals, { clusterProfile: options['clusterProfile'] as string | undefined });
 
   const region = await ctx.region();
   const cluster = options['cluster'] as string | undefined;
-  const issuer = await resolveIssuer({ cluster, issuerUrl: options['issuerUrl'] as string | undefined, region }, ctx.clusters);
+  const issuerUrl = options['issuerUrl'] as string | undefined;
+  const issuer = await resolveIssuer({ cluster, issuerUrl, region }, ctx.clusters);
   ctx.expectCluster({ ...issuer, tokenFor: { namespace, name }, writes: options['approve'] === true });
   const iam = await ctx.iam();
   const roleOnly = options['roleOnly'] === true;
   const kube = roleOnly ? null : await ctx.kube();
   const [account, serviceAccount] = await Promise.all([iam.accountId(), kube ? kube.getServiceAccount(namespace, name) : Promise.resolve(null)]);
   const annotated = serviceAccount?.annotations[ROLE_ARN_ANNOTATION];
-  const roleName = givenRoleName ?? (annotated ? roleNameFromAnnotation(annotated) : null) ?? defaultRoleName(cluster ?? 'cluster', namespace, name);
+  // The default name is the one create-sa-role gives (with --issuer-url: from the issuer's host).
+  const roleName = givenRoleName ?? (annotated ? roleNameFromAnnotation(annotated) : null) ?? defaultRoleName(clusterLabel(cluster, issuerUrl), namespace, name);
   const role = await iam.getRole(roleName);
   const providerArn = oidcProviderArn(partitionForRegion(region), account, issuerHostPath(issuer.issuerUrl));
 
-  const plan = emptyPlan();
-  let refuse: string | null = null;
-  let roleChangeKeys: string[] = [];
-  if (role) {
-    const unbinding = planRoleUnbinding(role, { subjects: [serviceAccountSubject(namespace, name)], providerArn }, { force: options['force'] === true });
-    plan.changes.push(...unbinding.changes);
-    roleChangeKeys = unbinding.changes.filter((c) => c.kind === 'iam-role').map(changeKey);
-  } else {
-    plan.notes.push(`role ${roleName} does not exist; nothing to change in IAM.`);
-  }
-  if (serviceAccount && annotated && role && annotated !== role.arn) {
-    plan.notes.push(`ServiceAccount ${namespace}/${name} is bound to ${annotated}, not ${role.arn}; it is left alone.`);
-  } else if (kube) {
-    // The ServiceAccount goes last: until the role is changed, pods keep working as before.
-    const saChange = planServiceAccountRemoval(serviceAccount, roleChangeKeys);
-    if (saChange) plan.changes.push(saChange);
-    else plan.notes.push(`ServiceAccount ${namespace}/${name} does not exist.`);
-    if (saChange && saChange.action !== 'no-op') {
-      // Every kind that runs pods (CronJobs, Jobs and bare Pods too), not only the restartable ones.
-      const users = (await (await ctx.workloads()).listPodTemplates(namespace))
-        .filter((w) => podServiceAccount(w.template.spec) === name)
-        .map(workloadLabel);
-      const judged = serviceAccountUsers(saChange, `${namespace}/${name}`, users, options['force'] === true);
-      plan.warnings.push(...judged.warnings);
-      refuse = judged.refuse;
-    }
-  }
+  // Workloads still running as the ServiceAccount (every kind that runs pods, not only restartable ones).
+  const users =
+    kube && serviceAccount
+      ? (await (await ctx.workloads()).listPodTemplates(namespace)).filter((w) => podServiceAccount(w.template.spec) === name).map(workloadLabel)
+      : [];
+  const plan = planUnbinding({ namespace, name, roleName, force: options['force'] === true, roleOnly }, { providerArn, role, serviceAccount, users }, FLAG_TERMS);
   return runPlan(plan, {
     globals,
     ...(output ? { output } : {}),
@@ -76,6 +62,5 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
     detailedExitcode: options['detailedExitcode'] === true,
     executor: { iam, ...(kube ? { kube } : {}) },
     retryCount: ctx.retries,
-    ...(refuse ? { refuse } : {}),
   });
 }

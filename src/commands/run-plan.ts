@@ -7,7 +7,7 @@ import { applyPlan } from '../engine/apply.ts';
 import { createExecutor, type ExecutorDeps } from '../engine/execute.ts';
 import { formatReport, formatResult, formatStart, reportToJson } from '../ui/apply-report.ts';
 import { createOutput, type Output } from '../ui/output.ts';
-import { planToJson, renderPlanText } from '../ui/render.ts';
+import { blockerText, planToJson, renderPlanText } from '../ui/render.ts';
 import { applyCommandLine, type GlobalOptions } from './globals.ts';
 
 export interface RunPlanOptions {
@@ -26,8 +26,6 @@ export interface RunPlanOptions {
   retryCount?: () => number;
   /** Throttling replies seen so far: with it, concurrency adapts to throttling (engine/adaptive-limit.ts). */
   throttleCount?: () => number;
-  /** With --approve: print the plan, refuse to apply and exit 1 (a conflict the plan shows). */
-  refuse?: string;
   /** Cross-account: name the account of each change. */
   showAccounts?: boolean;
 }
@@ -42,9 +40,10 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<numb
     output.out(renderPlanText(plan, { color: output.color, verbose: output.verbose, showAccounts: options.showAccounts === true }));
     for (const line of options.footer ?? []) output.out(line + '\n');
   }
-  if (options.refuse && options.approve) {
-    if (!text) output.json({ plan: planToJson(plan), refused: options.refuse });
-    output.err(output.paintErr.red(`Error: ${options.refuse}`) + '\n');
+  // Blockers are the only reason a plan is not applied: shown with it, and exit 1 with or without --approve.
+  if (plan.blockers.length > 0) {
+    if (!text) output.json({ plan: planToJson(plan), applied: false, refused: plan.blockers.map(blockerText).join('\n') });
+    for (const blocker of plan.blockers) output.err(output.paintErr.red(`Error: ${blockerText(blocker)}`) + '\n');
     return 1;
   }
   const noChangeCode = 0;
@@ -60,7 +59,16 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<numb
   const throttleCount = options.throttleCount;
   const limit = throttleCount ? createAdaptiveLimit({ max: options.concurrency ?? 8 }) : null;
   let throttlesSeen = throttleCount?.() ?? 0;
-  const report = await applyPlan(plan, createExecutor(options.executor), {
+  // IAM eventual-consistency retries (the executor's own) are counted apart from the SDK's.
+  let consistencyRetries = 0;
+  const executor = createExecutor({
+    ...options.executor,
+    onRetry: (change, error) => {
+      consistencyRetries++;
+      options.executor.onRetry?.(change, error);
+    },
+  });
+  const report = await applyPlan(plan, executor, {
     concurrency: limit ? () => limit.current() : (options.concurrency ?? 8),
     onStart: (change) => {
       if (text && output.verbose) output.err(formatStart(change, e) + '\n');
@@ -71,14 +79,15 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<numb
         limit.record(now - throttlesSeen);
         throttlesSeen = now;
       }
-      if (text && (output.verbose || result.status === 'failed')) output.err(formatResult(result, e) + '\n');
+      // Failures, stale changes and what apply's re-check did differently are always shown.
+      if (text && (output.verbose || result.status === 'failed' || result.status === 'stale' || (result.notes ?? []).length > 0)) output.err(formatResult(result, e) + '\n');
     },
   });
   const throttling = limit?.summary();
   if (!text) {
-    output.json({ plan: planToJson(plan), applied: true, apply: reportToJson(report, options.retryCount?.() ?? 0, throttling) });
+    output.json({ plan: planToJson(plan), applied: true, apply: reportToJson(report, options.retryCount?.() ?? 0, throttling, consistencyRetries) });
   } else {
-    output.out('\n' + formatReport(report, c, options.retryCount?.() ?? 0, throttling) + '\n');
+    output.out('\n' + formatReport(report, c, options.retryCount?.() ?? 0, throttling, consistencyRetries) + '\n');
   }
   return report.ok ? changeCode : 1;
 }

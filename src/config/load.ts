@@ -6,21 +6,11 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
-import { assertPolicyArn, parseRoleArn } from '../core/arn.ts';
-import type { BindingRequest } from '../core/binding.ts';
+import { validateBindings, type BindingInput } from '../core/binding-input.ts';
 import { UserError, ValidationErrors } from '../core/errors.ts';
-import {
-  assertClusterName,
-  assertNamespace,
-  assertRoleName,
-  assertRolePath,
-  assertServiceAccountName,
-  assertTags,
-  defaultRoleName,
-} from '../core/names.ts';
+import { assertClusterName, assertNamespace } from '../core/names.ts';
+import { configKey, configTerms, type FieldPath } from '../core/terms.ts';
 import { normalizeThumbprint } from '../core/thumbprint.ts';
-import { DEFAULT_AUDIENCE } from '../core/trust-policy.ts';
-import { parsePolicyDocument } from '../core/policy-document.ts';
 import { parseWorkloadRef } from '../core/migration.ts';
 import { CONFIG_SCHEMA } from './schema.ts';
 import { didYouMean } from '../core/suggest.ts';
@@ -145,37 +135,23 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
   const createNamespaces = new Set(Array.isArray(raw.namespaces?.create) ? raw.namespaces.create : []);
   (Array.isArray(raw.namespaces?.create) ? raw.namespaces.create : []).forEach((ns, i) => check(['namespaces', 'create', i], () => assertNamespace(ns, 'namespace')));
 
-  const seen = new Map<string, number>();
-  const bindings: BindingRequest[] = [];
-  raw.bindings.forEach((binding, index) => {
+  // Bindings are validated by the one binding validator (core/binding-input.ts); its field paths
+  // become positions here. Values of the wrong type were reported by the schema and are left out.
+  const given = <T>(index: number, key: string, value: T, type: 'string' | 'number' | 'boolean' | 'object'): T | undefined =>
+    !shapeBad('bindings', index, key) && typeof value === type && value !== null ? value : undefined;
+  const usable = raw.bindings.map((binding, index) =>
+    !!binding && typeof binding === 'object' && !shapeBad('bindings', index, 'namespace') && !shapeBad('bindings', index, 'name'),
+  );
+  const inputs: BindingInput[] = raw.bindings.map((binding, index) => {
+    if (!usable[index]) return { namespace: 'default', name: 'default' }; // a placeholder: its problems are the schema's
     const here = (...rest: Path): Path => ['bindings', index, ...rest];
-    if (!binding || typeof binding !== 'object' || shapeBad('bindings', index, 'namespace') || shapeBad('bindings', index, 'name')) {
-      bindings.push(undefined as unknown as BindingRequest); // keeps indexes aligned; never returned (a problem was reported)
-      return;
-    }
-    check(here('namespace'), () => assertNamespace(binding.namespace, 'namespace'));
-    check(here('name'), () => assertServiceAccountName(binding.name, 'name'));
-    const key = `${binding.namespace}/${binding.name}`;
-    if (seen.has(key)) report(here('name'), `duplicate binding: ${key} is already bound by bindings[${seen.get(key)}]; each ServiceAccount has one binding`);
-    else seen.set(key, index);
-    let attached: { name: string; path: string } | undefined;
     if (typeof binding.attachRoleArn === 'string') {
-      check(here('attachRoleArn'), () => (attached = parseRoleArn(binding.attachRoleArn!, 'attachRoleArn')));
       const alsoSet = (['roleName', 'path', 'managedPolicies', 'inlinePolicies', 'permissionsBoundary', 'maxSessionDuration', 'description', 'tags', 'adopt'] as const).filter(
         (field) => binding[field] !== undefined,
       );
       for (const field of alsoSet) {
         report(here(field), `cannot be combined with attachRoleArn: that binding only adds the ServiceAccount to the existing role's trust policy and changes nothing else about the role`, true);
       }
-    }
-    const roleName = attached?.name ?? (typeof binding.roleName === 'string' ? binding.roleName : undefined) ?? defaultRoleName(String(raw.cluster.name), binding.namespace, binding.name);
-    if (!attached) check(here('roleName'), () => assertRoleName(roleName, 'roleName'));
-    if (typeof binding.path === 'string') check(here('path'), () => assertRolePath(binding.path!, 'path'));
-    if (Array.isArray(binding.managedPolicies)) binding.managedPolicies.forEach((arn, i) => check(here('managedPolicies', i), () => assertPolicyArn(arn, 'managedPolicies')));
-    if (typeof binding.permissionsBoundary === 'string') check(here('permissionsBoundary'), () => assertPolicyArn(binding.permissionsBoundary!, 'permissionsBoundary'));
-    if (binding.tags && typeof binding.tags === 'object') check(here('tags'), () => assertTags(binding.tags!, 'tags'));
-    if (typeof binding.subjectPattern === 'string' && !/^system:serviceaccount:[^:]+:[^:]+$/.test(binding.subjectPattern)) {
-      report(here('subjectPattern'), `"${binding.subjectPattern}" is not a ServiceAccount subject pattern; use system:serviceaccount:<namespace>:<name> with * or ? wildcards`);
     }
     if (binding.roleOnly === true && (binding.createNamespace || binding.restart)) {
       report(here('roleOnly'), 'roleOnly skips Kubernetes entirely; it cannot be combined with createNamespace or restart', true);
@@ -197,76 +173,77 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
       migrateKube2iam: binding.migrateKube2iam === true,
       workloads,
     };
-    const inlinePolicies: Record<string, unknown> = {};
+    const inlinePolicies: NonNullable<BindingInput['inlinePolicies']> = {};
     const inlineOk = !shapeBad('bindings', index, 'inlinePolicies') && !!binding.inlinePolicies && typeof binding.inlinePolicies === 'object';
     for (const [policyName, value] of Object.entries(inlineOk ? binding.inlinePolicies! : {})) {
-      if (!/^[\w+=,.@-]{1,128}$/.test(policyName)) report(here('inlinePolicies', policyName), `"${policyName}" is not a valid IAM policy name`, true);
-      check(here('inlinePolicies', policyName), () => {
-        if ('file' in value && typeof value.file === 'string') {
-          let text: string;
-          try {
-            text = readRelative(value.file);
-          } catch (error) {
-            throw new UserError(`cannot read policy file "${value.file}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); paths are relative to ${file}`);
-          }
-          inlinePolicies[policyName] = parsePolicyDocument(text, value.file);
-        } else {
-          inlinePolicies[policyName] = parsePolicyDocument(JSON.stringify(value), 'policy');
+      if ('file' in value && typeof value.file === 'string') {
+        try {
+          inlinePolicies[policyName] = { text: readRelative(value.file), source: value.file };
+        } catch (error) {
+          report(here('inlinePolicies', policyName), `cannot read policy file "${value.file}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); paths are relative to ${file}`);
         }
-      });
+      } else {
+        inlinePolicies[policyName] = { text: JSON.stringify(value), source: 'policy' };
+      }
     }
-    bindings.push({
-      cluster: raw.cluster.name,
+    const managed = given(index, 'managedPolicies', binding.managedPolicies, 'object');
+    return {
+      cluster: typeof raw.cluster.name === 'string' ? raw.cluster.name : undefined,
       namespace: binding.namespace,
       name: binding.name,
-      roleName,
-      rolePath: attached?.path ?? binding.path ?? '/',
-      attachRoleArn: binding.attachRoleArn ?? null,
-      audience: binding.audience ?? DEFAULT_AUDIENCE,
-      subjectPattern: binding.subjectPattern ?? null,
-      policyArns: binding.managedPolicies ?? [],
+      roleName: given(index, 'roleName', binding.roleName, 'string'),
+      rolePath: given(index, 'path', binding.path, 'string'),
+      attachRoleArn: given(index, 'attachRoleArn', binding.attachRoleArn, 'string'),
+      policyArns: Array.isArray(managed) ? managed.filter((arn): arn is string => typeof arn === 'string') : undefined,
       inlinePolicies,
-      ...(binding.permissionsBoundary !== undefined ? { permissionsBoundary: binding.permissionsBoundary } : {}),
-      ...(binding.maxSessionDuration !== undefined ? { maxSessionDuration: binding.maxSessionDuration } : {}),
-      ...(binding.description !== undefined ? { description: binding.description } : {}),
-      ...(binding.tokenExpiration !== undefined ? { tokenExpiration: binding.tokenExpiration } : {}),
-      ...(raw.iam?.maxTrustPolicySize !== undefined ? { trustPolicySizeLimit: raw.iam.maxTrustPolicySize } : {}),
-      tags: binding.tags ?? {},
-      extraAnnotations: binding.annotations ?? {},
-      prune: true,
+      permissionsBoundary: given(index, 'permissionsBoundary', binding.permissionsBoundary, 'string'),
+      maxSessionDuration: given(index, 'maxSessionDuration', binding.maxSessionDuration, 'number'),
+      description: given(index, 'description', binding.description, 'string'),
+      tags: given(index, 'tags', binding.tags, 'object'),
+      audience: given(index, 'audience', binding.audience, 'string'),
+      subjectPattern: given(index, 'subjectPattern', binding.subjectPattern, 'string'),
+      tokenExpiration: given(index, 'tokenExpiration', binding.tokenExpiration, 'number'),
+      ...(raw.iam?.maxTrustPolicySize !== undefined && !shapeBad('iam', 'maxTrustPolicySize') ? { trustPolicySizeLimit: raw.iam.maxTrustPolicySize } : {}),
+      extraAnnotations: given(index, 'annotations', binding.annotations, 'object') ?? {},
       adopt: binding.adopt === true,
       roleOnly: binding.roleOnly === true,
       // Declared once under namespaces.create, or on any binding of the namespace.
       createNamespace: createNamespaces.has(binding.namespace) || binding.createNamespace === true,
-      overrideExistingServiceAccounts: false,
       stsRegionalEndpoints: binding.stsRegionalEndpoints === true,
       restartWorkloads: binding.restart === true,
       ...(migration.removeStaticKeys || migration.migrateKube2iam || migration.workloads.length > 0 ? { migration } : {}),
-    });
+    };
   });
+  const validated = validateBindings(inputs, configTerms(file));
+  for (const problem of validated.problems) {
+    const path = yamlPath(problem.path);
+    if (problem.path.binding !== undefined && !usable[problem.path.binding]) continue;
+    if (shapeBad(...path) || (problem.path.field === 'cluster' && shapeBad('cluster', 'name'))) continue; // reported by the schema
+    // A policy's name is wrong at its key; everything else at its value.
+    const atKey = problem.path.field === 'inlinePolicies' && / is not a valid IAM policy name/.test(problem.message);
+    const { line, col } = position(nodeOffset(document, path, atKey));
+    problems.push({ line, col, text: `${configKey(problem.path)}: ${problem.message}` });
+  }
+  const bindings = validated.requests;
   // A createNamespace on one binding creates the namespace for all of its bindings.
-  const namespacesToCreate = new Set(bindings.filter((b) => b?.createNamespace).map((b) => b.namespace));
-  for (const binding of bindings) if (binding && namespacesToCreate.has(binding.namespace)) binding.createNamespace = true;
+  const namespacesToCreate = new Set(bindings.filter((b) => b.createNamespace).map((b) => b.namespace));
+  for (const binding of bindings) if (namespacesToCreate.has(binding.namespace)) binding.createNamespace = true;
 
-  // Bindings that share a role must agree on the role's own settings.
+  // Bindings that share a role: attached (attachRoleArn) by all of them or by none.
   const byRole = new Map<string, number>();
-  raw.bindings.forEach((binding, index) => {
-    if (!bindings[index]) return;
-    const roleName = bindings[index].roleName;
-    const first = byRole.get(roleName);
+  bindings.forEach((binding, index) => {
+    const first = byRole.get(binding.roleName);
     if (first === undefined) {
-      byRole.set(roleName, index);
+      byRole.set(binding.roleName, index);
       return;
     }
-    for (const field of ['path', 'permissionsBoundary', 'maxSessionDuration', 'description', 'attachRoleArn'] as const) {
-      const a = raw.bindings[first]![field];
-      const b = binding[field];
-      if (a !== undefined && b !== undefined && a !== b) {
-        report(['bindings', index, field], `role "${roleName}" is shared with bindings[${first}], which sets ${field} to ${JSON.stringify(a)}; bindings of one role must agree`);
-      }
+    const a = raw.bindings[first]!.attachRoleArn;
+    const b = raw.bindings[index]!.attachRoleArn;
+    if (a !== undefined && b !== undefined && a !== b) {
+      report(['bindings', index, 'attachRoleArn'], `role "${binding.roleName}" is shared with bindings[${first}], which sets attachRoleArn to ${JSON.stringify(a)}; bindings of one role must agree`);
     }
-    if ((raw.bindings[first]!.attachRoleArn === undefined) !== (binding.attachRoleArn === undefined)) {
-      report(['bindings', index, binding.attachRoleArn === undefined ? 'name' : 'attachRoleArn'], `role "${roleName}" is attached (attachRoleArn) by one binding and managed by another; give every binding of that role attachRoleArn, or none`);
+    if ((a === undefined) !== (b === undefined)) {
+      report(['bindings', index, b === undefined ? 'name' : 'attachRoleArn'], `role "${binding.roleName}" is attached (attachRoleArn) by one binding and managed by another; give every binding of that role attachRoleArn, or none`);
     }
   });
   if (problems.length > 0) fail();
@@ -281,6 +258,23 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
     ...(caBundle ? { caBundle: isAbsolute(caBundle) ? caBundle : resolve(dirname(file), caBundle) } : {}),
     bindings,
   };
+}
+
+const YAML_KEYS: Partial<Record<FieldPath['field'], string>> = {
+  rolePath: 'path',
+  policyArns: 'managedPolicies',
+  restartWorkloads: 'restart',
+  extraAnnotations: 'annotations',
+};
+
+/** Where a validator field path is in the document. */
+function yamlPath(path: FieldPath): Path {
+  if (path.field === 'cluster') return ['cluster', 'name'];
+  if (path.field === 'trustPolicySizeLimit') return ['iam', 'maxTrustPolicySize'];
+  const segments: Path = path.binding === undefined ? [] : ['bindings', path.binding];
+  segments.push(YAML_KEYS[path.field] ?? path.field);
+  if (path.item !== undefined) segments.push(path.item);
+  return segments;
 }
 
 function nodeOffset(document: Document, path: Path, key: boolean): number | undefined {

@@ -1,25 +1,29 @@
-// A binding is one ServiceAccount trusted by one IAM role. This module turns validated options
-// into desired state and plans the whole binding: provider, role, policies, namespace,
-// ServiceAccount and workload restarts. Pure: the command reads, this decides.
+// A binding is one ServiceAccount trusted by one IAM role. planBindings is the one planner for
+// every entry point: create-sa-role (one request, ensure), plan/apply -f (many, exact), and the
+// wizard. It plans the provider, roles (grouped: bindings may share one), policies, namespaces,
+// ServiceAccounts and restarts. Conflicts with what exists are blockers in the plan, worded in
+// the entry point's terms. planUnbinding is delete-sa-role's. Pure: the caller reads, this decides.
 
 import { roleArn as buildRoleArn } from './arn.ts';
-import { ConflictError } from './errors.ts';
-import { roleOwnershipTags } from './ownership.ts';
-import { changeKey, emptyPlan, type Change, type Plan } from './plan.ts';
-import { planRole, type DesiredRole } from './resources/iam-role.ts';
+import { CLUSTER_TAG, isOwnedByIrsa, roleOwnershipTags } from './ownership.ts';
+import { changeKey, emptyPlan, type Blocker, type ChangeOf, type Plan } from './plan.ts';
+import { planRole, planRoleDeletion, planRoleUnbinding, type DesiredRole } from './resources/iam-role.ts';
 import {
   AUDIENCE_ANNOTATION,
   planServiceAccount,
+  planServiceAccountRemoval,
   ROLE_ARN_ANNOTATION,
   STS_REGIONAL_ANNOTATION,
   TOKEN_EXPIRATION_ANNOTATION,
 } from './resources/service-account.ts';
 import { planWorkloadRestarts } from './resources/workload.ts';
 import type { RoleState, ServiceAccountState, Tags, WorkloadRef } from './state.ts';
-import type { MigrationOptions } from './migration.ts';
-import { DEFAULT_AUDIENCE, serviceAccountSubject, stringLike, type FederatedTrust } from './trust-policy.ts';
+import { serviceAccountUsers, type MigrationOptions } from './migration.ts';
+import { FLAG_TERMS, type BindingField, type FieldPath, type Terms } from './terms.ts';
+import { DEFAULT_AUDIENCE, parseTrustPolicy, serviceAccountSubject, type FederatedTrust } from './trust-policy.ts';
 
 export interface BindingRequest {
+  /** The cluster label of default role names and ownership tags. */
   cluster: string;
   namespace: string;
   name: string;
@@ -35,7 +39,6 @@ export interface BindingRequest {
   maxSessionDuration?: number;
   description?: string;
   tags: Tags;
-  prune: boolean;
   adopt: boolean;
   roleOnly: boolean;
   createNamespace: boolean;
@@ -56,59 +59,62 @@ export interface BindingContext {
   account: string;
   providerArn: string;
   issuerHostPath: string;
-  /** The provider's change (create/update/no-op); the role depends on it. */
-  providerChange: Change | null;
+  /** The provider's change (create/update/no-op); roles depend on it. */
+  providerChange: ChangeOf<'oidc-provider'> | null;
 }
 
-export interface BindingObserved {
-  role: RoleState | null;
-  namespaceExists: boolean;
-  serviceAccount: ServiceAccountState | null;
-  workloads: WorkloadRef[];
+/** Everything planBindings needs to know about what exists, read beforehand. */
+export interface BindingsObserved {
+  context: BindingContext;
+  /** By role name; null when the role does not exist. */
+  roles: Map<string, RoleState | null>;
+  namespaces: Map<string, boolean>;
+  /** By `namespace/name`. */
+  serviceAccounts: Map<string, ServiceAccountState | null>;
+  /** By `namespace/name` of the ServiceAccount; only needed where its annotation changes. */
+  workloads: Map<string, WorkloadRef[]>;
+  /** irsa-owned roles tagged with this cluster that no request names (exact mode's prune candidates). */
+  clusterRoles: RoleState[];
 }
 
-export interface BindingPlan {
+export interface PlanBindingsOptions {
+  /**
+   * ensure: add these subjects and policies to what the role has (imperative commands).
+   * exact: each named role holds exactly its bindings' subjects and policies (irsa.yaml).
+   */
+  mode: 'ensure' | 'exact';
+  /**
+   * ensure: remove attachments and inline policies that were not asked for.
+   * exact: also delete irsa-owned roles of the cluster that no binding names.
+   */
+  prune: boolean;
+  /** How blockers name fields (flags by default). */
+  terms?: Terms;
+  /** Exact mode: the cluster whose irsa-owned roles are prune candidates. */
+  clusterName?: string;
+}
+
+export interface BindingsPlan {
   plan: Plan;
-  roleArn: string;
-  /** Set when apply must not run (a conflict the plan shows). */
-  refuse: string | null;
+  /** ServiceAccounts (`namespace/name`) whose annotation changes (their workloads matter for restarts). */
+  changedServiceAccounts: string[];
   /** Workloads whose pods keep their old identity until restarted (not restarted by this plan). */
   workloadsNeedingRestart: WorkloadRef[];
 }
 
-export function bindingRoleArn(request: BindingRequest, context: Pick<BindingContext, 'partition' | 'account'>): string {
-  return request.attachRoleArn ?? buildRoleArn(context.partition, context.account, request.rolePath, request.roleName);
+export interface RoleGroup {
+  roleName: string;
+  bindings: Array<{ request: BindingRequest; index: number }>;
 }
 
-export function desiredRoleForBinding(request: BindingRequest, context: BindingContext): DesiredRole {
-  const subject = serviceAccountSubject(request.namespace, request.name);
-  const trust: FederatedTrust = {
-    providerArn: context.providerArn,
-    issuerHostPath: context.issuerHostPath,
-    audience: request.audience,
-    subjects: request.subjectPattern ? [] : [subject],
-    subjectPatterns: request.subjectPattern ? [request.subjectPattern] : [],
-  };
-  return {
-    arn: bindingRoleArn(request, context),
-    name: request.roleName,
-    path: request.rolePath,
-    account: context.account,
-    mode: 'ensure',
-    trusts: [trust],
-    managedPolicyArns: request.policyArns,
-    inlinePolicies: request.inlinePolicies,
-    ...(request.description !== undefined ? { description: request.description } : {}),
-    ...(request.maxSessionDuration !== undefined ? { maxSessionDuration: request.maxSessionDuration } : {}),
-    ...(request.permissionsBoundary !== undefined ? { permissionsBoundary: request.permissionsBoundary } : {}),
-    tags: request.tags,
-    ownershipTags: roleOwnershipTags(request.cluster, request.namespace, request.name),
-    prune: request.prune,
-    adopt: request.adopt,
-    trustOnly: request.attachRoleArn !== null,
-    ...(request.trustPolicySizeLimit !== undefined ? { trustPolicySizeLimit: request.trustPolicySizeLimit } : {}),
-    dependsOn: context.providerChange ? [changeKey(context.providerChange)] : [],
-  };
+export function groupByRole(requests: BindingRequest[]): RoleGroup[] {
+  const groups = new Map<string, RoleGroup['bindings']>();
+  requests.forEach((request, index) => groups.set(request.roleName, [...(groups.get(request.roleName) ?? []), { request, index }]));
+  return [...groups].map(([roleName, bindings]) => ({ roleName, bindings }));
+}
+
+export function bindingRoleArn(request: BindingRequest, context: Pick<BindingContext, 'partition' | 'account'>): string {
+  return request.attachRoleArn ?? buildRoleArn(context.partition, context.account, request.rolePath, request.roleName);
 }
 
 export function serviceAccountAnnotations(request: BindingRequest, roleArn: string): Record<string, string> {
@@ -119,56 +125,218 @@ export function serviceAccountAnnotations(request: BindingRequest, roleArn: stri
   return annotations;
 }
 
-export function planBinding(request: BindingRequest, context: BindingContext, observed: BindingObserved): BindingPlan {
+export function bindingTrust(request: BindingRequest, context: Pick<BindingContext, 'providerArn' | 'issuerHostPath'>): FederatedTrust {
+  return {
+    providerArn: context.providerArn,
+    issuerHostPath: context.issuerHostPath,
+    audience: request.audience,
+    subjects: request.subjectPattern ? [] : [serviceAccountSubject(request.namespace, request.name)],
+    subjectPatterns: request.subjectPattern ? [request.subjectPattern] : [],
+  };
+}
+
+/** The role a group of bindings wants. In exact mode, an absent setting means IAM's default. */
+export function desiredRoleForGroup(group: RoleGroup, context: BindingContext, options: Pick<PlanBindingsOptions, 'mode' | 'prune'>): DesiredRole {
+  const requests = group.bindings.map((binding) => binding.request);
+  const first = requests[0]!;
+  const pick = <K extends keyof BindingRequest>(key: K): BindingRequest[K] | undefined => requests.find((b) => b[key] !== undefined)?.[key];
+  const description = pick('description');
+  const maxSessionDuration = pick('maxSessionDuration');
+  const boundary = pick('permissionsBoundary');
+  // Exact: no boundary in the file means no boundary on the role. Ensure: absent keeps the role's.
+  const permissionsBoundary = options.mode === 'exact' ? (boundary ?? null) : boundary;
+  const trustPolicySizeLimit = pick('trustPolicySizeLimit');
+  return {
+    arn: bindingRoleArn(first, context),
+    name: group.roleName,
+    path: first.rolePath,
+    account: context.account,
+    mode: options.mode,
+    trusts: requests.map((request) => bindingTrust(request, context)),
+    managedPolicyArns: [...new Set(requests.flatMap((b) => b.policyArns))],
+    inlinePolicies: Object.assign({}, ...requests.map((b) => b.inlinePolicies)),
+    ...(description !== undefined ? { description } : {}),
+    ...(maxSessionDuration !== undefined ? { maxSessionDuration } : {}),
+    ...(permissionsBoundary !== undefined ? { permissionsBoundary } : {}),
+    tags: Object.assign({}, ...requests.map((b) => b.tags)),
+    ownershipTags: roleOwnershipTags(first.cluster, first.namespace, first.name),
+    prune: options.mode === 'exact' || options.prune,
+    adopt: requests.some((b) => b.adopt),
+    trustOnly: first.attachRoleArn !== null,
+    ...(trustPolicySizeLimit !== undefined ? { trustPolicySizeLimit } : {}),
+    dependsOn: context.providerChange ? [changeKey(context.providerChange)] : [],
+  };
+}
+
+export function planBindings(requests: BindingRequest[], observed: BindingsObserved, options: PlanBindingsOptions): BindingsPlan {
+  const { context } = observed;
+  const terms = options.terms ?? FLAG_TERMS;
+  // One request (a command line) has no index to name; several (irsa.yaml) do.
+  const at = (field: BindingField, index: number): FieldPath => (requests.length > 1 || options.mode === 'exact' ? { field, binding: index } : { field });
+  const indexOf = (index: number) => (requests.length > 1 || options.mode === 'exact' ? { binding: index } : {});
   const plan = emptyPlan();
   if (context.providerChange) plan.changes.push(context.providerChange);
-  const desiredRole = desiredRoleForBinding(request, context);
-  const roleArn = desiredRole.arn;
-  const role = planRole(desiredRole, observed.role);
-  plan.changes.push(...role.changes);
-  plan.warnings.push(...role.warnings);
-
-  if (request.subjectPattern) {
-    const subject = serviceAccountSubject(request.namespace, request.name);
-    plan.warnings.push(
-      `--subject-pattern ${request.subjectPattern} lets every ServiceAccount whose subject matches it assume ${request.roleName}, not only ${request.namespace}/${request.name}`,
-    );
-    if (!stringLike(request.subjectPattern, subject)) {
-      throw new ConflictError(
-        `--subject-pattern: "${request.subjectPattern}" does not match this ServiceAccount's subject ${subject}, so the role would not trust it. Use a pattern such as system:serviceaccount:${request.namespace}:*.`,
-        '--subject-pattern',
-      );
-    }
-  }
-
-  let refuse: string | null = null;
+  const changedServiceAccounts: string[] = [];
   const workloadsNeedingRestart: WorkloadRef[] = [];
-  if (!request.roleOnly) {
-    const roleKey = changeKey({ kind: 'iam-role', id: roleArn });
-    const saDependsOn = [roleKey];
-    if (!observed.namespaceExists) {
-      if (!request.createNamespace) {
-        throw new ConflictError(
-          `--namespace: namespace "${request.namespace}" does not exist in the cluster. Create it, pass --create-namespace, or pass --role-only to create only the IAM role.`,
-          '--namespace',
+  const block = (blocker: Blocker) => plan.blockers.push(blocker);
+
+  for (const group of groupByRole(requests)) {
+    const desired = desiredRoleForGroup(group, context, options);
+    const firstIndex = group.bindings[0]!.index;
+    const role = planRole(desired, observed.roles.get(group.roleName) ?? null, { terms, ...indexOf(firstIndex) });
+    plan.changes.push(...role.changes);
+    plan.warnings.push(...role.warnings);
+    plan.blockers.push(...role.blockers);
+    const roleKey = changeKey({ kind: 'iam-role', id: desired.arn });
+
+    for (const { request, index } of group.bindings) {
+      const saKey = `${request.namespace}/${request.name}`;
+      if (request.subjectPattern) {
+        plan.warnings.push(
+          `${terms.name(at('subjectPattern', index))} ${request.subjectPattern} lets every ServiceAccount whose subject matches it assume ${group.roleName}, not only ${saKey}`,
         );
       }
-      const namespaceChange: Change = { kind: 'namespace', id: request.namespace, action: 'create', before: null, after: { name: request.namespace }, dependsOn: [] };
-      plan.changes.push(namespaceChange);
-      saDependsOn.push(changeKey(namespaceChange));
+      if (request.roleOnly) continue;
+      const saDependsOn = [roleKey];
+      if (!observed.namespaces.get(request.namespace)) {
+        const namespaceChange: ChangeOf<'namespace'> = { kind: 'namespace', id: request.namespace, action: 'create', before: null, after: { name: request.namespace }, dependsOn: [] };
+        if (!request.createNamespace) {
+          block({
+            code: 'namespace-missing',
+            resource: changeKey(namespaceChange),
+            message: `${terms.name(at('namespace', index))}: namespace "${request.namespace}" does not exist in the cluster.`,
+            fix: `Create it, ${terms.enable(at('createNamespace', index))}, or ${terms.enable(at('roleOnly', index))} to create only the IAM role.`,
+            field: terms.name(at('createNamespace', index)),
+            ...indexOf(index),
+          });
+        } else if (!plan.changes.some((c) => changeKey(c) === changeKey(namespaceChange))) {
+          plan.changes.push(namespaceChange);
+        }
+        if (request.createNamespace) saDependsOn.push(changeKey(namespaceChange));
+      }
+      const sa = planServiceAccount(
+        { namespace: request.namespace, name: request.name, annotations: serviceAccountAnnotations(request, desired.arn) },
+        observed.serviceAccounts.get(saKey) ?? null,
+        saDependsOn,
+      );
+      plan.changes.push(sa.change);
+      // The file is the declaration of who is bound to what; a command line must say it means to take an SA over.
+      if (sa.conflictingRoleArn && options.mode === 'ensure' && !request.overrideExistingServiceAccounts) {
+        block({
+          code: 'service-account-bound-elsewhere',
+          resource: changeKey(sa.change),
+          message: `ServiceAccount ${saKey} is already bound to ${sa.conflictingRoleArn}. Nothing was changed.`,
+          fix: `${capitalize(terms.enable(at('overrideExistingServiceAccounts', index)))} to re-annotate it with ${desired.arn}.`,
+          field: terms.name(at('overrideExistingServiceAccounts', index)),
+          ...indexOf(index),
+        });
+      }
+      if (sa.change.action === 'no-op') continue;
+      changedServiceAccounts.push(saKey);
+      const restarts = planWorkloadRestarts(sa.change, request.name, observed.workloads.get(saKey) ?? [], request.restartWorkloads);
+      plan.changes.push(...restarts.changes);
+      workloadsNeedingRestart.push(...restarts.needingRestart);
     }
-    const sa = planServiceAccount(
-      { namespace: request.namespace, name: request.name, annotations: serviceAccountAnnotations(request, roleArn) },
-      observed.serviceAccount,
-      saDependsOn,
-    );
-    plan.changes.push(sa.change);
-    if (sa.conflictingRoleArn && !request.overrideExistingServiceAccounts) {
-      refuse = `ServiceAccount ${request.namespace}/${request.name} is already bound to ${sa.conflictingRoleArn}. Nothing was changed. Pass --override-existing-serviceaccounts to re-annotate it with ${roleArn}.`;
-    }
-    const restarts = planWorkloadRestarts(sa.change, request.name, observed.workloads, request.restartWorkloads);
-    plan.changes.push(...restarts.changes);
-    workloadsNeedingRestart.push(...restarts.needingRestart);
   }
-  return { plan, roleArn, refuse, workloadsNeedingRestart };
+
+  if (options.mode === 'exact') planPrune(requests, observed, options, plan);
+  return { plan, changedServiceAccounts, workloadsNeedingRestart };
 }
+
+/** Exact mode: irsa-owned roles of the cluster that no binding names go only with --prune. */
+function planPrune(requests: BindingRequest[], observed: BindingsObserved, options: PlanBindingsOptions, plan: Plan): void {
+  const named = new Set(requests.map((b) => b.roleName));
+  const clusterName = options.clusterName ?? requests[0]?.cluster;
+  for (const role of observed.clusterRoles) {
+    if (named.has(role.name) || !isOwnedByIrsa(role.tags) || role.tags[CLUSTER_TAG] !== clusterName) continue;
+    if (!options.prune) {
+      plan.notes.push(`role ${role.name} is irsa-owned for cluster ${clusterName} but no binding names it; left alone (use --prune to delete it).`);
+      continue;
+    }
+    const deletion = planRoleDeletion(role, [], 'no binding in the file names it (--prune)');
+    plan.changes.push(...deletion);
+    // Unbind the ServiceAccounts that still point at the pruned role, before it goes.
+    const roleDelete = deletion.at(-1)!;
+    for (const key of pruneSubjects([role], observed.context.providerArn)) {
+      const sa = observed.serviceAccounts.get(key);
+      if (!sa || sa.annotations[ROLE_ARN_ANNOTATION] !== role.arn) continue;
+      const removal = planServiceAccountRemoval(sa);
+      if (removal && removal.action !== 'no-op') {
+        plan.changes.push(removal);
+        roleDelete.dependsOn.push(changeKey(removal));
+      }
+    }
+  }
+}
+
+/** Subjects (`namespace/name`) of this provider in roles that a prune would delete. */
+export function pruneSubjects(roles: RoleState[], providerArn: string): string[] {
+  return roles.flatMap((role) =>
+    parseTrustPolicy(role.trustPolicy)
+      .trusts.filter((t) => t.providerArn === providerArn)
+      .flatMap((t) => t.subjects.map((subject) => subject.split(':').slice(2).join('/'))),
+  );
+}
+
+export interface UnbindingRequest {
+  namespace: string;
+  name: string;
+  /** The role to remove the ServiceAccount from (given, from its annotation, or the default name). */
+  roleName: string;
+  force: boolean;
+  /** Only the IAM side (--role-only): the ServiceAccount is not read or changed. */
+  roleOnly: boolean;
+}
+
+export interface UnbindingObserved {
+  providerArn: string;
+  role: RoleState | null;
+  serviceAccount: ServiceAccountState | null;
+  /** Workloads (`kind/namespace/name`) whose pods run as the ServiceAccount. */
+  users?: string[];
+}
+
+/**
+ * delete-sa-role: remove the ServiceAccount from its role's trust (the role goes when nothing is
+ * left), then unbind the ServiceAccount — unless it is bound to another role, which stays.
+ */
+export function planUnbinding(request: UnbindingRequest, observed: UnbindingObserved, terms: Terms = FLAG_TERMS): Plan {
+  const { namespace, name } = request;
+  const { role, serviceAccount } = observed;
+  const plan = emptyPlan();
+  let roleChangeKeys: string[] = [];
+  if (role) {
+    const unbinding = planRoleUnbinding(role, { subjects: [serviceAccountSubject(namespace, name)], providerArn: observed.providerArn }, { force: request.force, terms });
+    plan.changes.push(...unbinding.changes);
+    plan.blockers.push(...unbinding.blockers);
+    roleChangeKeys = unbinding.changes.filter((c) => c.kind === 'iam-role').map(changeKey);
+  } else {
+    plan.notes.push(`role ${request.roleName} does not exist; nothing to change in IAM.`);
+  }
+  const annotated = serviceAccount?.annotations[ROLE_ARN_ANNOTATION];
+  if (serviceAccount && annotated && role && annotated !== role.arn) {
+    plan.notes.push(`ServiceAccount ${namespace}/${name} is bound to ${annotated}, not ${role.arn}; it is left alone.`);
+  } else if (!request.roleOnly) {
+    // The ServiceAccount goes last: until the role is changed, pods keep working as before.
+    const saChange = planServiceAccountRemoval(serviceAccount, roleChangeKeys);
+    if (saChange) plan.changes.push(saChange);
+    else plan.notes.push(`ServiceAccount ${namespace}/${name} does not exist.`);
+    if (saChange && saChange.action !== 'no-op') {
+      const judged = serviceAccountUsers(saChange, `${namespace}/${name}`, observed.users ?? [], true);
+      plan.warnings.push(...judged.warnings);
+      // Deleting a ServiceAccount that pods still run as breaks their next pods.
+      if (saChange.action === 'delete' && (observed.users ?? []).length > 0 && !request.force) {
+        plan.blockers.push({
+          code: 'service-account-in-use',
+          resource: changeKey(saChange),
+          message: `ServiceAccount ${namespace}/${name} is used by ${(observed.users ?? []).join(', ')}: once it is deleted, their new pods cannot be created. Nothing was changed.`,
+          fix: `Point them at another ServiceAccount first, or ${terms.enable({ field: 'force' })} to delete it anyway.`,
+          field: terms.name({ field: 'force' }),
+        });
+      }
+    }
+  }
+  return plan;
+}
+
+const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);

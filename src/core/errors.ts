@@ -1,4 +1,6 @@
 // The few error classes irsa uses. Only src/cli.ts turns them into messages and exit codes.
+// A conflict with what exists (a role irsa did not create, an SA bound elsewhere) is not an error:
+// it is a Blocker in the plan (core/plan.ts), shown with the plan and the only reason apply refuses.
 
 /** Bad input or a state the user must fix. Message: field, bad value, fix. Exit code 1. */
 export class UserError extends Error {
@@ -8,11 +10,6 @@ export class UserError extends Error {
     super(message);
     this.field = field;
   }
-}
-
-/** What exists conflicts with what was asked (e.g. an SA bound to another role). */
-export class ConflictError extends UserError {
-  override name = 'ConflictError';
 }
 
 /** Several validation errors found at once, reported together. */

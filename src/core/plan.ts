@@ -1,28 +1,44 @@
-// A plan is data: typed changes with before/after values and dependencies.
-// Planning produces it, renderers show it, apply executes exactly it.
+// A plan is data: typed changes with before/after values and dependencies, and blockers (what
+// stops apply until the user decides). Planning produces it, renderers show it, apply executes it.
+
+import type {
+  AttachmentValue,
+  InlinePolicyValue,
+  NamespaceValue,
+  OidcProviderValue,
+  RoleValue,
+  ServiceAccountValue,
+  WorkloadRestartValue,
+} from './resources/types.ts';
+import type { TemplateView } from './migration.ts';
+
+/** A Secret as a plan shows it: the names of its keys, never the values. */
+export interface SecretValue {
+  keys: string[];
+}
 
 export type Action = 'create' | 'update' | 'delete' | 'no-op';
 
-export type ResourceKind =
-  | 'oidc-provider'
-  | 'iam-role'
-  | 'role-policy-attachment'
-  | 'inline-policy'
-  | 'namespace'
-  | 'service-account'
-  | 'workload-restart'
+/** What each kind of change carries in `before` / `after`. Apply reads exactly these. */
+export interface ChangeValues {
+  'oidc-provider': OidcProviderValue;
+  'iam-role': RoleValue;
+  'role-policy-attachment': AttachmentValue;
+  'inline-policy': InlinePolicyValue;
+  namespace: NamespaceValue;
+  'service-account': ServiceAccountValue;
+  'workload-restart': WorkloadRestartValue;
   /** A workload's pod template: static keys or the kube2iam annotation removed (core/migration.ts). */
-  | 'workload-template'
-  /** A Secret that held static AWS keys, deleted once no workload uses it (core/migration.ts). */
-  | 'secret';
+  'workload-template': TemplateView;
+  /** A Secret that held static AWS keys (key names only), deleted once no workload uses it. */
+  secret: SecretValue;
+}
 
-export interface Change {
-  action: Action;
-  kind: ResourceKind;
+export type ResourceKind = keyof ChangeValues;
+
+export interface ChangeCommon {
   /** Stable id: an ARN, `namespace/name`, or `roleArn#policyArn` for attachments. */
   id: string;
-  before: unknown;
-  after: unknown;
   /** Keys (`kind:id`) of changes that must be applied before this one. */
   dependsOn: string[];
   /** Only to explain the change to people; apply never reads it. */
@@ -33,8 +49,56 @@ export interface Change {
   warnings?: string[];
 }
 
+/** The action decides which of before/after exist, so apply never meets a missing value. */
+export type Transition<V> =
+  | { action: 'create'; before: null; after: V }
+  | { action: 'update'; before: V; after: V }
+  | { action: 'no-op'; before: V; after: V }
+  | { action: 'delete'; before: V; after: null };
+
+/** A restart has no before state: it is an action on a workload, an update (or done: a no-op). */
+type RestartTransition = { action: 'update' | 'no-op'; before: null; after: WorkloadRestartValue };
+
+export type ChangeOf<K extends ResourceKind> = ChangeCommon & { kind: K } & (K extends 'workload-restart' ? RestartTransition : Transition<ChangeValues[K]>);
+
+/** One change; `switch (change.kind)` narrows before/after to the kind's value type. */
+export type Change = { [K in ResourceKind]: ChangeOf<K> }[ResourceKind];
+
+/**
+ * What stops apply until the user decides: a conflict with what exists (a role irsa did not
+ * create, a ServiceAccount bound to another role, a missing namespace …). The plan still shows
+ * every change; `--approve` refuses while any blocker is left. Message and fix are worded in the
+ * entry point's terms (a flag, an irsa.yaml key, a wizard question).
+ */
+export interface Blocker {
+  /** Stable, machine-readable (the wizard picks its question by it). */
+  code: BlockerCode;
+  /** The resource it concerns (`kind:id`, as in dependsOn). */
+  resource: string;
+  message: string;
+  fix: string;
+  /** The field that resolves it, in the entry point's terms (flag, irsa.yaml key). */
+  field: string;
+  /** Index of the binding request it came from (wizard and irsa.yaml use it). */
+  binding?: number;
+}
+
+export type BlockerCode =
+  | 'role-not-owned'
+  | 'role-not-found'
+  | 'trust-policy-too-large'
+  | 'too-many-managed-policies'
+  | 'inline-policies-too-large'
+  | 'namespace-missing'
+  | 'service-account-bound-elsewhere'
+  | 'policy-not-found'
+  | 'oidc-provider-missing'
+  | 'service-account-in-use';
+
 export interface Plan {
   changes: Change[];
+  /** Conflicts that stop apply; empty when the plan can be applied. */
+  blockers: Blocker[];
   /** Plan-wide warnings (e.g. thumbprint expiry, wildcard subjects). */
   warnings: string[];
   /** Things left alone on purpose, shown to people (e.g. unowned roles without --prune). */
@@ -52,16 +116,66 @@ export interface PlanSummary {
   'no-op': number;
 }
 
-export function summarize(plan: Plan): PlanSummary {
+export function summarize(plan: Pick<Plan, 'changes'>): PlanSummary {
   const summary: PlanSummary = { create: 0, update: 0, delete: 0, 'no-op': 0 };
   for (const change of plan.changes) summary[change.action]++;
   return summary;
 }
 
-export function hasChanges(plan: Plan): boolean {
+export function hasChanges(plan: Pick<Plan, 'changes'>): boolean {
   return plan.changes.some((change) => change.action !== 'no-op');
 }
 
 export function emptyPlan(): Plan {
-  return { changes: [], warnings: [], notes: [] };
+  return { changes: [], blockers: [], warnings: [], notes: [] };
+}
+
+/** The value a change leaves behind: its `after`, or for a delete what was there. */
+const settledValue = <V>(transition: Transition<V>): V => (transition.action === 'delete' ? transition.before : transition.after);
+
+/** The same change, already done: a no-op whose before and after are what it leaves behind. */
+export function asDone(change: Change): Change {
+  switch (change.kind) {
+    case 'oidc-provider': {
+      const value = settledValue(change);
+      return { ...change, action: 'no-op', before: value, after: value };
+    }
+    case 'iam-role': {
+      const value = settledValue(change);
+      return { ...change, action: 'no-op', before: value, after: value };
+    }
+    case 'role-policy-attachment': {
+      const value = settledValue(change);
+      return { ...change, action: 'no-op', before: value, after: value };
+    }
+    case 'inline-policy': {
+      const value = settledValue(change);
+      return { ...change, action: 'no-op', before: value, after: value };
+    }
+    case 'namespace': {
+      const value = settledValue(change);
+      return { ...change, action: 'no-op', before: value, after: value };
+    }
+    case 'service-account': {
+      const value = settledValue(change);
+      return { ...change, action: 'no-op', before: value, after: value };
+    }
+    case 'workload-template': {
+      const value = settledValue(change);
+      return { ...change, action: 'no-op', before: value, after: value };
+    }
+    case 'secret': {
+      const value = settledValue(change);
+      return { ...change, action: 'no-op', before: value, after: value };
+    }
+    case 'workload-restart':
+      return { ...change, action: 'no-op' };
+    default:
+      return unreachable(change);
+  }
+}
+
+/** Compile-time exhaustiveness: a switch over kinds that misses one does not type-check. */
+export function unreachable(value: never): never {
+  throw new Error(`unhandled case ${JSON.stringify(value)}`);
 }

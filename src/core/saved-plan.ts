@@ -3,7 +3,7 @@
 // equals its recorded `before` or its recorded `after` (so a retry after a partial failure
 // converges); otherwise it refuses and names what changed. Its format: docs/saved-plan.schema.json.
 
-import { changeKey, type Change, type Plan } from './plan.ts';
+import { asDone, changeKey, type Change, type Plan } from './plan.ts';
 import { canonicalPolicy } from './trust-policy.ts';
 import { UserError } from './errors.ts';
 import type { BindingRequest } from './binding.ts';
@@ -160,7 +160,9 @@ export function checkSavedPlan(saved: SavedPlan, fresh: Plan): SavedPlanStatus {
   if (drift.length > 0) return { status: 'stale', drift };
   if (done.size === pending.length) return { status: 'applied', total: pending.length, unverifiable };
   const plan: Plan = {
-    changes: saved.changes.map((change) => (done.has(changeKey(change)) ? { ...change, action: 'no-op' as const, before: change.after } : change)),
+    changes: saved.changes.map((change) => (done.has(changeKey(change)) ? asDone(change) : change)),
+    // Blockers come from the fresh plan (the caller adds them): a saved plan never carries any.
+    blockers: [],
     warnings: saved.warnings,
     notes: saved.notes,
   };
@@ -174,5 +176,5 @@ export function savedPlanDrift(saved: SavedPlan, fresh: Plan): string[] {
 }
 
 export function savedPlanAsPlan(saved: SavedPlan): Plan {
-  return { changes: saved.changes, warnings: saved.warnings, notes: saved.notes };
+  return { changes: saved.changes, blockers: [], warnings: saved.warnings, notes: saved.notes };
 }

@@ -4,7 +4,8 @@
 import { changeKey, type Change, type Plan } from '../core/plan.ts';
 import { InternalError } from '../core/errors.ts';
 
-export type ChangeStatus = 'applied' | 'no-op' | 'failed' | 'not-started';
+/** stale: the resource changed after the plan in a way apply cannot re-derive; it was not written. */
+export type ChangeStatus = 'applied' | 'no-op' | 'failed' | 'stale' | 'not-started';
 
 export interface ChangeResult {
   key: string;
@@ -12,6 +13,8 @@ export interface ChangeResult {
   status: ChangeStatus;
   error?: unknown;
   durationMs?: number;
+  /** Said about this change by apply's re-check (re-derived, or already as planned). */
+  notes?: string[];
 }
 
 export interface ApplyReport {
@@ -19,10 +22,14 @@ export interface ApplyReport {
   ok: boolean;
   applied: number;
   failed: number;
+  stale: number;
   notStarted: number;
 }
 
-export type ExecuteChange = (change: Change) => Promise<void>;
+export type ExecuteChange = (change: Change) => Promise<{ notes: string[] } | void>;
+
+/** An error whose name marks a change as stale rather than failed (engine/execute.ts StaleChangeError). */
+const isStale = (error: unknown) => error instanceof Error && error.name === 'StaleChangeError';
 
 export interface ApplyOptions {
   /** Changes in flight at once; a function is asked again each time a slot frees (engine/adaptive-limit.ts). */
@@ -77,10 +84,13 @@ export async function applyPlan(plan: Plan, execute: ExecuteChange, options: App
           options.onStart?.(change);
           const started = performance.now();
           execute(change).then(
-            () => finish({ key, change, status: 'applied', durationMs: performance.now() - started }),
+            (outcome) => {
+              const notes = outcome?.notes ?? [];
+              finish({ key, change, status: 'applied', durationMs: performance.now() - started, ...(notes.length > 0 ? { notes } : {}) });
+            },
             (error: unknown) => {
               stopped = true;
-              finish({ key, change, status: 'failed', error, durationMs: performance.now() - started });
+              finish({ key, change, status: isStale(error) ? 'stale' : 'failed', error, durationMs: performance.now() - started });
             },
           );
         }
@@ -99,5 +109,12 @@ export async function applyPlan(plan: Plan, execute: ExecuteChange, options: App
   for (const [key, change] of pending) results.set(key, { key, change, status: 'not-started' });
   const ordered = plan.changes.map((change) => results.get(changeKey(change))!);
   const count = (status: ChangeStatus) => ordered.filter((result) => result.status === status).length;
-  return { results: ordered, ok: count('failed') === 0 && count('not-started') === 0, applied: count('applied'), failed: count('failed'), notStarted: count('not-started') };
+  return {
+    results: ordered,
+    ok: count('failed') === 0 && count('stale') === 0 && count('not-started') === 0,
+    applied: count('applied'),
+    failed: count('failed'),
+    stale: count('stale'),
+    notStarted: count('not-started'),
+  };
 }

@@ -2,7 +2,10 @@
 // Shared by create-sa-role and the wizard, so the same answers give the same plan either way.
 
 import { partitionForRegion } from '../core/arn.ts';
-import { planBinding, type BindingObserved, type BindingPlan, type BindingRequest } from '../core/binding.ts';
+import { bindingRoleArn, planBindings, type BindingsPlan, type BindingRequest } from '../core/binding.ts';
+import type { RoleState, ServiceAccountState, WorkloadRef } from '../core/state.ts';
+import { FLAG_TERMS, type Terms } from '../core/terms.ts';
+import { changeKey } from '../core/plan.ts';
 import type { ClusterInfo } from '../core/state.ts';
 import { issuerHostPath } from '../core/thumbprint.ts';
 import type { IamGateway, KubeGateway } from '../ports.ts';
@@ -24,6 +27,14 @@ export interface BindingReadDeps {
   /** Null when Kubernetes is not touched (--role-only). */
   kube: KubeGateway | null;
   resolveThumbprints: (issuerUrl: string) => Promise<{ thumbprints: string[]; warnings: string[] }>;
+}
+
+/** What exists for one binding. */
+export interface BindingObserved {
+  role: RoleState | null;
+  namespaceExists: boolean;
+  serviceAccount: ServiceAccountState | null;
+  workloads: WorkloadRef[];
 }
 
 export interface BindingReads {
@@ -62,21 +73,57 @@ export async function readBinding(request: BindingRequest, target: BindingTarget
 }
 
 /** Pure: the binding plan for what readBinding saw (re-plannable without new reads). */
-export function planBindingFromReads(request: BindingRequest, target: BindingTarget, reads: BindingReads): BindingPlan {
-  const binding = planBinding(
-    request,
+export function planBindingFromReads(
+  request: BindingRequest,
+  target: BindingTarget,
+  reads: BindingReads,
+  options: { prune: boolean; terms?: Terms; createOidc?: boolean; /** " Did you mean …?" for misspelt policy ARNs (engine/policy-suggestions.ts). */ missingHint?: string },
+): BindingsPlan & { roleArn: string } {
+  const terms = options.terms ?? FLAG_TERMS;
+  const context = {
+    partition: partitionForRegion(target.region),
+    account: target.account,
+    providerArn: reads.provider.arn,
+    issuerHostPath: issuerHostPath(target.issuerUrl),
+    providerChange: reads.provider.change,
+  };
+  const key = `${request.namespace}/${request.name}`;
+  const binding = planBindings(
+    [request],
     {
-      partition: partitionForRegion(target.region),
-      account: target.account,
-      providerArn: reads.provider.arn,
-      issuerHostPath: issuerHostPath(target.issuerUrl),
-      providerChange: reads.provider.change,
+      context,
+      roles: new Map([[request.roleName, reads.observed.role]]),
+      namespaces: new Map([[request.namespace, reads.observed.namespaceExists]]),
+      serviceAccounts: new Map([[key, reads.observed.serviceAccount]]),
+      workloads: new Map([[key, reads.observed.workloads]]),
+      clusterRoles: [],
     },
-    reads.observed,
+    { mode: 'ensure', prune: options.prune, terms },
   );
+  const { blockers } = binding.plan;
+  for (const arn of reads.missingPolicies) {
+    const field = request.policyArns.includes(arn) ? 'policyArns' : 'permissionsBoundary';
+    blockers.push({
+      code: 'policy-not-found',
+      resource: `policy:${arn}`,
+      message: `${terms.name({ field })}: ${arn} does not exist in account ${target.account} (iam:GetPolicy).`,
+      fix: `${(options.missingHint ?? '').trim()} Check the ARN (AWS managed policies are arn:aws:iam::aws:policy/<name>).`.trim(),
+      field: terms.name({ field }),
+    });
+  }
+  if (reads.provider.change.action === 'create' && options.createOidc === false) {
+    const where = target.cluster ? `--cluster ${target.cluster.name} --region ${target.region}` : `--issuer-url ${target.issuerUrl}`;
+    blockers.push({
+      code: 'oidc-provider-missing',
+      resource: changeKey(reads.provider.change),
+      message: `The IAM OIDC provider for ${target.issuerUrl} does not exist in account ${target.account}, and ${terms.name({ field: 'createOidc' })} was given.`,
+      fix: `Create it first with:\n  irsa associate-oidc ${where} --approve`,
+      field: terms.name({ field: 'createOidc' }),
+    });
+  }
   binding.plan.warnings.push(...reads.provider.warnings);
   if (target.cluster && target.cluster.accountId !== target.account) {
     binding.plan.notes.push(`The cluster is in account ${target.cluster.accountId}; the role and its OIDC provider go to account ${target.account}.`);
   }
-  return binding;
+  return { ...binding, roleArn: bindingRoleArn(request, context) };
 }

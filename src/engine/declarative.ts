@@ -2,9 +2,8 @@
 // How roles and ServiceAccounts are read (bulk or one by one) is bulk-reads.ts's cost model.
 
 import { partitionForRegion } from '../core/arn.ts';
-import type { BindingContext } from '../core/binding.ts';
-import { groupByRole, planDeclarative, pruneSubjects, type DeclarativeObserved, type DeclarativePlan } from '../core/declarative.ts';
-import { UserError } from '../core/errors.ts';
+import { groupByRole, planBindings, pruneSubjects, type BindingContext, type BindingsObserved, type BindingsPlan } from '../core/binding.ts';
+import { configTerms } from '../core/terms.ts';
 import type { ServiceAccountState, WorkloadRef } from '../core/state.ts';
 import { issuerHostPath } from '../core/thumbprint.ts';
 import type { IrsaConfig } from '../config/load.ts';
@@ -25,7 +24,7 @@ export interface DeclarativeDeps {
   reads?: { roles: RoleReadStrategy; serviceAccounts: 'list' | 'get' };
 }
 
-export async function readAndPlanDeclarative(config: IrsaConfig, deps: DeclarativeDeps, options: { prune: boolean }): Promise<DeclarativePlan & { needsKube: boolean; crossAccount: boolean }> {
+export async function readAndPlanDeclarative(config: IrsaConfig, deps: DeclarativeDeps, options: { prune: boolean }): Promise<BindingsPlan & { needsKube: boolean; crossAccount: boolean }> {
   const { iam, concurrency } = deps;
   const partition = partitionForRegion(deps.region);
   const needsKube = config.bindings.some((binding) => !binding.roleOnly);
@@ -75,23 +74,41 @@ export async function readAndPlanDeclarative(config: IrsaConfig, deps: Declarati
   ]);
   const clusterRoles = roleReads.clusterRoles;
   const missing = missingPolicies.filter((arn): arn is string => arn !== null);
-  if (missing.length > 0) {
-    throw new UserError(`managedPolicies: ${missing.join(', ')} ${missing.length === 1 ? 'does' : 'do'} not exist in account ${account} (iam:GetPolicy).${await missingPolicyHint(iam, missing)} Fix ${config.file}; nothing was changed.`, 'managedPolicies');
-  }
+  // A misspelt policy ARN: the policy it was probably meant to be (listed only on this path).
+  const missingHint = missing.length > 0 ? await missingPolicyHint(iam, missing) : '';
   const providerArn = provider?.arn ?? `arn:${partition}:iam::${account}:oidc-provider/${issuerHostPath(issuer.issuerUrl)}`;
   const context: BindingContext = { partition, account, providerArn, issuerHostPath: issuerHostPath(issuer.issuerUrl), providerChange: provider?.change ?? null };
   // ServiceAccounts that a prune would unbind are read too.
   const extraSaKeys = options.prune && kube ? pruneSubjects(clusterRoles, providerArn).filter((key) => !saKeys.includes(key)) : [];
   const extraSas = kube && extraSaKeys.length > 0 ? await readServiceAccounts(kube, extraSaKeys, { concurrency, ...(deps.reads ? { strategy: deps.reads.serviceAccounts } : {}) }) : new Map<string, ServiceAccountState | null>();
-  const observed: DeclarativeObserved = {
+  const observed: BindingsObserved = {
+    context,
     roles: roleReads.roles,
     namespaces: new Map(namespaceStates),
     serviceAccounts: new Map<string, ServiceAccountState | null>([...serviceAccounts, ...extraSas]),
     workloads: new Map(),
     clusterRoles,
   };
-  const planOptions = { prune: options.prune, clusterName: config.cluster.name };
-  let result = planDeclarative(config.bindings, context, observed, planOptions);
+  const terms = configTerms(config.file);
+  const planOptions = { mode: 'exact' as const, prune: options.prune, clusterName: config.cluster.name, terms };
+  const plan = () => {
+    const planned = planBindings(config.bindings, observed, planOptions);
+    // A policy the file names that IAM does not know stops apply, shown with the plan.
+    for (const arn of missing) {
+      const index = config.bindings.findIndex((b) => b.policyArns.includes(arn) || b.permissionsBoundary === arn);
+      const field = config.bindings[index]?.policyArns.includes(arn) ? 'policyArns' : 'permissionsBoundary';
+      planned.plan.blockers.push({
+        code: 'policy-not-found',
+        resource: `policy:${arn}`,
+        message: `${terms.name({ field, binding: index })}: ${arn} does not exist in account ${account} (iam:GetPolicy).`,
+        fix: `${missingHint.trim()} Check the ARN in ${config.file} (AWS managed policies are arn:aws:iam::aws:policy/<name>).`.trim(),
+        field: terms.name({ field, binding: index }),
+        binding: index,
+      });
+    }
+    return planned;
+  };
+  let result = plan();
   // Workloads matter only where an annotation changes: read those, then plan again (pure, cheap).
   if (kube && result.changedServiceAccounts.length > 0) {
     const changedNamespaces = [...new Set(result.changedServiceAccounts.map((key) => key.split('/')[0]!))];
@@ -104,7 +121,7 @@ export async function readAndPlanDeclarative(config: IrsaConfig, deps: Declarati
       }
     }
     observed.workloads = workloads;
-    result = planDeclarative(config.bindings, context, observed, planOptions);
+    result = plan();
   }
   if (provider) result.plan.warnings.push(...provider.warnings);
   if (roleReads.fallback) result.plan.notes.push(roleReads.fallback);
@@ -119,9 +136,10 @@ export async function readAndPlanDeclarative(config: IrsaConfig, deps: Declarati
  * not the quickest: the reads run side by side, but a wrong cluster name is still reported before
  * the Kubernetes or IAM errors that follow from it.
  */
-async function settleInOrder<T extends readonly unknown[]>(promises: { [K in keyof T]: Promise<T[K]> | T[K] }): Promise<T> {
-  const settled = await Promise.allSettled(promises as readonly unknown[]);
-  const failed = settled.find((result) => result.status === 'rejected');
+async function settleInOrder<P extends readonly unknown[]>(promises: readonly [...P]): Promise<{ -readonly [K in keyof P]: Awaited<P[K]> }> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failed) throw failed.reason;
-  return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T;
+  // All fulfilled: Promise.all only collects the values, typed per position.
+  return Promise.all(promises);
 }

@@ -81,13 +81,13 @@ export async function addMigrations(plan: Plan, bindings: BindingRequest[], gate
  * "The role will have no permissions": a binding that asks for no policy, on a role that is created
  * now or whose policies are managed exactly (irsa.yaml, --prune). Pods could assume it and do nothing.
  */
-export function warnRolesWithoutPermissions(plan: Plan, bindings: BindingRequest[]): void {
+export function warnRolesWithoutPermissions(plan: Plan, bindings: BindingRequest[], policiesExact: boolean): void {
   const byRole = new Map<string, BindingRequest[]>();
   for (const binding of bindings) if (!binding.attachRoleArn) byRole.set(binding.roleName, [...(byRole.get(binding.roleName) ?? []), binding]);
   for (const [roleName, members] of byRole) {
     if (members.some((b) => b.policyArns.length > 0 || Object.keys(b.inlinePolicies).length > 0)) continue;
     const created = plan.changes.some((c) => c.kind === 'iam-role' && c.action === 'create' && c.id.endsWith(`/${roleName}`));
-    if (!created && !members.some((b) => b.prune)) continue;
+    if (!created && !policiesExact) continue;
     const who = members.map((b) => `${b.namespace}/${b.name}`).join(', ');
     plan.warnings.push(`The role ${roleName} (for ${who}) will have no permissions: no managed or inline policy is given. Add --attach-policy-arn / --inline-policy (managedPolicies / inlinePolicies in irsa.yaml).`);
   }

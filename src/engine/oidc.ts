@@ -4,7 +4,7 @@
 import { oidcProviderArn, partitionForRegion } from '../core/arn.ts';
 import { UserError } from '../core/errors.ts';
 import { providerOwnershipTags } from '../core/ownership.ts';
-import type { Change } from '../core/plan.ts';
+import type { ChangeOf } from '../core/plan.ts';
 import { planOidcProvider } from '../core/resources/oidc-provider.ts';
 import { assertHttpsIssuer, issuerHostPath, normalizeThumbprint } from '../core/thumbprint.ts';
 import { DEFAULT_AUDIENCE } from '../core/trust-policy.ts';
@@ -66,7 +66,7 @@ export interface ProviderPlanInput {
 }
 
 export interface ProviderPlanResult {
-  change: Change;
+  change: ChangeOf<'oidc-provider'>;
   arn: string;
   warnings: string[];
 }

@@ -42,7 +42,14 @@ export function isEventualConsistencyError(error: unknown): boolean {
   return false;
 }
 
-/** Runs `call`, retrying eventual-consistency errors with capped exponential backoff. */
+/**
+ * Runs `call`, retrying eventual-consistency errors with capped exponential backoff.
+ *
+ * An own loop rather than p-retry, on purpose: the budget is counted in planned waits (so a unit
+ * test with an injected `sleep` checks the exact schedule without waiting — p-retry only sleeps on
+ * real timers), and every retry is reported through `onRetry`, which the apply report counts.
+ * Throttling and 5xx are not handled here at all: the AWS SDK's own retry strategy does that.
+ */
 export async function withConsistencyRetry<T>(
   call: () => Promise<T>,
   policy: RetryPolicy = DEFAULT_CONSISTENCY_RETRY,

@@ -14,8 +14,11 @@ export function formatStart(change: Change, c: ChalkInstance): string {
 
 export function formatResult(result: ChangeResult, c: ChalkInstance): string {
   const label = `${result.change.action} ${result.change.kind} ${result.change.id}`;
-  if (result.status === 'applied') return c.green(`  ✓ ${label}`) + c.dim(` (${Math.round(result.durationMs ?? 0)} ms)`);
+  if (result.status === 'applied') {
+    return [c.green(`  ✓ ${label}`) + c.dim(` (${Math.round(result.durationMs ?? 0)} ms)`), ...(result.notes ?? []).map((note) => c.yellow(`    ! ${note}`))].join('\n');
+  }
   if (result.status === 'failed') return c.red(`  ✗ ${label}: ${errorText(result.error)}`);
+  if (result.status === 'stale') return c.red(`  ✗ ${label}: stale: ${errorText(result.error)}`);
   return `  ${label}: ${result.status}`;
 }
 
@@ -26,26 +29,31 @@ export function formatThrottling(throttling: AdaptiveLimitSummary | undefined): 
   return [`AWS throttled ${throttling.throttles} requests${lowered} and ran slowed for ${(throttling.slowedMs / 1000).toFixed(1)} s.`];
 }
 
-export function formatReport(report: ApplyReport, c: ChalkInstance, retries: number, throttling?: AdaptiveLimitSummary): string {
-  const retryNote = retries > 0 ? ` after ${retries} retries` : '';
+export function formatReport(report: ApplyReport, c: ChalkInstance, retries: number, throttling?: AdaptiveLimitSummary, consistencyRetries = 0): string {
+  const retryParts = [...(retries > 0 ? [`${retries} retries`] : []), ...(consistencyRetries > 0 ? [`${consistencyRetries} waits for IAM consistency`] : [])];
+  const retryNote = retryParts.length > 0 ? ` after ${retryParts.join(' and ')}` : '';
   const slowed = formatThrottling(throttling).map((line) => c.yellow(line));
   if (report.ok) return [c.green(`Apply complete: ${report.applied} changes applied${retryNote}.`), ...slowed].join('\n');
-  const lines = [c.red(`Apply stopped: ${report.applied} applied, ${report.failed} failed, ${report.notStarted} not started${retryNote}.`), ...slowed];
+  const staleNote = report.stale > 0 ? `, ${report.stale} stale` : '';
+  const lines = [c.red(`Apply stopped: ${report.applied} applied, ${report.failed} failed${staleNote}, ${report.notStarted} not started${retryNote}.`), ...slowed];
   for (const result of report.results) {
     if (result.status === 'failed') lines.push(c.red(`  failed:      ${result.change.kind} ${result.change.id}: ${errorText(result.error)}`));
+    if (result.status === 'stale') lines.push(c.red(`  stale:       ${result.change.kind} ${result.change.id}: ${errorText(result.error)}`));
     if (result.status === 'not-started') lines.push(`  not started: ${result.change.kind} ${result.change.id}`);
   }
   lines.push('Run the same command again to converge: irsa re-reads what exists and plans only what is left.');
   return lines.join('\n');
 }
 
-export function reportToJson(report: ApplyReport, retries: number, throttling?: AdaptiveLimitSummary) {
+export function reportToJson(report: ApplyReport, retries: number, throttling?: AdaptiveLimitSummary, consistencyRetries = 0) {
   return {
     ok: report.ok,
     applied: report.applied,
     failed: report.failed,
+    stale: report.stale,
     notStarted: report.notStarted,
     retries,
+    consistencyRetries,
     ...(throttling
       ? { throttling: { throttles: throttling.throttles, slowedMs: Math.round(throttling.slowedMs), maxConcurrency: throttling.max, lowestConcurrency: throttling.lowest } }
       : {}),
@@ -55,6 +63,7 @@ export function reportToJson(report: ApplyReport, retries: number, throttling?: 
       action: result.change.action,
       status: result.status,
       error: result.error === undefined ? null : errorText(result.error),
+      notes: result.notes ?? [],
     })),
   };
 }

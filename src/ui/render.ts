@@ -2,7 +2,7 @@
 // Output stream and colour are decided by the caller; this module only builds strings.
 
 import { Chalk } from 'chalk';
-import { ACTION_SYMBOL, summarize, type Action, type Change, type Plan } from '../core/plan.ts';
+import { ACTION_SYMBOL, summarize, type Action, type Blocker, type Change, type Plan } from '../core/plan.ts';
 
 export interface TextRenderOptions {
   color: boolean;
@@ -28,6 +28,8 @@ export interface PlanJson {
     warnings: string[];
   }>;
   summary: Record<Action, number>;
+  /** Conflicts that stop apply (empty when the plan can be applied). */
+  blockers: Blocker[];
   warnings: string[];
   notes: string[];
 }
@@ -47,10 +49,14 @@ export function planToJson(plan: Plan): PlanJson {
       warnings: change.warnings ?? [],
     })),
     summary: summarize(plan),
+    blockers: plan.blockers,
     warnings: plan.warnings,
     notes: plan.notes,
   };
 }
+
+/** A blocker as one sentence pair, the same in the plan, on stderr and in the wizard. */
+export const blockerText = (blocker: Blocker): string => `${blocker.message} ${blocker.fix}`;
 
 export function summaryLine(plan: Plan): string {
   const summary = summarize(plan);
@@ -83,6 +89,7 @@ export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
   }
   for (const note of collapseRepeated(plan.notes, options.verbose === true)) lines.push(c.dim(`Note: ${note}`));
   for (const warning of collapseRepeated(plan.warnings, options.verbose === true)) lines.push(c.yellow(`Warning: ${warning}`));
+  for (const blocker of plan.blockers) lines.push(c.red(`Blocked: ${blockerText(blocker)}`));
   lines.push(c.bold(summaryLine(plan)));
   return lines.join('\n') + '\n';
 }

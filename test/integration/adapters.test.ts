@@ -64,6 +64,8 @@ describe('AWS adapters against moto', { skip }, () => {
       arn: `arn:aws:eks:${stack.region}:${stack.accountId}:cluster/${stack.clusterName}`,
       accountId: stack.accountId,
       issuerUrl: stack.issuerUrl,
+      // moto reports the apiserver as the cluster's endpoint (the cluster check compares it).
+      endpoint: stack.apiserverUrl,
     });
     assert.equal(await eks.describeCluster('no-such-cluster'), null);
     assert.ok((await eks.listClusters()).includes(stack.clusterName));

@@ -97,6 +97,20 @@ describe('irsa create-sa-role / delete-sa-role / list', { skip }, () => {
     assert.ok(!roles.Roles.some((r: { RoleName: string }) => r.RoleName === `${ns}-api`));
   });
 
+  it('delete-sa-role --role-only --issuer-url finds the role create-sa-role --issuer-url named by default', async () => {
+    const ns = uniqueNamespace('byissuer');
+    const common = ['--issuer-url', stack.issuerUrl, '-n', ns, '--name', 'api', '--role-only'];
+    const created = await irsa(stack, ['create-sa-role', ...common, '--attach-policy-arn', S3_READ, '--approve']);
+    assert.equal(created.code, 0, created.stdout + created.stderr);
+    const roleName = `irsa-${new URL(stack.issuerUrl).hostname.replace(/[^\w-]/g, '-')}-${ns}-api`;
+    const listRoles = async () => (await aws(stack, ['iam', 'list-roles'])).Roles.map((r: { RoleName: string }) => r.RoleName);
+    assert.ok((await listRoles()).includes(roleName), `create-sa-role made ${roleName}`);
+    const deleted = await irsa(stack, ['delete-sa-role', ...common, '--approve']);
+    assert.equal(deleted.code, 0, deleted.stdout + deleted.stderr);
+    assert.doesNotMatch(deleted.stdout, /does not exist; nothing to change/);
+    assert.ok(!(await listRoles()).includes(roleName), `delete-sa-role removed ${roleName}`);
+  });
+
   it('an SA bound to another role is refused without --override-existing-serviceaccounts, re-annotated with it', async () => {
     const ns = uniqueNamespace('bound');
     await createNamespace(ns);

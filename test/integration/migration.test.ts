@@ -193,4 +193,30 @@ describe('migrations: static keys and kube2iam retired by apply -f', { skip }, (
     assert.equal(planned.code, 0, planned.stderr);
     assert.match(planned.stdout, /Warning: The role irsa-[^ ]+ \(for [^)]+\/api\) will have no permissions/);
   });
+
+  it('create-sa-role flags: a CronJob with literal keys and a kube2iam Deployment on default, migrated in one command', async () => {
+    const ns = `cli-${process.pid}`;
+    await kubectl(stack, ['create', 'namespace', ns]);
+    await kubectl(stack, ['create', 'sa', 'jobs', '-n', ns]);
+    await apply({
+      apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'nightly', namespace: ns },
+      spec: { schedule: '0 3 * * *', jobTemplate: { spec: { template: { spec: { serviceAccountName: 'jobs', restartPolicy: 'Never', containers: [{ name: 'job', image: 'busybox', env: [{ name: 'AWS_ACCESS_KEY_ID', value: KEY_ID }, { name: 'AWS_SECRET_ACCESS_KEY', value: SECRET_KEY }, { name: 'MODE', value: 'full' }] }] } } } } },
+    });
+    await apply(deployment(ns, 'legacy', { annotations: { 'iam.amazonaws.com/role': 'legacy-role' } }));
+    const args = ['create-sa-role', '--cluster', stack.clusterName, '-n', ns, '--name', 'jobs', '--attach-policy-arn', S3_READ, '--remove-static-keys', '--migrate-kube2iam', '--workload', 'deployment/legacy'];
+    const planned = await irsa(stack, args);
+    assert.equal(planned.code, 0, planned.stderr);
+    assert.ok(!planned.stdout.includes(KEY_ID) && !planned.stdout.includes('wJalrXUtnFEMI'), 'a key value is printed');
+    assert.match(planned.stdout, new RegExp(`~ workload-template CronJob/${ns}/nightly`));
+    assert.match(planned.stdout, /- "AWS_ACCESS_KEY_ID \(literal value\)"/);
+    const applied = await irsa(stack, [...args, '--approve']);
+    assert.equal(applied.code, 0, applied.stdout + applied.stderr);
+    const cron = await kubectl(stack, ['get', 'cronjob', 'nightly', '-n', ns, '-o', 'json']);
+    assert.deepEqual(cron.spec.jobTemplate.spec.template.spec.containers[0].env, [{ name: 'MODE', value: 'full' }]);
+    const legacy = await kubectl(stack, ['get', 'deployment', 'legacy', '-n', ns, '-o', 'json']);
+    assert.equal(legacy.spec.template.spec.serviceAccountName, 'jobs');
+    assert.equal(legacy.spec.template.metadata.annotations?.['iam.amazonaws.com/role'], undefined);
+    const again = json<PlanOut>(await irsa(stack, [...args, '-o', 'json']));
+    assert.deepEqual(again.plan.changes.filter((c) => c.action !== 'no-op'), []);
+  });
 });

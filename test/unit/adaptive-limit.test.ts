@@ -92,7 +92,7 @@ test('applyPlan asks a concurrency function each time a slot frees, so a lowered
 });
 
 test('the apply report says how long throttling slowed it; JSON carries the numbers; silent without throttling', () => {
-  const report = { results: [], ok: true, applied: 3, failed: 0, notStarted: 0 };
+  const report = { results: [], ok: true, applied: 3, failed: 0, stale: 0, notStarted: 0 };
   const c = new Chalk({ level: 0 });
   const throttling = { throttledChanges: 5, throttles: 37, max: 16, lowest: 2, slowedMs: 4200 };
   assert.equal(formatReport(report, c, 40, throttling), 'Apply complete: 3 changes applied after 40 retries.\nAWS throttled 37 requests; irsa lowered its concurrency from 16 to 2 and ran slowed for 4.2 s.');

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planDeclarative, type DeclarativeObserved } from '../../src/core/declarative.ts';
+import { planBindings, type BindingContext, type BindingRequest, type BindingsObserved } from '../../src/core/binding.ts';
 import { savedPlanDrift, toSavedPlan } from '../../src/core/saved-plan.ts';
 import { parseTrustPolicy } from '../../src/core/trust-policy.ts';
 import type { RoleValue } from '../../src/core/resources/types.ts';
 import { ACCOUNT, context, request, role, serviceAccount } from './fixtures/binding.ts';
 
 const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/irsa-prod-payments-api`;
-const observed = (overrides: Partial<DeclarativeObserved> = {}): DeclarativeObserved => ({
+const observed = (overrides: Partial<Omit<BindingsObserved, 'context'>> = {}): Omit<BindingsObserved, 'context'> => ({
   roles: new Map(),
   namespaces: new Map([['payments', true]]),
   serviceAccounts: new Map(),
@@ -16,7 +16,10 @@ const observed = (overrides: Partial<DeclarativeObserved> = {}): DeclarativeObse
   ...overrides,
 });
 const options = { prune: false, clusterName: 'prod' };
-const exact = (overrides = {}) => request({ prune: true, ...overrides });
+const exact = (overrides: Partial<BindingRequest> = {}) => request(overrides);
+/** The declarative file's planning: planBindings in exact mode. */
+const planDeclarative = (bindings: BindingRequest[], ctx: BindingContext, seen: Omit<BindingsObserved, 'context'>, opts: { prune: boolean; clusterName: string }) =>
+  planBindings(bindings, { ...seen, context: ctx }, { mode: 'exact', ...opts });
 
 test('the file is exact: extra subjects of this provider and extra policies are removed', () => {
   const current = role({

@@ -1,8 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createExecutor, metadataPatch } from '../../src/engine/execute.ts';
+import { createExecutor, metadataPatch, StaleChangeError } from '../../src/engine/execute.ts';
 import type { IamGateway, KubeGateway } from '../../src/ports.ts';
 import type { Change } from '../../src/core/plan.ts';
+import type { RoleValue } from '../../src/core/resources/types.ts';
+import type { RoleState } from '../../src/core/state.ts';
+import { parseTrustPolicy } from '../../src/core/trust-policy.ts';
 import { role } from './fixtures/binding.ts';
 
 /** Records calls; methods not listed throw, so a test fails when apply calls something unplanned. */
@@ -19,45 +22,130 @@ function recorder<T extends object>(impl: Partial<Record<keyof T, (...args: neve
   return { gateway, calls };
 }
 
-const roleChange = (overrides: Partial<Change>): Change => {
-  const value = { name: 'r', path: '/', description: '', maxSessionDuration: 3600, permissionsBoundary: null, tags: { a: '1' }, trustPolicy: role().trustPolicy };
-  return { kind: 'iam-role', id: 'arn:aws:iam::111122223333:role/r', action: 'update', before: value, after: value, dependsOn: [], ...overrides };
-};
+const names = (calls: string[]) => calls.map((c) => c.split('(')[0]);
+const writes = (calls: string[]) => names(calls).filter((name) => !/^(get|list)/.test(name!));
 
-test('a role update calls only what differs: trust policy, boundary, tags added and removed', async () => {
-  const { gateway, calls } = recorder<IamGateway>({ updateTrustPolicy: () => {}, putPermissionsBoundary: () => {}, tagRole: () => {}, untagRole: () => {} });
-  const before = (roleChange({}).before as Record<string, unknown>);
-  const after = { ...before, trustPolicy: role({ subjects: ['system:serviceaccount:x:y'] }).trustPolicy, permissionsBoundary: 'arn:aws:iam::aws:policy/B', tags: { b: '2' } };
-  await createExecutor({ iam: gateway })(roleChange({ after }));
-  assert.deepEqual(calls.map((c) => c.split('(')[0]), ['updateTrustPolicy', 'putPermissionsBoundary', 'tagRole', 'untagRole']);
-  assert.equal(calls[2], 'tagRole("r", {"b":"2"})');
-  assert.equal(calls[3], 'untagRole("r", ["a"])');
+const current = (overrides: Partial<RoleState> & { subjects?: string[] } = {}): RoleState =>
+  role({ arn: 'arn:aws:iam::111122223333:role/r', name: 'r', tags: { 'irsa:managed-by': 'irsa', a: '1' }, ...overrides });
+const valueOf = (state: RoleState): RoleValue => ({
+  name: state.name,
+  path: state.path,
+  description: state.description,
+  maxSessionDuration: state.maxSessionDuration,
+  permissionsBoundary: state.permissionsBoundary,
+  tags: state.tags,
+  trustPolicy: state.trustPolicy,
+});
+const roleUpdate = (before: RoleValue, after: RoleValue): Change => ({ kind: 'iam-role', id: 'arn:aws:iam::111122223333:role/r', action: 'update', before, after, dependsOn: [] });
+
+test('a role update re-reads the role, then calls only what differs: trust policy, boundary, tags added and removed', async () => {
+  const state = current();
+  const { gateway, calls } = recorder<IamGateway>({ getRole: () => state, updateTrustPolicy: () => {}, putPermissionsBoundary: () => {}, tagRole: () => {}, untagRole: () => {} });
+  const before = valueOf(state);
+  const after = { ...before, trustPolicy: role({ subjects: ['system:serviceaccount:x:y'] }).trustPolicy, permissionsBoundary: 'arn:aws:iam::aws:policy/B', tags: { 'irsa:managed-by': 'irsa', b: '2' } };
+  const outcome = await createExecutor({ iam: gateway })(roleUpdate(before, after));
+  assert.deepEqual(names(calls), ['getRole', 'updateTrustPolicy', 'putPermissionsBoundary', 'tagRole', 'untagRole']);
+  assert.equal(calls[3], 'tagRole("r", {"b":"2"})');
+  assert.equal(calls[4], 'untagRole("r", ["a"])');
+  assert.deepEqual(outcome.notes, []);
 });
 
-test('a create whose reply was lost ("already exists") succeeds when the role is the planned one', async () => {
-  const planned = roleChange({ action: 'create', before: null });
+test('updateRole carries description and max session duration; removing a boundary deletes it', async () => {
+  const state = current({ permissionsBoundary: 'arn:aws:iam::aws:policy/B' });
+  const { gateway, calls } = recorder<IamGateway>({ getRole: () => state, updateRole: () => {}, deletePermissionsBoundary: () => {} });
+  const before = valueOf(state);
+  await createExecutor({ iam: gateway })(roleUpdate(before, { ...before, description: 'new', maxSessionDuration: 7200, permissionsBoundary: null }));
+  assert.deepEqual(writes(calls), ['updateRole', 'deletePermissionsBoundary']);
+  assert.equal(calls[1], 'updateRole("r", {"description":"new","maxSessionDuration":7200})');
+  assert.equal(calls[2], 'deletePermissionsBoundary("r")');
+});
+
+test('an OIDC provider update adds exactly the client IDs the plan adds (not the reverse) and sets thumbprints', async () => {
+  const before = { url: 'issuer.example.com', clientIds: ['sts.amazonaws.com'], thumbprints: ['aa'], tags: {} };
+  const after = { ...before, clientIds: ['custom', 'sts.amazonaws.com'], thumbprints: ['bb'] };
+  const { gateway, calls } = recorder<IamGateway>({
+    getOidcProvider: () => ({ arn: 'p', url: before.url, clientIds: before.clientIds, thumbprints: before.thumbprints, tags: {} }),
+    addOidcProviderClientId: () => {},
+    updateOidcProviderThumbprints: () => {},
+  });
+  await createExecutor({ iam: gateway })({ kind: 'oidc-provider', id: 'p', action: 'update', before, after, dependsOn: [] });
+  assert.deepEqual(writes(calls), ['updateOidcProviderThumbprints', 'addOidcProviderClientId']);
+  assert.equal(calls[2], 'addOidcProviderClientId("p", "custom")');
+});
+
+test('re-check: a trust policy that gained a subject since the plan is re-derived, keeping it, and said so', async () => {
+  const planned = current({ subjects: ['system:serviceaccount:payments:api'] });
+  const meanwhile = current({ subjects: ['system:serviceaccount:payments:api', 'system:serviceaccount:other:run'] });
+  const written: unknown[] = [];
+  const { gateway } = recorder<IamGateway>({ getRole: () => meanwhile, updateTrustPolicy: (_name: never, document: never) => written.push(document) });
+  const before = valueOf(planned);
+  const after = { ...before, trustPolicy: role({ subjects: ['system:serviceaccount:payments:api', 'system:serviceaccount:payments:worker'] }).trustPolicy };
+  const outcome = await createExecutor({ iam: gateway })(roleUpdate(before, after));
+  assert.equal(written.length, 1);
+  const subjects = parseTrustPolicy(written[0] as RoleValue['trustPolicy']).trusts.flatMap((t) => t.subjects).sort();
+  assert.deepEqual(subjects, ['system:serviceaccount:other:run', 'system:serviceaccount:payments:api', 'system:serviceaccount:payments:worker']);
+  assert.match(outcome.notes.join('\n'), /changed after the plan was made; this change's subjects were merged/);
+});
+
+test('re-check: a role whose settings changed since the plan is stale and nothing is written', async () => {
+  const planned = current();
+  const { gateway, calls } = recorder<IamGateway>({ getRole: () => ({ ...planned, description: 'edited by hand' }) });
+  const before = valueOf(planned);
+  await assert.rejects(createExecutor({ iam: gateway })(roleUpdate(before, { ...before, maxSessionDuration: 7200 })), StaleChangeError);
+  assert.deepEqual(writes(calls), []);
+  const gone = recorder<IamGateway>({ getRole: () => null });
+  await assert.rejects(createExecutor({ iam: gone.gateway })(roleUpdate(before, { ...before, maxSessionDuration: 7200 })), /deleted after the plan was made/);
+});
+
+test('a role create that meets "already exists": irsa\'s role gets this subject merged; a hand-made role is stale', async () => {
+  const planned = valueOf(current({ subjects: ['system:serviceaccount:payments:worker'] }));
+  const create: Change = { kind: 'iam-role', id: 'arn:aws:iam::111122223333:role/r', action: 'create', before: null, after: planned, dependsOn: [] };
   const exists = Object.assign(new Error('Role with name r already exists.'), { name: 'EntityAlreadyExists' });
+  const written: unknown[] = [];
   const { gateway } = recorder<IamGateway>({
     createRole: () => { throw exists; },
-    getRole: () => role({ name: 'r' }),
+    getRole: () => current({ subjects: ['system:serviceaccount:payments:api'] }),
+    updateTrustPolicy: (_name: never, document: never) => written.push(document),
   });
-  await createExecutor({ iam: gateway })(planned);
-  const other = recorder<IamGateway>({
-    createRole: () => { throw exists; },
-    getRole: () => role({ name: 'r', subjects: ['system:serviceaccount:someone:else'] }),
-  });
-  await assert.rejects(createExecutor({ iam: other.gateway })(planned), /created by someone else/);
+  const outcome = await createExecutor({ iam: gateway })(create);
+  assert.deepEqual(parseTrustPolicy(written[0] as RoleValue['trustPolicy']).trusts.flatMap((t) => t.subjects).sort(), [
+    'system:serviceaccount:payments:api',
+    'system:serviceaccount:payments:worker',
+  ]);
+  assert.match(outcome.notes.join('\n'), /created meanwhile \(another irsa run\)/);
+  const lostReply = recorder<IamGateway>({ createRole: () => { throw exists; }, getRole: () => current({ subjects: ['system:serviceaccount:payments:worker'] }) });
+  assert.match((await createExecutor({ iam: lostReply.gateway })(create)).notes.join('\n'), /already exists and trusts this ServiceAccount/);
+  const other = recorder<IamGateway>({ createRole: () => { throw exists; }, getRole: () => current({ tags: {} }) });
+  await assert.rejects(createExecutor({ iam: other.gateway })(create), /created by someone else/);
+  assert.deepEqual(writes(other.calls), ['createRole']);
 });
 
-test('deletes tolerate "not found"; a ServiceAccount that appeared meanwhile is patched instead', async () => {
+test('deletes tolerate "not found"; a ServiceAccount created meanwhile is planned again, never blindly patched', async () => {
   const notFound = Object.assign(new Error('gone'), { name: 'NoSuchEntity' });
   const { gateway } = recorder<IamGateway>({ detachPolicy: () => { throw notFound; } });
   await createExecutor({ iam: gateway })({ kind: 'role-policy-attachment', id: 'x', action: 'delete', before: { roleName: 'r', policyArn: 'p' }, after: null, dependsOn: [] });
   const conflict = Object.assign(new Error('conflict'), { code: 409 });
-  const kube = recorder<KubeGateway>({ createServiceAccount: () => { throw conflict; }, patchServiceAccountMetadata: () => {} });
   const after = { namespace: 'n', name: 's', annotations: { 'eks.amazonaws.com/role-arn': 'arn' }, labels: {} };
-  await createExecutor({ kube: kube.gateway })({ kind: 'service-account', id: 'n/s', action: 'create', before: null, after, dependsOn: [] });
-  assert.equal(kube.calls[1], 'patchServiceAccountMetadata("n", "s", {"annotations":{"eks.amazonaws.com/role-arn":"arn"}})');
+  const create: Change = { kind: 'service-account', id: 'n/s', action: 'create', before: null, after, dependsOn: [] };
+  // Unbound: the planner's update (set the annotation).
+  const plain = recorder<KubeGateway>({ createServiceAccount: () => { throw conflict; }, getServiceAccount: () => ({ namespace: 'n', name: 's', annotations: {}, labels: {} }), patchServiceAccountMetadata: () => {} });
+  await createExecutor({ kube: plain.gateway })(create);
+  assert.equal(plain.calls[2], 'patchServiceAccountMetadata("n", "s", {"annotations":{"eks.amazonaws.com/role-arn":"arn"},"labels":{}})');
+  // Bound to another role: stale, nothing patched.
+  const bound = recorder<KubeGateway>({
+    createServiceAccount: () => { throw conflict; },
+    getServiceAccount: () => ({ namespace: 'n', name: 's', annotations: { 'eks.amazonaws.com/role-arn': 'arn:other' }, labels: {} }),
+  });
+  await assert.rejects(createExecutor({ kube: bound.gateway })(create), (error: unknown) => error instanceof StaleChangeError && /bound to arn:other.*--override-existing-serviceaccounts/.test(error.message));
+  assert.deepEqual(writes(bound.calls), ['createServiceAccount']);
+});
+
+test('a ServiceAccount update whose annotation changed since the plan is stale', async () => {
+  const before = { namespace: 'n', name: 's', annotations: { 'eks.amazonaws.com/role-arn': 'arn:old' }, labels: {} };
+  const update: Change = { kind: 'service-account', id: 'n/s', action: 'update', before, after: { ...before, annotations: { 'eks.amazonaws.com/role-arn': 'arn:new' } }, dependsOn: [] };
+  const moved = recorder<KubeGateway>({ getServiceAccount: () => ({ ...before, annotations: { 'eks.amazonaws.com/role-arn': 'arn:third' } }) });
+  await assert.rejects(createExecutor({ kube: moved.gateway })(update), StaleChangeError);
+  assert.deepEqual(writes(moved.calls), []);
 });
 
 test('metadataPatch sets changed keys and nulls removed ones', () => {

@@ -196,25 +196,29 @@ test('referencedSecrets sees env, envFrom and volumes', () => {
 
 test('delete-sa-role: a used ServiceAccount is not deleted without --force; removing the annotation says the pods fall back to the node role', async () => {
   const { serviceAccountUsers } = await import('../../src/core/migration.ts');
-  const del = { action: 'delete' as const, kind: 'service-account' as const, id: 'shop/api', before: null, after: null, dependsOn: [] };
+  const sa = { namespace: 'shop', name: 'api', annotations: {}, labels: {} };
+  const del = { action: 'delete' as const, kind: 'service-account' as const, id: 'shop/api', before: sa, after: null, dependsOn: [] };
   const refused = serviceAccountUsers(del, 'shop/api', ['deployment/shop/api', 'cronjob/shop/nightly'], false);
   assert.match(refused.refuse!, /ServiceAccount shop\/api is used by deployment\/shop\/api, cronjob\/shop\/nightly: .* pass --force/);
   assert.equal(serviceAccountUsers(del, 'shop/api', ['deployment/shop/api'], true).refuse, null);
   assert.deepEqual(serviceAccountUsers(del, 'shop/api', [], false), { warnings: [], refuse: null });
-  const update = serviceAccountUsers({ ...del, action: 'update' }, 'shop/api', ['deployment/shop/api'], false);
+  const update = serviceAccountUsers({ ...del, action: 'update', after: sa }, 'shop/api', ['deployment/shop/api'], false);
   assert.equal(update.refuse, null);
   assert.match(update.warnings[0]!, /deployment\/shop\/api uses ServiceAccount shop\/api: without the role annotation their pods fall back to the node's role .* at their next restart/);
 });
 
 test('a binding with no permission policy plans with a warning', async () => {
   const { warnRolesWithoutPermissions } = await import('../../src/engine/migration.ts');
-  const plan = { changes: [{ action: 'create' as const, kind: 'iam-role' as const, id: 'arn:aws:iam::1:role/r', before: null, after: null, dependsOn: [] }], warnings: [] as string[], notes: [] };
-  const request = { namespace: 'shop', name: 'api', roleName: 'r', attachRoleArn: null, policyArns: [], inlinePolicies: {}, prune: false } as unknown as import('../../src/core/binding.ts').BindingRequest;
-  warnRolesWithoutPermissions(plan, [request]);
+  const { request: fixture } = await import('./fixtures/binding.ts');
+  const { emptyPlan } = await import('../../src/core/plan.ts');
+  const role = { name: 'r', path: '/', description: '', maxSessionDuration: 3600, permissionsBoundary: null, tags: {}, trustPolicy: { Version: '2012-10-17', Statement: [] } };
+  const plan = { ...emptyPlan(), changes: [{ action: 'create' as const, kind: 'iam-role' as const, id: 'arn:aws:iam::1:role/r', before: null, after: role, dependsOn: [] }] };
+  const request = fixture({ namespace: 'shop', name: 'api', roleName: 'r', policyArns: [] });
+  warnRolesWithoutPermissions(plan, [request], false);
   assert.deepEqual(plan.warnings, ['The role r (for shop/api) will have no permissions: no managed or inline policy is given. Add --attach-policy-arn / --inline-policy (managedPolicies / inlinePolicies in irsa.yaml).']);
   const existing = { ...plan, changes: [], warnings: [] as string[] };
-  warnRolesWithoutPermissions(existing, [request]);
+  warnRolesWithoutPermissions(existing, [request], false);
   assert.deepEqual(existing.warnings, [], 'an existing role keeps its policies without --prune');
-  warnRolesWithoutPermissions(existing, [{ ...request, policyArns: ['arn:aws:iam::aws:policy/X'] }]);
+  warnRolesWithoutPermissions(existing, [{ ...request, policyArns: ['arn:aws:iam::aws:policy/X'] }], true);
   assert.deepEqual(existing.warnings, []);
 });

@@ -63,9 +63,8 @@ test('text: a created resource shows its non-empty fields, small maps on one lin
 });
 
 test('text: a one-binding plan (role, policy, ServiceAccount) fits in 25 lines', async () => {
-  const { planBinding } = await import('../../src/core/binding.ts');
-  const { context, observed, request } = await import('./fixtures/binding.ts');
-  const plan = planBinding(request(), context(), observed()).plan;
+    const { context, observed, planOne, request } = await import('./fixtures/binding.ts');
+  const plan = planOne(request(), context(), observed()).plan;
   const text = renderPlanText(plan, { color: false });
   const lines = text.trimEnd().split('\n').length;
   assert.ok(lines <= 25, `${lines} lines:\n${text}`);

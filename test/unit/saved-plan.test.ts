@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkSavedPlan, toSavedPlan, type SavedPlan } from '../../src/core/saved-plan.ts';
-import type { Change, Plan } from '../../src/core/plan.ts';
+import { asDone, type Change, type Plan } from '../../src/core/plan.ts';
 import { change, planOf } from './fixtures/changes.ts';
 
 const roleA = change('arn:aws:iam::111122223333:role/a', { kind: 'iam-role', action: 'create', before: null, after: { name: 'a', description: '' } });
@@ -17,7 +17,7 @@ const namespace = change('payments', { kind: 'namespace', action: 'create', befo
 
 const save = (plan: Plan): SavedPlan =>
   toSavedPlan(plan, { config: { file: 'irsa.yaml', cluster: { name: 'prod' }, manageOidcProvider: true, thumbprints: [], bindings: [] }, prune: false, irsaVersion: '0', now: new Date(0) });
-const done = (c: Change): Change => ({ ...c, action: 'no-op', before: c.after, after: c.after });
+const done = (c: Change): Change => asDone(c);
 
 test('nothing applied yet: the whole saved plan remains', () => {
   const saved = save(planOf(roleA, roleB, attachB));
@@ -47,7 +47,7 @@ test('everything in place: already applied', () => {
 
 test('a resource that is neither its planned before nor its planned after: refused, naming it', () => {
   const saved = save(planOf(roleA, roleB, attachB));
-  const handEdited = { ...roleA, action: 'update' as const, before: { name: 'a', description: 'by hand' }, after: { name: 'a', description: '' } };
+  const handEdited = change(roleA.id, { kind: 'iam-role', action: 'update', before: { name: 'a', description: 'by hand' }, after: { name: 'a', description: '' } });
   const status = checkSavedPlan(saved, planOf(handEdited, done(roleB), done(attachB)));
   assert.equal(status.status, 'stale');
   if (status.status !== 'stale') return;
@@ -72,7 +72,7 @@ test('a restart whose ServiceAccount is already annotated is counted done, and i
 test('a resource already created by the plan and then edited by hand (a field the file does not set): refused', () => {
   const saved = save(planOf(roleA, roleB));
   // A fresh plan keeps a description the file does not set, so it is a no-op — but not the planned after.
-  const edited = { ...roleA, action: 'no-op' as const, before: { name: 'a', description: 'by hand' }, after: { name: 'a', description: 'by hand' } };
+  const edited = change(roleA.id, { kind: 'iam-role', action: 'no-op', before: { name: 'a', description: 'by hand' }, after: { name: 'a', description: 'by hand' } });
   const status = checkSavedPlan(saved, planOf(edited, roleB));
   assert.equal(status.status, 'stale');
   if (status.status !== 'stale') return;
@@ -91,14 +91,13 @@ test('observed values are compared with the planned after on the fields the plan
 test('a saved plan made from a real binding plan matches docs/saved-plan.schema.json', async () => {
   const { readFileSync } = await import('node:fs');
   const { Ajv } = await import('ajv');
-  const { planBinding } = await import('../../src/core/binding.ts');
-  const { context, observed, request } = await import('./fixtures/binding.ts');
+    const { context, observed, planOne, request } = await import('./fixtures/binding.ts');
   const load = (name: string) => JSON.parse(readFileSync(new URL(`../../docs/${name}`, import.meta.url), 'utf8'));
   const ajv = new Ajv({ strict: false, allErrors: true });
   ajv.addSchema(load('plan.schema.json'), 'plan.schema.json');
   const validate = ajv.compile(load('saved-plan.schema.json'));
   const binding = request({ inlinePolicies: { x: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] } } });
-  const plan = planBinding(binding, context(), observed()).plan;
+  const plan = planOne(binding, context(), observed()).plan;
   const saved = toSavedPlan(plan, { config: { file: 'irsa.yaml', cluster: { name: 'prod', region: 'eu-west-1' }, manageOidcProvider: true, thumbprints: [], bindings: [binding] }, prune: false, irsaVersion: '0.1.0', now: new Date(0) });
   const ok = validate(JSON.parse(JSON.stringify(saved)));
   assert.ok(ok, JSON.stringify(validate.errors, null, 2));

@@ -2,10 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { addSubject, readIrsaStatement, removeSubject, replaceSubjects, type SubjectRef } from '../../src/core/trust-merge.ts';
 import { canonicalPolicy, type PolicyDocument, type PolicyStatement } from '../../src/core/trust-policy.ts';
-import { planBinding } from '../../src/core/binding.ts';
 import { planRoleUnbinding } from '../../src/core/resources/iam-role.ts';
 import type { RoleValue } from '../../src/core/resources/types.ts';
-import { ACCOUNT, context, ISSUER, observed, PROVIDER, request, role } from './fixtures/binding.ts';
+import { ACCOUNT, context, ISSUER, observed, planOne, PROVIDER, request, role } from './fixtures/binding.ts';
 
 const sub = (ns: string, name: string) => `system:serviceaccount:${ns}:${name}`;
 const ref = (subject: string, overrides: Partial<SubjectRef> = {}): SubjectRef => ({
@@ -110,7 +109,7 @@ test('exact mode replaces only the managed provider\'s irsa statements, in place
 
 test('create-sa-role --attach-role-arn on a hand-made role: plan keeps both statements and says so', () => {
   const handRole = role({ name: 'hand', arn: `arn:aws:iam::${ACCOUNT}:role/hand`, tags: {}, trustPolicy: handMade() });
-  const result = planBinding(request({ name: 'worker', namespace: 'prod', attachRoleArn: handRole.arn, roleName: 'hand' }), context(), observed({ role: handRole }));
+  const result = planOne(request({ name: 'worker', namespace: 'prod', attachRoleArn: handRole.arn, roleName: 'hand' }), context(), observed({ role: handRole }));
   const change = result.plan.changes.find((c) => c.kind === 'iam-role')!;
   assert.equal(change.action, 'update');
   const after = (change.after as RoleValue).trustPolicy;

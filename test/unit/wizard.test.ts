@@ -14,7 +14,7 @@ import { withDefaultCommand } from '../../src/cli.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { ClusterInfo, OidcProviderState, ServiceAccountState, WorkloadRef } from '../../src/core/state.ts';
 import type { ClusterReader, IamGateway, KubeGateway } from '../../src/ports.ts';
-import { bindingRequestFromAnswers, type WizardAnswers } from '../../src/ui/wizard/answers.ts';
+import { bindingRequestFromAnswers, type WizardAnswers } from '../../src/core/wizard-answers.ts';
 import { filterByTerm, hintWith } from '../../src/ui/wizard/choices.ts';
 import { configSnippet, equivalentArgs, equivalentCommandLine } from '../../src/ui/wizard/equivalent.ts';
 import { policyChoices, regionChoices, runWizard, type WizardServices } from '../../src/ui/wizard/flow.ts';
@@ -320,6 +320,8 @@ describe('irsa wizard: prompt flow', () => {
       w,
     );
     assert.equal(code, 0, output);
+    // The blocker create-sa-role would show, word for word; only the fix is in the wizard's terms.
+    assert.ok(output.includes(`Blocked: ServiceAccount payments/api is already bound to ${OTHER_ROLE}. Nothing was changed. Answer yes to "Re-annotate it"`), output);
     assert.ok(writes.includes('kube.patchServiceAccountMetadata'));
     assert.ok(writes.includes('kube.restartWorkload'));
     assert.match(output, /deployment\/api/);

@@ -12,6 +12,7 @@ import {
   CoreV1Api,
   KubeConfig,
   PatchStrategy,
+  type RequestContext,
   setHeaderOptions,
   WellKnownApi,
   type V1DaemonSet,
@@ -128,25 +129,40 @@ export function translateKubeError(error: unknown, verb: Verb, resource: string,
 }
 
 /**
- * client-node 2.0 builds a new undici Agent, and so a new TLS connection, for every request
- * (KubeConfig.createDispatcher). Reuse one per KubeConfig: 100 ServiceAccount reads then cost one
- * handshake instead of 100 (measured: a third of a 100-binding plan's CPU time).
+ * client-node 2.0 builds a new undici Agent, and so a new TLS connection, for every request (in
+ * KubeConfig.applySecurityAuthentication). Reuse one per context through public API only: this
+ * subclass overrides that public method (the SecurityAuthentication interface every generated
+ * client calls) and swaps the request's fresh, never-connected dispatcher for the first one made
+ * for the same context, cluster and user (RequestContext.getDispatcher/setDispatcher). 100
+ * ServiceAccount reads then cost one handshake instead of 100 (measured: a third of a 100-binding
+ * plan's CPU time). Bearer tokens (EKS exec credentials) travel in headers, set per request as before.
  */
-function reuseConnections(kc: KubeConfig): void {
-  const target = kc as unknown as { createDispatcher?: (...args: unknown[]) => unknown };
-  const original = target.createDispatcher;
-  if (typeof original !== 'function') return;
-  const cache = new Map<string, unknown>();
-  target.createDispatcher = (...args: unknown[]) => {
-    const key = JSON.stringify([kc.getCurrentContext(), (args[0] as { name?: string } | null)?.name ?? null]);
-    if (!cache.has(key)) cache.set(key, original.apply(kc, args));
-    return cache.get(key);
-  };
+type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
+
+export class ConnectionReusingKubeConfig extends KubeConfig {
+  private readonly dispatchers = new Map<string, Dispatcher>();
+  /** How many dispatchers were made and kept (tests check reuse with it). */
+  get dispatcherCount(): number {
+    return this.dispatchers.size;
+  }
+  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    await super.applySecurityAuthentication(context);
+    const fresh = context.getDispatcher();
+    if (!fresh) return;
+    const key = JSON.stringify([this.getCurrentContext(), this.getCurrentCluster()?.name ?? null, this.getCurrentUser()?.name ?? null]);
+    const kept = this.dispatchers.get(key);
+    if (!kept) {
+      this.dispatchers.set(key, fresh);
+      return;
+    }
+    context.setDispatcher(kept);
+    // The fresh one never connected; closing it frees nothing but its bookkeeping.
+    void fresh.close().catch(() => {});
+  }
 }
 
 export function loadKubeConfig(options: KubeGatewayOptions): KubeConfig {
-  const kc = new KubeConfig();
-  reuseConnections(kc);
+  const kc = new ConnectionReusingKubeConfig();
   if (options.kubeconfig) {
     if (!existsSync(options.kubeconfig)) {
       throw new UserError(`--kubeconfig: "${options.kubeconfig}" does not exist. Give the path of a kubeconfig file.`, '--kubeconfig');

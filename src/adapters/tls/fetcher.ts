@@ -10,8 +10,9 @@ import { createHash, X509Certificate } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import { PassThrough, type Duplex } from 'node:stream';
 import tls from 'node:tls';
-import { getProxyForUrl } from 'proxy-from-env';
+import { proxyForUrl } from '../../core/proxy.ts';
 import { RemoteError } from '../../core/errors.ts';
 import type { PresentedCertificate } from '../../core/state.ts';
 import { assertHttpsIssuer } from '../../core/thumbprint.ts';
@@ -83,17 +84,9 @@ export function createTlsChainFetcher(options: TlsFetcherOptions = {}): TlsChain
   // system roots under --use-system-ca).
   const ca = options.caBundlePem ? [...tls.getCACertificates('default'), options.caBundlePem] : undefined;
 
-  /** The proxy URL for host:port, or null. proxy-from-env reads process.env only: lend it ours (synchronous, so nothing else sees it). */
+  /** The proxy URL for host:port, or null (core/proxy.ts: the HTTPS_PROXY/NO_PROXY rules, over `env`). */
   const proxyFor = (host: string, port: number): URL | null => {
-    const target = `https://${net.isIPv6(host) ? `[${host}]` : host}:${port}/`;
-    const saved = process.env;
-    let proxy: string;
-    try {
-      process.env = env;
-      proxy = getProxyForUrl(target);
-    } finally {
-      process.env = saved;
-    }
+    const proxy = proxyForUrl(`https://${net.isIPv6(host) ? `[${host}]` : host}:${port}/`, env);
     if (!proxy) return null;
     try {
       return new URL(proxy);
@@ -186,11 +179,16 @@ export function createTlsChainFetcher(options: TlsFetcherOptions = {}): TlsChain
             headers: { accept: 'application/json', connection: 'close' },
             // With createConnection and no agent, Node uses exactly the socket we hand it, unpooled:
             // our verified TLS socket, through the proxy tunnel when one applies.
-            createConnection: (_options: unknown, oncreate: (error: Error | null, socket?: net.Socket) => void) => {
-              handshake(host, port, proxy, true).then((socket) => oncreate(null, socket), (error: Error) => oncreate(error));
-              return undefined as unknown as net.Socket;
+            // Returning nothing tells Node the socket comes later, through oncreate (documented for http.Agent).
+            createConnection: (_options: http.ClientRequestArgs, oncreate: (error: Error | null, socket: Duplex) => void) => {
+              handshake(host, port, proxy, true).then(
+                (socket) => oncreate(null, socket),
+                // With an error Node ignores the socket argument; the type still wants one.
+                (error: Error) => oncreate(error, new PassThrough()),
+              );
+              return undefined;
             },
-          } as https.RequestOptions,
+          },
           (response) => {
             const chunks: Buffer[] = [];
             let size = 0;

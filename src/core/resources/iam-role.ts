@@ -1,10 +1,10 @@
 // Desired state and diff for an IRSA role: the role itself (trust policy, tags, boundary,
 // settings), its managed policy attachments and its inline policies.
 
-import { changeKey, type Change } from '../plan.ts';
+import { changeKey, type Blocker, type Change } from '../plan.ts';
 import type { RoleState, Tags } from '../state.ts';
-import { ConflictError, UserError } from '../errors.ts';
 import { isOwnedByIrsa } from '../ownership.ts';
+import { FLAG_TERMS, type FieldPath, type Terms } from '../terms.ts';
 import { addSubject, describeStatements, removeSubject, replaceSubjects, type StatementOwner, type TrustMerge } from '../trust-merge.ts';
 import {
   buildTrustPolicy,
@@ -55,9 +55,17 @@ export interface DesiredRole {
 export interface RolePlan {
   changes: Change[];
   warnings: string[];
+  /** Conflicts that stop apply (the changes are still planned and shown). */
+  blockers: Blocker[];
 }
 
-const roleValue = (state: RoleState): RoleValue => ({
+/** How blockers name fields, and which binding they belong to. */
+export interface RoleWording {
+  terms: Terms;
+  binding?: number;
+}
+
+export const roleValue = (state: RoleState): RoleValue => ({
   name: state.name,
   path: state.path,
   description: state.description,
@@ -113,19 +121,26 @@ export function trustMergeWarnings(merge: TrustMerge): string[] {
   ];
 }
 
-export function planRole(desired: DesiredRole, observed: RoleState | null): RolePlan {
+export function planRole(desired: DesiredRole, observed: RoleState | null, wording: RoleWording = { terms: FLAG_TERMS }): RolePlan {
   const roleKey = changeKey({ kind: 'iam-role', id: desired.arn });
   const warnings: string[] = [];
   const changes: Change[] = [];
+  const blockers: Blocker[] = [];
+  const at = (field: FieldPath['field']): FieldPath => ({ field, ...(wording.binding !== undefined ? { binding: wording.binding } : {}) });
+  const name = (field: FieldPath['field']) => wording.terms.name(at(field));
+  const block = (code: Blocker['code'], field: FieldPath['field'], message: string, fix: string) =>
+    blockers.push({ code, resource: roleKey, message, fix, field: name(field), ...(wording.binding !== undefined ? { binding: wording.binding } : {}) });
 
   if (observed && !desired.adopt && !desired.trustOnly && !isOwnedByIrsa(observed.tags)) {
-    throw new ConflictError(
-      `--role-name: role "${desired.name}" already exists and irsa did not create it (no irsa:managed-by tag). Pass --adopt to let irsa manage it, use --attach-role-arn ${observed.arn} to only add this ServiceAccount to its trust policy, or choose another --role-name.`,
-      '--role-name',
+    block(
+      'role-not-owned',
+      'adopt',
+      `${name('roleName')}: role "${desired.name}" already exists and irsa did not create it (no irsa:managed-by tag).`,
+      `${capitalize(wording.terms.enable(at('adopt')))} to let irsa manage it, use ${name('attachRoleArn')} ${observed.arn} to only add this ServiceAccount to its trust policy, or choose another ${name('roleName')}.`,
     );
   }
   if (!observed && desired.trustOnly) {
-    throw new UserError(`--attach-role-arn: role ${desired.arn} does not exist. Create it first, or omit --attach-role-arn to let irsa create a role.`, '--attach-role-arn');
+    block('role-not-found', 'attachRoleArn', `${name('attachRoleArn')}: role ${desired.arn} does not exist.`, `Create it first, or omit ${name('attachRoleArn')} to let irsa create a role.`);
   }
 
   const trust = desiredTrust(desired, observed);
@@ -134,9 +149,11 @@ export function planRole(desired: DesiredRole, observed: RoleState | null): Role
   const limit = desired.trustPolicySizeLimit ?? TRUST_POLICY_SIZE_LIMIT;
   const size = policySize(trustPolicy);
   if (size > limit) {
-    throw new UserError(
-      `The trust policy of role "${desired.name}" would be ${size} characters; IAM allows ${limit} (ACLSizePerRole) unless your quota is raised. Split the ServiceAccounts over several roles (--role-name), use one --subject-pattern such as system:serviceaccount:<namespace>:* , or pass --max-trust-policy-size if your quota is higher.`,
-      '--role-name',
+    block(
+      'trust-policy-too-large',
+      'roleName',
+      `The trust policy of role "${desired.name}" would be ${size} characters; IAM allows ${limit} (ACLSizePerRole) unless your quota is raised.`,
+      `Split the ServiceAccounts over several roles (${name('roleName')}), use one ${name('subjectPattern')} such as system:serviceaccount:<namespace>:* , or set ${name('trustPolicySizeLimit')} if your quota is higher.`,
     );
   }
 
@@ -179,7 +196,7 @@ export function planRole(desired: DesiredRole, observed: RoleState | null): Role
       ...(!same && trustWarnings.length > 0 ? { warnings: trustWarnings } : {}),
     });
   }
-  if (desired.trustOnly) return { changes, warnings };
+  if (desired.trustOnly) return { changes, warnings, blockers };
 
   // Managed policy attachments.
   const attached = observed?.attachedPolicyArns ?? [];
@@ -187,7 +204,12 @@ export function planRole(desired: DesiredRole, observed: RoleState | null): Role
   const keepUnlisted = desired.mode === 'ensure' && !desired.prune;
   const finalCount = new Set([...wantedArns, ...(keepUnlisted ? attached : [])]).size;
   if (finalCount > MANAGED_POLICY_MAX_QUOTA) {
-    throw new UserError(`--attach-policy-arn: role "${desired.name}" would have ${finalCount} managed policies; IAM allows at most ${MANAGED_POLICY_MAX_QUOTA} (10 by default). Combine permissions into fewer policies or an inline policy.`, '--attach-policy-arn');
+    block(
+      'too-many-managed-policies',
+      'policyArns',
+      `${name('policyArns')}: role "${desired.name}" would have ${finalCount} managed policies; IAM allows at most ${MANAGED_POLICY_MAX_QUOTA} (10 by default).`,
+      'Combine permissions into fewer policies or an inline policy.',
+    );
   }
   if (finalCount > MANAGED_POLICY_DEFAULT_QUOTA) {
     warnings.push(`role ${desired.name} would have ${finalCount} managed policies; IAM's default quota is ${MANAGED_POLICY_DEFAULT_QUOTA} per role, so attaching fails unless your quota was raised`);
@@ -212,7 +234,12 @@ export function planRole(desired: DesiredRole, observed: RoleState | null): Role
     inlineTotal += policySize(document);
   }
   if (inlineTotal > INLINE_POLICY_TOTAL_LIMIT) {
-    throw new UserError(`--inline-policy: the inline policies of role "${desired.name}" would total ${inlineTotal} characters; IAM allows ${INLINE_POLICY_TOTAL_LIMIT} per role. Move permissions into a managed policy (--attach-policy-arn).`, '--inline-policy');
+    block(
+      'inline-policies-too-large',
+      'inlinePolicies',
+      `${name('inlinePolicies')}: the inline policies of role "${desired.name}" would total ${inlineTotal} characters; IAM allows ${INLINE_POLICY_TOTAL_LIMIT} per role.`,
+      `Move permissions into a managed policy (${name('policyArns')}).`,
+    );
   }
   for (const policyName of [...new Set([...Object.keys(desired.inlinePolicies), ...Object.keys(existingInline)])].sort()) {
     const id = `${desired.arn}#inline/${policyName}`;
@@ -228,8 +255,10 @@ export function planRole(desired: DesiredRole, observed: RoleState | null): Role
       changes.push({ ...base, action: 'delete', before: value(current), after: null, dependsOn: [], reason: desired.mode === 'exact' ? 'not listed in the file' : 'not listed (--prune)' });
     }
   }
-  return { changes, warnings };
+  return { changes, warnings, blockers };
 }
+
+const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 function sortKeys(tags: Tags): Tags {
   return Object.fromEntries(Object.entries(tags).sort(([a], [b]) => a.localeCompare(b)));
@@ -247,18 +276,24 @@ function updateReason(before: RoleValue, after: RoleValue): string {
 
 /**
  * Removing one subject from a role. When no federated subject is left (and no other statement),
- * the role goes: attachments and inline policies first, then the role.
+ * the role goes: attachments and inline policies first, then the role. A role irsa did not
+ * create is planned the same way but blocked unless `force`.
  */
 export function planRoleUnbinding(
   observed: RoleState,
   remove: { subjects: string[]; providerArn?: string },
-  options: { force: boolean; dependsOn?: string[] },
-): { changes: Change[]; deletesRole: boolean } {
+  options: { force: boolean; dependsOn?: string[]; terms?: Terms },
+): { changes: Change[]; deletesRole: boolean; blockers: Blocker[] } {
+  const terms = options.terms ?? FLAG_TERMS;
+  const blockers: Blocker[] = [];
   if (!isOwnedByIrsa(observed.tags) && !options.force) {
-    throw new ConflictError(
-      `role "${observed.name}" was not created by irsa (no irsa:managed-by tag), so irsa will not change it. Edit it yourself, or pass --force to remove this ServiceAccount from its trust policy (and delete it when nothing else trusts it).`,
-      '--force',
-    );
+    blockers.push({
+      code: 'role-not-owned',
+      resource: changeKey({ kind: 'iam-role', id: observed.arn }),
+      message: `role "${observed.name}" was not created by irsa (no irsa:managed-by tag), so irsa will not change it.`,
+      fix: `Edit it yourself, or ${terms.enable({ field: 'force' })} to remove this ServiceAccount from its trust policy (and delete it when nothing else trusts it).`,
+      field: terms.name({ field: 'force' }),
+    });
   }
   const subjects = [...new Set(remove.subjects)];
   let merge = removeSubject(observed.trustPolicy, { subject: subjects[0]!, ...(remove.providerArn ? { providerArn: remove.providerArn } : {}) });
@@ -269,15 +304,16 @@ export function planRoleUnbinding(
   const before = roleValue(observed);
   const account = observed.arn.split(':')[4];
   if (merge.remaining === 0) {
-    return { changes: planRoleDeletion(observed, options.dependsOn ?? []), deletesRole: true };
+    return { changes: planRoleDeletion(observed, options.dependsOn ?? []), deletesRole: true, blockers };
   }
   if (!merge.changed) {
-    return { changes: [{ kind: 'iam-role', id: observed.arn, action: 'no-op', before, after: before, dependsOn: [], account, ...(merge.notes.length > 0 ? { warnings: merge.notes } : {}) }], deletesRole: false };
+    return { changes: [{ kind: 'iam-role', id: observed.arn, action: 'no-op', before, after: before, dependsOn: [], account, ...(merge.notes.length > 0 ? { warnings: merge.notes } : {}) }], deletesRole: false, blockers };
   }
   const warnings = trustMergeWarnings(merge);
   return {
     changes: [{ kind: 'iam-role', id: observed.arn, action: 'update', before, after: { ...before, trustPolicy: merge.document }, dependsOn: options.dependsOn ?? [], account, reason: 'remove this ServiceAccount from the trust policy', ...(warnings.length > 0 ? { warnings } : {}) }],
     deletesRole: false,
+    blockers,
   };
 }
 

@@ -1,7 +1,8 @@
 // Desired state and diff for the IAM OIDC identity provider of a cluster's issuer.
 
-import type { Change } from '../plan.ts';
+import type { ChangeOf } from '../plan.ts';
 import type { OidcProviderState, Tags } from '../state.ts';
+import type { OidcProviderValue } from './types.ts';
 
 export interface DesiredOidcProvider {
   arn: string;
@@ -14,21 +15,15 @@ export interface DesiredOidcProvider {
   account: string;
 }
 
-export interface OidcProviderAfter {
-  url: string;
-  clientIds: string[];
-  thumbprints: string[];
-  tags: Tags;
-}
 
 const sortedUnique = (values: string[]) => [...new Set(values)].sort();
 const sameSet = (a: string[], b: string[]) => JSON.stringify(sortedUnique(a)) === JSON.stringify(sortedUnique(b));
 
 /** Exact thumbprints (when given) and a superset of client IDs: other audiences on the provider stay. */
-export function planOidcProvider(desired: DesiredOidcProvider, observed: OidcProviderState | null): Change {
+export function planOidcProvider(desired: DesiredOidcProvider, observed: OidcProviderState | null): ChangeOf<'oidc-provider'> {
   const base = { kind: 'oidc-provider' as const, id: desired.arn, dependsOn: [], account: desired.account };
   if (!observed) {
-    const after: OidcProviderAfter = {
+    const after: OidcProviderValue = {
       url: desired.url,
       clientIds: sortedUnique(desired.clientIds),
       thumbprints: desired.thumbprints ?? [],
@@ -36,13 +31,13 @@ export function planOidcProvider(desired: DesiredOidcProvider, observed: OidcPro
     };
     return { ...base, action: 'create', before: null, after, reason: 'no IAM OIDC provider exists for this issuer' };
   }
-  const before: OidcProviderAfter = {
+  const before: OidcProviderValue = {
     url: observed.url,
     clientIds: sortedUnique(observed.clientIds),
     thumbprints: sortedUnique(observed.thumbprints),
     tags: observed.tags,
   };
-  const after: OidcProviderAfter = {
+  const after: OidcProviderValue = {
     ...before,
     clientIds: sortedUnique([...observed.clientIds, ...desired.clientIds]),
     thumbprints: desired.thumbprints === null ? before.thumbprints : sortedUnique(desired.thumbprints),

@@ -1,7 +1,7 @@
 // Desired ServiceAccount metadata for IRSA and its diff. Only the annotations irsa manages are
 // compared and patched; everything else on the ServiceAccount stays as it is.
 
-import type { Change } from '../plan.ts';
+import type { ChangeOf } from '../plan.ts';
 import type { ServiceAccountState } from '../state.ts';
 import { SA_CREATED_BY_LABEL, SA_CREATED_BY_VALUE } from '../ownership.ts';
 import type { ServiceAccountValue } from './types.ts';
@@ -20,7 +20,7 @@ export interface DesiredServiceAccount {
 }
 
 export interface ServiceAccountPlan {
-  change: Change;
+  change: ChangeOf<'service-account'>;
   /** The role ARN the ServiceAccount is bound to now, when it is another one. */
   conflictingRoleArn: string | null;
 }
@@ -49,7 +49,7 @@ export function planServiceAccount(desired: DesiredServiceAccount, observed: Ser
   if (JSON.stringify(before.annotations) === JSON.stringify(after.annotations)) {
     return { change: { ...base, action: 'no-op', before, after: before }, conflictingRoleArn: null };
   }
-  const change: Change = {
+  const change: ChangeOf<'service-account'> = {
     ...base,
     action: 'update',
     before,
@@ -61,7 +61,7 @@ export function planServiceAccount(desired: DesiredServiceAccount, observed: Ser
 }
 
 /** Unbinding: delete a ServiceAccount irsa created, otherwise remove the IRSA annotations only. */
-export function planServiceAccountRemoval(observed: ServiceAccountState | null, dependsOn: string[] = []): Change | null {
+export function planServiceAccountRemoval(observed: ServiceAccountState | null, dependsOn: string[] = []): ChangeOf<'service-account'> | null {
   if (!observed) return null;
   const id = `${observed.namespace}/${observed.name}`;
   const createdByIrsa = observed.labels[SA_CREATED_BY_LABEL] === SA_CREATED_BY_VALUE;

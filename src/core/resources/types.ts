@@ -3,7 +3,12 @@
 import type { PolicyDocument } from '../trust-policy.ts';
 import type { Tags, WorkloadRef } from '../state.ts';
 
-export type { OidcProviderAfter } from './oidc-provider.ts';
+export interface OidcProviderValue {
+  url: string;
+  clientIds: string[];
+  thumbprints: string[];
+  tags: Tags;
+}
 
 export interface RoleValue {
   name: string;

@@ -2,7 +2,7 @@
 // mutates pods when they are created. Restart them (what `kubectl rollout restart` does) only
 // when asked, and only when the ServiceAccount's annotation actually changes.
 
-import { changeKey, type Change } from '../plan.ts';
+import { changeKey, type Change, type ChangeOf } from '../plan.ts';
 import type { WorkloadRef } from '../state.ts';
 import type { WorkloadRestartValue } from './types.ts';
 
@@ -11,10 +11,10 @@ export function planWorkloadRestarts(
   serviceAccount: string,
   workloads: WorkloadRef[],
   restart: boolean,
-): { changes: Change[]; needingRestart: WorkloadRef[] } {
+): { changes: ChangeOf<'workload-restart'>[]; needingRestart: WorkloadRef[] } {
   if (serviceAccountChange.action !== 'create' && serviceAccountChange.action !== 'update') return { changes: [], needingRestart: [] };
   if (!restart) return { changes: [], needingRestart: workloads };
-  const changes = workloads.map((workload): Change => {
+  const changes = workloads.map((workload): ChangeOf<'workload-restart'> => {
     const value: WorkloadRestartValue = { ...workload, serviceAccount };
     return {
       kind: 'workload-restart',

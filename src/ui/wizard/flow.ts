@@ -4,23 +4,22 @@
 
 import { Chalk } from 'chalk';
 import { assertPolicyArn, oidcProviderArn, partitionForRegion } from '../../core/arn.ts';
-import type { BindingPlan } from '../../core/binding.ts';
 import { UserError, RemoteError } from '../../core/errors.ts';
 import { assertNamespace, assertRoleName, assertServiceAccountName, defaultRoleName } from '../../core/names.ts';
-import { isOwnedByIrsa } from '../../core/ownership.ts';
-import { hasChanges } from '../../core/plan.ts';
+import { hasChanges, unreachable } from '../../core/plan.ts';
 import { ROLE_ARN_ANNOTATION } from '../../core/resources/service-account.ts';
 import type { ClusterInfo, WorkloadRef } from '../../core/state.ts';
 import { issuerHostPath } from '../../core/thumbprint.ts';
 import { DEFAULT_INLINE_POLICY_NAME } from '../../commands/binding-options.ts';
 import { parsePolicyDocument } from '../../core/policy-document.ts';
 import { applyPlan } from '../../engine/apply.ts';
-import { planBindingFromReads, readBinding, type BindingReads, type BindingTarget } from '../../engine/binding-reads.ts';
+import { readBinding, type BindingReads, type BindingTarget } from '../../engine/binding-reads.ts';
+import { decide, withAnswer, WIZARD_STEPS, type Resolution, type WizardStep } from '../../engine/wizard.ts';
 import { createExecutor } from '../../engine/execute.ts';
 import { resolveIssuer } from '../../engine/oidc.ts';
 import type { ClusterReader, IamGateway, KubeGateway } from '../../ports.ts';
-import { renderPlanText } from '../render.ts';
-import { bindingRequestFromAnswers, type InlinePolicyChoice, type WizardAnswers, type WizardGlobals } from './answers.ts';
+import { blockerText, renderPlanText } from '../render.ts';
+import { bindingRequestFromAnswers, type InlinePolicyChoice, type WizardAnswers, type WizardGlobals } from '../../core/wizard-answers.ts';
 import {
   createPolicyCache,
   filterByTerm,
@@ -91,8 +90,8 @@ export async function runWizard(options: WizardOptions): Promise<number> {
 const BACK = Symbol('back');
 type Back = typeof BACK;
 type Nav = 'next' | 'back' | { goto: StepName };
-type StepName = 'region' | 'cluster' | 'namespace' | 'serviceAccount' | 'permissions' | 'role' | 'plan';
-const STEPS: StepName[] = ['region', 'cluster', 'namespace', 'serviceAccount', 'permissions', 'role', 'plan'];
+type StepName = WizardStep;
+const STEPS = WIZARD_STEPS;
 
 interface ClusterChoice {
   info: ClusterInfo;
@@ -563,61 +562,35 @@ class Wizard {
       readBinding(bindingRequestFromAnswers(this.answers()), target, { ...gateways, resolveThumbprints: (url) => this.conn.resolveThumbprints(url) }),
     );
     if (reads === BACK) return 'back';
-    if (reads.missingPolicies.length > 0) {
-      this.say(this.c.red(`✗ Not found in account ${cluster.account} (iam:GetPolicy): ${reads.missingPolicies.join(', ')}`));
-      return this.chooseWhereToGo('Change permissions or the boundary', 'permissions');
-    }
-    const role = reads.observed.role;
-    if (role && !isOwnedByIrsa(role.tags) && !this.adopt) {
-      this.say(this.c.yellow(`Role ${role.name} already exists and irsa did not create it (it has no irsa:managed-by tag).`));
-      const next = await this.prompts.select({
-        message: 'What now?',
-        choices: [
-          { value: 'role', name: 'Choose another role name' },
-          { value: 'adopt', name: `Let irsa manage ${role.name} (adopt: its trust policy and policies are updated)` },
-          { value: 'quit', name: 'Quit (nothing is applied)' },
-        ],
-      });
-      if (next === 'quit') throw new WizardCancelled();
-      if (next === 'role') return { goto: 'role' };
-      this.adopt = true;
-    }
     return this.decideAndApply(target, reads, gateways);
   }
 
-  /** Plans from one set of reads; answers to conflicts re-plan without reading again. */
+  /** Plans from one set of reads; answers to conflicts re-plan without reading again (engine/wizard.ts decides). */
   private async decideAndApply(target: BindingTarget, reads: BindingReads, gateways: { iam: IamGateway; kube: KubeGateway }): Promise<Nav> {
     for (;;) {
-      const request = bindingRequestFromAnswers(this.answers());
-      let binding: BindingPlan;
-      try {
-        binding = planBindingFromReads(request, target, reads);
-      } catch (error) {
-        if (!(error instanceof UserError)) throw error;
-        this.say(this.c.red(`✗ ${describeError(error)}`));
-        return this.chooseWhereToGo('Change the role name', 'role');
+      const decision = decide(this.answers(), target, reads, { restartAsked: this.restartAsked });
+      if (decision.kind === 'resolve') {
+        // The same blocker create-sa-role shows (the fix in the wizard's terms), then a question.
+        this.say(this.c.yellow(`Blocked: ${blockerText(decision.blocker)}`));
+        const next = await this.resolve(decision.resolution, decision.roleArn, reads);
+        if (next === 'again') continue;
+        return next;
       }
-      if (binding.refuse && !this.overrideExisting) {
-        const current = reads.observed.serviceAccount?.annotations[ROLE_ARN_ANNOTATION];
-        this.say(this.c.yellow(`${this.namespace}/${this.serviceAccount} is bound to ${current} now.`));
-        const override = await this.prompts.confirm({ message: `Re-annotate it with ${binding.roleArn}? (its pods lose the old role when restarted)`, default: false });
-        if (!override) return { goto: 'serviceAccount' };
-        this.overrideExisting = true;
-        continue;
-      }
-      if (binding.workloadsNeedingRestart.length > 0 && !this.restartAsked) {
+      if (decision.kind === 'ask-restart') {
         this.restartAsked = true;
         this.say(`These workloads use ${this.namespace}/${this.serviceAccount}; their pods keep the old identity until they are recreated:`);
-        for (const w of binding.workloadsNeedingRestart) this.say(`  ${w.kind.toLowerCase()}/${w.name}`);
+        for (const w of decision.workloads) this.say(`  ${w.kind.toLowerCase()}/${w.name}`);
         this.restartWorkloads = await this.prompts.confirm({ message: 'Restart them as part of the plan (like kubectl rollout restart)?', default: false });
-        if (this.restartWorkloads) continue;
+        continue;
       }
-      this.pendingRestarts = binding.workloadsNeedingRestart;
+      const { binding } = decision;
+      const { audience } = bindingRequestFromAnswers(this.answers());
+      this.pendingRestarts = decision.pendingRestarts;
       this.say(this.c.bold('Plan'));
       this.options.out(renderPlanText(binding.plan, { color: this.options.globals.color, verbose: this.options.globals.verbose }));
       if (!hasChanges(binding.plan)) {
         this.outcome = { kind: 'unchanged' };
-        await this.verifyStep(binding.roleArn, request.audience);
+        await this.verifyStep(binding.roleArn, audience);
         return 'next';
       }
       if (!(await this.prompts.confirm({ message: 'Apply this plan?', default: false }))) {
@@ -631,18 +604,50 @@ class Wizard {
         onFinish: (result) => {
           const label = `${result.change.action} ${result.change.kind} ${result.change.id}`;
           if (result.status === 'applied') this.say(this.c.green(`  ✓ ${label}`));
-          else if (result.status === 'failed') this.say(this.c.red(`  ✗ ${label}: ${describeError(result.error)}`));
+          else if (result.status === 'failed' || result.status === 'stale') this.say(this.c.red(`  ✗ ${label}: ${describeError(result.error)}`));
+          for (const note of result.notes ?? []) this.say(this.c.yellow(`    ! ${note}`));
         },
       });
       this.options.onPhase?.('prompting', null);
       if (report.ok) this.say(this.c.green(`Apply complete: ${report.applied} changes applied.`));
       else {
-        this.say(this.c.red(`Apply stopped: ${report.applied} applied, ${report.failed} failed, ${report.notStarted} not started.`));
+        this.say(this.c.red(`Apply stopped: ${report.applied} applied, ${report.failed} failed${report.stale > 0 ? `, ${report.stale} stale` : ''}, ${report.notStarted} not started.`));
         this.say('Run the command below (or the wizard) again to converge: irsa re-reads what exists and plans only what is left.');
       }
       this.outcome = { kind: 'applied', ok: report.ok };
-      if (report.ok && !(await this.verifyStep(binding.roleArn, request.audience))) this.outcome = { kind: 'applied', ok: false };
+      if (report.ok && !(await this.verifyStep(binding.roleArn, audience))) this.outcome = { kind: 'applied', ok: false };
       return 'next';
+    }
+  }
+
+  /** Asks the question a blocker's resolution calls for: change one answer (and plan again) or go to a step. */
+  private async resolve(resolution: Resolution, roleArn: string, reads: BindingReads): Promise<Nav | 'again'> {
+    switch (resolution.kind) {
+      case 'confirm': {
+        const yes = await this.prompts.confirm({ message: `Re-annotate it with ${roleArn}? (its pods lose the old role when restarted)`, default: false });
+        if (!yes) return { goto: resolution.step };
+        this.overrideExisting = withAnswer(this.answers(), resolution.answer, true).overrideExistingServiceAccount;
+        return 'again';
+      }
+      case 'adopt-or-rename': {
+        const role = reads.observed.role!;
+        const next = await this.prompts.select({
+          message: 'What now?',
+          choices: [
+            { value: 'role', name: 'Choose another role name' },
+            { value: 'adopt', name: `Let irsa manage ${role.name} (adopt: its trust policy and policies are updated)` },
+            { value: 'quit', name: 'Quit (nothing is applied)' },
+          ],
+        });
+        if (next === 'quit') throw new WizardCancelled();
+        if (next === 'role') return { goto: 'role' };
+        this.adopt = withAnswer(this.answers(), 'adopt', true).adopt;
+        return 'again';
+      }
+      case 'go-to':
+        return this.chooseWhereToGo(resolution.label, resolution.step);
+      default:
+        return unreachable(resolution);
     }
   }
 

@@ -29,13 +29,20 @@ export async function irsa(stack: Pick<StackInfo, 'env'>, args: string[], extraE
         (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );
     });
-    let stats = { calls: {} as Record<string, number>, retries: 0 };
+    let stats: { calls: Record<string, number>; retries: number } | null = null;
     try {
       stats = JSON.parse(readFileSync(statsFile, 'utf8'));
     } catch {
-      // the process may have failed before it made any call
+      // Handled below: irsa writes the file on every exit, so a missing one is a broken counter.
     }
-    return { ...result, calls: stats.calls, retries: stats.retries };
+    const counted = stats;
+    const missing = () => {
+      throw new Error(`irsa wrote no IRSA_STATS_FILE (exit ${result.code}): the call counter is broken, so "no write" cannot be claimed.\n${result.stderr}`);
+    };
+    return Object.defineProperties({ ...result } as IrsaResult, {
+      calls: { get: () => counted?.calls ?? missing(), enumerable: true },
+      retries: { get: () => counted?.retries ?? missing(), enumerable: true },
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,8 +1,8 @@
 // What the user chose in the wizard, and the BindingRequest it means. The request is built the
 // way parseBindingOptions builds it from the equivalent command line, so both plan the same.
 
-import type { BindingRequest } from '../../core/binding.ts';
-import { DEFAULT_AUDIENCE } from '../../core/trust-policy.ts';
+import type { BindingRequest } from './binding.ts';
+import { DEFAULT_AUDIENCE } from './trust-policy.ts';
 
 export interface InlinePolicyChoice {
   name: string;
@@ -49,7 +49,6 @@ export function bindingRequestFromAnswers(answers: WizardAnswers): BindingReques
     // Absent (not null) when none was chosen: like omitting --permissions-boundary, an existing boundary is kept.
     ...(answers.permissionsBoundary ? { permissionsBoundary: answers.permissionsBoundary } : {}),
     tags: {},
-    prune: false,
     adopt: answers.adopt,
     roleOnly: false,
     createNamespace: answers.createNamespace,

@@ -1,0 +1,325 @@
+// The one validator of a binding. Every entry point — create-sa-role's flags, irsa.yaml, the
+// wizard — turns what the user gave into a BindingInput and calls validateBindings. Problems come
+// back with a field path; the entry point renders it in its own terms (a flag, or
+// file:line:col + irsa.yaml key). Pure: files are read by the entry point, not here.
+
+import { assertPolicyArn, parseRoleArn } from './arn.ts';
+import type { BindingRequest } from './binding.ts';
+import type { MigrationOptions } from './migration.ts';
+import { UserError } from './errors.ts';
+import {
+  assertClusterName,
+  assertNamespace,
+  assertRoleName,
+  assertRolePath,
+  assertServiceAccountName,
+  assertTags,
+  defaultRoleName,
+} from './names.ts';
+import { parsePolicyDocument } from './policy-document.ts';
+import type { Tags } from './state.ts';
+import type { BindingField, FieldPath, Terms } from './terms.ts';
+import { DEFAULT_AUDIENCE, samePolicy, serviceAccountSubject, stringLike } from './trust-policy.ts';
+
+/** A binding as the user gave it, before validation. Numbers may still be strings (flags). */
+export interface BindingInput {
+  cluster?: string | undefined;
+  /** Self-managed clusters: the default role name is derived from the issuer host. */
+  issuerUrl?: string | undefined;
+  namespace?: string | undefined;
+  name?: string | undefined;
+  roleName?: string | undefined;
+  rolePath?: string | undefined;
+  attachRoleArn?: string | undefined;
+  policyArns?: string[] | undefined;
+  /** Inline policies by name: the JSON text and where it came from (a file path, or "policy"). */
+  inlinePolicies?: Record<string, { text: string; source: string }> | undefined;
+  permissionsBoundary?: string | undefined;
+  maxSessionDuration?: unknown;
+  description?: string | undefined;
+  tags?: Tags | undefined;
+  audience?: string | undefined;
+  subjectPattern?: string | undefined;
+  tokenExpiration?: unknown;
+  trustPolicySizeLimit?: unknown;
+  extraAnnotations?: Record<string, string> | undefined;
+  adopt?: boolean | undefined;
+  roleOnly?: boolean | undefined;
+  createNamespace?: boolean | undefined;
+  overrideExistingServiceAccounts?: boolean | undefined;
+  stsRegionalEndpoints?: boolean | undefined;
+  restartWorkloads?: boolean | undefined;
+  /** Static-key and kube2iam migrations (checked by the entry point: their syntax differs). */
+  migration?: MigrationOptions | undefined;
+}
+
+export interface Problem {
+  path: FieldPath;
+  /** Without the field name: the entry point puts its own name for the field in front. */
+  message: string;
+}
+
+export interface Validated {
+  requests: BindingRequest[];
+  problems: Problem[];
+}
+
+export const POLICY_NAME_PATTERN = /^[\w+=,.@-]{1,128}$/;
+export const SUBJECT_PATTERN_SHAPE = /^system:serviceaccount:[^:]+:[^:]+$/;
+
+const LIMITS = {
+  maxSessionDuration: { min: 3600, max: 43200, unit: 'seconds' },
+  tokenExpiration: { min: 600, max: 4_294_967_295, unit: 'seconds' },
+  trustPolicySizeLimit: { min: 2048, max: 8192, unit: 'characters' },
+} as const;
+
+/** The cluster label in default role names; the same for create and delete (with --issuer-url: its host). */
+export function clusterLabel(cluster: string | undefined, issuerUrl: string | undefined): string {
+  if (cluster) return cluster;
+  if (issuerUrl) {
+    try {
+      return new URL(issuerUrl).hostname.replace(/[^\w-]/g, '-');
+    } catch {
+      return 'cluster';
+    }
+  }
+  return 'cluster';
+}
+
+/** One field's value on its own (the wizard checks each answer as it is typed). Null: valid. */
+export function checkField(field: BindingField, value: string, terms: Terms, at: Omit<FieldPath, 'field'> = {}): string | null {
+  const path: FieldPath = { field, ...at };
+  const name = terms.name(path);
+  try {
+    switch (field) {
+      case 'cluster':
+        assertClusterName(value, name);
+        break;
+      case 'namespace':
+        assertNamespace(value, name);
+        break;
+      case 'name':
+        assertServiceAccountName(value, name);
+        break;
+      case 'roleName':
+        assertRoleName(value, name);
+        break;
+      case 'rolePath':
+        assertRolePath(value, name);
+        break;
+      case 'policyArns':
+      case 'permissionsBoundary':
+        assertPolicyArn(value, name);
+        break;
+      case 'attachRoleArn':
+        parseRoleArn(value, name);
+        break;
+      case 'inlinePolicies':
+        if (!POLICY_NAME_PATTERN.test(value)) return `"${value}" is not a valid IAM policy name (1–128 of letters, digits and + = , . @ _ -).`;
+        break;
+      case 'subjectPattern':
+        if (!SUBJECT_PATTERN_SHAPE.test(value)) {
+          return `"${value}" is not a ServiceAccount subject pattern. Use system:serviceaccount:<namespace>:<name>, with * or ? as wildcards, e.g. system:serviceaccount:ns:*.`;
+        }
+        break;
+      case 'description':
+        if (value.length > 1000) return 'IAM allows at most 1000 characters.';
+        break;
+      default:
+        break;
+    }
+  } catch (error) {
+    if (error instanceof UserError) return withoutField(error.message, name);
+    throw error;
+  }
+  return null;
+}
+
+const withoutField = (message: string, name: string): string => (message.startsWith(`${name}: `) ? message.slice(name.length + 2) : message);
+
+function integer(value: unknown, field: keyof typeof LIMITS): { value?: number; problem?: string } {
+  if (value === undefined) return {};
+  const number = Number(value);
+  const { min, max, unit } = LIMITS[field];
+  if (typeof value === 'boolean' || !Number.isInteger(number) || number < min || number > max) {
+    return { problem: `"${String(value)}" is not allowed. Give a whole number of ${unit} from ${min} to ${max}.` };
+  }
+  return { value: number };
+}
+
+/** Validates one binding; `binding` is its index when there are several (irsa.yaml). */
+export function validateBinding(input: BindingInput, terms: Terms, binding?: number): { request: BindingRequest | null; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const at = (field: BindingField, item?: number | string): FieldPath => ({
+    field,
+    ...(binding !== undefined ? { binding } : {}),
+    ...(item !== undefined ? { item } : {}),
+  });
+  const report = (path: FieldPath, message: string) => problems.push({ path, message });
+  const check = (field: BindingField, value: string | undefined, item?: number | string) => {
+    if (value === undefined) return;
+    const problem = checkField(field, value, terms, at(field, item));
+    if (problem) report(at(field, item), problem);
+  };
+
+  if (input.cluster) {
+    // The cluster is one for all bindings: its problem is reported once, without a binding index.
+    const problem = checkField('cluster', input.cluster, terms);
+    if (problem) report({ field: 'cluster' }, problem);
+  }
+  if (!input.namespace) report(at('namespace'), 'is required: the namespace of the ServiceAccount.');
+  else check('namespace', input.namespace);
+  if (!input.name) report(at('name'), 'is required: the name of the ServiceAccount.');
+  else check('name', input.name);
+
+  let attached: ReturnType<typeof parseRoleArn> | undefined;
+  if (input.attachRoleArn) {
+    try {
+      attached = parseRoleArn(input.attachRoleArn, terms.name(at('attachRoleArn')));
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      report(at('attachRoleArn'), withoutField(error.message, terms.name(at('attachRoleArn'))));
+    }
+  }
+  const label = clusterLabel(input.cluster, input.issuerUrl);
+  const roleName = attached?.name ?? input.roleName ?? defaultRoleName(label, input.namespace ?? 'default', input.name ?? 'default');
+  check('roleName', roleName);
+  const rolePath = attached?.path ?? input.rolePath ?? '/';
+  check('rolePath', rolePath);
+
+  const policyArns = input.policyArns ?? [];
+  policyArns.forEach((arn, i) => check('policyArns', arn, i));
+  if (input.permissionsBoundary) check('permissionsBoundary', input.permissionsBoundary);
+  const tags = input.tags ?? {};
+  try {
+    assertTags(tags, terms.name(at('tags')));
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    report(at('tags'), withoutField(error.message, terms.name(at('tags'))));
+  }
+  const numbers: Partial<Record<keyof typeof LIMITS, number>> = {};
+  for (const field of Object.keys(LIMITS) as Array<keyof typeof LIMITS>) {
+    const result = integer(input[field], field);
+    if (result.problem) report(at(field), result.problem);
+    if (result.value !== undefined) numbers[field] = result.value;
+  }
+  if (input.description !== undefined) check('description', input.description);
+
+  const inlinePolicies: Record<string, unknown> = {};
+  for (const [policyName, { text, source }] of Object.entries(input.inlinePolicies ?? {})) {
+    const nameProblem = checkField('inlinePolicies', policyName, terms, at('inlinePolicies', policyName));
+    if (nameProblem) report(at('inlinePolicies', policyName), nameProblem);
+    try {
+      inlinePolicies[policyName] = parsePolicyDocument(text, source);
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      report(at('inlinePolicies', policyName), error.message);
+    }
+  }
+
+  const subjectPattern = input.subjectPattern ?? null;
+  if (subjectPattern !== null) {
+    const shape = checkField('subjectPattern', subjectPattern, terms, at('subjectPattern'));
+    if (shape) report(at('subjectPattern'), shape.replace('system:serviceaccount:ns:*', `system:serviceaccount:${input.namespace ?? 'ns'}:*`));
+    else if (input.namespace && input.name) {
+      // A pattern that does not match its own ServiceAccount would bind it to a role that does not trust it.
+      const subject = serviceAccountSubject(input.namespace, input.name);
+      if (!stringLike(subjectPattern, subject)) {
+        report(
+          at('subjectPattern'),
+          `"${subjectPattern}" does not match this ServiceAccount's subject ${subject}, so the role would not trust it. Use a pattern such as system:serviceaccount:${input.namespace}:*.`,
+        );
+      }
+    }
+  }
+  if (problems.length > 0) return { request: null, problems };
+
+  const request: BindingRequest = {
+    cluster: label,
+    namespace: input.namespace!,
+    name: input.name!,
+    roleName,
+    rolePath,
+    attachRoleArn: input.attachRoleArn ?? null,
+    audience: input.audience ?? DEFAULT_AUDIENCE,
+    subjectPattern,
+    policyArns,
+    inlinePolicies,
+    ...(input.permissionsBoundary !== undefined ? { permissionsBoundary: input.permissionsBoundary } : {}),
+    ...(numbers.maxSessionDuration !== undefined ? { maxSessionDuration: numbers.maxSessionDuration } : {}),
+    ...(input.description !== undefined ? { description: input.description } : {}),
+    ...(numbers.tokenExpiration !== undefined ? { tokenExpiration: numbers.tokenExpiration } : {}),
+    ...(numbers.trustPolicySizeLimit !== undefined ? { trustPolicySizeLimit: numbers.trustPolicySizeLimit } : {}),
+    tags,
+    ...(input.extraAnnotations !== undefined ? { extraAnnotations: input.extraAnnotations } : {}),
+    adopt: input.adopt === true,
+    roleOnly: input.roleOnly === true,
+    createNamespace: input.createNamespace === true,
+    overrideExistingServiceAccounts: input.overrideExistingServiceAccounts === true,
+    stsRegionalEndpoints: input.stsRegionalEndpoints === true,
+    restartWorkloads: input.restartWorkloads === true,
+    ...(input.migration ? { migration: input.migration } : {}),
+  };
+  return { request, problems };
+}
+
+/**
+ * Validates every binding, then what only the set can show: one binding per ServiceAccount, and
+ * bindings that share a role agree on the role's own settings and inline policies.
+ */
+export function validateBindings(inputs: BindingInput[], terms: Terms): Validated {
+  const results = inputs.map((input, index) => validateBinding(input, terms, index));
+  const seenProblems = new Set<string>();
+  const problems = results
+    .flatMap((result) => result.problems)
+    .filter((problem) => {
+      const key = JSON.stringify(problem);
+      if (seenProblems.has(key)) return false;
+      seenProblems.add(key);
+      return true;
+    });
+  const requests = results.map((result) => result.request);
+
+  const seen = new Map<string, number>();
+  inputs.forEach((input, index) => {
+    if (!input.namespace || !input.name) return;
+    const key = `${input.namespace}/${input.name}`;
+    const first = seen.get(key);
+    if (first !== undefined) {
+      problems.push({ path: { field: 'name', binding: index }, message: `duplicate binding: ${key} is already bound by bindings[${first}]; each ServiceAccount has one binding` });
+    } else seen.set(key, index);
+  });
+
+  const byRole = new Map<string, number>();
+  requests.forEach((request, index) => {
+    if (!request) return;
+    const first = byRole.get(request.roleName);
+    if (first === undefined) {
+      byRole.set(request.roleName, index);
+      return;
+    }
+    const other = requests[first]!;
+    const given = (i: number, field: 'rolePath' | 'permissionsBoundary' | 'maxSessionDuration' | 'description') =>
+      field === 'rolePath' ? inputs[i]!.rolePath : field === 'permissionsBoundary' ? inputs[i]!.permissionsBoundary : field === 'description' ? inputs[i]!.description : inputs[i]!.maxSessionDuration;
+    for (const field of ['rolePath', 'permissionsBoundary', 'maxSessionDuration', 'description'] as const) {
+      const a = given(first, field);
+      const b = given(index, field);
+      if (a !== undefined && b !== undefined && a !== b) {
+        const key = terms.name({ field }).replace(/^.*\./, '');
+        problems.push({
+          path: { field, binding: index },
+          message: `role "${request.roleName}" is shared with bindings[${first}], which sets ${key} to ${JSON.stringify(a)}; bindings of one role must agree`,
+        });
+      }
+    }
+    for (const [policyName, document] of Object.entries(request.inlinePolicies)) {
+      if (policyName in other.inlinePolicies && !samePolicy(other.inlinePolicies[policyName], document)) {
+        problems.push({
+          path: { field: 'inlinePolicies', binding: index, item: policyName },
+          message: `role "${request.roleName}" is shared with bindings[${first}], which defines inline policy "${policyName}" differently; give it once, or use different names`,
+        });
+      }
+    }
+  });
+  return { requests: problems.length > 0 ? [] : requests.filter((request): request is BindingRequest => request !== null), problems };
+}

@@ -1,0 +1,181 @@
+// Apply re-checks each resource just before it changes it (as Terraform does): the plan's `before`
+// is what the user reviewed. This module decides, from a fresh read, whether the planned write is
+// still right. Pure: the executor reads, this decides.
+//
+// - fresh equals `before`            → write as planned
+// - fresh already equals `after`     → nothing to do
+// - changed, but re-derivable        → re-derive the write from the fresh state and say so
+//   (trust policy: the subjects this change adds/removes are merged into the fresh document)
+// - otherwise                        → stale: this change stops, nothing is written for it
+//
+// A create that meets "already exists" goes back through the planner's rules the same way: the
+// existing resource is planned against as if it had been read at plan time.
+
+import { isOwnedByIrsa } from './ownership.ts';
+import type { ChangeOf } from './plan.ts';
+import { roleValue } from './resources/iam-role.ts';
+import { planServiceAccount } from './resources/service-account.ts';
+import type { RoleValue } from './resources/types.ts';
+import type { OidcProviderState, RoleState, ServiceAccountState } from './state.ts';
+import { addSubject, readIrsaStatement, removeSubject, type SubjectRef } from './trust-merge.ts';
+import { samePolicy, type PolicyDocument } from './trust-policy.ts';
+
+export type Recheck<C> =
+  | { verdict: 'write'; change: C }
+  | { verdict: 'rederived'; change: C; note: string }
+  | { verdict: 'done'; note: string }
+  | { verdict: 'stale'; reason: string };
+
+type Update<K extends 'iam-role' | 'inline-policy' | 'service-account' | 'oidc-provider'> = Extract<ChangeOf<K>, { action: 'update' }>;
+type Delete<K extends 'iam-role' | 'inline-policy' | 'service-account'> = Extract<ChangeOf<K>, { action: 'delete' }>;
+type Create<K extends 'iam-role' | 'service-account'> = Extract<ChangeOf<K>, { action: 'create' }>;
+
+const sortedJson = (tags: Record<string, string>) => JSON.stringify(Object.entries(tags).sort(([a], [b]) => a.localeCompare(b)));
+
+const sameSettings = (a: RoleValue, b: RoleValue) =>
+  a.description === b.description && a.maxSessionDuration === b.maxSessionDuration && a.permissionsBoundary === b.permissionsBoundary && sortedJson(a.tags) === sortedJson(b.tags);
+
+export const sameRole = (a: RoleValue, b: RoleValue) => sameSettings(a, b) && samePolicy(a.trustPolicy, b.trustPolicy);
+
+/** The irsa subjects of a document, one key per (provider, audience, operator, subject). */
+function irsaRefs(document: PolicyDocument): Map<string, SubjectRef> {
+  const refs = new Map<string, SubjectRef>();
+  for (const statement of document.Statement ?? []) {
+    const read = readIrsaStatement(statement);
+    if (!read) continue;
+    for (const subject of read.subjects) {
+      const ref: SubjectRef = { providerArn: read.providerArn, issuerHostPath: read.issuerHostPath, audience: read.audience, operator: read.operator, subject };
+      refs.set(JSON.stringify([ref.providerArn, ref.audience, ref.operator, ref.subject]), ref);
+    }
+  }
+  return refs;
+}
+
+/**
+ * The subjects a trust change adds and removes, replayed onto a fresh document. Null when the
+ * change is not only that (then it cannot be re-derived safely).
+ */
+export function replayTrustChange(before: PolicyDocument, after: PolicyDocument, fresh: PolicyDocument): PolicyDocument | null {
+  const was = irsaRefs(before);
+  const will = irsaRefs(after);
+  const added = [...will].filter(([key]) => !was.has(key)).map(([, ref]) => ref);
+  const removed = [...was].filter(([key]) => !will.has(key)).map(([, ref]) => ref);
+  const replay = (document: PolicyDocument) => {
+    let next = document;
+    for (const ref of removed) next = removeSubject(next, { subject: ref.subject, providerArn: ref.providerArn }).document;
+    for (const ref of added) next = addSubject(next, ref).document;
+    return next;
+  };
+  // The delta must explain the whole planned change; otherwise it was more than adding/removing subjects.
+  if (!samePolicy(replay(before), after)) return null;
+  return replay(fresh);
+}
+
+export function recheckRoleUpdate(change: Update<'iam-role'>, fresh: RoleState | null): Recheck<Update<'iam-role'>> {
+  if (!fresh) return { verdict: 'stale', reason: `role ${change.before.name} was deleted after the plan was made` };
+  const now = roleValue(fresh);
+  if (sameRole(now, change.before)) return { verdict: 'write', change };
+  if (sameRole(now, change.after)) return { verdict: 'done', note: `role ${now.name} already is as planned` };
+  if (sameSettings(now, change.before)) {
+    const trustPolicy = replayTrustChange(change.before.trustPolicy, change.after.trustPolicy, now.trustPolicy);
+    if (trustPolicy) {
+      return {
+        verdict: 'rederived',
+        change: { ...change, before: now, after: { ...change.after, trustPolicy } },
+        note: `the trust policy of ${now.name} changed after the plan was made; this change's subjects were merged into the current policy`,
+      };
+    }
+  }
+  return { verdict: 'stale', reason: `role ${now.name} changed after the plan was made` };
+}
+
+export function recheckRoleDelete(change: Delete<'iam-role'>, fresh: RoleState | null): Recheck<Delete<'iam-role'>> {
+  if (!fresh) return { verdict: 'done', note: `role ${change.before.name} is already gone` };
+  if (sameRole(roleValue(fresh), change.before)) return { verdict: 'write', change };
+  return { verdict: 'stale', reason: `role ${fresh.name} changed after the plan was made (it may trust someone new)` };
+}
+
+/**
+ * A role create that met "already exists": someone (another irsa run, or our own lost reply)
+ * created it meanwhile. Planned against like an existing role: irsa-owned, same settings →
+ * merge this change's subjects into its trust policy; anything else → stale.
+ */
+export function recheckRoleCreate(change: Create<'iam-role'>, fresh: RoleState | null): Recheck<Update<'iam-role'>> {
+  if (!fresh) return { verdict: 'stale', reason: `role ${change.after.name} was reported to exist but cannot be read` };
+  const now = roleValue(fresh);
+  if (!isOwnedByIrsa(fresh.tags)) return { verdict: 'stale', reason: `role ${now.name} was created by someone else while irsa was applying` };
+  const comparable = (value: RoleValue) => ({ ...value, tags: {}, trustPolicy: value.trustPolicy });
+  if (!sameSettings(comparable(now), comparable(change.after)) || now.path !== change.after.path) {
+    return { verdict: 'stale', reason: `role ${now.name} was created meanwhile with other settings` };
+  }
+  const empty: PolicyDocument = { Version: '2012-10-17', Statement: [] };
+  const trustPolicy = replayTrustChange(empty, change.after.trustPolicy, now.trustPolicy);
+  if (!trustPolicy) return { verdict: 'stale', reason: `role ${now.name} was created meanwhile` };
+  if (samePolicy(trustPolicy, now.trustPolicy)) return { verdict: 'done', note: `role ${now.name} already exists and trusts this ServiceAccount` };
+  return {
+    verdict: 'rederived',
+    change: { ...change, action: 'update', before: now, after: { ...now, trustPolicy } },
+    note: `role ${now.name} was created meanwhile (another irsa run); this ServiceAccount was merged into its trust policy`,
+  };
+}
+
+export function recheckInlinePolicy(
+  change: Update<'inline-policy'> | Delete<'inline-policy'>,
+  fresh: unknown,
+): Recheck<Update<'inline-policy'> | Delete<'inline-policy'>> {
+  const what = `inline policy ${change.before.policyName} of ${change.before.roleName}`;
+  if (change.action === 'delete' && fresh === undefined) return { verdict: 'done', note: `${what} is already gone` };
+  if (fresh !== undefined && samePolicy(fresh, change.before.document)) return { verdict: 'write', change };
+  if (change.action === 'update' && fresh !== undefined && samePolicy(fresh, change.after.document)) return { verdict: 'done', note: `${what} already is as planned` };
+  return { verdict: 'stale', reason: `${what} changed after the plan was made` };
+}
+
+const managed = (annotations: Record<string, string>, keys: string[]) =>
+  JSON.stringify(keys.filter((key) => key in annotations).sort().map((key) => [key, annotations[key]]));
+
+export function recheckServiceAccount(
+  change: Update<'service-account'> | Delete<'service-account'>,
+  fresh: ServiceAccountState | null,
+): Recheck<Update<'service-account'> | Delete<'service-account'>> {
+  const id = change.id;
+  if (!fresh) {
+    return change.action === 'delete' ? { verdict: 'done', note: `ServiceAccount ${id} is already gone` } : { verdict: 'stale', reason: `ServiceAccount ${id} was deleted after the plan was made` };
+  }
+  const keys = [...new Set([...Object.keys(change.before.annotations), ...(change.after ? Object.keys(change.after.annotations) : [])])];
+  if (managed(fresh.annotations, keys) === managed(change.before.annotations, keys)) return { verdict: 'write', change };
+  if (change.action === 'update' && managed(fresh.annotations, keys) === managed(change.after.annotations, keys)) {
+    return { verdict: 'done', note: `ServiceAccount ${id} already is as planned` };
+  }
+  return { verdict: 'stale', reason: `the IRSA annotations of ServiceAccount ${id} changed after the plan was made` };
+}
+
+/**
+ * A ServiceAccount create that met "already exists": planned again against what is there. Bound to
+ * another role → stale (never re-annotated here: that needs --override-existing-serviceaccounts
+ * at plan time, where the user sees it); otherwise the planner's update.
+ */
+export function recheckServiceAccountCreate(change: Create<'service-account'>, fresh: ServiceAccountState | null): Recheck<Update<'service-account'>> {
+  if (!fresh) return { verdict: 'stale', reason: `ServiceAccount ${change.id} was reported to exist but cannot be read` };
+  const planned = planServiceAccount({ namespace: change.after.namespace, name: change.after.name, annotations: change.after.annotations }, fresh, change.dependsOn);
+  if (planned.conflictingRoleArn) {
+    return {
+      verdict: 'stale',
+      reason: `ServiceAccount ${change.id} was created after the plan was made and is bound to ${planned.conflictingRoleArn}; it was left alone. Run the command again (with --override-existing-serviceaccounts to re-annotate it)`,
+    };
+  }
+  if (planned.change.action === 'no-op') return { verdict: 'done', note: `ServiceAccount ${change.id} was created meanwhile and is already as planned` };
+  if (planned.change.action !== 'update') return { verdict: 'stale', reason: `ServiceAccount ${change.id} changed after the plan was made` };
+  return { verdict: 'rederived', change: planned.change, note: `ServiceAccount ${change.id} was created meanwhile; its IRSA annotations were set` };
+}
+
+export function recheckOidcProvider(change: Update<'oidc-provider'>, fresh: OidcProviderState | null): Recheck<Update<'oidc-provider'>> {
+  if (!fresh) return { verdict: 'stale', reason: `OIDC provider ${change.id} was deleted after the plan was made` };
+  const sorted = (values: string[]) => JSON.stringify([...new Set(values)].sort());
+  const thumbprintsAsPlanned = sorted(fresh.thumbprints) === sorted(change.before.thumbprints) || sorted(fresh.thumbprints) === sorted(change.after.thumbprints);
+  if (!thumbprintsAsPlanned) return { verdict: 'stale', reason: `the thumbprints of OIDC provider ${change.id} changed after the plan was made` };
+  // Client IDs are only added: what is there now plus what this change adds.
+  const before = { ...change.before, clientIds: [...fresh.clientIds].sort(), thumbprints: [...fresh.thumbprints].sort() };
+  const after = { ...change.after, clientIds: [...new Set([...fresh.clientIds, ...change.after.clientIds])].sort() };
+  if (sorted(before.clientIds) === sorted(change.before.clientIds) && sorted(before.thumbprints) === sorted(change.before.thumbprints)) return { verdict: 'write', change };
+  return { verdict: 'rederived', change: { ...change, before, after }, note: `OIDC provider ${change.id} changed after the plan was made; only what is still missing is written` };
+}

@@ -1,0 +1,82 @@
+// The wizard's controller: what happens after the answers are planned, as functions over
+// immutable answers. ui/wizard/flow.ts asks the questions and renders; this decides which
+// question comes next and what an answer changes. Planning goes through planBindings, the same
+// planner create-sa-role uses, and a blocker becomes a question generically, by its code.
+
+import type { BindingsPlan } from '../core/binding.ts';
+import type { Blocker, BlockerCode } from '../core/plan.ts';
+import type { WorkloadRef } from '../core/state.ts';
+import type { Terms } from '../core/terms.ts';
+import { bindingRequestFromAnswers, type WizardAnswers } from '../core/wizard-answers.ts';
+import { planBindingFromReads, type BindingReads, type BindingTarget } from './binding-reads.ts';
+
+export type WizardStep = 'region' | 'cluster' | 'namespace' | 'serviceAccount' | 'permissions' | 'role' | 'plan';
+export const WIZARD_STEPS: readonly WizardStep[] = ['region', 'cluster', 'namespace', 'serviceAccount', 'permissions', 'role', 'plan'];
+
+/** The wizard names fields by the question that sets them. */
+const QUESTIONS: Partial<Record<string, string>> = {
+  namespace: 'the namespace',
+  name: 'the ServiceAccount',
+  roleName: 'the role name',
+  policyArns: 'the permissions',
+  permissionsBoundary: 'the permissions boundary',
+  inlinePolicies: 'the inline policy',
+  adopt: '"Let irsa manage" the role',
+  createNamespace: '"Create the namespace"',
+  overrideExistingServiceAccounts: '"Re-annotate it"',
+  restartWorkloads: '"Restart them"',
+};
+
+export const WIZARD_TERMS: Terms = {
+  name: (path) => QUESTIONS[path.field] ?? path.field,
+  enable: (path) => `answer yes to ${QUESTIONS[path.field] ?? path.field}`,
+};
+
+/**
+ * How the wizard resolves each kind of blocker: a yes/no that changes one answer, or going back
+ * to the step whose answer is wrong. A Record over every code: a new blocker code without a
+ * wizard answer does not compile.
+ */
+export type Resolution =
+  | { kind: 'confirm'; answer: 'overrideExistingServiceAccount'; step: WizardStep }
+  | { kind: 'adopt-or-rename' }
+  | { kind: 'go-to'; step: WizardStep; label: string };
+
+const RESOLUTIONS: Record<BlockerCode, Resolution> = {
+  'service-account-bound-elsewhere': { kind: 'confirm', answer: 'overrideExistingServiceAccount', step: 'serviceAccount' },
+  'role-not-owned': { kind: 'adopt-or-rename' },
+  'role-not-found': { kind: 'go-to', step: 'role', label: 'Change the role name' },
+  'trust-policy-too-large': { kind: 'go-to', step: 'role', label: 'Change the role name' },
+  'too-many-managed-policies': { kind: 'go-to', step: 'permissions', label: 'Change permissions' },
+  'inline-policies-too-large': { kind: 'go-to', step: 'permissions', label: 'Change permissions' },
+  'policy-not-found': { kind: 'go-to', step: 'permissions', label: 'Change permissions or the boundary' },
+  'namespace-missing': { kind: 'go-to', step: 'namespace', label: 'Choose the namespace' },
+  'oidc-provider-missing': { kind: 'go-to', step: 'cluster', label: 'Choose the cluster' },
+  // delete-sa-role only; the wizard never deletes a ServiceAccount.
+  'service-account-in-use': { kind: 'go-to', step: 'serviceAccount', label: 'Choose the ServiceAccount' },
+};
+
+/** What the wizard does after planning the answers. */
+export type Decision =
+  | { kind: 'resolve'; blocker: Blocker; resolution: Resolution; roleArn: string }
+  | { kind: 'ask-restart'; workloads: WorkloadRef[] }
+  | { kind: 'show-plan'; binding: BindingsPlan & { roleArn: string }; pendingRestarts: WorkloadRef[] };
+
+export interface DecideState {
+  /** The restart question is asked once per plan step. */
+  restartAsked: boolean;
+}
+
+/** Plans the answers against one set of reads (re-planning after an answer reads nothing again). */
+export function decide(answers: WizardAnswers, target: BindingTarget, reads: BindingReads, state: DecideState): Decision {
+  const binding = planBindingFromReads(bindingRequestFromAnswers(answers), target, reads, { prune: false, terms: WIZARD_TERMS });
+  const blocker = binding.plan.blockers[0];
+  if (blocker) return { kind: 'resolve', blocker, resolution: RESOLUTIONS[blocker.code], roleArn: binding.roleArn };
+  if (binding.workloadsNeedingRestart.length > 0 && !state.restartAsked) return { kind: 'ask-restart', workloads: binding.workloadsNeedingRestart };
+  return { kind: 'show-plan', binding, pendingRestarts: binding.workloadsNeedingRestart };
+}
+
+/** The answers with one yes/no changed; the input is not modified. */
+export function withAnswer<K extends 'overrideExistingServiceAccount' | 'adopt' | 'restartWorkloads'>(answers: WizardAnswers, key: K, value: boolean): WizardAnswers {
+  return { ...answers, [key]: value };
+}

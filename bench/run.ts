@@ -267,7 +267,7 @@ async function runMode(stack: Stack, mode: Mode): Promise<ModeResult> {
     }
 
     if (!skip.has('big')) await bigAccount(stack, net, rows, notes, irsaRow);
-    if (!skip.has('throttle')) await throttling(stack, net, rows, notes, irsaRow, apply100);
+    if (!skip.has('throttle')) await throttling(stack, net, rows, notes, irsaRow, n === 100 ? apply100 : undefined);
   } finally {
     await net.aws.close();
     await net.kube.close();

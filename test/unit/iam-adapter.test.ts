@@ -180,3 +180,35 @@ test('listRoleDetails: a denied GetAccountAuthorizationDetails names that action
   assert.ok(error instanceof RemoteError);
   assert.match((error as Error).message, /iam:GetAccountAuthorizationDetails was denied for arn:aws:iam::1:user\/ci/);
 });
+
+test('lists follow every page through the SDK paginators, sending Marker and the page size', async () => {
+  const twoPages = (input: Record<string, unknown>, key: string, first: unknown, second: unknown) =>
+    input['Marker'] === 'm' ? { [key]: [second], IsTruncated: false } : { [key]: [first], IsTruncated: true, Marker: 'm' };
+  const { client, sent } = fakeClient(({ name, input }) => {
+    switch (name) {
+      case 'ListRolesCommand':
+        return twoPages(input, 'Roles', { RoleName: 'a', Arn: 'arn:a' }, { RoleName: 'b', Arn: 'arn:b' });
+      case 'ListRoleTagsCommand':
+        return twoPages(input, 'Tags', { Key: 'k1', Value: 'v1' }, { Key: 'k2', Value: 'v2' });
+      case 'ListPoliciesCommand':
+        return twoPages(input, 'Policies', { Arn: 'arn:p1', PolicyName: 'p1' }, { Arn: 'arn:p2', PolicyName: 'p2' });
+      default:
+        throw new Error(`unexpected ${name}`);
+    }
+  });
+  const gateway = createIamGateway(client, { accountId });
+  assert.deepEqual(await gateway.listRoles('/irsa/'), [{ name: 'a', arn: 'arn:a' }, { name: 'b', arn: 'arn:b' }]);
+  assert.deepEqual(await gateway.listRoleTags('r'), { k1: 'v1', k2: 'v2' });
+  assert.deepEqual(await gateway.listPolicies('Local'), [{ arn: 'arn:p1', name: 'p1' }, { arn: 'arn:p2', name: 'p2' }]);
+  assert.deepEqual(
+    sent.map((s) => [s.name, s.input]),
+    [
+      ['ListRolesCommand', { PathPrefix: '/irsa/', Marker: undefined, MaxItems: undefined }],
+      ['ListRolesCommand', { PathPrefix: '/irsa/', Marker: 'm', MaxItems: undefined }],
+      ['ListRoleTagsCommand', { RoleName: 'r', Marker: undefined, MaxItems: undefined }],
+      ['ListRoleTagsCommand', { RoleName: 'r', Marker: 'm', MaxItems: undefined }],
+      ['ListPoliciesCommand', { Scope: 'Local', Marker: undefined, MaxItems: 1000 }],
+      ['ListPoliciesCommand', { Scope: 'Local', Marker: 'm', MaxItems: 1000 }],
+    ],
+  );
+});

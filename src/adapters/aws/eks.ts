@@ -1,11 +1,11 @@
 // ClusterReader over @aws-sdk/client-eks: the cluster's OIDC issuer and owning account.
 
-import { DescribeClusterCommand, ListClustersCommand } from '@aws-sdk/client-eks';
+import { DescribeClusterCommand, paginateListClusters, type EKSClient } from '@aws-sdk/client-eks';
 import type { ClusterInfo } from '../../core/state.ts';
 import type { ClusterReader } from '../../ports.ts';
-import { awsErrorName, sendCommand, type CommandSender } from './clients.ts';
+import { awsErrorName, sendCommand } from './clients.ts';
 
-export function createClusterReader(client: CommandSender, region: string): ClusterReader {
+export function createClusterReader(client: EKSClient, region: string): ClusterReader {
   return {
     async describeCluster(name): Promise<ClusterInfo | null> {
       let out;
@@ -32,12 +32,7 @@ export function createClusterReader(client: CommandSender, region: string): Clus
 
     async listClusters() {
       const names: string[] = [];
-      let nextToken: string | undefined;
-      do {
-        const out = await sendCommand('eks', client, new ListClustersCommand({ nextToken, maxResults: 100 }));
-        names.push(...(out.clusters ?? []));
-        nextToken = out.nextToken;
-      } while (nextToken);
+      for await (const page of paginateListClusters({ client, pageSize: 100 }, {})) names.push(...(page.clusters ?? []));
       return names;
     },
   };

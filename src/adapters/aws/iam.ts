@@ -1,5 +1,5 @@
-// IamGateway over @aws-sdk/client-iam. Takes any `{ send(command) }` so unit tests can check the
-// commands sent (moto lacks AddClientIDToOpenIDConnectProvider, for one).
+// IamGateway over @aws-sdk/client-iam. Lists use the SDK's paginators, which need a real IAMClient;
+// unit tests give it one that answers locally (moto lacks AddClientIDToOpenIDConnectProvider, for one).
 
 import {
   AddClientIDToOpenIDConnectProviderCommand,
@@ -16,12 +16,7 @@ import {
   GetPolicyCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
-  ListAttachedRolePoliciesCommand,
   ListOpenIDConnectProvidersCommand,
-  ListPoliciesCommand,
-  ListRolePoliciesCommand,
-  ListRoleTagsCommand,
-  ListRolesCommand,
   PutRolePermissionsBoundaryCommand,
   PutRolePolicyCommand,
   TagRoleCommand,
@@ -30,6 +25,11 @@ import {
   UpdateOpenIDConnectProviderThumbprintCommand,
   UpdateRoleCommand,
   paginateGetAccountAuthorizationDetails,
+  paginateListAttachedRolePolicies,
+  paginateListPolicies,
+  paginateListRolePolicies,
+  paginateListRoleTags,
+  paginateListRoles,
   type Role,
   type RoleDetail,
   type Tag,
@@ -38,7 +38,7 @@ import { RemoteError } from '../../core/errors.ts';
 import type { OidcProviderState, RoleState, Tags } from '../../core/state.ts';
 import type { PolicyDocument } from '../../core/trust-policy.ts';
 import type { IamGateway } from '../../ports.ts';
-import { isNoSuchEntity, sendCommand, translateAwsError, type CommandSender } from './clients.ts';
+import { isNoSuchEntity, sendCommand } from './clients.ts';
 
 export interface IamGatewayOptions {
   /** The caller's account (STS GetCallerIdentity); called at most once. */
@@ -62,16 +62,11 @@ const toTags = (tags: Tag[] | undefined): Tags => Object.fromEntries((tags ?? []
 const fromTags = (tags: Tags): Tag[] => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 const policyText = (document: unknown): string => (typeof document === 'string' ? document : JSON.stringify(document));
 
-/** IAM's Marker/IsTruncated pagination. */
-async function allPages<T>(page: (marker: string | undefined) => Promise<{ items: T[] | undefined; IsTruncated?: boolean; Marker?: string }>): Promise<T[]> {
-  const items: T[] = [];
-  let marker: string | undefined;
-  for (;;) {
-    const out = await page(marker);
-    items.push(...(out.items ?? []));
-    if (!out.IsTruncated || !out.Marker) return items;
-    marker = out.Marker;
-  }
+/** Every item of an SDK paginator's pages (IAM's Marker/IsTruncated pagination). */
+async function allPages<P, T>(pages: AsyncIterable<P>, items: (page: P) => T[] | undefined): Promise<T[]> {
+  const out: T[] = [];
+  for await (const page of pages) out.push(...(items(page) ?? []));
+  return out;
 }
 
 /** Null for NoSuchEntity (a get of something absent), the error otherwise. */
@@ -111,7 +106,7 @@ function roleFromDetail(detail: RoleDetail, listed: Role): RoleState {
   };
 }
 
-export function createIamGateway(client: CommandSender, options: IamGatewayOptions): IamGateway {
+export function createIamGateway(client: IAMClient, options: IamGatewayOptions): IamGateway {
   const send = <C extends { input: object }>(command: C) => sendCommand('iam', client, command);
   let account: Promise<string> | undefined;
 
@@ -176,8 +171,8 @@ export function createIamGateway(client: CommandSender, options: IamGatewayOptio
       const r = output.Role;
       if (!r) return null;
       const [attached, inlineNames] = await Promise.all([
-        allPages((Marker) => send(new ListAttachedRolePoliciesCommand({ RoleName: name, Marker })).then((o) => ({ ...o, items: o.AttachedPolicies }))),
-        allPages((Marker) => send(new ListRolePoliciesCommand({ RoleName: name, Marker })).then((o) => ({ ...o, items: o.PolicyNames }))),
+        allPages(paginateListAttachedRolePolicies({ client }, { RoleName: name }), (o) => o.AttachedPolicies),
+        allPages(paginateListRolePolicies({ client }, { RoleName: name }), (o) => o.PolicyNames),
       ]);
       const inline = await Promise.all(
         inlineNames.map(async (policyName) => {
@@ -201,32 +196,16 @@ export function createIamGateway(client: CommandSender, options: IamGatewayOptio
     },
 
     async listRoles(pathPrefix) {
-      const roles = await allPages((Marker) =>
-        send(new ListRolesCommand({ Marker, ...(pathPrefix ? { PathPrefix: pathPrefix } : {}) })).then((o) => ({ ...o, items: o.Roles })),
-      );
+      const roles = await allPages(paginateListRoles({ client }, pathPrefix ? { PathPrefix: pathPrefix } : {}), (o) => o.Roles);
       return roles.map((r) => ({ name: r.RoleName ?? '', arn: r.Arn ?? '' }));
     },
 
     async listRoleDetails(pathPrefix) {
       // GetAccountAuthorizationDetails has no path filter: the prefix is applied here, with
       // ListRoles' PathPrefix semantics (a plain string prefix of the role's path).
-      const details = async (): Promise<RoleDetail[]> => {
-        if (!(client instanceof IAMClient)) throw new Error('listRoleDetails needs an IAMClient (the SDK paginator checks the client class)');
-        const out: RoleDetail[] = [];
-        try {
-          for await (const page of paginateGetAccountAuthorizationDetails({ client, pageSize: MAX_PAGE }, { Filter: ['Role'] })) {
-            out.push(...(page.RoleDetailList ?? []));
-          }
-        } catch (error) {
-          throw translateAwsError(error, 'iam', 'GetAccountAuthorizationDetails');
-        }
-        return out;
-      };
       const [all, listed] = await Promise.all([
-        details(),
-        allPages((Marker) =>
-          send(new ListRolesCommand({ Marker, MaxItems: MAX_PAGE, ...(pathPrefix ? { PathPrefix: pathPrefix } : {}) })).then((o) => ({ ...o, items: o.Roles })),
-        ),
+        allPages(paginateGetAccountAuthorizationDetails({ client, pageSize: MAX_PAGE }, { Filter: ['Role'] }), (o) => o.RoleDetailList),
+        allPages(paginateListRoles({ client, pageSize: MAX_PAGE }, pathPrefix ? { PathPrefix: pathPrefix } : {}), (o) => o.Roles),
       ]);
       const byId = new Map(listed.map((role) => [role.RoleId ?? role.RoleName ?? '', role]));
       const wanted = all.filter((detail) => !pathPrefix || (detail.Path ?? '/').startsWith(pathPrefix));
@@ -242,7 +221,7 @@ export function createIamGateway(client: CommandSender, options: IamGatewayOptio
     },
 
     async listRoleTags(name) {
-      const tags = await allPages((Marker) => send(new ListRoleTagsCommand({ RoleName: name, Marker })).then((o) => ({ ...o, items: o.Tags })));
+      const tags = await allPages(paginateListRoleTags({ client }, { RoleName: name }), (o) => o.Tags);
       return toTags(tags);
     },
 
@@ -310,9 +289,7 @@ export function createIamGateway(client: CommandSender, options: IamGatewayOptio
     },
 
     async listPolicies(scope) {
-      const policies = await allPages((Marker) =>
-        send(new ListPoliciesCommand({ Scope: scope, Marker, MaxItems: 1000 })).then((o) => ({ ...o, items: o.Policies })),
-      );
+      const policies = await allPages(paginateListPolicies({ client, pageSize: MAX_PAGE }, { Scope: scope }), (o) => o.Policies);
       return policies.map((p) => ({ arn: p.Arn ?? '', name: p.PolicyName ?? '' }));
     },
   };

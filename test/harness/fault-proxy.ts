@@ -48,8 +48,8 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-/** mulberry32: small seeded PRNG for reproducible fault sequences. */
-function seededRandom(seed: number): () => number {
+/** mulberry32: small seeded PRNG for reproducible fault and latency sequences (both proxies). */
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

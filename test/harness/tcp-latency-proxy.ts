@@ -5,6 +5,7 @@
 
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { seededRandom } from './fault-proxy.ts';
 import type { RoundTripTracker } from './round-trips.ts';
 
 export interface TcpLatencyProxyOptions {
@@ -24,17 +25,6 @@ export interface TcpLatencyProxy {
   /** Connections accepted so far. */
   connections(): number;
   close(): Promise<void>;
-}
-
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export async function startTcpLatencyProxy(options: TcpLatencyProxyOptions): Promise<TcpLatencyProxy> {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createExecutor, metadataPatch, StaleChangeError } from '../../src/engine/execute.ts';
 import type { IamGateway, KubeGateway } from '../../src/ports.ts';
 import type { Change } from '../../src/core/plan.ts';
+import { roleValue } from '../../src/core/resources/iam-role.ts';
 import type { RoleValue } from '../../src/core/resources/types.ts';
 import type { RoleState } from '../../src/core/state.ts';
 import { parseTrustPolicy } from '../../src/core/trust-policy.ts';
@@ -27,21 +28,12 @@ const writes = (calls: string[]) => names(calls).filter((name) => !/^(get|list)/
 
 const current = (overrides: Partial<RoleState> & { subjects?: string[] } = {}): RoleState =>
   role({ arn: 'arn:aws:iam::111122223333:role/r', name: 'r', tags: { 'irsa:managed-by': 'irsa', a: '1' }, ...overrides });
-const valueOf = (state: RoleState): RoleValue => ({
-  name: state.name,
-  path: state.path,
-  description: state.description,
-  maxSessionDuration: state.maxSessionDuration,
-  permissionsBoundary: state.permissionsBoundary,
-  tags: state.tags,
-  trustPolicy: state.trustPolicy,
-});
 const roleUpdate = (before: RoleValue, after: RoleValue): Change => ({ kind: 'iam-role', id: 'arn:aws:iam::111122223333:role/r', action: 'update', before, after, dependsOn: [] });
 
 test('a role update re-reads the role, then calls only what differs: trust policy, boundary, tags added and removed', async () => {
   const state = current();
   const { gateway, calls } = recorder<IamGateway>({ getRole: () => state, updateTrustPolicy: () => {}, putPermissionsBoundary: () => {}, tagRole: () => {}, untagRole: () => {} });
-  const before = valueOf(state);
+  const before = roleValue(state);
   const after = { ...before, trustPolicy: role({ subjects: ['system:serviceaccount:x:y'] }).trustPolicy, permissionsBoundary: 'arn:aws:iam::aws:policy/B', tags: { 'irsa:managed-by': 'irsa', b: '2' } };
   const outcome = await createExecutor({ iam: gateway })(roleUpdate(before, after));
   assert.deepEqual(names(calls), ['getRole', 'updateTrustPolicy', 'putPermissionsBoundary', 'tagRole', 'untagRole']);
@@ -53,7 +45,7 @@ test('a role update re-reads the role, then calls only what differs: trust polic
 test('updateRole carries description and max session duration; removing a boundary deletes it', async () => {
   const state = current({ permissionsBoundary: 'arn:aws:iam::aws:policy/B' });
   const { gateway, calls } = recorder<IamGateway>({ getRole: () => state, updateRole: () => {}, deletePermissionsBoundary: () => {} });
-  const before = valueOf(state);
+  const before = roleValue(state);
   await createExecutor({ iam: gateway })(roleUpdate(before, { ...before, description: 'new', maxSessionDuration: 7200, permissionsBoundary: null }));
   assert.deepEqual(writes(calls), ['updateRole', 'deletePermissionsBoundary']);
   assert.equal(calls[1], 'updateRole("r", {"description":"new","maxSessionDuration":7200})');
@@ -78,7 +70,7 @@ test('re-check: a trust policy that gained a subject since the plan is re-derive
   const meanwhile = current({ subjects: ['system:serviceaccount:payments:api', 'system:serviceaccount:other:run'] });
   const written: unknown[] = [];
   const { gateway } = recorder<IamGateway>({ getRole: () => meanwhile, updateTrustPolicy: (_name: never, document: never) => written.push(document) });
-  const before = valueOf(planned);
+  const before = roleValue(planned);
   const after = { ...before, trustPolicy: role({ subjects: ['system:serviceaccount:payments:api', 'system:serviceaccount:payments:worker'] }).trustPolicy };
   const outcome = await createExecutor({ iam: gateway })(roleUpdate(before, after));
   assert.equal(written.length, 1);
@@ -90,7 +82,7 @@ test('re-check: a trust policy that gained a subject since the plan is re-derive
 test('re-check: a role whose settings changed since the plan is stale and nothing is written', async () => {
   const planned = current();
   const { gateway, calls } = recorder<IamGateway>({ getRole: () => ({ ...planned, description: 'edited by hand' }) });
-  const before = valueOf(planned);
+  const before = roleValue(planned);
   await assert.rejects(createExecutor({ iam: gateway })(roleUpdate(before, { ...before, maxSessionDuration: 7200 })), StaleChangeError);
   assert.deepEqual(writes(calls), []);
   const gone = recorder<IamGateway>({ getRole: () => null });
@@ -98,7 +90,7 @@ test('re-check: a role whose settings changed since the plan is stale and nothin
 });
 
 test('a role create that meets "already exists": irsa\'s role gets this subject merged; a hand-made role is stale', async () => {
-  const planned = valueOf(current({ subjects: ['system:serviceaccount:payments:worker'] }));
+  const planned = roleValue(current({ subjects: ['system:serviceaccount:payments:worker'] }));
   const create: Change = { kind: 'iam-role', id: 'arn:aws:iam::111122223333:role/r', action: 'create', before: null, after: planned, dependsOn: [] };
   const exists = Object.assign(new Error('Role with name r already exists.'), { name: 'EntityAlreadyExists' });
   const written: unknown[] = [];

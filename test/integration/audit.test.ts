@@ -4,42 +4,20 @@
 
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useStack } from '../harness/availability.ts';
 import { aws, irsa, json, kubectl, writeCalls } from './helpers/cli.ts';
+import { deployment, EXAMPLE_KEY_ID as KEY_ID, EXAMPLE_SECRET_KEY as SECRET_KEY, kubectlApply } from './helpers/kube-objects.ts';
 import type { AuditReport } from '../../src/core/audit.ts';
 
 const { stack, skip } = await useStack();
 
-const KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
-const SECRET_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 const S3_READ = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
 const SQS_READ = 'arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess';
 const dir = mkdtempSync(join(tmpdir(), 'irsa-audit-'));
-let sequence = 0;
-
-async function apply(object: unknown): Promise<void> {
-  const file = join(dir, `object-${++sequence}.json`);
-  writeFileSync(file, JSON.stringify(object));
-  await kubectl(stack, ['apply', '-f', file]);
-}
-
-function deployment(ns: string, name: string, pod: { serviceAccountName?: string; annotations?: Record<string, string>; env?: unknown[] }) {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace: ns },
-    spec: {
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name }, ...(pod.annotations ? { annotations: pod.annotations } : {}) },
-        spec: { ...(pod.serviceAccountName ? { serviceAccountName: pod.serviceAccountName } : {}), containers: [{ name: 'app', image: 'busybox', env: pod.env ?? [] }] },
-      },
-    },
-  };
-}
+const apply = (object: unknown) => kubectlApply(stack, object);
 
 describe('irsa audit', { skip }, () => {
   const ns = `audit-${process.pid}`;

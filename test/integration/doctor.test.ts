@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { useStack } from '../harness/availability.ts';
 import { startWebhookDouble, type WebhookDouble } from '../harness/webhook-double.ts';
 import { aws, irsa, json, kubectl, writeCalls } from './helpers/cli.ts';
+import { kubectlApply } from './helpers/kube-objects.ts';
 import type { DoctorCheck } from '../../src/core/doctor.ts';
 
 const { stack, skip } = await useStack();
@@ -25,11 +26,7 @@ let sequence = 0;
 const uniqueNamespace = (prefix: string) => `${prefix}-${process.pid}-${++sequence}`;
 const dir = mkdtempSync(join(tmpdir(), 'irsa-doctor-'));
 
-async function apply(object: unknown): Promise<void> {
-  const file = join(dir, `object-${++sequence}.json`);
-  writeFileSync(file, JSON.stringify(object));
-  await kubectl(stack, ['apply', '-f', file]);
-}
+const apply = (object: unknown) => kubectlApply(stack, object);
 
 async function namespace(prefix: string, labels: Record<string, string> = { [WEBHOOK_LABEL]: 'on' }): Promise<string> {
   const ns = uniqueNamespace(prefix);

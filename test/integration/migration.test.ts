@@ -9,39 +9,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useStack } from '../harness/availability.ts';
 import { aws, irsa, json, kubectl } from './helpers/cli.ts';
+import { deployment as deploymentObject, EXAMPLE_KEY_ID as KEY_ID, EXAMPLE_SECRET_KEY as SECRET_KEY, kubectlApply } from './helpers/kube-objects.ts';
 
 const { stack, skip } = await useStack();
 
-const KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
-const SECRET_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 const S3_READ = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
 const SQS_READ = 'arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess';
 const dir = mkdtempSync(join(tmpdir(), 'irsa-migration-'));
-let sequence = 0;
-
-async function apply(object: unknown): Promise<void> {
-  const file = join(dir, `object-${++sequence}.json`);
-  writeFileSync(file, JSON.stringify(object));
-  await kubectl(stack, ['apply', '-f', file]);
-}
-
-function deployment(ns: string, name: string, pod: { serviceAccountName?: string; annotations?: Record<string, string>; envFrom?: unknown[] }) {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace: ns },
-    spec: {
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name }, ...(pod.annotations ? { annotations: pod.annotations } : {}) },
-        spec: {
-          ...(pod.serviceAccountName ? { serviceAccountName: pod.serviceAccountName } : {}),
-          containers: [{ name: 'app', image: 'busybox', env: [{ name: 'PORT', value: '8080' }], ...(pod.envFrom ? { envFrom: pod.envFrom } : {}) }],
-        },
-      },
-    },
-  };
-}
+const apply = (object: unknown) => kubectlApply(stack, object);
+/** Every Deployment here has a plain env var the migration must keep. */
+const PORT_ENV = [{ name: 'PORT', value: '8080' }];
+const deployment = (ns: string, name: string, pod: { serviceAccountName?: string; annotations?: Record<string, string>; envFrom?: unknown[] }) =>
+  deploymentObject(ns, name, { ...pod, env: PORT_ENV });
 
 type PlanOut = { plan: { changes: Array<{ kind: string; id: string; action: string; before: unknown; after: unknown }>; warnings: string[] } };
 

@@ -20,7 +20,8 @@ import { planWorkloadRestarts } from './resources/workload.ts';
 import type { RoleState, ServiceAccountState, Tags, WorkloadRef } from './state.ts';
 import { serviceAccountUsers, type MigrationOptions } from './migration.ts';
 import { FLAG_TERMS, type BindingField, type FieldPath, type Terms } from './terms.ts';
-import { DEFAULT_AUDIENCE, parseTrustPolicy, serviceAccountSubject, type FederatedTrust } from './trust-policy.ts';
+import { namedServiceAccounts } from './trust-merge.ts';
+import { DEFAULT_AUDIENCE, serviceAccountSubject, type FederatedTrust } from './trust-policy.ts';
 
 export interface BindingRequest {
   /** The cluster label of default role names and ownership tags. */
@@ -269,13 +270,13 @@ function planPrune(requests: BindingRequest[], observed: BindingsObserved, optio
   }
 }
 
-/** Subjects (`namespace/name`) of this provider in roles that a prune would delete. */
+/**
+ * ServiceAccounts (`namespace/name`) of this provider that roles a prune would delete name
+ * literally, read by the same trust reader as merge and unbind (trust-merge.ts): patterns and
+ * policy variables name no ServiceAccount.
+ */
 export function pruneSubjects(roles: RoleState[], providerArn: string): string[] {
-  return roles.flatMap((role) =>
-    parseTrustPolicy(role.trustPolicy)
-      .trusts.filter((t) => t.providerArn === providerArn)
-      .flatMap((t) => t.subjects.map((subject) => subject.split(':').slice(2).join('/'))),
-  );
+  return roles.flatMap((role) => namedServiceAccounts(role.trustPolicy, providerArn));
 }
 
 export interface UnbindingRequest {
@@ -309,6 +310,9 @@ export function planUnbinding(request: UnbindingRequest, observed: UnbindingObse
     const unbinding = planRoleUnbinding(role, { subjects: [serviceAccountSubject(namespace, name)], providerArn: observed.providerArn }, { force: request.force, terms });
     plan.changes.push(...unbinding.changes);
     plan.blockers.push(...unbinding.blockers);
+    // A role left unchanged still carries why (a kept statement still admits the ServiceAccount):
+    // no-op changes are hidden, so the plan says it at the top level.
+    for (const change of unbinding.changes) if (change.action === 'no-op') plan.warnings.push(...(change.warnings ?? []));
     roleChangeKeys = unbinding.changes.filter((c) => c.kind === 'iam-role').map(changeKey);
   } else {
     plan.notes.push(`role ${request.roleName} does not exist; nothing to change in IAM.`);

@@ -293,14 +293,19 @@ function evaluateStatement(statement: PolicyStatement, label: string, providerAr
   return { applies, reason: `${label}: ${s['Effect'] === 'Deny' ? 'explicitly denies' : 'allows'} this token` };
 }
 
+/** A document's statements as IAM reads them: a single statement object counts as a list of one. */
+export function trustStatements(document: PolicyDocument | null): PolicyStatement[] {
+  const raw = (document as { Statement?: unknown } | null)?.Statement;
+  return (raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]) as PolicyStatement[];
+}
+
 /**
  * Evaluates a trust policy for a token the way STS does for AssumeRoleWithWebIdentity.
  * `providerArn` is the IAM OIDC provider whose URL matches the token's `iss`.
  */
 export function evaluateTrust(document: PolicyDocument, providerArn: string, claims: TokenClaims): TrustEvaluation {
   const hostPath = claims.iss.replace(/^https:\/\//, '').replace(/\/$/, '');
-  const raw = (document as { Statement?: unknown } | null)?.Statement;
-  const statements = (raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]) as PolicyStatement[];
+  const statements = trustStatements(document);
   const reasons: string[] = [];
   const allows: Tri[] = [];
   const denies: Tri[] = [];

@@ -5,6 +5,9 @@
 // IAM OIDC provider and whose action admits sts:AssumeRoleWithWebIdentity —
 //   critical  no-sub-condition      no positive condition on <issuer>:sub: any ServiceAccount of
 //                                   that cluster (any token of the issuer) can assume the role
+//   critical  sub-policy-variable   a :sub value holding a policy variable (${...}): IAM substitutes
+//                                   it from the request, so ${<issuer>:sub} admits every ServiceAccount
+//                                   (irsa never reads it as a subject nor edits the statement)
 //   critical  sub-spans-namespaces  a :sub pattern (StringLike) such as *, system:serviceaccount:*
 //                                   or system:serviceaccount:team-*:x that admits several namespaces
 //   broken    literal-wildcard      a * or ? under StringEquals on :sub/:aud: compared literally,
@@ -24,6 +27,7 @@ import type { RoleState } from './state.ts';
 export type TrustSeverity = 'critical' | 'broken' | 'warning';
 export type TrustRule =
   | 'no-sub-condition'
+  | 'sub-policy-variable'
   | 'sub-spans-namespaces'
   | 'literal-wildcard'
   | 'provider-missing'
@@ -34,6 +38,7 @@ export type TrustRule =
 
 export const RULE_SEVERITY: Record<TrustRule, TrustSeverity> = {
   'no-sub-condition': 'critical',
+  'sub-policy-variable': 'critical',
   'sub-spans-namespaces': 'critical',
   'literal-wildcard': 'broken',
   'provider-missing': 'broken',
@@ -169,6 +174,15 @@ export function lintTrust(input: TrustLintInput): TrustLintReport {
             `trusts ${providerArn} without a condition on ${hostPath}:sub: every ServiceAccount of that cluster (any token of the issuer) can assume it`,
             `add StringEquals ${hostPath}:sub = system:serviceaccount:<namespace>:<name> for each ServiceAccount that needs the role (irsa create-sa-role --attach-role-arn ${role.arn} -n <namespace> --name <name> writes such a statement; then remove this one)`,
             sid);
+        }
+        for (const entry of subs) {
+          const variables = entry.values.filter((value) => value.includes('${'));
+          if (variables.length > 0) {
+            add('sub-policy-variable', number,
+              `${entry.raw} ${entry.key} = ${variables.join(', ')} holds a policy variable: IAM fills it in from the request${variables.some((v) => v.toLowerCase().includes(`\${${hostPath.toLowerCase()}:sub`)) ? ', so it admits every ServiceAccount of that cluster' : ', so which ServiceAccounts it admits depends on the request, not on the policy'}`,
+              `list the ServiceAccounts as literal subjects (irsa create-sa-role --attach-role-arn ${role.arn} -n <namespace> --name <name> writes one), then remove this value`,
+              sid);
+          }
         }
         // An exact :sub in the same statement (AND) already limits what the pattern admits.
         const exact = subs.some((e) => e.base !== 'StringLike' && !e.raw.startsWith('For') && !e.raw.endsWith('IfExists'));

@@ -11,6 +11,7 @@
 // and StringLike on :sub in one statement (AND), no aud condition, or an aud pattern has a meaning
 // the FederatedTrust model cannot hold; rebuilding it widens or narrows trust (issue 10).
 
+import { evaluateTrust, trustStatements } from './trust-eval.ts';
 import {
   buildTrustPolicy,
   DEFAULT_AUDIENCE,
@@ -74,6 +75,14 @@ const stringList = (value: unknown): string[] | null => {
   return null;
 };
 
+/**
+ * A value holding an IAM policy variable (`${...}`) is substituted from the request before it is
+ * compared, so it is never a literal subject: `StringLike {"<issuer>:sub": "${<issuer>:sub}"}`
+ * admits every ServiceAccount of the issuer. IAM User Guide, "IAM policy elements: Variables and
+ * tags": https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html
+ */
+export const hasPolicyVariable = (value: string): boolean => value.includes('${');
+
 /** `arn:<partition>:iam::<account>:oidc-provider/<host/path>` → `<host/path>`, else null. */
 export function providerHostPath(providerArn: string): string | null {
   const match = /^arn:[^:]+:iam::\d{12}:oidc-provider\/(.+)$/.exec(providerArn);
@@ -124,6 +133,8 @@ export function readIrsaStatement(statement: PolicyStatement): IrsaStatement | n
     }
   }
   if (!operator || !subjects || audience === null) return null;
+  // A policy variable makes the statement's meaning depend on the request: foreign, kept as written.
+  if (subjects.some(hasPolicyVariable) || hasPolicyVariable(audience)) return null;
   return { providerArn, issuerHostPath: hostPath, operator, subjects, audience };
 }
 
@@ -137,11 +148,66 @@ export function irsaStatement(ref: Omit<IrsaStatement, 'subjects'> & { subjects:
   return { Effect: 'Allow', Principal: { Federated: ref.providerArn }, Action: WEB_IDENTITY_ACTION, Condition: condition };
 }
 
-function statementsOf(document: PolicyDocument | null): PolicyStatement[] {
-  if (!document) return [];
-  const raw = (document as { Statement?: unknown }).Statement;
-  if (raw === undefined) return [];
-  return Array.isArray(raw) ? raw : [raw as PolicyStatement];
+/** The statements, the way the evaluator lists them (one reading for merge, prune and evaluation). */
+const statementsOf = (document: PolicyDocument | null): PolicyStatement[] => trustStatements(document);
+
+/** One statement as irsa reads it: irsa's own (its meaning known completely) or kept as written. */
+export interface TrustReading {
+  /** 0-based index in the document's Statement list. */
+  index: number;
+  statement: PolicyStatement;
+  sid?: string;
+  /** "statement 2 (Sid)": how plans and notes name it (1-based, as people count). */
+  label: string;
+  irsa: IrsaStatement | null;
+}
+
+/** The one trust reader: merge, prune, unbind notes and doctor all read statements through it. */
+export function readTrust(document: PolicyDocument | null): TrustReading[] {
+  return statementsOf(document).map((statement, index) => {
+    const sid = statement && typeof statement === 'object' && typeof statement.Sid === 'string' && statement.Sid ? statement.Sid : undefined;
+    return {
+      index,
+      statement,
+      ...(sid !== undefined ? { sid } : {}),
+      label: `statement ${index + 1}${sid !== undefined ? ` (${sid})` : ''}`,
+      irsa: readIrsaStatement(statement),
+    };
+  });
+}
+
+const SUBJECT = /^system:serviceaccount:([^:*?${}]+):([^:*?${}]+)$/;
+
+/**
+ * ServiceAccounts (`namespace/name`) that statements of this provider name literally: the exact
+ * subjects of irsa's statements and literal values under a positive StringEquals on the issuer's
+ * :sub in kept Allow statements. For finding ServiceAccounts that may point at a role (prune), not
+ * for deciding admission (that is trust-eval's). Patterns and policy variables name nobody.
+ */
+export function namedServiceAccounts(document: PolicyDocument | null, providerArn: string): string[] {
+  const hostPath = providerHostPath(providerArn);
+  const found = new Set<string>();
+  for (const { statement, irsa } of readTrust(document)) {
+    let values: string[] = [];
+    if (irsa) {
+      if (irsa.providerArn === providerArn && irsa.operator === 'StringEquals') values = irsa.subjects;
+    } else if (hostPath && statement && typeof statement === 'object' && statement.Effect === 'Allow') {
+      const principal = statement.Principal;
+      const federated = principal && typeof principal === 'object' ? stringList(principal.Federated) ?? [] : [];
+      if (!federated.includes(providerArn)) continue;
+      for (const [op, entries] of Object.entries(statement.Condition ?? {})) {
+        if (op !== 'StringEquals' || !entries || typeof entries !== 'object') continue;
+        for (const [key, value] of Object.entries(entries)) {
+          if (key.toLowerCase() === `${hostPath}:sub`.toLowerCase()) values.push(...(stringList(value) ?? []));
+        }
+      }
+    }
+    for (const value of values) {
+      const match = SUBJECT.exec(value);
+      if (match) found.add(`${match[1]}/${match[2]}`);
+    }
+  }
+  return [...found].sort();
 }
 
 function withStatements(document: PolicyDocument | null, statements: PolicyStatement[]): PolicyDocument {
@@ -160,9 +226,7 @@ function matches(ref: Pick<SubjectRef, 'providerArn' | 'issuerHostPath' | 'opera
 
 /** Which statements are irsa's and which are kept, for the plan. */
 export function describeStatements(document: PolicyDocument | null): StatementOwner[] {
-  return statementsOf(document).map((statement, index) => {
-    const irsa = readIrsaStatement(statement);
-    const sid = typeof statement?.Sid === 'string' ? statement.Sid : undefined;
+  return readTrust(document).map(({ index, irsa, sid }) => {
     const summary = irsa
       ? `${irsa.operator} ${irsa.issuerHostPath}:sub ${irsa.subjects.join(', ')} (aud ${irsa.audience})`
       : 'kept as written (irsa does not edit statements it does not fully understand)';
@@ -175,6 +239,17 @@ function keptMentions(statement: PolicyStatement, subject: string): boolean {
   return JSON.stringify(statement.Condition ?? {}).includes(JSON.stringify(subject));
 }
 
+/** Every OIDC provider a statement names in Principal.Federated. */
+function federatedProviders(document: PolicyDocument | null): string[] {
+  const found = new Set<string>();
+  for (const { statement } of readTrust(document)) {
+    const principal = statement && typeof statement === 'object' ? statement.Principal : undefined;
+    const federated = principal && typeof principal === 'object' ? stringList(principal.Federated) ?? [] : [];
+    for (const arn of federated) if (providerHostPath(arn)) found.add(arn);
+  }
+  return [...found].sort();
+}
+
 function keptNotes(statements: PolicyStatement[], subject: string, verb: string): string[] {
   const notes: string[] = [];
   statements.forEach((statement, index) => {
@@ -183,6 +258,90 @@ function keptNotes(statements: PolicyStatement[], subject: string, verb: string)
       notes.push(`${label} also names ${subject}; irsa keeps it as written and ${verb}`);
     }
   });
+  return notes;
+}
+
+/** A value that matches no audience a policy names: "any other audience". */
+const OTHER_AUDIENCE = 'irsa.invalid/any-other-audience';
+
+/**
+ * Audiences worth asking about: every value a statement compares :aud with (a pattern also by a
+ * value it matches), the default, the given ones, and one that no statement names. A pod running as
+ * the ServiceAccount can request a token of any audience (a projected volume sets it), so a trust
+ * that admits the subject with any audience still lets such a pod become the role.
+ */
+function candidateAudiences(document: PolicyDocument | null, given: string[]): string[] {
+  const found = new Set<string>([DEFAULT_AUDIENCE, ...given]);
+  for (const { statement } of readTrust(document)) {
+    if (!statement || typeof statement !== 'object') continue;
+    for (const entries of Object.values(statement.Condition ?? {})) {
+      if (!entries || typeof entries !== 'object') continue;
+      for (const [key, value] of Object.entries(entries)) {
+        if (!key.toLowerCase().endsWith(':aud')) continue;
+        for (const item of stringList(value) ?? []) {
+          if (hasPolicyVariable(item)) continue;
+          found.add(item);
+          if (/[*?]/.test(item)) found.add(item.replace(/\*/g, 'x').replace(/\?/g, 'a'));
+        }
+      }
+    }
+  }
+  found.add(OTHER_AUDIENCE);
+  return [...found];
+}
+
+export interface StillAdmitted {
+  subject: string;
+  providerArn: string;
+  /** 0-based statements that admit the subject (for some audience), with the audiences. */
+  admittedBy: Array<{ index: number; label: string; audiences: string[] }>;
+  /** Why irsa cannot decide for some audience (empty when it can). */
+  undecided: string[];
+}
+
+/**
+ * Whether `document` still lets a token of `subject` from `providerArn`'s issuer assume the role,
+ * evaluated with IAM's rules (trust-eval) for every audience that could matter. Null when not.
+ */
+export function stillAdmitted(document: PolicyDocument | null, subject: string, providerArn: string, audiences: string[] = []): StillAdmitted | null {
+  const hostPath = providerHostPath(providerArn);
+  if (!document || !hostPath) return null;
+  const byStatement = new Map<number, Set<string>>();
+  const undecided = new Set<string>();
+  for (const audience of candidateAudiences(document, audiences)) {
+    const evaluation = evaluateTrust(document, providerArn, { iss: `https://${hostPath}`, sub: subject, aud: [audience] });
+    if (evaluation.verdict === 'allow' && evaluation.matchedStatement !== null) {
+      const set = byStatement.get(evaluation.matchedStatement) ?? new Set<string>();
+      set.add(audience);
+      byStatement.set(evaluation.matchedStatement, set);
+    } else if (evaluation.verdict === 'cannot-decide') {
+      for (const reason of evaluation.undecided) undecided.add(reason);
+    }
+  }
+  if (byStatement.size === 0 && undecided.size === 0) return null;
+  const labels = readTrust(document);
+  return {
+    subject,
+    providerArn,
+    admittedBy: [...byStatement].sort(([a], [b]) => a - b).map(([index, set]) => ({ index, label: labels[index]!.label, audiences: [...set] })),
+    undecided: [...undecided],
+  };
+}
+
+/** The plan's words for a subject that stays admitted after it was removed. */
+export function stillAdmittedNotes(found: StillAdmitted | null, document: PolicyDocument | null): string[] {
+  if (!found) return [];
+  const readings = readTrust(document);
+  const notes = found.admittedBy.map(({ index, label, audiences }) => {
+    const irsa = readings[index]?.irsa;
+    const what = irsa ? `irsa's ${irsa.operator} ${irsa.subjects.join(', ')}` : 'kept as written';
+    const audience = audiences.includes(OTHER_AUDIENCE) ? 'with any audience' : `with audience ${audiences.join(', ')}`;
+    return `${label} (${what}) still admits ${found.subject} ${audience}: a pod running as it can still assume this role; edit or remove that statement to unbind it`;
+  });
+  if (found.undecided.length > 0) {
+    const reasons = found.undecided.map((reason) => reason.replace(': irsa cannot decide: ', ': '));
+    notes.push(`the trust may still admit ${found.subject}: irsa cannot decide (${reasons.join('; ')}); check those statements yourself`);
+  }
   return notes;
 }
 
@@ -230,7 +389,7 @@ export function addSubject(document: PolicyDocument | null, ref: SubjectRef): Tr
  */
 export function removeSubject(
   document: PolicyDocument,
-  ref: { subject: string; providerArn?: string },
+  ref: { subject: string; providerArn?: string; audiences?: string[] },
 ): TrustMerge & { remaining: number } {
   const statements: PolicyStatement[] = [];
   let changed = false;
@@ -252,12 +411,14 @@ export function removeSubject(
     });
   }
   const result = changed ? withStatements(document, statements) : document;
+  // Said for every provider the removal was about: what IAM will still admit, not what is written.
+  const providers = ref.providerArn !== undefined ? [ref.providerArn] : federatedProviders(result);
   return {
     document: result,
     changed,
     remaining: statements.length,
     statements: describeStatements(result),
-    notes: keptNotes(statements, ref.subject, 'may still admit it; edit or remove that statement yourself'),
+    notes: providers.flatMap((providerArn) => stillAdmittedNotes(stillAdmitted(result, ref.subject, providerArn, ref.audiences ?? []), result)),
   };
 }
 
@@ -283,7 +444,23 @@ export function replaceSubjects(document: PolicyDocument | null, providerArns: s
   if (!inserted) statements.push(...built);
   const merged = withStatements(document, statements);
   const changed = document === null || JSON.stringify(merged) !== JSON.stringify(withStatements(document, statementsOf(document)));
-  return { document: changed ? merged : (document ?? merged), changed, statements: describeStatements(merged), notes: [] };
+  // ServiceAccounts the file no longer names but a kept statement (or a pattern) still admits.
+  const wanted = new Set(trusts.flatMap((trust) => trust.subjects.map((subject) => `${trust.providerArn}\u0000${subject}`)));
+  const removed = new Map<string, { providerArn: string; subject: string; audiences: string[] }>();
+  for (const { irsa } of readTrust(document)) {
+    if (!irsa || !managed.has(irsa.providerArn) || irsa.operator !== 'StringEquals') continue;
+    for (const subject of irsa.subjects) {
+      const key = `${irsa.providerArn}\u0000${subject}`;
+      if (wanted.has(key)) continue;
+      const entry = removed.get(key) ?? { providerArn: irsa.providerArn, subject, audiences: [] };
+      entry.audiences.push(irsa.audience);
+      removed.set(key, entry);
+    }
+  }
+  const notes = changed
+    ? [...removed.values()].flatMap(({ providerArn, subject, audiences }) => stillAdmittedNotes(stillAdmitted(merged, subject, providerArn, audiences), merged))
+    : [];
+  return { document: changed ? merged : (document ?? merged), changed, statements: describeStatements(merged), notes };
 }
 
 /** The audience irsa writes when none is given. */

@@ -77,3 +77,11 @@ test('findings are ordered critical, broken, warning and rendered with role, sta
   assert.match(text, /1 critical, 0 broken, 1 warning\./);
   assert.deepEqual(referencedProviders(report.findings.length ? [withTrust('x', stmt())] : [], [PROVIDER, 'arn:aws:iam::1:oidc-provider/x']), [PROVIDER]);
 });
+
+test('critical: a :sub value holding a policy variable (IAM fills it in from the request)', () => {
+  const findings = lintTrust({ roles: [withTrust('r', stmt({ StringEquals: aud, StringLike: { [`${ISSUER}:sub`]: `\${${ISSUER}:sub}` } }))], providerArns: [PROVIDER], unreachableIssuers: new Map() }).findings;
+  assert.deepEqual(findings.map((f) => f.rule), ['sub-policy-variable']);
+  assert.match(findings[0]!.message, /admits every ServiceAccount of that cluster/);
+  assert.deepEqual(rules([stmt({ StringEquals: { ...aud, [`${ISSUER}:sub`]: 'system:serviceaccount:${aws:username}:x' } })]), ['sub-policy-variable']);
+  assert.deepEqual(rules([stmt({ StringEquals: { ...aud, [`${ISSUER}:sub`]: 'system:serviceaccount:a:x' } })]), []);
+});

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addSubject, readIrsaStatement, removeSubject, replaceSubjects, type SubjectRef } from '../../src/core/trust-merge.ts';
+import { addSubject, irsaStatement, namedServiceAccounts, readIrsaStatement, removeSubject, replaceSubjects, stillAdmitted, type SubjectRef } from '../../src/core/trust-merge.ts';
+import { planUnbinding, pruneSubjects } from '../../src/core/binding.ts';
+import { buildTrustPolicy } from '../../src/core/trust-policy.ts';
 import { canonicalPolicy, type PolicyDocument, type PolicyStatement } from '../../src/core/trust-policy.ts';
 import { planRoleUnbinding } from '../../src/core/resources/iam-role.ts';
 import type { RoleValue } from '../../src/core/resources/types.ts';
@@ -81,8 +83,9 @@ test('removing touches only irsa statements; a kept statement naming the subject
   const removed = removeSubject(document, { subject: sub('prod', 'app'), providerArn: PROVIDER });
   assert.deepEqual(removed.document.Statement[0], vpcStatement);
   assert.deepEqual(readIrsaStatement(removed.document.Statement[1]!)?.subjects, [sub('prod', 'b')]);
+  // The kept statement also requires aws:SourceVpc, which irsa cannot know: it says "may", naming it.
   assert.equal(removed.notes.length, 1);
-  assert.match(removed.notes[0]!, /statement 1 also names system:serviceaccount:prod:app/);
+  assert.match(removed.notes[0]!, /may still admit system:serviceaccount:prod:app: irsa cannot decide \(statement 1: .*aws:SourceVpc/);
   const nothing = removeSubject(handMade(), { subject: sub('prod', 'app') });
   assert.equal(nothing.changed, false);
   assert.deepEqual(nothing.document, handMade());
@@ -119,4 +122,77 @@ test('create-sa-role --attach-role-arn on a hand-made role: plan keeps both stat
   const unbound = planRoleUnbinding({ ...handRole, trustPolicy: after }, { subjects: [sub('prod', 'worker')], providerArn: PROVIDER }, { force: true });
   assert.deepEqual((unbound.changes[0]!.after as RoleValue).trustPolicy, handMade());
   assert.equal(unbound.deletesRole, false);
+});
+
+// ---- unbinding that says what IAM will still admit ----
+const irsaFor = (subjects: string[], operator: 'StringEquals' | 'StringLike' = 'StringEquals'): PolicyStatement =>
+  irsaStatement({ providerArn: PROVIDER, issuerHostPath: ISSUER, operator, subjects, audience: 'sts.amazonaws.com' });
+const policyVariable: PolicyStatement = {
+  Sid: 'AnySa',
+  Effect: 'Allow',
+  Principal: { Federated: PROVIDER },
+  Action: 'sts:AssumeRoleWithWebIdentity',
+  Condition: { StringLike: { [`${ISSUER}:sub`]: `\${${ISSUER}:sub}` }, StringEquals: { [`${ISSUER}:aud`]: 'sts.amazonaws.com' } },
+};
+
+test('a :sub holding a policy variable is never read as a literal subject, nor edited', () => {
+  // Otherwise irsa-shaped: without the variable rule it would read as the subject "${...:sub}".
+  assert.equal(readIrsaStatement(policyVariable), null);
+  assert.equal(readIrsaStatement({ ...policyVariable, Condition: { StringEquals: { [`${ISSUER}:sub`]: `system:serviceaccount:\${aws:username}:x`, [`${ISSUER}:aud`]: 'sts.amazonaws.com' } } }), null);
+  const document: PolicyDocument = { Version: '2012-10-17', Statement: [structuredClone(policyVariable), irsaFor([sub('prod', 'app')])] };
+  const removed = removeSubject(document, { subject: sub('prod', 'app'), providerArn: PROVIDER });
+  assert.deepEqual(removed.document.Statement, [policyVariable], 'irsa removed its own statement and kept the variable one as written');
+  assert.equal(removed.remaining, 1, 'the role stays: a statement is left');
+  assert.match(removed.notes.join('\n'), /may still admit system:serviceaccount:prod:app: irsa cannot decide \(statement 1 \(AnySa\): .*policy variable/);
+  // Removing the literal text of the variable changes nothing (it is no subject).
+  const literal = removeSubject(document, { subject: `\${${ISSUER}:sub}`, providerArn: PROVIDER });
+  assert.equal(literal.changed, false);
+  // Exact mode keeps it too, and prune finds nobody in it.
+  const exact = replaceSubjects(document, [PROVIDER], []);
+  assert.deepEqual(exact.document.Statement, [policyVariable]);
+  assert.match(exact.notes.join('\n'), /system:serviceaccount:prod:app/);
+  assert.deepEqual(namedServiceAccounts({ Version: '2012-10-17', Statement: [policyVariable] }, PROVIDER), []);
+  assert.deepEqual(pruneSubjects([role({ trustPolicy: document })], PROVIDER), ['prod/app']);
+});
+
+test('an unbind whose ServiceAccount stays admitted names the statement: pattern, no sub, negation', () => {
+  const s = sub('payments', 'api');
+  const cases: Array<[string, PolicyStatement, RegExp]> = [
+    ['irsa pattern', irsaFor(['system:serviceaccount:payments:*'], 'StringLike'), /statement 1 \(irsa's StringLike system:serviceaccount:payments:\*\) still admits system:serviceaccount:payments:api with audience sts.amazonaws.com/],
+    ['no sub condition', { Effect: 'Allow', Principal: { Federated: PROVIDER }, Action: 'sts:AssumeRoleWithWebIdentity' }, /statement 1 \(kept as written\) still admits .* with any audience/],
+    ['negation', { Effect: 'Allow', Principal: { Federated: PROVIDER }, Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringNotEquals: { [`${ISSUER}:sub`]: sub('kube-system', 'x') } } }, /statement 1 \(kept as written\) still admits/],
+  ];
+  for (const [what, kept, expected] of cases) {
+    const document: PolicyDocument = { Version: '2012-10-17', Statement: [kept, irsaFor([s, sub('payments', 'b')])] };
+    const removed = removeSubject(document, { subject: s, providerArn: PROVIDER });
+    assert.equal(removed.changed, true, what);
+    assert.match(removed.notes.join('\n'), expected, what);
+    assert.ok(stillAdmitted(removed.document, s, PROVIDER), what);
+  }
+  // Nothing left that admits it: no note.
+  const clean = removeSubject({ Version: '2012-10-17', Statement: [irsaFor([s, sub('payments', 'b')])] }, { subject: s, providerArn: PROVIDER });
+  assert.deepEqual(clean.notes, []);
+});
+
+test('delete-sa-role of a --subject-pattern binding keeps the pattern and says it still admits the ServiceAccount', () => {
+  // The pattern may admit other ServiceAccounts too: removing it would unbind them without a word.
+  const patterned = role({
+    trustPolicy: buildTrustPolicy([{ providerArn: PROVIDER, issuerHostPath: ISSUER, audience: 'sts.amazonaws.com', subjects: [], subjectPatterns: ['system:serviceaccount:payments:*'] }]),
+  });
+  const plan = planUnbinding(
+    { namespace: 'payments', name: 'api', roleName: patterned.name, force: false, roleOnly: true },
+    { providerArn: PROVIDER, role: patterned, serviceAccount: null },
+  );
+  assert.equal(plan.changes.find((c) => c.kind === 'iam-role')?.action, 'no-op');
+  assert.ok(!plan.changes.some((c) => c.action === 'delete'), 'the role is not deleted: its pattern still stands');
+  assert.match(plan.warnings.join('\n'), /statement 1 \(irsa's StringLike system:serviceaccount:payments:\*\) still admits system:serviceaccount:payments:api/);
+});
+
+test('exact mode: a ServiceAccount dropped from the file but admitted by a kept statement is named', () => {
+  const kept: PolicyStatement = { Sid: 'Team', Effect: 'Allow', Principal: { Federated: PROVIDER }, Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringLike: { [`${ISSUER}:sub`]: 'system:serviceaccount:payments:*' } } };
+  const document: PolicyDocument = { Version: '2012-10-17', Statement: [kept, irsaFor([sub('payments', 'api'), sub('payments', 'b')])] };
+  const result = replaceSubjects(document, [PROVIDER], [{ providerArn: PROVIDER, issuerHostPath: ISSUER, audience: 'sts.amazonaws.com', subjects: [sub('payments', 'b')], subjectPatterns: [] }]);
+  assert.equal(result.changed, true);
+  assert.equal(result.notes.length, 1);
+  assert.match(result.notes[0]!, /statement 1 \(Team\) \(kept as written\) still admits system:serviceaccount:payments:api with any audience/);
 });

@@ -25,6 +25,7 @@ export interface EnvVarSummary {
   /** A literal value (the pod template is readable by anyone who can read the workload). */
   value?: string;
   secretKeyRef?: { name: string; key: string };
+  configMapKeyRef?: { name: string; key: string };
 }
 
 export interface ContainerSummary {
@@ -32,6 +33,8 @@ export interface ContainerSummary {
   env: EnvVarSummary[];
   /** Secrets loaded whole through envFrom.secretRef. */
   envFromSecrets: string[];
+  /** envFrom Secrets and ConfigMaps with their prefixes, in order. */
+  envFrom?: Array<{ secret?: string; configMap?: string; prefix: string }>;
 }
 
 /** A workload and its pod template, reduced to what audit looks at. */

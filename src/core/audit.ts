@@ -20,22 +20,8 @@ export interface AuditWorkloadRef {
   name: string;
 }
 
-export interface EnvVarSummary {
-  name: string;
-  /** A literal value (the pod template is readable by anyone who can read the workload). */
-  value?: string;
-  secretKeyRef?: { name: string; key: string };
-  configMapKeyRef?: { name: string; key: string };
-}
-
-export interface ContainerSummary {
-  name: string;
-  env: EnvVarSummary[];
-  /** Secrets loaded whole through envFrom.secretRef. */
-  envFromSecrets: string[];
-  /** envFrom Secrets and ConfigMaps with their prefixes, in order. */
-  envFrom?: Array<{ secret?: string; configMap?: string; prefix: string }>;
-}
+export type { ContainerSummary, EnvVarSummary } from './model/observed.ts';
+import type { ContainerSummary } from './model/observed.ts';
 
 /** A workload and its pod template, reduced to what audit looks at. */
 export interface WorkloadTemplate extends AuditWorkloadRef {

@@ -24,7 +24,8 @@
 //   volume eks-pod-identity-token, label eks.amazonaws.com/pod-identity=enabled, no AWS_ROLE_ARN; a
 //   token lifetime of 86400 (the default) becomes a random 79,200–86,400 s.
 
-import { KUBE2IAM_ANNOTATION, type ContainerSummary } from './audit.ts';
+import { KUBE2IAM_ANNOTATION } from './audit.ts';
+import type { ContainerState, ContainerSummary, PodSpecState, PodVolumeState } from './model/observed.ts';
 import { credentialSourcesOfPodSpec, describeCredentialSource, type ContainerSpec, type PodSpecLike } from './credential-sources.ts';
 import { AUDIENCE_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION } from './resources/service-account.ts';
 import { DEFAULT_AUDIENCE } from './trust-policy.ts';
@@ -41,31 +42,7 @@ export const POD_IDENTITY_AUDIENCE = 'pods.eks.amazonaws.com';
 export const DEFAULT_TOKEN_EXPIRATION = 86400;
 export const MIN_TOKEN_EXPIRATION = 600;
 
-export interface ContainerState extends ContainerSummary {
-  /** An initContainer (the webhook mutates those too). */
-  init: boolean;
-  volumeMounts: Array<{ name: string; mountPath: string }>;
-}
-
-export interface PodVolumeState {
-  name: string;
-  /** The projected serviceAccountToken source of the volume, if it has one. */
-  token: { audience: string | null; expirationSeconds: number | null; path: string } | null;
-  /** Secrets the volume reads (a secret volume or projected secret sources). */
-  secrets?: string[];
-}
-
-/** A pod (or the pod a workload would create), reduced to what the webhook reads and writes. */
-export interface PodSpecState {
-  name: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  /** spec.nodeSelector (the webhook reads the OS labels); absent = none. */
-  nodeSelector?: Record<string, string>;
-  /** Init containers first, then containers. */
-  containers: ContainerState[];
-  volumes: PodVolumeState[];
-}
+export type { ContainerState, PodSpecState, PodVolumeState } from './model/observed.ts';
 
 /** What the webhook should inject for an IRSA-annotated ServiceAccount. */
 export interface IrsaExpectation {

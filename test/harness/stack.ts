@@ -434,11 +434,23 @@ export async function podIdentityServiceAccounts(info: StackInfo): Promise<PodId
  * side keeps this file in step with the associations; in the stack, tests (and the Pod Identity
  * emulation) call this.
  */
-export async function setPodIdentityServiceAccounts(info: StackInfo, identities: PodIdentityServiceAccount[], timeoutMs = 30_000): Promise<void> {
+export function setPodIdentityServiceAccounts(info: StackInfo, identities: PodIdentityServiceAccount[], timeoutMs = 30_000): Promise<void> {
+  return serialized(() => writeIdentities(info, identities, timeoutMs));
+}
+
+// One change of the file at a time in this process: concurrent read-modify-writes would lose entries.
+let identityWrites: Promise<unknown> = Promise.resolve();
+function serialized<T>(work: () => Promise<T>): Promise<T> {
+  const result = identityWrites.then(work, work);
+  identityWrites = result.catch(() => {});
+  return result;
+}
+
+async function writeIdentities(info: StackInfo, identities: PodIdentityServiceAccount[], timeoutMs: number): Promise<void> {
   const loads = async () => ((await fsp.readFile(info.webhook.logPath, 'utf8')).split(CREDENTIALS_CONFIG_LOADED).length - 1);
   const before = await loads();
   const file = info.webhook.containerCredentialsConfigPath;
-  const tmp = `${file}.${process.pid}.tmp`;
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const unique = [...new Map(identities.map((i) => [`${i.namespace}/${i.serviceAccount}`, { namespace: i.namespace, serviceAccount: i.serviceAccount }])).values()];
   await fsp.writeFile(tmp, JSON.stringify({ identities: unique }));
   await fsp.rename(tmp, file); // one atomic replace: the webhook never reads half a file
@@ -450,14 +462,16 @@ export async function setPodIdentityServiceAccounts(info: StackInfo, identities:
 }
 
 /** Adds one ServiceAccount to the webhook's EKS Pod Identity set (see setPodIdentityServiceAccounts). */
-export async function addPodIdentityServiceAccount(info: StackInfo, namespace: string, serviceAccount: string): Promise<void> {
-  await setPodIdentityServiceAccounts(info, [...(await podIdentityServiceAccounts(info)), { namespace, serviceAccount }]);
+export function addPodIdentityServiceAccount(info: StackInfo, namespace: string, serviceAccount: string, timeoutMs = 30_000): Promise<void> {
+  return serialized(async () => writeIdentities(info, [...(await podIdentityServiceAccounts(info)), { namespace, serviceAccount }], timeoutMs));
 }
 
 /** Removes one ServiceAccount from the webhook's EKS Pod Identity set. */
-export async function removePodIdentityServiceAccount(info: StackInfo, namespace: string, serviceAccount: string): Promise<void> {
-  const rest = (await podIdentityServiceAccounts(info)).filter((i) => i.namespace !== namespace || i.serviceAccount !== serviceAccount);
-  await setPodIdentityServiceAccounts(info, rest);
+export function removePodIdentityServiceAccount(info: StackInfo, namespace: string, serviceAccount: string, timeoutMs = 30_000): Promise<void> {
+  return serialized(async () => {
+    const rest = (await podIdentityServiceAccounts(info)).filter((i) => i.namespace !== namespace || i.serviceAccount !== serviceAccount);
+    await writeIdentities(info, rest, timeoutMs);
+  });
 }
 
 // ---- processes -------------------------------------------------------------------------------

@@ -62,6 +62,7 @@ export interface EnvVarSummary {
   /** A literal value (the pod template is readable by anyone who can read the workload). */
   value?: string;
   secretKeyRef?: { name: string; key: string };
+  configMapKeyRef?: { name: string; key: string };
 }
 
 export interface ContainerSummary {
@@ -69,14 +70,14 @@ export interface ContainerSummary {
   env: EnvVarSummary[];
   /** Secrets loaded whole through envFrom.secretRef. */
   envFromSecrets: string[];
+  /** envFrom Secrets and ConfigMaps with their prefixes, in order (static keys reach a container through either). */
+  envFrom?: Array<{ secret?: string; configMap?: string; prefix: string }>;
 }
 
 export interface ContainerState extends ContainerSummary {
   /** An initContainer (the webhook mutates those too). */
   init: boolean;
   volumeMounts: Array<{ name: string; mountPath: string }>;
-  /** envFrom Secrets with their prefix (envFromSecrets without it, for audit's summary shape). */
-  envFrom?: Array<{ secret: string; prefix: string }>;
 }
 
 export interface PodVolumeState {
@@ -92,6 +93,8 @@ export interface PodSpecState {
   name: string;
   labels: Record<string, string>;
   annotations: Record<string, string>;
+  /** spec.nodeSelector (the webhook reads the OS labels); absent = none. */
+  nodeSelector?: Record<string, string>;
   /** Init containers first, then containers. */
   containers: ContainerState[];
   volumes: PodVolumeState[];

@@ -17,6 +17,8 @@ import type { SecretSummary, WorkloadTemplate } from './core/audit.ts';
 import type { MutatingWebhookState } from './core/doctor.ts';
 import type { MigrationWorkloadKind, PodTemplateWorkload, TemplateView } from './core/migration.ts';
 import type { DryRunInput } from './core/admission.ts';
+import type { PodIdentityAssociationState } from './core/resources/pod-identity-association.ts';
+import type { EksAddonState } from './core/resources/eks-addon.ts';
 
 export interface ClusterReader {
   /** Null when the cluster does not exist in the region. */
@@ -134,10 +136,13 @@ export interface KubeInspector {
   /** The namespace's labels (what webhooks' namespaceSelector sees). */
   namespaceLabels(namespace: string): Promise<Record<string, string>>;
   /**
-   * Creates, with server-side dry run (dryRun=All: nothing is stored), the pod of the first
-   * workload using the ServiceAccount, or a minimal pod; returns what admission made of it.
+   * Creates, with server-side dry run (dryRun=All: nothing is stored), the pod of every workload
+   * using the ServiceAccount (one per distinct pod template, a few at a time), or a minimal pod
+   * when none does; returns what admission made of each.
    */
-  dryRunPod(namespace: string, serviceAccount: string): Promise<DryRunInput>;
+  dryRunPods(namespace: string, serviceAccount: string): Promise<DryRunInput[]>;
+  /** ConfigMaps (all namespaces when omitted) with their data key names only; values are never kept. */
+  listConfigMapKeys(namespace?: string): Promise<Array<{ namespace: string; name: string; keys: string[] }>>;
 }
 
 export interface TlsChainFetcher {
@@ -154,3 +159,69 @@ export interface CallObserver {
 }
 
 export type { ChangeResult };
+
+/**
+ * EKS Pod Identity associations, add-ons and the compute that decides whether Pod Identity can
+ * work (src/adapters/aws/eks.ts). Reads return null for "not there"; deletes treat a missing
+ * association as deleted.
+ */
+export interface PodIdentityGateway {
+  /** Every association of the cluster (ListPodIdentityAssociations, paginated), optionally filtered by EKS. */
+  listAssociations(cluster: string, filter?: { namespace?: string; serviceAccount?: string }): Promise<PodIdentityAssociationSummary[]>;
+  /** Null when the association does not exist. */
+  describeAssociation(cluster: string, associationId: string): Promise<PodIdentityAssociationState | null>;
+  createAssociation(input: CreateAssociationInput): Promise<PodIdentityAssociationState>;
+  updateAssociation(cluster: string, associationId: string, input: UpdateAssociationInput): Promise<PodIdentityAssociationState>;
+  /** True when it deleted one, false when there was none. */
+  deleteAssociation(cluster: string, associationId: string): Promise<boolean>;
+  /** Null when the add-on is not installed. */
+  describeAddon(cluster: string, name: string): Promise<EksAddonState | null>;
+  createAddon(cluster: string, name: string, tags: Tags): Promise<EksAddonState>;
+  /** Fargate profiles with their selectors (namespace + labels). */
+  listFargateProfiles(cluster: string): Promise<FargateProfileState[]>;
+  /** Managed nodegroups with their AMI type (Windows AMIs cannot run the agent). */
+  listNodegroups(cluster: string): Promise<NodegroupState[]>;
+}
+
+export interface PodIdentityAssociationSummary {
+  cluster: string;
+  namespace: string;
+  serviceAccount: string;
+  associationId: string;
+  associationArn: string;
+  ownerArn: string | null;
+}
+
+export interface CreateAssociationInput {
+  cluster: string;
+  namespace: string;
+  serviceAccount: string;
+  roleArn: string;
+  targetRoleArn: string | null;
+  disableSessionTags: boolean;
+  policy: string | null;
+  tags: Tags;
+}
+
+export interface UpdateAssociationInput {
+  /** Always the whole role ARN: an empty one is refused before any call (eksctl#8718). */
+  roleArn: string;
+  /** "" removes the target role; absent keeps it. */
+  targetRoleArn?: string;
+  disableSessionTags: boolean;
+  /** "" removes the session policy; absent keeps it. */
+  policy?: string;
+}
+
+export interface FargateProfileState {
+  name: string;
+  status: string;
+  selectors: Array<{ namespace: string; labels: Record<string, string> }>;
+}
+
+export interface NodegroupState {
+  name: string;
+  /** AL2023_x86_64_STANDARD, WINDOWS_CORE_2022_x86_64, CUSTOM, … (null when EKS does not say). */
+  amiType: string | null;
+  status: string;
+}

@@ -5,6 +5,7 @@
 // the entry point's terms. planUnbinding is delete-sa-role's. Pure: the caller reads, this decides.
 
 import { roleArn as buildRoleArn } from './arn.ts';
+import type { ResourceAccess } from './access-request.ts';
 import { CLUSTER_TAG, isOwnedByIrsa, roleOwnershipTags } from './ownership.ts';
 import { changeKey, emptyPlan, type Blocker, type ChangeOf, type Plan } from './plan.ts';
 import { planRole, planRoleDeletion, planRoleUnbinding, type DesiredRole } from './resources/iam-role.ts';
@@ -52,6 +53,8 @@ export interface BindingRequest {
   extraAnnotations?: Record<string, string>;
   /** Static-key and kube2iam migrations of the workloads that use the ServiceAccount (core/migration.ts). */
   migration?: MigrationOptions;
+  /** Resources the ServiceAccount may use (core/access-request.ts; planned by core/access-plan.ts). */
+  access?: ResourceAccess[];
 }
 
 export interface BindingContext {

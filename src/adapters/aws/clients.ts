@@ -13,7 +13,7 @@ import type { HttpHandlerUserInput } from '@smithy/core/protocols';
 import { AdaptiveRetryStrategy } from '@smithy/core/retry';
 import type { HandlerExecutionContext, InitializeMiddleware, MetadataBearer, MiddlewareStack, RetryErrorInfo, RetryStrategyV2, StandardRetryToken } from '@smithy/types';
 import { RemoteError, UserError } from '../../core/errors.ts';
-import type { CallObserver, ClusterReader, IamGateway, ResourcePolicyGateway, StsGateway } from '../../ports.ts';
+import type { CallObserver, ClusterReader, IamGateway, PodIdentityGateway, ResourcePolicyGateway, StsGateway } from '../../ports.ts';
 
 export type AwsService = 'iam' | 'eks' | 'sts' | 'secretsmanager' | 'kms' | 'organizations';
 
@@ -33,6 +33,8 @@ export interface AwsContext {
   /** The region from --region, else the SDK's chain (AWS_REGION, the profile's region). */
   region(): Promise<string>;
   eks(): Promise<ClusterReader>;
+  /** EKS Pod Identity associations, add-ons, Fargate profiles and nodegroups (same EKS client). */
+  podIdentity(): Promise<PodIdentityGateway>;
   iam(): Promise<IamGateway>;
   sts(): Promise<StsGateway>;
   /** Secrets Manager, KMS and Organizations of this context's account (access requests, doctor --can). */
@@ -237,6 +239,10 @@ export function createAwsContext(options: AwsContextOptions = {}): AwsContext {
     eks: lazy(async () => {
       const [{ createClusterReader }, client, resolvedRegion] = await Promise.all([import('./eks.ts'), eksClient(), region()]);
       return createClusterReader(client, resolvedRegion);
+    }),
+    podIdentity: lazy(async () => {
+      const [{ createPodIdentityGateway }, client] = await Promise.all([import('./eks.ts'), eksClient()]);
+      return createPodIdentityGateway(client);
     }),
     iam: lazy(async () => {
       const [{ createIamGateway }, client, stsGateway] = await Promise.all([import('./iam.ts'), iamClient(), sts()]);

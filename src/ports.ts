@@ -136,10 +136,13 @@ export interface KubeInspector {
   /** The namespace's labels (what webhooks' namespaceSelector sees). */
   namespaceLabels(namespace: string): Promise<Record<string, string>>;
   /**
-   * Creates, with server-side dry run (dryRun=All: nothing is stored), the pod of the first
-   * workload using the ServiceAccount, or a minimal pod; returns what admission made of it.
+   * Creates, with server-side dry run (dryRun=All: nothing is stored), the pod of every workload
+   * using the ServiceAccount (one per distinct pod template, a few at a time), or a minimal pod
+   * when none does; returns what admission made of each.
    */
-  dryRunPod(namespace: string, serviceAccount: string): Promise<DryRunInput>;
+  dryRunPods(namespace: string, serviceAccount: string): Promise<DryRunInput[]>;
+  /** ConfigMaps (all namespaces when omitted) with their data key names only; values are never kept. */
+  listConfigMapKeys(namespace?: string): Promise<Array<{ namespace: string; name: string; keys: string[] }>>;
 }
 
 export interface TlsChainFetcher {

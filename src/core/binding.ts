@@ -7,6 +7,7 @@
 import { roleArn as buildRoleArn } from './arn.ts';
 import type { ResourceAccess } from './access-request.ts';
 import { CLUSTER_TAG, isOwnedByIrsa, roleOwnershipTags } from './ownership.ts';
+import { changeIds, clusterKey, clusterRef, serviceAccountLabel, type ServiceAccountRef } from './model/refs.ts';
 import { changeKey, emptyPlan, type Blocker, type ChangeOf, type Plan } from './plan.ts';
 import { planRole, planRoleDeletion, planRoleUnbinding, type DesiredRole } from './resources/iam-role.ts';
 import {
@@ -100,8 +101,8 @@ export interface PlanBindingsOptions {
 
 export interface BindingsPlan {
   plan: Plan;
-  /** ServiceAccounts (`namespace/name`) whose annotation changes (their workloads matter for restarts). */
-  changedServiceAccounts: string[];
+  /** ServiceAccounts whose annotation changes (their workloads matter for restarts). */
+  changedServiceAccounts: ServiceAccountRef[];
   /** Workloads whose pods keep their old identity until restarted (not restarted by this plan). */
   workloadsNeedingRestart: WorkloadRef[];
 }
@@ -180,7 +181,7 @@ export function planBindings(requests: BindingRequest[], observed: BindingsObser
   const indexOf = (index: number) => (requests.length > 1 || options.mode === 'exact' ? { binding: index } : {});
   const plan = emptyPlan();
   if (context.providerChange) plan.changes.push(context.providerChange);
-  const changedServiceAccounts: string[] = [];
+  const changedServiceAccounts: ServiceAccountRef[] = [];
   const workloadsNeedingRestart: WorkloadRef[] = [];
   const block = (blocker: Blocker) => plan.blockers.push(blocker);
 
@@ -194,7 +195,10 @@ export function planBindings(requests: BindingRequest[], observed: BindingsObser
     const roleKey = changeKey({ kind: 'iam-role', id: desired.arn });
 
     for (const { request, index } of group.bindings) {
-      const saKey = `${request.namespace}/${request.name}`;
+      const cluster = clusterRef(request.cluster);
+      const saRef: ServiceAccountRef = { cluster, namespace: request.namespace, name: request.name };
+      // Observed maps are keyed by `namespace/name` (one cluster's reads).
+      const saKey = serviceAccountLabel(saRef);
       if (request.subjectPattern) {
         plan.warnings.push(
           `${terms.name(at('subjectPattern', index))} ${request.subjectPattern} lets every ServiceAccount whose subject matches it assume ${group.roleName}, not only ${saKey}`,
@@ -203,7 +207,15 @@ export function planBindings(requests: BindingRequest[], observed: BindingsObser
       if (request.roleOnly) continue;
       const saDependsOn = [roleKey];
       if (!observed.namespaces.get(request.namespace)) {
-        const namespaceChange: ChangeOf<'namespace'> = { kind: 'namespace', id: request.namespace, action: 'create', before: null, after: { name: request.namespace }, dependsOn: [] };
+        const namespaceChange: ChangeOf<'namespace'> = {
+          kind: 'namespace',
+          id: changeIds.namespace({ cluster, name: request.namespace }),
+          cluster: clusterKey(cluster),
+          action: 'create',
+          before: null,
+          after: { name: request.namespace },
+          dependsOn: [],
+        };
         if (!request.createNamespace) {
           block({
             code: 'namespace-missing',
@@ -219,7 +231,7 @@ export function planBindings(requests: BindingRequest[], observed: BindingsObser
         if (request.createNamespace) saDependsOn.push(changeKey(namespaceChange));
       }
       const sa = planServiceAccount(
-        { namespace: request.namespace, name: request.name, annotations: serviceAccountAnnotations(request, desired.arn) },
+        { ...saRef, annotations: serviceAccountAnnotations(request, desired.arn) },
         observed.serviceAccounts.get(saKey) ?? null,
         saDependsOn,
       );
@@ -236,8 +248,8 @@ export function planBindings(requests: BindingRequest[], observed: BindingsObser
         });
       }
       if (sa.change.action === 'no-op') continue;
-      changedServiceAccounts.push(saKey);
-      const restarts = planWorkloadRestarts(sa.change, request.name, observed.workloads.get(saKey) ?? [], request.restartWorkloads);
+      changedServiceAccounts.push(saRef);
+      const restarts = planWorkloadRestarts(cluster, sa.change, request.name, observed.workloads.get(saKey) ?? [], request.restartWorkloads);
       plan.changes.push(...restarts.changes);
       workloadsNeedingRestart.push(...restarts.needingRestart);
     }
@@ -264,7 +276,7 @@ function planPrune(requests: BindingRequest[], observed: BindingsObserved, optio
     for (const key of pruneSubjects([role], observed.context.providerArn)) {
       const sa = observed.serviceAccounts.get(key);
       if (!sa || sa.annotations[ROLE_ARN_ANNOTATION] !== role.arn) continue;
-      const removal = planServiceAccountRemoval(sa);
+      const removal = planServiceAccountRemoval(clusterRef(clusterName ?? ''), sa);
       if (removal && removal.action !== 'no-op') {
         plan.changes.push(removal);
         roleDelete.dependsOn.push(changeKey(removal));
@@ -283,6 +295,8 @@ export function pruneSubjects(roles: RoleState[], providerArn: string): string[]
 }
 
 export interface UnbindingRequest {
+  /** The cluster label (as for BindingRequest.cluster). */
+  cluster: string;
   namespace: string;
   name: string;
   /** The role to remove the ServiceAccount from (given, from its annotation, or the default name). */
@@ -325,7 +339,7 @@ export function planUnbinding(request: UnbindingRequest, observed: UnbindingObse
     plan.notes.push(`ServiceAccount ${namespace}/${name} is bound to ${annotated}, not ${role.arn}; it is left alone.`);
   } else if (!request.roleOnly) {
     // The ServiceAccount goes last: until the role is changed, pods keep working as before.
-    const saChange = planServiceAccountRemoval(serviceAccount, roleChangeKeys);
+    const saChange = planServiceAccountRemoval(clusterRef(request.cluster), serviceAccount, roleChangeKeys);
     if (saChange) plan.changes.push(saChange);
     else plan.notes.push(`ServiceAccount ${namespace}/${name} does not exist.`);
     if (saChange && saChange.action !== 'no-op') {

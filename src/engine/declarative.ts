@@ -121,7 +121,7 @@ export async function readAndPlanDeclarative(config: IrsaConfig, deps: Declarati
   let result = plan();
   // Workloads matter only where an annotation changes: read those, then plan again (pure, cheap).
   if (kube && result.changedServiceAccounts.length > 0) {
-    const changedNamespaces = [...new Set(result.changedServiceAccounts.map((key) => key.split('/')[0]!))];
+    const changedNamespaces = [...new Set(result.changedServiceAccounts.map((ref) => ref.namespace))];
     const perNamespace = await pMap(changedNamespaces, async (ns) => [ns, await kube.listWorkloads(ns)] as const, { concurrency });
     const workloads = new Map<string, WorkloadRef[]>();
     for (const [, list] of perNamespace) {

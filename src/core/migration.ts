@@ -9,7 +9,10 @@
 // the webhook's web identity environment and without the keys. Jobs and bare Pods cannot be
 // changed in place (a Job's template is immutable, a Pod's env too): the plan says so.
 
+import type { MigrationOptions, MigrationWorkloadKind } from './model/binding.ts';
 import { changeIds, clusterKey, type ClusterRef } from './model/refs.ts';
+
+export type { MigrationOptions, MigrationWorkloadKind } from './model/binding.ts';
 import { changeKey, type Change } from './plan.ts';
 import {
   credentialSourcesOfTemplate,
@@ -23,7 +26,6 @@ import {
   type SecretKeyNames,
 } from './credential-sources.ts';
 
-export type MigrationWorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob' | 'Pod';
 export const PATCHABLE_KINDS: readonly MigrationWorkloadKind[] = ['Deployment', 'StatefulSet', 'DaemonSet', 'CronJob'];
 
 export interface PodTemplateWorkload {
@@ -32,14 +34,6 @@ export interface PodTemplateWorkload {
   name: string;
   /** The pod template (a CronJob's job template's, a bare Pod's own metadata and spec). */
   template: PodTemplateLike;
-}
-
-export interface MigrationOptions {
-  removeStaticKeys: boolean;
-  deleteKeySecrets: boolean;
-  migrateKube2iam: boolean;
-  /** Workloads (kind/name) that should run as this ServiceAccount although they use "default" or none. */
-  workloads: Array<{ kind: MigrationWorkloadKind; name: string }>;
 }
 
 export const NO_MIGRATION: MigrationOptions = { removeStaticKeys: false, deleteKeySecrets: false, migrateKube2iam: false, workloads: [] };

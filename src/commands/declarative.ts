@@ -9,6 +9,8 @@ import { createOutput, type Output } from '../ui/output.ts';
 import { planToJson } from '../ui/render.ts';
 import { loadConfigFile, type IrsaConfig } from '../config/load.ts';
 import { readAndPlanDeclarative } from '../engine/declarative.ts';
+import { accountGateways } from '../engine/access.ts';
+import { parseAccountProfile } from '../core/access-request.ts';
 import { resolveIssuer } from '../engine/oidc.ts';
 import { addMigrations, stillNeedingRestart, warnRolesWithoutPermissions } from '../engine/migration.ts';
 import { createCommandContext, type CommandContext } from './context.ts';
@@ -91,9 +93,18 @@ async function planConfigWithFlags(config: IrsaConfig, options: Record<string, u
   const firstBound = config.bindings.find((binding) => !binding.roleOnly);
   ctx.expectCluster({ ...issuer, ...(firstBound ? { tokenFor: { namespace: firstBound.namespace, name: firstBound.name } } : {}), writes: options['approve'] === true });
   const iam = await ctx.iam();
+  const profiles = { ...config.accountProfiles, ...accountProfileFlags(options) };
+  const accessGateways = (homeAccount: string) =>
+    accountGateways({
+      homeAccount,
+      profiles,
+      open: (profile, region) => ctx.resourcePolicies(profile, region),
+      fix: (account) => `Name a profile of account ${account}: set accounts."${account}".profile in ${config.file} (or pass --account-profile ${account}=<profile>).`,
+      field: (account) => `accounts.${account}.profile`,
+    });
   const result = await readAndPlanDeclarative(
     config,
-    { region, clusters: ctx.clusters, iam, kube: ctx.kube, resolveThumbprints: ctx.resolveThumbprints, concurrency },
+    { region, clusters: ctx.clusters, iam, kube: ctx.kube, resolveThumbprints: ctx.resolveThumbprints, concurrency, accessGateways },
     { prune },
   );
   const migration = result.needsKube ? await addMigrations(result.plan, config.bindings, await ctx.workloads(), concurrency) : { rolled: [] };
@@ -108,7 +119,21 @@ async function planConfigWithFlags(config: IrsaConfig, options: Record<string, u
     'These workloads keep their old identity until their pods are recreated:',
     'Or set restart: true on their bindings.',
   );
-  return { globals, ctx, iam, result, footer, concurrency, issuer, region };
+  // Apply writes each secret's and key's policy through its own account's profile.
+  const resourcePolicies = async (account: string, resourceRegion: string) => {
+    const gateway = accessGateways(await iam.accountId()).gateway(account, resourceRegion);
+    // The plan had a blocker for an account without a profile; apply never gets here then.
+    if (!gateway) throw new UserError(`no profile for account ${account}`, 'accounts');
+    return gateway;
+  };
+  return { globals, ctx, iam, result, footer, concurrency, resourcePolicies, issuer, region };
+}
+
+/** --account-profile <account>=<profile>, repeatable: other accounts' profiles (flags win over the file). */
+function accountProfileFlags(options: Record<string, unknown>): Record<string, string> {
+  const given = options['accountProfile'];
+  const list = given === undefined ? [] : Array.isArray(given) ? (given as string[]) : [String(given)];
+  return Object.fromEntries(list.map((text) => parseAccountProfile(text)));
 }
 
 export async function runPlanCommand(options: Record<string, unknown>, _args: string[] = [], output?: Output): Promise<number> {
@@ -152,7 +177,7 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
   if (file) {
     const config = loadConfigFile(file);
     const prune = options['prune'] === true;
-    const { globals, ctx, iam, result, footer, concurrency } = await planConfig(config, options, prune);
+    const { globals, ctx, iam, result, footer, concurrency, resourcePolicies } = await planConfig(config, options, prune);
     const kube = result.needsKube ? await ctx.kube() : undefined;
     const workloads = result.needsKube ? await ctx.workloads() : undefined;
     const code = await runPlan(result.plan, {
@@ -160,7 +185,7 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
       ...(output ? { output } : {}),
       approve: options['approve'] === true,
       detailedExitcode: options['detailedExitcode'] === true,
-      executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}) },
+      executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}), resourcePolicies },
       footer,
       concurrency,
       retryCount: ctx.retries,
@@ -195,7 +220,7 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
     }
   }
   const checks: SavedPlanChecks = { context, afterIssuer: (issuer, region) => assertSameCluster(saved, planFile!, { issuerUrl: issuer.issuerUrl, region }) };
-  const { globals, ctx, iam, result, concurrency } = await planConfig(config, options, saved.options.prune, checks);
+  const { globals, ctx, iam, result, concurrency, resourcePolicies } = await planConfig(config, options, saved.options.prune, checks);
   if (globals.output === 'text') (output ?? createOutput(options)).err(`Applying ${planFile} (digest ${digest}${expected !== undefined ? ', as expected' : ''}).\n`);
   const status = checkSavedPlan(saved, result.plan);
   if (status.status === 'stale') {
@@ -223,7 +248,7 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
     ...(output ? { output } : {}),
     approve: options['approve'] === true,
     detailedExitcode: options['detailedExitcode'] === true,
-    executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}) },
+    executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}), resourcePolicies },
     concurrency,
     retryCount: ctx.retries,
     throttleCount: ctx.throttles,

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetAccountAuthorizationDetailsCommand, IAMClient, ListOpenIDConnectProvidersCommand } from '@aws-sdk/client-iam';
@@ -59,6 +60,8 @@ describe('bad input: exit ≠ 0, no trace, the flag or key named, nothing change
   const config = (binding: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
     stringify({ version: 1, cluster: { name: ctx.cluster, region: stack.region }, ...extra, bindings: [{ namespace: ns, name: 'api', ...binding }] });
   let planFile = '';
+  // A port nothing listens on (fetch refuses "bad ports" such as 1 before connecting).
+  let closedPort = 0;
   let planDigest = '';
 
   async function iamDigest(client: IAMClient): Promise<string> {
@@ -77,6 +80,12 @@ describe('bad input: exit ≠ 0, no trace, the flag or key named, nothing change
   }
 
   before(async () => {
+    closedPort = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
     await stack.resetAws();
     await kubectl(stack, ['create', 'namespace', ns]);
     await kubectl(stack, ['create', 'serviceaccount', 'api', '-n', ns]);
@@ -172,8 +181,8 @@ describe('bad input: exit ≠ 0, no trace, the flag or key named, nothing change
     { name: 'CA bundle that does not exist', args: (c) => create(c, '--ca-bundle', join(c.dir, 'no.pem')), expect: /--ca-bundle: cannot read/ },
     {
       name: 'apiserver unreachable: said so, no RBAC advice',
-      args: (c) => create(c, '--kubeconfig', c.file('down.kubeconfig', readFileSync(stack.kubeconfigPath, 'utf8').replace(/server: \S+/, 'server: https://127.0.0.1:1'))),
-      expect: /unreachable at https:\/\/127\.0\.0\.1:1 .*connection refused/,
+      args: (c) => create(c, '--kubeconfig', c.file('down.kubeconfig', readFileSync(stack.kubeconfigPath, 'utf8').replace(/server: \S+/, `server: https://127.0.0.1:${closedPort}`))),
+      expect: /The Kubernetes API server is unreachable at https:\/\/127\.0\.0\.1:\d+ .*connection refused/,
       not: /Grant|skip-cluster-check|RBAC|ClusterRole/,
     },
     { name: 'namespace Terminating', args: (c) => ['create-sa-role', '--cluster', c.cluster, '-n', terminating, '--name', 'api', '--approve'], expect: new RegExp(`namespace "${terminating}" is Terminating`), not: /Grant/ },

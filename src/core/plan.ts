@@ -96,7 +96,13 @@ export type BlockerCode =
   | 'service-account-bound-elsewhere'
   | 'policy-not-found'
   | 'oidc-provider-missing'
-  | 'service-account-in-use';
+  | 'service-account-in-use'
+  // EKS Pod Identity (core/resources/pod-identity-association.ts, eks-addon.ts)
+  | 'association-bound-elsewhere'
+  | 'association-owned-by-addon'
+  | 'pod-identity-agent-missing'
+  | 'pod-identity-agent-unhealthy'
+  | 'pod-identity-unavailable';
 
 export interface Plan {
   changes: Change[];

@@ -16,8 +16,11 @@
 // - namespace and serviceAccount cannot be updated (UpdatePodIdentityAssociation): moving a
 //   binding is a delete of the old association and a create of the new one.
 
+import type { Blocker, ChangeOf } from '../plan.ts';
+import type { Recheck } from '../recheck.ts';
 import type { Tags } from '../state.ts';
 import { CLUSTER_TAG, NAMESPACE_TAG, OWNER_TAG, OWNER_VALUE, SERVICE_ACCOUNT_TAG } from '../ownership.ts';
+import type { KindSpec } from './kind.ts';
 
 /** What an association is, as the plan shows it and apply writes it. */
 export interface PodIdentityAssociationValue {
@@ -63,29 +66,18 @@ export interface DesiredAssociation {
   policy: string | null;
 }
 
-export type AssociationTransition =
-  | { action: 'create'; before: null; after: PodIdentityAssociationValue }
-  | { action: 'update'; before: PodIdentityAssociationValue; after: PodIdentityAssociationValue }
-  | { action: 'no-op'; before: PodIdentityAssociationValue; after: PodIdentityAssociationValue }
-  | { action: 'delete'; before: PodIdentityAssociationValue; after: null };
+declare module '../plan.ts' {
+  interface ChangeValues {
+    /** An EKS Pod Identity association; id `cluster/namespace/serviceAccount`. */
+    'pod-identity-association': PodIdentityAssociationValue;
+  }
+}
 
-export type AssociationChange = AssociationTransition & {
-  kind: 'pod-identity-association';
-  id: string;
-  dependsOn: string[];
-  reason?: string;
-  warnings?: string[];
-};
+export type AssociationChange = ChangeOf<'pod-identity-association'>;
 
 export type AssociationBlockerCode = 'association-bound-elsewhere' | 'association-owned-by-addon';
 
-export interface AssociationBlocker {
-  code: AssociationBlockerCode;
-  resource: string;
-  message: string;
-  fix: string;
-  field: string;
-}
+export type AssociationBlocker = Blocker & { code: AssociationBlockerCode };
 
 export interface AssociationPlan {
   /** Null when the association is left alone (owned by an add-on). */
@@ -255,4 +247,61 @@ export function updateArguments(change: { before: PodIdentityAssociationValue; a
   if (after.policy !== null) args.policy = after.policy;
   else if (before.policy !== null) args.policy = '';
   return args;
+}
+
+/** Absent from a fresh plan: the binding is no longer asked for, or changed since: the saved plan is stale. */
+export const podIdentityAssociationKind: KindSpec<'pod-identity-association'> = {
+  kind: 'pod-identity-association',
+  absentFromFreshPlan: () => ({ verdict: 'drift' }),
+};
+
+// ---- re-checks: apply reads the association again just before writing (core/recheck.ts) ----
+
+type Create = Extract<AssociationChange, { action: 'create' }>;
+type Update = Extract<AssociationChange, { action: 'update' }>;
+type Delete = Extract<AssociationChange, { action: 'delete' }>;
+
+const desiredOf = (value: PodIdentityAssociationValue): DesiredAssociation => ({
+  cluster: value.cluster,
+  namespace: value.namespace,
+  serviceAccount: value.serviceAccount,
+  roleArn: value.roleArn,
+  targetRoleArn: value.targetRoleArn,
+  disableSessionTags: value.disableSessionTags,
+  policy: value.policy,
+});
+
+/**
+ * A create that met "already exists" (EKS: ResourceInUseException), or an update, against what is
+ * there now: planned again with the planner's rules (no override: the user approved a different
+ * state), so an association someone else made in between is never re-pointed silently.
+ */
+function replan(change: Create | Update, fresh: PodIdentityAssociationState, what: string): Recheck<Update> {
+  const again = planAssociation(desiredOf(change.after), fresh, { override: false, overrideField: '--override-existing-serviceaccounts', dependsOn: change.dependsOn });
+  if (again.blocker || !again.change) return { verdict: 'stale', reason: `${what}: ${again.blocker?.message ?? 'it is owned by an add-on now'}` };
+  if (again.change.action === 'no-op') return { verdict: 'done', note: `${what}, and it is already as planned` };
+  if (again.change.action !== 'update') return { verdict: 'stale', reason: `${what} and cannot be re-planned` };
+  return { verdict: 'rederived', change: again.change, note: `${what}; updated it to the planned value instead` };
+}
+
+export function recheckAssociationCreate(change: Create, fresh: PodIdentityAssociationState | null): Recheck<Update> | { verdict: 'create' } {
+  if (!fresh) return { verdict: 'create' };
+  return replan(change, fresh, `the ServiceAccount got an association (${fresh.associationId}) since the plan`);
+}
+
+export function recheckAssociationUpdate(change: Update, fresh: PodIdentityAssociationState | null): Recheck<Update> {
+  if (!fresh) return { verdict: 'stale', reason: `the association of ${change.id} was deleted since the plan` };
+  const current = associationValue(fresh);
+  if (associationDifferences(current, change.after).length === 0) return { verdict: 'done', note: `the association of ${change.id} is already as planned` };
+  if (fresh.associationId === change.before.associationId && associationDifferences(current, change.before).length === 0) return { verdict: 'write', change };
+  return replan(change, fresh, `the association of ${change.id} changed since the plan`);
+}
+
+export function recheckAssociationDelete(change: Delete, fresh: PodIdentityAssociationState | null): Recheck<Delete> {
+  if (!fresh) return { verdict: 'done', note: `the association of ${change.id} is already gone` };
+  if (fresh.ownerArn || !associationMadeByIrsa(fresh)) return { verdict: 'stale', reason: `the association of ${change.id} is no longer irsa's (${fresh.associationId})` };
+  if (fresh.associationId !== change.before.associationId) {
+    return { verdict: 'rederived', change: { ...change, before: associationValue(fresh) }, note: `the association of ${change.id} was re-created by irsa since the plan; deleting ${fresh.associationId}` };
+  }
+  return { verdict: 'write', change };
 }

@@ -3,10 +3,12 @@
 
 import type { Change } from '../plan.ts';
 import type { AbsentVerdict, KindRegistry, KindSpec } from './kind.ts';
+import { eksAddonKind } from './eks-addon.ts';
 import { iamRoleKind } from './iam-role.ts';
 import { inlinePolicyKind } from './inline-policy.ts';
 import { namespaceKind } from './namespace.ts';
 import { oidcProviderKind } from './oidc-provider.ts';
+import { podIdentityAssociationKind } from './pod-identity-association.ts';
 import { rolePolicyAttachmentKind } from './role-policy-attachment.ts';
 import { secretKind } from './secret.ts';
 import { serviceAccountKind } from './service-account.ts';
@@ -23,6 +25,8 @@ export const KINDS: KindRegistry = {
   'workload-restart': workloadRestartKind,
   'workload-template': workloadTemplateKind,
   secret: secretKind,
+  'pod-identity-association': podIdentityAssociationKind,
+  'eks-addon': eksAddonKind,
 };
 
 /** The spec of a change's kind (the registry's key ties the two; the union cannot say so itself). */

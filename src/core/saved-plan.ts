@@ -3,14 +3,15 @@
 // equals its recorded `before` or its recorded `after` (so a retry after a partial failure
 // converges); otherwise it refuses and names what changed. Its format: docs/saved-plan.schema.json.
 
-import { asDone, changeKey, type Change, type Plan } from './plan.ts';
+import { asDone, changeKey, shownId, type Change, type Plan } from './plan.ts';
 import { absentFromFreshPlan } from './resources/registry.ts';
 import { canonicalPolicy } from './trust-policy.ts';
 import { UserError } from './errors.ts';
 import type { BindingRequest } from './binding.ts';
 
 export const SAVED_PLAN_KIND = 'irsa-saved-plan';
-export const SAVED_PLAN_VERSION = 1;
+/** 2: cluster-qualified ids of Kubernetes objects (see docs/plan-format.md); version 1 files are refused. */
+export const SAVED_PLAN_VERSION = 2;
 
 export interface SavedPlan {
   kind: typeof SAVED_PLAN_KIND;
@@ -31,6 +32,8 @@ export interface SavedConfig {
   cluster: { name: string; region?: string; profile?: string; issuerUrl?: string };
   /** AWS profile for IAM (irsa.yaml iam.profile): cross-account, the role account's profile. */
   iamProfile?: string;
+  /** irsa.yaml accounts: account id → AWS profile for that account's documents (access requests). */
+  accountProfiles?: Record<string, string>;
   manageOidcProvider: boolean;
   thumbprints: string[];
   /** oidcProvider.thumbprints: none — send none, let IAM obtain them. */
@@ -77,6 +80,14 @@ export function parseSavedPlan(text: string, file: string): SavedPlan {
     value = JSON.parse(text) as Partial<SavedPlan>;
   } catch (error) {
     throw new UserError(`${file}: not a saved plan (invalid JSON: ${(error as Error).message}). ${makeOne}`, 'plan file');
+  }
+  if (value.kind === SAVED_PLAN_KIND && typeof value.version === 'number' && value.version !== SAVED_PLAN_VERSION) {
+    // An older irsa's plan names Kubernetes objects without their cluster: applying it could not
+    // say which cluster each change is for, so it is planned again instead of converted.
+    throw new UserError(
+      `${file} is a saved plan of format version ${value.version}; this irsa reads version ${SAVED_PLAN_VERSION} (ids name their cluster since version 2). Nothing was changed. Plan again with the same irsa.yaml (irsa plan -f irsa.yaml --out <a new file>), review it, then apply that file.`,
+      'plan file',
+    );
   }
   if (value.kind !== SAVED_PLAN_KIND || value.version !== SAVED_PLAN_VERSION || !Array.isArray(value.changes) || !value.config) {
     throw new UserError(`${file}: not an irsa saved plan (version ${SAVED_PLAN_VERSION}). ${makeOne}`, 'plan file');
@@ -134,7 +145,7 @@ export function checkSavedPlan(saved: SavedPlan, fresh: Plan): SavedPlanStatus {
       // (core/resources/<kind>.ts: a namespace that now exists is done, a restart is done but
       // unverifiable, anything else is drift).
       const absent = change.action === 'delete' ? ({ verdict: 'done' } as const) : absentFromFreshPlan(change);
-      if (absent.verdict === 'drift') drift.push(`${change.kind} ${change.id}: no longer part of the plan`);
+      if (absent.verdict === 'drift') drift.push(`${change.kind} ${shownId(change)}: no longer part of the plan`);
       else {
         done.add(key);
         if (absent.verdict === 'unverifiable') unverifiable.push(absent.note);
@@ -144,19 +155,19 @@ export function checkSavedPlan(saved: SavedPlan, fresh: Plan): SavedPlanStatus {
     } else if (now.action === change.action && fingerprint(now.before) === fingerprint(change.before) && fingerprint(now.after) === fingerprint(change.after)) {
       // still to do, exactly as planned
     } else {
-      drift.push(`${change.kind} ${change.id}: changed since the plan was made (planned ${change.action}, it would now be ${now.action})`);
+      drift.push(`${change.kind} ${shownId(change)}: changed since the plan was made (planned ${change.action}, it would now be ${now.action})`);
     }
   }
   // What was unchanged when the plan was made must still be as it was.
   for (const change of saved.changes.filter((c) => c.action === 'no-op')) {
     const now = freshByKey.get(changeKey(change));
     if (now && fingerprint(now.before) !== fingerprint(change.before)) {
-      drift.push(`${change.kind} ${change.id}: changed since the plan was made (it was unchanged in the plan${now.action === 'no-op' ? '' : `; it would now be ${now.action}`})`);
+      drift.push(`${change.kind} ${shownId(change)}: changed since the plan was made (it was unchanged in the plan${now.action === 'no-op' ? '' : `; it would now be ${now.action}`})`);
     }
   }
   for (const change of fresh.changes) {
     if (!savedKeys.has(changeKey(change)) && change.action !== 'no-op') {
-      drift.push(`${change.kind} ${change.id}: would now be a ${change.action}, which the saved plan does not contain`);
+      drift.push(`${change.kind} ${shownId(change)}: would now be a ${change.action}, which the saved plan does not contain`);
     }
   }
   if (drift.length > 0) return { status: 'stale', drift };

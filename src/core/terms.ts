@@ -29,7 +29,8 @@ export type BindingField =
   | 'stsRegionalEndpoints'
   | 'createOidc'
   | 'force'
-  | 'prune';
+  | 'prune'
+  | 'access';
 
 export interface FieldPath {
   field: BindingField;
@@ -74,6 +75,7 @@ const FLAGS: Record<BindingField, string> = {
   createOidc: '--no-create-oidc',
   force: '--force',
   prune: '--prune',
+  access: '--access',
 };
 
 /** Command-line flags (create-sa-role, delete-sa-role). */

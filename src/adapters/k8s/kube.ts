@@ -432,7 +432,8 @@ export function createKubeGateway(options: KubeGatewayOptions = {}): KubeGateway
         core.createNamespacedServiceAccountToken({
           namespace,
           name: serviceAccount,
-          body: { spec: { audiences: [audience], ...(expirationSeconds ? { expirationSeconds } : {}) } },
+          // No audience: the apiserver's default audiences (what a projected token with audience "" gets).
+          body: { spec: { audiences: audience === '' ? [] : [audience], ...(expirationSeconds ? { expirationSeconds } : {}) } },
         }),
       );
       const token = request.status?.token;

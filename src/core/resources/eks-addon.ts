@@ -58,7 +58,7 @@ export function planPodIdentityAgent(cluster: string, observed: EksAddonState | 
   const value: EksAddonValue = { cluster, name: POD_IDENTITY_AGENT_ADDON };
   const resource = `eks-addon:${id}`;
   if (observed) {
-    const change: AddonChange = { kind: 'eks-addon', id, dependsOn: [], action: 'no-op', before: value, after: value };
+    const change: AddonChange = { kind: 'eks-addon', id, cluster, dependsOn: [], action: 'no-op', before: value, after: value };
     if (['CREATE_FAILED', 'DEGRADED', 'DELETING'].includes(observed.status)) {
       return {
         change,
@@ -78,6 +78,7 @@ export function planPodIdentityAgent(cluster: string, observed: EksAddonState | 
   const change: AddonChange = {
     kind: 'eks-addon',
     id,
+    cluster,
     dependsOn: [],
     action: 'create',
     before: null,

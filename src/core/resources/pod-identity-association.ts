@@ -21,6 +21,7 @@ import type { Recheck } from '../recheck.ts';
 import type { Tags } from '../state.ts';
 import { CLUSTER_TAG, NAMESPACE_TAG, OWNER_TAG, OWNER_VALUE, SERVICE_ACCOUNT_TAG } from '../ownership.ts';
 import type { KindSpec } from './kind.ts';
+import { changeIds, clusterRef } from '../model/refs.ts';
 
 /** What an association is, as the plan shows it and apply writes it. */
 export interface PodIdentityAssociationValue {
@@ -86,8 +87,9 @@ export interface AssociationPlan {
   notes: string[];
 }
 
+/** `<cluster>/<namespace>/<serviceAccount>`, built like a ServiceAccount's id (core/model/refs.ts). */
 export const associationId = (ref: { cluster: string; namespace: string; serviceAccount: string }): string =>
-  `${ref.cluster}/${ref.namespace}/${ref.serviceAccount}`;
+  changeIds.serviceAccount({ cluster: clusterRef(ref.cluster), namespace: ref.namespace, name: ref.serviceAccount });
 
 export function associationOwnershipTags(cluster: string, namespace: string, serviceAccount: string): Tags {
   return { [OWNER_TAG]: OWNER_VALUE, [CLUSTER_TAG]: cluster, [NAMESPACE_TAG]: namespace, [SERVICE_ACCOUNT_TAG]: serviceAccount };
@@ -144,7 +146,7 @@ export interface PlanAssociationOptions {
  */
 export function planAssociation(desired: DesiredAssociation, observed: PodIdentityAssociationState | null, options: PlanAssociationOptions): AssociationPlan {
   const id = associationId(desired);
-  const base = { kind: 'pod-identity-association' as const, id, dependsOn: options.dependsOn };
+  const base = { kind: 'pod-identity-association' as const, id, cluster: desired.cluster, dependsOn: options.dependsOn };
   const resource = `pod-identity-association:${id}`;
   if (!observed) {
     const after: PodIdentityAssociationValue = {
@@ -207,12 +209,12 @@ export function planAssociationRemoval(observed: PodIdentityAssociationState | n
   }
   if (!associationMadeByIrsa(observed)) {
     return {
-      change: { kind: 'pod-identity-association', id, dependsOn, action: 'no-op', before, after: before },
+      change: { kind: 'pod-identity-association', id, cluster: observed.cluster, dependsOn, action: 'no-op', before, after: before },
       blocker: null,
       notes: [`the Pod Identity association ${observed.associationId} of ${observed.namespace}/${observed.serviceAccount} was not made by irsa; left alone (delete it with \`aws eks delete-pod-identity-association\` if it should go)`],
     };
   }
-  return { change: { kind: 'pod-identity-association', id, dependsOn, action: 'delete', before, after: null, reason: 'irsa created this association' }, blocker: null, notes: [] };
+  return { change: { kind: 'pod-identity-association', id, cluster: observed.cluster, dependsOn, action: 'delete', before, after: null, reason: 'irsa created this association' }, blocker: null, notes: [] };
 }
 
 /**

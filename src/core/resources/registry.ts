@@ -11,6 +11,7 @@ import { oidcProviderKind } from './oidc-provider.ts';
 import { podIdentityAssociationKind } from './pod-identity-association.ts';
 import { rolePolicyAttachmentKind } from './role-policy-attachment.ts';
 import { secretKind } from './secret.ts';
+import { keyPolicyKind, secretPolicyKind } from './resource-policy.ts';
 import { serviceAccountKind } from './service-account.ts';
 import { workloadRestartKind } from './workload.ts';
 import { workloadTemplateKind } from './workload-template.ts';
@@ -27,6 +28,8 @@ export const KINDS: KindRegistry = {
   secret: secretKind,
   'pod-identity-association': podIdentityAssociationKind,
   'eks-addon': eksAddonKind,
+  'secret-policy': secretPolicyKind,
+  'key-policy': keyPolicyKind,
 };
 
 /** The spec of a change's kind (the registry's key ties the two; the union cannot say so itself). */

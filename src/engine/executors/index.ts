@@ -18,6 +18,7 @@ import { executeOidcProvider } from './oidc-provider.ts';
 import { executePodIdentityAssociation } from './pod-identity-association.ts';
 import { executeRolePolicyAttachment } from './role-policy-attachment.ts';
 import { executeSecret } from './secret.ts';
+import { executeKeyPolicy, executeSecretPolicy } from './resource-policy.ts';
 import { executeServiceAccount } from './service-account.ts';
 import { executeWorkloadRestart } from './workload-restart.ts';
 import { executeWorkloadTemplate } from './workload-template.ts';
@@ -35,6 +36,8 @@ export const EXECUTORS: { [K in ResourceKind]: Executor<K> } = {
   secret: executeSecret,
   'pod-identity-association': executePodIdentityAssociation,
   'eks-addon': executeEksAddon,
+  'secret-policy': executeSecretPolicy,
+  'key-policy': executeKeyPolicy,
 };
 
 export function createExecutor(deps: ExecutorDeps): (change: Change) => Promise<ExecuteOutcome> {

@@ -123,6 +123,11 @@ export interface Plan {
   warnings: string[];
   /** Things left alone on purpose, shown to people (e.g. unowned roles without --prune). */
   notes: string[];
+  /**
+   * Trust that admits ServiceAccounts of several namespaces, accepted with --allow-wide-subjects
+   * (core/wide-subjects.ts): shown in red, apart from the warnings.
+   */
+  widenings?: string[];
 }
 
 export const changeKey = (change: Pick<Change, 'kind' | 'id'>): string => `${change.kind}:${change.id}`;

@@ -18,6 +18,7 @@ export type BindingField =
   | 'tags'
   | 'audience'
   | 'subjectPattern'
+  | 'allowWideSubjects'
   | 'tokenExpiration'
   | 'trustPolicySizeLimit'
   | 'extraAnnotations'
@@ -63,6 +64,7 @@ const FLAGS: Record<BindingField, string> = {
   tags: '--tags',
   audience: '--audience',
   subjectPattern: '--subject-pattern',
+  allowWideSubjects: '--allow-wide-subjects',
   tokenExpiration: '--token-expiration',
   trustPolicySizeLimit: '--max-trust-policy-size',
   extraAnnotations: '--annotations',

@@ -102,6 +102,12 @@ export type BlockerCode =
   | 'policy-not-found'
   | 'oidc-provider-missing'
   | 'service-account-in-use'
+  // EKS Pod Identity (core/resources/pod-identity-association.ts, eks-addon.ts)
+  | 'association-bound-elsewhere'
+  | 'association-owned-by-addon'
+  | 'pod-identity-agent-missing'
+  | 'pod-identity-agent-unhealthy'
+  | 'pod-identity-unavailable'
   // Access requests (core/access-plan.ts):
   | 'account-profile-missing'
   | 'secret-not-found'

@@ -13,9 +13,9 @@ import type { HttpHandlerUserInput } from '@smithy/core/protocols';
 import { AdaptiveRetryStrategy } from '@smithy/core/retry';
 import type { HandlerExecutionContext, InitializeMiddleware, MetadataBearer, MiddlewareStack, RetryErrorInfo, RetryStrategyV2, StandardRetryToken } from '@smithy/types';
 import { RemoteError, UserError } from '../../core/errors.ts';
-import type { CallObserver, ClusterReader, IamGateway, StsGateway } from '../../ports.ts';
+import type { CallObserver, ClusterReader, IamGateway, NodeAccessReader, StsGateway } from '../../ports.ts';
 
-export type AwsService = 'iam' | 'eks' | 'sts';
+export type AwsService = 'iam' | 'eks' | 'sts' | 'ec2';
 
 export interface AwsContextOptions {
   region?: string;
@@ -35,6 +35,8 @@ export interface AwsContext {
   eks(): Promise<ClusterReader>;
   iam(): Promise<IamGateway>;
   sts(): Promise<StsGateway>;
+  /** Nodegroups, launch templates and policy documents ("only its role?", src/adapters/aws/ec2.ts). */
+  nodeAccess(): Promise<NodeAccessReader>;
   /** Closes the clients' sockets (tests; the CLI just exits). */
   destroy(): void;
 }
@@ -215,6 +217,8 @@ export function createAwsContext(options: AwsContextOptions = {}): AwsContext {
   const iamClient = lazy(async (): Promise<IAMClient> => track(new (await import('@aws-sdk/client-iam')).IAMClient({ ...config, retryStrategy: observedRetryStrategy('iam', maxAttempts, options.observer) }), 'iam'));
   const eksClient = lazy(async (): Promise<EKSClient> => track(new (await import('@aws-sdk/client-eks')).EKSClient({ ...config, retryStrategy: observedRetryStrategy('eks', maxAttempts, options.observer) }), 'eks'));
 
+  const ec2Client = lazy(async () => track(new (await import('@aws-sdk/client-ec2')).EC2Client({ ...config, retryStrategy: observedRetryStrategy('ec2', maxAttempts, options.observer) }), 'ec2'));
+
   const region = lazy(async () => {
     if (options.region) return options.region;
     try {
@@ -239,6 +243,10 @@ export function createAwsContext(options: AwsContextOptions = {}): AwsContext {
     iam: lazy(async () => {
       const [{ createIamGateway }, client, stsGateway] = await Promise.all([import('./iam.ts'), iamClient(), sts()]);
       return createIamGateway(client, { accountId: () => stsGateway.callerIdentity().then((identity) => identity.account) });
+    }),
+    nodeAccess: lazy(async () => {
+      const [{ createNodeAccessReader }, ec2, eks, iam] = await Promise.all([import('./ec2.ts'), ec2Client(), eksClient(), iamClient()]);
+      return createNodeAccessReader({ ec2, eks, iam });
     }),
     destroy: () => {
       for (const client of clients.splice(0)) client.destroy();

@@ -17,6 +17,8 @@ import type { SecretSummary, WorkloadTemplate } from './core/audit.ts';
 import type { MutatingWebhookState } from './core/doctor.ts';
 import type { MigrationWorkloadKind, PodTemplateWorkload, TemplateView } from './core/migration.ts';
 import type { DryRunInput } from './core/admission.ts';
+import type { PodIdentityAssociationState } from './core/resources/pod-identity-association.ts';
+import type { EksAddonState } from './core/resources/eks-addon.ts';
 
 export interface ClusterReader {
   /** Null when the cluster does not exist in the region. */
@@ -155,6 +157,72 @@ export interface CallObserver {
 
 export type { ChangeResult };
 
+/**
+ * EKS Pod Identity associations, add-ons and the compute that decides whether Pod Identity can
+ * work (src/adapters/aws/eks.ts). Reads return null for "not there"; deletes treat a missing
+ * association as deleted.
+ */
+export interface PodIdentityGateway {
+  /** Every association of the cluster (ListPodIdentityAssociations, paginated), optionally filtered by EKS. */
+  listAssociations(cluster: string, filter?: { namespace?: string; serviceAccount?: string }): Promise<PodIdentityAssociationSummary[]>;
+  /** Null when the association does not exist. */
+  describeAssociation(cluster: string, associationId: string): Promise<PodIdentityAssociationState | null>;
+  createAssociation(input: CreateAssociationInput): Promise<PodIdentityAssociationState>;
+  updateAssociation(cluster: string, associationId: string, input: UpdateAssociationInput): Promise<PodIdentityAssociationState>;
+  /** True when it deleted one, false when there was none. */
+  deleteAssociation(cluster: string, associationId: string): Promise<boolean>;
+  /** Null when the add-on is not installed. */
+  describeAddon(cluster: string, name: string): Promise<EksAddonState | null>;
+  createAddon(cluster: string, name: string, tags: Tags): Promise<EksAddonState>;
+  /** Fargate profiles with their selectors (namespace + labels). */
+  listFargateProfiles(cluster: string): Promise<FargateProfileState[]>;
+  /** Managed nodegroups with their AMI type (Windows AMIs cannot run the agent). */
+  listNodegroups(cluster: string): Promise<NodegroupState[]>;
+}
+
+export interface PodIdentityAssociationSummary {
+  cluster: string;
+  namespace: string;
+  serviceAccount: string;
+  associationId: string;
+  associationArn: string;
+  ownerArn: string | null;
+}
+
+export interface CreateAssociationInput {
+  cluster: string;
+  namespace: string;
+  serviceAccount: string;
+  roleArn: string;
+  targetRoleArn: string | null;
+  disableSessionTags: boolean;
+  policy: string | null;
+  tags: Tags;
+}
+
+export interface UpdateAssociationInput {
+  /** Always the whole role ARN: an empty one is refused before any call (eksctl#8718). */
+  roleArn: string;
+  /** "" removes the target role; absent keeps it. */
+  targetRoleArn?: string;
+  disableSessionTags: boolean;
+  /** "" removes the session policy; absent keeps it. */
+  policy?: string;
+}
+
+export interface FargateProfileState {
+  name: string;
+  status: string;
+  selectors: Array<{ namespace: string; labels: Record<string, string> }>;
+}
+
+export interface NodegroupState {
+  name: string;
+  /** AL2023_x86_64_STANDARD, WINDOWS_CORE_2022_x86_64, CUSTOM, … (null when EKS does not say). */
+  amiType: string | null;
+  status: string;
+}
+
 /** A launch template as a nodegroup names it (id or name; version a number, $Latest or $Default). */
 export interface LaunchTemplateRef {
   id: string | null;
@@ -162,8 +230,8 @@ export interface LaunchTemplateRef {
   version: string | null;
 }
 
-/** A managed nodegroup: its node role and the launch template it names (null: EKS's own). */
-export interface NodegroupState {
+/** A managed nodegroup's nodes: their role and the launch template it names (null: EKS's own). */
+export interface NodegroupNodes {
   name: string;
   nodeRoleArn: string;
   launchTemplate: LaunchTemplateRef | null;
@@ -172,7 +240,7 @@ export interface NodegroupState {
 /** The nodes' side of "only its role?" (src/adapters/aws/ec2.ts). Read-only. */
 export interface NodeAccessReader {
   /** eks:ListNodegroups + eks:DescribeNodegroup. */
-  listNodegroups(cluster: string): Promise<NodegroupState[]>;
+  listNodegroups(cluster: string): Promise<NodegroupNodes[]>;
   /** ec2:DescribeLaunchTemplateVersions: the version's MetadataOptions (unset fields null). */
   launchTemplateMetadata(ref: LaunchTemplateRef): Promise<import('./core/only-its-role.ts').MetadataOptions & { version: number }>;
   /** iam:GetPolicy + iam:GetPolicyVersion: the default version's document. */

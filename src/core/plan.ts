@@ -10,16 +10,22 @@ import type {
   ServiceAccountValue,
   WorkloadRestartValue,
 } from './resources/types.ts';
-import type { TemplateView } from './migration.ts';
-
-/** A Secret as a plan shows it: the names of its keys, never the values. */
-export interface SecretValue {
-  keys: string[];
-}
+export type { SecretValue } from './resources/secret.ts';
 
 export type Action = 'create' | 'update' | 'delete' | 'no-op';
 
-/** What each kind of change carries in `before` / `after`. Apply reads exactly these. */
+/**
+ * What each kind of change carries in `before` / `after`. Apply reads exactly these.
+ *
+ * A new kind declares itself in its own module (core/resources/<kind>.ts) by augmenting this
+ * interface, as core/resources/secret.ts does:
+ *
+ *   declare module '../plan.ts' { interface ChangeValues { 'my-kind': MyValue } }
+ *
+ * and then registers its kind spec in core/resources/registry.ts and its executor in
+ * engine/executors/index.ts (one line each). Both registries are typed as "every kind", so a kind
+ * missing from either does not compile.
+ */
 export interface ChangeValues {
   'oidc-provider': OidcProviderValue;
   'iam-role': RoleValue;
@@ -28,10 +34,7 @@ export interface ChangeValues {
   namespace: NamespaceValue;
   'service-account': ServiceAccountValue;
   'workload-restart': WorkloadRestartValue;
-  /** A workload's pod template: static keys or the kube2iam annotation removed (core/migration.ts). */
-  'workload-template': TemplateView;
-  /** A Secret that held static AWS keys (key names only), deleted once no workload uses it. */
-  secret: SecretValue;
+  // 'workload-template' and 'secret' are declared by their own modules (core/resources/).
 }
 
 export type ResourceKind = keyof ChangeValues;
@@ -130,49 +133,16 @@ export function emptyPlan(): Plan {
   return { changes: [], blockers: [], warnings: [], notes: [] };
 }
 
-/** The value a change leaves behind: its `after`, or for a delete what was there. */
-const settledValue = <V>(transition: Transition<V>): V => (transition.action === 'delete' ? transition.before : transition.after);
-
-/** The same change, already done: a no-op whose before and after are what it leaves behind. */
+/**
+ * The same change, already done: a no-op whose before and after are what it leaves behind (its
+ * `after`, or for a delete what was there). One rule for every kind; a restart has no state, so
+ * done only means no-op.
+ */
 export function asDone(change: Change): Change {
-  switch (change.kind) {
-    case 'oidc-provider': {
-      const value = settledValue(change);
-      return { ...change, action: 'no-op', before: value, after: value };
-    }
-    case 'iam-role': {
-      const value = settledValue(change);
-      return { ...change, action: 'no-op', before: value, after: value };
-    }
-    case 'role-policy-attachment': {
-      const value = settledValue(change);
-      return { ...change, action: 'no-op', before: value, after: value };
-    }
-    case 'inline-policy': {
-      const value = settledValue(change);
-      return { ...change, action: 'no-op', before: value, after: value };
-    }
-    case 'namespace': {
-      const value = settledValue(change);
-      return { ...change, action: 'no-op', before: value, after: value };
-    }
-    case 'service-account': {
-      const value = settledValue(change);
-      return { ...change, action: 'no-op', before: value, after: value };
-    }
-    case 'workload-template': {
-      const value = settledValue(change);
-      return { ...change, action: 'no-op', before: value, after: value };
-    }
-    case 'secret': {
-      const value = settledValue(change);
-      return { ...change, action: 'no-op', before: value, after: value };
-    }
-    case 'workload-restart':
-      return { ...change, action: 'no-op' };
-    default:
-      return unreachable(change);
-  }
+  if (change.kind === 'workload-restart') return { ...change, action: 'no-op' };
+  const value = change.action === 'delete' ? change.before : change.after;
+  // Same kind, same value type on both sides: the union cannot express that per member here.
+  return { ...change, action: 'no-op', before: value, after: value } as Change;
 }
 
 /** Compile-time exhaustiveness: a switch over kinds that misses one does not type-check. */

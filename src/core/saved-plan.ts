@@ -4,6 +4,7 @@
 // converges); otherwise it refuses and names what changed. Its format: docs/saved-plan.schema.json.
 
 import { asDone, changeKey, type Change, type Plan } from './plan.ts';
+import { absentFromFreshPlan } from './resources/registry.ts';
 import { canonicalPolicy } from './trust-policy.ts';
 import { UserError } from './errors.ts';
 import type { BindingRequest } from './binding.ts';
@@ -129,14 +130,15 @@ export function checkSavedPlan(saved: SavedPlan, fresh: Plan): SavedPlanStatus {
     const key = changeKey(change);
     const now = freshByKey.get(key);
     if (!now) {
-      // Absent from a fresh plan: gone (a delete that happened), a namespace that now exists, or
-      // a restart whose ServiceAccount change is already in place (irsa cannot read whether
-      // the rollout ran, and says so).
-      if (change.action === 'delete' || change.kind === 'namespace') done.add(key);
-      else if (change.kind === 'workload-restart') {
+      // Absent from a fresh plan: a delete that happened is done; otherwise the kind decides
+      // (core/resources/<kind>.ts: a namespace that now exists is done, a restart is done but
+      // unverifiable, anything else is drift).
+      const absent = change.action === 'delete' ? ({ verdict: 'done' } as const) : absentFromFreshPlan(change);
+      if (absent.verdict === 'drift') drift.push(`${change.kind} ${change.id}: no longer part of the plan`);
+      else {
         done.add(key);
-        unverifiable.push(`workload-restart ${change.id}: its ServiceAccount is already annotated; irsa cannot tell whether the restart ran (kubectl rollout restart it if its pods lack AWS_ROLE_ARN)`);
-      } else drift.push(`${change.kind} ${change.id}: no longer part of the plan`);
+        if (absent.verdict === 'unverifiable') unverifiable.push(absent.note);
+      }
     } else if (now.action === 'no-op' && matchesPlanned(now.before, change.after)) {
       done.add(key); // equals the planned after
     } else if (now.action === change.action && fingerprint(now.before) === fingerprint(change.before) && fingerprint(now.after) === fingerprint(change.after)) {

@@ -41,6 +41,12 @@ def _cluster_init_with_ca(self, *a, **kw):  # type: ignore[no-untyped-def]
 
 eks_models.Cluster.__init__ = _cluster_init_with_ca  # type: ignore[method-assign]
 
+# moto has no EKS Pod Identity and no add-on operations: eks_pod_identity.py adds them.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import eks_pod_identity  # noqa: E402
+
+eks_pod_identity.install()
+
 server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
 server.start()
 _, port = server.get_host_and_port()

@@ -13,7 +13,7 @@ import type { HttpHandlerUserInput } from '@smithy/core/protocols';
 import { AdaptiveRetryStrategy } from '@smithy/core/retry';
 import type { HandlerExecutionContext, InitializeMiddleware, MetadataBearer, MiddlewareStack, RetryErrorInfo, RetryStrategyV2, StandardRetryToken } from '@smithy/types';
 import { RemoteError, UserError } from '../../core/errors.ts';
-import type { CallObserver, ClusterReader, IamGateway, NodeAccessReader, StsGateway } from '../../ports.ts';
+import type { CallObserver, ClusterReader, IamGateway, NodeAccessReader, PodIdentityGateway, StsGateway } from '../../ports.ts';
 
 export type AwsService = 'iam' | 'eks' | 'sts' | 'ec2';
 
@@ -33,6 +33,8 @@ export interface AwsContext {
   /** The region from --region, else the SDK's chain (AWS_REGION, the profile's region). */
   region(): Promise<string>;
   eks(): Promise<ClusterReader>;
+  /** EKS Pod Identity associations, add-ons, Fargate profiles and nodegroups (same EKS client). */
+  podIdentity(): Promise<PodIdentityGateway>;
   iam(): Promise<IamGateway>;
   sts(): Promise<StsGateway>;
   /** Nodegroups, launch templates and policy documents ("only its role?", src/adapters/aws/ec2.ts). */
@@ -239,6 +241,10 @@ export function createAwsContext(options: AwsContextOptions = {}): AwsContext {
     eks: lazy(async () => {
       const [{ createClusterReader }, client, resolvedRegion] = await Promise.all([import('./eks.ts'), eksClient(), region()]);
       return createClusterReader(client, resolvedRegion);
+    }),
+    podIdentity: lazy(async () => {
+      const [{ createPodIdentityGateway }, client] = await Promise.all([import('./eks.ts'), eksClient()]);
+      return createPodIdentityGateway(client);
     }),
     iam: lazy(async () => {
       const [{ createIamGateway }, client, stsGateway] = await Promise.all([import('./iam.ts'), iamClient(), sts()]);

@@ -6,17 +6,17 @@ import { DescribeLaunchTemplateVersionsCommand, type EC2Client } from '@aws-sdk/
 import { DescribeNodegroupCommand, paginateListNodegroups, type EKSClient } from '@aws-sdk/client-eks';
 import { GetPolicyCommand, GetPolicyVersionCommand, type IAMClient } from '@aws-sdk/client-iam';
 import type { MetadataOptions } from '../../core/only-its-role.ts';
-import type { LaunchTemplateRef, NodeAccessReader, NodegroupState } from '../../ports.ts';
+import type { LaunchTemplateRef, NodeAccessReader, NodegroupNodes } from '../../ports.ts';
 import { sendCommand } from './clients.ts';
 import { parsePolicyDocument } from './iam.ts';
 
 export function createNodeAccessReader(clients: { ec2: EC2Client; eks: EKSClient; iam: IAMClient }): NodeAccessReader {
   return {
-    async listNodegroups(cluster): Promise<NodegroupState[]> {
+    async listNodegroups(cluster): Promise<NodegroupNodes[]> {
       const names: string[] = [];
       for await (const page of paginateListNodegroups({ client: clients.eks, pageSize: 100 }, { clusterName: cluster })) names.push(...(page.nodegroups ?? []));
       return Promise.all(
-        names.sort().map(async (name): Promise<NodegroupState> => {
+        names.sort().map(async (name): Promise<NodegroupNodes> => {
           const out = await sendCommand('eks', clients.eks, new DescribeNodegroupCommand({ clusterName: cluster, nodegroupName: name }));
           const group = out.nodegroup;
           const lt = group?.launchTemplate;

@@ -1,6 +1,7 @@
 // Desired state and diff for an IRSA role: the role itself (trust policy, tags, boundary,
 // settings), its managed policy attachments and its inline policies.
 
+import type { KindSpec } from './kind.ts';
 import { changeKey, type Blocker, type Change } from '../plan.ts';
 import type { RoleState, Tags } from '../state.ts';
 import { isOwnedByIrsa } from '../ownership.ts';
@@ -334,3 +335,9 @@ export function planRoleDeletion(observed: RoleState, dependsOn: string[] = [], 
   changes.push({ kind: 'iam-role', id: observed.arn, action: 'delete', before: roleValue(observed), after: null, dependsOn: [...detachKeys, ...dependsOn], account, reason });
   return changes;
 }
+
+/** The `iam-role` kind (re-checked by recheckRoleUpdate / recheckRoleDelete / recheckRoleCreate, core/recheck.ts). */
+export const iamRoleKind: KindSpec<'iam-role'> = {
+  kind: 'iam-role',
+  absentFromFreshPlan: () => ({ verdict: 'drift' }),
+};

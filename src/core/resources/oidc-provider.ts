@@ -1,5 +1,6 @@
 // Desired state and diff for the IAM OIDC identity provider of a cluster's issuer.
 
+import type { KindSpec } from './kind.ts';
 import type { ChangeOf } from '../plan.ts';
 import type { OidcProviderState, Tags } from '../state.ts';
 import type { OidcProviderValue } from './types.ts';
@@ -48,3 +49,9 @@ export function planOidcProvider(desired: DesiredOidcProvider, observed: OidcPro
   if (reasons.length === 0) return { ...base, action: 'no-op', before, after: before };
   return { ...base, action: 'update', before, after, reason: reasons.join('; ') };
 }
+
+/** The `oidc-provider` kind (re-checked by recheckOidcProvider, core/recheck.ts). */
+export const oidcProviderKind: KindSpec<'oidc-provider'> = {
+  kind: 'oidc-provider',
+  absentFromFreshPlan: () => ({ verdict: 'drift' }),
+};

@@ -1,6 +1,7 @@
 // Desired ServiceAccount metadata for IRSA and its diff. Only the annotations irsa manages are
 // compared and patched; everything else on the ServiceAccount stays as it is.
 
+import type { KindSpec } from './kind.ts';
 import type { ChangeOf } from '../plan.ts';
 import type { ServiceAccountState } from '../state.ts';
 import { SA_CREATED_BY_LABEL, SA_CREATED_BY_VALUE } from '../ownership.ts';
@@ -81,3 +82,9 @@ export function planServiceAccountRemoval(observed: ServiceAccountState | null, 
     reason: 'remove the IRSA annotations (irsa did not create this ServiceAccount)',
   };
 }
+
+/** The `service-account` kind (re-checked by recheckServiceAccount / recheckServiceAccountCreate, core/recheck.ts). */
+export const serviceAccountKind: KindSpec<'service-account'> = {
+  kind: 'service-account',
+  absentFromFreshPlan: () => ({ verdict: 'drift' }),
+};

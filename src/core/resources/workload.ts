@@ -2,6 +2,7 @@
 // mutates pods when they are created. Restart them (what `kubectl rollout restart` does) only
 // when asked, and only when the ServiceAccount's annotation actually changes.
 
+import type { KindSpec } from './kind.ts';
 import { changeKey, type Change, type ChangeOf } from '../plan.ts';
 import type { WorkloadRef } from '../state.ts';
 import type { WorkloadRestartValue } from './types.ts';
@@ -28,3 +29,14 @@ export function planWorkloadRestarts(
   });
   return { changes, needingRestart: [] };
 }
+
+/** The `workload-restart` kind: an action on a workload, not a state, so nothing re-checks it. */
+export const workloadRestartKind: KindSpec<'workload-restart'> = {
+  kind: 'workload-restart',
+  // Absent from a fresh plan: its ServiceAccount is already as planned, so the restart is not
+  // planned again; whether the rollout ran cannot be read.
+  absentFromFreshPlan: (change) => ({
+    verdict: 'unverifiable',
+    note: `workload-restart ${change.id}: its ServiceAccount is already annotated; irsa cannot tell whether the restart ran (kubectl rollout restart it if its pods lack AWS_ROLE_ARN)`,
+  }),
+};

@@ -1,0 +1,19 @@
+// The `workload-template` kind: a workload's pod template with static keys or the kube2iam
+// annotation removed (planned by core/migration.ts; the workload gateway re-reads the workload and
+// refuses on drift, core/migration.ts applyTemplateChange).
+
+import type { TemplateView } from '../migration.ts';
+import type { KindSpec } from './kind.ts';
+
+declare module '../plan.ts' {
+  interface ChangeValues {
+    /** A workload's pod template as irsa sees it (core/migration.ts TemplateView). */
+    'workload-template': TemplateView;
+  }
+}
+
+/** id: `Kind/namespace/name`. */
+export const workloadTemplateKind: KindSpec<'workload-template'> = {
+  kind: 'workload-template',
+  absentFromFreshPlan: () => ({ verdict: 'drift' }),
+};

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The README's demo: builds irsa, starts the local stack (moto + etcd + kube-apiserver; binaries
-# are built from the Go module proxy on first use and cached), and binds a ServiceAccount to a
-# new least-privilege role in it — plan first, then apply, then show the result, and end with
-# irsa doctor checking the whole chain (exit status: doctor's).
+# The README's demo: builds irsa, starts the local stack (moto + etcd + kube-apiserver + the real
+# amazon-eks-pod-identity-webhook, registered as EKS registers it; binaries are built from the Go
+# module proxy on first use and cached), and binds a ServiceAccount to a new least-privilege role
+# in it — plan first, then apply, then show the result, and end with irsa doctor checking the
+# whole chain, the webhook's mutation of a dry-run pod included (exit status: doctor's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,17 +24,6 @@ done
 # shellcheck disable=SC1090
 source "$env_file"
 IRSA_CLUSTER=$(node -p 'JSON.parse(require("fs").readFileSync(process.env.IRSA_STACK, "utf8")).clusterName')
-# EKS runs the pod identity webhook; the local stack gets the harness's test double of it, so that
-# irsa doctor can check the whole chain at the end.
-webhook_ready=$(mktemp -u /tmp/irsa-demo-webhook.XXXXXX)
-node scripts/demo-webhook.ts "$webhook_ready" &
-webhook_pid=$!
-trap 'kill $webhook_pid 2>/dev/null; wait $webhook_pid 2>/dev/null; kill $stack_pid 2>/dev/null; wait $stack_pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 60); do
-  [ -s "$webhook_ready" ] && break
-  kill -0 $webhook_pid 2>/dev/null || { echo "the webhook test double failed to start" >&2; exit 1; }
-  sleep 1
-done
 irsa() { node bin/irsa "$@"; }
 # Bold step headers only on a terminal; logs get plain text.
 if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
@@ -59,4 +49,4 @@ irsa list --cluster "$IRSA_CLUSTER"
 step doctor --cluster "$IRSA_CLUSTER" -n payments --name api
 irsa doctor --cluster "$IRSA_CLUSTER" -n payments --name api
 echo
-echo "Done: payments/api is bound to its role, and irsa doctor found nothing wrong (the local stack runs a test double of the pod identity webhook; EKS runs the real one)."
+echo "Done: payments/api is bound to its role, and irsa doctor found nothing wrong (the local stack runs the real amazon-eks-pod-identity-webhook, as EKS does)."

@@ -136,10 +136,13 @@ export interface KubeInspector {
   /** The namespace's labels (what webhooks' namespaceSelector sees). */
   namespaceLabels(namespace: string): Promise<Record<string, string>>;
   /**
-   * Creates, with server-side dry run (dryRun=All: nothing is stored), the pod of the first
-   * workload using the ServiceAccount, or a minimal pod; returns what admission made of it.
+   * Creates, with server-side dry run (dryRun=All: nothing is stored), the pod of every workload
+   * using the ServiceAccount (one per distinct pod template, a few at a time), or a minimal pod
+   * when none does; returns what admission made of each.
    */
-  dryRunPod(namespace: string, serviceAccount: string): Promise<DryRunInput>;
+  dryRunPods(namespace: string, serviceAccount: string): Promise<DryRunInput[]>;
+  /** ConfigMaps (all namespaces when omitted) with their data key names only; values are never kept. */
+  listConfigMapKeys(namespace?: string): Promise<Array<{ namespace: string; name: string; keys: string[] }>>;
 }
 
 export interface TlsChainFetcher {
@@ -156,6 +159,29 @@ export interface CallObserver {
 }
 
 export type { ChangeResult };
+
+/**
+ * Secrets Manager and KMS in one account, for access requests (src/adapters/aws/resource-policies.ts).
+ * Policies are returned parsed; null when a secret has none. Reads of a secret or key that does not
+ * exist return null.
+ */
+export interface ResourcePolicyGateway {
+  /** The account these credentials act in (checked against the account a profile was named for). */
+  accountId(): Promise<string>;
+  /** DescribeSecret: the full ARN and the key that encrypts it (null: the AWS managed key aws/secretsmanager). */
+  describeSecret(secretId: string): Promise<{ arn: string; kmsKeyId: string | null } | null>;
+  getSecretPolicy(secretArn: string): Promise<PolicyDocument | null>;
+  putSecretPolicy(secretArn: string, document: PolicyDocument): Promise<void>;
+  deleteSecretPolicy(secretArn: string): Promise<void>;
+  /** DescribeKey: the key's ARN and who manages it (a key id, key ARN, alias name or alias ARN). */
+  describeKey(keyId: string): Promise<{ arn: string; manager: 'AWS' | 'CUSTOMER' } | null>;
+  getKeyPolicy(keyArn: string): Promise<PolicyDocument | null>;
+  putKeyPolicy(keyArn: string, document: PolicyDocument): Promise<void>;
+  /** ListGrants (KMS): the grants of the key. */
+  listGrants(keyArn: string): Promise<import('./core/access-eval.ts').KmsGrant[]>;
+  /** Whether the account is in an AWS Organization (then SCPs/RCPs may apply; irsa does not read them). */
+  organization(): Promise<'none' | 'member' | 'unknown'>;
+}
 
 /**
  * EKS Pod Identity associations, add-ons and the compute that decides whether Pod Identity can

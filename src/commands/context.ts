@@ -5,10 +5,10 @@ import { setTimeout as timersSetTimeout } from 'node:timers/promises';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { assertRegion } from '../core/arn.ts';
 import { judgeContext, matchingContexts, mismatchMessage, normalizeIssuer, unknownMessage, type ContextObservation, type ExpectedCluster, type Observed } from '../core/cluster-identity.ts';
-import { UserError } from '../core/errors.ts';
+import { UnreachableError, UserError } from '../core/errors.ts';
 import { decodeJwtClaims } from '../core/jwt.ts';
 import type { ClusterInfo } from '../core/state.ts';
-import type { AccessReviewer, ClusterReader, IamGateway, KubeGateway, KubeIdentity, KubeInspector, NodeAccessReader, StsGateway, TlsChainFetcher, WorkloadGateway } from '../ports.ts';
+import type { AccessReviewer, ClusterReader, IamGateway, KubeGateway, KubeIdentity, KubeInspector, NodeAccessReader, ResourcePolicyGateway, StsGateway, TlsChainFetcher, WorkloadGateway } from '../ports.ts';
 import type { GlobalOptions } from './globals.ts';
 import { countThrottles } from '../engine/adaptive-limit.ts';
 
@@ -29,6 +29,11 @@ export interface CommandContext {
   clusters(): Promise<ClusterReader>;
   iam(): Promise<IamGateway>;
   sts(): Promise<StsGateway>;
+  /**
+   * Secrets Manager / KMS / Organizations through a profile (undefined: the IAM credentials), in a
+   * region (undefined: the command's); for access requests and doctor --can.
+   */
+  resourcePolicies(profile?: string, region?: string): Promise<ResourcePolicyGateway>;
   /** The Kubernetes gateway; once expectCluster was called, only after the context is proven to be that cluster. */
   kube(): Promise<KubeGateway>;
   /**
@@ -68,7 +73,7 @@ const once = <T>(make: () => Promise<T>): (() => Promise<T>) => {
 
 export function createCommandContext(
   globals: GlobalOptions,
-  extra: { caBundle?: string; clusterProfile?: string } = {},
+  extra: { caBundle?: string; clusterProfile?: string; clusterProfileField?: string } = {},
 ): CommandContext {
   const observer = once(async () => {
     const { createCallObserver } = await import('../adapters/verbose.ts');
@@ -85,15 +90,31 @@ export function createCommandContext(
   const aws = once(async () => {
     const { createAwsContext } = await import('../adapters/aws/clients.ts');
     observerValue = await observer();
-    return createAwsContext({ region: globals.region, profile: globals.profile, observer: observerValue });
+    return createAwsContext({ region: globals.region, profile: globals.profile, observer: observerValue, debug: globals.debug === true, profileField: globals.profileField ?? '--profile' });
   });
   // Cross-account: the cluster may be read with other credentials than IAM is written with.
   const clusterAws = once(async () => {
     if (!extra.clusterProfile) return aws();
     const { createAwsContext } = await import('../adapters/aws/clients.ts');
     observerValue = await observer();
-    return createAwsContext({ region: globals.region, profile: extra.clusterProfile, observer: observerValue });
+    return createAwsContext({ region: globals.region, profile: extra.clusterProfile, observer: observerValue, debug: globals.debug === true, profileField: extra.clusterProfileField ?? '--cluster-profile' });
   });
+  // Other accounts' documents (access requests): one AWS context per profile, opened when first used.
+  const profileContexts = new Map<string, ReturnType<typeof aws>>();
+  const resourcePolicies = async (profile?: string, region?: string): Promise<ResourcePolicyGateway> => {
+    const home = await (await aws()).region();
+    if ((!profile || profile === globals.profile) && (!region || region === home)) return (await aws()).resourcePolicies();
+    const key = `${profile ?? ''}@${region ?? home}`;
+    if (!profileContexts.has(key)) {
+      profileContexts.set(key, (async () => {
+        const { createAwsContext } = await import('../adapters/aws/clients.ts');
+        observerValue = await observer();
+        const chosen = profile ?? globals.profile;
+        return createAwsContext({ region: region ?? home, ...(chosen ? { profile: chosen } : {}), observer: observerValue });
+      })());
+    }
+    return (await profileContexts.get(key)!).resourcePolicies();
+  };
   const caBundlePem = () => {
     if (!extra.caBundle) return undefined;
     try {
@@ -139,7 +160,16 @@ export function createCommandContext(
       issuerUrl: wanted.issuerUrl,
       endpoint: wanted.cluster?.endpoint ?? null,
     };
-    const observation: ContextObservation = { context, server, discovery: await settle(gateway.serviceAccountIssuer()) };
+    // An apiserver that cannot be reached at all is said as such (no RBAC advice, no --skip-cluster-check).
+    let unreachable: UnreachableError | undefined;
+    const discovery = await settle(
+      gateway.serviceAccountIssuer().catch((error: unknown) => {
+        if (error instanceof UnreachableError) unreachable = error;
+        throw error;
+      }),
+    );
+    if (unreachable) throw unreachable;
+    const observation: ContextObservation = { context, server, discovery };
     if ('error' in observation.discovery && wanted.tokenFor) {
       const { namespace, name } = wanted.tokenFor;
       // The token never leaves this function: only its iss claim is kept.
@@ -193,6 +223,7 @@ export function createCommandContext(
     clusters: clusterReader,
     iam: async () => (await aws()).iam(),
     sts: async () => (await aws()).sts(),
+    resourcePolicies,
     kube: async () => {
       const gateway = await kubeGateway();
       await verified(gateway);

@@ -54,7 +54,7 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
     kube && serviceAccount
       ? (await (await ctx.workloads()).listPodTemplates(namespace)).filter((w) => podServiceAccount(w.template.spec) === name).map(workloadLabel)
       : [];
-  const plan = planUnbinding({ namespace, name, roleName, force: options['force'] === true, roleOnly }, { providerArn, role, serviceAccount, users }, FLAG_TERMS);
+  const plan = planUnbinding({ cluster: clusterLabel(cluster, issuerUrl), namespace, name, roleName, force: options['force'] === true, roleOnly }, { providerArn, role, serviceAccount, users }, FLAG_TERMS);
   return runPlan(plan, {
     globals,
     ...(output ? { output } : {}),

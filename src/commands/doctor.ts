@@ -56,16 +56,19 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   // container sets itself) and Secret key names (static keys loaded through envFrom) are read only
   // when there is a binding to judge; each may be forbidden by RBAC without stopping the others.
   const judging = serviceAccount !== null && usableRole !== null;
-  const [namespaceLabels, dryRun, templates, secrets] = await Promise.all([
+  const [namespaceLabels, dryRun, templates, secrets, configMaps] = await Promise.all([
     settle(inspector.namespaceLabels(namespace)),
-    judging ? inspector.dryRunPod(namespace, name) : Promise.resolve(undefined),
+    judging ? inspector.dryRunPods(namespace, name) : Promise.resolve(undefined),
     judging ? settle(inspector.listWorkloadTemplates(namespace)) : Promise.resolve({ value: [] }),
     judging ? settle(inspector.listSecrets(namespace)) : Promise.resolve({ error: 'not read' }),
+    // Static keys reach containers from ConfigMaps too (envFrom needs their key names).
+    judging ? settle(inspector.listConfigMapKeys(namespace)) : Promise.resolve({ error: 'not read' }),
   ]);
   const templateEnv = new Map(
     ('value' in templates ? templates.value : []).map((t) => [`${t.kind}/${t.name}`, new Map(t.containers.map((c) => [c.name, new Set(c.env.map((e) => e.name))]))]),
   );
   const secretKeys = 'value' in secrets ? new Map(secrets.value.map((s) => [s.name, s.keys])) : null;
+  const configMapKeys = 'value' in configMaps ? new Map(configMaps.value.map((c) => [c.name, c.keys])) : null;
   const [roleState, minted, otherProviderUrls] = await Promise.all([
     usableRole ? iam.getRole(usableRole.name) : Promise.resolve(undefined),
     // The token is a credential: it stays in this function, is sent only to STS, never printed.
@@ -99,7 +102,7 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   const checks = diagnose({
     namespace, name, issuerUrl: issuer.issuerUrl, targetArgs, account, partition,
     provider, otherProviderUrls, currentThumbprints: thumbprints, serviceAccount,
-    role: roleState, token, webhooks, pods, assume, namespaceLabels, dryRun, templateEnv, secretKeys,
+    role: roleState, token, webhooks, pods, assume, namespaceLabels, dryRun, templateEnv, secretKeys, configMapKeys,
   });
 
   // 7. Only its role? Every other path a compromised pod of this ServiceAccount has (issue 23).

@@ -120,6 +120,7 @@ export interface AdmissionInput {
   /** undefined: not attempted (no usable role). */
   dryRun: DryRunInput | undefined;
   secretKeys: ReadonlyMap<string, string[]> | null;
+  configMapKeys?: ReadonlyMap<string, string[]> | null;
 }
 
 export interface AdmissionVerdict {
@@ -130,8 +131,9 @@ export interface AdmissionVerdict {
 
 const TITLE = 'New pods of the ServiceAccount get the IRSA environment (server-side dry run)';
 const base = { step: 5, id: 'admission', title: TITLE };
+const audienceText = (audience: string) => (audience === '' ? "the apiserver's default" : audience);
 const EXPECTED = (roleArn: string, audience: string, expiration: number) =>
-  `every container (init containers included) gets AWS_ROLE_ARN=${roleArn} and AWS_WEB_IDENTITY_TOKEN_FILE on a projected token (audience ${audience}, ${expiration} s)`;
+  `every container (init containers included) gets AWS_ROLE_ARN=${roleArn} and AWS_WEB_IDENTITY_TOKEN_FILE on a projected token (audience ${audienceText(audience)}, ${expiration} s)`;
 
 const ownEnvOf = (pod: PodSpecState) => new Map(pod.containers.map((c) => [c.name, new Set(c.env.map((e) => e.name))]));
 
@@ -213,7 +215,7 @@ export function admissionVerdict(input: AdmissionInput): AdmissionVerdict {
   const admitted = outcome.admitted;
   const expected = expectationFor(input.roleArn, input.serviceAccount.annotations, admitted.annotations);
   const expectedText = EXPECTED(expected.roleArn, expected.audience, expected.expirationSeconds);
-  const verdicts = judgePod(admitted, expected, { ownEnv: ownEnvOf(dryRun.submitted), secretKeys: input.secretKeys });
+  const verdicts = judgePod(admitted, expected, { ownEnv: ownEnvOf(dryRun.submitted), secretKeys: input.secretKeys, configMapKeys: input.configMapKeys ?? null });
   const details = verdicts.map(verdictLine);
   if (!touched(dryRun.submitted, admitted)) {
     if (SKIP_WEBHOOK_LABEL in podLabels) {
@@ -264,7 +266,7 @@ export function admissionVerdict(input: AdmissionInput): AdmissionVerdict {
       observed: podIdentity
         ? `${dryRun.source} was set up for EKS Pod Identity, not IRSA: new pods use the Pod Identity association's role, not ${input.roleArn}`
         : status === 'pass'
-          ? `dry run of ${dryRun.source}: ${passed.join(', ')} get AWS_ROLE_ARN=${expected.roleArn} and the token (audience ${expected.audience}, ${expected.expirationSeconds} s)`
+          ? `dry run of ${dryRun.source}: ${passed.join(', ')} get AWS_ROLE_ARN=${expected.roleArn} and the token (audience ${audienceText(expected.audience)}, ${expected.expirationSeconds} s)`
           : `dry run of ${dryRun.source}: ${verdicts.filter((v) => v.status !== 'pass').map((v) => `${describeContainer(v)}: ${v.detail}`).join('; ')}`,
       expected: expectedText,
       fix: status === 'fail' ? fixFor(verdicts) : null,
@@ -277,9 +279,40 @@ function fixFor(verdicts: ContainerVerdict[]): string | null {
   const keys = verdicts.filter((v) => v.kind === 'static-keys');
   if (keys.length > 0) {
     const secrets = [...new Set(keys.flatMap((v) => v.credentials.secrets))];
-    return `remove AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY from ${keys.map(describeContainer).join(', ')}${secrets.length > 0 ? ` (Secret ${secrets.join(', ')})` : ''}; irsa audit lists every such workload`;
+    const configMaps = [...new Set(keys.flatMap((v) => v.credentials.configMaps ?? []))];
+    const from = [...(secrets.length > 0 ? [`Secret ${secrets.join(', ')}`] : []), ...(configMaps.length > 0 ? [`ConfigMap ${configMaps.join(', ')}`] : [])];
+    return `remove AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY from ${keys.map(describeContainer).join(', ')}${from.length > 0 ? ` (${from.join('; ')})` : ''}; irsa audit lists every such workload`;
   }
   return 'the webhook injected something else than the annotations ask for: check the ServiceAccount annotations and the webhook version';
+}
+
+const STATUS_RANK = { fail: 3, warn: 2, pass: 1, skip: 0 } as const;
+
+/**
+ * Every dry run of the ServiceAccount (one per distinct workload template): the worst verdict
+ * decides, and each line names the template it is about, so the verdict names the failing workload.
+ */
+export function admissionVerdicts(input: AdmissionInput, dryRuns: DryRunInput[] | undefined): AdmissionVerdict {
+  if (!dryRuns || dryRuns.length === 0) return admissionVerdict({ ...input, dryRun: undefined });
+  if (dryRuns.length === 1) return admissionVerdict({ ...input, dryRun: dryRuns[0] });
+  const each = dryRuns.map((dryRun) => ({ dryRun, verdict: admissionVerdict({ ...input, dryRun }) }));
+  const worst = each.reduce((a, b) => (STATUS_RANK[b.verdict.check.status] > STATUS_RANK[a.verdict.check.status] ? b : a));
+  const status = worst.verdict.check.status;
+  const notPassing = each.filter((e) => e.verdict.check.status !== 'pass');
+  const fixes = [...new Set(each.flatMap((e) => (e.verdict.check.fix ? [e.verdict.check.fix] : [])))];
+  return {
+    newPodsOk: each.every((e) => e.verdict.newPodsOk),
+    check: {
+      ...worst.verdict.check,
+      status,
+      observed: notPassing.length === 0
+        ? each.map((e) => e.verdict.check.observed).join('; ')
+        : notPassing.sort((a, b) => STATUS_RANK[b.verdict.check.status] - STATUS_RANK[a.verdict.check.status]).map((e) => e.verdict.check.observed).join('; ') +
+          (each.length > notPassing.length ? `; ${each.length - notPassing.length} other pod template${each.length - notPassing.length === 1 ? '' : 's'} ✓` : ''),
+      fix: fixes.length > 0 ? fixes.join('; ') : null,
+      details: each.flatMap((e) => (e.verdict.check.details ?? []).map((line) => `${e.dryRun.source}: ${line}`)),
+    },
+  };
 }
 
 // ---- running pods ----------------------------------------------------------------------------
@@ -292,6 +325,7 @@ export interface RunningPodsInput {
   /** Variables each workload's template sets itself, by "Kind/name" then container. */
   templateEnv: ReadonlyMap<string, ReadonlyMap<string, ReadonlySet<string>>>;
   secretKeys: ReadonlyMap<string, string[]> | null;
+  configMapKeys?: ReadonlyMap<string, string[]> | null;
   /** From the admission check: would a restart give the pods the right environment? */
   newPodsOk: boolean;
 }
@@ -320,7 +354,7 @@ export function runningPodsCheck(input: RunningPodsInput): DoctorCheck {
     if (!spec) continue;
     const expected = expectationFor(input.roleArn, input.serviceAccount.annotations, spec.annotations);
     const ownEnv = pod.ownerWorkload ? input.templateEnv.get(workloadKey(pod.ownerWorkload)) : undefined;
-    const verdicts = judgePod(spec, expected, { ...(ownEnv ? { ownEnv } : {}), secretKeys: input.secretKeys });
+    const verdicts = judgePod(spec, expected, { ...(ownEnv ? { ownEnv } : {}), secretKeys: input.secretKeys, configMapKeys: input.configMapKeys ?? null });
     // Every line says which credentials the container will use (once).
     for (const v of verdicts) details.push(`pod ${pod.name} ${verdictLine(v)}${v.detail.includes(v.credentials.text) ? '' : `; credentials: ${v.credentials.text}`}`);
     if (spec.annotations[KUBE2IAM_ANNOTATION]) {

@@ -20,19 +20,8 @@ export interface AuditWorkloadRef {
   name: string;
 }
 
-export interface EnvVarSummary {
-  name: string;
-  /** A literal value (the pod template is readable by anyone who can read the workload). */
-  value?: string;
-  secretKeyRef?: { name: string; key: string };
-}
-
-export interface ContainerSummary {
-  name: string;
-  env: EnvVarSummary[];
-  /** Secrets loaded whole through envFrom.secretRef. */
-  envFromSecrets: string[];
-}
+export type { ContainerSummary, EnvVarSummary } from './model/observed.ts';
+import type { ContainerSummary } from './model/observed.ts';
 
 /** A workload and its pod template, reduced to what audit looks at. */
 export interface WorkloadTemplate extends AuditWorkloadRef {

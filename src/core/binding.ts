@@ -4,79 +4,25 @@
 // ServiceAccounts and restarts. Conflicts with what exists are blockers in the plan, worded in
 // the entry point's terms. planUnbinding is delete-sa-role's. Pure: the caller reads, this decides.
 
+import { isWideSubjectPattern } from './binding-input.ts';
 import { roleArn as buildRoleArn } from './arn.ts';
+import { InternalError } from './errors.ts';
+import { MECHANISMS } from './mechanisms/registry.ts';
+import { DEFAULT_MECHANISM, type BindingMechanism, type MechanismRegistry } from './mechanisms/types.ts';
 import { CLUSTER_TAG, isOwnedByIrsa, roleOwnershipTags } from './ownership.ts';
+import { changeIds, clusterKey, clusterRef, serviceAccountLabel, type ServiceAccountRef } from './model/refs.ts';
 import { changeKey, emptyPlan, type Blocker, type ChangeOf, type Plan } from './plan.ts';
 import { planRole, planRoleDeletion, planRoleUnbinding, type DesiredRole } from './resources/iam-role.ts';
-import {
-  AUDIENCE_ANNOTATION,
-  planServiceAccount,
-  planServiceAccountRemoval,
-  ROLE_ARN_ANNOTATION,
-  STS_REGIONAL_ANNOTATION,
-  TOKEN_EXPIRATION_ANNOTATION,
-} from './resources/service-account.ts';
-import { planWorkloadRestarts } from './resources/workload.ts';
-import type { RoleState, ServiceAccountState, Tags, WorkloadRef } from './state.ts';
-import { serviceAccountUsers, type MigrationOptions } from './migration.ts';
+import { planServiceAccountRemoval, ROLE_ARN_ANNOTATION } from './resources/service-account.ts';
+import type { BindingContext, BindingRequest, BindingsObserved } from './model/binding.ts';
+import type { RoleState, ServiceAccountState, WorkloadRef } from './state.ts';
+import { serviceAccountUsers } from './migration.ts';
 import { FLAG_TERMS, type BindingField, type FieldPath, type Terms } from './terms.ts';
 import { namedServiceAccounts } from './trust-merge.ts';
-import { DEFAULT_AUDIENCE, serviceAccountSubject, type FederatedTrust } from './trust-policy.ts';
+import { serviceAccountSubject } from './trust-policy.ts';
 
-export interface BindingRequest {
-  /** The cluster label of default role names and ownership tags. */
-  cluster: string;
-  namespace: string;
-  name: string;
-  roleName: string;
-  rolePath: string;
-  /** Bind to this existing role and only add trust (--attach-role-arn). */
-  attachRoleArn: string | null;
-  audience: string;
-  subjectPattern: string | null;
-  policyArns: string[];
-  inlinePolicies: Record<string, unknown>;
-  permissionsBoundary?: string | null;
-  maxSessionDuration?: number;
-  description?: string;
-  tags: Tags;
-  adopt: boolean;
-  roleOnly: boolean;
-  createNamespace: boolean;
-  overrideExistingServiceAccounts: boolean;
-  stsRegionalEndpoints: boolean;
-  tokenExpiration?: number;
-  restartWorkloads: boolean;
-  trustPolicySizeLimit?: number;
-  /** Further ServiceAccount annotations irsa keeps set (the declarative file's `annotations`). */
-  extraAnnotations?: Record<string, string>;
-  /** Static-key and kube2iam migrations of the workloads that use the ServiceAccount (core/migration.ts). */
-  migration?: MigrationOptions;
-}
-
-export interface BindingContext {
-  partition: string;
-  /** Account the role and provider live in (IAM credentials). */
-  account: string;
-  providerArn: string;
-  issuerHostPath: string;
-  /** The provider's change (create/update/no-op); roles depend on it. */
-  providerChange: ChangeOf<'oidc-provider'> | null;
-}
-
-/** Everything planBindings needs to know about what exists, read beforehand. */
-export interface BindingsObserved {
-  context: BindingContext;
-  /** By role name; null when the role does not exist. */
-  roles: Map<string, RoleState | null>;
-  namespaces: Map<string, boolean>;
-  /** By `namespace/name`. */
-  serviceAccounts: Map<string, ServiceAccountState | null>;
-  /** By `namespace/name` of the ServiceAccount; only needed where its annotation changes. */
-  workloads: Map<string, WorkloadRef[]>;
-  /** irsa-owned roles tagged with this cluster that no request names (exact mode's prune candidates). */
-  clusterRoles: RoleState[];
-}
+export type { BindingContext, BindingRequest, BindingsObserved } from './model/binding.ts';
+export { bindingTrust, serviceAccountAnnotations } from './mechanisms/irsa.ts';
 
 export interface PlanBindingsOptions {
   /**
@@ -93,12 +39,14 @@ export interface PlanBindingsOptions {
   terms?: Terms;
   /** Exact mode: the cluster whose irsa-owned roles are prune candidates. */
   clusterName?: string;
+  /** The binding mechanisms by name (default: core/mechanisms/registry.ts). */
+  mechanisms?: MechanismRegistry;
 }
 
 export interface BindingsPlan {
   plan: Plan;
-  /** ServiceAccounts (`namespace/name`) whose annotation changes (their workloads matter for restarts). */
-  changedServiceAccounts: string[];
+  /** ServiceAccounts whose annotation changes (their workloads matter for restarts). */
+  changedServiceAccounts: ServiceAccountRef[];
   /** Workloads whose pods keep their old identity until restarted (not restarted by this plan). */
   workloadsNeedingRestart: WorkloadRef[];
 }
@@ -118,27 +66,19 @@ export function bindingRoleArn(request: BindingRequest, context: Pick<BindingCon
   return request.attachRoleArn ?? buildRoleArn(context.partition, context.account, request.rolePath, request.roleName);
 }
 
-export function serviceAccountAnnotations(request: BindingRequest, roleArn: string): Record<string, string> {
-  const annotations: Record<string, string> = { ...request.extraAnnotations, [ROLE_ARN_ANNOTATION]: roleArn };
-  if (request.audience !== DEFAULT_AUDIENCE) annotations[AUDIENCE_ANNOTATION] = request.audience;
-  if (request.stsRegionalEndpoints) annotations[STS_REGIONAL_ANNOTATION] = 'true';
-  if (request.tokenExpiration !== undefined) annotations[TOKEN_EXPIRATION_ANNOTATION] = String(request.tokenExpiration);
-  return annotations;
-}
-
-export function bindingTrust(request: BindingRequest, context: Pick<BindingContext, 'providerArn' | 'issuerHostPath'>): FederatedTrust {
-  return {
-    providerArn: context.providerArn,
-    issuerHostPath: context.issuerHostPath,
-    audience: request.audience,
-    subjects: request.subjectPattern ? [] : [serviceAccountSubject(request.namespace, request.name)],
-    subjectPatterns: request.subjectPattern ? [request.subjectPattern] : [],
-  };
+/** The mechanism of a request (absent: irsa), from the planner's registry. */
+export function mechanismOf(request: BindingRequest, mechanisms: MechanismRegistry = MECHANISMS): BindingMechanism {
+  const name = request.mechanism ?? DEFAULT_MECHANISM;
+  const mechanism = mechanisms[name];
+  if (!mechanism) throw new InternalError(`binding mechanism ${name} is not registered (core/mechanisms/registry.ts)`);
+  return mechanism;
 }
 
 /** The role a group of bindings wants. In exact mode, an absent setting means IAM's default. */
-export function desiredRoleForGroup(group: RoleGroup, context: BindingContext, options: Pick<PlanBindingsOptions, 'mode' | 'prune'>): DesiredRole {
+export function desiredRoleForGroup(group: RoleGroup, context: BindingContext, options: Pick<PlanBindingsOptions, 'mode' | 'prune' | 'mechanisms'>): DesiredRole {
   const requests = group.bindings.map((binding) => binding.request);
+  const trusts = requests.map((request) => mechanismOf(request, options.mechanisms).trust(request, context));
+  const prerequisites = [...new Set(requests.flatMap((request) => mechanismOf(request, options.mechanisms).prerequisites(request, context)))];
   const first = requests[0]!;
   const pick = <K extends keyof BindingRequest>(key: K): BindingRequest[K] | undefined => requests.find((b) => b[key] !== undefined)?.[key];
   const description = pick('description');
@@ -153,7 +93,8 @@ export function desiredRoleForGroup(group: RoleGroup, context: BindingContext, o
     path: first.rolePath,
     account: context.account,
     mode: options.mode,
-    trusts: requests.map((request) => bindingTrust(request, context)),
+    trusts: trusts.flatMap((trust) => trust.federated),
+    requiredStatements: trusts.flatMap((trust) => trust.statements),
     managedPolicyArns: [...new Set(requests.flatMap((b) => b.policyArns))],
     inlinePolicies: Object.assign({}, ...requests.map((b) => b.inlinePolicies)),
     ...(description !== undefined ? { description } : {}),
@@ -165,7 +106,7 @@ export function desiredRoleForGroup(group: RoleGroup, context: BindingContext, o
     adopt: requests.some((b) => b.adopt),
     trustOnly: first.attachRoleArn !== null,
     ...(trustPolicySizeLimit !== undefined ? { trustPolicySizeLimit } : {}),
-    dependsOn: context.providerChange ? [changeKey(context.providerChange)] : [],
+    dependsOn: prerequisites,
   };
 }
 
@@ -177,7 +118,7 @@ export function planBindings(requests: BindingRequest[], observed: BindingsObser
   const indexOf = (index: number) => (requests.length > 1 || options.mode === 'exact' ? { binding: index } : {});
   const plan = emptyPlan();
   if (context.providerChange) plan.changes.push(context.providerChange);
-  const changedServiceAccounts: string[] = [];
+  const changedServiceAccounts: ServiceAccountRef[] = [];
   const workloadsNeedingRestart: WorkloadRef[] = [];
   const block = (blocker: Blocker) => plan.blockers.push(blocker);
 
@@ -191,8 +132,12 @@ export function planBindings(requests: BindingRequest[], observed: BindingsObser
     const roleKey = changeKey({ kind: 'iam-role', id: desired.arn });
 
     for (const { request, index } of group.bindings) {
-      const saKey = `${request.namespace}/${request.name}`;
-      if (request.subjectPattern) {
+      const cluster = clusterRef(request.cluster);
+      const saRef: ServiceAccountRef = { cluster, namespace: request.namespace, name: request.name };
+      // Observed maps are keyed by `namespace/name` (one cluster's reads).
+      const saKey = serviceAccountLabel(saRef);
+      // A pattern over several namespaces is shown as a widening instead (core/wide-subjects.ts).
+      if (request.subjectPattern && !isWideSubjectPattern(request.subjectPattern)) {
         plan.warnings.push(
           `${terms.name(at('subjectPattern', index))} ${request.subjectPattern} lets every ServiceAccount whose subject matches it assume ${group.roleName}, not only ${saKey}`,
         );
@@ -200,7 +145,15 @@ export function planBindings(requests: BindingRequest[], observed: BindingsObser
       if (request.roleOnly) continue;
       const saDependsOn = [roleKey];
       if (!observed.namespaces.get(request.namespace)) {
-        const namespaceChange: ChangeOf<'namespace'> = { kind: 'namespace', id: request.namespace, action: 'create', before: null, after: { name: request.namespace }, dependsOn: [] };
+        const namespaceChange: ChangeOf<'namespace'> = {
+          kind: 'namespace',
+          id: changeIds.namespace({ cluster, name: request.namespace }),
+          cluster: clusterKey(cluster),
+          action: 'create',
+          before: null,
+          after: { name: request.namespace },
+          dependsOn: [],
+        };
         if (!request.createNamespace) {
           block({
             code: 'namespace-missing',
@@ -215,28 +168,22 @@ export function planBindings(requests: BindingRequest[], observed: BindingsObser
         }
         if (request.createNamespace) saDependsOn.push(changeKey(namespaceChange));
       }
-      const sa = planServiceAccount(
-        { namespace: request.namespace, name: request.name, annotations: serviceAccountAnnotations(request, desired.arn) },
-        observed.serviceAccounts.get(saKey) ?? null,
-        saDependsOn,
-      );
-      plan.changes.push(sa.change);
-      // The file is the declaration of who is bound to what; a command line must say it means to take an SA over.
-      if (sa.conflictingRoleArn && options.mode === 'ensure' && !request.overrideExistingServiceAccounts) {
-        block({
-          code: 'service-account-bound-elsewhere',
-          resource: changeKey(sa.change),
-          message: `ServiceAccount ${saKey} is already bound to ${sa.conflictingRoleArn}. Nothing was changed.`,
-          fix: `${capitalize(terms.enable(at('overrideExistingServiceAccounts', index)))} to re-annotate it with ${desired.arn}.`,
-          field: terms.name(at('overrideExistingServiceAccounts', index)),
-          ...indexOf(index),
-        });
-      }
-      if (sa.change.action === 'no-op') continue;
-      changedServiceAccounts.push(saKey);
-      const restarts = planWorkloadRestarts(sa.change, request.name, observed.workloads.get(saKey) ?? [], request.restartWorkloads);
-      plan.changes.push(...restarts.changes);
-      workloadsNeedingRestart.push(...restarts.needingRestart);
+      const side = mechanismOf(request, options.mechanisms).clusterSide({
+        request,
+        cluster,
+        roleArn: desired.arn,
+        dependsOn: saDependsOn,
+        observed,
+        mode: options.mode,
+        terms,
+        at: (field) => at(field, index),
+        bindingIndex: indexOf(index),
+      });
+      plan.changes.push(...side.changes);
+      plan.blockers.push(...side.blockers);
+      plan.warnings.push(...side.warnings);
+      changedServiceAccounts.push(...side.changedServiceAccounts);
+      workloadsNeedingRestart.push(...side.workloadsNeedingRestart);
     }
   }
 
@@ -261,7 +208,7 @@ function planPrune(requests: BindingRequest[], observed: BindingsObserved, optio
     for (const key of pruneSubjects([role], observed.context.providerArn)) {
       const sa = observed.serviceAccounts.get(key);
       if (!sa || sa.annotations[ROLE_ARN_ANNOTATION] !== role.arn) continue;
-      const removal = planServiceAccountRemoval(sa);
+      const removal = planServiceAccountRemoval(clusterRef(clusterName ?? ''), sa);
       if (removal && removal.action !== 'no-op') {
         plan.changes.push(removal);
         roleDelete.dependsOn.push(changeKey(removal));
@@ -280,6 +227,8 @@ export function pruneSubjects(roles: RoleState[], providerArn: string): string[]
 }
 
 export interface UnbindingRequest {
+  /** The cluster label (as for BindingRequest.cluster). */
+  cluster: string;
   namespace: string;
   name: string;
   /** The role to remove the ServiceAccount from (given, from its annotation, or the default name). */
@@ -322,7 +271,7 @@ export function planUnbinding(request: UnbindingRequest, observed: UnbindingObse
     plan.notes.push(`ServiceAccount ${namespace}/${name} is bound to ${annotated}, not ${role.arn}; it is left alone.`);
   } else if (!request.roleOnly) {
     // The ServiceAccount goes last: until the role is changed, pods keep working as before.
-    const saChange = planServiceAccountRemoval(serviceAccount, roleChangeKeys);
+    const saChange = planServiceAccountRemoval(clusterRef(request.cluster), serviceAccount, roleChangeKeys);
     if (saChange) plan.changes.push(saChange);
     else plan.notes.push(`ServiceAccount ${namespace}/${name} does not exist.`);
     if (saChange && saChange.action !== 'no-op') {
@@ -343,4 +292,3 @@ export function planUnbinding(request: UnbindingRequest, observed: UnbindingObse
   return plan;
 }
 
-const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);

@@ -73,7 +73,7 @@ export interface PodTemplateLike {
   spec?: PodSpecLike;
 }
 
-export type CredentialSourceKind = 'env-literal' | 'env-secret' | 'env-configmap' | 'envfrom-secret' | 'credentials-file';
+export type CredentialSourceKind = 'env-literal' | 'env-secret' | 'env-configmap' | 'envfrom-secret' | 'envfrom-configmap' | 'credentials-file';
 
 export interface CredentialSource {
   container: string;
@@ -81,7 +81,7 @@ export interface CredentialSource {
   kind: CredentialSourceKind;
   /** The Secret the credentials come from (env-secret, envfrom-secret, a Secret-backed credentials file). */
   secret: string | null;
-  /** The ConfigMap (env-configmap). */
+  /** The ConfigMap (env-configmap, envfrom-configmap): readable by anyone who may read ConfigMaps. */
   configMap: string | null;
   /** Variable names the container gets from this source (after an envFrom prefix). */
   env: string[];
@@ -97,6 +97,8 @@ export interface CredentialSource {
    * True when the SDKs' default chain reads this before web identity (the SDK variable names, a
    * shared credentials file). False for credential-looking names the SDKs do not read themselves
    * (S3_AWS_ACCESS_KEY_ID): the application may pass them to a client explicitly — irsa cannot tell.
+   * Also false when the container's SDK variables do not make a key pair (a session token alone):
+   * the environment provider needs an access key ID and a secret key, or it yields nothing.
    */
   precedesWebIdentity: boolean;
 }
@@ -143,7 +145,24 @@ function source(container: ContainerSpec, initContainer: boolean, fields: Partia
   return { container: container.name, initContainer, secret: null, configMap: null, keys: [], prefix: '', mountPath: null, volume: null, ...fields };
 }
 
-function containerSources(container: ContainerSpec, initContainer: boolean, volumes: VolumeSpec[], secrets: SecretKeyNames): CredentialSource[] {
+/**
+ * The SDKs' environment provider needs both halves of a key pair (a session token is optional):
+ * @aws-sdk/credential-provider-env fromEnv, botocore EnvProvider, Java v1
+ * EnvironmentVariableCredentialsProvider (with its AWS_ACCESS_KEY / AWS_SECRET_KEY alternates).
+ */
+const KEY_ID_VARIABLES = ['AWS_ACCESS_KEY_ID', 'AWS_ACCESS_KEY'];
+const SECRET_KEY_VARIABLES = ['AWS_SECRET_ACCESS_KEY', 'AWS_SECRET_KEY'];
+
+function containerSources(container: ContainerSpec, initContainer: boolean, volumes: VolumeSpec[], secrets: SecretKeyNames, configMaps: SecretKeyNames): CredentialSource[] {
+  const found = containerSourcesUnpaired(container, initContainer, volumes, secrets, configMaps);
+  // Variables from every source together (env and envFrom of one container are one environment).
+  const sdkNames = new Set(found.filter((s) => s.precedesWebIdentity && s.kind !== 'credentials-file').flatMap((s) => s.env));
+  const pair = KEY_ID_VARIABLES.some((n) => sdkNames.has(n)) && SECRET_KEY_VARIABLES.some((n) => sdkNames.has(n));
+  if (pair) return found;
+  return found.map((s) => (s.kind !== 'credentials-file' && s.precedesWebIdentity ? { ...s, precedesWebIdentity: false } : s));
+}
+
+function containerSourcesUnpaired(container: ContainerSpec, initContainer: boolean, volumes: VolumeSpec[], secrets: SecretKeyNames, configMaps: SecretKeyNames): CredentialSource[] {
   const found: CredentialSource[] = [];
   const env = container.env ?? [];
 
@@ -176,16 +195,21 @@ function containerSources(container: ContainerSpec, initContainer: boolean, volu
   fromRefs('env-secret', (v) => v.valueFrom?.secretKeyRef);
   fromRefs('env-configmap', (v) => v.valueFrom?.configMapKeyRef);
 
-  // envFrom a Secret: the container gets every key (prefixed); only credential keys count.
+  // envFrom a Secret or a ConfigMap: the container gets every key (prefixed); only credential keys count.
   for (const from of container.envFrom ?? []) {
-    const name = from.secretRef?.name;
+    const secretName = from.secretRef?.name;
+    const configMapName = from.configMapRef?.name;
+    const name = secretName ?? configMapName;
     if (!name) continue;
     const prefix = from.prefix ?? '';
-    const keys = keysOf(secrets, name) ?? [];
+    const keys = (secretName ? keysOf(secrets, name) : keysOf(configMaps, name)) ?? [];
     for (const chain of [true, false]) {
       const matching = keys.filter((key) => (chain ? isSdkVariable(prefix + key) : !isSdkVariable(prefix + key) && looksLikeCredentialName(prefix + key)));
       if (matching.length > 0) {
-        found.push(source(container, initContainer, { kind: 'envfrom-secret', secret: name, prefix, keys: [...matching], env: matching.map((key) => prefix + key), precedesWebIdentity: chain }));
+        found.push(source(container, initContainer, {
+          ...(secretName ? { kind: 'envfrom-secret', secret: name } : { kind: 'envfrom-configmap', configMap: name }),
+          prefix, keys: [...matching], env: matching.map((key) => prefix + key), precedesWebIdentity: chain,
+        }));
       }
     }
   }
@@ -217,12 +241,15 @@ function containerSources(container: ContainerSpec, initContainer: boolean, volu
   return found;
 }
 
-/** Every static credential reference of the pod's init and regular containers. */
-export function credentialSourcesOfPodSpec(spec: PodSpecLike | undefined, secrets: SecretKeyNames): CredentialSource[] {
+/**
+ * Every static credential reference of the pod's init and regular containers. `configMaps`: the
+ * namespace's ConfigMap name → data key names (envFrom of a ConfigMap needs them).
+ */
+export function credentialSourcesOfPodSpec(spec: PodSpecLike | undefined, secrets: SecretKeyNames, configMaps: SecretKeyNames = new Map()): CredentialSource[] {
   const volumes = spec?.volumes ?? [];
   return [
-    ...(spec?.initContainers ?? []).flatMap((container) => containerSources(container, true, volumes, secrets)),
-    ...(spec?.containers ?? []).flatMap((container) => containerSources(container, false, volumes, secrets)),
+    ...(spec?.initContainers ?? []).flatMap((container) => containerSources(container, true, volumes, secrets, configMaps)),
+    ...(spec?.containers ?? []).flatMap((container) => containerSources(container, false, volumes, secrets, configMaps)),
   ];
 }
 
@@ -234,9 +261,9 @@ export interface TemplateCredentials {
 }
 
 /** A pod template (or a pod: same metadata/spec shape). */
-export function credentialSourcesOfTemplate(template: PodTemplateLike | undefined, secrets: SecretKeyNames): TemplateCredentials {
+export function credentialSourcesOfTemplate(template: PodTemplateLike | undefined, secrets: SecretKeyNames, configMaps: SecretKeyNames = new Map()): TemplateCredentials {
   return {
-    sources: credentialSourcesOfPodSpec(template?.spec, secrets),
+    sources: credentialSourcesOfPodSpec(template?.spec, secrets, configMaps),
     kube2iamRole: kube2iamRole(template?.metadata),
     serviceAccount: podServiceAccount(template?.spec),
   };
@@ -255,6 +282,8 @@ export function describeCredentialSource(source: CredentialSource): string {
       return `${where}: env from ConfigMap ${source.configMap}${vars}`;
     case 'envfrom-secret':
       return `${where}: envFrom Secret ${source.secret}${source.prefix ? ` with prefix ${source.prefix}` : ''}${vars}`;
+    case 'envfrom-configmap':
+      return `${where}: envFrom ConfigMap ${source.configMap}${source.prefix ? ` with prefix ${source.prefix}` : ''}${vars}`;
     case 'credentials-file':
       return `${where}: credentials file from Secret ${source.secret} mounted at ${source.mountPath}${vars}`;
   }

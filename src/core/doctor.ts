@@ -5,7 +5,7 @@
 
 import { oidcProviderArn, parseArn, parseRoleArn } from './arn.ts';
 import { UserError } from './errors.ts';
-import { admissionVerdict, runningPodsCheck, type DryRunInput, type LabelSelector } from './admission.ts';
+import { admissionVerdicts, runningPodsCheck, type DryRunInput, type LabelSelector } from './admission.ts';
 import { isOwnedByIrsa } from './ownership.ts';
 import { AUDIENCE_ANNOTATION, ROLE_ARN_ANNOTATION } from './resources/service-account.ts';
 import type { OidcProviderState, PodState, RoleState, ServiceAccountState } from './state.ts';
@@ -74,14 +74,16 @@ export interface DoctorInput {
   webhooks: Read<MutatingWebhookState[]>;
   /** Labels of the namespace (the webhooks' namespaceSelector). */
   namespaceLabels: Read<Record<string, string>>;
-  /** The server-side dry-run pod create; undefined when not attempted (no usable role). */
-  dryRun: DryRunInput | undefined;
+  /** The server-side dry-run pod creates (one per distinct workload template, or a minimal pod); undefined when not attempted. */
+  dryRun: DryRunInput[] | undefined;
   /** Pods that use the ServiceAccount. */
   pods: Read<PodState[]>;
   /** Variables each workload's pod template sets itself, by "Kind/name" then container. */
   templateEnv: ReadonlyMap<string, ReadonlyMap<string, ReadonlySet<string>>>;
   /** Secret name → data key names in the namespace; null when Secrets cannot be listed. */
   secretKeys: ReadonlyMap<string, string[]> | null;
+  /** ConfigMap name → data key names in the namespace; null when ConfigMaps cannot be listed (absent: not read). */
+  configMapKeys?: ReadonlyMap<string, string[]> | null;
   /** --assume: the assumed identity's ARN; undefined when --assume was not given. */
   assume: Read<string> | { skipped: string } | undefined;
 }
@@ -101,7 +103,12 @@ export function annotatedRole(sa: ServiceAccountState | null): { arn: string; na
   }
 }
 
-export const audienceOf = (sa: ServiceAccountState | null): string => sa?.annotations[AUDIENCE_ANNOTATION] || DEFAULT_AUDIENCE;
+/**
+ * The audience the webhook gives the pod's token: the annotation's value, even empty (then the
+ * token carries the apiserver's default audience — its --api-audiences, usually its issuer), else
+ * sts.amazonaws.com. Mint doctor's token with the same (empty: no audiences).
+ */
+export const audienceOf = (sa: ServiceAccountState | null): string => sa?.annotations[AUDIENCE_ANNOTATION] ?? DEFAULT_AUDIENCE;
 
 /**
  * Wildcards under StringEquals (or StringNotEquals): IAM compares them literally, so
@@ -134,10 +141,13 @@ export function diagnose(input: DoctorInput): DoctorCheck[] {
   const subject = serviceAccountSubject(namespace, name);
   const hostPath = hostPathOf(input.issuerUrl);
   const expectedProviderArn = oidcProviderArn(input.partition, account, hostPath);
-  const audience = audienceOf(input.serviceAccount);
+  const annotatedAudience = audienceOf(input.serviceAccount);
+  // An empty annotation: the token's audience is the apiserver's default, known from the minted token only.
+  const minted = input.token && 'value' in input.token ? input.token.value : null;
+  const audience = annotatedAudience !== '' ? annotatedAudience : minted?.aud[0] ?? '';
   // A non-default audience goes into every printed create-sa-role: without it the trust policy
   // would be written for sts.amazonaws.com and the fix would never converge.
-  const audienceArg = audience === DEFAULT_AUDIENCE ? '' : ` --audience ${audience}`;
+  const audienceArg = audience === DEFAULT_AUDIENCE || audience === '' ? '' : ` --audience ${audience}`;
   const createSaRole = (extra = '') => `irsa create-sa-role ${targetArgs} -n ${namespace} --name ${name}${extra}${audienceArg} --approve`;
 
   // 1. Issuer → IAM OIDC provider for exactly that URL, audience as client ID, thumbprints.
@@ -160,6 +170,16 @@ export function diagnose(input: DoctorInput): DoctorCheck[] {
   }
   if (!provider) {
     skip(1, 'oidc-audience', 'Provider lists the token audience as a client ID', 'the provider does not exist');
+  } else if (audience === '') {
+    add({
+      step: 1,
+      id: 'oidc-audience',
+      title: 'Provider lists the token audience as a client ID',
+      status: 'warn',
+      observed: `client IDs: ${list(provider.clientIds)}; the ServiceAccount's ${AUDIENCE_ANNOTATION} annotation is empty, so pods get a token for the apiserver's default audience, which irsa could not learn (no token could be minted)`,
+      expected: "the apiserver's default audience among the client IDs",
+      fix: null,
+    });
   } else if (provider.clientIds.includes(audience)) {
     add({ step: 1, id: 'oidc-audience', title: 'Provider lists the token audience as a client ID', status: 'pass', observed: `client IDs: ${list(provider.clientIds)}`, expected: audience, fix: null });
   } else {
@@ -169,7 +189,7 @@ export function diagnose(input: DoctorInput): DoctorCheck[] {
       title: 'Provider lists the token audience as a client ID',
       status: 'fail',
       observed: `client IDs: ${list(provider.clientIds)}`,
-      expected: `${audience} among the client IDs${audience === DEFAULT_AUDIENCE ? '' : ` (from the ${AUDIENCE_ANNOTATION} annotation)`}`,
+      expected: `${audience} among the client IDs${audience === DEFAULT_AUDIENCE ? '' : annotatedAudience === '' ? ` (the apiserver's default audience: the ${AUDIENCE_ANNOTATION} annotation is empty)` : ` (from the ${AUDIENCE_ANNOTATION} annotation)`}`,
       // associate-oidc adds sts.amazonaws.com; another audience comes with the binding that uses it.
       fix: audience === DEFAULT_AUDIENCE
         ? `irsa associate-oidc ${targetArgs} --approve`
@@ -286,17 +306,17 @@ export function diagnose(input: DoctorInput): DoctorCheck[] {
 
   // 5. What admission does to a new pod (server-side dry run), then the pods already running.
   const admission = input.serviceAccount && usableRole
-    ? admissionVerdict({
+    ? admissionVerdicts({
         namespace, serviceAccount: input.serviceAccount, roleArn: usableRole.arn, webhooks: input.webhooks,
-        namespaceLabels: input.namespaceLabels, dryRun: input.dryRun, secretKeys: input.secretKeys,
-      })
+        namespaceLabels: input.namespaceLabels, dryRun: undefined, secretKeys: input.secretKeys, configMapKeys: input.configMapKeys ?? null,
+      }, input.dryRun)
     : null;
   if (admission) add(admission.check);
   else skip(5, 'admission', 'New pods of the ServiceAccount get the IRSA environment (server-side dry run)', input.serviceAccount ? 'no usable role ARN on the ServiceAccount' : 'the ServiceAccount does not exist');
   if (input.serviceAccount) {
     add(runningPodsCheck({
       namespace, serviceAccount: input.serviceAccount, roleArn: usableRole?.arn ?? null, pods: input.pods,
-      templateEnv: input.templateEnv, secretKeys: input.secretKeys, newPodsOk: admission?.newPodsOk ?? false,
+      templateEnv: input.templateEnv, secretKeys: input.secretKeys, configMapKeys: input.configMapKeys ?? null, newPodsOk: admission?.newPodsOk ?? false,
     }));
   } else {
     skip(5, 'pod-environment', 'Running pods: which credentials each container uses', 'the ServiceAccount does not exist');
@@ -339,7 +359,7 @@ function trustCheck(
   const base = { step: 3, id: 'trust-policy', title: "Trust policy admits the ServiceAccount's token" };
   // Without a real token (SA missing, TokenRequest forbidden) evaluate the claims it would carry.
   const minted = input.token && 'value' in input.token ? input.token.value : null;
-  const claims: TokenClaims = minted ?? { iss: input.issuerUrl, sub: context.subject, aud: [context.audience] };
+  const claims: TokenClaims = minted ?? { iss: input.issuerUrl, sub: context.subject, aud: context.audience === '' ? [] : [context.audience] };
   const note = minted
     ? ''
     : ` (no token could be minted${input.token && 'error' in input.token ? `: ${input.token.error}` : ''}; evaluated the claims it would carry)`;

@@ -9,6 +9,10 @@
 // the webhook's web identity environment and without the keys. Jobs and bare Pods cannot be
 // changed in place (a Job's template is immutable, a Pod's env too): the plan says so.
 
+import type { MigrationOptions, MigrationWorkloadKind } from './model/binding.ts';
+import { changeIds, clusterKey, type ClusterRef } from './model/refs.ts';
+
+export type { MigrationOptions, MigrationWorkloadKind } from './model/binding.ts';
 import { changeKey, type Change } from './plan.ts';
 import {
   credentialSourcesOfTemplate,
@@ -22,7 +26,6 @@ import {
   type SecretKeyNames,
 } from './credential-sources.ts';
 
-export type MigrationWorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob' | 'Pod';
 export const PATCHABLE_KINDS: readonly MigrationWorkloadKind[] = ['Deployment', 'StatefulSet', 'DaemonSet', 'CronJob'];
 
 export interface PodTemplateWorkload {
@@ -33,17 +36,10 @@ export interface PodTemplateWorkload {
   template: PodTemplateLike;
 }
 
-export interface MigrationOptions {
-  removeStaticKeys: boolean;
-  deleteKeySecrets: boolean;
-  migrateKube2iam: boolean;
-  /** Workloads (kind/name) that should run as this ServiceAccount although they use "default" or none. */
-  workloads: Array<{ kind: MigrationWorkloadKind; name: string }>;
-}
-
 export const NO_MIGRATION: MigrationOptions = { removeStaticKeys: false, deleteKeySecrets: false, migrateKube2iam: false, workloads: [] };
 
 export interface MigrationBinding {
+  cluster: ClusterRef;
   namespace: string;
   serviceAccount: string;
   options: MigrationOptions;
@@ -287,7 +283,7 @@ export function planMigrations(bindings: MigrationBinding[], namespace: Migratio
   const plan: MigrationPlan = { changes: [], warnings: [], rolled: [] };
   /** workload id → its template after the planned edits (for the Secret reference count). */
   const afterTemplates = new Map<string, PodTemplateLike>();
-  const secretsToRetire = new Map<string, { keys: string[]; dependsOn: Set<string>; users: Set<string> }>();
+  const secretsToRetire = new Map<string, { keys: string[]; dependsOn: Set<string>; users: Set<string>; cluster: ClusterRef }>();
 
   for (const binding of bindings) {
     const listed = new Set(binding.options.workloads.map((w) => `${w.kind}/${w.name}`));
@@ -338,18 +334,21 @@ export function planMigrations(bindings: MigrationBinding[], namespace: Migratio
         plan.warnings.push(`${label} ${describeCredentialSource(source)}: Secret ${source.secret} holds other keys too, which the container would lose with the envFrom; irsa leaves it. Move the AWS keys out of that Secret (or the other keys into another), then plan again.`);
       }
       const removable = removeSources.filter((s) => !keepWhole.includes(s));
-      const before = viewOf(workload.template, removable, removeAnnotation);
-      const after = cleared(before, setServiceAccount ? binding.serviceAccount : before.serviceAccountName);
-      if (JSON.stringify(before) === JSON.stringify(after)) continue;
-      const edited = applyTemplateChange(workload.template, before, after);
+      const beforeView = viewOf(workload.template, removable, removeAnnotation);
+      const afterView = cleared(beforeView, setServiceAccount ? binding.serviceAccount : beforeView.serviceAccountName);
+      if (JSON.stringify(beforeView) === JSON.stringify(afterView)) continue;
+      const edited = applyTemplateChange(workload.template, beforeView, afterView);
       if ('drift' in edited) continue; // cannot happen on the template the view came from
       afterTemplates.set(workloadId(workload), edited.template);
+      // The workload travels in the value, so apply never reads it back out of the id.
+      const object = { kind: workload.kind, namespace: workload.namespace, name: workload.name };
       const change: Change = {
         action: 'update',
         kind: 'workload-template',
-        id: workloadId(workload),
-        before,
-        after,
+        id: changeIds.workloadTemplate({ cluster: binding.cluster, ...object }),
+        cluster: clusterKey(binding.cluster),
+        before: { workload: object, ...beforeView },
+        after: { workload: object, ...afterView },
         dependsOn: [...binding.dependsOn],
         reason: [
           removable.length > 0 ? 'removes the static AWS keys that come before web identity' : null,
@@ -362,7 +361,7 @@ export function planMigrations(bindings: MigrationBinding[], namespace: Migratio
       if (binding.options.deleteKeySecrets) {
         for (const source of removable) {
           if (!source.secret) continue;
-          const entry = secretsToRetire.get(source.secret) ?? { keys: [...(keysOf(namespace.secrets, source.secret) ?? [])], dependsOn: new Set<string>(), users: new Set<string>() };
+          const entry = secretsToRetire.get(source.secret) ?? { keys: [...(keysOf(namespace.secrets, source.secret) ?? [])], dependsOn: new Set<string>(), users: new Set<string>(), cluster: binding.cluster };
           entry.dependsOn.add(changeKey(change));
           entry.users.add(label);
           secretsToRetire.set(source.secret, entry);
@@ -383,9 +382,10 @@ export function planMigrations(bindings: MigrationBinding[], namespace: Migratio
     plan.changes.push({
       action: 'delete',
       kind: 'secret',
-      id: `${bindings[0]!.namespace}/${secret}`,
+      id: changeIds.secret({ cluster: entry.cluster, namespace: bindings[0]!.namespace, name: secret }),
+      cluster: clusterKey(entry.cluster),
       // Key names only: values are never read into a plan.
-      before: { keys: entry.keys },
+      before: { namespace: bindings[0]!.namespace, name: secret, keys: entry.keys },
       after: null,
       dependsOn: [...entry.dependsOn].sort(),
       reason: `no workload uses it once ${[...entry.users].sort().join(', ')} ${entry.users.size === 1 ? 'is' : 'are'} migrated`,

@@ -10,7 +10,6 @@ import type {
   ServiceAccountValue,
   WorkloadRestartValue,
 } from './resources/types.ts';
-export type { SecretValue } from './resources/secret.ts';
 
 export type Action = 'create' | 'update' | 'delete' | 'no-op';
 
@@ -40,8 +39,14 @@ export interface ChangeValues {
 export type ResourceKind = keyof ChangeValues;
 
 export interface ChangeCommon {
-  /** Stable id: an ARN, `namespace/name`, or `roleArn#policyArn` for attachments. */
+  /**
+   * Stable id, derived from the resource's typed reference (core/model/refs.ts changeIds) and never
+   * parsed back: an ARN, `<role ARN>#<policy ARN>` for attachments, or for a Kubernetes object
+   * `<cluster>/<namespace>/<name>` (cluster-qualified).
+   */
   id: string;
+  /** The cluster (core/model/refs.ts clusterKey) a Kubernetes-side change lands in; absent for AWS resources. */
+  cluster?: string;
   /** Keys (`kind:id`) of changes that must be applied before this one. */
   dependsOn: string[];
   /** Only to explain the change to people; apply never reads it. */
@@ -96,7 +101,19 @@ export type BlockerCode =
   | 'service-account-bound-elsewhere'
   | 'policy-not-found'
   | 'oidc-provider-missing'
-  | 'service-account-in-use';
+  | 'service-account-in-use'
+  // EKS Pod Identity (core/resources/pod-identity-association.ts, eks-addon.ts)
+  | 'association-bound-elsewhere'
+  | 'association-owned-by-addon'
+  | 'pod-identity-agent-missing'
+  | 'pod-identity-agent-unhealthy'
+  | 'pod-identity-unavailable'
+  // Access requests (core/access-plan.ts):
+  | 'account-profile-missing'
+  | 'secret-not-found'
+  | 'key-not-found'
+  | 'secret-uses-aws-managed-key'
+  | 'key-policy-would-be-empty';
 
 export interface Plan {
   changes: Change[];
@@ -106,9 +123,25 @@ export interface Plan {
   warnings: string[];
   /** Things left alone on purpose, shown to people (e.g. unowned roles without --prune). */
   notes: string[];
+  /**
+   * Trust that admits ServiceAccounts of several namespaces, accepted with --allow-wide-subjects
+   * (core/wide-subjects.ts): shown in red, apart from the warnings.
+   */
+  widenings?: string[];
 }
 
 export const changeKey = (change: Pick<Change, 'kind' | 'id'>): string => `${change.kind}:${change.id}`;
+
+/**
+ * The id as people read it: inside a one-cluster plan a Kubernetes object is `namespace/name`
+ * (the cluster is the one the command names); a plan over several clusters shows the whole id.
+ * The cluster part is the change's own `cluster` field, the prefix its id was built with
+ * (core/model/refs.ts changeIds), so nothing is parsed.
+ */
+export function shownId(change: Pick<Change, 'id' | 'cluster'>, manyClusters = false): string {
+  const prefix = change.cluster === undefined ? '' : `${change.cluster}/`;
+  return !manyClusters && prefix && change.id.startsWith(prefix) ? change.id.slice(prefix.length) : change.id;
+}
 
 export const ACTION_SYMBOL: Record<Action, string> = { create: '+', update: '~', delete: '-', 'no-op': ' ' };
 

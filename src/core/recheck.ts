@@ -11,6 +11,7 @@
 // A create that meets "already exists" goes back through the planner's rules the same way: the
 // existing resource is planned against as if it had been read at plan time.
 
+import { clusterRef } from './model/refs.ts';
 import { isOwnedByIrsa } from './ownership.ts';
 import type { ChangeOf } from './plan.ts';
 import { roleValue } from './resources/iam-role.ts';
@@ -137,7 +138,7 @@ export function recheckServiceAccount(
   change: Update<'service-account'> | Delete<'service-account'>,
   fresh: ServiceAccountState | null,
 ): Recheck<Update<'service-account'> | Delete<'service-account'>> {
-  const id = change.id;
+  const id = `${change.before.namespace}/${change.before.name}`;
   if (!fresh) {
     return change.action === 'delete' ? { verdict: 'done', note: `ServiceAccount ${id} is already gone` } : { verdict: 'stale', reason: `ServiceAccount ${id} was deleted after the plan was made` };
   }
@@ -155,17 +156,19 @@ export function recheckServiceAccount(
  * at plan time, where the user sees it); otherwise the planner's update.
  */
 export function recheckServiceAccountCreate(change: Create<'service-account'>, fresh: ServiceAccountState | null): Recheck<Update<'service-account'>> {
-  if (!fresh) return { verdict: 'stale', reason: `ServiceAccount ${change.id} was reported to exist but cannot be read` };
-  const planned = planServiceAccount({ namespace: change.after.namespace, name: change.after.name, annotations: change.after.annotations }, fresh, change.dependsOn);
+  if (!fresh) return { verdict: 'stale', reason: `ServiceAccount ${change.after.namespace}/${change.after.name} was reported to exist but cannot be read` };
+  // Planned for the cluster the change was planned for: the same id, the same cluster.
+  const cluster = clusterRef(change.cluster ?? '');
+  const planned = planServiceAccount({ cluster, namespace: change.after.namespace, name: change.after.name, annotations: change.after.annotations }, fresh, change.dependsOn);
   if (planned.conflictingRoleArn) {
     return {
       verdict: 'stale',
-      reason: `ServiceAccount ${change.id} was created after the plan was made and is bound to ${planned.conflictingRoleArn}; it was left alone. Run the command again (with --override-existing-serviceaccounts to re-annotate it)`,
+      reason: `ServiceAccount ${change.after.namespace}/${change.after.name} was created after the plan was made and is bound to ${planned.conflictingRoleArn}; it was left alone. Run the command again (with --override-existing-serviceaccounts to re-annotate it)`,
     };
   }
-  if (planned.change.action === 'no-op') return { verdict: 'done', note: `ServiceAccount ${change.id} was created meanwhile and is already as planned` };
-  if (planned.change.action !== 'update') return { verdict: 'stale', reason: `ServiceAccount ${change.id} changed after the plan was made` };
-  return { verdict: 'rederived', change: planned.change, note: `ServiceAccount ${change.id} was created meanwhile; its IRSA annotations were set` };
+  if (planned.change.action === 'no-op') return { verdict: 'done', note: `ServiceAccount ${change.after.namespace}/${change.after.name} was created meanwhile and is already as planned` };
+  if (planned.change.action !== 'update') return { verdict: 'stale', reason: `ServiceAccount ${change.after.namespace}/${change.after.name} changed after the plan was made` };
+  return { verdict: 'rederived', change: planned.change, note: `ServiceAccount ${change.after.namespace}/${change.after.name} was created meanwhile; its IRSA annotations were set` };
 }
 
 export function recheckOidcProvider(change: Update<'oidc-provider'>, fresh: OidcProviderState | null): Recheck<Update<'oidc-provider'>> {

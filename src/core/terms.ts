@@ -18,6 +18,7 @@ export type BindingField =
   | 'tags'
   | 'audience'
   | 'subjectPattern'
+  | 'allowWideSubjects'
   | 'tokenExpiration'
   | 'trustPolicySizeLimit'
   | 'extraAnnotations'
@@ -29,7 +30,8 @@ export type BindingField =
   | 'stsRegionalEndpoints'
   | 'createOidc'
   | 'force'
-  | 'prune';
+  | 'prune'
+  | 'access';
 
 export interface FieldPath {
   field: BindingField;
@@ -62,6 +64,7 @@ const FLAGS: Record<BindingField, string> = {
   tags: '--tags',
   audience: '--audience',
   subjectPattern: '--subject-pattern',
+  allowWideSubjects: '--allow-wide-subjects',
   tokenExpiration: '--token-expiration',
   trustPolicySizeLimit: '--max-trust-policy-size',
   extraAnnotations: '--annotations',
@@ -74,6 +77,7 @@ const FLAGS: Record<BindingField, string> = {
   createOidc: '--no-create-oidc',
   force: '--force',
   prune: '--prune',
+  access: '--access',
 };
 
 /** Command-line flags (create-sa-role, delete-sa-role). */

@@ -36,7 +36,7 @@
 //   variables (`${...}`) in values, operators on a value type they are not for (Numeric on sub),
 //   unknown operator names, and set operators combined with ...IfExists on an absent key.
 
-import type { PolicyDocument, PolicyStatement } from './trust-policy.ts';
+import type { PolicyDocument, PolicyStatement } from './model/policy.ts';
 
 export const WEB_IDENTITY_ACTION = 'sts:AssumeRoleWithWebIdentity';
 

@@ -8,24 +8,8 @@ export const DEFAULT_AUDIENCE = 'sts.amazonaws.com';
 /** IAM's default ACLSizePerRole quota; whitespace is not counted. */
 export const TRUST_POLICY_SIZE_LIMIT = 2048;
 
-export type ConditionBlock = Record<string, Record<string, string | string[]>>;
-
-export interface PolicyStatement {
-  Sid?: string;
-  Effect: 'Allow' | 'Deny';
-  Principal?: { Federated?: string | string[]; AWS?: string | string[]; Service?: string | string[] } | '*';
-  /** Absent when the statement uses NotAction. */
-  Action?: string | string[];
-  NotAction?: string | string[];
-  NotPrincipal?: unknown;
-  Condition?: ConditionBlock;
-  [key: string]: unknown;
-}
-
-export interface PolicyDocument {
-  Version: string;
-  Statement: PolicyStatement[];
-}
+export type { ConditionBlock, PolicyDocument, PolicyStatement } from './model/policy.ts';
+import type { ConditionBlock, PolicyDocument, PolicyStatement } from './model/policy.ts';
 
 /** One federated trust: a provider, its issuer host/path (condition key prefix), subjects and audience. */
 export interface FederatedTrust {

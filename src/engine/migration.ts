@@ -6,7 +6,9 @@ import pMap from 'p-map';
 import type { BindingRequest } from '../core/binding.ts';
 import { UserError } from '../core/errors.ts';
 import { NO_MIGRATION, planMigrations, type MigrationBinding, type MigrationNamespace } from '../core/migration.ts';
-import { changeKey, type Plan } from '../core/plan.ts';
+import { changeIds, clusterRef } from '../core/model/refs.ts';
+import { changeKey, type Change, type Plan } from '../core/plan.ts';
+import type { RoleValue } from '../core/resources/types.ts';
 import type { WorkloadRef } from '../core/state.ts';
 import type { WorkloadGateway } from '../ports.ts';
 
@@ -15,15 +17,22 @@ export interface MigrationResult {
   rolled: Array<{ kind: string; namespace: string; name: string }>;
 }
 
+const serviceAccountId = (binding: BindingRequest) => changeIds.serviceAccount({ cluster: clusterRef(binding.cluster), namespace: binding.namespace, name: binding.name });
+
+/** The role a role-side change is about, read from its value (ids are never parsed back). */
+function roleNameOf(change: Change): string | null {
+  const value = change.action === 'delete' ? change.before : change.after;
+  if (change.kind === 'iam-role') return (value as RoleValue).name;
+  if (change.kind === 'role-policy-attachment' || change.kind === 'inline-policy') return (value as { roleName: string }).roleName;
+  return null;
+}
+
 /** Keys of the binding's own changes the workload changes must wait for (SA annotation, role, policies). */
 function bindingKeys(plan: Plan, binding: BindingRequest): string[] {
+  const saId = serviceAccountId(binding);
   return plan.changes
     .filter((change) => change.action !== 'no-op')
-    .filter((change) =>
-      change.kind === 'service-account'
-        ? change.id === `${binding.namespace}/${binding.name}`
-        : ['iam-role', 'role-policy-attachment', 'inline-policy'].includes(change.kind) && change.id.split('#')[0]!.endsWith(`/${binding.roleName}`),
-    )
+    .filter((change) => (change.kind === 'service-account' ? change.id === saId : roleNameOf(change) === binding.roleName))
     .map(changeKey);
 }
 
@@ -36,7 +45,7 @@ function bindingKeys(plan: Plan, binding: BindingRequest): string[] {
 export async function addMigrations(plan: Plan, bindings: BindingRequest[], gateway: WorkloadGateway, concurrency = 8): Promise<MigrationResult> {
   const annotating = new Set(plan.changes.filter((c) => c.kind === 'service-account' && (c.action === 'create' || c.action === 'update')).map((c) => c.id));
   const asksMigration = (b: BindingRequest) => !!b.migration && (b.migration.removeStaticKeys || b.migration.migrateKube2iam || b.migration.workloads.length > 0);
-  const bound = bindings.filter((binding) => !binding.roleOnly && (asksMigration(binding) || annotating.has(`${binding.namespace}/${binding.name}`)));
+  const bound = bindings.filter((binding) => !binding.roleOnly && (asksMigration(binding) || annotating.has(serviceAccountId(binding))));
   const namespaces = [...new Set(bound.map((binding) => binding.namespace))].sort();
   const reads = await pMap(namespaces, async (namespace) => {
     try {
@@ -61,6 +70,7 @@ export async function addMigrations(plan: Plan, bindings: BindingRequest[], gate
       continue;
     }
     const migrationBindings: MigrationBinding[] = members.map((binding) => ({
+      cluster: clusterRef(binding.cluster),
       namespace: binding.namespace,
       serviceAccount: binding.name,
       options: binding.migration ?? NO_MIGRATION,
@@ -72,8 +82,8 @@ export async function addMigrations(plan: Plan, bindings: BindingRequest[], gate
     rolled.push(...planned.rolled);
   }
   // A changed template rolls the workload already: a separate restart would roll it twice.
-  const rolledIds = new Set(rolled.map((w) => `${w.namespace}/${w.kind.toLowerCase()}/${w.name}`));
-  plan.changes = plan.changes.filter((change) => !(change.kind === 'workload-restart' && rolledIds.has(change.id)));
+  const isRolled = (w: { kind: string; namespace: string; name: string }) => rolled.some((r) => r.kind === w.kind && r.namespace === w.namespace && r.name === w.name);
+  plan.changes = plan.changes.filter((change) => !(change.kind === 'workload-restart' && isRolled(change.after)));
   return { rolled };
 }
 
@@ -86,7 +96,7 @@ export function warnRolesWithoutPermissions(plan: Plan, bindings: BindingRequest
   for (const binding of bindings) if (!binding.attachRoleArn) byRole.set(binding.roleName, [...(byRole.get(binding.roleName) ?? []), binding]);
   for (const [roleName, members] of byRole) {
     if (members.some((b) => b.policyArns.length > 0 || Object.keys(b.inlinePolicies).length > 0)) continue;
-    const created = plan.changes.some((c) => c.kind === 'iam-role' && c.action === 'create' && c.id.endsWith(`/${roleName}`));
+    const created = plan.changes.some((c) => c.kind === 'iam-role' && c.action === 'create' && c.after.name === roleName);
     if (!created && !policiesExact) continue;
     const who = members.map((b) => `${b.namespace}/${b.name}`).join(', ');
     plan.warnings.push(`The role ${roleName} (for ${who}) will have no permissions: no managed or inline policy is given. Add --attach-policy-arn / --inline-policy (managedPolicies / inlinePolicies in irsa.yaml).`);

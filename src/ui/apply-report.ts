@@ -4,16 +4,16 @@
 import type { ChalkInstance } from 'chalk';
 import type { AdaptiveLimitSummary } from '../engine/adaptive-limit.ts';
 import type { ApplyReport, ChangeResult } from '../engine/apply.ts';
-import type { Change } from '../core/plan.ts';
+import { shownId, type Change } from '../core/plan.ts';
 
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 export function formatStart(change: Change, c: ChalkInstance): string {
-  return c.dim(`  … ${change.action} ${change.kind} ${change.id}`);
+  return c.dim(`  … ${change.action} ${change.kind} ${shownId(change)}`);
 }
 
 export function formatResult(result: ChangeResult, c: ChalkInstance): string {
-  const label = `${result.change.action} ${result.change.kind} ${result.change.id}`;
+  const label = `${result.change.action} ${result.change.kind} ${shownId(result.change)}`;
   if (result.status === 'applied') {
     return [c.green(`  ✓ ${label}`) + c.dim(` (${Math.round(result.durationMs ?? 0)} ms)`), ...(result.notes ?? []).map((note) => c.yellow(`    ! ${note}`))].join('\n');
   }
@@ -37,9 +37,9 @@ export function formatReport(report: ApplyReport, c: ChalkInstance, retries: num
   const staleNote = report.stale > 0 ? `, ${report.stale} stale` : '';
   const lines = [c.red(`Apply stopped: ${report.applied} applied, ${report.failed} failed${staleNote}, ${report.notStarted} not started${retryNote}.`), ...slowed];
   for (const result of report.results) {
-    if (result.status === 'failed') lines.push(c.red(`  failed:      ${result.change.kind} ${result.change.id}: ${errorText(result.error)}`));
-    if (result.status === 'stale') lines.push(c.red(`  stale:       ${result.change.kind} ${result.change.id}: ${errorText(result.error)}`));
-    if (result.status === 'not-started') lines.push(`  not started: ${result.change.kind} ${result.change.id}`);
+    if (result.status === 'failed') lines.push(c.red(`  failed:      ${result.change.kind} ${shownId(result.change)}: ${errorText(result.error)}`));
+    if (result.status === 'stale') lines.push(c.red(`  stale:       ${result.change.kind} ${shownId(result.change)}: ${errorText(result.error)}`));
+    if (result.status === 'not-started') lines.push(`  not started: ${result.change.kind} ${shownId(result.change)}`);
   }
   lines.push('Run the same command again to converge: irsa re-reads what exists and plans only what is left.');
   return lines.join('\n');

@@ -2,7 +2,7 @@
 // Output stream and colour are decided by the caller; this module only builds strings.
 
 import { Chalk } from 'chalk';
-import { ACTION_SYMBOL, summarize, type Action, type Blocker, type Change, type Plan } from '../core/plan.ts';
+import { ACTION_SYMBOL, shownId, summarize, type Action, type Blocker, type Change, type Plan } from '../core/plan.ts';
 
 export interface TextRenderOptions {
   color: boolean;
@@ -12,7 +12,11 @@ export interface TextRenderOptions {
   showAccounts?: boolean;
 }
 
-export const PLAN_FORMAT_VERSION = 1;
+/**
+ * 2: Kubernetes objects' ids are cluster-qualified (`<cluster>/<namespace>/<name>`), each change
+ * carries `cluster`, Secret and workload-template values name their object (docs/plan-format.md).
+ */
+export const PLAN_FORMAT_VERSION = 2;
 
 export interface PlanJson {
   formatVersion: number;
@@ -21,6 +25,7 @@ export interface PlanJson {
     kind: string;
     id: string;
     account: string | null;
+    cluster: string | null;
     before: unknown;
     after: unknown;
     dependsOn: string[];
@@ -32,6 +37,8 @@ export interface PlanJson {
   blockers: Blocker[];
   warnings: string[];
   notes: string[];
+  /** Trust over several namespaces that the user allowed (--allow-wide-subjects); absent when none. */
+  widenings?: string[];
 }
 
 export function planToJson(plan: Plan): PlanJson {
@@ -42,6 +49,7 @@ export function planToJson(plan: Plan): PlanJson {
       kind: change.kind,
       id: change.id,
       account: change.account ?? null,
+      cluster: change.cluster ?? null,
       before: change.before ?? null,
       after: change.after ?? null,
       dependsOn: change.dependsOn,
@@ -52,6 +60,7 @@ export function planToJson(plan: Plan): PlanJson {
     blockers: plan.blockers,
     warnings: plan.warnings,
     notes: plan.notes,
+    ...(plan.widenings && plan.widenings.length > 0 ? { widenings: plan.widenings } : {}),
   };
 }
 
@@ -73,6 +82,7 @@ export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
   };
   const lines: string[] = [];
   const accounts = new Set(plan.changes.map((change) => change.account).filter(Boolean));
+  const clusters = new Set(plan.changes.map((change) => change.cluster).filter(Boolean));
   const visible = plan.changes.filter((change) => options.verbose || change.action !== 'no-op');
   if (visible.length === 0) {
     lines.push(c.green('No changes. Everything already matches.'));
@@ -80,7 +90,7 @@ export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
   for (const change of visible) {
     const symbol = ACTION_SYMBOL[change.action];
     const where = (accounts.size > 1 || options.showAccounts) && change.account ? c.dim(` [account ${change.account}]`) : '';
-    lines.push(paint[change.action](`${symbol} ${change.kind} ${change.id}`) + where);
+    lines.push(paint[change.action](`${symbol} ${change.kind} ${shownId(change, clusters.size > 1)}`) + where);
     if (change.reason && change.action !== 'no-op') lines.push(c.dim(`    # ${change.reason}`));
     for (const warning of change.warnings ?? []) lines.push(c.yellow(`    ! ${warning}`));
     if (change.action === 'create') lines.push(...renderCreated(change, c.green, options.verbose === true));
@@ -89,6 +99,7 @@ export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
   }
   for (const note of collapseRepeated(plan.notes, options.verbose === true)) lines.push(c.dim(`Note: ${note}`));
   for (const warning of collapseRepeated(plan.warnings, options.verbose === true)) lines.push(c.yellow(`Warning: ${warning}`));
+  for (const widening of plan.widenings ?? []) lines.push(c.red(`Widening: ${widening}`));
   for (const blocker of plan.blockers) lines.push(c.red(`Blocked: ${blockerText(blocker)}`));
   lines.push(c.bold(summaryLine(plan)));
   return lines.join('\n') + '\n';

@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { attachStack, readStackInfo, stackBinDir, startStack, type Stack } from './stack.ts';
+import { attachStack, readStackInfo, stackBinDir, startStack, webhookBinaryPath, type Stack } from './stack.ts';
 
 const run = promisify(execFile);
 
@@ -16,6 +16,9 @@ export interface StackAvailability {
   binDir: string;
   etcd: boolean;
   kubeApiserver: boolean;
+  /** amazon-eks-pod-identity-webhook at the version build-binaries.sh pins. */
+  webhook: boolean;
+  webhookPath: string;
   moto: boolean;
   openssl: boolean;
   go: boolean;
@@ -48,9 +51,10 @@ async function succeeds(file: string, args: string[]): Promise<boolean> {
 
 export async function stackAvailability(): Promise<StackAvailability> {
   const binDir = stackBinDir();
+  const webhookPath = webhookBinaryPath();
   const executable = (name: string) => {
     try {
-      fs.accessSync(path.join(binDir, name), fs.constants.X_OK);
+      fs.accessSync(path.resolve(binDir, name), fs.constants.X_OK);
       return true;
     } catch {
       return false;
@@ -65,6 +69,7 @@ export async function stackAvailability(): Promise<StackAvailability> {
   ]);
   const etcd = executable('etcd');
   const kubeApiserver = executable('kube-apiserver');
+  const webhook = executable(webhookPath);
   const build = go
     ? 'run test/harness/build-binaries.sh (first build takes tens of minutes)'
     : 'install Go, then run test/harness/build-binaries.sh';
@@ -73,9 +78,10 @@ export async function stackAvailability(): Promise<StackAvailability> {
   if (!openssl) missing.push('openssl: not on PATH (it makes the per-run certificates) — apt-get install openssl');
   if (!etcd) missing.push(`etcd: not built at ${path.join(binDir, 'etcd')} (kube-apiserver stores its state there) — ${build}`);
   if (!kubeApiserver) missing.push(`kube-apiserver: not built at ${path.join(binDir, 'kube-apiserver')} (it issues the service-account tokens) — ${build}`);
+  if (!webhook) missing.push(`amazon-eks-pod-identity-webhook: not built at ${webhookPath} (it mutates pods as on EKS; doctor is checked against it) — ${go ? 'run test/harness/build-binaries.sh webhook (about two minutes)' : build}`);
   return {
     ok: missing.length === 0,
-    missing, binDir, etcd, kubeApiserver, moto, openssl, go, awsCli,
+    missing, binDir, etcd, kubeApiserver, webhook, webhookPath, moto, openssl, go, awsCli,
   };
 }
 

@@ -23,7 +23,7 @@ if (values.help) {
 const envFile = values['env-file'] ?? values['env-out'];
 
 let availability = await stackAvailability();
-if (!availability.etcd || !availability.kubeApiserver) {
+if (!availability.etcd || !availability.kubeApiserver || !availability.webhook) {
   say(`building binaries into ${availability.binDir} (the first build takes tens of minutes)`);
   const build = spawnSync('bash', [BUILD_SCRIPT, 'all'], { stdio: ['ignore', 'ignore', 'inherit'] });
   if (build.status !== 0) {
@@ -73,6 +73,7 @@ if (envFile) {
   say(`wrote ${envFile}`);
 }
 say(`EKS cluster ${stack.clusterName} (${stack.region}) is ACTIVE; issuer ${stack.issuerUrl}; kube context ${stack.kubeContext}`);
+say(`pod identity webhook ${stack.webhook.version} at ${stack.webhook.url}, registered as ${stack.webhook.configurationName}; EKS Pod Identity ServiceAccounts: ${stack.webhook.containerCredentialsConfigPath}`);
 say(`logs in ${stack.logDir}`);
 say(`stack start-up time: ${(stack.startupMs / 1000).toFixed(1)}s — Ctrl-C to stop`);
 setInterval(() => {}, 1 << 30); // stay up until a signal

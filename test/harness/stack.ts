@@ -1,6 +1,7 @@
-// The local integration stack: moto (IAM, EKS, STS), etcd and a real kube-apiserver whose
-// service-account issuer is the OIDC issuer that moto's EKS cluster reports. All on 127.0.0.1,
-// no docker. Binaries come from build-binaries.sh; certificates are made per run with openssl.
+// The local integration stack: moto (IAM, EKS, STS), etcd, a real kube-apiserver whose
+// service-account issuer is the OIDC issuer that moto's EKS cluster reports, and the real
+// amazon-eks-pod-identity-webhook registered as EKS registers it. All on 127.0.0.1, no docker.
+// Binaries come from build-binaries.sh; certificates are made per run with openssl.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -40,6 +41,22 @@ export interface StackInfo {
   /** Where this description is written as JSON (IRSA_STACK points here for test processes). */
   infoPath: string;
   startupMs: number;
+  /** The real amazon-eks-pod-identity-webhook, running out of cluster. */
+  webhook: WebhookInfo;
+}
+
+/** How the stack runs amazon-eks-pod-identity-webhook (see docs/local-stack.md). */
+export interface WebhookInfo {
+  /** https://127.0.0.1:<port>/mutate, served with a certificate of the stack's CA. */
+  url: string;
+  /** The CA that signed its serving certificate (the registration's caBundle). */
+  caBundlePem: string;
+  /** The MutatingWebhookConfiguration the stack creates (as EKS: one webhook, iam-for-pods.amazonaws.com). */
+  configurationName: string;
+  /** --watch-container-credentials-config: the ServiceAccounts set up for EKS Pod Identity. */
+  containerCredentialsConfigPath: string;
+  logPath: string;
+  version: string;
 }
 
 export interface Stack extends StackInfo {
@@ -54,6 +71,8 @@ export interface StackOptions {
   region?: string;
   /** Directory with etcd and kube-apiserver; defaults to build-binaries.sh's cache dir. */
   binDir?: string;
+  /** The webhook binary; defaults to build-binaries.sh's `webhook-path`. */
+  webhookBinary?: string;
   /** Per process start-up limit. */
   timeoutMs?: number;
   onProgress?: (message: string) => void;
@@ -64,6 +83,11 @@ const ACCOUNT_ID = '123456789012'; // moto's default account
 /** The cache dir build-binaries.sh builds into (it owns the versions and IRSA_STACK_CACHE). */
 export function stackBinDir(): string {
   return execFileSync('bash', [BUILD_SCRIPT, 'dir'], { encoding: 'utf8' }).trim();
+}
+
+/** The webhook binary build-binaries.sh builds (its file name carries the pinned version). */
+export function webhookBinaryPath(): string {
+  return execFileSync('bash', [BUILD_SCRIPT, 'webhook-path'], { encoding: 'utf8' }).trim();
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -80,7 +104,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const owned: Owned = { dir, procs: [], stopped: false };
   liveStacks.add(owned);
   try {
-    const [apiPort, etcdPort, etcdPeerPort] = (await freePorts(3)) as [number, number, number];
+    const [apiPort, etcdPort, etcdPeerPort, webhookPort, webhookMetricsPort] = (await freePorts(5)) as [number, number, number, number, number];
     const apiserverUrl = `https://127.0.0.1:${apiPort}`;
     const issuerUrl = apiserverUrl; // no trailing slash, no path: discovery is served at the root only
     progress('generating certificates');
@@ -108,6 +132,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const kubeconfigPath = path.join(dir, 'kubeconfig');
     await fsp.writeFile(kubeconfigPath, await kubeconfigYaml(kubeContext, apiserverUrl, certs), { mode: 0o600 });
 
+    progress('starting amazon-eks-pod-identity-webhook');
+    const webhook = await startWebhook({
+      dir, logDir, owned, certs, region, kubeconfigPath, timeoutMs,
+      binary: options.webhookBinary ?? webhookBinaryPath(), port: webhookPort, metricsPort: webhookMetricsPort,
+    });
+    await registerWebhookWith(clientOf(certs), apiserverUrl, webhookRegistration(webhook));
+
     const env: Record<string, string> = {
       AWS_ENDPOINT_URL: awsEndpoint,
       AWS_ACCESS_KEY_ID: 'testing',
@@ -123,7 +154,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const info: StackInfo = {
       region, clusterName, accountId: ACCOUNT_ID, awsEndpoint, issuerUrl, apiserverUrl,
       kubeconfigPath, kubeContext, caCertPath: certs.caCert, caCertPem, env, dir, logDir, infoPath,
-      startupMs: 0,
+      startupMs: 0, webhook,
     };
     await createEksCluster(info);
     info.startupMs = Math.round(performance.now() - started);
@@ -285,6 +316,161 @@ export function kubeconfigWithContexts(entries: KubeconfigEntries[], current: st
     users: entries.flatMap((e) => e.users),
     contexts: entries.flatMap((e) => e.contexts),
     'current-context': current,
+  });
+}
+
+// ---- amazon-eks-pod-identity-webhook ---------------------------------------------------------
+
+const WEBHOOK_CONFIGURATION = 'pod-identity-webhook';
+/** What the webhook logs each time it has (re)loaded the container credentials config file. */
+const CREDENTIALS_CONFIG_LOADED = 'Successfully loaded container credentials config file';
+
+/**
+ * Runs the real webhook out of cluster: its own serving certificate (signed by the stack's CA,
+ * which the registration carries as caBundle), the stack's admin kubeconfig, and the container
+ * credentials config file that tells it which ServiceAccounts use EKS Pod Identity.
+ */
+async function startWebhook(o: {
+  dir: string; logDir: string; owned: Owned; certs: Certificates; region: string; kubeconfigPath: string;
+  binary: string; port: number; metricsPort: number; timeoutMs: number;
+}): Promise<WebhookInfo> {
+  const version = /-(v[0-9][^/]*)$/.exec(o.binary)?.[1] ?? 'unknown';
+  const containerCredentialsConfigPath = path.join(o.dir, 'webhook', 'container-credentials.json');
+  await fsp.mkdir(path.dirname(containerCredentialsConfigPath), { recursive: true });
+  await fsp.writeFile(containerCredentialsConfigPath, JSON.stringify({ identities: [] }));
+  const proc = launch('pod-identity-webhook', o.binary, [
+    '--in-cluster=false',
+    `--kubeconfig=${o.kubeconfigPath}`,
+    `--tls-cert=${o.certs.webhookCert}`,
+    `--tls-key=${o.certs.webhookKey}`,
+    `--port=${o.port}`,
+    `--metrics-port=${o.metricsPort}`,
+    // EKS runs it with the cluster's region: every mutated container gets AWS_REGION/AWS_DEFAULT_REGION.
+    `--aws-default-region=${o.region}`,
+    `--watch-container-credentials-config=${containerCredentialsConfigPath}`,
+    // The webhook reads ServiceAccounts from an informer: a pod created right after its
+    // ServiceAccount can reach it before the watch event does and is then admitted unmutated.
+    // Tests create ServiceAccounts and pods back to back, so wait for the ServiceAccount (the
+    // webhook fetches it from the apiserver meanwhile) instead of depending on that race.
+    '--service-account-lookup-grace-period=3s',
+    // klog's verbosity 3 logs each pod's mutated/not-mutated decision: useful when a test fails.
+    '--v=3',
+  ], { logDir: o.logDir, owned: o.owned });
+  const ca = await fsp.readFile(o.certs.caCert, 'utf8');
+  const url = `https://127.0.0.1:${o.port}`;
+  await waitUntil(proc, o.timeoutMs, async () => {
+    const res = await kubeRequest({ ca }, url, 'GET', '/healthz');
+    if (res.status !== 200) return false;
+    // Ready for pods once it has read the container credentials config file once.
+    return (await fsp.readFile(proc.logPath, 'utf8')).includes(CREDENTIALS_CONFIG_LOADED);
+  });
+  return {
+    url: `${url}/mutate`, caBundlePem: ca, configurationName: WEBHOOK_CONFIGURATION,
+    containerCredentialsConfigPath, logPath: proc.logPath, version,
+  };
+}
+
+/**
+ * The MutatingWebhookConfiguration as EKS registers the webhook (its deploy/mutatingwebhook.yaml):
+ * pods CREATE, failurePolicy Ignore, sideEffects None, reinvocationPolicy IfNeeded, the opt-out
+ * objectSelector, and admissionReviewVersions [v1beta1] — v0.6.17 answers without apiVersion/kind,
+ * which the apiserver rejects for v1. `overrides` replace fields of the one webhook (tests that
+ * seed faults).
+ */
+export function webhookRegistration(webhook: WebhookInfo, overrides: Record<string, unknown> = {}, name = webhook.configurationName): Record<string, unknown> {
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'MutatingWebhookConfiguration',
+    metadata: { name },
+    webhooks: [{
+      name: 'iam-for-pods.amazonaws.com',
+      admissionReviewVersions: ['v1beta1'],
+      sideEffects: 'None',
+      failurePolicy: 'Ignore',
+      reinvocationPolicy: 'IfNeeded',
+      clientConfig: { url: webhook.url, caBundle: Buffer.from(webhook.caBundlePem).toString('base64') },
+      rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
+      objectSelector: { matchExpressions: [{ key: 'eks.amazonaws.com/skip-pod-identity-webhook', operator: 'DoesNotExist' }] },
+      ...overrides,
+    }],
+  };
+}
+
+async function registerWebhookWith(tls: TlsClient, apiserverUrl: string, configuration: Record<string, unknown>): Promise<void> {
+  const name = (configuration['metadata'] as { name: string }).name;
+  const base = '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations';
+  await kubeRequest(tls, apiserverUrl, 'DELETE', `${base}/${name}`);
+  const res = await kubeRequest(tls, apiserverUrl, 'POST', base, configuration);
+  if (res.status !== 201) throw new Error(`registering webhook ${name}: HTTP ${res.status} ${res.body}`);
+}
+
+const adminClientOf = (info: StackInfo): TlsClient => {
+  const pki = path.join(info.dir, 'pki');
+  return { ca: info.caCertPem, cert: fs.readFileSync(path.join(pki, 'admin.crt'), 'utf8'), key: fs.readFileSync(path.join(pki, 'admin.key'), 'utf8') };
+};
+
+/** (Re-)registers the stack's webhook; `overrides` as in webhookRegistration (none: as EKS does). */
+export async function registerWebhook(info: StackInfo, overrides: Record<string, unknown> = {}): Promise<void> {
+  await registerWebhookWith(adminClientOf(info), info.apiserverUrl, webhookRegistration(info.webhook, overrides));
+}
+
+/** Removes the stack's webhook registration (pods are then admitted unmutated). */
+export async function unregisterWebhook(info: StackInfo): Promise<void> {
+  await kubeRequest(adminClientOf(info), info.apiserverUrl, 'DELETE', `/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/${info.webhook.configurationName}`);
+}
+
+export interface PodIdentityServiceAccount { namespace: string; serviceAccount: string }
+
+/** The ServiceAccounts the webhook currently treats as EKS Pod Identity ones. */
+export async function podIdentityServiceAccounts(info: StackInfo): Promise<PodIdentityServiceAccount[]> {
+  const text = await fsp.readFile(info.webhook.containerCredentialsConfigPath, 'utf8');
+  return (JSON.parse(text) as { identities?: PodIdentityServiceAccount[] }).identities ?? [];
+}
+
+/**
+ * Rewrites the webhook's container credentials config file (the format of its
+ * --watch-container-credentials-config: {"identities":[{"namespace","serviceAccount"}]}) and
+ * resolves once the webhook has reloaded it. On EKS the Pod Identity agent add-on's control plane
+ * side keeps this file in step with the associations; in the stack, tests (and the Pod Identity
+ * emulation) call this.
+ */
+export function setPodIdentityServiceAccounts(info: StackInfo, identities: PodIdentityServiceAccount[], timeoutMs = 30_000): Promise<void> {
+  return serialized(() => writeIdentities(info, identities, timeoutMs));
+}
+
+// One change of the file at a time in this process: concurrent read-modify-writes would lose entries.
+let identityWrites: Promise<unknown> = Promise.resolve();
+function serialized<T>(work: () => Promise<T>): Promise<T> {
+  const result = identityWrites.then(work, work);
+  identityWrites = result.catch(() => {});
+  return result;
+}
+
+async function writeIdentities(info: StackInfo, identities: PodIdentityServiceAccount[], timeoutMs: number): Promise<void> {
+  const loads = async () => ((await fsp.readFile(info.webhook.logPath, 'utf8')).split(CREDENTIALS_CONFIG_LOADED).length - 1);
+  const before = await loads();
+  const file = info.webhook.containerCredentialsConfigPath;
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const unique = [...new Map(identities.map((i) => [`${i.namespace}/${i.serviceAccount}`, { namespace: i.namespace, serviceAccount: i.serviceAccount }])).values()];
+  await fsp.writeFile(tmp, JSON.stringify({ identities: unique }));
+  await fsp.rename(tmp, file); // one atomic replace: the webhook never reads half a file
+  const deadline = Date.now() + timeoutMs;
+  while ((await loads()) <= before) {
+    if (Date.now() > deadline) throw new Error(`the webhook did not reload ${file} within ${timeoutMs / 1000}s (log: ${info.webhook.logPath})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Adds one ServiceAccount to the webhook's EKS Pod Identity set (see setPodIdentityServiceAccounts). */
+export function addPodIdentityServiceAccount(info: StackInfo, namespace: string, serviceAccount: string, timeoutMs = 30_000): Promise<void> {
+  return serialized(async () => writeIdentities(info, [...(await podIdentityServiceAccounts(info)), { namespace, serviceAccount }], timeoutMs));
+}
+
+/** Removes one ServiceAccount from the webhook's EKS Pod Identity set. */
+export function removePodIdentityServiceAccount(info: StackInfo, namespace: string, serviceAccount: string, timeoutMs = 30_000): Promise<void> {
+  return serialized(async () => {
+    const rest = (await podIdentityServiceAccounts(info)).filter((i) => i.namespace !== namespace || i.serviceAccount !== serviceAccount);
+    await writeIdentities(info, rest, timeoutMs);
   });
 }
 
@@ -457,6 +643,7 @@ interface Certificates {
   caCert: string; caKey: string;
   servingCert: string; servingKey: string;
   clientCert: string; clientKey: string;
+  webhookCert: string; webhookKey: string;
   saKey: string; saPub: string;
 }
 
@@ -467,6 +654,7 @@ async function makeCertificates(pki: string): Promise<Certificates> {
     caCert: f('ca.crt'), caKey: f('ca.key'),
     servingCert: f('apiserver.crt'), servingKey: f('apiserver.key'),
     clientCert: f('admin.crt'), clientKey: f('admin.key'),
+    webhookCert: f('webhook.crt'), webhookKey: f('webhook.key'),
     saKey: f('sa.key'), saPub: f('sa.pub'),
   };
   const openssl = (...args: string[]) => run('openssl', args);
@@ -485,6 +673,7 @@ async function makeCertificates(pki: string): Promise<Certificates> {
       '-subj', '/CN=irsa-local-ca', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'),
     csr(c.servingKey, f('apiserver.csr'), '/CN=kube-apiserver'),
     csr(c.clientKey, f('admin.csr'), '/O=system:masters/CN=irsa-local-admin'),
+    csr(c.webhookKey, f('webhook.csr'), '/CN=pod-identity-webhook'),
     // EKS signs service-account tokens with RS256.
     openssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', c.saKey)
       .then(() => openssl('pkey', '-in', c.saKey, '-pubout', '-out', c.saPub)),
@@ -493,6 +682,7 @@ async function makeCertificates(pki: string): Promise<Certificates> {
   await Promise.all([
     sign(f('apiserver.csr'), c.servingCert, `${leaf}extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n`),
     sign(f('admin.csr'), c.clientCert, `${leaf}extendedKeyUsage=clientAuth\n`),
+    sign(f('webhook.csr'), c.webhookCert, `${leaf}extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n`),
   ]);
   return c;
 }
@@ -510,7 +700,7 @@ async function kubeconfigYaml(context: string, server: string, c: Certificates):
   return kubeconfigWithContexts([await kubeconfigEntries(context, server, c)], context);
 }
 
-interface TlsClient { ca: string; cert: string; key: string }
+interface TlsClient { ca: string; cert?: string; key?: string }
 const clientCache = new WeakMap<Certificates, TlsClient>();
 function clientOf(c: Certificates): TlsClient {
   let client = clientCache.get(c);

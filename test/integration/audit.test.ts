@@ -90,8 +90,8 @@ describe('irsa audit', { skip }, () => {
     assert.equal(planned.code, 0, planned.stdout + planned.stderr);
     const changes = json<{ plan: { changes: Array<{ kind: string; id: string; action: string }> } }>(planned).plan.changes;
     const created = changes.filter((c) => c.action === 'create').map((c) => `${c.kind} ${c.id}`);
-    assert.ok(created.includes(`service-account ${ns}/billing`), created.join('\n'));
-    assert.ok(changes.some((c) => c.kind === 'service-account' && c.id === `${ns}/orders` && c.action === 'update'), JSON.stringify(changes));
+    assert.ok(created.includes(`service-account ${stack.clusterName}/${ns}/billing`), created.join('\n'));
+    assert.ok(changes.some((c) => c.kind === 'service-account' && c.id === `${stack.clusterName}/${ns}/orders` && c.action === 'update'), JSON.stringify(changes));
     assert.deepEqual(writeCalls(planned.calls), {});
   });
 });

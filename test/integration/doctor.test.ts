@@ -1,18 +1,18 @@
-// irsa doctor against moto and the real apiserver: a healthy binding made by create-sa-role, then
-// one seeded fault per test. Admission is the real apiserver's: doctor's server-side dry run goes
-// through it. The real pod identity webhook cannot be obtained here, so the positive path uses the
-// harness's test double (test/harness/webhook-double.ts); negative paths (no webhook, an unreachable
-// one, selectors that exclude) are the apiserver's own behaviour. Every webhook registered here is
-// scoped by a namespace label, so other test files never call it.
+// irsa doctor against moto, the real apiserver and the real amazon-eks-pod-identity-webhook
+// (v0.6.17, run by the stack and registered as EKS registers it): a healthy binding made by
+// create-sa-role, then one seeded fault per test. Admission is the real apiserver's: doctor's
+// server-side dry run goes through it and the webhook. Faults that change the registration
+// (removed, down, another selector) put the stack's EKS-shaped registration back afterwards; test
+// files run one at a time, so no other file sees them.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useStack } from '../harness/availability.ts';
-import { startWebhookDouble, type WebhookDouble } from '../harness/webhook-double.ts';
+import { addPodIdentityServiceAccount, registerWebhook, removePodIdentityServiceAccount, unregisterWebhook } from '../harness/stack.ts';
 import { aws, irsa, json, kubectl, writeCalls } from './helpers/cli.ts';
 import { kubectlApply } from './helpers/kube-objects.ts';
 import type { DoctorCheck } from '../../src/core/doctor.ts';
@@ -21,14 +21,13 @@ const { stack, skip } = await useStack();
 
 const S3_READ = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
 const TOKEN_FILE = '/var/run/secrets/eks.amazonaws.com/serviceaccount/token';
-const WEBHOOK_LABEL = 'irsa-doctor-test-webhook';
 let sequence = 0;
 const uniqueNamespace = (prefix: string) => `${prefix}-${process.pid}-${++sequence}`;
 const dir = mkdtempSync(join(tmpdir(), 'irsa-doctor-'));
 
 const apply = (object: unknown) => kubectlApply(stack, object);
 
-async function namespace(prefix: string, labels: Record<string, string> = { [WEBHOOK_LABEL]: 'on' }): Promise<string> {
+async function namespace(prefix: string, labels: Record<string, string> = {}): Promise<string> {
   const ns = uniqueNamespace(prefix);
   await apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels } });
   return ns;
@@ -42,25 +41,24 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-const webhookName = `pod-identity-webhook-${process.pid}`;
-let double: WebhookDouble;
-const scoped = { namespaceSelector: { matchLabels: { [WEBHOOK_LABEL]: 'on' } } };
+const webhookName = 'pod-identity-webhook'; // the stack's registration (stack.webhook.configurationName)
 
-/** The test double, registered as EKS registers the real webhook (scoped to this file's namespaces). */
-async function registerDouble(overrides: Record<string, unknown> = {}): Promise<void> {
-  await apply(double.registration(webhookName, { ...scoped, ...overrides }));
-}
+/** The stack's registration, as EKS registers the real webhook (after a test changed it). */
+const registerEks = () => registerWebhook(stack);
 
 /** A registration whose URL is a closed port: the webhook process is down. */
 async function registerDown(failurePolicy: 'Fail' | 'Ignore'): Promise<void> {
-  await apply(double.registration(webhookName, {
-    ...scoped,
+  await registerWebhook(stack, {
     failurePolicy,
     timeoutSeconds: 2,
-    clientConfig: { url: `https://127.0.0.1:${await closedPort()}/mutate`, caBundle: Buffer.from(double.caBundlePem).toString('base64') },
-  }));
+    clientConfig: { url: `https://127.0.0.1:${await closedPort()}/mutate`, caBundle: Buffer.from(stack.webhook.caBundlePem).toString('base64') },
+  });
 }
-const removeWebhook = () => kubectl(stack, ['delete', 'mutatingwebhookconfiguration', webhookName, '--ignore-not-found']);
+const removeWebhook = () => unregisterWebhook(stack);
+
+/** How many pods of `ns` the real webhook has mutated so far (its log at -v=3). */
+const mutatedIn = (ns: string) =>
+  readFileSync(stack.webhook.logPath, 'utf8').split('\n').filter((line) => line.includes('Pod was mutated.') && line.includes(`Namespace=${ns}`)).length;
 
 async function pod(ns: string, name: string, serviceAccountName: string, env: Record<string, string> = {}, extra: { labels?: Record<string, string>; annotations?: Record<string, string>; spec?: Record<string, unknown> } = {}): Promise<void> {
   await apply({
@@ -111,17 +109,11 @@ describe('irsa doctor', { skip }, () => {
     await stack.resetAws();
     hostPath = new URL(stack.issuerUrl).host;
     providerArn = `arn:aws:iam::${stack.accountId}:oidc-provider/${hostPath}`;
-    double = await startWebhookDouble({
-      region: stack.region,
-      // The real webhook watches ServiceAccounts; the double reads them with kubectl.
-      serviceAccount: (ns, name) =>
-        kubectl(stack, ['get', 'sa', name, '-n', ns, '-o', 'json']).then((sa) => ({ annotations: sa.metadata.annotations ?? {} }), () => null),
-    });
-    await registerDouble();
+    assert.equal(stack.webhook.configurationName, webhookName);
+    await registerEks();
   });
   after(async () => {
-    await removeWebhook();
-    await double?.close();
+    await registerEks();
   });
 
   /** Puts back the provider create-sa-role makes, after a test broke it. */
@@ -131,20 +123,20 @@ describe('irsa doctor', { skip }, () => {
     assert.equal(associated.code, 0, associated.stderr);
   }
 
-  it('a healthy binding made by create-sa-role, with the webhook double: every check ✓ (the dry run included), exit 0, nothing stored', async () => {
+  it('a healthy binding made by create-sa-role, with the real webhook: every check ✓ (the dry run included), exit 0, nothing stored', async () => {
     const ns = await namespace('healthy');
     const roleArn = await bind(ns, 'app', `${ns}-app`);
-    await pod(ns, 'app-1', 'app'); // mutated by the double on creation, as the real webhook would
+    await pod(ns, 'app-1', 'app'); // mutated by the webhook on creation
     const created = await kubectl(stack, ['get', 'pod', 'app-1', '-n', ns, '-o', 'json']);
     assert.ok(created.spec.containers[0].env.some((e: { name: string; value: string }) => e.name === 'AWS_ROLE_ARN' && e.value === roleArn));
-    const callsBefore = double.calls;
+    const callsBefore = mutatedIn(ns);
     const { result, report, statuses, check } = await doctor(ns, 'app', '--assume');
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.equal(report.ok, true);
     assert.ok(Object.values(statuses).every((s) => s === 'pass'), JSON.stringify(statuses));
     assert.equal(check('oidc-provider').observed, providerArn);
     assert.equal(check('admission').observed, `dry run of a minimal pod: container app get AWS_ROLE_ARN=${roleArn} and the token (audience sts.amazonaws.com, 86400 s)`);
-    assert.equal(double.calls, callsBefore + 1, 'the dry run went through the webhook');
+    assert.equal(mutatedIn(ns), callsBefore + 1, 'the dry run went through the webhook');
     assert.equal(check('pod-environment').observed, `1 pod: every container uses web identity with ${roleArn}`);
     // Dry run: the apiserver stored nothing.
     const stored = await kubectl(stack, ['get', 'pods', '-n', ns, '-o', 'json']);
@@ -258,7 +250,7 @@ describe('irsa doctor', { skip }, () => {
     try {
       await pod(ns, 'old', 'app');
     } finally {
-      await registerDouble();
+      await registerEks();
     }
     await pod(ns, 'fresh', 'app');
     const { result, check } = await doctor(ns, 'app');
@@ -294,7 +286,7 @@ describe('irsa doctor', { skip }, () => {
       assert.match(check('pod-environment').observed, /new pods would not get it either/);
       assert.doesNotMatch(check('pod-environment').fix!, /kubectl/);
     } finally {
-      await registerDouble();
+      await registerEks();
     }
   });
 
@@ -311,7 +303,7 @@ describe('irsa doctor', { skip }, () => {
       assert.match(admission.observed, /connection refused/);
       assert.match(admission.fix!, /^make webhook iam-for-pods\.amazonaws\.com reachable .*restarting pods cannot help/);
     } finally {
-      await registerDouble();
+      await registerEks();
     }
   });
 
@@ -329,18 +321,23 @@ describe('irsa doctor', { skip }, () => {
       assert.equal(check('pod-environment').status, 'fail');
       for (const c of report.checks) assert.doesNotMatch(c.fix ?? '', /delete pod|rollout restart/, c.id);
     } finally {
-      await registerDouble();
+      await registerEks();
     }
   });
 
   it('a namespaceSelector that excludes the namespace: ✗ naming the selector', async () => {
     const ns = await namespace('excluded', { team: 'payments' });
     await bind(ns, 'app', `${ns}-app`);
-    const { result, check } = await doctor(ns, 'app');
-    assert.equal(result.code, 1);
-    const admission = check('admission');
-    assert.equal(admission.status, 'fail');
-    assert.match(admission.observed, new RegExp(`${webhookName} .* is not called: its namespaceSelector \\{${WEBHOOK_LABEL}=on\\} does not select namespace ${ns} \\(labels .*team=payments`));
+    await registerWebhook(stack, { namespaceSelector: { matchLabels: { 'irsa-webhook': 'on' } } });
+    try {
+      const { result, check } = await doctor(ns, 'app');
+      assert.equal(result.code, 1);
+      const admission = check('admission');
+      assert.equal(admission.status, 'fail');
+      assert.match(admission.observed, new RegExp(`${webhookName} .* is not called: its namespaceSelector \\{irsa-webhook=on\\} does not select namespace ${ns} \\(labels .*team=payments`));
+    } finally {
+      await registerEks();
+    }
   });
 
   it('opt-out label on the workload\'s pods: ! deliberately not mutated (dry run of its template), and its running pod is ! not "restart"', async () => {
@@ -409,7 +406,8 @@ describe('irsa doctor', { skip }, () => {
   it('a ServiceAccount set up for EKS Pod Identity: recognised (!), not called stale', async () => {
     const ns = await namespace('podid');
     const roleArn = await bind(ns, 'app', `${ns}-app`);
-    double.podIdentity.add(`${ns}/app`);
+    await addPodIdentityServiceAccount(stack, ns, 'app');
+    after(() => removePodIdentityServiceAccount(stack, ns, 'app'));
     await pod(ns, 'app-1', 'app');
     const { result, check } = await doctor(ns, 'app');
     assert.equal(result.code, 0);
@@ -420,19 +418,17 @@ describe('irsa doctor', { skip }, () => {
     assert.match(check('pod-environment').details![0]!, /credentials: container credentials \(EKS Pod Identity association\)$/);
   });
 
-  it('a webhook answering without apiVersion/kind under admissionReviewVersions [v1] (v0.6.17) with Fail: ✗ quoting the apiserver', async () => {
+  it('the real v0.6.17 registered with admissionReviewVersions [v1] and Fail (it answers without apiVersion/kind): ✗ quoting the apiserver', async () => {
     const ns = await namespace('typemeta');
     await bind(ns, 'app', `${ns}-app`);
-    double.setOmitTypeMeta(true);
-    await registerDouble({ failurePolicy: 'Fail', admissionReviewVersions: ['v1'] });
+    await registerWebhook(stack, { failurePolicy: 'Fail', admissionReviewVersions: ['v1'] });
     try {
       const { result, check } = await doctor(ns, 'app');
       assert.equal(result.code, 1);
       assert.equal(check('admission').status, 'fail');
       assert.match(check('admission').observed, /^the apiserver refused a minimal pod: ".*failed calling webhook .*iam-for-pods\.amazonaws\.com/);
     } finally {
-      double.setOmitTypeMeta(false);
-      await registerDouble();
+      await registerEks();
     }
   });
 

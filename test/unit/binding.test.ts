@@ -88,7 +88,7 @@ test('a ServiceAccount bound to another role is shown and refused without the ov
   const refused = planOne(request(), context(), observed({ serviceAccount: sa }));
   const [blocker] = refused.plan.blockers;
   assert.equal(blocker!.code, 'service-account-bound-elsewhere');
-  assert.equal(blocker!.resource, 'service-account:payments/api');
+  assert.equal(blocker!.resource, 'service-account:prod/payments/api');
   assert.match(`${blocker!.message} ${blocker!.fix}`, /already bound to arn:aws:iam::111122223333:role\/other.*--override-existing-serviceaccounts/);
   const saChange = refused.plan.changes.find((c) => c.kind === 'service-account')!;
   assert.equal(saChange.action, 'update');
@@ -103,8 +103,8 @@ test('workloads: restart changes only with --restart-workloads and only when the
   assert.ok(!advice.plan.changes.some((c) => c.kind === 'workload-restart'));
   const restart = planOne(request({ restartWorkloads: true }), context(), observed({ workloads }));
   const change = restart.plan.changes.find((c) => c.kind === 'workload-restart')!;
-  assert.equal(change.id, 'payments/deployment/api');
-  assert.deepEqual(change.dependsOn, ['service-account:payments/api']);
+  assert.equal(change.id, 'prod/payments/deployment/api');
+  assert.deepEqual(change.dependsOn, ['service-account:prod/payments/api']);
   const converged = planOne(
     request({ restartWorkloads: true }),
     context(),
@@ -120,7 +120,7 @@ test('a missing namespace fails unless --create-namespace; --role-only skips Kub
   const created = planOne(request({ createNamespace: true }), context(), observed({ namespaceExists: false }));
   assert.ok(created.plan.changes.some((c) => c.kind === 'namespace' && c.action === 'create'));
   const sa = created.plan.changes.find((c) => c.kind === 'service-account')!;
-  assert.ok(sa.dependsOn.includes('namespace:payments'));
+  assert.ok(sa.dependsOn.includes('namespace:prod/payments'));
   const roleOnly = planOne(request({ roleOnly: true }), context(), observed({ namespaceExists: false }));
   assert.ok(!roleOnly.plan.changes.some((c) => c.kind === 'service-account' || c.kind === 'namespace'));
 });
@@ -164,9 +164,9 @@ test('unbinding: the last subject deletes attachments, inline policies, then the
 });
 
 test('unbinding a ServiceAccount: delete what irsa created, otherwise only remove the annotations', () => {
-  const created = planServiceAccountRemoval(serviceAccount({ 'eks.amazonaws.com/role-arn': ROLE_ARN }, { 'app.kubernetes.io/managed-by': 'irsa' }))!;
+  const created = planServiceAccountRemoval({ name: 'prod' }, serviceAccount({ 'eks.amazonaws.com/role-arn': ROLE_ARN }, { 'app.kubernetes.io/managed-by': 'irsa' }))!;
   assert.equal(created.action, 'delete');
-  const userMade = planServiceAccountRemoval(serviceAccount({ 'eks.amazonaws.com/role-arn': ROLE_ARN, other: 'x' }))!;
+  const userMade = planServiceAccountRemoval({ name: 'prod' }, serviceAccount({ 'eks.amazonaws.com/role-arn': ROLE_ARN, other: 'x' }))!;
   assert.equal(userMade.action, 'update');
   assert.deepEqual((userMade.after as { annotations: object }).annotations, {});
 });

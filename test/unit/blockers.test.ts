@@ -13,7 +13,7 @@ test('a blocker is data in the plan: the text form and the JSON form carry the s
   const [blocker] = plan.blockers;
   assert.deepEqual(
     { code: blocker!.code, resource: blocker!.resource, field: blocker!.field },
-    { code: 'service-account-bound-elsewhere', resource: 'service-account:payments/api', field: '--override-existing-serviceaccounts' },
+    { code: 'service-account-bound-elsewhere', resource: 'service-account:prod/payments/api', field: '--override-existing-serviceaccounts' },
   );
   const text = renderPlanText(plan, { color: false });
   assert.ok(text.includes(`Blocked: ${blockerText(blocker!)}\n`), text);

@@ -71,9 +71,9 @@ test('irsa-owned roles of the cluster that no binding names: a note without --pr
   const pruned = planDeclarative([exact()], context(), state, { ...options, prune: true });
   const deletes = pruned.plan.changes.filter((c) => c.id.includes('orphan') && c.action === 'delete').map((c) => c.kind);
   assert.deepEqual(deletes, ['role-policy-attachment', 'iam-role']);
-  const unbind = pruned.plan.changes.find((c) => c.kind === 'service-account' && c.id === 'payments/gone')!;
+  const unbind = pruned.plan.changes.find((c) => c.kind === 'service-account' && c.id === 'prod/payments/gone')!;
   assert.equal(unbind.action, 'update');
-  assert.ok(pruned.plan.changes.find((c) => c.kind === 'iam-role' && c.action === 'delete')!.dependsOn.includes('service-account:payments/gone'));
+  assert.ok(pruned.plan.changes.find((c) => c.kind === 'iam-role' && c.action === 'delete')!.dependsOn.includes('service-account:prod/payments/gone'));
 });
 
 test('a saved plan is stale when a resource it observed changed, and names it', () => {

@@ -123,7 +123,7 @@ function healthy(overrides: Partial<DoctorInput> = {}): DoctorInput {
     token: { value: { iss: ISSUER, sub: 'system:serviceaccount:prod:app', aud: ['sts.amazonaws.com'] } },
     webhooks: { value: [webhook()] },
     namespaceLabels: { value: {} },
-    dryRun: dryRun(podSpec([container('app', IRSA_ENV)])),
+    dryRun: [dryRun(podSpec([container('app', IRSA_ENV)]))],
     pods: { value: [pod('app-1')] },
     templateEnv: new Map(),
     secretKeys: new Map(),
@@ -292,7 +292,7 @@ test('permissions: a role without policies fails; the boundary is shown', () => 
 });
 
 test('admission: no webhook registered and an unchanged dry-run pod fails, and running pods are not told to restart', () => {
-  const checks = diagnose(healthy({ webhooks: { value: [] }, dryRun: dryRun(podSpec([container('app', {})])), pods: { value: [pod('app-1', {})] } }));
+  const checks = diagnose(healthy({ webhooks: { value: [] }, dryRun: [dryRun(podSpec([container('app', {})]))], pods: { value: [pod('app-1', {})] } }));
   const admission = check(checks, 'admission');
   assert.equal(admission.status, 'fail');
   assert.match(admission.observed, /^no admission webhook mutates pods of this ServiceAccount/);

@@ -38,8 +38,8 @@ test('the apply loop looks executors up by kind: a namespace create calls create
 test('asDone turns any kind into a no-op that leaves its settled value', () => {
   const create: ChangeOf<'namespace'> = { kind: 'namespace', id: 'team', action: 'create', before: null, after: { name: 'team' }, dependsOn: [] };
   assert.deepEqual(asDone(create), { ...create, action: 'no-op', before: { name: 'team' }, after: { name: 'team' } });
-  const remove: ChangeOf<'secret'> = { kind: 'secret', id: 'ns/keys', action: 'delete', before: { keys: ['a'] }, after: null, dependsOn: [] };
-  assert.deepEqual(asDone(remove), { ...remove, action: 'no-op', before: { keys: ['a'] }, after: { keys: ['a'] } });
+  const remove: ChangeOf<'secret'> = { kind: 'secret', id: 'ns/keys', action: 'delete', before: { namespace: 'ns', name: 'keys', keys: ['a'] }, after: null, dependsOn: [] };
+  assert.deepEqual(asDone(remove), { ...remove, action: 'no-op', before: remove.before, after: remove.before });
   const restart: ChangeOf<'workload-restart'> = {
     kind: 'workload-restart', id: 'ns/deployment/web', action: 'update', before: null, after: { kind: 'Deployment', namespace: 'ns', name: 'web', serviceAccount: 'sa' }, dependsOn: [],
   };

@@ -38,6 +38,7 @@ const kube2iamTemplate = (): PodTemplateLike => ({
 });
 
 const binding = (options: Partial<MigrationOptions> = {}, serviceAccount = 'test'): MigrationBinding => ({
+  cluster: { name: 'prod' },
   namespace: 'shop',
   serviceAccount,
   options: { ...NO_MIGRATION, ...options },
@@ -59,10 +60,12 @@ test('removeStaticKeys: a typed workload-template change removes exactly the env
   const change = plan.changes[0]!;
   assert.equal(change.kind, 'workload-template');
   assert.equal(change.action, 'update');
-  assert.equal(change.id, 'Deployment/shop/test');
+  assert.equal(change.id, 'prod/Deployment/shop/test');
+  assert.equal(change.cluster, 'prod');
   assert.deepEqual(change.dependsOn, ['service-account:shop/test']);
-  assert.deepEqual(change.before, { serviceAccountName: 'test', annotations: {}, containers: { app: { env: [], envFrom: ['Secret aws-secrets'], volumeMounts: [] } }, initContainers: {}, volumes: [] });
-  assert.deepEqual(change.after, { serviceAccountName: 'test', annotations: {}, containers: { app: { env: [], envFrom: [], volumeMounts: [] } }, initContainers: {}, volumes: [] });
+  const workloadRef = { workload: { kind: 'Deployment', namespace: 'shop', name: 'test' } };
+  assert.deepEqual(change.before, { ...workloadRef, serviceAccountName: 'test', annotations: {}, containers: { app: { env: [], envFrom: ['Secret aws-secrets'], volumeMounts: [] } }, initContainers: {}, volumes: [] });
+  assert.deepEqual(change.after, { ...workloadRef, serviceAccountName: 'test', annotations: {}, containers: { app: { env: [], envFrom: [], volumeMounts: [] } }, initContainers: {}, volumes: [] });
   assert.match(change.reason!, /rolls the workload/);
   assert.deepEqual(plan.rolled, [{ kind: 'Deployment', namespace: 'shop', name: 'test' }]);
   // The executor's edit on the same template keeps everything else.
@@ -80,8 +83,8 @@ test('deleteKeySecrets: the Secret goes after the workload change, only when no 
   const alone = planMigrations([binding({ removeStaticKeys: true, deleteKeySecrets: true })], { workloads: [workload('test', envFromTemplate('test'))], secrets });
   const secretChange = alone.changes.find((c) => c.kind === 'secret')!;
   assert.deepEqual({ ...secretChange, reason: undefined }, {
-    action: 'delete', kind: 'secret', id: 'shop/aws-secrets', before: { keys: ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] }, after: null,
-    dependsOn: ['workload-template:Deployment/shop/test'], reason: undefined,
+    action: 'delete', kind: 'secret', id: 'prod/shop/aws-secrets', cluster: 'prod', before: { namespace: 'shop', name: 'aws-secrets', keys: ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] }, after: null,
+    dependsOn: ['workload-template:prod/Deployment/shop/test'], reason: undefined,
   });
   const shared = planMigrations([binding({ removeStaticKeys: true, deleteKeySecrets: true })], {
     workloads: [workload('test', envFromTemplate('test')), workload('other', envFromTemplate('other'), 'StatefulSet')],
@@ -120,8 +123,9 @@ test('kube2iam: without the option a warning; with it the annotation goes and a 
 
   const plan = planMigrations([binding({ migrateKube2iam: true, workloads: listed }, 'uploader')], ns);
   const change = plan.changes[0]!;
-  assert.deepEqual(change.before, { serviceAccountName: 'default', annotations: { 'iam.amazonaws.com/role': 'legacy-uploader' }, containers: {}, initContainers: {}, volumes: [] });
-  assert.deepEqual(change.after, { serviceAccountName: 'uploader', annotations: {}, containers: {}, initContainers: {}, volumes: [] });
+  const uploader = { workload: { kind: 'Deployment', namespace: 'shop', name: 'uploader' } };
+  assert.deepEqual(change.before, { ...uploader, serviceAccountName: 'default', annotations: { 'iam.amazonaws.com/role': 'legacy-uploader' }, containers: {}, initContainers: {}, volumes: [] });
+  assert.deepEqual(change.after, { ...uploader, serviceAccountName: 'uploader', annotations: {}, containers: {}, initContainers: {}, volumes: [] });
   const edit = applyTemplateChange(kube2iamTemplate(), change.before as TemplateView, change.after as TemplateView);
   assert.ok('template' in edit);
   assert.deepEqual(edit.template.metadata!.annotations, { other: 'kept' });
@@ -171,7 +175,7 @@ test('a mounted credentials file: env, mount and the unused volume go', () => {
   assert.deepEqual(edit.template.spec!.containers![0]!.env, []);
   assert.deepEqual(edit.template.spec!.containers![0]!.volumeMounts, [{ name: 'tmp', mountPath: '/tmp' }]);
   assert.deepEqual(edit.template.spec!.volumes, [{ name: 'tmp' }]);
-  assert.ok(plan.changes.some((c) => c.kind === 'secret' && c.id === 'shop/aws-credentials'));
+  assert.ok(plan.changes.some((c) => c.kind === 'secret' && c.id === 'prod/shop/aws-credentials'));
 });
 
 test('drift: the executor refuses when the template no longer has what the plan saw', () => {

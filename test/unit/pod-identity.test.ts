@@ -2,7 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { admissionVerdict, selectorMatches, type AdmissionInput, type DryRunInput } from '../../src/core/admission.ts';
 import type { MutatingWebhookState } from '../../src/core/doctor.ts';
-import { judgePod, needsRestart, TOKEN_DIRECTORY, TOKEN_FILE, type ContainerState, type PodSpecState } from '../../src/core/pod-identity.ts';
+import {
+  expectationFor, goCsvFirstRecord, judgePod, needsRestart, parseGoBool, podIdentityTokenExpiration, skippedContainers, TOKEN_DIRECTORY, TOKEN_FILE,
+  usesRegionalSts, webhookAudience, WINDOWS_TOKEN_FILE, type ContainerState, type PodSpecState,
+} from '../../src/core/pod-identity.ts';
 
 const ROLE = 'arn:aws:iam::111122223333:role/app';
 const EXPECTED = { roleArn: ROLE, audience: 'sts.amazonaws.com', expirationSeconds: 86400 };
@@ -48,7 +51,7 @@ test('judgePod: an EKS Pod Identity pod is recognised and says which credentials
 
 test('judgePod: static keys from a Secret next to AWS_ROLE_ARN fail and name the Secret', () => {
   const app = container('app', IRSA);
-  app.env.push({ name: 'AWS_ACCESS_KEY_ID', secretKeyRef: { name: 'aws-creds', key: 'id' } });
+  app.env.push({ name: 'AWS_ACCESS_KEY_ID', secretKeyRef: { name: 'aws-creds', key: 'id' } }, { name: 'AWS_SECRET_ACCESS_KEY', secretKeyRef: { name: 'aws-creds', key: 'secret' } });
   const [verdict] = judgePod(pod([app]), EXPECTED);
   assert.equal(verdict!.status, 'fail');
   assert.equal(verdict!.kind, 'static-keys');
@@ -137,4 +140,79 @@ test('admission: a refused dry run quotes the apiserver; a forbidden one falls b
   assert.match(forbidden.observed, /^weaker verdict \(RBAC forbids the dry-run pod create/);
   const forbiddenNone = admissionVerdict(input({ webhooks: { value: [] }, dryRun: dry({ forbidden: 'no' }) })).check;
   assert.equal(forbiddenNone.status, 'fail');
+});
+
+// ---- what amazon-eks-pod-identity-webhook v0.6.17 does in the corners (its source; the corpus
+// integration test checks the same against the real binary) ----
+
+test('skip-containers: one CSV record as Go reads it, names not trimmed; a parse error skips nothing', () => {
+  assert.deepEqual(skippedContainers({ 'eks.amazonaws.com/skip-containers': 'app, sidecar' }), ['app', ' sidecar']);
+  assert.deepEqual(skippedContainers({ 'eks.amazonaws.com/skip-containers': ' app' }), [' app']);
+  assert.deepEqual(skippedContainers({ 'eks.amazonaws.com/skip-containers': '"a,b",c' }), ['a,b', 'c']);
+  assert.deepEqual(skippedContainers({ 'eks.amazonaws.com/skip-containers': 'a"b' }), []);
+  assert.deepEqual(skippedContainers({ 'eks.amazonaws.com/skip-containers': '' }), []);
+  assert.deepEqual(goCsvFirstRecord('app,'), ['app', '']);
+  assert.deepEqual(goCsvFirstRecord('\napp\nside'), ['app']);
+  // Before: "app, sidecar" skipped both, so doctor said ! where the webhook mutated " sidecar"'s neighbour… and sidecar.
+  const verdicts = judgePod(pod([container('app', {}), container('sidecar', IRSA)], { annotations: { 'eks.amazonaws.com/skip-containers': 'app, sidecar' } }), EXPECTED);
+  assert.deepEqual(verdicts.map((v) => [v.container, v.status]), [['app', 'warn'], ['sidecar', 'pass']]);
+});
+
+test('token expiration: pod annotation when Go parses it, else the ServiceAccount\'s; below 600 → 600, negatives too', () => {
+  const exp = (sa: Record<string, string>, pod: Record<string, string>) => expectationFor(ROLE, sa, pod).expirationSeconds;
+  const key = 'eks.amazonaws.com/token-expiration';
+  assert.equal(exp({ [key]: '3600' }, { [key]: 'abc' }), 3600);
+  assert.equal(exp({ [key]: '-5' }, {}), 600);
+  assert.equal(exp({}, { [key]: '-5' }), 600);
+  assert.equal(exp({}, { [key]: '+7200' }), 7200);
+  assert.equal(exp({ [key]: ' 3600' }, {}), 86400); // ParseInt accepts no spaces
+  assert.equal(exp({ [key]: '3600' }, { [key]: '1200' }), 1200);
+  assert.equal(exp({ [key]: 'x' }, { [key]: 'y' }), 86400);
+});
+
+test('Pod Identity token lifetime: 86400 (default or asked for) becomes 79,200–86,400; another value stays', () => {
+  const key = 'eks.amazonaws.com/token-expiration';
+  assert.deepEqual(podIdentityTokenExpiration({}, {}), { min: 79200, max: 86400 });
+  assert.deepEqual(podIdentityTokenExpiration({ [key]: '3600' }, {}), { min: 3600, max: 3600 });
+  assert.deepEqual(podIdentityTokenExpiration({ [key]: '100' }, {}), { min: 600, max: 600 });
+  assert.deepEqual(podIdentityTokenExpiration({ [key]: '86400' }, {}), { min: 79200, max: 86400 });
+});
+
+test('sts-regional-endpoints is a Go bool; an empty audience annotation means the apiserver default', () => {
+  for (const yes of ['true', 'True', 'TRUE', '1', 't', 'T']) assert.equal(usesRegionalSts({ 'eks.amazonaws.com/sts-regional-endpoints': yes }), true, yes);
+  for (const no of ['false', '0', 'yes', ' true', '']) assert.equal(usesRegionalSts({ 'eks.amazonaws.com/sts-regional-endpoints': no }), false, no);
+  assert.equal(parseGoBool('F'), false);
+  assert.equal(webhookAudience({ 'eks.amazonaws.com/audience': '' }), '');
+  assert.equal(webhookAudience({}), 'sts.amazonaws.com');
+  // Before: "" was read as sts.amazonaws.com, so the webhook's token (no audience) was a ✗ mismatch.
+  const verdicts = judgePod(pod([container('app', IRSA)], {}, ''), expectationFor(ROLE, { 'eks.amazonaws.com/audience': '' }, {}));
+  assert.equal(verdicts[0]!.status, 'pass');
+});
+
+test('Windows pods: the C:\\ token path is on the mounted token volume (also on running pods); not on a Linux pod', () => {
+  const windows = { nodeSelector: { 'kubernetes.io/os': 'windows' } };
+  const app = container('app', { AWS_ROLE_ARN: ROLE, AWS_WEB_IDENTITY_TOKEN_FILE: WINDOWS_TOKEN_FILE }, { volumeMounts: [{ name: 'aws-iam-token', mountPath: TOKEN_DIRECTORY }] });
+  assert.equal(judgePod(pod([app], windows), EXPECTED)[0]!.status, 'pass');
+  assert.equal(judgePod(pod([app], { nodeSelector: { 'beta.kubernetes.io/os': 'windows' } }), EXPECTED)[0]!.status, 'pass');
+  assert.equal(judgePod(pod([app]), EXPECTED)[0]!.status, 'fail');
+});
+
+test('a container with its own AWS_WEB_IDENTITY_TOKEN_FILE only: ! (the webhook adds no AWS_ROLE_ARN), not a restart', () => {
+  const app = container('app', { AWS_WEB_IDENTITY_TOKEN_FILE: '/mine/token' });
+  const [verdict] = judgePod(pod([app]), EXPECTED);
+  assert.equal(verdict!.status, 'warn');
+  assert.equal(needsRestart(pod([app]), EXPECTED), false);
+});
+
+test('static credentials: a session token alone or a key ID alone is not one; a key pair is, from a ConfigMap too', () => {
+  const token = container('app', IRSA);
+  token.env.push({ name: 'AWS_SESSION_TOKEN', secretKeyRef: { name: 's', key: 'token' } });
+  assert.equal(judgePod(pod([token]), EXPECTED)[0]!.status, 'pass');
+  const fromConfigMap = container('app', IRSA, { envFrom: [{ configMap: 'aws', prefix: '' }] });
+  const verdict = judgePod(pod([fromConfigMap]), EXPECTED, { configMapKeys: new Map([['aws', ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']]]) })[0]!;
+  assert.equal(verdict.status, 'fail');
+  assert.deepEqual(verdict.credentials.configMaps, ['aws']);
+  const refs = container('app', IRSA);
+  refs.env.push({ name: 'AWS_ACCESS_KEY_ID', configMapKeyRef: { name: 'aws', key: 'id' } }, { name: 'AWS_SECRET_ACCESS_KEY', value: '(literal)' });
+  assert.equal(judgePod(pod([refs]), EXPECTED)[0]!.status, 'fail');
 });

@@ -43,9 +43,9 @@ test('text: scalar lists show added and removed items', () => {
 
 test('json: every change with action/kind/id/before/after and a summary per action', () => {
   const json = planToJson(planOf(change('a'), change('b', { action: 'no-op' })));
-  assert.equal(json.formatVersion, 1);
+  assert.equal(json.formatVersion, 2);
   assert.deepEqual(json.summary, { create: 1, update: 0, delete: 0, 'no-op': 1 });
-  assert.deepEqual(Object.keys(json.changes[0]!).sort(), ['account', 'action', 'after', 'before', 'dependsOn', 'id', 'kind', 'reason', 'warnings']);
+  assert.deepEqual(Object.keys(json.changes[0]!).sort(), ['account', 'action', 'after', 'before', 'cluster', 'dependsOn', 'id', 'kind', 'reason', 'warnings']);
 });
 
 test('text: a created resource shows its non-empty fields, small maps on one line, policies statement by statement', () => {

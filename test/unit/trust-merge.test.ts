@@ -180,7 +180,7 @@ test('delete-sa-role of a --subject-pattern binding keeps the pattern and says i
     trustPolicy: buildTrustPolicy([{ providerArn: PROVIDER, issuerHostPath: ISSUER, audience: 'sts.amazonaws.com', subjects: [], subjectPatterns: ['system:serviceaccount:payments:*'] }]),
   });
   const plan = planUnbinding(
-    { namespace: 'payments', name: 'api', roleName: patterned.name, force: false, roleOnly: true },
+    { cluster: 'prod', namespace: 'payments', name: 'api', roleName: patterned.name, force: false, roleOnly: true },
     { providerArn: PROVIDER, role: patterned, serviceAccount: null },
   );
   assert.equal(plan.changes.find((c) => c.kind === 'iam-role')?.action, 'no-op');

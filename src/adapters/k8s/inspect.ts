@@ -14,14 +14,16 @@ import {
   type V1Pod,
   type V1PodTemplateSpec,
 } from '@kubernetes/client-node';
-import type { LabelSelector } from '../../core/admission.ts';
+import type { DryRunInput, LabelSelector } from '../../core/admission.ts';
 import { summarizeSecret, type AuditWorkloadKind, type ContainerSummary, type WorkloadTemplate } from '../../core/audit.ts';
 import type { MutatingWebhookState } from '../../core/doctor.ts';
 import type { KubeInspector } from '../../ports.ts';
 import { allPages, loadKubeConfig, translateKubeError, type KubeGatewayOptions } from './kube.ts';
-import { minimalPod, podFromTemplate, podStateOf } from './pods.ts';
+import { envFromOf, minimalPod, podFromTemplate, podStateOf } from './pods.ts';
 
 const PAGE_SIZE = 500;
+/** Dry-run pod creates in flight at once (doctor, one per distinct pod template). */
+const DRY_RUN_CONCURRENCY = 4;
 
 function containerSummary(container: V1Container): ContainerSummary {
   return {
@@ -30,8 +32,10 @@ function containerSummary(container: V1Container): ContainerSummary {
       name: variable.name,
       ...(variable.value !== undefined ? { value: variable.value } : {}),
       ...(variable.valueFrom?.secretKeyRef ? { secretKeyRef: { name: variable.valueFrom.secretKeyRef.name ?? '', key: variable.valueFrom.secretKeyRef.key } } : {}),
+      ...(variable.valueFrom?.configMapKeyRef ? { configMapKeyRef: { name: variable.valueFrom.configMapKeyRef.name ?? '', key: variable.valueFrom.configMapKeyRef.key } } : {}),
     })),
     envFromSecrets: (container.envFrom ?? []).flatMap((source) => (source.secretRef?.name ? [source.secretRef.name] : [])),
+    envFrom: envFromOf(container),
   };
 }
 
@@ -131,6 +135,25 @@ export function createKubeInspector(options: KubeGatewayOptions = {}): KubeInspe
     ];
   }
 
+  async function dryRun(namespace: string, run: { source: string; body: V1Pod; fromWorkload: boolean }): Promise<DryRunInput> {
+    const { source, body, fromWorkload } = run;
+    const submitted = podStateOf(body);
+    const path = `/api/v1/namespaces/${namespace}/pods?dryRun=All`;
+    options.observer?.onCall('k8s', 'POST pods (dry run)', path);
+    try {
+      const admitted = await core.createNamespacedPod({ namespace, body, dryRun: 'All' });
+      return { source, fromWorkload, submitted, outcome: { admitted: podStateOf(admitted) } };
+    } catch (error) {
+      if (error instanceof ApiException) {
+        const message = apiMessage(error);
+        // RBAC's refusal names the verb and resource; a webhook's denial (also 403) does not.
+        if (error.code === 403 && /cannot create resource "pods"/.test(message)) return { source, fromWorkload, submitted, outcome: { forbidden: message } };
+        return { source, fromWorkload, submitted, outcome: { rejected: message } };
+      }
+      return { source, fromWorkload, submitted, outcome: { error: translateKubeError(error, 'POST', 'pods', path, target).message } };
+    }
+  }
+
   return {
     async listSecrets(namespace) {
       // Smaller pages: Secrets can be large (Helm keeps whole releases in them).
@@ -186,30 +209,46 @@ export function createKubeInspector(options: KubeGatewayOptions = {}): KubeInspe
       }
     },
 
-    async dryRunPod(namespace, serviceAccount) {
-      // The workload's own template when the ServiceAccount has workloads: its labels meet the
-      // webhook's objectSelector and its containers are the ones to judge. Sorted for a stable choice.
+    async dryRunPods(namespace, serviceAccount) {
+      // Every workload's own template: its labels meet the webhook's objectSelector and its
+      // containers are the ones to judge. Identical templates are dry-run once; sorted for a stable order.
       const templates = await rawTemplates(namespace);
       const mine = templates.filter((t) => (t.template.spec?.serviceAccountName || t.template.spec?.serviceAccount || 'default') === serviceAccount)
         .sort((a, b) => `${a.kind}/${a.name}`.localeCompare(`${b.kind}/${b.name}`));
-      const chosen = mine[0];
-      const body: V1Pod = chosen ? podFromTemplate(namespace, chosen.name, chosen.template) : minimalPod(namespace, serviceAccount);
-      const source = chosen ? `the pod template of ${chosen.kind} ${chosen.name}` : 'a minimal pod';
-      const submitted = podStateOf(body);
-      const path = `/api/v1/namespaces/${namespace}/pods?dryRun=All`;
-      options.observer?.onCall('k8s', 'POST pods (dry run)', path);
-      try {
-        const admitted = await core.createNamespacedPod({ namespace, body, dryRun: 'All' });
-        return { source, fromWorkload: !!chosen, submitted, outcome: { admitted: podStateOf(admitted) } };
-      } catch (error) {
-        if (error instanceof ApiException) {
-          const message = apiMessage(error);
-          // RBAC's refusal names the verb and resource; a webhook's denial (also 403) does not.
-          if (error.code === 403 && /cannot create resource "pods"/.test(message)) return { source, fromWorkload: !!chosen, submitted, outcome: { forbidden: message } };
-          return { source, fromWorkload: !!chosen, submitted, outcome: { rejected: message } };
-        }
-        return { source, fromWorkload: !!chosen, submitted, outcome: { error: translateKubeError(error, 'POST', 'pods', path, target).message } };
+      const distinct = new Map<string, { sources: string[]; body: V1Pod }>();
+      for (const workload of mine) {
+        const body = podFromTemplate(namespace, workload.name, workload.template);
+        const key = JSON.stringify({ ...body, metadata: { ...body.metadata, generateName: '' } });
+        const entry = distinct.get(key) ?? { sources: [], body };
+        entry.sources.push(`${workload.kind} ${workload.name}`);
+        distinct.set(key, entry);
       }
+      const runs = distinct.size > 0
+        ? [...distinct.values()].map((d) => ({ source: `the pod template of ${d.sources.join(', ')}`, body: d.body, fromWorkload: true }))
+        : [{ source: 'a minimal pod', body: minimalPod(namespace, serviceAccount), fromWorkload: false }];
+      // A few at a time: a namespace with hundreds of workloads must not flood the apiserver.
+      const results: DryRunInput[] = new Array(runs.length);
+      let next = 0;
+      const worker = async () => {
+        while (next < runs.length) {
+          const index = next++;
+          results[index] = await dryRun(namespace, runs[index]!);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(DRY_RUN_CONCURRENCY, runs.length) }, worker));
+      return results;
+    },
+
+    async listConfigMapKeys(namespace) {
+      const configMaps = await list('configmaps', scoped(namespace, '/api/v1', 'configmaps'), (_continue) =>
+        namespace ? core.listNamespacedConfigMap({ namespace, limit: 100, _continue }) : core.listConfigMapForAllNamespaces({ limit: 100, _continue }),
+      );
+      // Key names only: values stay here (a ConfigMap holding keys is the finding, not its content).
+      return configMaps.map((c) => ({
+        namespace: c.metadata?.namespace ?? namespace ?? '',
+        name: c.metadata?.name ?? '',
+        keys: [...Object.keys(c.data ?? {}), ...Object.keys(c.binaryData ?? {})],
+      }));
     },
 
     async listWorkloadTemplates(namespace) {

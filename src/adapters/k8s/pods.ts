@@ -12,6 +12,14 @@ const KEEP_VALUES = new Set([
   'AWS_SHARED_CREDENTIALS_FILE', 'AWS_CONFIG_FILE',
 ]);
 
+/** envFrom Secrets and ConfigMaps (static keys reach a container through either). */
+type EnvFromEntry = { secret?: string; configMap?: string; prefix: string };
+export const envFromOf = (container: V1Container): EnvFromEntry[] =>
+  (container.envFrom ?? []).flatMap((source): EnvFromEntry[] =>
+    source.secretRef?.name ? [{ secret: source.secretRef.name, prefix: source.prefix ?? '' }]
+      : source.configMapRef?.name ? [{ configMap: source.configMapRef.name, prefix: source.prefix ?? '' }]
+        : []);
+
 function containerState(container: V1Container, init: boolean): ContainerState {
   return {
     name: container.name,
@@ -22,9 +30,10 @@ function containerState(container: V1Container, init: boolean): ContainerState {
       // the static-keys detection still sees it.
       ...(variable.value !== undefined ? { value: KEEP_VALUES.has(variable.name) ? variable.value : /^(AKIA|ASIA)[A-Z0-9]{16}$/.test(variable.value) ? variable.value.slice(0, 4) + 'X'.repeat(12) + variable.value.slice(-4) : '(literal)' } : {}),
       ...(variable.valueFrom?.secretKeyRef ? { secretKeyRef: { name: variable.valueFrom.secretKeyRef.name ?? '', key: variable.valueFrom.secretKeyRef.key } } : {}),
+      ...(variable.valueFrom?.configMapKeyRef ? { configMapKeyRef: { name: variable.valueFrom.configMapKeyRef.name ?? '', key: variable.valueFrom.configMapKeyRef.key } } : {}),
     })),
     envFromSecrets: (container.envFrom ?? []).flatMap((source) => (source.secretRef?.name ? [source.secretRef.name] : [])),
-    envFrom: (container.envFrom ?? []).flatMap((source) => (source.secretRef?.name ? [{ secret: source.secretRef.name, prefix: source.prefix ?? '' }] : [])),
+    envFrom: envFromOf(container),
     volumeMounts: (container.volumeMounts ?? []).map((mount) => ({ name: mount.name, mountPath: mount.mountPath })),
   };
 }
@@ -45,6 +54,7 @@ export function podSpecState(meta: V1ObjectMeta | undefined, spec: V1PodSpec | u
     name: meta?.name ?? meta?.generateName ?? '',
     labels: { ...(meta?.labels ?? {}) },
     annotations: { ...(meta?.annotations ?? {}) },
+    ...(spec?.nodeSelector ? { nodeSelector: { ...spec.nodeSelector } } : {}),
     containers: [
       ...(spec?.initContainers ?? []).map((c) => containerState(c, true)),
       ...(spec?.containers ?? []).map((c) => containerState(c, false)),

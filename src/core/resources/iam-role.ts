@@ -14,6 +14,7 @@ import {
   TRUST_POLICY_SIZE_LIMIT,
   type FederatedTrust,
   type PolicyDocument,
+  type PolicyStatement,
 } from '../trust-policy.ts';
 import type { AttachmentValue, InlinePolicyValue, RoleValue } from './types.ts';
 
@@ -33,6 +34,11 @@ export interface DesiredRole {
    */
   mode: 'ensure' | 'exact';
   trusts: FederatedTrust[];
+  /**
+   * Whole statements the trust policy must contain besides the web-identity ones (a binding
+   * mechanism's own principal, core/mechanisms/types.ts): added when no equal statement is there.
+   */
+  requiredStatements?: PolicyStatement[];
   managedPolicyArns: string[];
   /** Inline policies by name; in ensure mode others stay unless `prune`. */
   inlinePolicies: Record<string, unknown>;
@@ -86,6 +92,18 @@ export function desiredTrustPolicy(desired: DesiredRole, observed: RoleState | n
  * fully understand stay as written.
  */
 export function desiredTrust(desired: DesiredRole, observed: RoleState | null): TrustMerge {
+  return withRequiredStatements(federatedTrust(desired, observed), desired.requiredStatements ?? []);
+}
+
+/** Appends each required statement that the document does not already contain (compared canonically). */
+function withRequiredStatements(merge: TrustMerge, required: PolicyStatement[]): TrustMerge {
+  const missing = required.filter((wanted) => !merge.document.Statement.some((statement) => samePolicy(statement, wanted)));
+  if (missing.length === 0) return merge;
+  const document: PolicyDocument = { ...merge.document, Statement: [...merge.document.Statement, ...missing] };
+  return { ...merge, document, changed: true, statements: describeStatements(document) };
+}
+
+function federatedTrust(desired: DesiredRole, observed: RoleState | null): TrustMerge {
   if (!observed) {
     const document = buildTrustPolicy(desired.trusts);
     return { document, changed: true, statements: describeStatements(document), notes: [] };

@@ -3,12 +3,15 @@
 
 import type { Change } from '../plan.ts';
 import type { AbsentVerdict, KindRegistry, KindSpec } from './kind.ts';
+import { eksAddonKind } from './eks-addon.ts';
 import { iamRoleKind } from './iam-role.ts';
 import { inlinePolicyKind } from './inline-policy.ts';
 import { namespaceKind } from './namespace.ts';
 import { oidcProviderKind } from './oidc-provider.ts';
+import { podIdentityAssociationKind } from './pod-identity-association.ts';
 import { rolePolicyAttachmentKind } from './role-policy-attachment.ts';
 import { secretKind } from './secret.ts';
+import { keyPolicyKind, secretPolicyKind } from './resource-policy.ts';
 import { serviceAccountKind } from './service-account.ts';
 import { workloadRestartKind } from './workload.ts';
 import { workloadTemplateKind } from './workload-template.ts';
@@ -23,6 +26,10 @@ export const KINDS: KindRegistry = {
   'workload-restart': workloadRestartKind,
   'workload-template': workloadTemplateKind,
   secret: secretKind,
+  'pod-identity-association': podIdentityAssociationKind,
+  'eks-addon': eksAddonKind,
+  'secret-policy': secretPolicyKind,
+  'key-policy': keyPolicyKind,
 };
 
 /** The spec of a change's kind (the registry's key ties the two; the union cannot say so itself). */

@@ -5,8 +5,10 @@
 
 import type { KindSpec } from './kind.ts';
 
-/** A Secret as a plan shows it: the names of its keys, never the values. */
+/** A Secret as a plan shows it: where it is and the names of its keys, never the values. */
 export interface SecretValue {
+  namespace: string;
+  name: string;
   keys: string[];
 }
 
@@ -17,7 +19,7 @@ declare module '../plan.ts' {
   }
 }
 
-/** id: `namespace/name`. Only deleted; one already gone is what was asked for. */
+/** id: `<cluster>/<namespace>/<name>`. Only deleted; one already gone is what was asked for. */
 export const secretKind: KindSpec<'secret'> = {
   kind: 'secret',
   absentFromFreshPlan: () => ({ verdict: 'drift' }),

@@ -2,6 +2,7 @@
 // compared and patched; everything else on the ServiceAccount stays as it is.
 
 import type { KindSpec } from './kind.ts';
+import { changeIds, clusterKey, type ClusterRef } from '../model/refs.ts';
 import type { ChangeOf } from '../plan.ts';
 import type { ServiceAccountState } from '../state.ts';
 import { SA_CREATED_BY_LABEL, SA_CREATED_BY_VALUE } from '../ownership.ts';
@@ -14,6 +15,7 @@ export const TOKEN_EXPIRATION_ANNOTATION = 'eks.amazonaws.com/token-expiration';
 export const IRSA_ANNOTATIONS = [ROLE_ARN_ANNOTATION, AUDIENCE_ANNOTATION, STS_REGIONAL_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION];
 
 export interface DesiredServiceAccount {
+  cluster: ClusterRef;
   namespace: string;
   name: string;
   /** The irsa-managed annotations to ensure (role-arn plus any optional webhook settings). */
@@ -30,8 +32,8 @@ const pick = (source: Record<string, string>, keys: string[]) =>
   Object.fromEntries(keys.filter((key) => key in source).map((key) => [key, source[key]!]));
 
 export function planServiceAccount(desired: DesiredServiceAccount, observed: ServiceAccountState | null, dependsOn: string[]): ServiceAccountPlan {
-  const id = `${desired.namespace}/${desired.name}`;
-  const base = { kind: 'service-account' as const, id, dependsOn };
+  const id = changeIds.serviceAccount(desired);
+  const base = { kind: 'service-account' as const, id, cluster: clusterKey(desired.cluster), dependsOn };
   if (!observed) {
     const after: ServiceAccountValue = {
       namespace: desired.namespace,
@@ -62,19 +64,20 @@ export function planServiceAccount(desired: DesiredServiceAccount, observed: Ser
 }
 
 /** Unbinding: delete a ServiceAccount irsa created, otherwise remove the IRSA annotations only. */
-export function planServiceAccountRemoval(observed: ServiceAccountState | null, dependsOn: string[] = []): ChangeOf<'service-account'> | null {
+export function planServiceAccountRemoval(cluster: ClusterRef, observed: ServiceAccountState | null, dependsOn: string[] = []): ChangeOf<'service-account'> | null {
   if (!observed) return null;
-  const id = `${observed.namespace}/${observed.name}`;
+  const id = changeIds.serviceAccount({ cluster, namespace: observed.namespace, name: observed.name });
+  const where = { id, cluster: clusterKey(cluster) };
   const createdByIrsa = observed.labels[SA_CREATED_BY_LABEL] === SA_CREATED_BY_VALUE;
   const present = pick(observed.annotations, IRSA_ANNOTATIONS);
   const before: ServiceAccountValue = { namespace: observed.namespace, name: observed.name, annotations: present, labels: {} };
   if (createdByIrsa) {
-    return { kind: 'service-account', id, action: 'delete', before, after: null, dependsOn, reason: 'irsa created this ServiceAccount' };
+    return { kind: 'service-account', ...where, action: 'delete', before, after: null, dependsOn, reason: 'irsa created this ServiceAccount' };
   }
-  if (Object.keys(present).length === 0) return { kind: 'service-account', id, action: 'no-op', before, after: before, dependsOn };
+  if (Object.keys(present).length === 0) return { kind: 'service-account', ...where, action: 'no-op', before, after: before, dependsOn };
   return {
     kind: 'service-account',
-    id,
+    ...where,
     action: 'update',
     before,
     after: { ...before, annotations: {} },

@@ -3,11 +3,13 @@
 // when asked, and only when the ServiceAccount's annotation actually changes.
 
 import type { KindSpec } from './kind.ts';
+import { changeIds, clusterKey, type ClusterRef } from '../model/refs.ts';
 import { changeKey, type Change, type ChangeOf } from '../plan.ts';
 import type { WorkloadRef } from '../state.ts';
 import type { WorkloadRestartValue } from './types.ts';
 
 export function planWorkloadRestarts(
+  cluster: ClusterRef,
   serviceAccountChange: Change,
   serviceAccount: string,
   workloads: WorkloadRef[],
@@ -19,7 +21,8 @@ export function planWorkloadRestarts(
     const value: WorkloadRestartValue = { ...workload, serviceAccount };
     return {
       kind: 'workload-restart',
-      id: `${workload.namespace}/${workload.kind.toLowerCase()}/${workload.name}`,
+      id: changeIds.workloadRestart({ cluster, ...workload }),
+      cluster: clusterKey(cluster),
       action: 'update',
       before: null,
       after: value,

@@ -6,7 +6,7 @@ import { Chalk } from 'chalk';
 import { assertPolicyArn, oidcProviderArn, partitionForRegion } from '../../core/arn.ts';
 import { UserError, RemoteError } from '../../core/errors.ts';
 import { assertNamespace, assertRoleName, assertServiceAccountName, defaultRoleName } from '../../core/names.ts';
-import { hasChanges, unreachable } from '../../core/plan.ts';
+import { hasChanges, shownId, unreachable } from '../../core/plan.ts';
 import { ROLE_ARN_ANNOTATION } from '../../core/resources/service-account.ts';
 import type { ClusterInfo, WorkloadRef } from '../../core/state.ts';
 import { issuerHostPath } from '../../core/thumbprint.ts';
@@ -600,9 +600,9 @@ class Wizard {
       this.options.onPhase?.('applying', equivalentCommandLine(this.answers(), this.options.globals));
       const report = await applyPlan(binding.plan, createExecutor(gateways), {
         concurrency: 8,
-        onStart: (change) => this.say(this.c.dim(`  … ${change.action} ${change.kind} ${change.id}`)),
+        onStart: (change) => this.say(this.c.dim(`  … ${change.action} ${change.kind} ${shownId(change)}`)),
         onFinish: (result) => {
-          const label = `${result.change.action} ${result.change.kind} ${result.change.id}`;
+          const label = `${result.change.action} ${result.change.kind} ${shownId(result.change)}`;
           if (result.status === 'applied') this.say(this.c.green(`  ✓ ${label}`));
           else if (result.status === 'failed' || result.status === 'stale') this.say(this.c.red(`  ✗ ${label}: ${describeError(result.error)}`));
           for (const note of result.notes ?? []) this.say(this.c.yellow(`    ! ${note}`));

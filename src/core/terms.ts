@@ -39,6 +39,8 @@ export interface FieldPath {
   binding?: number;
   /** A list index or map key under the field (managedPolicies[1], inlinePolicies.<name>). */
   item?: number | string;
+  /** Of an inline policy: its name (`--inline-policy-name`) rather than its document (`--inline-policy`). */
+  part?: 'name';
 }
 
 export interface Terms {
@@ -82,7 +84,7 @@ const FLAGS: Record<BindingField, string> = {
 
 /** Command-line flags (create-sa-role, delete-sa-role). */
 export const FLAG_TERMS: Terms = {
-  name: (path) => (path.field === 'inlinePolicies' && typeof path.item === 'string' ? '--inline-policy-name' : FLAGS[path.field]),
+  name: (path) => (path.field === 'inlinePolicies' && path.part === 'name' ? '--inline-policy-name' : FLAGS[path.field]),
   enable: (path) => `pass ${FLAGS[path.field]}`,
 };
 

@@ -87,7 +87,8 @@ export const COMMANDS: CommandSpec[] = [
     options: [
       ...TARGET_OPTIONS,
       { flags: '--role-name <name>', description: 'IAM role name (default: irsa-<cluster>-<namespace>-<name>, shortened with a hash to fit 64 characters)' },
-      { flags: '--path <path>', description: 'IAM path for a new role', defaultValue: '/' },
+      // No commander default: validateBinding fills in /, and a --path the user did not give must not count as given (--attach-role-arn).
+      { flags: '--path <path>', description: 'IAM path for a new role (default: /)' },
       { flags: '--attach-policy-arn <arn>', description: 'managed policy to attach (checked with iam:GetPolicy before anything is written)', repeatable: true },
       { flags: '--inline-policy <file>', description: 'JSON policy document to put as an inline policy' },
       { flags: '--inline-policy-name <name>', description: 'name of that inline policy', defaultValue: 'irsa-inline' },

@@ -161,6 +161,29 @@ export interface CallObserver {
 export type { ChangeResult };
 
 /**
+ * Secrets Manager and KMS in one account, for access requests (src/adapters/aws/resource-policies.ts).
+ * Policies are returned parsed; null when a secret has none. Reads of a secret or key that does not
+ * exist return null.
+ */
+export interface ResourcePolicyGateway {
+  /** The account these credentials act in (checked against the account a profile was named for). */
+  accountId(): Promise<string>;
+  /** DescribeSecret: the full ARN and the key that encrypts it (null: the AWS managed key aws/secretsmanager). */
+  describeSecret(secretId: string): Promise<{ arn: string; kmsKeyId: string | null } | null>;
+  getSecretPolicy(secretArn: string): Promise<PolicyDocument | null>;
+  putSecretPolicy(secretArn: string, document: PolicyDocument): Promise<void>;
+  deleteSecretPolicy(secretArn: string): Promise<void>;
+  /** DescribeKey: the key's ARN and who manages it (a key id, key ARN, alias name or alias ARN). */
+  describeKey(keyId: string): Promise<{ arn: string; manager: 'AWS' | 'CUSTOMER' } | null>;
+  getKeyPolicy(keyArn: string): Promise<PolicyDocument | null>;
+  putKeyPolicy(keyArn: string, document: PolicyDocument): Promise<void>;
+  /** ListGrants (KMS): the grants of the key. */
+  listGrants(keyArn: string): Promise<import('./core/access-eval.ts').KmsGrant[]>;
+  /** Whether the account is in an AWS Organization (then SCPs/RCPs may apply; irsa does not read them). */
+  organization(): Promise<'none' | 'member' | 'unknown'>;
+}
+
+/**
  * EKS Pod Identity associations, add-ons and the compute that decides whether Pod Identity can
  * work (src/adapters/aws/eks.ts). Reads return null for "not there"; deletes treat a missing
  * association as deleted.

@@ -8,7 +8,7 @@ import { judgeContext, matchingContexts, mismatchMessage, normalizeIssuer, unkno
 import { UserError } from '../core/errors.ts';
 import { decodeJwtClaims } from '../core/jwt.ts';
 import type { ClusterInfo } from '../core/state.ts';
-import type { ClusterReader, IamGateway, KubeGateway, KubeIdentity, KubeInspector, StsGateway, TlsChainFetcher, WorkloadGateway } from '../ports.ts';
+import type { ClusterReader, IamGateway, KubeGateway, KubeIdentity, KubeInspector, ResourcePolicyGateway, StsGateway, TlsChainFetcher, WorkloadGateway } from '../ports.ts';
 import type { GlobalOptions } from './globals.ts';
 import { countThrottles } from '../engine/adaptive-limit.ts';
 
@@ -29,6 +29,11 @@ export interface CommandContext {
   clusters(): Promise<ClusterReader>;
   iam(): Promise<IamGateway>;
   sts(): Promise<StsGateway>;
+  /**
+   * Secrets Manager / KMS / Organizations through a profile (undefined: the IAM credentials), in a
+   * region (undefined: the command's); for access requests and doctor --can.
+   */
+  resourcePolicies(profile?: string, region?: string): Promise<ResourcePolicyGateway>;
   /** The Kubernetes gateway; once expectCluster was called, only after the context is proven to be that cluster. */
   kube(): Promise<KubeGateway>;
   /**
@@ -90,6 +95,22 @@ export function createCommandContext(
     observerValue = await observer();
     return createAwsContext({ region: globals.region, profile: extra.clusterProfile, observer: observerValue });
   });
+  // Other accounts' documents (access requests): one AWS context per profile, opened when first used.
+  const profileContexts = new Map<string, ReturnType<typeof aws>>();
+  const resourcePolicies = async (profile?: string, region?: string): Promise<ResourcePolicyGateway> => {
+    const home = await (await aws()).region();
+    if ((!profile || profile === globals.profile) && (!region || region === home)) return (await aws()).resourcePolicies();
+    const key = `${profile ?? ''}@${region ?? home}`;
+    if (!profileContexts.has(key)) {
+      profileContexts.set(key, (async () => {
+        const { createAwsContext } = await import('../adapters/aws/clients.ts');
+        observerValue = await observer();
+        const chosen = profile ?? globals.profile;
+        return createAwsContext({ region: region ?? home, ...(chosen ? { profile: chosen } : {}), observer: observerValue });
+      })());
+    }
+    return (await profileContexts.get(key)!).resourcePolicies();
+  };
   const caBundlePem = () => {
     if (!extra.caBundle) return undefined;
     try {
@@ -189,6 +210,7 @@ export function createCommandContext(
     clusters: clusterReader,
     iam: async () => (await aws()).iam(),
     sts: async () => (await aws()).sts(),
+    resourcePolicies,
     kube: async () => {
       const gateway = await kubeGateway();
       await verified(gateway);

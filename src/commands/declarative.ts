@@ -9,6 +9,8 @@ import { createOutput, type Output } from '../ui/output.ts';
 import { planToJson } from '../ui/render.ts';
 import { loadConfigFile, type IrsaConfig } from '../config/load.ts';
 import { readAndPlanDeclarative } from '../engine/declarative.ts';
+import { accountGateways } from '../engine/access.ts';
+import { parseAccountProfile } from '../core/access-request.ts';
 import { resolveIssuer } from '../engine/oidc.ts';
 import { addMigrations, stillNeedingRestart, warnRolesWithoutPermissions } from '../engine/migration.ts';
 import { createCommandContext, type CommandContext } from './context.ts';
@@ -79,9 +81,18 @@ async function planConfigWithFlags(config: IrsaConfig, options: Record<string, u
   const firstBound = config.bindings.find((binding) => !binding.roleOnly);
   ctx.expectCluster({ ...issuer, ...(firstBound ? { tokenFor: { namespace: firstBound.namespace, name: firstBound.name } } : {}), writes: options['approve'] === true });
   const iam = await ctx.iam();
+  const profiles = { ...config.accountProfiles, ...accountProfileFlags(options) };
+  const accessGateways = (homeAccount: string) =>
+    accountGateways({
+      homeAccount,
+      profiles,
+      open: (profile, region) => ctx.resourcePolicies(profile, region),
+      fix: (account) => `Name a profile of account ${account}: set accounts."${account}".profile in ${config.file} (or pass --account-profile ${account}=<profile>).`,
+      field: (account) => `accounts.${account}.profile`,
+    });
   const result = await readAndPlanDeclarative(
     config,
-    { region, clusters: ctx.clusters, iam, kube: ctx.kube, resolveThumbprints: ctx.resolveThumbprints, concurrency },
+    { region, clusters: ctx.clusters, iam, kube: ctx.kube, resolveThumbprints: ctx.resolveThumbprints, concurrency, accessGateways },
     { prune },
   );
   const migration = result.needsKube ? await addMigrations(result.plan, config.bindings, await ctx.workloads(), concurrency) : { rolled: [] };
@@ -92,7 +103,21 @@ async function planConfigWithFlags(config: IrsaConfig, options: Record<string, u
     'These workloads keep their old identity until their pods are recreated:',
     'Or set restart: true on their bindings.',
   );
-  return { globals, ctx, iam, result, footer, concurrency };
+  // Apply writes each secret's and key's policy through its own account's profile.
+  const resourcePolicies = async (account: string, resourceRegion: string) => {
+    const gateway = accessGateways(await iam.accountId()).gateway(account, resourceRegion);
+    // The plan had a blocker for an account without a profile; apply never gets here then.
+    if (!gateway) throw new UserError(`no profile for account ${account}`, 'accounts');
+    return gateway;
+  };
+  return { globals, ctx, iam, result, footer, concurrency, resourcePolicies };
+}
+
+/** --account-profile <account>=<profile>, repeatable: other accounts' profiles (flags win over the file). */
+function accountProfileFlags(options: Record<string, unknown>): Record<string, string> {
+  const given = options['accountProfile'];
+  const list = given === undefined ? [] : Array.isArray(given) ? (given as string[]) : [String(given)];
+  return Object.fromEntries(list.map((text) => parseAccountProfile(text)));
 }
 
 export async function runPlanCommand(options: Record<string, unknown>, _args: string[] = [], output?: Output): Promise<number> {
@@ -132,7 +157,7 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
   if (file) {
     const config = loadConfigFile(file);
     const prune = options['prune'] === true;
-    const { globals, ctx, iam, result, footer, concurrency } = await planConfig(config, options, prune);
+    const { globals, ctx, iam, result, footer, concurrency, resourcePolicies } = await planConfig(config, options, prune);
     const kube = result.needsKube ? await ctx.kube() : undefined;
     const workloads = result.needsKube ? await ctx.workloads() : undefined;
     const code = await runPlan(result.plan, {
@@ -140,7 +165,7 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
       ...(output ? { output } : {}),
       approve: options['approve'] === true,
       detailedExitcode: options['detailedExitcode'] === true,
-      executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}) },
+      executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}), resourcePolicies },
       footer,
       concurrency,
       retryCount: ctx.retries,
@@ -160,7 +185,7 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
     throw new UserError(`--prune: the saved plan was made ${saved.options.prune ? 'with' : 'without'} --prune; apply it as saved, or plan again.`, '--prune');
   }
   const config: IrsaConfig = saved.config;
-  const { globals, ctx, iam, result, concurrency } = await planConfig(config, options, saved.options.prune);
+  const { globals, ctx, iam, result, concurrency, resourcePolicies } = await planConfig(config, options, saved.options.prune);
   const status = checkSavedPlan(saved, result.plan);
   if (status.status === 'stale') {
     throw new UserError(
@@ -187,7 +212,7 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
     ...(output ? { output } : {}),
     approve: options['approve'] === true,
     detailedExitcode: options['detailedExitcode'] === true,
-    executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}) },
+    executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}), resourcePolicies },
     concurrency,
     retryCount: ctx.retries,
     throttleCount: ctx.throttles,

@@ -34,6 +34,13 @@ export const GLOBAL_OPTIONS: OptionSpec[] = [
   { flags: '--no-color', description: 'disable colours (also NO_COLOR, or when stdout is not a terminal)' },
 ];
 
+/** Other accounts' documents (access requests: a secret's resource policy, a key's key policy). */
+const ACCOUNT_PROFILE_OPTION: OptionSpec = {
+  flags: '--account-profile <account=profile>',
+  description: 'AWS profile for another account\'s documents (a secret\'s resource policy, a KMS key\'s key policy), e.g. 222222222222=data-account; wins over the file\'s accounts',
+  repeatable: true,
+};
+
 const APPLY_OPTIONS: OptionSpec[] = [
   { flags: '--approve', description: 'apply the plan (without it, irsa only prints the plan)' },
   { flags: '--detailed-exitcode', description: 'exit 0 when nothing changes, 2 when changes are planned or applied, 1 on error' },
@@ -147,6 +154,7 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--prune', description: 'delete irsa-owned roles of this cluster that no binding names' },
       { flags: '--concurrency <n>', description: 'parallel API calls while reading and applying', defaultValue: 16 },
       { ...CLUSTER_PROFILE_OPTION, description: 'AWS profile for reading the cluster (wins over the file\'s cluster.profile)' },
+      ACCOUNT_PROFILE_OPTION,
       { flags: '--detailed-exitcode', description: 'exit 0 when nothing would change, 2 when changes are planned, 1 on error' },
     ],
     load: async () => ({ run: (await import('./declarative.ts')).runPlanCommand }),
@@ -162,6 +170,7 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--prune', description: 'delete irsa-owned roles of this cluster that no binding names' },
       { flags: '--concurrency <n>', description: 'parallel API calls while reading and applying', defaultValue: 16 },
       { ...CLUSTER_PROFILE_OPTION, description: 'AWS profile for reading the cluster (wins over the file\'s cluster.profile)' },
+      ACCOUNT_PROFILE_OPTION,
       ...APPLY_OPTIONS,
       ...VERIFY_OPTIONS,
     ],

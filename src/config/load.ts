@@ -7,6 +7,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { validateBindings, type BindingInput } from '../core/binding-input.ts';
+import { checkAccess } from '../core/access-request.ts';
 import { UserError, ValidationErrors } from '../core/errors.ts';
 import { assertClusterName, assertNamespace } from '../core/names.ts';
 import { configKey, configTerms, type FieldPath } from '../core/terms.ts';
@@ -45,6 +46,7 @@ interface RawBinding {
   migrateKube2iam?: boolean;
   workloads?: string[];
   attachRoleArn?: string;
+  access?: Array<{ resource?: unknown; level?: unknown }>;
 }
 
 interface RawConfig {
@@ -53,6 +55,7 @@ interface RawConfig {
   iam?: { profile?: string; maxTrustPolicySize?: number };
   oidcProvider?: { manage?: boolean; thumbprints?: string[] | 'none'; caBundle?: string };
   namespaces?: { create?: string[] };
+  accounts?: Record<string, { profile: string }>;
   bindings: RawBinding[];
 }
 
@@ -216,6 +219,20 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
     problems.push({ line, col, text: `${configKey(problem.path)}: ${problem.message}` });
   }
   const bindings = validated.requests;
+  // Access requests (core/access-request.ts): checked here, where their positions are known.
+  raw.bindings.forEach((binding, index) => {
+    if (!usable[index] || !Array.isArray(binding.access) || shapeBad('bindings', index, 'access') || !bindings[index]) return;
+    const access = binding.access.flatMap((entry, i) => {
+      try {
+        return [checkAccess({ service: 'secretsmanager', level: entry.level, arn: entry.resource }, `bindings[${index}].access[${i}].resource`)];
+      } catch (error) {
+        if (!(error instanceof UserError)) throw error;
+        report(['bindings', index, 'access', i, 'resource'], error.message.replace(/^\S+: /, ''));
+        return [];
+      }
+    });
+    if (access.length > 0) bindings[index]!.access = access;
+  });
   // A createNamespace on one binding creates the namespace for all of its bindings.
   const namespacesToCreate = new Set(bindings.filter((b) => b.createNamespace).map((b) => b.namespace));
   for (const binding of bindings) if (namespacesToCreate.has(binding.namespace)) binding.createNamespace = true;
@@ -243,6 +260,7 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
     file,
     cluster: raw.cluster,
     ...(raw.iam?.profile ? { iamProfile: raw.iam.profile } : {}),
+    ...(raw.accounts && !shapeBad('accounts') ? { accountProfiles: Object.fromEntries(Object.entries(raw.accounts).map(([id, entry]) => [id, entry.profile])) } : {}),
     manageOidcProvider: raw.oidcProvider?.manage ?? true,
     thumbprints,
     ...(thumbprintSetting === 'none' ? { noThumbprint: true } : {}),

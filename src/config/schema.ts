@@ -47,6 +47,17 @@ export const CONFIG_SCHEMA = {
         },
       },
     },
+    accounts: {
+      type: 'object',
+      description: 'other AWS accounts whose documents irsa plans (a secret\'s resource policy, a KMS key\'s key policy for access requests), by 12-digit account id (--account-profile <id>=<profile>)',
+      propertyNames: { pattern: '^\\d{12}$' },
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['profile'],
+        properties: { profile: { type: 'string', minLength: 1, description: 'AWS profile that reads and writes that account\'s documents' } },
+      },
+    },
     oidcProvider: {
       type: 'object',
       description: 'the IAM OIDC identity provider of the cluster\'s issuer',
@@ -119,6 +130,19 @@ export const CONFIG_SCHEMA = {
           deleteKeySecrets: { type: 'boolean', description: 'with removeStaticKeys: delete those Secrets once no workload uses them (--delete-key-secrets)' },
           migrateKube2iam: { type: 'boolean', description: 'remove the kube2iam/kiam annotation iam.amazonaws.com/role from those pod templates (--migrate-kube2iam)' },
           workloads: { type: 'array', items: { type: 'string' }, description: 'workloads (<kind>/<name>) that should run as this ServiceAccount although they use default (--workload)' },
+          access: {
+            type: 'array',
+            description: 'resources the ServiceAccount may use, by ARN and level (--access secretsmanager:read=<ARN>): irsa plans the role\'s statement, the secret\'s resource-policy statement and its KMS key\'s key-policy statement, each in its own account (see accounts)',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['resource', 'level'],
+              properties: {
+                resource: { type: 'string', description: 'the secret\'s ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)' },
+                level: { enum: ['read'], description: 'read: secretsmanager:GetSecretValue and DescribeSecret (and kms:Decrypt through Secrets Manager on its customer managed key)' },
+              },
+            },
+          },
         },
       },
     },
@@ -158,6 +182,8 @@ export const FLAG_KEYS: Record<string, string | null> = {
   '--delete-key-secrets': 'deleteKeySecrets: true',
   '--migrate-kube2iam': 'migrateKube2iam: true',
   '--workload': 'workloads',
+  '--access': 'access',
+  '--account-profile': null, // the file's top-level accounts.<id>.profile (not a binding field)
   '--prune': null, // the file is exact: policies not listed are always removed
   '--adopt': 'adopt: true',
   '--no-create-oidc': 'oidcProvider.manage: false',

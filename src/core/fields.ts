@@ -47,6 +47,7 @@ export const FIELDS = {
   createOidc: { flag: '--no-create-oidc', yaml: 'oidcProvider.manage', question: null, doc: 'create the OIDC provider when missing' },
   force: { flag: '--force', yaml: null, question: null, doc: 'delete-sa-role: go ahead although workloads use the ServiceAccount' },
   prune: { flag: '--prune', yaml: null, question: null, doc: 'remove what irsa manages that was not asked for' },
+  access: { flag: '--access', yaml: 'access', question: null, doc: 'resources the role may use (Secrets Manager secrets, KMS keys), in their own accounts' },
 } as const satisfies Record<string, FieldSpec>;
 
 export type BindingField = keyof typeof FIELDS;

@@ -101,7 +101,13 @@ export type BlockerCode =
   | 'service-account-bound-elsewhere'
   | 'policy-not-found'
   | 'oidc-provider-missing'
-  | 'service-account-in-use';
+  | 'service-account-in-use'
+  // Access requests (core/access-plan.ts):
+  | 'account-profile-missing'
+  | 'secret-not-found'
+  | 'key-not-found'
+  | 'secret-uses-aws-managed-key'
+  | 'key-policy-would-be-empty';
 
 export interface Plan {
   changes: Change[];

@@ -32,6 +32,8 @@ export interface SavedConfig {
   cluster: { name: string; region?: string; profile?: string; issuerUrl?: string };
   /** AWS profile for IAM (irsa.yaml iam.profile): cross-account, the role account's profile. */
   iamProfile?: string;
+  /** irsa.yaml accounts: account id → AWS profile for that account's documents (access requests). */
+  accountProfiles?: Record<string, string>;
   manageOidcProvider: boolean;
   thumbprints: string[];
   /** oidcProvider.thumbprints: none — send none, let IAM obtain them. */

@@ -12,6 +12,7 @@ import { planProviderForIssuer, resolveIssuer } from './oidc.ts';
 import { missingPolicyHint } from './policy-suggestions.ts';
 import { readRoles, readServiceAccounts, type RoleReadStrategy } from './bulk-reads.ts';
 import pMap from 'p-map';
+import { planBindingAccess, type AccountGateways } from './access.ts';
 
 export interface DeclarativeDeps {
   region: string;
@@ -22,6 +23,8 @@ export interface DeclarativeDeps {
   concurrency: number;
   /** Forces how observed state is read (tests compare both ways); the cost model decides otherwise. */
   reads?: { roles: RoleReadStrategy; serviceAccounts: 'list' | 'get' };
+  /** Secrets Manager / KMS gateways by account, for access requests (engine/access.ts). */
+  accessGateways?: (homeAccount: string) => AccountGateways;
 }
 
 export async function readAndPlanDeclarative(config: IrsaConfig, deps: DeclarativeDeps, options: { prune: boolean }): Promise<BindingsPlan & { needsKube: boolean; crossAccount: boolean }> {
@@ -90,6 +93,13 @@ export async function readAndPlanDeclarative(config: IrsaConfig, deps: Declarati
     clusterRoles,
   };
   const terms = configTerms(config.file);
+  // Access requests: their documents in each account, and each role's irsa-access policy (set on the bindings before planning).
+  const access = await planBindingAccess(config.bindings, roleReads.roles, context, {
+    gateways: deps.accessGateways,
+    concurrency,
+    field: (index) => terms.name({ field: 'access', binding: index }),
+    ...(options.prune ? { deletedRoles: clusterRoles } : {}),
+  });
   const planOptions = { mode: 'exact' as const, prune: options.prune, clusterName: config.cluster.name, terms };
   const plan = () => {
     const planned = planBindings(config.bindings, observed, planOptions);
@@ -123,11 +133,18 @@ export async function readAndPlanDeclarative(config: IrsaConfig, deps: Declarati
     observed.workloads = workloads;
     result = plan();
   }
+  if (access) {
+    result.plan.changes.push(...access.changes);
+    result.plan.blockers.push(...access.blockers);
+    result.plan.notes.push(...access.notes);
+  }
   if (provider) result.plan.warnings.push(...provider.warnings);
   if (roleReads.fallback) result.plan.notes.push(roleReads.fallback);
   // Cross-account (cluster.profile and iam.profile in different accounts): say where each change goes.
-  const crossAccount = !!issuer.cluster && !!issuer.cluster.accountId && issuer.cluster.accountId !== account;
-  if (crossAccount) result.plan.notes.push(`The cluster is in account ${issuer.cluster!.accountId}; the roles and the OIDC provider go to account ${account}.`);
+  const clusterElsewhere = !!issuer.cluster && !!issuer.cluster.accountId && issuer.cluster.accountId !== account;
+  // Access requests put documents in other accounts too: then every change shows its account.
+  const crossAccount = clusterElsewhere || !!access?.changes.some((change) => change.account !== account);
+  if (clusterElsewhere) result.plan.notes.push(`The cluster is in account ${issuer.cluster!.accountId}; the roles and the OIDC provider go to account ${account}.`);
   return { ...result, needsKube, crossAccount };
 }
 

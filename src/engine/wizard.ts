@@ -38,6 +38,12 @@ const RESOLUTIONS: Record<BlockerCode, Resolution> = {
   'oidc-provider-missing': { kind: 'go-to', step: 'cluster', label: 'Choose the cluster' },
   // delete-sa-role only; the wizard never deletes a ServiceAccount.
   'service-account-in-use': { kind: 'go-to', step: 'serviceAccount', label: 'Choose the ServiceAccount' },
+  // Access requests (core/access-plan.ts): the wizard asks none yet; its permissions step is where they would go.
+  'account-profile-missing': { kind: 'go-to', step: 'permissions', label: 'Change permissions' },
+  'secret-not-found': { kind: 'go-to', step: 'permissions', label: 'Change permissions' },
+  'key-not-found': { kind: 'go-to', step: 'permissions', label: 'Change permissions' },
+  'secret-uses-aws-managed-key': { kind: 'go-to', step: 'permissions', label: 'Change permissions' },
+  'key-policy-would-be-empty': { kind: 'go-to', step: 'permissions', label: 'Change permissions' },
 };
 
 /** What the wizard does after planning the answers. */

@@ -13,9 +13,9 @@ import type { HttpHandlerUserInput } from '@smithy/core/protocols';
 import { AdaptiveRetryStrategy } from '@smithy/core/retry';
 import type { HandlerExecutionContext, InitializeMiddleware, MetadataBearer, MiddlewareStack, RetryErrorInfo, RetryStrategyV2, StandardRetryToken } from '@smithy/types';
 import { RemoteError, UserError } from '../../core/errors.ts';
-import type { CallObserver, ClusterReader, IamGateway, PodIdentityGateway, StsGateway } from '../../ports.ts';
+import type { CallObserver, ClusterReader, IamGateway, PodIdentityGateway, ResourcePolicyGateway, StsGateway } from '../../ports.ts';
 
-export type AwsService = 'iam' | 'eks' | 'sts';
+export type AwsService = 'iam' | 'eks' | 'sts' | 'secretsmanager' | 'kms' | 'organizations';
 
 export interface AwsContextOptions {
   region?: string;
@@ -37,6 +37,8 @@ export interface AwsContext {
   podIdentity(): Promise<PodIdentityGateway>;
   iam(): Promise<IamGateway>;
   sts(): Promise<StsGateway>;
+  /** Secrets Manager, KMS and Organizations of this context's account (access requests, doctor --can). */
+  resourcePolicies(): Promise<ResourcePolicyGateway>;
   /** Closes the clients' sockets (tests; the CLI just exits). */
   destroy(): void;
 }
@@ -245,6 +247,19 @@ export function createAwsContext(options: AwsContextOptions = {}): AwsContext {
     iam: lazy(async () => {
       const [{ createIamGateway }, client, stsGateway] = await Promise.all([import('./iam.ts'), iamClient(), sts()]);
       return createIamGateway(client, { accountId: () => stsGateway.callerIdentity().then((identity) => identity.account) });
+    }),
+    resourcePolicies: lazy(async () => {
+      const { createResourcePolicyGateway } = await import('./resource-policies.ts');
+      const stsGateway = await sts();
+      return createResourcePolicyGateway(
+        {
+          secrets: lazy(async () => track(new (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient({ ...config, retryStrategy: observedRetryStrategy('secretsmanager', maxAttempts, options.observer) }), 'secretsmanager')),
+          kms: lazy(async () => track(new (await import('@aws-sdk/client-kms')).KMSClient({ ...config, retryStrategy: observedRetryStrategy('kms', maxAttempts, options.observer) }), 'kms')),
+          // Organizations has one endpoint (us-east-1 in the aws partition); the SDK resolves it.
+          organizations: lazy(async () => track(new (await import('@aws-sdk/client-organizations')).OrganizationsClient({ ...config, retryStrategy: observedRetryStrategy('organizations', maxAttempts, options.observer) }), 'organizations')),
+        },
+        () => stsGateway.callerIdentity().then((identity) => identity.account),
+      );
     }),
     destroy: () => {
       for (const client of clients.splice(0)) client.destroy();

@@ -3,6 +3,7 @@
 // modules and mechanisms (core/mechanisms/) depend on this module, not on core/binding.ts.
 
 import type { ChangeOf } from '../plan.ts';
+import type { ResourceAccess } from '../access-request.ts';
 import type { RoleState, ServiceAccountState, Tags, WorkloadRef } from './observed.ts';
 
 /**
@@ -59,6 +60,8 @@ export interface BindingRequest {
   extraAnnotations?: Record<string, string>;
   /** Static-key and kube2iam migrations of the workloads that use the ServiceAccount (core/migration.ts). */
   migration?: MigrationOptions;
+  /** Resources the ServiceAccount may use (core/access-request.ts; planned by core/access-plan.ts). */
+  access?: ResourceAccess[];
 }
 
 export interface BindingContext {

@@ -9,6 +9,7 @@ import { namespaceKind } from './namespace.ts';
 import { oidcProviderKind } from './oidc-provider.ts';
 import { rolePolicyAttachmentKind } from './role-policy-attachment.ts';
 import { secretKind } from './secret.ts';
+import { keyPolicyKind, secretPolicyKind } from './resource-policy.ts';
 import { serviceAccountKind } from './service-account.ts';
 import { workloadRestartKind } from './workload.ts';
 import { workloadTemplateKind } from './workload-template.ts';
@@ -23,6 +24,8 @@ export const KINDS: KindRegistry = {
   'workload-restart': workloadRestartKind,
   'workload-template': workloadTemplateKind,
   secret: secretKind,
+  'secret-policy': secretPolicyKind,
+  'key-policy': keyPolicyKind,
 };
 
 /** The spec of a change's kind (the registry's key ties the two; the union cannot say so itself). */

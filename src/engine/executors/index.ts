@@ -16,6 +16,7 @@ import { executeNamespace } from './namespace.ts';
 import { executeOidcProvider } from './oidc-provider.ts';
 import { executeRolePolicyAttachment } from './role-policy-attachment.ts';
 import { executeSecret } from './secret.ts';
+import { executeKeyPolicy, executeSecretPolicy } from './resource-policy.ts';
 import { executeServiceAccount } from './service-account.ts';
 import { executeWorkloadRestart } from './workload-restart.ts';
 import { executeWorkloadTemplate } from './workload-template.ts';
@@ -31,6 +32,8 @@ export const EXECUTORS: { [K in ResourceKind]: Executor<K> } = {
   'workload-restart': executeWorkloadRestart,
   'workload-template': executeWorkloadTemplate,
   secret: executeSecret,
+  'secret-policy': executeSecretPolicy,
+  'key-policy': executeKeyPolicy,
 };
 
 export function createExecutor(deps: ExecutorDeps): (change: Change) => Promise<ExecuteOutcome> {

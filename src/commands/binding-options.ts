@@ -10,7 +10,9 @@ import { parsePolicyDocument } from '../core/policy-document.ts';
 import { FLAG_TERMS, type Terms } from '../core/terms.ts';
 import { parseWorkloadRef } from '../core/migration.ts';
 
-export const DEFAULT_INLINE_POLICY_NAME = 'irsa-inline';
+import { DEFAULT_INLINE_POLICY_NAME } from '../core/resources/inline-policy.ts';
+
+export { DEFAULT_INLINE_POLICY_NAME };
 
 /** Reads a JSON policy document file (validated by the binding validator). */
 export function readPolicyText(path: string, field: string): string {

@@ -1,27 +1,9 @@
 // Every command and option, declared once as data. cli.ts builds commander from this table,
 // and each command's code is imported only when that command runs (fast --help).
 
-import type { Output } from '../ui/output.ts';
 
-export interface OptionSpec {
-  flags: string;
-  description: string;
-  /** Collects repeated flags into a list. */
-  repeatable?: boolean;
-  defaultValue?: string | number | boolean | string[];
-  choices?: string[];
-}
-
-export interface CommandSpec {
-  name: string;
-  summary: string;
-  description?: string;
-  arguments?: string;
-  options: OptionSpec[];
-  load: () => Promise<{ run: CommandRun }>;
-}
-
-export type CommandRun = (options: Record<string, unknown>, args: string[], output: Output) => Promise<number>;
+export type { CommandRun, CommandSpec, OptionSpec } from '../command-spec.ts';
+import type { CommandSpec, OptionSpec } from '../command-spec.ts';
 
 export const GLOBAL_OPTIONS: OptionSpec[] = [
   { flags: '--region <region>', description: 'AWS region such as eu-west-1 (default: AWS_REGION or the profile\'s region); a name that is not a region is refused before any call' },

@@ -39,7 +39,20 @@ const POLICY = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
 const CONCURRENCY = 16;
 const BIG_ACCOUNT_ROLES = 1000;
 
-const { values: flags } = parseArgs({ options: { latency: { type: 'string' }, loopback: { type: 'boolean' } }, allowPositionals: false });
+let flags: { latency?: string; loopback?: boolean; help?: boolean };
+try {
+  flags = parseArgs({ options: { latency: { type: 'string' }, loopback: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: false }).values;
+} catch (error) {
+  process.stderr.write(`bench: ${(error as Error).message}. Run npm run bench -- --help.\n`);
+  process.exit(2);
+}
+if (flags.help) {
+  process.stdout.write(
+    'usage: npm run bench [-- --latency <aws ms>,<kubernetes ms> | --loopback]\n' +
+      '  (no option: both tables; IRSA_STACK=<stack.json> uses a running stack; docs/performance.md explains the rows)\n',
+  );
+  process.exit(0);
+}
 const parsePair = (text: string, what: string): [number, number] => {
   const parts = text.split(',').map(Number);
   if (parts.length !== 2 || parts.some((n) => !Number.isFinite(n) || n < 0)) throw new Error(`${what}: "${text}" is not "<aws ms>,<kubernetes ms>", e.g. 100,20`);

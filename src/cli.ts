@@ -80,8 +80,14 @@ export async function main(argv: string[]): Promise<number> {
   recordNoCallsAtExit();
   let exitCode = 0;
   let output: Output | undefined;
+  // --debug before the command is parsed too (an error while parsing still honours it).
+  let debug = argv.includes('--debug');
   const program = buildProgram(async (spec, options, args) => {
     output = createOutput(options);
+    debug = options['debug'] === true;
+    // Flags that cannot go together are refused as typed, before the command reads anything.
+    const { assertFlagsGoTogether } = await import('./commands/conflicts.ts');
+    assertFlagsGoTogether(spec.name, argv.slice(argv.indexOf(spec.name) + 1), [...spec.options, ...GLOBAL_OPTIONS]);
     const { run } = await spec.load();
     exitCode = await run(options, args, output);
   });
@@ -90,7 +96,7 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (error) {
-    return reportError(error, output);
+    return reportError(error, output, debug);
   }
 }
 
@@ -105,15 +111,17 @@ function recordNoCallsAtExit(): void {
   if (statsFile) process.once('exit', () => writeFileSync(statsFile, JSON.stringify({ calls: {}, retries: 0 })));
 }
 
-async function reportError(error: unknown, output: Output | undefined): Promise<number> {
+async function reportError(error: unknown, output: Output | undefined, debug: boolean): Promise<number> {
   const commanderCode = (error as { code?: string }).code;
   if (commanderCode?.startsWith('commander.')) {
     // commander already printed help, the version, or the usage error.
     const code = (error as { exitCode?: number }).exitCode ?? 1;
     return commanderCode === 'commander.helpDisplayed' || commanderCode === 'commander.version' ? 0 : code;
   }
-  const { formatError } = await import('./ui/errors.ts');
-  const { message, exitCode } = formatError(error);
+  const { errorToJson, formatError } = await import('./ui/errors.ts');
+  const { message, exitCode } = formatError(error, { debug });
+  // --output json: the error as JSON on stdout (every problem), and the capped text on stderr.
+  if (output?.format === 'json') output.json(errorToJson(error));
   (output?.err ?? ((text: string) => process.stderr.write(text)))(message + '\n');
   return exitCode;
 }

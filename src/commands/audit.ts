@@ -2,7 +2,6 @@
 // let core/audit.ts find what still uses static keys or kube2iam/kiam and propose an irsa.yaml.
 // Read-only; exit 0 whatever it finds.
 
-import { writeFileSync } from 'node:fs';
 import { audit, kube2iamRoleAccount, kube2iamRoleName, KUBE2IAM_ANNOTATION, type RoleRead } from '../core/audit.ts';
 import { proposedIrsaYaml, renderAuditText } from '../ui/audit.ts';
 import { createOutput, type Output } from '../ui/output.ts';
@@ -11,7 +10,7 @@ import { ROLE_ARN_ANNOTATION } from '../core/resources/service-account.ts';
 import { assertClusterName, assertNamespace } from '../core/names.ts';
 import { resolveIssuer } from '../engine/oidc.ts';
 import { createCommandContext } from './context.ts';
-import { assertWritableOut } from './out-file.ts';
+import { assertWritableOut, writeOut } from './out-file.ts';
 import { parseGlobals } from './globals.ts';
 
 export async function run(options: Record<string, unknown>, _args: string[] = [], outputArg?: Output): Promise<number> {
@@ -101,7 +100,7 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   const out = options['out'] as string | undefined;
   const irsaYaml = proposedIrsaYaml(report);
   const output = outputArg ?? createOutput(options);
-  if (out) writeFileSync(out, irsaYaml);
+  if (out) writeOut(out, irsaYaml);
   if (yamlOutput) output.out(irsaYaml);
   else if (globals.output === 'json') output.json({ findings: report.findings, bindings: report.bindings, irsaYaml });
   else output.out(renderAuditText(report) + (out ? `\nWrote ${out}. Next: irsa plan -f ${out}\n` : ''));

@@ -101,6 +101,7 @@ export function parseBindingOptions(options: Record<string, unknown>): BindingRe
     tags,
     audience: options['audience'] as string | undefined,
     subjectPattern: options['subjectPattern'] as string | undefined,
+    allowWideSubjects: options['allowWideSubjects'] === true,
     tokenExpiration: options['tokenExpiration'],
     trustPolicySizeLimit: options['maxTrustPolicySize'],
     adopt: options['adopt'] === true,

@@ -5,7 +5,7 @@ import { setTimeout as timersSetTimeout } from 'node:timers/promises';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { assertRegion } from '../core/arn.ts';
 import { judgeContext, matchingContexts, mismatchMessage, normalizeIssuer, unknownMessage, type ContextObservation, type ExpectedCluster, type Observed } from '../core/cluster-identity.ts';
-import { UserError } from '../core/errors.ts';
+import { UnreachableError, UserError } from '../core/errors.ts';
 import { decodeJwtClaims } from '../core/jwt.ts';
 import type { ClusterInfo } from '../core/state.ts';
 import type { ClusterReader, IamGateway, KubeGateway, KubeIdentity, KubeInspector, ResourcePolicyGateway, StsGateway, TlsChainFetcher, WorkloadGateway } from '../ports.ts';
@@ -69,7 +69,7 @@ const once = <T>(make: () => Promise<T>): (() => Promise<T>) => {
 
 export function createCommandContext(
   globals: GlobalOptions,
-  extra: { caBundle?: string; clusterProfile?: string } = {},
+  extra: { caBundle?: string; clusterProfile?: string; clusterProfileField?: string } = {},
 ): CommandContext {
   const observer = once(async () => {
     const { createCallObserver } = await import('../adapters/verbose.ts');
@@ -86,14 +86,14 @@ export function createCommandContext(
   const aws = once(async () => {
     const { createAwsContext } = await import('../adapters/aws/clients.ts');
     observerValue = await observer();
-    return createAwsContext({ region: globals.region, profile: globals.profile, observer: observerValue });
+    return createAwsContext({ region: globals.region, profile: globals.profile, observer: observerValue, debug: globals.debug === true, profileField: globals.profileField ?? '--profile' });
   });
   // Cross-account: the cluster may be read with other credentials than IAM is written with.
   const clusterAws = once(async () => {
     if (!extra.clusterProfile) return aws();
     const { createAwsContext } = await import('../adapters/aws/clients.ts');
     observerValue = await observer();
-    return createAwsContext({ region: globals.region, profile: extra.clusterProfile, observer: observerValue });
+    return createAwsContext({ region: globals.region, profile: extra.clusterProfile, observer: observerValue, debug: globals.debug === true, profileField: extra.clusterProfileField ?? '--cluster-profile' });
   });
   // Other accounts' documents (access requests): one AWS context per profile, opened when first used.
   const profileContexts = new Map<string, ReturnType<typeof aws>>();
@@ -156,7 +156,16 @@ export function createCommandContext(
       issuerUrl: wanted.issuerUrl,
       endpoint: wanted.cluster?.endpoint ?? null,
     };
-    const observation: ContextObservation = { context, server, discovery: await settle(gateway.serviceAccountIssuer()) };
+    // An apiserver that cannot be reached at all is said as such (no RBAC advice, no --skip-cluster-check).
+    let unreachable: UnreachableError | undefined;
+    const discovery = await settle(
+      gateway.serviceAccountIssuer().catch((error: unknown) => {
+        if (error instanceof UnreachableError) unreachable = error;
+        throw error;
+      }),
+    );
+    if (unreachable) throw unreachable;
+    const observation: ContextObservation = { context, server, discovery };
     if ('error' in observation.discovery && wanted.tokenFor) {
       const { namespace, name } = wanted.tokenFor;
       // The token never leaves this function: only its iss claim is kept.

@@ -14,6 +14,7 @@ import { parseVerifyOptions, runVerify } from './verify.ts';
 import { createOutput, type Output } from '../ui/output.ts';
 import { restartAdvice } from '../ui/restart-advice.ts';
 import { addMigrations, stillNeedingRestart, warnRolesWithoutPermissions } from '../engine/migration.ts';
+import { addWidenings, wideRequests } from '../core/wide-subjects.ts';
 
 export async function run(options: Record<string, unknown>, _args: string[] = [], output?: Output): Promise<number> {
   const globals = parseGlobals(options);
@@ -54,6 +55,8 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
     createOidc: options['createOidc'] !== false,
     missingHint,
   });
+  // A wide subject pattern (allowed with --allow-wide-subjects) is shown with what it admits today.
+  if (wideRequests([request]).length > 0) addWidenings(binding.plan, [request], kube ? await kube.listServiceAccounts() : null);
   const workloads = kube ? await ctx.workloads() : null;
   const migration = workloads ? await addMigrations(binding.plan, [request], workloads) : { rolled: [] };
   warnRolesWithoutPermissions(binding.plan, [request], options['prune'] === true);

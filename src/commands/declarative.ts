@@ -1,10 +1,10 @@
 // irsa plan -f irsa.yaml / irsa apply -f irsa.yaml / irsa apply plan.json.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { UserError, ValidationErrors } from '../core/errors.ts';
 import { inFileTerms } from '../config/schema.ts';
 import { hasChanges } from '../core/plan.ts';
-import { checkSavedPlan, looksLikeSavedPlan, parseSavedPlan, savedPlanAsPlan, toSavedPlan } from '../core/saved-plan.ts';
+import { assertDigest, assertSameAccount, assertSameCluster, checkSavedPlan, looksLikeSavedPlan, parseSavedPlan, savedPlanAsPlan, savedPlanDigest, toSavedPlan } from '../core/saved-plan.ts';
 import { createOutput, type Output } from '../ui/output.ts';
 import { planToJson } from '../ui/render.ts';
 import { loadConfigFile, type IrsaConfig } from '../config/load.ts';
@@ -15,7 +15,7 @@ import { resolveIssuer } from '../engine/oidc.ts';
 import { addMigrations, stillNeedingRestart, warnRolesWithoutPermissions } from '../engine/migration.ts';
 import { createCommandContext, type CommandContext } from './context.ts';
 import { parseGlobals, type GlobalOptions } from './globals.ts';
-import { assertWritableOut } from './out-file.ts';
+import { assertWritableOut, writeOut } from './out-file.ts';
 import { runPlan } from './run-plan.ts';
 import { parseVerifyOptions, runVerify } from './verify.ts';
 import { bindingRoleArn } from '../core/binding.ts';
@@ -23,6 +23,7 @@ import { partitionForRegion } from '../core/arn.ts';
 import type { IamGateway } from '../ports.ts';
 import { restartAdvice } from '../ui/restart-advice.ts';
 import { packageVersion } from './version.ts';
+import { addWidenings, wideRequests } from '../core/wide-subjects.ts';
 
 const DEFAULT_CONCURRENCY = 16;
 
@@ -42,13 +43,15 @@ function contextFor(config: IrsaConfig, options: Record<string, unknown>): { glo
     ...globals,
     region: globals.region ?? config.cluster.region,
     profile: globals.profile ?? config.iamProfile ?? config.cluster.profile,
+    profileField: globals.profile ? '--profile' : config.iamProfile ? `iam.profile (${config.file})` : `cluster.profile (${config.file})`,
   };
   const clusterProfile = (options['clusterProfile'] as string | undefined) ?? config.cluster.profile;
+  const clusterProfileField = options['clusterProfile'] ? '--cluster-profile' : `cluster.profile (${config.file})`;
   const caBundle = (options['caBundle'] as string | undefined) ?? config.caBundle;
   return {
     globals: withFile,
     ctx: createCommandContext(withFile, {
-      ...(clusterProfile && clusterProfile !== withFile.profile ? { clusterProfile } : {}),
+      ...(clusterProfile && clusterProfile !== withFile.profile ? { clusterProfile, clusterProfileField } : {}),
       ...(caBundle ? { caBundle } : {}),
     }),
   };
@@ -61,16 +64,24 @@ function inFileError(error: unknown): unknown {
   return error;
 }
 
-async function planConfig(config: IrsaConfig, options: Record<string, unknown>, prune: boolean) {
+/** A saved plan's checks, run at their point of the read path (before the reads they guard). */
+interface SavedPlanChecks {
+  /** The context made for the saved plan (its caller identity was already read). */
+  context: { globals: GlobalOptions; ctx: CommandContext };
+  /** Right after the issuer is known, before any other read. */
+  afterIssuer: (issuer: { issuerUrl: string }, region: string) => void;
+}
+
+async function planConfig(config: IrsaConfig, options: Record<string, unknown>, prune: boolean, checks?: SavedPlanChecks) {
   try {
-    return await planConfigWithFlags(config, options, prune);
+    return await planConfigWithFlags(config, options, prune, checks);
   } catch (error) {
     throw inFileError(error);
   }
 }
 
-async function planConfigWithFlags(config: IrsaConfig, options: Record<string, unknown>, prune: boolean) {
-  const { globals, ctx } = contextFor(config, options);
+async function planConfigWithFlags(config: IrsaConfig, options: Record<string, unknown>, prune: boolean, checks?: SavedPlanChecks) {
+  const { globals, ctx } = checks?.context ?? contextFor(config, options);
   const concurrency = concurrencyOption(options);
   const region = await ctx.region();
   // The engine resolves the issuer again; the context's cluster reader answers that from memory.
@@ -78,6 +89,7 @@ async function planConfigWithFlags(config: IrsaConfig, options: Record<string, u
     config.cluster.issuerUrl ? { issuerUrl: config.cluster.issuerUrl, region } : { cluster: config.cluster.name, region },
     ctx.clusters,
   );
+  checks?.afterIssuer(issuer, region);
   const firstBound = config.bindings.find((binding) => !binding.roleOnly);
   ctx.expectCluster({ ...issuer, ...(firstBound ? { tokenFor: { namespace: firstBound.namespace, name: firstBound.name } } : {}), writes: options['approve'] === true });
   const iam = await ctx.iam();
@@ -96,6 +108,10 @@ async function planConfigWithFlags(config: IrsaConfig, options: Record<string, u
     { prune },
   );
   const migration = result.needsKube ? await addMigrations(result.plan, config.bindings, await ctx.workloads(), concurrency) : { rolled: [] };
+  // Wide subject patterns (allowWideSubjects: true) are shown with what they admit today.
+  if (wideRequests(config.bindings).length > 0) {
+    addWidenings(result.plan, config.bindings, result.needsKube ? await (await ctx.kube()).listServiceAccounts() : null);
+  }
   // The file is exact: its roles have exactly the policies it lists.
   warnRolesWithoutPermissions(result.plan, config.bindings, true);
   const footer = restartAdvice(
@@ -110,7 +126,7 @@ async function planConfigWithFlags(config: IrsaConfig, options: Record<string, u
     if (!gateway) throw new UserError(`no profile for account ${account}`, 'accounts');
     return gateway;
   };
-  return { globals, ctx, iam, result, footer, concurrency, resourcePolicies };
+  return { globals, ctx, iam, result, footer, concurrency, resourcePolicies, issuer, region };
 }
 
 /** --account-profile <account>=<profile>, repeatable: other accounts' profiles (flags win over the file). */
@@ -129,10 +145,13 @@ export async function runPlanCommand(options: Record<string, unknown>, _args: st
   }
   const config = loadConfigFile(file);
   const prune = options['prune'] === true;
-  const { globals, ctx, iam, result, footer } = await planConfig(config, options, prune);
+  const { globals, ctx, iam, result, footer, issuer, region } = await planConfig(config, options, prune);
+  let digest: string | undefined;
   if (out) {
-    const saved = toSavedPlan(result.plan, { config, prune, irsaVersion: packageVersion(), now: new Date() });
-    writeFileSync(out, JSON.stringify(saved, null, 2) + '\n');
+    const target = { account: await iam.accountId(), region, issuerUrl: issuer.issuerUrl };
+    const text = JSON.stringify(toSavedPlan(result.plan, { config, prune, irsaVersion: packageVersion(), now: new Date(), target }), null, 2) + '\n';
+    writeOut(out, text);
+    digest = savedPlanDigest(text);
   }
   const code = await runPlan(result.plan, {
     globals,
@@ -140,8 +159,9 @@ export async function runPlanCommand(options: Record<string, unknown>, _args: st
     approve: false,
     detailedExitcode: options['detailedExitcode'] === true,
     executor: { iam },
-    footer: [...footer, ...(out ? ['', `Saved plan to ${out}. Apply exactly this plan with: irsa apply ${out} --approve`] : [])],
-    applyHint: out ? `irsa apply ${out} --approve` : `irsa apply -f ${file}${prune ? ' --prune' : ''} --approve`,
+    footer: [...footer, ...(out ? ['', `Saved plan to ${out} (digest ${digest}). Apply exactly this plan with: irsa apply ${out} --approve --expect-digest ${digest}`] : [])],
+    applyHint: out ? `irsa apply ${out} --approve --expect-digest ${digest}` : `irsa apply -f ${file}${prune ? ' --prune' : ''} --approve`,
+    ...(out ? { extraJson: { savedPlan: { file: out, digest } } } : {}),
     retryCount: ctx.retries,
     showAccounts: result.crossAccount,
   });
@@ -181,11 +201,27 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
     throw new UserError(`cannot read plan file "${planFile}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`, 'plan file');
   }
   const saved = parseSavedPlan(text, planFile!);
+  // The reviewed plan is the plan applied: the digest first, before any call.
+  const expected = options['expectDigest'] as string | undefined;
+  const digest = expected !== undefined ? assertDigest(text, planFile!, expected) : savedPlanDigest(text);
   if (options['prune'] !== undefined && options['prune'] !== saved.options.prune) {
     throw new UserError(`--prune: the saved plan was made ${saved.options.prune ? 'with' : 'without'} --prune; apply it as saved, or plan again.`, '--prune');
   }
   const config: IrsaConfig = saved.config;
-  const { globals, ctx, iam, result, concurrency, resourcePolicies } = await planConfig(config, options, saved.options.prune);
+  const context = contextFor(config, options);
+  // The account before any other call: a plan made elsewhere names no resource of this account.
+  if (saved.target) {
+    const account = await (await context.ctx.iam()).accountId();
+    const credentials = context.globals.profile ? `${context.globals.profileField ?? '--profile'} ${context.globals.profile}` : 'the default credential chain';
+    try {
+      assertSameAccount(saved, planFile!, account, credentials);
+    } catch (error) {
+      throw inFileError(error);
+    }
+  }
+  const checks: SavedPlanChecks = { context, afterIssuer: (issuer, region) => assertSameCluster(saved, planFile!, { issuerUrl: issuer.issuerUrl, region }) };
+  const { globals, ctx, iam, result, concurrency, resourcePolicies } = await planConfig(config, options, saved.options.prune, checks);
+  if (globals.output === 'text') (output ?? createOutput(options)).err(`Applying ${planFile} (digest ${digest}${expected !== undefined ? ', as expected' : ''}).\n`);
   const status = checkSavedPlan(saved, result.plan);
   if (status.status === 'stale') {
     throw new UserError(

@@ -6,10 +6,14 @@ import { UserError } from '../core/errors.ts';
 export interface GlobalOptions {
   region: string | undefined;
   profile: string | undefined;
+  /** How `profile` was given, for messages (default --profile; irsa.yaml: iam.profile, cluster.profile). */
+  profileField?: string;
   kubeconfig: string | undefined;
   context: string | undefined;
   output: 'text' | 'json';
   verbose: boolean;
+  /** --debug: the SDKs' own warnings and irsa's internal error details go to stderr. */
+  debug?: boolean;
   color: boolean;
   /** --skip-cluster-check: do not prove that the kube context is the cluster (commands/context.ts). */
   skipClusterCheck?: boolean;
@@ -29,6 +33,7 @@ export function parseGlobals(options: Record<string, unknown>): GlobalOptions {
     context: options['context'] as string | undefined,
     output,
     verbose: options['verbose'] === true,
+    debug: options['debug'] === true,
     color: colorAllowed,
     skipClusterCheck: options['skipClusterCheck'] === true,
   };

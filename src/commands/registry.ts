@@ -13,6 +13,7 @@ export const GLOBAL_OPTIONS: OptionSpec[] = [
   { flags: '--skip-cluster-check', description: 'do not prove that the kubeconfig context is the cluster (only when RBAC forbids every proof and you are sure)' },
   { flags: '-o, --output <format>', description: 'output format (yaml: irsa audit only)', choices: ['text', 'json', 'yaml'], defaultValue: 'text' },
   { flags: '-v, --verbose', description: 'print each API call (never credentials or tokens) and unchanged resources' },
+  { flags: '--debug', description: 'also print the AWS SDK\'s own warnings and, for an unexpected error, its stack trace (never credentials or tokens)' },
   { flags: '--no-color', description: 'disable colours (also NO_COLOR, or when stdout is not a terminal)' },
 ];
 
@@ -86,7 +87,8 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--max-session-duration <seconds>', description: 'maximum session duration, 3600–43200 seconds' },
       { flags: '--description <text>', description: 'role description' },
       { flags: '--tags <k=v,...>', description: 'extra role tags (irsa adds irsa:managed-by, irsa:cluster, irsa:namespace, irsa:service-account)' },
-      { flags: '--subject-pattern <pattern>', description: 'trust every ServiceAccount matching this StringLike pattern, e.g. system:serviceaccount:ns:* (the plan warns)' },
+      { flags: '--subject-pattern <pattern>', description: 'trust every ServiceAccount matching this StringLike pattern, e.g. system:serviceaccount:ns:* (the plan warns); a pattern over several namespaces needs --allow-wide-subjects' },
+      { flags: '--allow-wide-subjects', description: 'accept a --subject-pattern that admits ServiceAccounts of several namespaces (irsa audit --iam rates that critical); the plan shows the trust as a widening with the ServiceAccounts it admits today' },
       { flags: '--audience <aud>', description: 'token audience in the trust policy and the eks.amazonaws.com/audience annotation', defaultValue: 'sts.amazonaws.com' },
       { flags: '--sts-regional-endpoints', description: 'annotate eks.amazonaws.com/sts-regional-endpoints=true' },
       { flags: '--token-expiration <seconds>', description: 'annotate eks.amazonaws.com/token-expiration' },
@@ -131,7 +133,7 @@ export const COMMANDS: CommandSpec[] = [
       'Reads every binding of the file concurrently and prints one plan. The file is exact: for every role it names, the trust policy holds exactly the file\'s subjects (for this cluster\'s provider) and the attached policies are exactly the listed ones. irsa-owned roles of the cluster that no binding names are listed as left alone, or deleted with --prune.',
     options: [
       { flags: '-f, --file <path>', description: 'the irsa.yaml file' },
-      { flags: '--out <path>', description: 'save the plan (with what it observed) for irsa apply <path>; never written over the input file, nor over an existing file that is not a saved plan' },
+      { flags: '--out <path>', description: 'save the plan (with what it observed) for irsa apply <path> and print its digest (sha256); never written over the input file, nor over an existing file that is not a saved plan; the directory must exist' },
       { flags: '--overwrite', description: 'let --out replace an existing file that is not a saved plan' },
       { flags: '--prune', description: 'delete irsa-owned roles of this cluster that no binding names' },
       { flags: '--concurrency <n>', description: 'parallel API calls while reading and applying', defaultValue: 16 },
@@ -149,6 +151,7 @@ export const COMMANDS: CommandSpec[] = [
       'With -f: plans the file like irsa plan and, with --approve, applies it. With a saved plan file: re-reads everything and applies exactly the saved changes only if what they were planned against still holds; otherwise refuses and names what changed.',
     options: [
       { flags: '-f, --file <path>', description: 'the irsa.yaml file' },
+      { flags: '--expect-digest <sha256>', description: 'with a saved plan: apply it only if its digest is this one (the sha256:… irsa plan --out printed when the plan was reviewed)' },
       { flags: '--prune', description: 'delete irsa-owned roles of this cluster that no binding names' },
       { flags: '--concurrency <n>', description: 'parallel API calls while reading and applying', defaultValue: 16 },
       { ...CLUSTER_PROFILE_OPTION, description: 'AWS profile for reading the cluster (wins over the file\'s cluster.profile)' },

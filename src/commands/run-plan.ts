@@ -28,6 +28,8 @@ export interface RunPlanOptions {
   throttleCount?: () => number;
   /** Cross-account: name the account of each change. */
   showAccounts?: boolean;
+  /** Added to the JSON document (e.g. the saved plan's file and digest). */
+  extraJson?: Record<string, unknown>;
 }
 
 export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<number> {
@@ -42,14 +44,14 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<numb
   }
   // Blockers are the only reason a plan is not applied: shown with it, and exit 1 with or without --approve.
   if (plan.blockers.length > 0) {
-    if (!text) output.json({ plan: planToJson(plan), applied: false, refused: plan.blockers.map(blockerText).join('\n') });
+    if (!text) output.json({ plan: planToJson(plan), applied: false, refused: plan.blockers.map(blockerText).join('\n'), ...options.extraJson });
     for (const blocker of plan.blockers) output.err(output.paintErr.red(`Error: ${blockerText(blocker)}`) + '\n');
     return 1;
   }
   const noChangeCode = 0;
   const changeCode = options.detailedExitcode ? 2 : 0;
   if (!options.approve || !changes) {
-    if (!text) output.json({ plan: planToJson(plan), applied: false });
+    if (!text) output.json({ plan: planToJson(plan), applied: false, ...options.extraJson });
     else if (changes) output.out(`\nNothing was changed. To apply this plan, run:\n  ${options.applyHint ?? applyCommandLine()}\n`);
     return changes ? changeCode : noChangeCode;
   }

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
-import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { validateBindings, type BindingInput } from '../core/binding-input.ts';
 import { checkAccess } from '../core/access-request.ts';
 import { UserError, ValidationErrors } from '../core/errors.ts';
@@ -37,6 +37,7 @@ interface RawBinding {
   tokenExpiration?: number;
   annotations?: Record<string, string>;
   subjectPattern?: string;
+  allowWideSubjects?: boolean;
   restart?: boolean;
   roleOnly?: boolean;
   createNamespace?: boolean;
@@ -87,6 +88,13 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
   };
   for (const error of document.errors) {
     const { line, col } = position(error.pos[0]);
+    if (error.code === 'DUPLICATE_KEY') {
+      // The yaml library says only "Map keys must be unique": name the key, where it is, and its first use.
+      const found = keyAt(document, error.pos[0]);
+      const first = found?.first !== undefined ? `, first given on line ${position(found.first).line}` : '';
+      problems.push({ line, col, text: `${found ? fieldName(found.path) : 'a key'}: duplicate key${found ? ` "${String(found.path[found.path.length - 1])}"` : ''}${first}; give each key once per mapping` });
+      continue;
+    }
     problems.push({ line, col, text: error.message.split('\n')[0]! });
   }
   if (problems.length > 0) fail();
@@ -96,7 +104,20 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
     problems.push({ line, col, text: `${fieldName(path)}: ${message}` });
   };
 
-  const raw = document.toJS() as RawConfig;
+  let raw: RawConfig;
+  try {
+    // The yaml library's default alias limit (maxAliasCount 100) stops an alias bomb ("billion laughs").
+    raw = document.toJS() as RawConfig;
+  } catch (error) {
+    if (!(error instanceof ReferenceError || error instanceof TypeError || error instanceof RangeError)) throw error;
+    const alias = firstAliasOffset(document);
+    const { line, col } = position(alias);
+    const text = /alias/i.test(error.message)
+      ? `YAML aliases expand too far (${error.message.split('\n')[0]}); irsa refuses such a file. Write the values out, or use far fewer aliases`
+      : `cannot be read as YAML values (${error.message.split('\n')[0]})`;
+    problems.push({ line, col, text });
+    return fail();
+  }
   const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
   const shapeOk = ajv.validate(CONFIG_SCHEMA, raw);
   // Paths with a shape problem are not checked further (their values may be any type).
@@ -195,6 +216,7 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
       tags: given(index, 'tags', binding.tags, 'object'),
       audience: given(index, 'audience', binding.audience, 'string'),
       subjectPattern: given(index, 'subjectPattern', binding.subjectPattern, 'string'),
+      allowWideSubjects: binding.allowWideSubjects === true,
       tokenExpiration: given(index, 'tokenExpiration', binding.tokenExpiration, 'number'),
       ...(raw.iam?.maxTrustPolicySize !== undefined && !shapeBad('iam', 'maxTrustPolicySize') ? { trustPolicySizeLimit: raw.iam.maxTrustPolicySize } : {}),
       extraAnnotations: given(index, 'annotations', binding.annotations, 'object') ?? {},
@@ -304,6 +326,44 @@ function nodeOffset(document: Document, path: Path, key: boolean): number | unde
       offset = (node as { range?: [number] } | null)?.range?.[0] ?? offset;
     } else break;
   }
+  return offset;
+}
+
+/** The mapping key that starts at `offset` (a duplicate): its path, and where the key was first given. */
+function keyAt(document: Document, offset: number): { path: Path; first?: number } | null {
+  const walk = (node: unknown, path: Path): { path: Path; first?: number } | null => {
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const key = pair.key as { range?: [number]; value?: unknown } | null;
+        const name = isScalar(key) ? String(key.value) : String(key);
+        if (key?.range?.[0] === offset) {
+          const first = node.items.find((other) => isScalar(other.key) && String(other.key.value) === name && other !== pair);
+          const start = (first?.key as { range?: [number] } | undefined)?.range?.[0];
+          return { path: [...path, name], ...(start !== undefined ? { first: start } : {}) };
+        }
+        const inner = walk(pair.value, [...path, name]);
+        if (inner) return inner;
+      }
+    } else if (isSeq(node)) {
+      for (let i = 0; i < node.items.length; i++) {
+        const inner = walk(node.items[i], [...path, i]);
+        if (inner) return inner;
+      }
+    }
+    return null;
+  };
+  return walk(document.contents, []);
+}
+
+/** Where the first alias (*name) of the document is. */
+function firstAliasOffset(document: Document): number | undefined {
+  let offset: number | undefined;
+  visit(document, {
+    Alias(_key, node) {
+      if (isAlias(node)) offset = node.range?.[0];
+      return visit.BREAK;
+    },
+  });
   return offset;
 }
 

@@ -4,7 +4,7 @@
 // file:line:col + irsa.yaml key). Pure: files are read by the entry point, not here.
 
 import { assertPolicyArn, parseRoleArn } from './arn.ts';
-import type { BindingRequest } from './binding.ts';
+import type { BindingRequest } from './model/binding.ts';
 import type { MigrationOptions } from './migration.ts';
 import { UserError } from './errors.ts';
 import {
@@ -21,6 +21,7 @@ import type { Tags } from './state.ts';
 import { exclusionProblems } from './fields.ts';
 import type { BindingField, FieldPath, Terms } from './terms.ts';
 import { DEFAULT_AUDIENCE, samePolicy, serviceAccountSubject, stringLike } from './trust-policy.ts';
+import { spansNamespaces } from './trust-lint.ts';
 
 /** A binding as the user gave it, before validation. Numbers may still be strings (flags). */
 export interface BindingInput {
@@ -41,6 +42,11 @@ export interface BindingInput {
   tags?: Tags | undefined;
   audience?: string | undefined;
   subjectPattern?: string | undefined;
+  /**
+   * The user's separate acknowledgement (--allow-wide-subjects, irsa.yaml allowWideSubjects) that
+   * a subject pattern admitting several namespaces is meant: without it such a pattern is refused.
+   */
+  allowWideSubjects?: boolean | undefined;
   tokenExpiration?: unknown;
   trustPolicySizeLimit?: unknown;
   extraAnnotations?: Record<string, string> | undefined;
@@ -67,6 +73,15 @@ export interface Validated {
 
 export const POLICY_NAME_PATTERN = /^[\w+=,.@-]{1,128}$/;
 export const SUBJECT_PATTERN_SHAPE = /^system:serviceaccount:[^:]+:[^:]+$/;
+/**
+ * An OIDC audience is an IAM client ID: 1–255 characters (IAM API reference,
+ * CreateOpenIDConnectProvider ClientIDList). Whitespace and control characters would never match
+ * the token's aud claim the pod identity webhook requests, so they are refused too.
+ */
+export const AUDIENCE_SHAPE = /^[^\s\p{Cc}]{1,255}$/u;
+
+/** A subject pattern `irsa audit --iam` rates critical (sub-spans-namespaces): it admits several namespaces. */
+export const isWideSubjectPattern = (pattern: string): boolean => spansNamespaces(pattern);
 
 const LIMITS = {
   maxSessionDuration: { min: 3600, max: 43200, unit: 'seconds' },
@@ -122,6 +137,10 @@ export function checkField(field: BindingField, value: string, terms: Terms, at:
         if (!SUBJECT_PATTERN_SHAPE.test(value)) {
           return `"${value}" is not a ServiceAccount subject pattern. Use system:serviceaccount:<namespace>:<name>, with * or ? as wildcards, e.g. system:serviceaccount:ns:*.`;
         }
+        break;
+      case 'audience':
+        if (value.length === 0) return 'is empty. Give the audience the ServiceAccount\'s tokens are minted for (default sts.amazonaws.com), or leave the option out.';
+        if (!AUDIENCE_SHAPE.test(value)) return `"${value}" is not an audience: IAM takes 1–255 characters without spaces or control characters (default sts.amazonaws.com).`;
         break;
       case 'description':
         if (value.length > 1000) return 'IAM allows at most 1000 characters.';
@@ -208,6 +227,7 @@ export function validateBinding(input: BindingInput, terms: Terms, binding?: num
     if (result.value !== undefined) numbers[field] = result.value;
   }
   if (input.description !== undefined) check('description', input.description);
+  if (input.audience !== undefined) check('audience', input.audience);
 
   const inlinePolicies: Record<string, unknown> = {};
   for (const [policyName, { text, source }] of Object.entries(input.inlinePolicies ?? {})) {
@@ -234,6 +254,15 @@ export function validateBinding(input: BindingInput, terms: Terms, binding?: num
           `"${subjectPattern}" does not match this ServiceAccount's subject ${subject}, so the role would not trust it. Use a pattern such as system:serviceaccount:${input.namespace}:*.`,
         );
       }
+    }
+    // A pattern over several namespaces is what `irsa audit --iam` rates critical
+    // (sub-spans-namespaces, core/trust-lint.ts): irsa never creates it on one flag. The user says
+    // separately that the risk is meant; the plan then shows the trust as a widening.
+    if (!shape && isWideSubjectPattern(subjectPattern) && input.allowWideSubjects !== true) {
+      report(
+        at('subjectPattern'),
+        `"${subjectPattern}" admits ServiceAccounts of several namespaces (any namespace matching it, including ones created later); irsa audit --iam rates such a trust critical. Limit it to one namespace (system:serviceaccount:${input.namespace ?? '<namespace>'}:*), or, if every such ServiceAccount really may assume the role, ${terms.enable(at('allowWideSubjects'))} as well.`,
+      );
     }
   }
   if (problems.length > 0) return { request: null, problems };

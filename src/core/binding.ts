@@ -4,6 +4,7 @@
 // ServiceAccounts and restarts. Conflicts with what exists are blockers in the plan, worded in
 // the entry point's terms. planUnbinding is delete-sa-role's. Pure: the caller reads, this decides.
 
+import { isWideSubjectPattern } from './binding-input.ts';
 import { roleArn as buildRoleArn } from './arn.ts';
 import { InternalError } from './errors.ts';
 import { MECHANISMS } from './mechanisms/registry.ts';
@@ -135,7 +136,8 @@ export function planBindings(requests: BindingRequest[], observed: BindingsObser
       const saRef: ServiceAccountRef = { cluster, namespace: request.namespace, name: request.name };
       // Observed maps are keyed by `namespace/name` (one cluster's reads).
       const saKey = serviceAccountLabel(saRef);
-      if (request.subjectPattern) {
+      // A pattern over several namespaces is shown as a widening instead (core/wide-subjects.ts).
+      if (request.subjectPattern && !isWideSubjectPattern(request.subjectPattern)) {
         plan.warnings.push(
           `${terms.name(at('subjectPattern', index))} ${request.subjectPattern} lets every ServiceAccount whose subject matches it assume ${group.roleName}, not only ${saKey}`,
         );

@@ -27,6 +27,11 @@ export class RemoteError extends Error {
   override name = 'RemoteError';
 }
 
+/** A server (the Kubernetes apiserver, an AWS endpoint) could not be reached at all: not a permission problem. */
+export class UnreachableError extends RemoteError {
+  override name = 'UnreachableError';
+}
+
 /** A bug in irsa. */
 export class InternalError extends Error {
   override name = 'InternalError';

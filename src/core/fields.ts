@@ -35,6 +35,7 @@ export const FIELDS = {
   tags: { flag: '--tags', yaml: 'tags', question: null, doc: 'role tags' },
   audience: { flag: '--audience', yaml: 'audience', question: null, doc: 'token audience (default sts.amazonaws.com)' },
   subjectPattern: { flag: '--subject-pattern', yaml: 'subjectPattern', question: null, doc: 'trust a subject pattern (StringLike) instead of the one ServiceAccount' },
+  allowWideSubjects: { flag: '--allow-wide-subjects', yaml: 'allowWideSubjects', question: null, doc: 'accept a subject pattern over several namespaces' },
   tokenExpiration: { flag: '--token-expiration', yaml: 'tokenExpiration', question: null, doc: 'token lifetime the webhook requests, seconds' },
   trustPolicySizeLimit: { flag: '--max-trust-policy-size', yaml: 'iam.maxTrustPolicySize', question: null, doc: "the account's trust policy size quota" },
   extraAnnotations: { flag: '--annotations', yaml: 'annotations', question: null, doc: 'further ServiceAccount annotations irsa keeps set' },

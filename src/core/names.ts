@@ -54,6 +54,17 @@ export function assertTags(tags: Record<string, string>, field = '--tags'): void
   const entries = Object.entries(tags);
   if (entries.length > 50) throw new UserError(`${field}: ${entries.length} tags given; IAM allows 50 per role.`, field);
   for (const [key, value] of entries) {
+    // irsa:* tags are irsa's own (ownership, cluster, ServiceAccount: core/ownership.ts) and aws:*
+    // is reserved by AWS (IAM User Guide, "Tagging IAM resources"): refused, never silently dropped.
+    const prefix = /^(irsa|aws):/i.exec(key)?.[1]?.toLowerCase();
+    if (prefix) {
+      throw new UserError(
+        prefix === 'irsa'
+          ? `${field}: tag key "${key}" is reserved: irsa sets the irsa:* tags itself (irsa:managed-by, irsa:cluster, irsa:namespace, irsa:service-account). Use a key without the irsa: prefix.`
+          : `${field}: tag key "${key}" is reserved by AWS (keys starting with aws: cannot be set). Use a key without the aws: prefix.`,
+        field,
+      );
+    }
     if (key.length === 0 || key.length > 128 || key.toLowerCase().startsWith('aws:') || !/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u.test(key)) {
       throw new UserError(`${field}: tag key "${key}" is not allowed (1–128 letters, digits, spaces and _ . : / = + - @; not starting with "aws:").`, field);
     }

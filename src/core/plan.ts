@@ -102,6 +102,12 @@ export type BlockerCode =
   | 'policy-not-found'
   | 'oidc-provider-missing'
   | 'service-account-in-use'
+  // EKS Pod Identity (core/resources/pod-identity-association.ts, eks-addon.ts)
+  | 'association-bound-elsewhere'
+  | 'association-owned-by-addon'
+  | 'pod-identity-agent-missing'
+  | 'pod-identity-agent-unhealthy'
+  | 'pod-identity-unavailable'
   // Access requests (core/access-plan.ts):
   | 'account-profile-missing'
   | 'secret-not-found'
@@ -117,6 +123,11 @@ export interface Plan {
   warnings: string[];
   /** Things left alone on purpose, shown to people (e.g. unowned roles without --prune). */
   notes: string[];
+  /**
+   * Trust that admits ServiceAccounts of several namespaces, accepted with --allow-wide-subjects
+   * (core/wide-subjects.ts): shown in red, apart from the warnings.
+   */
+  widenings?: string[];
 }
 
 export const changeKey = (change: Pick<Change, 'kind' | 'id'>): string => `${change.kind}:${change.id}`;

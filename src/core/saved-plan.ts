@@ -3,6 +3,7 @@
 // equals its recorded `before` or its recorded `after` (so a retry after a partial failure
 // converges); otherwise it refuses and names what changed. Its format: docs/saved-plan.schema.json.
 
+import { createHash } from 'node:crypto';
 import { asDone, changeKey, shownId, type Change, type Plan } from './plan.ts';
 import { absentFromFreshPlan } from './resources/registry.ts';
 import { canonicalPolicy } from './trust-policy.ts';
@@ -20,6 +21,11 @@ export interface SavedPlan {
   irsaVersion: string;
   /** The validated file (inline policy files resolved), so apply re-plans exactly what was reviewed. */
   config: SavedConfig;
+  /**
+   * Where the plan was made: apply refuses another account (checked before any other call) or
+   * another cluster (another issuer or region). Absent in plans of irsa before 0.1 round 3.
+   */
+  target?: SavedTarget;
   options: { prune: boolean };
   changes: Change[];
   warnings: string[];
@@ -43,13 +49,21 @@ export interface SavedConfig {
   bindings: BindingRequest[];
 }
 
-export function toSavedPlan(plan: Plan, input: { config: SavedConfig; prune: boolean; irsaVersion: string; now: Date }): SavedPlan {
+export interface SavedTarget {
+  /** The account of the IAM credentials (roles and provider live there). */
+  account: string;
+  region: string;
+  issuerUrl: string;
+}
+
+export function toSavedPlan(plan: Plan, input: { config: SavedConfig; prune: boolean; irsaVersion: string; now: Date; target?: SavedTarget }): SavedPlan {
   return {
     kind: SAVED_PLAN_KIND,
     version: SAVED_PLAN_VERSION,
     createdAt: input.now.toISOString(),
     irsaVersion: input.irsaVersion,
     config: input.config,
+    ...(input.target ? { target: input.target } : {}),
     options: { prune: input.prune },
     changes: plan.changes,
     warnings: plan.warnings,
@@ -93,6 +107,70 @@ export function parseSavedPlan(text: string, file: string): SavedPlan {
     throw new UserError(`${file}: not an irsa saved plan (version ${SAVED_PLAN_VERSION}). ${makeOne}`, 'plan file');
   }
   return value as SavedPlan;
+}
+
+/** JSON with object keys sorted at every level and no whitespace: the same value always gives the same text. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item === undefined ? null : item)).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, item]) => item !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+/**
+ * The digest of a saved plan: sha256 over its canonical JSON (every field: changes, the embedded
+ * irsa.yaml, target, options). Printed by `irsa plan --out`; `irsa apply --expect-digest` refuses a
+ * file whose digest differs, so what is applied is byte-for-byte what was reviewed (re-indenting
+ * the file does not change it).
+ */
+export function savedPlanDigest(text: string): string {
+  return `sha256:${createHash('sha256').update(canonicalJson(JSON.parse(text))).digest('hex')}`;
+}
+
+/** Refuses a saved plan whose digest is not the reviewed one. */
+export function assertDigest(text: string, file: string, expected: string): string {
+  const actual = savedPlanDigest(text);
+  const wanted = expected.trim().toLowerCase();
+  if (!/^(sha256:)?[0-9a-f]{64}$/.test(wanted)) {
+    throw new UserError(`--expect-digest: "${expected}" is not a digest; give the sha256:<64 hex digits> that irsa plan --out printed.`, '--expect-digest');
+  }
+  if (actual !== (wanted.startsWith('sha256:') ? wanted : `sha256:${wanted}`)) {
+    throw new UserError(
+      `--expect-digest: ${file} has digest ${actual}, not the reviewed ${wanted}: the file was changed after review (or is another plan), so nothing was applied. Plan again, review, and apply the new file with its digest.`,
+      '--expect-digest',
+    );
+  }
+  return actual;
+}
+
+/** Refuses a saved plan applied with credentials of another account than it was made in. */
+export function assertSameAccount(saved: SavedPlan, file: string, account: string, credentials: string): void {
+  if (!saved.target || saved.target.account === account) return;
+  throw new UserError(
+    `${file} was made in account ${saved.target.account}, but the credentials in use (${credentials}) are for account ${account}; nothing was applied. Apply it with credentials for account ${saved.target.account}, or plan again in account ${account}.`,
+    '--profile',
+  );
+}
+
+/** Refuses a saved plan applied to another cluster (another issuer or region) than it was made for. */
+export function assertSameCluster(saved: SavedPlan, file: string, now: { issuerUrl: string; region: string }): void {
+  if (!saved.target) return;
+  const name = saved.config.cluster.issuerUrl ? 'the cluster' : `cluster "${saved.config.cluster.name}"`;
+  if (saved.target.region !== now.region) {
+    throw new UserError(
+      `${file} was made for ${name} in region ${saved.target.region}, but this run is in region ${now.region} (--region, AWS_REGION or the profile): another cluster; nothing was applied. Apply it with --region ${saved.target.region}, or plan again.`,
+      '--region',
+    );
+  }
+  if (saved.target.issuerUrl.replace(/\/$/, '') !== now.issuerUrl.replace(/\/$/, '')) {
+    throw new UserError(
+      `${file} was made for ${name} with OIDC issuer ${saved.target.issuerUrl}, but ${name} now has issuer ${now.issuerUrl}: another cluster (or one recreated since); nothing was applied. Plan again against this cluster and review that plan.`,
+      'plan file',
+    );
+  }
 }
 
 const fingerprint = (value: unknown) => JSON.stringify(canonicalPolicy(value ?? null));

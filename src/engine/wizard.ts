@@ -38,6 +38,13 @@ const RESOLUTIONS: Record<BlockerCode, Resolution> = {
   'oidc-provider-missing': { kind: 'go-to', step: 'cluster', label: 'Choose the cluster' },
   // delete-sa-role only; the wizard never deletes a ServiceAccount.
   'service-account-in-use': { kind: 'go-to', step: 'serviceAccount', label: 'Choose the ServiceAccount' },
+  // EKS Pod Identity (issue 22). Until the wizard asks for the mechanism, these send the user
+  // back to the question that can avoid them.
+  'association-bound-elsewhere': { kind: 'confirm', answer: 'overrideExistingServiceAccount', step: 'serviceAccount' },
+  'association-owned-by-addon': { kind: 'go-to', step: 'serviceAccount', label: 'Choose the ServiceAccount' },
+  'pod-identity-agent-missing': { kind: 'go-to', step: 'cluster', label: 'Choose the cluster' },
+  'pod-identity-agent-unhealthy': { kind: 'go-to', step: 'cluster', label: 'Choose the cluster' },
+  'pod-identity-unavailable': { kind: 'go-to', step: 'cluster', label: 'Choose the cluster' },
   // Access requests (core/access-plan.ts): the wizard asks none yet; its permissions step is where they would go.
   'account-profile-missing': { kind: 'go-to', step: 'permissions', label: 'Change permissions' },
   'secret-not-found': { kind: 'go-to', step: 'permissions', label: 'Change permissions' },

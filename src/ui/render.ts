@@ -37,6 +37,8 @@ export interface PlanJson {
   blockers: Blocker[];
   warnings: string[];
   notes: string[];
+  /** Trust over several namespaces that the user allowed (--allow-wide-subjects); absent when none. */
+  widenings?: string[];
 }
 
 export function planToJson(plan: Plan): PlanJson {
@@ -58,6 +60,7 @@ export function planToJson(plan: Plan): PlanJson {
     blockers: plan.blockers,
     warnings: plan.warnings,
     notes: plan.notes,
+    ...(plan.widenings && plan.widenings.length > 0 ? { widenings: plan.widenings } : {}),
   };
 }
 
@@ -96,6 +99,7 @@ export function renderPlanText(plan: Plan, options: TextRenderOptions): string {
   }
   for (const note of collapseRepeated(plan.notes, options.verbose === true)) lines.push(c.dim(`Note: ${note}`));
   for (const warning of collapseRepeated(plan.warnings, options.verbose === true)) lines.push(c.yellow(`Warning: ${warning}`));
+  for (const widening of plan.widenings ?? []) lines.push(c.red(`Widening: ${widening}`));
   for (const blocker of plan.blockers) lines.push(c.red(`Blocked: ${blockerText(blocker)}`));
   lines.push(c.bold(summaryLine(plan)));
   return lines.join('\n') + '\n';

@@ -25,6 +25,10 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { useStack } from '../harness/availability.ts';
 import { createAwsContext, type AwsContext } from '../../src/adapters/aws/clients.ts';
 import type { PodIdentityGateway } from '../../src/ports.ts';
+import { planAssociation, planAssociationRemoval } from '../../src/core/resources/pod-identity-association.ts';
+import { planPodIdentityAgent } from '../../src/core/resources/eks-addon.ts';
+import { createExecutor, StaleChangeError } from '../../src/engine/executors/index.ts';
+import { findAssociation } from '../../src/engine/executors/pod-identity-association.ts';
 
 const { stack, skip } = await useStack();
 const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
@@ -246,5 +250,65 @@ describe('PodIdentityGateway (src/adapters/aws/eks.ts) against the emulation', {
 
     await eks.send(new CreateNodegroupCommand({ clusterName: cluster, nodegroupName: 'win', nodeRole: role('node'), subnets: ['subnet-1'], amiType: 'WINDOWS_CORE_2022_x86_64' }));
     assert.deepEqual((await gateway.listNodegroups(cluster)).map((n) => [n.name, n.amiType]), [['win', 'WINDOWS_CORE_2022_x86_64']]);
+  });
+});
+
+describe('apply: pod-identity-association and eks-addon executors against the emulation', { skip }, () => {
+  let aws: AwsContext;
+  let gateway: PodIdentityGateway;
+  let eks: EKSClient;
+  const cluster = `px-${randomBytes(3).toString('hex')}`;
+  const role = (name: string) => `arn:aws:iam::${stack.accountId}:role/${name}`;
+  const options = { override: false, overrideField: '--override-existing-serviceaccounts', dependsOn: [] };
+  const desired = (serviceAccount: string, roleArn = role('app')) => ({ cluster, namespace: 'ns', serviceAccount, roleArn, targetRoleArn: null, disableSessionTags: false, policy: null });
+
+  before(async () => {
+    aws = createAwsContext({ endpoint: stack.awsEndpoint, region: stack.region, maxAttempts: 1 });
+    gateway = await aws.podIdentity();
+    eks = new EKSClient({ region: stack.region, endpoint: stack.awsEndpoint, credentials });
+    await eks.send(new CreateClusterCommand({ name: cluster, roleArn: role('cluster'), resourcesVpcConfig: { subnetIds: [] } }));
+  });
+  after(() => {
+    aws?.destroy();
+    eks?.destroy();
+  });
+
+  it('create, re-run of the same create (converges, one association), update, delete twice', async () => {
+    const execute = createExecutor({ podIdentity: gateway });
+    const create = planAssociation(desired('api'), null, options).change!;
+    assert.deepEqual(await execute(create), { notes: [] });
+    // An interrupted apply run again: the create meets ResourceInUseException and is re-planned.
+    const again = await execute(create);
+    assert.match(again.notes.join(), /already as planned/);
+    const created = await findAssociation(gateway, { cluster, namespace: 'ns', serviceAccount: 'api' });
+    assert.equal(created?.tags['irsa:managed-by'], 'irsa');
+    assert.equal((await gateway.listAssociations(cluster, { serviceAccount: 'api' })).length, 1);
+
+    const update = planAssociation(desired('api', role('v2')), created, options).change!;
+    assert.equal(update.action, 'update');
+    await execute(update);
+    assert.equal((await findAssociation(gateway, { cluster, namespace: 'ns', serviceAccount: 'api' }))?.roleArn, role('v2'));
+
+    const removal = planAssociationRemoval(await findAssociation(gateway, { cluster, namespace: 'ns', serviceAccount: 'api' })).change!;
+    assert.equal(removal.action, 'delete');
+    await execute(removal);
+    assert.equal(await findAssociation(gateway, { cluster, namespace: 'ns', serviceAccount: 'api' }), null);
+    assert.match((await execute(removal)).notes.join(), /already gone/);
+  });
+
+  it('someone else associates the ServiceAccount between plan and apply: stale, nothing re-pointed', async () => {
+    const execute = createExecutor({ podIdentity: gateway });
+    const create = planAssociation(desired('worker'), null, options).change!;
+    await eks.send(new CreatePodIdentityAssociationCommand({ clusterName: cluster, namespace: 'ns', serviceAccount: 'worker', roleArn: role('theirs') }));
+    await assert.rejects(execute(create), StaleChangeError);
+    assert.equal((await findAssociation(gateway, { cluster, namespace: 'ns', serviceAccount: 'worker' }))?.roleArn, role('theirs'));
+  });
+
+  it('the agent add-on: created once, a second create is tolerated', async () => {
+    const execute = createExecutor({ podIdentity: gateway });
+    const plan = planPodIdentityAgent(cluster, null, { install: true, installField: '--install-pod-identity-agent' });
+    await execute(plan.change);
+    await execute(plan.change);
+    assert.equal((await gateway.describeAddon(cluster, 'eks-pod-identity-agent'))?.status, 'ACTIVE');
   });
 });

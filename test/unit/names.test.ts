@@ -40,7 +40,11 @@ test('validation errors name the field and the fix', () => {
   assert.doesNotThrow(() => assertServiceAccountName('app.v1'));
   assert.throws(() => assertRolePath('team'), /--path/);
   assert.doesNotThrow(() => assertRolePath('/team/'));
-  assert.throws(() => assertTags({ 'aws:x': 'y' }), /not starting with "aws:"/);
+  assert.throws(() => assertTags({ 'aws:x': 'y' }), /--tags: tag key "aws:x" is reserved by AWS/);
+  // irsa's own tags are refused as input, never silently dropped (issue 25).
+  assert.throws(() => assertTags({ 'irsa:managed-by': 'someone-else' }), /--tags: tag key "irsa:managed-by" is reserved: irsa sets the irsa:\* tags itself/);
+  assert.throws(() => assertTags({ 'IRSA:cluster': 'x' }, 'bindings[0].tags'), /^UserError: bindings\[0\]\.tags: tag key "IRSA:cluster" is reserved/);
+  assert.doesNotThrow(() => assertTags({ 'team:irsa': 'x' }));
 });
 
 test('parseTagList reads k=v,k2=v2 and rejects pairs without "="', () => {

@@ -128,3 +128,31 @@ test('fields: role in another account without a target role, session policy rule
   const many = validatePodIdentityFields({ roleArn: '', targetRoleArn: 'nope', disableSessionTags: false, sessionPolicy: '{not json' }, CLUSTER_ARN, FLAG_NAMES);
   assert.deepEqual(!many.ok && many.problems.map((p) => p.field), ['--role-arn', '--target-role-arn', '--session-policy', '--disable-session-tags']);
 });
+
+test('re-checks: an update against what is there now — written, done, re-derived, or stale; never a silent re-point', async () => {
+  const { recheckAssociationCreate, recheckAssociationDelete, recheckAssociationUpdate } = await import('../../src/core/resources/pod-identity-association.ts');
+  const plan = planAssociation({ ...desired, roleArn: OTHER_ROLE }, observed(), options);
+  const change = plan.change!;
+  assert.equal(change.action, 'update');
+  if (change.action !== 'update') return;
+  assert.equal(recheckAssociationUpdate(change, observed()).verdict, 'write');
+  assert.equal(recheckAssociationUpdate(change, observed({ roleArn: OTHER_ROLE })).verdict, 'done');
+  assert.equal(recheckAssociationUpdate(change, null).verdict, 'stale');
+  // Changed since the plan by irsa itself (still its own): re-derived from the fresh state.
+  const rederived = recheckAssociationUpdate(change, observed({ disableSessionTags: true }));
+  assert.equal(rederived.verdict, 'rederived');
+  // Someone else's association now, with a third role: stale, not re-pointed.
+  assert.equal(recheckAssociationUpdate(change, observed({ roleArn: 'arn:aws:iam::111122223333:role/third', tags: {}, associationId: 'a-zzzzzzzzzzzzzzzzz' })).verdict, 'stale');
+
+  const creation = planAssociation(desired, null, options).change!;
+  if (creation.action !== 'create') return;
+  assert.equal(recheckAssociationCreate(creation, null).verdict, 'create');
+  assert.equal(recheckAssociationCreate(creation, observed()).verdict, 'done', 'an interrupted run made it already');
+  assert.equal(recheckAssociationCreate(creation, observed({ roleArn: OTHER_ROLE, tags: {} })).verdict, 'stale');
+
+  const removal = planAssociationRemoval(observed()).change!;
+  if (removal.action !== 'delete') return;
+  assert.equal(recheckAssociationDelete(removal, null).verdict, 'done');
+  assert.equal(recheckAssociationDelete(removal, observed()).verdict, 'write');
+  assert.equal(recheckAssociationDelete(removal, observed({ tags: {} })).verdict, 'stale');
+});

@@ -27,6 +27,10 @@ export interface AwsContextOptions {
   endpoint?: string;
   /** The SDK's HTTP handler (unit tests answer requests without a network). */
   requestHandler?: HttpHandlerUserInput;
+  /** How the user gave `profile`, for messages: --profile, --cluster-profile, cluster.profile … */
+  profileField?: string;
+  /** --debug: the SDK's own warnings (e.g. "Multiple credential sources detected") go to stderr. */
+  debug?: boolean;
 }
 
 export interface AwsContext {
@@ -192,6 +196,36 @@ export function observedRetryStrategy(service: AwsService, maxAttempts: number, 
   };
 }
 
+/**
+ * The SDK's logger for irsa: its warnings are noise for irsa's users (the SDK prints a 9-line
+ * "Multiple credential sources detected" when AWS_PROFILE and static keys are both set) and go to
+ * stderr only with --debug. The SDK uses console.warn unless a logger other than its NoOpLogger
+ * is configured (@aws-sdk/credential-provider-node defaultProvider).
+ */
+export function sdkLogger(debug: boolean, write: (line: string) => void = (line) => process.stderr.write(line + '\n')) {
+  const log = (level: string) => (...args: unknown[]) => {
+    if (debug) write(`[aws-sdk ${level}] ${args.map((arg) => (typeof arg === 'string' ? arg : JSON.stringify(arg))).join(' ')}`);
+  };
+  return { trace: () => {}, debug: () => {}, info: () => {}, warn: log('warn'), error: log('error') };
+}
+
+/**
+ * A named profile (--profile, AWS_PROFILE, an irsa.yaml profile) must be in the AWS config or
+ * credentials file: checked with the SDK's own shared-ini loader before the first call, so the
+ * answer is "profile nope is not in your AWS config" instead of the credential chain's failure.
+ */
+export async function assertProfileExists(profile: string, field: string): Promise<void> {
+  const { loadSharedConfigFiles } = await import('@smithy/core/config');
+  const { configFile, credentialsFile } = await loadSharedConfigFiles({ ignoreCache: true });
+  if (profile in configFile || profile in credentialsFile) return;
+  const known = [...new Set([...Object.keys(configFile), ...Object.keys(credentialsFile)])].filter((name) => !name.includes(' ')).sort();
+  const files = `${process.env['AWS_CONFIG_FILE'] ?? '~/.aws/config'} and ${process.env['AWS_SHARED_CREDENTIALS_FILE'] ?? '~/.aws/credentials'}`;
+  throw new UserError(
+    `${field}: profile ${profile} is not in your AWS config (${files}). ${known.length > 0 ? `Profiles there: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', …' : ''}.` : 'Those files define no profile.'} Give one of them, or create it with aws configure --profile ${profile}.`,
+    field,
+  );
+}
+
 export function createAwsContext(options: AwsContextOptions = {}): AwsContext {
   // Only set what the user chose; everything else comes from the SDK's default chains, which also
   // read AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> themselves.
@@ -201,8 +235,20 @@ export function createAwsContext(options: AwsContextOptions = {}): AwsContext {
     ...(options.profile ? { profile: options.profile } : {}),
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.requestHandler ? { requestHandler: options.requestHandler } : {}),
+    logger: sdkLogger(options.debug === true),
     maxAttempts,
   };
+  // The profile is checked once, before the first client is made (so before any call).
+  const envProfile = process.env['AWS_PROFILE'];
+  const profileChecked = (() => {
+    let checked: Promise<void> | undefined;
+    return () =>
+      (checked ??= options.profile
+        ? assertProfileExists(options.profile, options.profileField ?? '--profile')
+        : envProfile
+          ? assertProfileExists(envProfile, 'AWS_PROFILE')
+          : Promise.resolve());
+  })();
   const clients: Array<{ destroy(): void }> = [];
   const lazy = <T>(make: () => Promise<T>): (() => Promise<T>) => {
     let value: Promise<T> | undefined;
@@ -215,9 +261,9 @@ export function createAwsContext(options: AwsContextOptions = {}): AwsContext {
     clients.push(client);
     return client;
   };
-  const stsClient = lazy(async (): Promise<STSClient> => track(new (await import('@aws-sdk/client-sts')).STSClient({ ...config, retryStrategy: observedRetryStrategy('sts', maxAttempts, options.observer) }), 'sts'));
-  const iamClient = lazy(async (): Promise<IAMClient> => track(new (await import('@aws-sdk/client-iam')).IAMClient({ ...config, retryStrategy: observedRetryStrategy('iam', maxAttempts, options.observer) }), 'iam'));
-  const eksClient = lazy(async (): Promise<EKSClient> => track(new (await import('@aws-sdk/client-eks')).EKSClient({ ...config, retryStrategy: observedRetryStrategy('eks', maxAttempts, options.observer) }), 'eks'));
+  const stsClient = lazy(async (): Promise<STSClient> => (await profileChecked(), track(new (await import('@aws-sdk/client-sts')).STSClient({ ...config, retryStrategy: observedRetryStrategy('sts', maxAttempts, options.observer) }), 'sts')));
+  const iamClient = lazy(async (): Promise<IAMClient> => (await profileChecked(), track(new (await import('@aws-sdk/client-iam')).IAMClient({ ...config, retryStrategy: observedRetryStrategy('iam', maxAttempts, options.observer) }), 'iam')));
+  const eksClient = lazy(async (): Promise<EKSClient> => (await profileChecked(), track(new (await import('@aws-sdk/client-eks')).EKSClient({ ...config, retryStrategy: observedRetryStrategy('eks', maxAttempts, options.observer) }), 'eks')));
 
   const region = lazy(async () => {
     if (options.region) return options.region;

@@ -22,7 +22,7 @@ import {
   type V1PodTemplateSpec,
   type V1StatefulSet,
 } from '@kubernetes/client-node';
-import { RemoteError, UserError } from '../../core/errors.ts';
+import { RemoteError, UnreachableError, UserError } from '../../core/errors.ts';
 import type { PodState, ServiceAccountState, WorkloadKind, WorkloadRef } from '../../core/state.ts';
 import type { CallObserver, KubeGateway, KubeIdentity } from '../../ports.ts';
 import { podStateOf } from './pods.ts';
@@ -81,6 +81,15 @@ interface Target {
   context: string;
 }
 
+/** A namespace stuck in (or passing through) Terminating: nothing new can be created in it. */
+function terminatingNamespace(name: string, target: Target): UserError {
+  return new UserError(
+    `namespace "${name}" is Terminating on ${target.server} (context "${target.context}"): it is being deleted and takes no new ServiceAccounts. ` +
+      `Wait until it is gone (kubectl get namespace ${name}; a namespace stuck Terminating has finalizers or unavailable API services left), then create it again or use another namespace (--namespace). Nothing was changed.`,
+    '--namespace',
+  );
+}
+
 export function translateKubeError(error: unknown, verb: Verb, resource: string, path: string, target: Target): Error {
   if (error instanceof UserError || error instanceof RemoteError) return error;
   const what = `${verb} ${path}`;
@@ -98,6 +107,10 @@ export function translateKubeError(error: unknown, verb: Verb, resource: string,
             'Refresh the kubeconfig (for EKS: `aws eks update-kubeconfig --name <cluster>`) or pick another context with --context.',
         );
       case 403:
+        // The apiserver answers 403 to a create in a namespace being deleted; that is not RBAC.
+        if (/because it is being terminated|NamespaceTerminating/.test(detail + JSON.stringify(error.body ?? ''))) {
+          return terminatingNamespace(/namespaces\/([^/]+)/.exec(path)?.[1] ?? '?', target);
+        }
         return wrap(
           `${what} was forbidden by ${target.server} (context "${target.context}"): ${detail || 'no detail'}. ` +
             `Grant "${RBAC_VERB[verb]}" on "${resource}" to that identity with a Role/ClusterRole binding, or use --context with one that has it.`,
@@ -120,10 +133,14 @@ export function translateKubeError(error: unknown, verb: Verb, resource: string,
     );
   }
   if (code && NETWORK_CODES.test(code)) {
-    return wrap(
-      `Cannot reach the Kubernetes API server ${target.server} (context "${target.context}") for ${RBAC_VERB[verb]} ${resource}: ${code}. ` +
-        'Check that the cluster is running and reachable, and that --kubeconfig / KUBECONFIG and --context point at it.',
+    // Unreachable is not forbidden: no RBAC advice, and the cluster check passes it on as it is.
+    const how = /REFUSED/.test(code) ? 'connection refused' : /TIMEOUT|TIMEDOUT/.test(code) ? 'timed out' : /NOTFOUND|EAI_AGAIN/.test(code) ? 'host name not found' : code;
+    const unreachable = new UnreachableError(
+      `The Kubernetes API server is unreachable at ${target.server} (context "${target.context}"): ${how} (${code}) on ${RBAC_VERB[verb]} ${resource}. ` +
+        'Check that the cluster is running and that this address is right (--kubeconfig / KUBECONFIG, --context); this is not a permissions problem.',
     );
+    unreachable.cause = error;
+    return unreachable;
   }
   return wrap(`${what} on ${target.server} (context "${target.context}") failed: ${message}`);
 }
@@ -343,7 +360,10 @@ export function createKubeGateway(options: KubeGatewayOptions = {}): KubeGateway
     },
 
     async namespaceExists(name) {
-      return call('GET', 'namespaces', nsPath(name), async () => (await core.readNamespace({ name }), true), () => false);
+      const namespace = await call('GET', 'namespaces', nsPath(name), async () => await core.readNamespace({ name }), () => null);
+      // A namespace being deleted exists but takes no new objects: say so before planning into it.
+      if (namespace?.status?.phase === 'Terminating') throw terminatingNamespace(name, target);
+      return namespace !== null;
     },
 
     async createNamespace(name) {

@@ -5,6 +5,9 @@
 // agent is a blocker, and the change that adds it (CreateAddon) is in the plan — applied only when
 // the user says so.
 
+import type { Blocker, ChangeOf } from '../plan.ts';
+import type { KindSpec } from './kind.ts';
+
 export const POD_IDENTITY_AGENT_ADDON = 'eks-pod-identity-agent';
 
 export interface EksAddonValue {
@@ -21,17 +24,22 @@ export interface EksAddonState {
   version: string | null;
 }
 
-export type AddonChange =
-  | { kind: 'eks-addon'; id: string; dependsOn: string[]; action: 'create'; before: null; after: EksAddonValue; reason?: string }
-  | { kind: 'eks-addon'; id: string; dependsOn: string[]; action: 'no-op'; before: EksAddonValue; after: EksAddonValue; reason?: string };
-
-export interface AgentBlocker {
-  code: 'pod-identity-agent-missing' | 'pod-identity-agent-unhealthy';
-  resource: string;
-  message: string;
-  fix: string;
-  field: string;
+declare module '../plan.ts' {
+  interface ChangeValues {
+    /** An EKS add-on (the Pod Identity Agent); id `cluster/name`. Only ever created. */
+    'eks-addon': EksAddonValue;
+  }
 }
+
+export type AddonChange = ChangeOf<'eks-addon'>;
+
+export type AgentBlocker = Blocker & { code: 'pod-identity-agent-missing' | 'pod-identity-agent-unhealthy' };
+
+/** Absent from a fresh plan: the add-on is there now, which is all the create was for. */
+export const eksAddonKind: KindSpec<'eks-addon'> = {
+  kind: 'eks-addon',
+  absentFromFreshPlan: () => ({ verdict: 'done' }),
+};
 
 export interface AgentPlan {
   change: AddonChange;
@@ -50,7 +58,7 @@ export function planPodIdentityAgent(cluster: string, observed: EksAddonState | 
   const value: EksAddonValue = { cluster, name: POD_IDENTITY_AGENT_ADDON };
   const resource = `eks-addon:${id}`;
   if (observed) {
-    const change: AddonChange = { kind: 'eks-addon', id, dependsOn: [], action: 'no-op', before: value, after: value };
+    const change: AddonChange = { kind: 'eks-addon', id, cluster, dependsOn: [], action: 'no-op', before: value, after: value };
     if (['CREATE_FAILED', 'DEGRADED', 'DELETING'].includes(observed.status)) {
       return {
         change,
@@ -70,6 +78,7 @@ export function planPodIdentityAgent(cluster: string, observed: EksAddonState | 
   const change: AddonChange = {
     kind: 'eks-addon',
     id,
+    cluster,
     dependsOn: [],
     action: 'create',
     before: null,

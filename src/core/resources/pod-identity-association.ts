@@ -16,8 +16,12 @@
 // - namespace and serviceAccount cannot be updated (UpdatePodIdentityAssociation): moving a
 //   binding is a delete of the old association and a create of the new one.
 
+import type { Blocker, ChangeOf } from '../plan.ts';
+import type { Recheck } from '../recheck.ts';
 import type { Tags } from '../state.ts';
 import { CLUSTER_TAG, NAMESPACE_TAG, OWNER_TAG, OWNER_VALUE, SERVICE_ACCOUNT_TAG } from '../ownership.ts';
+import type { KindSpec } from './kind.ts';
+import { changeIds, clusterRef } from '../model/refs.ts';
 
 /** What an association is, as the plan shows it and apply writes it. */
 export interface PodIdentityAssociationValue {
@@ -63,29 +67,18 @@ export interface DesiredAssociation {
   policy: string | null;
 }
 
-export type AssociationTransition =
-  | { action: 'create'; before: null; after: PodIdentityAssociationValue }
-  | { action: 'update'; before: PodIdentityAssociationValue; after: PodIdentityAssociationValue }
-  | { action: 'no-op'; before: PodIdentityAssociationValue; after: PodIdentityAssociationValue }
-  | { action: 'delete'; before: PodIdentityAssociationValue; after: null };
+declare module '../plan.ts' {
+  interface ChangeValues {
+    /** An EKS Pod Identity association; id `cluster/namespace/serviceAccount`. */
+    'pod-identity-association': PodIdentityAssociationValue;
+  }
+}
 
-export type AssociationChange = AssociationTransition & {
-  kind: 'pod-identity-association';
-  id: string;
-  dependsOn: string[];
-  reason?: string;
-  warnings?: string[];
-};
+export type AssociationChange = ChangeOf<'pod-identity-association'>;
 
 export type AssociationBlockerCode = 'association-bound-elsewhere' | 'association-owned-by-addon';
 
-export interface AssociationBlocker {
-  code: AssociationBlockerCode;
-  resource: string;
-  message: string;
-  fix: string;
-  field: string;
-}
+export type AssociationBlocker = Blocker & { code: AssociationBlockerCode };
 
 export interface AssociationPlan {
   /** Null when the association is left alone (owned by an add-on). */
@@ -94,8 +87,9 @@ export interface AssociationPlan {
   notes: string[];
 }
 
+/** `<cluster>/<namespace>/<serviceAccount>`, built like a ServiceAccount's id (core/model/refs.ts). */
 export const associationId = (ref: { cluster: string; namespace: string; serviceAccount: string }): string =>
-  `${ref.cluster}/${ref.namespace}/${ref.serviceAccount}`;
+  changeIds.serviceAccount({ cluster: clusterRef(ref.cluster), namespace: ref.namespace, name: ref.serviceAccount });
 
 export function associationOwnershipTags(cluster: string, namespace: string, serviceAccount: string): Tags {
   return { [OWNER_TAG]: OWNER_VALUE, [CLUSTER_TAG]: cluster, [NAMESPACE_TAG]: namespace, [SERVICE_ACCOUNT_TAG]: serviceAccount };
@@ -152,7 +146,7 @@ export interface PlanAssociationOptions {
  */
 export function planAssociation(desired: DesiredAssociation, observed: PodIdentityAssociationState | null, options: PlanAssociationOptions): AssociationPlan {
   const id = associationId(desired);
-  const base = { kind: 'pod-identity-association' as const, id, dependsOn: options.dependsOn };
+  const base = { kind: 'pod-identity-association' as const, id, cluster: desired.cluster, dependsOn: options.dependsOn };
   const resource = `pod-identity-association:${id}`;
   if (!observed) {
     const after: PodIdentityAssociationValue = {
@@ -215,12 +209,12 @@ export function planAssociationRemoval(observed: PodIdentityAssociationState | n
   }
   if (!associationMadeByIrsa(observed)) {
     return {
-      change: { kind: 'pod-identity-association', id, dependsOn, action: 'no-op', before, after: before },
+      change: { kind: 'pod-identity-association', id, cluster: observed.cluster, dependsOn, action: 'no-op', before, after: before },
       blocker: null,
       notes: [`the Pod Identity association ${observed.associationId} of ${observed.namespace}/${observed.serviceAccount} was not made by irsa; left alone (delete it with \`aws eks delete-pod-identity-association\` if it should go)`],
     };
   }
-  return { change: { kind: 'pod-identity-association', id, dependsOn, action: 'delete', before, after: null, reason: 'irsa created this association' }, blocker: null, notes: [] };
+  return { change: { kind: 'pod-identity-association', id, cluster: observed.cluster, dependsOn, action: 'delete', before, after: null, reason: 'irsa created this association' }, blocker: null, notes: [] };
 }
 
 /**
@@ -255,4 +249,61 @@ export function updateArguments(change: { before: PodIdentityAssociationValue; a
   if (after.policy !== null) args.policy = after.policy;
   else if (before.policy !== null) args.policy = '';
   return args;
+}
+
+/** Absent from a fresh plan: the binding is no longer asked for, or changed since: the saved plan is stale. */
+export const podIdentityAssociationKind: KindSpec<'pod-identity-association'> = {
+  kind: 'pod-identity-association',
+  absentFromFreshPlan: () => ({ verdict: 'drift' }),
+};
+
+// ---- re-checks: apply reads the association again just before writing (core/recheck.ts) ----
+
+type Create = Extract<AssociationChange, { action: 'create' }>;
+type Update = Extract<AssociationChange, { action: 'update' }>;
+type Delete = Extract<AssociationChange, { action: 'delete' }>;
+
+const desiredOf = (value: PodIdentityAssociationValue): DesiredAssociation => ({
+  cluster: value.cluster,
+  namespace: value.namespace,
+  serviceAccount: value.serviceAccount,
+  roleArn: value.roleArn,
+  targetRoleArn: value.targetRoleArn,
+  disableSessionTags: value.disableSessionTags,
+  policy: value.policy,
+});
+
+/**
+ * A create that met "already exists" (EKS: ResourceInUseException), or an update, against what is
+ * there now: planned again with the planner's rules (no override: the user approved a different
+ * state), so an association someone else made in between is never re-pointed silently.
+ */
+function replan(change: Create | Update, fresh: PodIdentityAssociationState, what: string): Recheck<Update> {
+  const again = planAssociation(desiredOf(change.after), fresh, { override: false, overrideField: '--override-existing-serviceaccounts', dependsOn: change.dependsOn });
+  if (again.blocker || !again.change) return { verdict: 'stale', reason: `${what}: ${again.blocker?.message ?? 'it is owned by an add-on now'}` };
+  if (again.change.action === 'no-op') return { verdict: 'done', note: `${what}, and it is already as planned` };
+  if (again.change.action !== 'update') return { verdict: 'stale', reason: `${what} and cannot be re-planned` };
+  return { verdict: 'rederived', change: again.change, note: `${what}; updated it to the planned value instead` };
+}
+
+export function recheckAssociationCreate(change: Create, fresh: PodIdentityAssociationState | null): Recheck<Update> | { verdict: 'create' } {
+  if (!fresh) return { verdict: 'create' };
+  return replan(change, fresh, `the ServiceAccount got an association (${fresh.associationId}) since the plan`);
+}
+
+export function recheckAssociationUpdate(change: Update, fresh: PodIdentityAssociationState | null): Recheck<Update> {
+  if (!fresh) return { verdict: 'stale', reason: `the association of ${change.id} was deleted since the plan` };
+  const current = associationValue(fresh);
+  if (associationDifferences(current, change.after).length === 0) return { verdict: 'done', note: `the association of ${change.id} is already as planned` };
+  if (fresh.associationId === change.before.associationId && associationDifferences(current, change.before).length === 0) return { verdict: 'write', change };
+  return replan(change, fresh, `the association of ${change.id} changed since the plan`);
+}
+
+export function recheckAssociationDelete(change: Delete, fresh: PodIdentityAssociationState | null): Recheck<Delete> {
+  if (!fresh) return { verdict: 'done', note: `the association of ${change.id} is already gone` };
+  if (fresh.ownerArn || !associationMadeByIrsa(fresh)) return { verdict: 'stale', reason: `the association of ${change.id} is no longer irsa's (${fresh.associationId})` };
+  if (fresh.associationId !== change.before.associationId) {
+    return { verdict: 'rederived', change: { ...change, before: associationValue(fresh) }, note: `the association of ${change.id} was re-created by irsa since the plan; deleting ${fresh.associationId}` };
+  }
+  return { verdict: 'write', change };
 }

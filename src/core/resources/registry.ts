@@ -3,10 +3,12 @@
 
 import type { Change } from '../plan.ts';
 import type { AbsentVerdict, KindRegistry, KindSpec } from './kind.ts';
+import { eksAddonKind } from './eks-addon.ts';
 import { iamRoleKind } from './iam-role.ts';
 import { inlinePolicyKind } from './inline-policy.ts';
 import { namespaceKind } from './namespace.ts';
 import { oidcProviderKind } from './oidc-provider.ts';
+import { podIdentityAssociationKind } from './pod-identity-association.ts';
 import { rolePolicyAttachmentKind } from './role-policy-attachment.ts';
 import { secretKind } from './secret.ts';
 import { keyPolicyKind, secretPolicyKind } from './resource-policy.ts';
@@ -24,6 +26,8 @@ export const KINDS: KindRegistry = {
   'workload-restart': workloadRestartKind,
   'workload-template': workloadTemplateKind,
   secret: secretKind,
+  'pod-identity-association': podIdentityAssociationKind,
+  'eks-addon': eksAddonKind,
   'secret-policy': secretPolicyKind,
   'key-policy': keyPolicyKind,
 };

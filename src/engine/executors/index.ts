@@ -10,10 +10,12 @@
 
 import type { Change, ResourceKind } from '../../core/plan.ts';
 import { withConsistencyRetry } from '../retry.ts';
+import { executeEksAddon } from './eks-addon.ts';
 import { executeIamRole } from './iam-role.ts';
 import { executeInlinePolicy } from './inline-policy.ts';
 import { executeNamespace } from './namespace.ts';
 import { executeOidcProvider } from './oidc-provider.ts';
+import { executePodIdentityAssociation } from './pod-identity-association.ts';
 import { executeRolePolicyAttachment } from './role-policy-attachment.ts';
 import { executeSecret } from './secret.ts';
 import { executeKeyPolicy, executeSecretPolicy } from './resource-policy.ts';
@@ -32,6 +34,8 @@ export const EXECUTORS: { [K in ResourceKind]: Executor<K> } = {
   'workload-restart': executeWorkloadRestart,
   'workload-template': executeWorkloadTemplate,
   secret: executeSecret,
+  'pod-identity-association': executePodIdentityAssociation,
+  'eks-addon': executeEksAddon,
   'secret-policy': executeSecretPolicy,
   'key-policy': executeKeyPolicy,
 };

@@ -5,7 +5,7 @@
 import { InternalError } from '../../core/errors.ts';
 import { unreachable, type Change, type ChangeOf, type ResourceKind } from '../../core/plan.ts';
 import type { Recheck } from '../../core/recheck.ts';
-import type { IamGateway, KubeGateway, ResourcePolicyGateway, WorkloadGateway } from '../../ports.ts';
+import type { IamGateway, KubeGateway, PodIdentityGateway, ResourcePolicyGateway, WorkloadGateway } from '../../ports.ts';
 import type { RetryPolicy } from '../retry.ts';
 
 /** The gateways apply may use. A kind that needs a new one adds an optional field here. */
@@ -14,6 +14,8 @@ export interface ExecutorDeps {
   kube?: KubeGateway;
   /** Pod-template and Secret writes of migrations (workload-template, secret changes). */
   workloads?: WorkloadGateway;
+  /** EKS Pod Identity associations and add-ons (pod-identity-association, eks-addon changes). */
+  podIdentity?: PodIdentityGateway;
   /** Secrets Manager / KMS of an account (secret-policy, key-policy changes land in the resource's account). */
   resourcePolicies?: (account: string, region: string) => Promise<ResourcePolicyGateway>;
   now?: () => Date;

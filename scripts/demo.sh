@@ -29,24 +29,33 @@ irsa() { node bin/irsa "$@"; }
 if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
 step() { printf '\n%s$ irsa %s%s\n' "$bold" "$*" "$plain"; }
 
-cat > /tmp/irsa-demo-orders.json <<'JSON'
+# The demo's own files live in a directory removed on exit (no new entry left in the temp dir).
+demo_dir=$(mktemp -d)
+trap 'kill $stack_pid 2>/dev/null; wait $stack_pid 2>/dev/null || true; rm -rf "$demo_dir"' EXIT
+cat > "$demo_dir/orders.json" <<'JSON'
 {"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::orders/*"}]}
 JSON
 
 step associate-oidc --cluster "$IRSA_CLUSTER"
 irsa associate-oidc --cluster "$IRSA_CLUSTER"
-step create-sa-role --cluster "$IRSA_CLUSTER" -n payments --name api --attach-policy-arn arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess --inline-policy /tmp/irsa-demo-orders.json --create-namespace
+step create-sa-role --cluster "$IRSA_CLUSTER" -n payments --name api --attach-policy-arn arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess --inline-policy "$demo_dir/orders.json" --create-namespace
 irsa create-sa-role --cluster "$IRSA_CLUSTER" -n payments --name api --create-namespace \
-  --attach-policy-arn arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess --inline-policy /tmp/irsa-demo-orders.json
+  --attach-policy-arn arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess --inline-policy "$demo_dir/orders.json"
 step create-sa-role ... --approve
 irsa create-sa-role --cluster "$IRSA_CLUSTER" -n payments --name api \
-  --attach-policy-arn arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess --inline-policy /tmp/irsa-demo-orders.json --create-namespace --approve
+  --attach-policy-arn arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess --inline-policy "$demo_dir/orders.json" --create-namespace --approve
 step create-sa-role ... --approve "(again: nothing to do)"
 irsa create-sa-role --cluster "$IRSA_CLUSTER" -n payments --name api \
-  --attach-policy-arn arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess --inline-policy /tmp/irsa-demo-orders.json --approve
+  --attach-policy-arn arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess --inline-policy "$demo_dir/orders.json" --approve
 step list --cluster "$IRSA_CLUSTER"
 irsa list --cluster "$IRSA_CLUSTER"
 step doctor --cluster "$IRSA_CLUSTER" -n payments --name api
 irsa doctor --cluster "$IRSA_CLUSTER" -n payments --name api
 echo
 echo "Done: payments/api is bound to its role, and irsa doctor found nothing wrong (the local stack runs the real amazon-eks-pod-identity-webhook, as EKS does)."
+echo
+echo "This demo's stack stops now. To explore on your own, start one that keeps running (Ctrl-C stops it):"
+echo "  npm run stack -- --env-file /tmp/irsa-stack.env"
+echo "then, in another shell, point irsa (run from this checkout), aws and kubectl at it:"
+echo "  set -a; . /tmp/irsa-stack.env; set +a"
+echo "  bin/irsa list --cluster $IRSA_CLUSTER"

@@ -5,7 +5,9 @@
 #   1. bin/irsa prints one line naming the version and exits 1 (no stack trace);
 #   2. `npm test` switches to a Node >= 22.19 from ~/.cache/node24 (scripts/with-node.sh), saying so;
 #   3. `npm run demo` completes (it switches to a Node >= 22.19 from ~/.cache/node24, saying so),
-#      prints plain text into a pipe and ends with irsa doctor passing for its binding.
+#      prints plain text into a pipe and ends with irsa doctor passing for its binding;
+#   4. `npm run build` and `npm run bench -- --help` run (no ERR_UNKNOWN_FILE_EXTENSION, no trace);
+#   5. `npm run stack` comes up (writes its env file) and stops on SIGTERM (removes it).
 # Usage: bash scripts/test-fresh-node.sh [--no-demo]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,6 +63,31 @@ if [ "${1:-}" != "--no-demo" ]; then
   if grep -q $'\033' "$log"; then fail "the demo wrote ANSI escapes into a pipe"; fi
   grep -q "irsa doctor found nothing wrong" "$log" || fail "the demo did not end with irsa doctor passing"
   [ "$failures" -eq "$before" ] && echo "ok npm run demo ($(wc -l <"$log") lines; log $log)"
+fi
+
+# 4. the other npm scripts: each goes through scripts/with-node.sh
+for script in build "bench -- --help"; do
+  out=$(eval "npm run --silent $script" 2>&1 </dev/null) || fail "npm run $script failed: $(printf '%s\n' "$out" | tail -5)"
+  if printf '%s\n' "$out" | grep -qE 'ERR_UNKNOWN_FILE_EXTENSION|^\s+at '; then fail "npm run $script printed a Node error: $out"; fi
+  echo "ok npm run $script: $(printf '%s\n' "$out" | tail -1)"
+done
+
+# 5. npm run stack: up (its env file appears), then SIGTERM stops it (the env file goes)
+stack_env="$old_bin/stack.env"
+stack_log="$old_bin/stack.log"
+setsid npm run --silent stack -- --env-file "$stack_env" >"$stack_log" 2>&1 </dev/null &
+stack_pid=$!
+for _ in $(seq 1 300); do [ -s "$stack_env" ] && break; kill -0 "$stack_pid" 2>/dev/null || break; sleep 1; done
+if [ -s "$stack_env" ]; then
+  grep -q "Using Node v" "$stack_log" || fail "npm run stack did not say which Node it switched to"
+  kill -TERM -- "-$stack_pid" 2>/dev/null || true
+  for _ in $(seq 1 60); do kill -0 "$stack_pid" 2>/dev/null || break; sleep 1; done
+  if kill -0 "$stack_pid" 2>/dev/null; then kill -KILL -- "-$stack_pid"; fail "npm run stack did not stop on SIGTERM"; fi
+  [ -e "$stack_env" ] && fail "npm run stack left its env file behind"
+  echo "ok npm run stack: up and stopped"
+else
+  kill -KILL -- "-$stack_pid" 2>/dev/null || true
+  fail "npm run stack did not come up: $(tail -5 "$stack_log")"
 fi
 
 [ "$failures" -eq 0 ] && echo "fresh machine: all checks passed" || exit 1

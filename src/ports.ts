@@ -72,6 +72,8 @@ export interface IamGateway {
 
   /** Null when the policy does not exist. */
   getPolicy(arn: string): Promise<{ arn: string; name: string } | null>;
+  /** The default version's document of a managed policy (doctor --can); null when it does not exist. */
+  getPolicyDocument?(arn: string): Promise<unknown | null>;
   listPolicies(scope: 'AWS' | 'Local' | 'All'): Promise<Array<{ arn: string; name: string }>>;
 }
 

@@ -115,8 +115,8 @@ export function parseBindingOptions(options: Record<string, unknown>): BindingRe
   const validated = validateBinding(input, FLAG_TERMS);
   // --inline-policy-name without --inline-policy is still checked (it is a typo waiting to matter).
   if (!inlinePath) {
-    const problem = checkField('inlinePolicies', inlineName, FLAG_TERMS, { item: inlineName });
-    if (problem) validated.problems.push({ path: { field: 'inlinePolicies', item: inlineName }, message: problem });
+    const problem = checkField('inlinePolicies', inlineName, FLAG_TERMS, { item: inlineName, part: 'name' });
+    if (problem) validated.problems.push({ path: { field: 'inlinePolicies', item: inlineName, part: 'name' }, message: problem });
   }
   problems.push(...validated.problems.map((problem) => renderProblem(problem)));
   if (problems.length === 1) throw new UserError(problems[0]!);

@@ -12,6 +12,7 @@ import type { TokenClaims } from '../core/trust-policy.ts';
 import { resolveIssuer } from '../engine/oidc.ts';
 import { createCommandContext } from './context.ts';
 import { parseGlobals } from './globals.ts';
+import { accessDoctor } from './doctor-access.ts';
 
 // TokenRequest's minimum lifetime: the token only lives for this run.
 const TOKEN_SECONDS = 600;
@@ -104,6 +105,9 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
     provider, otherProviderUrls, currentThumbprints: thumbprints, serviceAccount,
     role: roleState, token, webhooks, pods, assume, namespaceLabels, dryRun, templateEnv, secretKeys, configMapKeys,
   });
+
+  // doctor --can (and the role's own access requests): identity, boundary, resource and key policies, each in its account.
+  if (roleState) checks.push(...(await accessDoctor(options, roleState, iam, ctx, account)));
 
   if (globals.output === 'json') {
     output.json({ serviceAccount: `${namespace}/${name}`, issuerUrl: issuer.issuerUrl, providerArn, ok: doctorExitCode(checks) === 0, checks });

@@ -181,6 +181,8 @@ export const COMMANDS: CommandSpec[] = [
     options: [
       ...TARGET_OPTIONS,
       { flags: '--assume', description: 'also call sts:AssumeRoleWithWebIdentity with a minted token and show the caller identity (never the token or credentials)' },
+      { flags: '--can <action-and-arn...>', description: 'also check that the role can do <action> on <resource-arn> (e.g. secretsmanager:GetSecretValue arn:aws:secretsmanager:…): identity policies, boundary, the resource policy in the resource\'s account and, for a secret, kms:Decrypt on its key through Secrets Manager; names the document that refuses. Without it, the role\'s own access requests are checked' },
+      ACCOUNT_PROFILE_OPTION,
       CLUSTER_PROFILE_OPTION,
       { flags: '--ca-bundle <file>', description: 'extra PEM CA certificates to trust when fetching the issuer\'s certificate chain' },
     ],

@@ -231,8 +231,9 @@ export function validateBinding(input: BindingInput, terms: Terms, binding?: num
 
   const inlinePolicies: Record<string, unknown> = {};
   for (const [policyName, { text, source }] of Object.entries(input.inlinePolicies ?? {})) {
-    const nameProblem = checkField('inlinePolicies', policyName, terms, at('inlinePolicies', policyName));
-    if (nameProblem) report(at('inlinePolicies', policyName), nameProblem);
+    const namePath: FieldPath = { ...at('inlinePolicies', policyName), part: 'name' };
+    const nameProblem = checkField('inlinePolicies', policyName, terms, namePath);
+    if (nameProblem) report(namePath, nameProblem);
     try {
       inlinePolicies[policyName] = parsePolicyDocument(text, source);
     } catch (error) {

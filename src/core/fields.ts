@@ -59,6 +59,8 @@ export interface FieldPath {
   binding?: number;
   /** A list index or map key under the field (managedPolicies[1], inlinePolicies.<name>). */
   item?: number | string;
+  /** Of an inline policy: its name (`--inline-policy-name`) rather than its document (`--inline-policy`). */
+  part?: 'name';
 }
 
 export interface Terms {

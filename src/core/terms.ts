@@ -8,7 +8,7 @@ export type { BindingField, FieldPath, Terms } from './fields.ts';
 
 /** Command-line flags (create-sa-role, delete-sa-role). */
 export const FLAG_TERMS: Terms = {
-  name: (path) => (path.field === 'inlinePolicies' && typeof path.item === 'string' ? '--inline-policy-name' : (FIELDS[path.field].flag ?? path.field)),
+  name: (path) => (path.field === 'inlinePolicies' && path.part === 'name' ? '--inline-policy-name' : (FIELDS[path.field].flag ?? path.field)),
   enable: (path) => `pass ${FIELDS[path.field].flag ?? path.field}`,
 };
 

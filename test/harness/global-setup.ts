@@ -3,12 +3,15 @@
 // here, so IRSA_STACK (the stack.json path) or IRSA_STACK_SKIP reaches useStack() in each file.
 import { STACK_ENV, stackAvailability, stackRequired, unavailableMessage } from './availability.ts';
 import { startStack, type Stack } from './stack.ts';
+import { enterRunTempDir, leaveRunTempDir } from './run-temp-dir.ts';
 
 let stack: Stack | undefined;
 
 const say = (message: string) => process.stderr.write(`[irsa stack] ${message}\n`);
 
 export async function globalSetup(): Promise<void> {
+  // Before the stack: its directory, and every test's, go into the run's own temp dir.
+  enterRunTempDir();
   if (process.env[STACK_ENV.info]) {
     say(`using the running stack described by ${process.env[STACK_ENV.info]}`);
     return;
@@ -28,4 +31,5 @@ export async function globalSetup(): Promise<void> {
 
 export async function globalTeardown(): Promise<void> {
   await stack?.stop();
+  leaveRunTempDir();
 }

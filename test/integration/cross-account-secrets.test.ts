@@ -122,6 +122,72 @@ describe('cross-account secrets: role in account 1, secret in 2, KMS key in 3', 
     assert.equal(again.code, 0, `the re-plan is not empty:\n${again.stdout}${again.stderr}`);
   });
 
+  it('doctor: ✓ for GetSecretValue, and names the refusing document in each of five broken variants', async () => {
+    const roleArn = `arn:aws:iam::${stack.accountId}:role/${roleName}`;
+    const doctor = async () => {
+      const result = await irsa(stack, ['doctor', '--cluster', stack.clusterName, '-n', ns, '--name', 'api', '--profile', 'pod-account', '--cluster-profile', 'pod-account',
+        '--account-profile', `${DATA}=data-account`, '--account-profile', `${SECURITY}=security-account`,
+        '--can', 'secretsmanager:GetSecretValue', secretArn, '-o', 'json'], env);
+      const checks = JSON.parse(result.stdout).checks as Array<{ id: string; status: string; observed: string; details?: string[] }>;
+      const secret = checks.find((c) => c.id === `access:secretsmanager:GetSecretValue:${secretArn}`);
+      const key = checks.find((c) => c.id === `access:kms:Decrypt:${secretArn}`);
+      assert.ok(secret && key, result.stdout + result.stderr);
+      return { secret, key };
+    };
+    const good = await doctor();
+    assert.equal(good.secret.status, 'pass', good.secret.observed);
+    assert.equal(good.key.status, 'pass', good.key.observed);
+    assert.match(good.secret.observed, new RegExp(`resource policy of ${secretArn} statement 2 \\(Irsa[0-9a-f]{16}\\) \\[account ${DATA}\\]`));
+
+    const pod = inAccount('pod-account');
+    const identity = JSON.stringify((await aws(pod, ['iam', 'get-role-policy', '--role-name', roleName, '--policy-name', 'irsa-access'])).PolicyDocument);
+    const secretGood = (await secretPolicy())!;
+    const keyGood = await keyPolicy();
+    const putSecret = (text: string) => aws(inAccount('data-account'), ['secretsmanager', 'put-resource-policy', '--secret-id', secretArn, '--resource-policy', text]);
+    const putKey = (text: string) => aws(inAccount('security-account'), ['kms', 'put-key-policy', '--key-id', keyArn, '--policy-name', 'default', '--policy', text]);
+    const putIdentity = (text: string) => aws(pod, ['iam', 'put-role-policy', '--role-name', roleName, '--policy-name', 'irsa-access', '--policy-document', text]);
+
+    // 1. No identity statement: the role's identity policies in account 1 refuse.
+    await aws(pod, ['iam', 'delete-role-policy', '--role-name', roleName, '--policy-name', 'irsa-access']);
+    let d = await doctor();
+    assert.equal(d.secret.status, 'fail');
+    assert.match(d.secret.observed, new RegExp(`^refused by identity policies of ${roleArn} \\[account ${stack.accountId}\\]`));
+    await putIdentity(identity);
+
+    // 2. No statement in the secret's resource policy: account 2 refuses.
+    await putSecret(originalSecretPolicy);
+    d = await doctor();
+    assert.equal(d.secret.status, 'fail');
+    assert.match(d.secret.observed, new RegExp(`^refused by resource policy of ${secretArn} \\[account ${DATA}\\]`));
+    assert.equal(d.key.status, 'pass');
+    await putSecret(secretGood);
+
+    // 3. The key policy without the role: account 3 refuses kms:Decrypt.
+    await putKey(originalKeyPolicy);
+    d = await doctor();
+    assert.equal(d.secret.status, 'pass');
+    assert.equal(d.key.status, 'fail');
+    assert.match(d.key.observed, new RegExp(`^refused by key policy of ${keyArn} \\[account ${SECURITY}\\]`));
+    await putKey(keyGood);
+
+    // 4. kms:ViaService for the wrong region in the role's policy: the identity side refuses kms:Decrypt.
+    await putIdentity(identity.replace(`secretsmanager.${stack.region}.amazonaws.com`, 'secretsmanager.eu-west-3.amazonaws.com'));
+    d = await doctor();
+    assert.equal(d.key.status, 'fail');
+    assert.match(d.key.observed, new RegExp(`^refused by identity policies of ${roleArn} \\[account ${stack.accountId}\\]`));
+    await putIdentity(identity);
+
+    // 5. The role recreated after the policies were written: IAM then shows the old role's unique id
+    // in place of its ARN (moto keeps the ARN, so the test writes what IAM would show).
+    await putSecret(secretGood.replace(`"${roleArn}"`, '"AROAOLDROLE0000000001"'));
+    d = await doctor();
+    assert.equal(d.secret.status, 'fail');
+    assert.match(d.secret.observed, new RegExp(`^refused by resource policy of ${secretArn} \\[account ${DATA}\\]`));
+    assert.match((d.secret.details ?? []).join('\n'), /now names AROAOLDROLE0000000001: the role was deleted and recreated/);
+    await putSecret(secretGood);
+    assert.equal((await doctor()).secret.status, 'pass');
+  });
+
   it('removing the access removes exactly what irsa added: both policies are the originals again', async () => {
     assert.notEqual(await secretPolicy(), originalSecretPolicy, 'the first step left irsa\'s statement in place');
     const file = writeConfig(false);

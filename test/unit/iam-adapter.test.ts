@@ -139,8 +139,8 @@ test('listRoleDetails follows both paginations, decodes documents and joins desc
   });
   const roles = await createIamGateway(client, { accountId }).listRoleDetails();
   assert.deepEqual(roles, [
-    { arn: 'arn:aws:iam::111122223333:role/irsa/r1', name: 'r1', path: '/irsa/', description: 'one', maxSessionDuration: 3600, permissionsBoundary: 'arn:aws:iam::111122223333:policy/b', trustPolicy: trust, tags: { k: 'r1' }, attachedPolicyArns: ['arn:aws:iam::aws:policy/A'], inlinePolicies: { p: inline } },
-    { arn: 'arn:aws:iam::111122223333:role/x/r2', name: 'r2', path: '/x/', description: 'two', maxSessionDuration: 7200, permissionsBoundary: 'arn:aws:iam::111122223333:policy/b', trustPolicy: trust, tags: { k: 'r2' }, attachedPolicyArns: ['arn:aws:iam::aws:policy/A'], inlinePolicies: { p: inline } },
+    { arn: 'arn:aws:iam::111122223333:role/irsa/r1', name: 'r1', path: '/irsa/', description: 'one', maxSessionDuration: 3600, permissionsBoundary: 'arn:aws:iam::111122223333:policy/b', trustPolicy: trust, tags: { k: 'r1' }, attachedPolicyArns: ['arn:aws:iam::aws:policy/A'], inlinePolicies: { p: inline }, id: 'ID-r1' },
+    { arn: 'arn:aws:iam::111122223333:role/x/r2', name: 'r2', path: '/x/', description: 'two', maxSessionDuration: 7200, permissionsBoundary: 'arn:aws:iam::111122223333:policy/b', trustPolicy: trust, tags: { k: 'r2' }, attachedPolicyArns: ['arn:aws:iam::aws:policy/A'], inlinePolicies: { p: inline }, id: 'ID-r2' },
   ]);
   const gaad = sent.filter((s) => s.name === 'GetAccountAuthorizationDetailsCommand');
   assert.deepEqual(gaad.map((s) => s.input), [{ Filter: ['Role'], Marker: undefined, MaxItems: 1000 }, { Filter: ['Role'], Marker: 'm1', MaxItems: 1000 }]);

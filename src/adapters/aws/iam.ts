@@ -14,6 +14,7 @@ import {
   IAMClient,
   GetOpenIDConnectProviderCommand,
   GetPolicyCommand,
+  GetPolicyVersionCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
   ListOpenIDConnectProvidersCommand,
@@ -93,7 +94,7 @@ const inlinePolicy = (role: string, policyName: string, document: string | undef
  */
 function roleState(
   fallbackName: string,
-  role: Pick<RoleDetail, 'Arn' | 'RoleName' | 'Path' | 'PermissionsBoundary' | 'AssumeRolePolicyDocument' | 'Tags'>,
+  role: Pick<RoleDetail, 'Arn' | 'RoleName' | 'Path' | 'PermissionsBoundary' | 'AssumeRolePolicyDocument' | 'Tags' | 'RoleId'>,
   session: Pick<Role, 'Description' | 'MaxSessionDuration'>,
   attachedPolicyArns: Array<string | undefined>,
   inlinePolicies: Array<readonly [string, unknown]>,
@@ -110,6 +111,7 @@ function roleState(
     tags: toTags(role.Tags),
     attachedPolicyArns: attachedPolicyArns.filter((arn): arn is string => Boolean(arn)),
     inlinePolicies: Object.fromEntries(inlinePolicies),
+    ...(role.RoleId ? { id: role.RoleId } : {}),
   };
 }
 
@@ -299,6 +301,16 @@ export function createIamGateway(client: IAMClient, options: IamGatewayOptions):
       const out = await orNull(send(new GetPolicyCommand({ PolicyArn: arn })));
       if (!out?.Policy) return null;
       return { arn: out.Policy.Arn ?? arn, name: out.Policy.PolicyName ?? '' };
+    },
+
+    async getPolicyDocument(arn) {
+      const policy = await orNull(send(new GetPolicyCommand({ PolicyArn: arn })));
+      const version = policy?.Policy?.DefaultVersionId;
+      if (!version) return null;
+      const out = await send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: version }));
+      const text = out.PolicyVersion?.Document;
+      // IAM returns policy documents URL-encoded.
+      return text ? JSON.parse(decodeURIComponent(text)) : null;
     },
 
     async listPolicies(scope) {

@@ -28,6 +28,8 @@ export interface RoleState {
   attachedPolicyArns: string[];
   /** Inline policy name → parsed document. */
   inlinePolicies: Record<string, unknown>;
+  /** RoleId (AROA…): a resource policy that names another id names a deleted role (doctor --can). */
+  id?: string;
 }
 
 export interface ServiceAccountState {

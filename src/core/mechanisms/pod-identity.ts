@@ -1,0 +1,118 @@
+// EKS Pod Identity: the role trusts pods.eks.amazonaws.com, conditioned on this cluster (and, with
+// session tags, this namespace and ServiceAccount: core/pods-eks-trust.ts); an EKS Pod Identity
+// association names the role for the ServiceAccount (core/resources/pod-identity-association.ts);
+// the ServiceAccount needs no role-arn annotation; the eks-pod-identity-agent add-on must run on
+// the nodes (core/resources/eks-addon.ts); no OIDC provider is needed.
+// https://docs.aws.amazon.com/eks/latest/userguide/pod-identities.html
+//
+// What it plans from is read by the engine into `observed.podIdentity` (the cluster's ARN, the
+// association of each ServiceAccount, the agent add-on). Without those reads it plans nothing and
+// says so as a blocker: never a false "nothing to do".
+
+import type { BindingRequest } from '../model/binding.ts';
+import { serviceAccountLabel, type ServiceAccountRef } from '../model/refs.ts';
+import { changeKey, type Blocker } from '../plan.ts';
+import { podIdentityStatement } from '../pods-eks-trust.ts';
+import { planPodIdentityAgent, type EksAddonState } from '../resources/eks-addon.ts';
+import { planAssociation, type PodIdentityAssociationState } from '../resources/pod-identity-association.ts';
+import { planServiceAccount } from '../resources/service-account.ts';
+import { planWorkloadRestarts } from '../resources/workload.ts';
+import type { BindingMechanism, ClusterSidePlan } from './types.ts';
+
+/** The binding's Pod Identity settings (flags / irsa.yaml), validated by core/pod-identity-input.ts. */
+export interface PodIdentitySettings {
+  targetRoleArn: string | null;
+  disableSessionTags: boolean;
+  /** Session policy, compact JSON. */
+  policy: string | null;
+  /** The user lets irsa add the eks-pod-identity-agent add-on when it is missing. */
+  installAgent: boolean;
+}
+
+/** What the engine read for Pod Identity bindings of one cluster. */
+export interface PodIdentityObserved {
+  /** arn:<partition>:eks:<region>:<account>:cluster/<name> */
+  clusterArn: string;
+  /** By `namespace/name`: the association of exactly that ServiceAccount, or null. */
+  associations: Map<string, PodIdentityAssociationState | null>;
+  /** The eks-pod-identity-agent add-on, null when it is not installed. */
+  agent: EksAddonState | null;
+  /** Reasons Pod Identity cannot work here (Fargate profile, Windows nodes, not EKS): core/pod-identity-availability. */
+  unavailable: Array<{ resource: string; reason: string }>;
+}
+
+declare module '../model/binding.ts' {
+  interface MechanismNames {
+    'pod-identity': true;
+  }
+  interface BindingRequest {
+    podIdentity?: PodIdentitySettings;
+  }
+  interface BindingsObserved {
+    podIdentity?: PodIdentityObserved;
+  }
+  interface BindingContext {
+    /** The cluster's ARN, for the pods.eks trust's aws:SourceArn (read with observed.podIdentity). */
+    podIdentityClusterArn?: string;
+  }
+}
+
+const DEFAULT_SETTINGS: PodIdentitySettings = { targetRoleArn: null, disableSessionTags: false, policy: null, installAgent: false };
+const settingsOf = (request: BindingRequest): PodIdentitySettings => request.podIdentity ?? DEFAULT_SETTINGS;
+
+export const podIdentityMechanism: BindingMechanism = {
+  name: 'pod-identity',
+  trust: (request, context) => {
+    // The cluster's ARN is known from the reads; the trust statement needs it. Without it the
+    // cluster side blocks (below), and the statement built from the context alone would be wrong.
+    const clusterArn = context.podIdentityClusterArn;
+    if (!clusterArn) return { federated: [], statements: [] };
+    const settings = settingsOf(request);
+    return {
+      federated: [],
+      statements: [podIdentityStatement({ clusterArn, namespace: settings.disableSessionTags ? null : request.namespace, serviceAccounts: [request.name] })],
+    };
+  },
+  // No OIDC provider: the role waits for nothing.
+  prerequisites: () => [],
+  clusterSide({ request, cluster, roleArn, dependsOn, observed, bindingIndex }): ClusterSidePlan {
+    const result: ClusterSidePlan = { changes: [], blockers: [], warnings: [], changedServiceAccounts: [], workloadsNeedingRestart: [] };
+    const saRef: ServiceAccountRef = { cluster, namespace: request.namespace, name: request.name };
+    const saKey = serviceAccountLabel(saRef);
+    const reads = observed.podIdentity;
+    const block = (blocker: Omit<Blocker, 'binding'>) => result.blockers.push({ ...blocker, ...bindingIndex });
+    if (!reads) {
+      block({ code: 'pod-identity-unavailable', resource: `pod-identity-association:${cluster.name}/${saKey}`, message: `irsa did not read the EKS Pod Identity state of ${cluster.name}`, fix: 'use --mechanism irsa for now', field: '--mechanism' });
+      return result;
+    }
+    for (const { resource, reason } of reads.unavailable) {
+      block({ code: 'pod-identity-unavailable', resource, message: `EKS Pod Identity cannot work for ${saKey}: ${reason}`, fix: 'use IRSA for this binding (--mechanism irsa)', field: '--mechanism' });
+    }
+    const settings = settingsOf(request);
+    const agent = planPodIdentityAgent(cluster.name, reads.agent, { install: settings.installAgent, installField: '--install-pod-identity-agent' });
+    result.changes.push(agent.change);
+    result.warnings.push(...agent.warnings);
+    if (agent.blocker) block(agent.blocker);
+
+    // The ServiceAccount must exist; it carries no role-arn annotation for Pod Identity (an existing
+    // one is left: Pod Identity takes precedence over it, and `irsa migrate` removes it).
+    const sa = planServiceAccount({ ...saRef, annotations: {} }, observed.serviceAccounts.get(saKey) ?? null, dependsOn);
+    result.changes.push(sa.change);
+
+    const association = planAssociation(
+      { cluster: cluster.name, namespace: request.namespace, serviceAccount: request.name, roleArn, targetRoleArn: settings.targetRoleArn, disableSessionTags: settings.disableSessionTags, policy: settings.policy },
+      reads.associations.get(saKey) ?? null,
+      { override: request.overrideExistingServiceAccounts, overrideField: '--override-existing-serviceaccounts', dependsOn: [...dependsOn, changeKey(agent.change)] },
+    );
+    if (association.blocker) block(association.blocker);
+    if (!association.change) return result;
+    result.changes.push(association.change);
+    if (association.change.action === 'no-op') return result;
+    result.changedServiceAccounts.push(saRef);
+    // Only pods created after the association get its credentials (EKS User Guide, pod-id-association).
+    const restarts = planWorkloadRestarts(cluster, association.change, request.name, observed.workloads.get(saKey) ?? [], request.restartWorkloads);
+    result.changes.push(...restarts.changes);
+    result.workloadsNeedingRestart.push(...restarts.needingRestart);
+    return result;
+  },
+};

@@ -1,7 +1,7 @@
 // The small capability interfaces the engine and commands use. Adapters implement them;
 // unit tests may fake them. Nothing outside src/adapters imports an SDK.
 
-import type { ChangeResult } from './engine/apply.ts';
+import type { ChangeResult } from './core/model/apply.ts';
 import type {
   ClusterInfo,
   OidcProviderState,

@@ -1,7 +1,7 @@
 // The small capability interfaces the engine and commands use. Adapters implement them;
 // unit tests may fake them. Nothing outside src/adapters imports an SDK.
 
-import type { ChangeResult } from './engine/apply.ts';
+import type { ChangeResult } from './core/model/apply.ts';
 import type {
   ClusterInfo,
   OidcProviderState,
@@ -249,4 +249,33 @@ export interface NodegroupState {
   /** AL2023_x86_64_STANDARD, WINDOWS_CORE_2022_x86_64, CUSTOM, … (null when EKS does not say). */
   amiType: string | null;
   status: string;
+}
+
+/** A launch template as a nodegroup names it (id or name; version a number, $Latest or $Default). */
+export interface LaunchTemplateRef {
+  id: string | null;
+  name: string | null;
+  version: string | null;
+}
+
+/** A managed nodegroup's nodes: their role and the launch template it names (null: EKS's own). */
+export interface NodegroupNodes {
+  name: string;
+  nodeRoleArn: string;
+  launchTemplate: LaunchTemplateRef | null;
+}
+
+/** The nodes' side of "only its role?" (src/adapters/aws/ec2.ts). Read-only. */
+export interface NodeAccessReader {
+  /** eks:ListNodegroups + eks:DescribeNodegroup. */
+  listNodegroups(cluster: string): Promise<NodegroupNodes[]>;
+  /** ec2:DescribeLaunchTemplateVersions: the version's MetadataOptions (unset fields null). */
+  launchTemplateMetadata(ref: LaunchTemplateRef): Promise<import('./core/only-its-role.ts').MetadataOptions & { version: number }>;
+  /** iam:GetPolicy + iam:GetPolicyVersion: the default version's document. */
+  policyDocument(arn: string): Promise<unknown>;
+}
+
+/** Asks the apiserver what a user may do (SubjectAccessReview; src/adapters/k8s/access-review.ts). */
+export interface AccessReviewer {
+  allowed(review: { user: string; groups: string[]; namespace: string; verb: string; group: string; resource: string; name?: string }): Promise<boolean>;
 }

@@ -10,7 +10,9 @@ import { parsePolicyDocument } from '../core/policy-document.ts';
 import { FLAG_TERMS, type Terms } from '../core/terms.ts';
 import { parseWorkloadRef } from '../core/migration.ts';
 
-export const DEFAULT_INLINE_POLICY_NAME = 'irsa-inline';
+import { DEFAULT_INLINE_POLICY_NAME } from '../core/resources/inline-policy.ts';
+
+export { DEFAULT_INLINE_POLICY_NAME };
 
 /** Reads a JSON policy document file (validated by the binding validator). */
 export function readPolicyText(path: string, field: string): string {
@@ -41,9 +43,9 @@ export function parseBindingOptions(options: Record<string, unknown>): BindingRe
   if (!cluster && !issuerUrl) problems.push('--cluster is required (or --issuer-url for a self-managed cluster).');
 
   // What only flags can get wrong: their text forms (tags shorthand, a policy file to read) and combinations.
-  let tags: Record<string, string> = {};
+  let tags: Record<string, string> | undefined;
   try {
-    tags = parseTagList((options['tags'] as string | undefined) ?? '');
+    if (options['tags'] !== undefined) tags = parseTagList(options['tags'] as string);
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
     problems.push(error.message);
@@ -61,12 +63,11 @@ export function parseBindingOptions(options: Record<string, unknown>): BindingRe
   }
   const attachRoleArn = options['attachRoleArn'] as string | undefined;
   const boundary = options['permissionsBoundary'] as string | undefined;
-  const policyArns = (options['attachPolicyArn'] as string[] | undefined) ?? [];
-  if (attachRoleArn && (policyArns.length > 0 || inlinePath || boundary || options['tags'] || options['prune'] || options['roleName'])) {
-    problems.push('--attach-role-arn binds the ServiceAccount to an existing role and only adds it to that role\'s trust policy; it cannot be combined with --role-name, --attach-policy-arn, --inline-policy, --permissions-boundary, --tags or --prune.');
-  }
-  if (options['roleOnly'] && (options['createNamespace'] || options['restartWorkloads'] || options['overrideExistingServiceaccounts'])) {
-    problems.push('--role-only skips Kubernetes entirely; it cannot be combined with --create-namespace, --restart-workloads or --override-existing-serviceaccounts.');
+  // Absent when not given: a field the user did not give must not count as given (core/fields.ts rules).
+  const policyArns = options['attachPolicyArn'] as string[] | undefined;
+  // Binding fields that cannot go together are core/fields.ts's rules (validateBinding); --prune is a command option.
+  if (attachRoleArn && options['prune']) {
+    problems.push('--prune: cannot be combined with --attach-role-arn: that binding only adds the ServiceAccount to the existing role\'s trust policy and changes nothing else about the role');
   }
   const workloads = ((options['workload'] as string[] | undefined) ?? []).flatMap((text) => {
     const parsed = parseWorkloadRef(text);

@@ -8,7 +8,7 @@ import { judgeContext, matchingContexts, mismatchMessage, normalizeIssuer, unkno
 import { UnreachableError, UserError } from '../core/errors.ts';
 import { decodeJwtClaims } from '../core/jwt.ts';
 import type { ClusterInfo } from '../core/state.ts';
-import type { ClusterReader, IamGateway, KubeGateway, KubeIdentity, KubeInspector, ResourcePolicyGateway, StsGateway, TlsChainFetcher, WorkloadGateway } from '../ports.ts';
+import type { AccessReviewer, ClusterReader, IamGateway, KubeGateway, KubeIdentity, KubeInspector, NodeAccessReader, ResourcePolicyGateway, StsGateway, TlsChainFetcher, WorkloadGateway } from '../ports.ts';
 import type { GlobalOptions } from './globals.ts';
 import { countThrottles } from '../engine/adaptive-limit.ts';
 
@@ -45,6 +45,10 @@ export interface CommandContext {
   workloads(): Promise<WorkloadGateway>;
   /** Read-only Kubernetes inspection for doctor and audit (Secrets, webhooks, pod templates). */
   inspector(): Promise<KubeInspector>;
+  /** Nodegroups, launch templates, policy documents (with the cluster's credentials: the nodes live there). */
+  nodeAccess(): Promise<NodeAccessReader>;
+  /** SubjectAccessReviews (after the same cluster check as kube()). */
+  accessReviewer(): Promise<AccessReviewer>;
   resolveThumbprints(issuerUrl: string): Promise<{ thumbprints: string[]; warnings: string[] }>;
   /** Discovery and certificate fetches over verified TLS (proxy-aware), e.g. with a shorter timeout. */
   tls(options?: { timeoutMs?: number }): Promise<TlsChainFetcher>;
@@ -239,6 +243,13 @@ export function createCommandContext(
       const { createKubeInspector } = await import('../adapters/k8s/inspect.ts');
       observerValue = await observer();
       return createKubeInspector({ kubeconfig: globals.kubeconfig, context: globals.context, observer: observerValue });
+    }),
+    nodeAccess: async () => (await clusterAws()).nodeAccess(),
+    accessReviewer: once(async () => {
+      await verified(await kubeGateway());
+      const { createAccessReviewer } = await import('../adapters/k8s/access-review.ts');
+      observerValue = await observer();
+      return createAccessReviewer({ kubeconfig: globals.kubeconfig, context: globals.context, observer: observerValue });
     }),
     resolveThumbprints: async (issuerUrl) => {
       const pem = caBundlePem();

@@ -109,12 +109,17 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   // doctor --can (and the role's own access requests): identity, boundary, resource and key policies, each in its account.
   if (roleState) checks.push(...(await accessDoctor(options, roleState, iam, ctx, account)));
 
+  // 7. Only its role? Every other path a compromised pod of this ServiceAccount has (issue 23).
+  const { onlyItsRoleSection } = await import('../engine/only-its-role.ts');
+  const only = await onlyItsRoleSection(ctx, { cluster: issuer.cluster?.name ?? null, namespace, name, providerArn, account, targetArgs, ownRole: roleState ?? null });
+  const exitCode = Math.max(doctorExitCode(checks), only.exitCode);
+
   if (globals.output === 'json') {
-    output.json({ serviceAccount: `${namespace}/${name}`, issuerUrl: issuer.issuerUrl, providerArn, ok: doctorExitCode(checks) === 0, checks });
+    output.json({ serviceAccount: `${namespace}/${name}`, issuerUrl: issuer.issuerUrl, providerArn, ok: exitCode === 0, checks, onlyItsRole: only.report });
   } else {
     const c = output.paint;
     const heading = `irsa doctor ${namespace}/${name} (${issuer.cluster ? `cluster ${issuer.cluster.name}, ` : ''}issuer ${issuer.issuerUrl})`;
-    output.out(renderDoctorText(checks, heading, { pass: c.green, fail: c.red, warn: c.yellow, dim: c.dim, bold: c.bold }));
+    output.out(renderDoctorText([...checks, ...only.report.checks], heading, { pass: c.green, fail: c.red, warn: c.yellow, dim: c.dim, bold: c.bold }));
   }
-  return doctorExitCode(checks);
+  return exitCode;
 }

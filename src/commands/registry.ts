@@ -1,27 +1,9 @@
 // Every command and option, declared once as data. cli.ts builds commander from this table,
 // and each command's code is imported only when that command runs (fast --help).
 
-import type { Output } from '../ui/output.ts';
 
-export interface OptionSpec {
-  flags: string;
-  description: string;
-  /** Collects repeated flags into a list. */
-  repeatable?: boolean;
-  defaultValue?: string | number | boolean | string[];
-  choices?: string[];
-}
-
-export interface CommandSpec {
-  name: string;
-  summary: string;
-  description?: string;
-  arguments?: string;
-  options: OptionSpec[];
-  load: () => Promise<{ run: CommandRun }>;
-}
-
-export type CommandRun = (options: Record<string, unknown>, args: string[], output: Output) => Promise<number>;
+export type { CommandRun, CommandSpec, OptionSpec } from '../command-spec.ts';
+import type { CommandSpec, OptionSpec } from '../command-spec.ts';
 
 export const GLOBAL_OPTIONS: OptionSpec[] = [
   { flags: '--region <region>', description: 'AWS region such as eu-west-1 (default: AWS_REGION or the profile\'s region); a name that is not a region is refused before any call' },
@@ -95,7 +77,8 @@ export const COMMANDS: CommandSpec[] = [
     options: [
       ...TARGET_OPTIONS,
       { flags: '--role-name <name>', description: 'IAM role name (default: irsa-<cluster>-<namespace>-<name>, shortened with a hash to fit 64 characters)' },
-      { flags: '--path <path>', description: 'IAM path for a new role', defaultValue: '/' },
+      // No commander default: validateBinding fills in /, and a --path the user did not give must not count as given (--attach-role-arn).
+      { flags: '--path <path>', description: 'IAM path for a new role (default: /)' },
       { flags: '--attach-policy-arn <arn>', description: 'managed policy to attach (checked with iam:GetPolicy before anything is written)', repeatable: true },
       { flags: '--inline-policy <file>', description: 'JSON policy document to put as an inline policy' },
       { flags: '--inline-policy-name <name>', description: 'name of that inline policy', defaultValue: 'irsa-inline' },

@@ -169,17 +169,7 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
   const inputs: BindingInput[] = raw.bindings.map((binding, index) => {
     if (!usable[index]) return { namespace: 'default', name: 'default' }; // a placeholder: its problems are the schema's
     const here = (...rest: Path): Path => ['bindings', index, ...rest];
-    if (typeof binding.attachRoleArn === 'string') {
-      const alsoSet = (['roleName', 'path', 'managedPolicies', 'inlinePolicies', 'permissionsBoundary', 'maxSessionDuration', 'description', 'tags', 'adopt'] as const).filter(
-        (field) => binding[field] !== undefined,
-      );
-      for (const field of alsoSet) {
-        report(here(field), `cannot be combined with attachRoleArn: that binding only adds the ServiceAccount to the existing role's trust policy and changes nothing else about the role`, true);
-      }
-    }
-    if (binding.roleOnly === true && (binding.createNamespace || binding.restart)) {
-      report(here('roleOnly'), 'roleOnly skips Kubernetes entirely; it cannot be combined with createNamespace or restart', true);
-    }
+    // Fields that cannot go together (attachRoleArn, roleOnly) are core/fields.ts's rules, applied by validateBindings.
     const workloads = (binding.workloads ?? []).flatMap((text, i) => {
       const parsed = parseWorkloadRef(text);
       if (!parsed) report(here('workloads', i), `"${text}" is not a workload; write <kind>/<name>, e.g. deployment/${binding.name} (kinds: deployment, statefulset, daemonset, cronjob, job, pod)`);
@@ -245,7 +235,8 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
     if (problem.path.binding !== undefined && !usable[problem.path.binding]) continue;
     if (shapeBad(...path) || (problem.path.field === 'cluster' && shapeBad('cluster', 'name'))) continue; // reported by the schema
     // A policy's name is wrong at its key; everything else at its value.
-    const atKey = problem.path.field === 'inlinePolicies' && / is not a valid IAM policy name/.test(problem.message);
+    // A field that cannot be combined with another is wrong where it is written: at its key.
+    const atKey = (problem.path.field === 'inlinePolicies' && / is not a valid IAM policy name/.test(problem.message)) || /^cannot be combined with /.test(problem.message);
     const { line, col } = position(nodeOffset(document, path, atKey));
     problems.push({ line, col, text: `${configKey(problem.path)}: ${problem.message}` });
   }

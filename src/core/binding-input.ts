@@ -4,7 +4,7 @@
 // file:line:col + irsa.yaml key). Pure: files are read by the entry point, not here.
 
 import { assertPolicyArn, parseRoleArn } from './arn.ts';
-import type { BindingRequest } from './binding.ts';
+import type { BindingRequest } from './model/binding.ts';
 import type { MigrationOptions } from './migration.ts';
 import { UserError } from './errors.ts';
 import {
@@ -18,6 +18,7 @@ import {
 } from './names.ts';
 import { parsePolicyDocument } from './policy-document.ts';
 import type { Tags } from './state.ts';
+import { exclusionProblems } from './fields.ts';
 import type { BindingField, FieldPath, Terms } from './terms.ts';
 import { DEFAULT_AUDIENCE, samePolicy, serviceAccountSubject, stringLike } from './trust-policy.ts';
 import { spansNamespaces } from './trust-lint.ts';
@@ -180,6 +181,9 @@ export function validateBinding(input: BindingInput, terms: Terms, binding?: num
     const problem = checkField(field, value, terms, at(field, item));
     if (problem) report(at(field, item), problem);
   };
+
+  // Fields that cannot go together, the same rules for every entry point (core/fields.ts).
+  for (const problem of exclusionProblems({ ...input }, terms, (field) => at(field))) report(problem.path, problem.message);
 
   if (input.cluster) {
     // The cluster is one for all bindings: its problem is reported once, without a binding index.

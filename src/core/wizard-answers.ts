@@ -2,7 +2,9 @@
 // way parseBindingOptions builds it from the equivalent command line, so both plan the same.
 
 import type { BindingRequest } from './binding.ts';
-import { DEFAULT_AUDIENCE } from './trust-policy.ts';
+import { validateBinding, type BindingInput } from './binding-input.ts';
+import { UserError, ValidationErrors } from './errors.ts';
+import { WIZARD_TERMS } from './fields.ts';
 
 export interface InlinePolicyChoice {
   name: string;
@@ -34,26 +36,30 @@ export interface WizardGlobals {
   caBundle?: string | undefined;
 }
 
+/**
+ * The request the answers mean, through the same validator as flags and irsa.yaml
+ * (validateBinding), so a rule holds for the wizard too; a problem names the question.
+ */
 export function bindingRequestFromAnswers(answers: WizardAnswers): BindingRequest {
-  return {
+  const input: BindingInput = {
     cluster: answers.cluster,
     namespace: answers.namespace,
     name: answers.serviceAccount,
     roleName: answers.roleName,
-    rolePath: '/',
-    attachRoleArn: null,
-    audience: DEFAULT_AUDIENCE,
-    subjectPattern: null,
     policyArns: [...answers.policyArns],
-    inlinePolicies: answers.inlinePolicy ? { [answers.inlinePolicy.name]: answers.inlinePolicy.document } : {},
+    // The document was parsed when it was chosen; the validator checks it like a file's text.
+    inlinePolicies: answers.inlinePolicy ? { [answers.inlinePolicy.name]: { text: JSON.stringify(answers.inlinePolicy.document), source: answers.inlinePolicy.file } } : {},
     // Absent (not null) when none was chosen: like omitting --permissions-boundary, an existing boundary is kept.
     ...(answers.permissionsBoundary ? { permissionsBoundary: answers.permissionsBoundary } : {}),
-    tags: {},
     adopt: answers.adopt,
-    roleOnly: false,
     createNamespace: answers.createNamespace,
     overrideExistingServiceAccounts: answers.overrideExistingServiceAccount,
-    stsRegionalEndpoints: false,
     restartWorkloads: answers.restartWorkloads,
   };
+  const { request, problems } = validateBinding(input, WIZARD_TERMS);
+  if (!request) {
+    const lines = problems.map((problem) => `${WIZARD_TERMS.name(problem.path)}: ${problem.message}`);
+    throw lines.length === 1 ? new UserError(lines[0]!) : new ValidationErrors(lines);
+  }
+  return request;
 }

@@ -5,17 +5,8 @@
 // the limit halves (at most once per window of `limit` changes, so one burst of throttled replies
 // counts once); each change that finishes without it adds 1/limit, so a full window adds one.
 
-export interface AdaptiveLimitSummary {
-  /** Changes that finished after meeting throttling. */
-  throttledChanges: number;
-  /** Throttling replies seen (SDK retries for Throttling and its kin). */
-  throttles: number;
-  max: number;
-  /** The lowest the limit went. */
-  lowest: number;
-  /** Time spent with the limit below max (from the first decrease until it was back, or the end). */
-  slowedMs: number;
-}
+export type { AdaptiveLimitSummary } from '../core/model/apply.ts';
+import type { AdaptiveLimitSummary } from '../core/model/apply.ts';
 
 export interface AdaptiveLimit {
   /** Changes allowed in flight now. */

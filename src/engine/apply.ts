@@ -4,27 +4,8 @@
 import { changeKey, type Change, type Plan } from '../core/plan.ts';
 import { InternalError } from '../core/errors.ts';
 
-/** stale: the resource changed after the plan in a way apply cannot re-derive; it was not written. */
-export type ChangeStatus = 'applied' | 'no-op' | 'failed' | 'stale' | 'not-started';
-
-export interface ChangeResult {
-  key: string;
-  change: Change;
-  status: ChangeStatus;
-  error?: unknown;
-  durationMs?: number;
-  /** Said about this change by apply's re-check (re-derived, or already as planned). */
-  notes?: string[];
-}
-
-export interface ApplyReport {
-  results: ChangeResult[];
-  ok: boolean;
-  applied: number;
-  failed: number;
-  stale: number;
-  notStarted: number;
-}
+export type { ApplyReport, ChangeResult, ChangeStatus } from '../core/model/apply.ts';
+import type { ApplyReport, ChangeResult, ChangeStatus } from '../core/model/apply.ts';
 
 export type ExecuteChange = (change: Change) => Promise<{ notes: string[] } | void>;
 

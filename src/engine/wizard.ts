@@ -6,31 +6,15 @@
 import type { BindingsPlan } from '../core/binding.ts';
 import type { Blocker, BlockerCode } from '../core/plan.ts';
 import type { WorkloadRef } from '../core/state.ts';
-import type { Terms } from '../core/terms.ts';
+import { WIZARD_TERMS } from '../core/fields.ts';
 import { bindingRequestFromAnswers, type WizardAnswers } from '../core/wizard-answers.ts';
 import { planBindingFromReads, type BindingReads, type BindingTarget } from './binding-reads.ts';
 
 export type WizardStep = 'region' | 'cluster' | 'namespace' | 'serviceAccount' | 'permissions' | 'role' | 'plan';
 export const WIZARD_STEPS: readonly WizardStep[] = ['region', 'cluster', 'namespace', 'serviceAccount', 'permissions', 'role', 'plan'];
 
-/** The wizard names fields by the question that sets them. */
-const QUESTIONS: Partial<Record<string, string>> = {
-  namespace: 'the namespace',
-  name: 'the ServiceAccount',
-  roleName: 'the role name',
-  policyArns: 'the permissions',
-  permissionsBoundary: 'the permissions boundary',
-  inlinePolicies: 'the inline policy',
-  adopt: '"Let irsa manage" the role',
-  createNamespace: '"Create the namespace"',
-  overrideExistingServiceAccounts: '"Re-annotate it"',
-  restartWorkloads: '"Restart them"',
-};
-
-export const WIZARD_TERMS: Terms = {
-  name: (path) => QUESTIONS[path.field] ?? path.field,
-  enable: (path) => `answer yes to ${QUESTIONS[path.field] ?? path.field}`,
-};
+/** The wizard names fields by the question that sets them (core/fields.ts). */
+export { WIZARD_TERMS } from '../core/fields.ts';
 
 /**
  * How the wizard resolves each kind of blocker: a yes/no that changes one answer, or going back

@@ -2,8 +2,7 @@
 // and the JSON form. Strings only; the caller writes them through the output object.
 
 import type { ChalkInstance } from 'chalk';
-import type { AdaptiveLimitSummary } from '../engine/adaptive-limit.ts';
-import type { ApplyReport, ChangeResult } from '../engine/apply.ts';
+import type { AdaptiveLimitSummary, ApplyReport, ChangeResult } from '../core/model/apply.ts';
 import { shownId, type Change } from '../core/plan.ts';
 
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));

@@ -1,7 +1,7 @@
 // Shell completion scripts for bash, zsh and fish, generated from the command table (so a new
 // command or flag completes without anyone editing a script). Strings only.
 
-import type { CommandSpec, OptionSpec } from '../commands/registry.ts';
+import type { CommandSpec, OptionSpec } from '../command-spec.ts';
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 export type Shell = (typeof SHELLS)[number];

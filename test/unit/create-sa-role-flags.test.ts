@@ -83,6 +83,17 @@ test('--attach-role-arn takes the role name and path from the ARN', async () => 
   assert.equal(request.rolePath, '/platform/');
 });
 
+test('--attach-role-arn refuses every role setting irsa.yaml refuses with attachRoleArn (these were silently ignored)', async () => {
+  const attach = ['--attach-role-arn', 'arn:aws:iam::111122223333:role/x'];
+  for (const extra of [['--path', '/team/'], ['--max-session-duration', '7200'], ['--description', 'd'], ['--adopt'], ['--tags', 'a=b'], ['--permissions-boundary', 'arn:aws:iam::aws:policy/B']]) {
+    await rejects([...attach, ...extra], new RegExp(`${extra[0]}: cannot be combined with --attach-role-arn`));
+  }
+  // Nothing given but the role: accepted, and the role's name and path come from its ARN.
+  const { options } = await parseCommandLine(['create-sa-role', '--cluster', 'prod', '-n', 'payments', '--name', 'api', ...attach]);
+  const request = parseBindingOptions(options);
+  assert.deepEqual([request.roleName, request.rolePath, request.attachRoleArn], ['x', '/', attach[1]]);
+});
+
 test('--issuer-url without --cluster names the role after the issuer host', async () => {
   const { options } = await parseCommandLine(['create-sa-role', '--issuer-url', 'https://oidc.example.com/id/1', '-n', 'payments', '--name', 'api']);
   assert.equal(parseBindingOptions(options).roleName, 'irsa-oidc-example-com-payments-api');
@@ -100,8 +111,9 @@ test('bad values and combinations are refused naming the flag', async () => {
   await rejects(['--role-name', 'a'.repeat(65)], /--role-name: .* is 65 characters long/);
   await rejects(['--description', 'x'.repeat(1001)], /--description: IAM allows at most 1000 characters/);
   await rejects(['--subject-pattern', 'system:serviceaccount:other:*'], /--subject-pattern: .*does not match this ServiceAccount's subject/);
-  await rejects(['--attach-role-arn', 'arn:aws:iam::111122223333:role/x', '--role-name', 'y'], /--attach-role-arn binds the ServiceAccount to an existing role/);
-  await rejects(['--role-only', '--create-namespace'], /--role-only skips Kubernetes entirely/);
+  // The same rules as irsa.yaml (core/fields.ts), on the flag that cannot be combined.
+  await rejects(['--attach-role-arn', 'arn:aws:iam::111122223333:role/x', '--role-name', 'y'], /--role-name: cannot be combined with --attach-role-arn: that binding only adds the ServiceAccount to the existing role's trust policy/);
+  await rejects(['--role-only', '--create-namespace'], /--create-namespace: cannot be combined with --role-only: it skips Kubernetes entirely/);
   const { options } = await parseCommandLine(['create-sa-role', '-n', 'payments', '--name', 'api']);
   assert.throws(() => parseBindingOptions(options), /--cluster is required/);
   const several = await parseCommandLine(['create-sa-role', '--cluster', 'prod', '-n', 'Payments-', '--name', 'API']);

@@ -13,9 +13,9 @@ import type { HttpHandlerUserInput } from '@smithy/core/protocols';
 import { AdaptiveRetryStrategy } from '@smithy/core/retry';
 import type { HandlerExecutionContext, InitializeMiddleware, MetadataBearer, MiddlewareStack, RetryErrorInfo, RetryStrategyV2, StandardRetryToken } from '@smithy/types';
 import { RemoteError, UserError } from '../../core/errors.ts';
-import type { CallObserver, ClusterReader, IamGateway, PodIdentityGateway, ResourcePolicyGateway, StsGateway } from '../../ports.ts';
+import type { CallObserver, ClusterReader, IamGateway, NodeAccessReader, PodIdentityGateway, ResourcePolicyGateway, StsGateway } from '../../ports.ts';
 
-export type AwsService = 'iam' | 'eks' | 'sts' | 'secretsmanager' | 'kms' | 'organizations';
+export type AwsService = 'iam' | 'eks' | 'sts' | 'secretsmanager' | 'kms' | 'organizations' | 'ec2';
 
 export interface AwsContextOptions {
   region?: string;
@@ -41,6 +41,8 @@ export interface AwsContext {
   podIdentity(): Promise<PodIdentityGateway>;
   iam(): Promise<IamGateway>;
   sts(): Promise<StsGateway>;
+  /** Nodegroups, launch templates and policy documents ("only its role?", src/adapters/aws/ec2.ts). */
+  nodeAccess(): Promise<NodeAccessReader>;
   /** Secrets Manager, KMS and Organizations of this context's account (access requests, doctor --can). */
   resourcePolicies(): Promise<ResourcePolicyGateway>;
   /** Closes the clients' sockets (tests; the CLI just exits). */
@@ -265,6 +267,8 @@ export function createAwsContext(options: AwsContextOptions = {}): AwsContext {
   const iamClient = lazy(async (): Promise<IAMClient> => (await profileChecked(), track(new (await import('@aws-sdk/client-iam')).IAMClient({ ...config, retryStrategy: observedRetryStrategy('iam', maxAttempts, options.observer) }), 'iam')));
   const eksClient = lazy(async (): Promise<EKSClient> => (await profileChecked(), track(new (await import('@aws-sdk/client-eks')).EKSClient({ ...config, retryStrategy: observedRetryStrategy('eks', maxAttempts, options.observer) }), 'eks')));
 
+  const ec2Client = lazy(async () => (await profileChecked(), track(new (await import('@aws-sdk/client-ec2')).EC2Client({ ...config, retryStrategy: observedRetryStrategy('ec2', maxAttempts, options.observer) }), 'ec2')));
+
   const region = lazy(async () => {
     if (options.region) return options.region;
     try {
@@ -293,6 +297,10 @@ export function createAwsContext(options: AwsContextOptions = {}): AwsContext {
     iam: lazy(async () => {
       const [{ createIamGateway }, client, stsGateway] = await Promise.all([import('./iam.ts'), iamClient(), sts()]);
       return createIamGateway(client, { accountId: () => stsGateway.callerIdentity().then((identity) => identity.account) });
+    }),
+    nodeAccess: lazy(async () => {
+      const [{ createNodeAccessReader }, ec2, eks, iam] = await Promise.all([import('./ec2.ts'), ec2Client(), eksClient(), iamClient()]);
+      return createNodeAccessReader({ ec2, eks, iam });
     }),
     resourcePolicies: lazy(async () => {
       const { createResourcePolicyGateway } = await import('./resource-policies.ts');

@@ -3,6 +3,9 @@
 
 import type { KindSpec } from './kind.ts';
 
+/** The name of the inline policy --inline-policy puts on the role unless --inline-policy-name says otherwise. */
+export const DEFAULT_INLINE_POLICY_NAME = 'irsa-inline';
+
 export const inlinePolicyKind: KindSpec<'inline-policy'> = {
   kind: 'inline-policy',
   absentFromFreshPlan: () => ({ verdict: 'drift' }),

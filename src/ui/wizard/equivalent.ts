@@ -3,7 +3,7 @@
 
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { stringify } from 'yaml';
-import { DEFAULT_INLINE_POLICY_NAME } from '../../commands/binding-options.ts';
+import { DEFAULT_INLINE_POLICY_NAME } from '../../core/resources/inline-policy.ts';
 import type { WizardAnswers, WizardGlobals } from '../../core/wizard-answers.ts';
 
 /** The create-sa-role arguments (without the leading `irsa`) that plan the same binding. */

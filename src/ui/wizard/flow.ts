@@ -10,7 +10,7 @@ import { hasChanges, shownId, unreachable } from '../../core/plan.ts';
 import { ROLE_ARN_ANNOTATION } from '../../core/resources/service-account.ts';
 import type { ClusterInfo, WorkloadRef } from '../../core/state.ts';
 import { issuerHostPath } from '../../core/thumbprint.ts';
-import { DEFAULT_INLINE_POLICY_NAME } from '../../commands/binding-options.ts';
+import { DEFAULT_INLINE_POLICY_NAME } from '../../core/resources/inline-policy.ts';
 import { parsePolicyDocument } from '../../core/policy-document.ts';
 import { applyPlan } from '../../engine/apply.ts';
 import { readBinding, type BindingReads, type BindingTarget } from '../../engine/binding-reads.ts';

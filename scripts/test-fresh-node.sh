@@ -80,11 +80,15 @@ stack_pid=$!
 for _ in $(seq 1 300); do [ -s "$stack_env" ] && break; kill -0 "$stack_pid" 2>/dev/null || break; sleep 1; done
 if [ -s "$stack_env" ]; then
   grep -q "Using Node v" "$stack_log" || fail "npm run stack did not say which Node it switched to"
-  kill -TERM -- "-$stack_pid" 2>/dev/null || true
-  for _ in $(seq 1 60); do kill -0 "$stack_pid" 2>/dev/null || break; sleep 1; done
+  # One SIGTERM to the stack's node process, as Ctrl-C's one signal (signalling the whole group
+  # makes npm forward a second one, which stack-cli.ts treats as "kill now").
+  stack_node=$(ps -o pid=,args= -g "$stack_pid" | awk '$2 ~ /(^|\/)node$/ && /stack-cli\.ts/ {print $1; exit}')
+  kill -TERM "${stack_node:-$stack_pid}" 2>/dev/null || true
+  for _ in $(seq 1 60); do { kill -0 "$stack_pid" 2>/dev/null || [ -e "$stack_env" ]; } || break; sleep 1; done
+  before_stack=$failures
   if kill -0 "$stack_pid" 2>/dev/null; then kill -KILL -- "-$stack_pid"; fail "npm run stack did not stop on SIGTERM"; fi
   [ -e "$stack_env" ] && fail "npm run stack left its env file behind"
-  echo "ok npm run stack: up and stopped"
+  [ "$failures" -eq "$before_stack" ] && echo "ok npm run stack: up and stopped"
 else
   kill -KILL -- "-$stack_pid" 2>/dev/null || true
   fail "npm run stack did not come up: $(tail -5 "$stack_log")"

@@ -143,8 +143,10 @@ describe('irsa doctor', { skip }, () => {
     assert.deepEqual(stored.items.map((p: { metadata: { name: string } }) => p.metadata.name), ['app-1']);
     assert.match(check('trust-policy').observed, new RegExp(`token iss ${stack.issuerUrl}, sub system:serviceaccount:${ns}:app, aud sts\\.amazonaws\\.com`));
     assert.match(check('assume').observed, new RegExp(`caller identity arn:aws:sts::${stack.accountId}:assumed-role/${ns}-app/irsa-doctor-`));
-    // The only "write" is the TokenRequest (and STS for --assume); the token never reaches the output.
-    const allowedWrites = ['k8s POST serviceaccounts/token', 'k8s POST pods (dry run)', 'sts AssumeRoleWithWebIdentity'];
+    // The only "writes" are the TokenRequest, the dry run, the SubjectAccessReviews of step 7 (a
+    // review is a question the apiserver answers and never stores) and STS for --assume; the token
+    // never reaches the output.
+    const allowedWrites = ['k8s POST serviceaccounts/token', 'k8s POST pods (dry run)', 'k8s POST subjectaccessreviews', 'sts AssumeRoleWithWebIdentity'];
     assert.deepEqual(Object.keys(writeCalls(result.calls)).filter((call) => !allowedWrites.includes(call)), []);
     assert.doesNotMatch(result.stdout + result.stderr, /eyJ[\w-]+\.eyJ/);
 

@@ -23,7 +23,8 @@ import {
   type ResolvedSecretAccess,
   type ResourceAccess,
 } from './access-request.ts';
-import { changeKey, type Blocker, type Change, type ChangeOf } from './plan.ts';
+import { changeKey, type Blocker, type Change, type Transition } from './plan.ts';
+import type { ResourcePolicyValue } from './resources/resource-policy.ts';
 import type { PolicyDocument } from './trust-policy.ts';
 
 export interface AccessRoleInput {
@@ -199,8 +200,8 @@ export function planAccess(roles: AccessRoleInput[], observed: AccessObserved): 
   return result;
 }
 
-function policyChange<K extends 'secret-policy' | 'key-policy'>(
-  kind: K,
+function policyChange(
+  kind: 'secret-policy' | 'key-policy',
   arn: string,
   sid: string,
   account: string,
@@ -208,14 +209,19 @@ function policyChange<K extends 'secret-policy' | 'key-policy'>(
   after: PolicyDocument | null,
   dependsOn: string[],
   reason: string,
-): ChangeOf<K> {
-  const value = (document: PolicyDocument | null) => ({ arn, sid, document });
-  const common = { kind, id: `${arn}#${sid}`, account, dependsOn, reason };
+): Change {
+  const value = (document: PolicyDocument | null): ResourcePolicyValue => ({ arn, sid, document });
+  const common = { id: `${arn}#${sid}`, account, dependsOn, reason };
   // A secret without a policy is "created"; a policy left without statements is deleted.
-  if (samePolicyDocument(before, after)) return { ...common, action: 'no-op', before: value(before), after: value(after) } as unknown as ChangeOf<K>;
-  if (before === null) return { ...common, action: 'create', before: null, after: value(after) } as unknown as ChangeOf<K>;
-  if (after === null) return { ...common, action: 'delete', before: value(before), after: null } as unknown as ChangeOf<K>;
-  return { ...common, action: 'update', before: value(before), after: value(after) } as unknown as ChangeOf<K>;
+  const transition: Transition<ResourcePolicyValue> = samePolicyDocument(before, after)
+    ? { action: 'no-op', before: value(before), after: value(after) }
+    : before === null
+      ? { action: 'create', before: null, after: value(after) }
+      : after === null
+        ? { action: 'delete', before: value(before), after: null }
+        : { action: 'update', before: value(before), after: value(after) };
+  // Two literal branches so each object has one literal kind (a discriminated union needs no cast).
+  return kind === 'secret-policy' ? { ...common, kind, ...transition } : { ...common, kind, ...transition };
 }
 
 /** The statement irsa's plan wants in a policy (for doctor and tests). */

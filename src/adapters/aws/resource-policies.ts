@@ -30,8 +30,8 @@ export function createResourcePolicyGateway(
   clients: { secrets: () => Promise<SecretsManagerClient>; kms: () => Promise<KMSClient>; organizations: () => Promise<OrganizationsClient> },
   accountId: () => Promise<string>,
 ): ResourcePolicyGateway {
-  const sm = async () => (await clients.secrets()) as unknown as CommandSender;
-  const kms = async () => (await clients.kms()) as unknown as CommandSender;
+  const sm = async () => (await clients.secrets()) satisfies CommandSender;
+  const kms = async () => (await clients.kms()) satisfies CommandSender;
   return {
     accountId,
     describeSecret: async (secretId) =>
@@ -83,7 +83,7 @@ export function createResourcePolicyGateway(
     },
     organization: async () => {
       try {
-        await sendCommand('organizations', (await clients.organizations()) as unknown as CommandSender, new DescribeOrganizationCommand({}));
+        await sendCommand('organizations', await clients.organizations(), new DescribeOrganizationCommand({}));
         return 'member';
       } catch (error) {
         // "This account is not a member of an organization": no SCPs or RCPs apply.

@@ -22,9 +22,10 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   }
   const caBundle = options['caBundle'] as string | undefined;
   const verify = parseVerifyOptions(options);
-  const [{ runWizard, CANCELLED_MESSAGE, CANCELLED_EXIT_CODE }, { createInquirerPrompts }] = await Promise.all([
+  const [{ runWizard, CANCELLED_MESSAGE, CANCELLED_EXIT_CODE }, { createInquirerPrompts }, { wizardPlanning }] = await Promise.all([
     import('../ui/wizard/flow.ts'),
     import('../ui/wizard/prompts.ts'),
+    import('../engine/wizard.ts'),
   ]);
 
   // Ctrl-C at a prompt is handled by the prompt layer. Between prompts (while an API call runs)
@@ -42,6 +43,7 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   try {
     return await runWizard({
       prompts: createInquirerPrompts(),
+      planning: wizardPlanning,
       services: {
         defaultRegion: async () => {
           try {

@@ -1,79 +1,28 @@
-// The wizard's controller: what happens after the answers are planned, as functions over
-// immutable answers. ui/wizard/flow.ts asks the questions and renders; this decides which
-// question comes next and what an answer changes. Planning goes through planBindings, the same
-// planner create-sa-role uses, and a blocker becomes a question generically, by its code.
+// The wizard's planning backend: the same issuer resolution, reads, planner and apply engine as
+// create-sa-role, handed to ui/wizard/flow.ts by commands/wizard.ts (ui/ never imports engine/).
+// What the wizard does with a plan is decided in core/wizard-decision.ts.
 
-import type { BindingsPlan } from '../core/binding.ts';
-import type { Blocker, BlockerCode } from '../core/plan.ts';
-import type { WorkloadRef } from '../core/state.ts';
 import { WIZARD_TERMS } from '../core/fields.ts';
+import type { Plan } from '../core/plan.ts';
+import type { ApplyReport, ChangeResult } from '../core/model/apply.ts';
+import type { Change } from '../core/plan.ts';
+import { decisionFor, type DecideState, type Decision } from '../core/wizard-decision.ts';
 import { bindingRequestFromAnswers, type WizardAnswers } from '../core/wizard-answers.ts';
-import { planBindingFromReads, type BindingReads, type BindingTarget } from './binding-reads.ts';
-
-export type WizardStep = 'region' | 'cluster' | 'namespace' | 'serviceAccount' | 'permissions' | 'role' | 'plan';
-export const WIZARD_STEPS: readonly WizardStep[] = ['region', 'cluster', 'namespace', 'serviceAccount', 'permissions', 'role', 'plan'];
+import type { ClusterReader, IamGateway, KubeGateway } from '../ports.ts';
+import { applyPlan } from './apply.ts';
+import { planBindingFromReads, readBinding, type BindingReadDeps, type BindingReads, type BindingTarget } from './binding-reads.ts';
+import { createExecutor } from './execute.ts';
+import { resolveIssuer } from './oidc.ts';
 
 /** The wizard names fields by the question that sets them (core/fields.ts). */
 export { WIZARD_TERMS } from '../core/fields.ts';
 
-/**
- * How the wizard resolves each kind of blocker: a yes/no that changes one answer, or going back
- * to the step whose answer is wrong. A Record over every code: a new blocker code without a
- * wizard answer does not compile.
- */
-export type Resolution =
-  | { kind: 'confirm'; answer: 'overrideExistingServiceAccount'; step: WizardStep }
-  | { kind: 'adopt-or-rename' }
-  | { kind: 'go-to'; step: WizardStep; label: string };
-
-const RESOLUTIONS: Record<BlockerCode, Resolution> = {
-  'service-account-bound-elsewhere': { kind: 'confirm', answer: 'overrideExistingServiceAccount', step: 'serviceAccount' },
-  'role-not-owned': { kind: 'adopt-or-rename' },
-  'role-not-found': { kind: 'go-to', step: 'role', label: 'Change the role name' },
-  'trust-policy-too-large': { kind: 'go-to', step: 'role', label: 'Change the role name' },
-  'too-many-managed-policies': { kind: 'go-to', step: 'permissions', label: 'Change permissions' },
-  'inline-policies-too-large': { kind: 'go-to', step: 'permissions', label: 'Change permissions' },
-  'policy-not-found': { kind: 'go-to', step: 'permissions', label: 'Change permissions or the boundary' },
-  'namespace-missing': { kind: 'go-to', step: 'namespace', label: 'Choose the namespace' },
-  'oidc-provider-missing': { kind: 'go-to', step: 'cluster', label: 'Choose the cluster' },
-  // delete-sa-role only; the wizard never deletes a ServiceAccount.
-  'service-account-in-use': { kind: 'go-to', step: 'serviceAccount', label: 'Choose the ServiceAccount' },
-  // EKS Pod Identity (issue 22). Until the wizard asks for the mechanism, these send the user
-  // back to the question that can avoid them.
-  'association-bound-elsewhere': { kind: 'confirm', answer: 'overrideExistingServiceAccount', step: 'serviceAccount' },
-  'association-owned-by-addon': { kind: 'go-to', step: 'serviceAccount', label: 'Choose the ServiceAccount' },
-  'pod-identity-agent-missing': { kind: 'go-to', step: 'cluster', label: 'Choose the cluster' },
-  'pod-identity-agent-unhealthy': { kind: 'go-to', step: 'cluster', label: 'Choose the cluster' },
-  'pod-identity-unavailable': { kind: 'go-to', step: 'cluster', label: 'Choose the cluster' },
-  // Access requests (core/access-plan.ts): the wizard asks none yet; its permissions step is where they would go.
-  'account-profile-missing': { kind: 'go-to', step: 'permissions', label: 'Change permissions' },
-  'secret-not-found': { kind: 'go-to', step: 'permissions', label: 'Change permissions' },
-  'key-not-found': { kind: 'go-to', step: 'permissions', label: 'Change permissions' },
-  'secret-uses-aws-managed-key': { kind: 'go-to', step: 'permissions', label: 'Change permissions' },
-  'key-policy-would-be-empty': { kind: 'go-to', step: 'permissions', label: 'Change permissions' },
+export const wizardPlanning = {
+  resolveIssuer: (cluster: string, region: string, clusters: () => Promise<ClusterReader>) => resolveIssuer({ cluster, region }, clusters),
+  read: (answers: WizardAnswers, target: BindingTarget, deps: BindingReadDeps): Promise<BindingReads> => readBinding(bindingRequestFromAnswers(answers), target, deps),
+  /** Plans the answers against one set of reads (re-planning after an answer reads nothing again). */
+  decide: (answers: WizardAnswers, target: BindingTarget, reads: BindingReads, state: DecideState): Decision =>
+    decisionFor(planBindingFromReads(bindingRequestFromAnswers(answers), target, reads, { prune: false, terms: WIZARD_TERMS }), state),
+  apply: (plan: Plan, gateways: { iam: IamGateway; kube: KubeGateway }, hooks: { onStart: (change: Change) => void; onFinish: (result: ChangeResult) => void }): Promise<ApplyReport> =>
+    applyPlan(plan, createExecutor(gateways), { concurrency: 8, ...hooks }),
 };
-
-/** What the wizard does after planning the answers. */
-export type Decision =
-  | { kind: 'resolve'; blocker: Blocker; resolution: Resolution; roleArn: string }
-  | { kind: 'ask-restart'; workloads: WorkloadRef[] }
-  | { kind: 'show-plan'; binding: BindingsPlan & { roleArn: string }; pendingRestarts: WorkloadRef[] };
-
-export interface DecideState {
-  /** The restart question is asked once per plan step. */
-  restartAsked: boolean;
-}
-
-/** Plans the answers against one set of reads (re-planning after an answer reads nothing again). */
-export function decide(answers: WizardAnswers, target: BindingTarget, reads: BindingReads, state: DecideState): Decision {
-  const binding = planBindingFromReads(bindingRequestFromAnswers(answers), target, reads, { prune: false, terms: WIZARD_TERMS });
-  const blocker = binding.plan.blockers[0];
-  if (blocker) return { kind: 'resolve', blocker, resolution: RESOLUTIONS[blocker.code], roleArn: binding.roleArn };
-  if (binding.workloadsNeedingRestart.length > 0 && !state.restartAsked) return { kind: 'ask-restart', workloads: binding.workloadsNeedingRestart };
-  return { kind: 'show-plan', binding, pendingRestarts: binding.workloadsNeedingRestart };
-}
-
-/** The answers with one yes/no changed; the input is not modified. */
-export function withAnswer<K extends 'overrideExistingServiceAccount' | 'adopt' | 'restartWorkloads'>(answers: WizardAnswers, key: K, value: boolean): WizardAnswers {
-  return { ...answers, [key]: value };
-}

@@ -18,6 +18,7 @@ import { bindingRequestFromAnswers, type WizardAnswers } from '../../src/core/wi
 import { filterByTerm, hintWith } from '../../src/ui/wizard/choices.ts';
 import { configSnippet, equivalentArgs, equivalentCommandLine } from '../../src/ui/wizard/equivalent.ts';
 import { policyChoices, regionChoices, runWizard, type WizardServices } from '../../src/ui/wizard/flow.ts';
+import { wizardPlanning } from '../../src/engine/wizard.ts';
 import { WizardCancelled, type Choice, type PromptLayer } from '../../src/ui/wizard/layer.ts';
 import { assertRoleName } from '../../src/core/names.ts';
 
@@ -195,7 +196,7 @@ async function drive(steps: Scripted[], w = world(), globals: Record<string, str
   const { services, writes, reads } = fakes(w);
   const prompts = scripted(steps);
   let output = '';
-  const code = await runWizard({ prompts, services, globals: { color: false, verbose: false, ...globals }, out: (text) => (output += text) });
+  const code = await runWizard({ prompts, services, planning: wizardPlanning, globals: { color: false, verbose: false, ...globals }, out: (text) => (output += text) });
   assert.deepEqual(prompts.left().map((s) => `${s.kind} ${s.message}`), [], 'every scripted answer was asked for');
   return { code, output, writes, reads };
 }
@@ -511,6 +512,7 @@ describe('irsa wizard --verify', () => {
     const code = await runWizard({
       prompts,
       services,
+      planning: wizardPlanning,
       globals: { color: false, verbose: false },
       out: (text) => (output += text),
       verify: async (binding) => {

@@ -12,11 +12,9 @@ import type { ClusterInfo, WorkloadRef } from '../../core/state.ts';
 import { issuerHostPath } from '../../core/thumbprint.ts';
 import { DEFAULT_INLINE_POLICY_NAME } from '../../core/resources/inline-policy.ts';
 import { parsePolicyDocument } from '../../core/policy-document.ts';
-import { applyPlan } from '../../engine/apply.ts';
-import { readBinding, type BindingReads, type BindingTarget } from '../../engine/binding-reads.ts';
-import { decide, withAnswer, WIZARD_STEPS, type Resolution, type WizardStep } from '../../engine/wizard.ts';
-import { createExecutor } from '../../engine/execute.ts';
-import { resolveIssuer } from '../../engine/oidc.ts';
+import type { ApplyReport, ChangeResult } from '../../core/model/apply.ts';
+import type { Change, Plan } from '../../core/plan.ts';
+import { withAnswer, WIZARD_STEPS, type DecideState, type Decision, type Resolution, type WizardStep } from '../../core/wizard-decision.ts';
 import type { ClusterReader, IamGateway, KubeGateway } from '../../ports.ts';
 import { blockerText, renderPlanText } from '../render.ts';
 import { bindingRequestFromAnswers, type InlinePolicyChoice, type WizardAnswers, type WizardGlobals } from '../../core/wizard-answers.ts';
@@ -47,6 +45,29 @@ export interface WizardConnection {
   expectCluster?(expectation: { issuerUrl: string; cluster: ClusterInfo | null; writes: boolean }): void;
 }
 
+/** Where the wizard's answers are read and planned, and a plan applied (engine/wizard.ts: the
+ * same reads, planner and engine as create-sa-role), passed in so ui/ depends on no engine. */
+export interface WizardPlanning<Reads extends PlanningReads = PlanningReads> {
+  resolveIssuer(cluster: string, region: string, clusters: () => Promise<ClusterReader>): Promise<{ issuerUrl: string; cluster: ClusterInfo | null }>;
+  read(answers: WizardAnswers, target: WizardTarget, deps: { iam: IamGateway; kube: KubeGateway; resolveThumbprints: WizardConnection['resolveThumbprints'] }): Promise<Reads>;
+  decide(answers: WizardAnswers, target: WizardTarget, reads: Reads, state: DecideState): Decision;
+  apply(plan: Plan, gateways: { iam: IamGateway; kube: KubeGateway }, hooks: { onStart: (change: Change) => void; onFinish: (result: ChangeResult) => void }): Promise<ApplyReport>;
+}
+
+/** What the wizard itself reads of the reads: the existing role, to offer adopting it. */
+export interface PlanningReads {
+  observed: { role: { name: string } | null };
+}
+
+/** The cluster and account the answers are planned for (engine/binding-reads.ts BindingTarget). */
+export interface WizardTarget {
+  issuerUrl: string;
+  cluster: ClusterInfo | null;
+  region: string;
+  account: string;
+  thumbprints: { given: string[]; none: boolean };
+}
+
 export interface WizardServices {
   /** --region, AWS_REGION or the profile's region; null when none is configured. */
   defaultRegion(): Promise<string | null>;
@@ -55,9 +76,10 @@ export interface WizardServices {
   readFile(path: string): string;
 }
 
-export interface WizardOptions {
+export interface WizardOptions<Reads extends PlanningReads = PlanningReads> {
   prompts: PromptLayer;
   services: WizardServices;
+  planning: WizardPlanning<Reads>;
   globals: WizardGlobals & { region?: string | undefined; color: boolean; verbose: boolean };
   /** Normal output (stdout). */
   out: (text: string) => void;
@@ -75,7 +97,7 @@ export const CANCELLED_MESSAGE = 'Cancelled. Nothing was applied.';
 export const CANCELLED_EXIT_CODE = 130;
 
 /** Runs the wizard; resolves to the exit code. Ctrl-C at a prompt resolves to 130 with nothing applied. */
-export async function runWizard(options: WizardOptions): Promise<number> {
+export async function runWizard<Reads extends PlanningReads>(options: WizardOptions<Reads>): Promise<number> {
   try {
     return await new Wizard(options).run();
   } catch (error) {
@@ -111,10 +133,10 @@ export function describeError(error: unknown): string {
   return String(error);
 }
 
-class Wizard {
+class Wizard<Reads extends PlanningReads> {
   private readonly prompts: PromptLayer;
   private readonly services: WizardServices;
-  private readonly options: WizardOptions;
+  private readonly options: WizardOptions<Reads>;
   private readonly c: InstanceType<typeof Chalk>;
 
   private regionAsked = false;
@@ -138,7 +160,7 @@ class Wizard {
   private outcome: Outcome | null = null;
   private pendingRestarts: WorkloadRef[] = [];
 
-  constructor(options: WizardOptions) {
+  constructor(options: WizardOptions<Reads>) {
     this.options = options;
     this.prompts = options.prompts;
     this.services = options.services;
@@ -282,7 +304,7 @@ class Wizard {
   }
 
   private async readCluster(name: string): Promise<ClusterChoice> {
-    const issuer = await resolveIssuer({ cluster: name, region: this.region }, () => this.conn.clusters());
+    const issuer = await this.options.planning.resolveIssuer(name, this.region, () => this.conn.clusters());
     this.conn.expectCluster?.({ ...issuer, writes: true });
     const iam = await this.conn.iam();
     const account = await iam.accountId();
@@ -549,7 +571,7 @@ class Wizard {
 
   private async planStep(): Promise<Nav> {
     const cluster = this.cluster!;
-    const target: BindingTarget = {
+    const target: WizardTarget = {
       issuerUrl: cluster.issuerUrl,
       cluster: cluster.info,
       region: this.region,
@@ -559,16 +581,16 @@ class Wizard {
     const gateways = await this.attempt('Connecting', async () => ({ iam: await this.conn.iam(), kube: await this.conn.kube() }));
     if (gateways === BACK) return 'back';
     const reads = await this.attempt('Reading the role, policies, OIDC provider, ServiceAccount and workloads', () =>
-      readBinding(bindingRequestFromAnswers(this.answers()), target, { ...gateways, resolveThumbprints: (url) => this.conn.resolveThumbprints(url) }),
+      this.options.planning.read(this.answers(), target, { ...gateways, resolveThumbprints: (url) => this.conn.resolveThumbprints(url) }),
     );
     if (reads === BACK) return 'back';
     return this.decideAndApply(target, reads, gateways);
   }
 
   /** Plans from one set of reads; answers to conflicts re-plan without reading again (engine/wizard.ts decides). */
-  private async decideAndApply(target: BindingTarget, reads: BindingReads, gateways: { iam: IamGateway; kube: KubeGateway }): Promise<Nav> {
+  private async decideAndApply(target: WizardTarget, reads: Reads, gateways: { iam: IamGateway; kube: KubeGateway }): Promise<Nav> {
     for (;;) {
-      const decision = decide(this.answers(), target, reads, { restartAsked: this.restartAsked });
+      const decision = this.options.planning.decide(this.answers(), target, reads, { restartAsked: this.restartAsked });
       if (decision.kind === 'resolve') {
         // The same blocker create-sa-role shows (the fix in the wizard's terms), then a question.
         this.say(this.c.yellow(`Blocked: ${blockerText(decision.blocker)}`));
@@ -598,8 +620,7 @@ class Wizard {
         return 'next';
       }
       this.options.onPhase?.('applying', equivalentCommandLine(this.answers(), this.options.globals));
-      const report = await applyPlan(binding.plan, createExecutor(gateways), {
-        concurrency: 8,
+      const report = await this.options.planning.apply(binding.plan, gateways, {
         onStart: (change) => this.say(this.c.dim(`  … ${change.action} ${change.kind} ${shownId(change)}`)),
         onFinish: (result) => {
           const label = `${result.change.action} ${result.change.kind} ${shownId(result.change)}`;
@@ -621,7 +642,7 @@ class Wizard {
   }
 
   /** Asks the question a blocker's resolution calls for: change one answer (and plan again) or go to a step. */
-  private async resolve(resolution: Resolution, roleArn: string, reads: BindingReads): Promise<Nav | 'again'> {
+  private async resolve(resolution: Resolution, roleArn: string, reads: PlanningReads): Promise<Nav | 'again'> {
     switch (resolution.kind) {
       case 'confirm': {
         const yes = await this.prompts.confirm({ message: `Re-annotate it with ${roleArn}? (its pods lose the old role when restarted)`, default: false });

@@ -6,7 +6,7 @@
 // apiserver's own answer can. When the dry run is not allowed, the configuration is read instead
 // and the verdict says it is weaker (never a ✓).
 
-import type { DoctorCheck, MutatingWebhookState, Read } from './doctor.ts';
+import type { DoctorCheck, LabelSelector, MutatingWebhookState, Read } from './model/doctor.ts';
 import {
   describeContainer,
   expectationFor,
@@ -21,10 +21,7 @@ import {
 import { KUBE2IAM_ANNOTATION } from './audit.ts';
 import type { PodState, ServiceAccountState, WorkloadRef } from './state.ts';
 
-export interface LabelSelector {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>;
-}
+export type { LabelSelector } from './model/doctor.ts';
 
 /** Kubernetes label selector semantics (apimachinery labels.SelectorFromValidatedSet / matchExpressions). */
 export function selectorMatches(selector: LabelSelector | null | undefined, labels: Record<string, string>): boolean {

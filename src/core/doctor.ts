@@ -5,7 +5,8 @@
 
 import { oidcProviderArn, parseArn, parseRoleArn } from './arn.ts';
 import { UserError } from './errors.ts';
-import { admissionVerdicts, runningPodsCheck, type DryRunInput, type LabelSelector } from './admission.ts';
+import { admissionVerdicts, runningPodsCheck, type DryRunInput } from './admission.ts';
+import type { CheckStatus, DoctorCheck, LabelSelector, MutatingWebhookState, Read } from './model/doctor.ts';
 import { isOwnedByIrsa } from './ownership.ts';
 import { AUDIENCE_ANNOTATION, ROLE_ARN_ANNOTATION } from './resources/service-account.ts';
 import type { OidcProviderState, PodState, RoleState, ServiceAccountState } from './state.ts';
@@ -18,39 +19,7 @@ import {
   type TokenClaims,
 } from './trust-policy.ts';
 
-export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip';
-
-export interface DoctorCheck {
-  id: string;
-  /** The numbered step of the chain this check belongs to (1–6, as in the docs). */
-  step: number;
-  title: string;
-  status: CheckStatus;
-  observed: string;
-  expected: string;
-  /** An irsa command where one exists; null when there is nothing to do. */
-  fix: string | null;
-  /** Per pod / container lines (admission and running-pod checks). */
-  details?: string[];
-}
-
-/** One webhook of a MutatingWebhookConfiguration, as the Kubernetes adapter reads it. */
-export interface MutatingWebhookState {
-  /** The MutatingWebhookConfiguration's name. */
-  configuration: string;
-  /** The webhook's own name (e.g. iam-for-pods.amazonaws.com). */
-  webhook: string;
-  service: { namespace: string; name: string; path: string | null } | null;
-  url: string | null;
-  rules: Array<{ operations: string[]; apiGroups: string[]; resources: string[]; apiVersions?: string[]; scope?: string }>;
-  failurePolicy: string;
-  namespaceSelector?: LabelSelector | null;
-  objectSelector?: LabelSelector | null;
-  sideEffects?: string;
-}
-
-/** A value that was read, or why it could not be. */
-export type Read<T> = { value: T } | { error: string };
+export type { CheckStatus, DoctorCheck, MutatingWebhookState, Read } from './model/doctor.ts';
 
 export interface DoctorInput {
   namespace: string;

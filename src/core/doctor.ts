@@ -6,7 +6,7 @@
 import { oidcProviderArn, parseArn, parseRoleArn } from './arn.ts';
 import { UserError } from './errors.ts';
 import { admissionVerdicts, runningPodsCheck, type DryRunInput } from './admission.ts';
-import type { CheckStatus, DoctorCheck, LabelSelector, MutatingWebhookState, Read } from './model/doctor.ts';
+import type { DoctorCheck, MutatingWebhookState, Read } from './model/doctor.ts';
 import { isOwnedByIrsa } from './ownership.ts';
 import { AUDIENCE_ANNOTATION, ROLE_ARN_ANNOTATION } from './resources/service-account.ts';
 import type { OidcProviderState, PodState, RoleState, ServiceAccountState } from './state.ts';

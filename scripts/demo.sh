@@ -12,10 +12,14 @@ cd "$(dirname "$0")/.."
 node bin/node-version.js demo
 
 npm run --silent build
-env_file=$(mktemp -u /tmp/irsa-demo-env.XXXXXX)
+# The demo's own files (the stack's env file too) live in one directory removed on exit, whatever
+# happens: no new entry is left in the temp dir (scripts/check-temp-clean.sh checks it).
+demo_dir=$(mktemp -d)
+stack_pid=
+trap '[ -z "$stack_pid" ] || { kill $stack_pid 2>/dev/null; wait $stack_pid 2>/dev/null || true; }; rm -rf "$demo_dir"' EXIT
+env_file="$demo_dir/stack.env"
 node test/harness/stack-cli.ts --env-out "$env_file" >/dev/null &
 stack_pid=$!
-trap 'kill $stack_pid 2>/dev/null; wait $stack_pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 600); do
   [ -s "$env_file" ] && break
   kill -0 $stack_pid 2>/dev/null || { echo "the local stack failed to start" >&2; exit 1; }
@@ -29,9 +33,6 @@ irsa() { node bin/irsa "$@"; }
 if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
 step() { printf '\n%s$ irsa %s%s\n' "$bold" "$*" "$plain"; }
 
-# The demo's own files live in a directory removed on exit (no new entry left in the temp dir).
-demo_dir=$(mktemp -d)
-trap 'kill $stack_pid 2>/dev/null; wait $stack_pid 2>/dev/null || true; rm -rf "$demo_dir"' EXIT
 cat > "$demo_dir/orders.json" <<'JSON'
 {"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::orders/*"}]}
 JSON

@@ -7,8 +7,11 @@
 #   3. `npm run demo` completes (it switches to a Node >= 22.19 from ~/.cache/node24, saying so),
 #      prints plain text into a pipe and ends with irsa doctor passing for its binding;
 #   4. `npm run build` and `npm run bench -- --help` run (no ERR_UNKNOWN_FILE_EXTENSION, no trace);
-#   5. `npm run stack` comes up (writes its env file) and stops on SIGTERM (removes it).
-# Usage: bash scripts/test-fresh-node.sh [--no-demo]
+#   5. `npm run stack` comes up (writes its env file) and stops on SIGTERM (removes it);
+#   6. no new entry is left in the temporary directory by the demo, by `npm run test:unit`, or
+#      (with --npm-test, about ten minutes) by the whole `npm test`: each runs under
+#      scripts/check-temp-clean.sh, which gives it a private, empty /tmp and lists what is left.
+# Usage: bash scripts/test-fresh-node.sh [--no-demo] [--npm-test]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +25,9 @@ if [ -z "$old_node" ]; then
   echo "FAIL: no Node older than $(node -p 'require("./package.json").engines.node') found; set IRSA_OLD_NODE" >&2
   exit 1
 fi
-old_bin=$(mktemp -d)
+# Outside the temp dir: scripts/check-temp-clean.sh hides /tmp from the commands it checks.
+mkdir -p "$HOME/.cache"
+old_bin=$(mktemp -d "$HOME/.cache/irsa-fresh-node.XXXXXX")
 trap 'rm -rf "$old_bin"' EXIT
 ln -s "$old_node" "$old_bin/node"
 # npm is a JavaScript program: run by the old Node first on PATH.
@@ -51,18 +56,28 @@ out=$(bash scripts/with-node.sh "npm test" node --version 2>&1) || fail "with-no
 grep -q '"test": "bash scripts/with-node.sh' package.json || fail "npm test does not go through scripts/with-node.sh"
 echo "ok npm test runs under: $(printf '%s\n' "$out" | tail -1)"
 
-# 3. the demo, into a pipe (not a terminal)
-if [ "${1:-}" != "--no-demo" ]; then
-  log=$(mktemp)
+no_demo=false npm_test=false
+for arg in "$@"; do
+  case "$arg" in
+    --no-demo) no_demo=true ;;
+    --npm-test) npm_test=true ;;
+    *) echo "unknown option $arg (--no-demo, --npm-test)" >&2; exit 2 ;;
+  esac
+done
+
+# 3. the demo, into a pipe (not a terminal), leaving nothing in the temporary directory (6.)
+if [ "$no_demo" = false ]; then
+  log="$old_bin/demo.log"
   before=$failures
-  if ! npm run --silent demo >"$log" 2>&1 </dev/null; then
+  if ! bash scripts/check-temp-clean.sh npm run --silent demo >"$log" 2>&1 </dev/null; then
     tail -30 "$log" >&2
     fail "npm run demo failed"
   fi
   grep -q "Using Node v" "$log" || fail "the demo did not say which Node it switched to"
   if grep -q $'\033' "$log"; then fail "the demo wrote ANSI escapes into a pipe"; fi
   grep -q "irsa doctor found nothing wrong" "$log" || fail "the demo did not end with irsa doctor passing"
-  [ "$failures" -eq "$before" ] && echo "ok npm run demo ($(wc -l <"$log") lines; log $log)"
+  grep -q "check-temp-clean: .* left no entry" "$log" || fail "the demo left entries in the temporary directory: $(grep -A20 'check-temp-clean' "$log")"
+  [ "$failures" -eq "$before" ] && echo "ok npm run demo ($(wc -l <"$log") lines), nothing left in the temporary directory"
 fi
 
 # 4. the other npm scripts: each goes through scripts/with-node.sh
@@ -92,6 +107,17 @@ if [ -s "$stack_env" ]; then
 else
   kill -KILL -- "-$stack_pid" 2>/dev/null || true
   fail "npm run stack did not come up: $(tail -5 "$stack_log")"
+fi
+
+# 6. the tests leave no new entry in the temporary directory (the whole suite only with --npm-test)
+tests="npm run --silent test:unit"
+[ "$npm_test" = true ] && tests="npm test --silent"
+log="$old_bin/tests.log"
+if bash scripts/check-temp-clean.sh $tests >"$log" 2>&1 </dev/null; then
+  echo "ok $tests: $(grep -E '^ℹ (tests|fail) ' "$log" | tr '\n' ' ')nothing left in the temporary directory"
+else
+  tail -30 "$log" >&2
+  fail "$tests failed or left entries in the temporary directory"
 fi
 
 [ "$failures" -eq 0 ] && echo "fresh machine: all checks passed" || exit 1

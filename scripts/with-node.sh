@@ -19,4 +19,8 @@ if ! node bin/node-version.js "$what" 2>/dev/null; then
   echo "Using Node $(node --version) from $NODE_BIN for $what." >&2
   node bin/node-version.js "$what"
 fi
+# npm (11, on Node >= 22) and tsc turn on Node's module compile cache, which goes to
+# $TMPDIR/node-compile-cache unless NODE_COMPILE_CACHE names a directory: keep it with the other
+# caches, so the tests and the demo leave no new entry in the temporary directory (issue 25).
+export NODE_COMPILE_CACHE="${NODE_COMPILE_CACHE:-$HOME/.cache/node-compile-cache}"
 exec "$@"

@@ -115,6 +115,10 @@ export interface WorkloadGateway {
   updatePodTemplate(workload: { kind: MigrationWorkloadKind; namespace: string; name: string }, before: TemplateView, after: TemplateView): Promise<void>;
   /** Deletes a Secret; a missing one counts as deleted. */
   deleteSecret(namespace: string, name: string): Promise<void>;
+  /** ConfigMap name → data key names (values are never returned). */
+  listConfigMapKeyNames(namespace: string): Promise<Map<string, string[]>>;
+  /** Deletes a ConfigMap; a missing one counts as deleted. */
+  deleteConfigMap(namespace: string, name: string): Promise<void>;
 }
 
 /** What the Kubernetes API server says about itself: proves which cluster a context is. */

@@ -45,10 +45,15 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
 
   const kube = await ctx.kube();
   const inspector = await ctx.inspector();
-  const [workloads, secrets, serviceAccounts] = await Promise.all([
+  const [workloads, secrets, serviceAccounts, configMaps] = await Promise.all([
     inspector.listWorkloadTemplates(namespace),
     inspector.listSecrets(namespace),
     kube.listServiceAccounts(namespace),
+    // Keys in ConfigMaps are findings too; without list on configmaps audit says so and goes on.
+    inspector.listConfigMapKeys(namespace).catch((error: Error) => {
+      process.stderr.write(`Warning: could not list ConfigMaps${namespace ? ` in ${namespace}` : ''} (${error.message.split('\n')[0]}): AWS keys in ConfigMaps are not looked for.\n`);
+      return undefined;
+    }),
   ]);
 
   // IAM is read only for kube2iam roles, and its failure only limits the proposal.
@@ -77,6 +82,7 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
     cluster: { name: cluster, ...(region ? { region } : {}), ...(issuerUrl ? { issuerUrl: issuerUrl.replace(/\/$/, '') } : {}) },
     workloads,
     secrets,
+    ...(configMaps ? { configMaps } : {}),
     serviceAccounts,
     roles,
   };

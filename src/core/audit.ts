@@ -1,5 +1,5 @@
-// irsa audit: find what still gets AWS credentials the old ways — static access keys in Secrets
-// or pod templates, kube2iam/kiam annotations — and workloads with no IRSA ServiceAccount, then
+// irsa audit: find what still gets AWS credentials the old ways — static access keys in Secrets,
+// ConfigMaps or pod templates, kube2iam/kiam annotations — and workloads with no IRSA ServiceAccount, then
 // propose the irsa.yaml that replaces them. Pure. Secret values never get here: the adapter passes
 // each Secret's data through summarizeSecret, which keeps key names and masked key IDs only.
 
@@ -35,6 +35,8 @@ export interface WorkloadTemplate extends AuditWorkloadRef {
   containers: ContainerSummary[];
   /** Secrets mounted as volumes (secret or projected sources). */
   secretVolumes: string[];
+  /** ConfigMaps mounted as volumes (configMap or projected sources). */
+  configMapVolumes?: string[];
 }
 
 /** A Secret without its values: key names and, masked, any access key IDs found in the values. */
@@ -68,6 +70,13 @@ export function summarizeSecret(meta: { namespace: string; name: string; type: s
   return { ...meta, keys, accessKeyIds };
 }
 
+/** A ConfigMap without its values: key names only (the adapter drops the values). */
+export interface ConfigMapSummary {
+  namespace: string;
+  name: string;
+  keys: string[];
+}
+
 const secretHoldsCredentials = (secret: SecretSummary): boolean => secret.accessKeyIds.length > 0 || secret.keys.some(isCredentialKeyName);
 
 export type AuditFinding =
@@ -78,6 +87,15 @@ export type AuditFinding =
       /** The data keys that hold credentials (names only). */
       keys: string[];
       accessKeyIds: string[];
+      usedBy: Array<AuditWorkloadRef & { via: string[] }>;
+    }
+  | {
+      /** Keys in a ConfigMap: readable by anyone who may read ConfigMaps, so worse than a Secret. */
+      kind: 'credential-configmap';
+      namespace: string;
+      configMap: string;
+      /** The data keys that hold credentials (names only). */
+      keys: string[];
       usedBy: Array<AuditWorkloadRef & { via: string[] }>;
     }
   | { kind: 'credential-env'; workload: AuditWorkloadRef; container: string; variables: string[]; accessKeyIds: string[] }
@@ -107,6 +125,8 @@ export interface AuditInput {
   cluster: { name: string; region?: string; issuerUrl?: string };
   workloads: WorkloadTemplate[];
   secrets: SecretSummary[];
+  /** ConfigMaps with their key names (absent: not read, so ConfigMap keys go unfound). */
+  configMaps?: ConfigMapSummary[];
   serviceAccounts: ServiceAccountState[];
   /** kube2iam annotation value → what IAM said about that role. */
   roles: Map<string, RoleRead>;
@@ -153,12 +173,13 @@ export function audit(input: AuditInput): AuditReport {
   const findings: AuditFinding[] = [];
   /** Workloads that use AWS the old way → why (for the proposal). */
   const flagged = new Map<string, Flagged>();
-  const flag = (workload: WorkloadTemplate, note: string, kind: { kube2iam?: string; secret?: string; env?: boolean } = {}) => {
+  const flag = (workload: WorkloadTemplate, note: string, kind: { kube2iam?: string; secret?: string; configMap?: string; env?: boolean } = {}) => {
     const key = workloadLabel(workload);
-    const entry = flagged.get(key) ?? { workload, notes: [], kube2iam: null, keySecrets: [], keyEnv: false };
+    const entry = flagged.get(key) ?? { workload, notes: [], kube2iam: null, keySecrets: [], keyConfigMaps: [], keyEnv: false };
     entry.notes.push(note);
     entry.kube2iam ??= kind.kube2iam ?? null;
     if (kind.secret && !entry.keySecrets.includes(kind.secret)) entry.keySecrets.push(kind.secret);
+    if (kind.configMap && !entry.keyConfigMaps.includes(kind.configMap)) entry.keyConfigMaps.push(kind.configMap);
     if (kind.env) entry.keyEnv = true;
     flagged.set(key, entry);
   };
@@ -203,6 +224,52 @@ export function audit(input: AuditInput): AuditReport {
     for (const user of users) {
       const ids = summary?.accessKeyIds.map((id) => id.masked) ?? [];
       flag(user.workload, `loads AWS keys from Secret ${name}${ids.length > 0 ? ` (${[...new Set(ids)].join(', ')})` : ''} via ${[...user.via].sort().join(', ')}; copy the permissions of the IAM user that owns them`, { secret: name });
+    }
+  }
+
+  // ConfigMaps with credentials, and who loads them (env, envFrom with its prefix, volumes): the
+  // same as Secrets, since the SDKs read the variables whatever object they came from.
+  const configMaps = new Map((input.configMaps ?? []).map((c) => [`${c.namespace}/${c.name}`, c]));
+  const configMapUse = new Map<string, Map<string, { workload: WorkloadTemplate; via: Set<string> }>>();
+  const credentialConfigMaps = new Map<string, Set<string>>();
+  const markKeys = (key: string, keys: string[]) => {
+    if (keys.length === 0) return;
+    credentialConfigMaps.set(key, new Set([...(credentialConfigMaps.get(key) ?? []), ...keys]));
+  };
+  for (const summary of configMaps.values()) markKeys(`${summary.namespace}/${summary.name}`, summary.keys.filter(isCredentialKeyName));
+  const useConfigMap = (workload: WorkloadTemplate, configMap: string, via: string) => {
+    const key = `${workload.namespace}/${configMap}`;
+    const users = configMapUse.get(key) ?? new Map();
+    const user = users.get(workloadLabel(workload)) ?? { workload, via: new Set<string>() };
+    user.via.add(via);
+    users.set(workloadLabel(workload), user);
+    configMapUse.set(key, users);
+  };
+  for (const workload of input.workloads) {
+    for (const container of workload.containers) {
+      for (const variable of container.env) {
+        if (!variable.configMapKeyRef) continue;
+        const key = `${workload.namespace}/${variable.configMapKeyRef.name}`;
+        // A credential-named variable marks the ConfigMap key even when the key's own name does not.
+        if (isCredentialKeyName(variable.name)) markKeys(key, [variable.configMapKeyRef.key]);
+        useConfigMap(workload, variable.configMapKeyRef.name, `env ${variable.name}`);
+      }
+      for (const from of container.envFrom ?? []) {
+        if (from.configMap === undefined) continue;
+        const key = `${workload.namespace}/${from.configMap}`;
+        // With a prefix the container sees prefix + key (ACCESS_KEY_ID with prefix AWS_).
+        if (from.prefix) markKeys(key, (configMaps.get(key)?.keys ?? []).filter((k) => isCredentialKeyName(from.prefix + k)));
+        useConfigMap(workload, from.configMap, from.prefix ? `envFrom (prefix ${from.prefix})` : 'envFrom');
+      }
+    }
+    for (const configMap of workload.configMapVolumes ?? []) useConfigMap(workload, configMap, 'volume');
+  }
+  for (const [key, keys] of [...credentialConfigMaps].sort(([a], [b]) => a.localeCompare(b))) {
+    const [namespace, name] = key.split('/') as [string, string];
+    const users = [...(configMapUse.get(key)?.values() ?? [])].sort((a, b) => byLabel(a.workload, b.workload));
+    findings.push({ kind: 'credential-configmap', namespace, configMap: name, keys: [...keys].sort(), usedBy: users.map((user) => ({ ...ref(user.workload), via: [...user.via].sort() })) });
+    for (const user of users) {
+      flag(user.workload, `loads AWS keys from ConfigMap ${name} (readable by anyone who may read ConfigMaps) via ${[...user.via].sort().join(', ')}; copy the permissions of the IAM user that owns them, and rotate them`, { configMap: name });
     }
   }
 
@@ -255,6 +322,8 @@ interface Flagged {
   kube2iam: string | null;
   /** Secrets it loads AWS keys from. */
   keySecrets: string[];
+  /** ConfigMaps it loads AWS keys from. */
+  keyConfigMaps: string[];
   /** Keys written into its environment. */
   keyEnv: boolean;
 }
@@ -271,7 +340,7 @@ function proposeBindings(
     Object.assign(binding.inlinePolicies, role.inlinePolicies);
     if (role.permissionsBoundary) binding.notes.push(`role ${role.name} has permissions boundary ${role.permissionsBoundary}; add permissionsBoundary if it should carry over`);
   };
-  for (const { workload, notes, kube2iam, keySecrets, keyEnv } of flagged.sort((a, b) => byLabel(a.workload, b.workload))) {
+  for (const { workload, notes, kube2iam, keySecrets, keyConfigMaps, keyEnv } of flagged.sort((a, b) => byLabel(a.workload, b.workload))) {
     // Binding "default" would hand the role to every pod of the namespace: propose a dedicated SA.
     const sa = serviceAccounts.get(`${workload.namespace}/${workload.serviceAccount}`);
     const shared = workload.serviceAccount === 'default' || !sa;
@@ -298,8 +367,9 @@ function proposeBindings(
       if (existing) existing.does.push(does);
       else binding.migrationOptions.push({ key, does: [does] });
     };
-    if (keySecrets.length > 0 || keyEnv) option('removeStaticKeys', `removes the AWS keys (${[...keySecrets.map((s) => `Secret ${s}`), ...(keyEnv ? ['literal env'] : [])].join(', ')}) from ${label}'s pod template, which rolls it`);
-    if (keySecrets.length > 0) option('deleteKeySecrets', `then deletes Secret ${keySecrets.map((s) => `${workload.namespace}/${s}`).join(', ')} when no other workload uses it`);
+    const keyObjects = [...keySecrets.map((s) => `Secret ${s}`), ...keyConfigMaps.map((c) => `ConfigMap ${c}`)];
+    if (keyObjects.length > 0 || keyEnv) option('removeStaticKeys', `removes the AWS keys (${[...keyObjects, ...(keyEnv ? ['literal env'] : [])].join(', ')}) from ${label}'s pod template, which rolls it`);
+    if (keyObjects.length > 0) option('deleteKeySecrets', `then deletes ${keyObjects.map((o) => `${o.split(' ')[0]} ${workload.namespace}/${o.split(' ')[1]}`).join(', ')} when no other workload uses it`);
     if (kube2iam) option('migrateKube2iam', `removes ${KUBE2IAM_ANNOTATION} from ${label}'s pod template, which rolls it`);
     if (shared) binding.notes.push(`${label} uses ServiceAccount ${workload.serviceAccount}: with removeStaticKeys or migrateKube2iam irsa sets its serviceAccountName to ${name} (listed under workloads)`);
     bindings.set(key, binding);

@@ -59,7 +59,8 @@ export interface ContainerSpec {
 export interface VolumeSpec {
   name: string;
   secret?: { secretName?: string };
-  projected?: { sources?: Array<{ secret?: { name?: string } }> };
+  configMap?: { name?: string };
+  projected?: { sources?: Array<{ secret?: { name?: string }; configMap?: { name?: string } }> };
 }
 export interface PodSpecLike {
   containers?: ContainerSpec[];
@@ -134,6 +135,12 @@ export const kube2iamRole = (metadata: { annotations?: Record<string, string> } 
 export const volumeSecrets = (volume: VolumeSpec): string[] => [
   ...(volume.secret?.secretName ? [volume.secret.secretName] : []),
   ...(volume.projected?.sources ?? []).flatMap((source) => (source.secret?.name ? [source.secret.name] : [])),
+];
+
+/** ConfigMap names a volume reads (a configMap volume or projected configMap sources). */
+export const volumeConfigMaps = (volume: VolumeSpec): string[] => [
+  ...(volume.configMap?.name ? [volume.configMap.name] : []),
+  ...(volume.projected?.sources ?? []).flatMap((source) => (source.configMap?.name ? [source.configMap.name] : [])),
 ];
 
 const underPath = (path: string, dir: string): boolean => {

@@ -5,6 +5,9 @@
 //
 // Opt-in per binding: removeStaticKeys (--remove-static-keys), deleteKeySecrets
 // (--delete-key-secrets), migrateKube2iam (--migrate-kube2iam). Without them the plan only warns.
+// Keys in ConfigMaps are handled as keys in Secrets: the references go from the template, and with
+// deleteKeySecrets the ConfigMap goes once no workload references it (a ConfigMap is readable by
+// anyone who may read ConfigMaps, so keys there are worse than in a Secret, never better).
 // A changed pod template rolls the workload (a new ReplicaSet/revision), so its pods come back with
 // the webhook's web identity environment and without the keys. Jobs and bare Pods cannot be
 // changed in place (a Job's template is immutable, a Pod's env too): the plan says so.
@@ -19,6 +22,7 @@ import {
   describeCredentialSource,
   KUBE2IAM_ANNOTATION,
   podServiceAccount,
+  volumeConfigMaps,
   volumeSecrets,
   type ContainerSpec,
   type CredentialSource,
@@ -52,6 +56,8 @@ export interface MigrationNamespace {
   workloads: PodTemplateWorkload[];
   /** Secret name → data key names. */
   secrets: SecretKeyNames;
+  /** ConfigMap name → data key names (envFrom of a ConfigMap needs them); absent when not read. */
+  configMaps?: SecretKeyNames;
 }
 
 export interface MigrationPlan {
@@ -82,7 +88,7 @@ export function parseWorkloadRef(text: string): { kind: MigrationWorkloadKind; n
 export interface ContainerView {
   /** "AWS_ACCESS_KEY_ID from Secret aws-secrets", "AWS_SECRET_ACCESS_KEY (literal value)": names, never values. */
   env: string[];
-  /** "Secret aws-secrets" or "Secret aws-secrets (prefix AWS_)". */
+  /** "Secret aws-secrets", "Secret aws-secrets (prefix AWS_)", "ConfigMap aws-config". */
   envFrom: string[];
   /** "<volume> at <mountPath>". */
   volumeMounts: string[];
@@ -101,7 +107,11 @@ export interface TemplateView {
 export const workloadId = (w: { kind: string; namespace: string; name: string }): string => `${w.kind}/${w.namespace}/${w.name}`;
 export const workloadLabel = (w: { kind: string; namespace: string; name: string }): string => `${w.kind.toLowerCase()}/${w.namespace}/${w.name}`;
 
-const envFromEntry = (secret: string, prefix: string): string => `Secret ${secret}${prefix ? ` (prefix ${prefix})` : ''}`;
+const envFromEntry = (secret: string, prefix: string, of: 'Secret' | 'ConfigMap' = 'Secret'): string => `${of} ${secret}${prefix ? ` (prefix ${prefix})` : ''}`;
+/** The entry of an envFrom item as a view lists it, or null for an item without a name. */
+const envFromItemEntry = (from: { prefix?: string; secretRef?: { name?: string }; configMapRef?: { name?: string } }): string | null =>
+  from.secretRef?.name !== undefined ? envFromEntry(from.secretRef.name, from.prefix ?? '')
+    : from.configMapRef?.name !== undefined ? envFromEntry(from.configMapRef.name, from.prefix ?? '', 'ConfigMap') : null;
 const mountEntry = (volume: string, mountPath: string): string => `${volume} at ${mountPath}`;
 const volumeEntry = (volume: string, secrets: string[]): string => `${volume} (Secret ${secrets.join(', ')})`;
 
@@ -131,8 +141,8 @@ function viewOf(template: PodTemplateLike, sources: CredentialSource[], withKube
     const group = source.initContainer ? view.initContainers : view.containers;
     const container = (group[source.container] ??= emptyContainer());
     container.env.push(...envEntries(source).filter((entry) => !container.env.includes(entry)));
-    if (source.kind === 'envfrom-secret') {
-      const entry = envFromEntry(source.secret!, source.prefix);
+    if (source.kind === 'envfrom-secret' || source.kind === 'envfrom-configmap') {
+      const entry = source.kind === 'envfrom-secret' ? envFromEntry(source.secret!, source.prefix) : envFromEntry(source.configMap!, source.prefix, 'ConfigMap');
       if (!container.envFrom.includes(entry)) container.envFrom.push(entry);
     }
     if (source.kind === 'credentials-file') {
@@ -174,6 +184,17 @@ export function referencedSecrets(template: PodTemplateLike): Set<string> {
     for (const from of container.envFrom ?? []) if (from.secretRef?.name) names.add(from.secretRef.name);
   }
   for (const volume of template.spec?.volumes ?? []) for (const secret of volumeSecrets(volume)) names.add(secret);
+  return names;
+}
+
+/** ConfigMaps a pod template references (env, envFrom, volumes). */
+export function referencedConfigMaps(template: PodTemplateLike): Set<string> {
+  const names = new Set<string>();
+  for (const container of [...(template.spec?.initContainers ?? []), ...(template.spec?.containers ?? [])]) {
+    for (const variable of container.env ?? []) if (variable.valueFrom?.configMapKeyRef?.name) names.add(variable.valueFrom.configMapKeyRef.name);
+    for (const from of container.envFrom ?? []) if (from.configMapRef?.name) names.add(from.configMapRef.name);
+  }
+  for (const volume of template.spec?.volumes ?? []) for (const configMap of volumeConfigMaps(volume)) names.add(configMap);
   return names;
 }
 
@@ -221,7 +242,7 @@ export function applyTemplateChange(fresh: PodTemplateLike, before: TemplateView
         for (const i of at) removals.push({ path: ['spec', groupName, String(index), 'env'], index: i, value: container.env![i] });
       }
       for (const entry of view.envFrom.filter((e) => !keep.envFrom.includes(e))) {
-        const i = (container.envFrom ?? []).findIndex((f) => f.secretRef?.name !== undefined && envFromEntry(f.secretRef.name, f.prefix ?? '') === entry);
+        const i = (container.envFrom ?? []).findIndex((f) => envFromItemEntry(f) === entry);
         if (i < 0) return { drift: `container ${name} no longer has envFrom ${entry}` };
         removals.push({ path: ['spec', groupName, String(index), 'envFrom'], index: i, value: container.envFrom![i] });
       }
@@ -284,11 +305,13 @@ export function planMigrations(bindings: MigrationBinding[], namespace: Migratio
   /** workload id → its template after the planned edits (for the Secret reference count). */
   const afterTemplates = new Map<string, PodTemplateLike>();
   const secretsToRetire = new Map<string, { keys: string[]; dependsOn: Set<string>; users: Set<string>; cluster: ClusterRef }>();
+  const configMapsToRetire = new Map<string, { keys: string[]; dependsOn: Set<string>; users: Set<string>; cluster: ClusterRef }>();
+  const configMaps = namespace.configMaps ?? new Map<string, string[]>();
 
   for (const binding of bindings) {
     const listed = new Set(binding.options.workloads.map((w) => `${w.kind}/${w.name}`));
     for (const workload of namespace.workloads) {
-      const found = credentialSourcesOfTemplate(workload.template, namespace.secrets);
+      const found = credentialSourcesOfTemplate(workload.template, namespace.secrets, configMaps);
       const usesBinding = found.serviceAccount === binding.serviceAccount;
       const isListed = listed.has(`${workload.kind}/${workload.name}`);
       if (!usesBinding && !isListed) continue;
@@ -328,10 +351,12 @@ export function planMigrations(bindings: MigrationBinding[], namespace: Migratio
         );
         continue;
       }
-      // An envFrom Secret that carries other keys too: dropping the envFrom would drop those.
-      const keepWhole = removeSources.filter((s) => s.kind === 'envfrom-secret' && hasOtherKeys(namespace.secrets, s));
+      // An envFrom Secret or ConfigMap that carries other keys too: dropping the envFrom would drop those.
+      const keepWhole = removeSources.filter((s) =>
+        (s.kind === 'envfrom-secret' && hasOtherKeys(namespace.secrets, s.secret!, s)) || (s.kind === 'envfrom-configmap' && hasOtherKeys(configMaps, s.configMap!, s)));
       for (const source of keepWhole) {
-        plan.warnings.push(`${label} ${describeCredentialSource(source)}: Secret ${source.secret} holds other keys too, which the container would lose with the envFrom; irsa leaves it. Move the AWS keys out of that Secret (or the other keys into another), then plan again.`);
+        const what = source.secret !== null ? `Secret ${source.secret}` : `ConfigMap ${source.configMap}`;
+        plan.warnings.push(`${label} ${describeCredentialSource(source)}: ${what} holds other keys too, which the container would lose with the envFrom; irsa leaves it. Move the AWS keys out of that ${what.split(' ')[0]} (or the other keys into another), then plan again.`);
       }
       const removable = removeSources.filter((s) => !keepWhole.includes(s));
       const beforeView = viewOf(workload.template, removable, removeAnnotation);
@@ -360,11 +385,12 @@ export function planMigrations(bindings: MigrationBinding[], namespace: Migratio
       plan.rolled.push({ kind: workload.kind, namespace: workload.namespace, name: workload.name });
       if (binding.options.deleteKeySecrets) {
         for (const source of removable) {
-          if (!source.secret) continue;
-          const entry = secretsToRetire.get(source.secret) ?? { keys: [...(keysOf(namespace.secrets, source.secret) ?? [])], dependsOn: new Set<string>(), users: new Set<string>(), cluster: binding.cluster };
+          const [retire, name, keys] = source.secret ? [secretsToRetire, source.secret, namespace.secrets] : source.configMap ? [configMapsToRetire, source.configMap, configMaps] : [null, '', configMaps];
+          if (!retire) continue;
+          const entry = retire.get(name) ?? { keys: [...(keysOf(keys, name) ?? [])], dependsOn: new Set<string>(), users: new Set<string>(), cluster: binding.cluster };
           entry.dependsOn.add(changeKey(change));
           entry.users.add(label);
-          secretsToRetire.set(source.secret, entry);
+          retire.set(name, entry);
         }
       }
     }
@@ -391,14 +417,34 @@ export function planMigrations(bindings: MigrationBinding[], namespace: Migratio
       reason: `no workload uses it once ${[...entry.users].sort().join(', ')} ${entry.users.size === 1 ? 'is' : 'are'} migrated`,
     });
   }
+  // A ConfigMap likewise (deleteKeySecrets covers both: the option retires what held the keys).
+  for (const [configMap, entry] of [...configMapsToRetire].sort(([a], [b]) => a.localeCompare(b))) {
+    const stillUsedBy = namespace.workloads
+      .filter((w) => referencedConfigMaps(afterTemplates.get(workloadId(w)) ?? w.template).has(configMap))
+      .map(workloadLabel);
+    if (stillUsedBy.length > 0) {
+      plan.warnings.push(`ConfigMap ${bindings[0]?.namespace}/${configMap} is kept: ${stillUsedBy.join(', ')} still ${stillUsedBy.length === 1 ? 'uses' : 'use'} it.`);
+      continue;
+    }
+    plan.changes.push({
+      action: 'delete',
+      kind: 'config-map',
+      id: changeIds.configMap({ cluster: entry.cluster, namespace: bindings[0]!.namespace, name: configMap }),
+      cluster: clusterKey(entry.cluster),
+      before: { namespace: bindings[0]!.namespace, name: configMap, keys: entry.keys },
+      after: null,
+      dependsOn: [...entry.dependsOn].sort(),
+      reason: `no workload uses it once ${[...entry.users].sort().join(', ')} ${entry.users.size === 1 ? 'is' : 'are'} migrated`,
+    });
+  }
   return plan;
 }
 
 const keysOf = (secrets: SecretKeyNames, name: string): readonly string[] | undefined =>
   secrets instanceof Map ? secrets.get(name) : (secrets as Readonly<Record<string, readonly string[]>>)[name];
 
-function hasOtherKeys(secrets: SecretKeyNames, source: CredentialSource): boolean {
-  const keys = keysOf(secrets, source.secret!) ?? [];
+function hasOtherKeys(objects: SecretKeyNames, name: string, source: CredentialSource): boolean {
+  const keys = keysOf(objects, name) ?? [];
   return keys.some((key) => !source.keys.includes(key));
 }
 

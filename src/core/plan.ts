@@ -33,7 +33,7 @@ export interface ChangeValues {
   namespace: NamespaceValue;
   'service-account': ServiceAccountValue;
   'workload-restart': WorkloadRestartValue;
-  // 'workload-template' and 'secret' are declared by their own modules (core/resources/).
+  // 'workload-template', 'secret' and 'config-map' are declared by their own modules (core/resources/).
 }
 
 export type ResourceKind = keyof ChangeValues;

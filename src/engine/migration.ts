@@ -49,8 +49,14 @@ export async function addMigrations(plan: Plan, bindings: BindingRequest[], gate
   const namespaces = [...new Set(bound.map((binding) => binding.namespace))].sort();
   const reads = await pMap(namespaces, async (namespace) => {
     try {
-      const [workloads, secrets] = await Promise.all([gateway.listPodTemplates(namespace), gateway.listSecretKeyNames(namespace)]);
-      return { namespace, read: { workloads, secrets } as MigrationNamespace };
+      // ConfigMaps are read apart: without them only envFrom of a ConfigMap goes unjudged (said below).
+      const [workloads, secrets, configMaps] = await Promise.all([
+        gateway.listPodTemplates(namespace),
+        gateway.listSecretKeyNames(namespace),
+        gateway.listConfigMapKeyNames(namespace).then((value) => ({ value }), (error: Error) => ({ error: error.message.split('\n')[0]! })),
+      ]);
+      const read: MigrationNamespace = { workloads, secrets, ...('value' in configMaps ? { configMaps: configMaps.value } : {}) };
+      return { namespace, read, ...('error' in configMaps ? { configMapError: configMaps.error } : {}) };
     } catch (error) {
       return { namespace, error: (error as Error).message.split('\n')[0]! };
     }
@@ -76,6 +82,9 @@ export async function addMigrations(plan: Plan, bindings: BindingRequest[], gate
       options: binding.migration ?? NO_MIGRATION,
       dependsOn: bindingKeys(plan, binding),
     }));
+    if ('configMapError' in entry && entry.read.workloads.some((w) => [...(w.template.spec?.initContainers ?? []), ...(w.template.spec?.containers ?? [])].some((c) => c.envFrom?.some((f) => f.configMapRef)))) {
+      plan.warnings.push(`Could not list the ConfigMaps of namespace ${entry.namespace} (${entry.configMapError}): AWS keys loaded through envFrom of a ConfigMap are not checked. Grant list on configmaps in ${entry.namespace}.`);
+    }
     const planned = planMigrations(migrationBindings, entry.read!);
     plan.changes.push(...planned.changes);
     plan.warnings.push(...planned.warnings);

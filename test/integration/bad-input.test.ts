@@ -63,6 +63,10 @@ describe('bad input: exit ≠ 0, no trace, the flag or key named, nothing change
   // A port nothing listens on (fetch refuses "bad ports" such as 1 before connecting).
   let closedPort = 0;
   let planDigest = '';
+  // The state before a case is the state after the one before it: one digest per case (taken after
+  // it) instead of two. Any change a case makes still fails that case, and the next case compares
+  // against the new state, so one failure is not blamed on every case after it.
+  let lastDigest = '';
 
   async function iamDigest(client: IAMClient): Promise<string> {
     const details = await client.send(new GetAccountAuthorizationDetailsCommand({ Filter: ['Role'] }));
@@ -111,6 +115,7 @@ describe('bad input: exit ≠ 0, no trace, the flag or key named, nothing change
     planDigest = /digest (sha256:[0-9a-f]{64})/.exec(planned.stdout)?.[1] ?? '';
     assert.match(planDigest, /^sha256:/, planned.stdout);
     assert.match(planned.stdout, new RegExp(`irsa apply ${planFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} --approve --expect-digest ${planDigest}`));
+    lastDigest = await digest();
   });
   after(() => {
     for (const client of clients) client.destroy();
@@ -233,14 +238,18 @@ describe('bad input: exit ≠ 0, no trace, the flag or key named, nothing change
 
   for (const testCase of cases) {
     it(testCase.name, async () => {
-      const beforeDigest = await digest();
+      const beforeDigest = lastDigest;
+      assert.notEqual(beforeDigest, '', 'no digest of the state before this case');
       const result = await irsa(stack, testCase.args(ctx), testCase.env?.(ctx) ?? {});
+      // Taken before any assertion, so the next case starts from this state whatever fails here.
+      const afterDigest = await digest();
+      lastDigest = afterDigest;
       const text = result.stdout + result.stderr;
       assert.notEqual(result.code, 0, text);
       assert.doesNotMatch(text, TRACE);
       assert.match(result.stderr, testCase.expect);
       if (testCase.not) assert.doesNotMatch(text, testCase.not);
-      assert.equal(await digest(), beforeDigest, `${testCase.name}: IAM or the cluster changed\n${text}`);
+      assert.equal(afterDigest, beforeDigest, `${testCase.name}: IAM or the cluster changed\n${text}`);
     });
   }
 

@@ -90,6 +90,67 @@ describe('migrations: static keys and kube2iam retired by apply -f', { skip }, (
     assert.deepEqual(reapplied.plan.changes.filter((c) => c.action !== 'no-op'), []);
   });
 
+  it('keys in ConfigMaps (envFrom, envFrom with a prefix in an init container, configMapKeyRef): audit finds them, apply removes them, a second audit + plan proposes nothing', async () => {
+    const ns = `cm-${process.pid}`;
+    await kubectl(stack, ['create', 'namespace', ns]);
+    await kubectl(stack, ['create', 'sa', 'app', '-n', ns]);
+    // The shapes of doctor's corpus (webhook-corpus.test.ts): the key pair whole, with prefix AWS_, and by key.
+    await apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'keys', namespace: ns }, data: { AWS_ACCESS_KEY_ID: KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET_KEY } });
+    await apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'prefixed', namespace: ns }, data: { ACCESS_KEY_ID: KEY_ID, SECRET_ACCESS_KEY: SECRET_KEY } });
+    await apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ids', namespace: ns }, data: { id: KEY_ID, secret: SECRET_KEY, LOG_LEVEL: 'info' } });
+    await apply(deployment(ns, 'web', { serviceAccountName: 'app', envFrom: [{ configMapRef: { name: 'keys' } }] }));
+    const byKey = (name: string, key: string) => ({ name, valueFrom: { configMapKeyRef: { name: 'ids', key } } });
+    await apply(deploymentObject(ns, 'worker', { serviceAccountName: 'app', env: [...PORT_ENV, byKey('AWS_ACCESS_KEY_ID', 'id'), byKey('AWS_SECRET_ACCESS_KEY', 'secret'), byKey('LOG_LEVEL', 'LOG_LEVEL')] }));
+    const setup = deployment(ns, 'setup', { serviceAccountName: 'app' });
+    (setup.spec.template.spec as Record<string, unknown>)['initContainers'] = [{ name: 'fetch', image: 'busybox', envFrom: [{ configMapRef: { name: 'prefixed' }, prefix: 'AWS_' }] }];
+    await apply(setup);
+
+    const file = join(dir, `${ns}.yaml`);
+    const audited = await irsa(stack, ['audit', '--cluster', stack.clusterName, '-n', ns, '--out', file, '-o', 'json']);
+    assert.equal(audited.code, 0, audited.stderr);
+    type Finding = { kind: string; configMap?: string; keys?: string[]; usedBy?: Array<{ name: string; via: string[] }> };
+    const findings = (JSON.parse(audited.stdout) as { findings: Finding[] }).findings.filter((f) => f.kind === 'credential-configmap');
+    assert.deepEqual(findings.map((f) => [f.configMap, f.keys, f.usedBy!.map((u) => `${u.name}: ${u.via.join(', ')}`)]), [
+      ['ids', ['id', 'secret'], ['worker: env AWS_ACCESS_KEY_ID, env AWS_SECRET_ACCESS_KEY, env LOG_LEVEL']],
+      ['keys', ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'], ['web: envFrom']],
+      ['prefixed', ['ACCESS_KEY_ID', 'SECRET_ACCESS_KEY'], ['setup: envFrom (prefix AWS_)']],
+    ]);
+    assert.ok(!audited.stdout.includes(KEY_ID) && !audited.stdout.includes('wJalrXUtnFEMI'), 'a key value is printed');
+    const proposal = readFileSync(file, 'utf8');
+    assert.match(proposal, /# removeStaticKeys: true {3}# .*removes the AWS keys \(ConfigMap keys\) from deployment\/.*\/web's pod template, which rolls it/);
+    assert.match(proposal, new RegExp(`# deleteKeySecrets: true {3}# .*then deletes ConfigMap ${ns}/ids when no other workload uses it`));
+
+    writeFileSync(file, edited(proposal, 'app', ['removeStaticKeys', 'deleteKeySecrets'], S3_READ));
+    const planned = await irsa(stack, ['plan', '-f', file]);
+    assert.equal(planned.code, 0, planned.stderr);
+    assert.match(planned.stdout, new RegExp(`~ workload-template Deployment/${ns}/web\\n.*\\n {4}~ containers\\.app\\.envFrom:\\n {8}- "ConfigMap keys"`));
+    assert.match(planned.stdout, new RegExp(`- config-map ${ns}/keys`));
+    assert.match(planned.stdout, new RegExp(`- config-map ${ns}/prefixed`));
+    assert.doesNotMatch(planned.stdout, new RegExp(`- config-map ${ns}/ids`));
+    assert.ok(!planned.stdout.includes(KEY_ID) && !planned.stdout.includes('wJalrXUtnFEMI'), 'a key value is printed');
+
+    const applied = await irsa(stack, ['apply', '-f', file, '--approve']);
+    assert.equal(applied.code, 0, applied.stdout + applied.stderr);
+    assert.match(applied.stdout, new RegExp(`ConfigMap ${ns}/ids is kept: deployment/${ns}/worker still uses it`));
+    const template = async (name: string) => (await kubectl(stack, ['get', 'deployment', name, '-n', ns, '-o', 'json'])).spec.template.spec;
+    assert.equal((await template('web')).containers[0].envFrom, undefined);
+    assert.deepEqual((await template('worker')).containers[0].env, [...PORT_ENV, byKey('LOG_LEVEL', 'LOG_LEVEL')]);
+    assert.equal((await template('setup')).initContainers[0].envFrom, undefined);
+    const left = await kubectl(stack, ['get', 'configmaps', '-n', ns, '-o', 'json']);
+    assert.deepEqual(left.items.map((c: { metadata: { name: string } }) => c.metadata.name).filter((n: string) => n !== 'kube-root-ca.crt'), ['ids']);
+
+    // A second audit finds no keys and proposes nothing for app; its plan and the first file's change nothing.
+    const again = join(dir, `${ns}-again.yaml`);
+    const reaudited = await irsa(stack, ['audit', '--cluster', stack.clusterName, '-n', ns, '--out', again, '-o', 'json']);
+    assert.equal(reaudited.code, 0, reaudited.stderr);
+    assert.deepEqual((JSON.parse(reaudited.stdout) as { findings: Finding[] }).findings.filter((f) => f.kind.startsWith('credential-')), []);
+    assert.doesNotMatch(readFileSync(again, 'utf8'), /name: app/);
+    const replanned = json<PlanOut>(await irsa(stack, ['plan', '-f', again, '-o', 'json']));
+    assert.deepEqual(replanned.plan.changes.filter((c) => c.action !== 'no-op'), []);
+    const reapplied = json<PlanOut>(await irsa(stack, ['plan', '-f', file, '-o', 'json']));
+    assert.deepEqual(reapplied.plan.changes.filter((c) => c.action !== 'no-op'), []);
+  });
+
   it('the Secret stays when a second workload still uses it', async () => {
     const ns = `shared-${process.pid}`;
     await kubectl(stack, ['create', 'namespace', ns]);

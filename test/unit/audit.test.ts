@@ -220,3 +220,48 @@ test('renderAuditText groups findings and prints the proposal', () => {
   assert.match(text, /\nkube2iam \/ kiam\n✗ deployment\/shop\/orders uses role legacy-orders/);
   assert.match(text, /\nProposed irsa\.yaml \(2 bindings; /);
 });
+
+// ---- keys in ConfigMaps (issue 20) ------------------------------------------------------------
+
+test('keys in ConfigMaps are findings: envFrom (with a prefix), configMapKeyRef and volumes; a proposal with both migration options', () => {
+  const report = audit(seeded({
+    secrets: [],
+    configMaps: [
+      { namespace: 'shop', name: 'aws-config', keys: ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] },
+      { namespace: 'shop', name: 'prefixed', keys: ['ACCESS_KEY_ID', 'SECRET_ACCESS_KEY', 'REGION'] },
+      { namespace: 'shop', name: 'settings', keys: ['id', 'LOG_LEVEL'] },
+      { namespace: 'shop', name: 'plain', keys: ['LOG_LEVEL'] },
+      { namespace: 'shop', name: 'spare', keys: ['aws_secret_access_key'] },
+    ],
+    workloads: [
+      workload('from-env', { containers: [{ name: 'main', env: [], envFromSecrets: [], envFrom: [{ configMap: 'aws-config', prefix: '' }, { configMap: 'plain', prefix: '' }] }] }),
+      workload('prefixed', { containers: [{ name: 'main', env: [], envFromSecrets: [], envFrom: [{ configMap: 'prefixed', prefix: 'AWS_' }] }], configMapVolumes: ['aws-config'] }),
+      workload('by-key', { containers: container([{ name: 'AWS_ACCESS_KEY_ID', configMapKeyRef: { name: 'settings', key: 'id' } }, { name: 'LOG', configMapKeyRef: { name: 'plain', key: 'LOG_LEVEL' } }]) }),
+    ],
+  }));
+  const found = report.findings.filter((f) => f.kind === 'credential-configmap');
+  assert.deepEqual(found, [
+    { kind: 'credential-configmap', namespace: 'shop', configMap: 'aws-config', keys: ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'], usedBy: [{ kind: 'Deployment', namespace: 'shop', name: 'from-env', via: ['envFrom'] }, { kind: 'Deployment', namespace: 'shop', name: 'prefixed', via: ['volume'] }] },
+    { kind: 'credential-configmap', namespace: 'shop', configMap: 'prefixed', keys: ['ACCESS_KEY_ID', 'SECRET_ACCESS_KEY'], usedBy: [{ kind: 'Deployment', namespace: 'shop', name: 'prefixed', via: ['envFrom (prefix AWS_)'] }] },
+    { kind: 'credential-configmap', namespace: 'shop', configMap: 'settings', keys: ['id'], usedBy: [{ kind: 'Deployment', namespace: 'shop', name: 'by-key', via: ['env AWS_ACCESS_KEY_ID'] }] },
+    { kind: 'credential-configmap', namespace: 'shop', configMap: 'spare', keys: ['aws_secret_access_key'], usedBy: [] },
+  ]);
+  assert.match(renderAuditText(report), /✗ ConfigMap shop\/aws-config holds AWS keys in AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY \(readable by anyone who may read ConfigMaps\)\n {4}loaded by deployment\/shop\/from-env via envFrom\n/);
+  assert.match(renderAuditText(report), /✗ ConfigMap shop\/spare holds AWS keys in aws_secret_access_key .*\n {4}loaded by no Deployment/);
+  // Each user gets a binding; the options say what they remove and delete.
+  assert.deepEqual(report.bindings.map((b) => b.name).sort(), ['by-key', 'from-env', 'prefixed']);
+  const yaml = proposedIrsaYaml(report);
+  assert.match(yaml, /# removeStaticKeys: true {3}# removes the AWS keys \(ConfigMap aws-config\) from deployment\/shop\/from-env's pod template, which rolls it\n {4}# deleteKeySecrets: true {3}# then deletes ConfigMap shop\/aws-config when no other workload uses it\n/);
+  assert.match(yaml, /# deployment\/shop\/by-key loads AWS keys from ConfigMap settings \(readable by anyone who may read ConfigMaps\) via env AWS_ACCESS_KEY_ID/);
+});
+
+test('without ConfigMaps read, envFrom of a ConfigMap finds nothing, but a credential-named configMapKeyRef still does', () => {
+  const report = audit(seeded({
+    secrets: [],
+    workloads: [
+      workload('from-env', { containers: [{ name: 'main', env: [], envFromSecrets: [], envFrom: [{ configMap: 'aws-config', prefix: '' }] }] }),
+      workload('by-key', { containers: container([{ name: 'AWS_SECRET_ACCESS_KEY', configMapKeyRef: { name: 'settings', key: 'secret' } }]) }),
+    ],
+  }));
+  assert.deepEqual(report.findings.filter((f) => f.kind === 'credential-configmap').map((f) => 'configMap' in f && f.configMap), ['settings']);
+});

@@ -5,6 +5,7 @@ import {
   applyTemplateChange,
   NO_MIGRATION,
   planMigrations,
+  referencedConfigMaps,
   referencedSecrets,
   type MigrationBinding,
   type MigrationOptions,
@@ -225,4 +226,71 @@ test('a binding with no permission policy plans with a warning', async () => {
   assert.deepEqual(existing.warnings, [], 'an existing role keeps its policies without --prune');
   warnRolesWithoutPermissions(existing, [{ ...request, policyArns: ['arn:aws:iam::aws:policy/X'] }], true);
   assert.deepEqual(existing.warnings, []);
+});
+
+// ---- keys in ConfigMaps (issue 20) ------------------------------------------------------------
+
+const configMaps = new Map<string, string[]>([
+  ['aws-config', ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']],
+  ['app-config', ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'LOG_LEVEL']],
+  ['ids', ['id', 'secret']],
+]);
+const configMapTemplate = (serviceAccountName: string, configMap = 'aws-config'): PodTemplateLike => ({
+  spec: {
+    serviceAccountName,
+    containers: [{
+      name: 'app',
+      env: [{ name: 'PORT', value: '80' }, { name: 'AWS_ACCESS_KEY_ID', valueFrom: { configMapKeyRef: { name: 'ids', key: 'id' } } }, { name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { configMapKeyRef: { name: 'ids', key: 'secret' } } }],
+      envFrom: [{ secretRef: { name: 'unrelated' } }, { configMapRef: { name: configMap } }],
+    }],
+  },
+});
+
+test('ConfigMaps: without options a warning names the ConfigMap; with removeStaticKeys the envFrom and configMapKeyRef references go', () => {
+  const warned = planMigrations([binding()], { workloads: [workload('test', configMapTemplate('test'))], secrets, configMaps });
+  assert.deepEqual(warned.changes, []);
+  assert.ok(warned.warnings.some((w) => w.startsWith('deployment/shop/test container app: env from ConfigMap ids (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY): the AWS SDKs use these keys before web identity')), warned.warnings.join('\n'));
+  assert.ok(warned.warnings.some((w) => w.startsWith('deployment/shop/test container app: envFrom ConfigMap aws-config (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY): the AWS SDKs use these keys before web identity')), warned.warnings.join('\n'));
+
+  const plan = planMigrations([binding({ removeStaticKeys: true })], { workloads: [workload('test', configMapTemplate('test'))], secrets, configMaps });
+  assert.deepEqual(plan.changes.map((c) => c.kind), ['workload-template']);
+  const change = plan.changes[0]!;
+  assert.deepEqual((change.before as TemplateView).containers, { app: { env: ['AWS_ACCESS_KEY_ID from ConfigMap ids', 'AWS_SECRET_ACCESS_KEY from ConfigMap ids'], envFrom: ['ConfigMap aws-config'], volumeMounts: [] } });
+  const edit = applyTemplateChange(configMapTemplate('test'), change.before as TemplateView, change.after as TemplateView);
+  assert.ok('template' in edit);
+  assert.deepEqual(edit.template.spec!.containers![0]!.env, [{ name: 'PORT', value: '80' }]);
+  assert.deepEqual(edit.template.spec!.containers![0]!.envFrom, [{ secretRef: { name: 'unrelated' } }]);
+  // Converged: a second plan on the edited template changes nothing.
+  assert.deepEqual(planMigrations([binding({ removeStaticKeys: true, deleteKeySecrets: true })], { workloads: [workload('test', edit.template)], secrets, configMaps }).changes, []);
+});
+
+test('ConfigMaps: deleteKeySecrets deletes them after the workload change, only when no workload references them (env, envFrom or volume)', () => {
+  const plan = planMigrations([binding({ removeStaticKeys: true, deleteKeySecrets: true })], { workloads: [workload('test', configMapTemplate('test'))], secrets, configMaps });
+  const deletes = plan.changes.filter((c) => c.kind === 'config-map');
+  assert.deepEqual(deletes.map((c) => ({ ...c, reason: undefined })), [
+    { action: 'delete', kind: 'config-map', id: 'prod/shop/aws-config', cluster: 'prod', before: { namespace: 'shop', name: 'aws-config', keys: ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] }, after: null, dependsOn: ['workload-template:prod/Deployment/shop/test'], reason: undefined },
+    { action: 'delete', kind: 'config-map', id: 'prod/shop/ids', cluster: 'prod', before: { namespace: 'shop', name: 'ids', keys: ['id', 'secret'] }, after: null, dependsOn: ['workload-template:prod/Deployment/shop/test'], reason: undefined },
+  ]);
+  assert.ok(!plan.changes.some((c) => c.kind === 'secret'), 'the unrelated Secret is not touched');
+  // Another workload mounts aws-config as a volume: it stays, with a warning; ids still goes.
+  const mounted: PodTemplateLike = { spec: { serviceAccountName: 'other', containers: [{ name: 'x' }], volumes: [{ name: 'cfg', projected: { sources: [{ configMap: { name: 'aws-config' } }] } }] } };
+  const shared = planMigrations([binding({ removeStaticKeys: true, deleteKeySecrets: true })], { workloads: [workload('test', configMapTemplate('test')), workload('other', mounted)], secrets, configMaps });
+  assert.deepEqual(shared.changes.filter((c) => c.kind === 'config-map').map((c) => c.id), ['prod/shop/ids']);
+  assert.ok(shared.warnings.includes('ConfigMap shop/aws-config is kept: deployment/shop/other still uses it.'), shared.warnings.join('\n'));
+});
+
+test('ConfigMaps: an envFrom ConfigMap with other keys too is not removed (the container would lose them)', () => {
+  const template: PodTemplateLike = { spec: { serviceAccountName: 'test', containers: [{ name: 'app', envFrom: [{ configMapRef: { name: 'app-config' } }] }] } };
+  const plan = planMigrations([binding({ removeStaticKeys: true, deleteKeySecrets: true })], { workloads: [workload('test', template)], secrets, configMaps });
+  assert.deepEqual(plan.changes, []);
+  assert.match(plan.warnings.join('\n'), /ConfigMap app-config holds other keys too, which the container would lose with the envFrom; irsa leaves it\. Move the AWS keys out of that ConfigMap/);
+});
+
+test('referencedConfigMaps sees env, envFrom and volumes', () => {
+  assert.deepEqual([...referencedConfigMaps({
+    spec: {
+      containers: [{ name: 'a', env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'c1', key: 'k' } } }], envFrom: [{ configMapRef: { name: 'c2' } }, { secretRef: { name: 's' } }] }],
+      volumes: [{ name: 'v', configMap: { name: 'c3' } }, { name: 'p', projected: { sources: [{ configMap: { name: 'c4' } }, { secret: { name: 's2' } }] } }],
+    },
+  })].sort(), ['c1', 'c2', 'c3', 'c4']);
 });

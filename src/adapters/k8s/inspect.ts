@@ -55,6 +55,10 @@ function templateOf(kind: AuditWorkloadKind, meta: V1ObjectMeta | undefined, tem
     serviceAccount: spec?.serviceAccountName || spec?.serviceAccount || 'default',
     containers: [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].map(containerSummary),
     secretVolumes: [...new Set(secretVolumes)],
+    configMapVolumes: [...new Set((spec?.volumes ?? []).flatMap((volume) => [
+      ...(volume.configMap?.name ? [volume.configMap.name] : []),
+      ...(volume.projected?.sources ?? []).flatMap((source) => (source.configMap?.name ? [source.configMap.name] : [])),
+    ]))],
   };
 }
 

@@ -136,5 +136,22 @@ export function createWorkloadGateway(options: KubeGatewayOptions = {}): Workloa
         throw error;
       }
     },
+
+    async listConfigMapKeyNames(namespace) {
+      const configMaps = await call('LIST', 'configmaps', `/api/v1/namespaces/${namespace}/configmaps`, () =>
+        allPages((_continue) => core.listNamespacedConfigMap({ namespace, limit: 100, _continue })),
+      );
+      // Key names only (data and binaryData): the values are dropped here.
+      return new Map(configMaps.map((c) => [c.metadata?.name ?? '', [...new Set([...Object.keys(c.data ?? {}), ...Object.keys(c.binaryData ?? {})])].sort()]));
+    },
+
+    async deleteConfigMap(namespace, name) {
+      try {
+        await call('DELETE', 'configmaps', `/api/v1/namespaces/${namespace}/configmaps/${name}`, () => core.deleteNamespacedConfigMap({ namespace, name }));
+      } catch (error) {
+        if ((error as { cause?: unknown }).cause instanceof ApiException && ((error as { cause: ApiException<unknown> }).cause.code === 404)) return;
+        throw error;
+      }
+    },
   };
 }

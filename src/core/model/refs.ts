@@ -69,4 +69,6 @@ export const changeIds = {
   /** `<cluster>/<Kind>/<namespace>/<name>`. */
   workloadTemplate: (ref: WorkloadObjectRef): string => `${clusterKey(ref.cluster)}/${ref.kind}/${ref.namespace}/${ref.name}`,
   secret: (ref: SecretRef): string => `${clusterKey(ref.cluster)}/${ref.namespace}/${ref.name}`,
+  /** A ConfigMap: the same shape of reference as a Secret's. */
+  configMap: (ref: SecretRef): string => `${clusterKey(ref.cluster)}/${ref.namespace}/${ref.name}`,
 };

@@ -11,6 +11,7 @@ import { oidcProviderKind } from './oidc-provider.ts';
 import { podIdentityAssociationKind } from './pod-identity-association.ts';
 import { rolePolicyAttachmentKind } from './role-policy-attachment.ts';
 import { secretKind } from './secret.ts';
+import { configMapKind } from './config-map.ts';
 import { keyPolicyKind, secretPolicyKind } from './resource-policy.ts';
 import { serviceAccountKind } from './service-account.ts';
 import { workloadRestartKind } from './workload.ts';
@@ -26,6 +27,7 @@ export const KINDS: KindRegistry = {
   'workload-restart': workloadRestartKind,
   'workload-template': workloadTemplateKind,
   secret: secretKind,
+  'config-map': configMapKind,
   'pod-identity-association': podIdentityAssociationKind,
   'eks-addon': eksAddonKind,
   'secret-policy': secretPolicyKind,

@@ -18,6 +18,7 @@ import { executeOidcProvider } from './oidc-provider.ts';
 import { executePodIdentityAssociation } from './pod-identity-association.ts';
 import { executeRolePolicyAttachment } from './role-policy-attachment.ts';
 import { executeSecret } from './secret.ts';
+import { executeConfigMap } from './config-map.ts';
 import { executeKeyPolicy, executeSecretPolicy } from './resource-policy.ts';
 import { executeServiceAccount } from './service-account.ts';
 import { executeWorkloadRestart } from './workload-restart.ts';
@@ -34,6 +35,7 @@ export const EXECUTORS: { [K in ResourceKind]: Executor<K> } = {
   'workload-restart': executeWorkloadRestart,
   'workload-template': executeWorkloadTemplate,
   secret: executeSecret,
+  'config-map': executeConfigMap,
   'pod-identity-association': executePodIdentityAssociation,
   'eks-addon': executeEksAddon,
   'secret-policy': executeSecretPolicy,

@@ -229,4 +229,27 @@ describe('doctor agrees with the real webhook and the role trust on every corpus
     }));
     assert.deepEqual(disagreements, []);
   });
+
+  // "Every workload of the ServiceAccount is judged: dry-run each distinct pod template (bounded
+  // concurrency, deduplicated)": three Deployments, two of them with the same template, make two
+  // dry runs, and the verdict names the Deployment whose template fails.
+  it('identical pod templates are dry-run once; each distinct one is, and the failing one is named', async () => {
+    const sa = 'ok-dedup';
+    await core.createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name: sa, annotations: { 'eks.amazonaws.com/role-arn': roleArn } } } });
+    await core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'dedup-keys' }, data: KEY_PAIR } });
+    const deploy = (name: string, spec: Partial<k8s.V1PodSpec>) => apps.createNamespacedDeployment({
+      namespace: NS,
+      // The same selector and labels for all three: only the containers tell the templates apart.
+      body: { metadata: { name }, spec: { selector: { matchLabels: { app: 'dedup' } }, template: { metadata: { labels: { app: 'dedup' } }, spec: { serviceAccountName: sa, ...spec } as k8s.V1PodSpec } } },
+    });
+    await deploy('dedup-a', { containers: [app()] });
+    await deploy('dedup-b', { containers: [app()] });
+    await deploy('dedup-c', { containers: [app([], { envFrom: [{ configMapRef: { name: 'dedup-keys' } }] })] });
+    const result = await irsa(stack, ['doctor', '--cluster', stack.clusterName, '-n', NS, '--name', sa, '-o', 'json']);
+    assert.equal(result.calls['k8s POST pods (dry run)'], 2, JSON.stringify(result.calls));
+    const admission = json<{ checks: DoctorCheck[] }>(result).checks.find((check) => check.id === 'admission')!;
+    assert.equal(admission.status, 'fail');
+    assert.match(admission.observed, /^dry run of the pod template of Deployment dedup-c: container app: static keys: envFrom ConfigMap dedup-keys/);
+    assert.doesNotMatch(admission.observed, /dedup-a|dedup-b/);
+  });
 });

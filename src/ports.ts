@@ -13,7 +13,7 @@ import type {
   WorkloadRef,
 } from './core/state.ts';
 import type { PolicyDocument } from './core/trust-policy.ts';
-import type { SecretSummary, WorkloadTemplate } from './core/audit.ts';
+import type { ConfigMapSummary, SecretSummary, WorkloadTemplate } from './core/audit.ts';
 import type { MutatingWebhookState } from './core/doctor.ts';
 import type { MigrationWorkloadKind, PodTemplateWorkload, TemplateView } from './core/migration.ts';
 import type { DryRunInput } from './core/admission.ts';
@@ -119,6 +119,12 @@ export interface WorkloadGateway {
   listConfigMapKeyNames(namespace: string): Promise<Map<string, string[]>>;
   /** Deletes a ConfigMap; a missing one counts as deleted. */
   deleteConfigMap(namespace: string, name: string): Promise<void>;
+  /**
+   * Removes data keys from a ConfigMap read just now: nothing when it already has exactly `after`'s
+   * keys, a refusal when its keys are not `before`'s (changed since the plan), else a JSON Patch
+   * conditional on the resourceVersion read.
+   */
+  removeConfigMapKeys(namespace: string, name: string, before: string[], after: string[]): Promise<void>;
 }
 
 /** What the Kubernetes API server says about itself: proves which cluster a context is. */
@@ -147,8 +153,11 @@ export interface KubeInspector {
    * when none does; returns what admission made of each.
    */
   dryRunPods(namespace: string, serviceAccount: string): Promise<DryRunInput[]>;
-  /** ConfigMaps (all namespaces when omitted) with their data key names only; values are never kept. */
-  listConfigMapKeys(namespace?: string): Promise<Array<{ namespace: string; name: string; keys: string[] }>>;
+  /**
+   * ConfigMaps (all namespaces when omitted) with their data key names; values are never kept, only
+   * the access key IDs found in them, masked (AKIA************WXYZ), as for Secrets.
+   */
+  listConfigMapKeys(namespace?: string): Promise<ConfigMapSummary[]>;
 }
 
 export interface TlsChainFetcher {

@@ -70,11 +70,24 @@ export function summarizeSecret(meta: { namespace: string; name: string; type: s
   return { ...meta, keys, accessKeyIds };
 }
 
-/** A ConfigMap without its values: key names only (the adapter drops the values). */
+/** A ConfigMap without its values: key names and, masked, any access key IDs found in the values. */
 export interface ConfigMapSummary {
   namespace: string;
   name: string;
   keys: string[];
+  /** Absent when the values were not scanned. */
+  accessKeyIds?: Array<{ key: string; masked: string }>;
+}
+
+/** Called by the adapter with the ConfigMap's data (and base64 binaryData); only names and masked IDs leave. */
+export function summarizeConfigMap(meta: { namespace: string; name: string }, data: Record<string, string>, binaryData: Record<string, string> = {}): ConfigMapSummary {
+  const keys = [...new Set([...Object.keys(data), ...Object.keys(binaryData)])].sort();
+  const accessKeyIds: Array<{ key: string; masked: string }> = [];
+  for (const key of keys) {
+    const raw = key in data ? data[key]! : Buffer.from(binaryData[key]!, 'base64').toString('latin1');
+    for (const masked of findAccessKeyIds(raw)) accessKeyIds.push({ key, masked });
+  }
+  return { ...meta, keys, accessKeyIds };
 }
 
 const secretHoldsCredentials = (secret: SecretSummary): boolean => secret.accessKeyIds.length > 0 || secret.keys.some(isCredentialKeyName);
@@ -96,6 +109,8 @@ export type AuditFinding =
       configMap: string;
       /** The data keys that hold credentials (names only). */
       keys: string[];
+      /** Access key IDs found in the values, masked. */
+      accessKeyIds: string[];
       usedBy: Array<AuditWorkloadRef & { via: string[] }>;
     }
   | { kind: 'credential-env'; workload: AuditWorkloadRef; container: string; variables: string[]; accessKeyIds: string[] }
@@ -230,20 +245,18 @@ export function audit(input: AuditInput): AuditReport {
   // ConfigMaps with credentials, and who loads them (env, envFrom with its prefix, volumes): the
   // same as Secrets, since the SDKs read the variables whatever object they came from.
   const configMaps = new Map((input.configMaps ?? []).map((c) => [`${c.namespace}/${c.name}`, c]));
-  const configMapUse = new Map<string, Map<string, { workload: WorkloadTemplate; via: Set<string> }>>();
+  /** ConfigMap → what each workload loads from it: a via and its data keys (null: every key). */
+  const configMapUse = new Map<string, Array<{ workload: WorkloadTemplate; via: string; keys: string[] | null }>>();
   const credentialConfigMaps = new Map<string, Set<string>>();
   const markKeys = (key: string, keys: string[]) => {
     if (keys.length === 0) return;
     credentialConfigMaps.set(key, new Set([...(credentialConfigMaps.get(key) ?? []), ...keys]));
   };
-  for (const summary of configMaps.values()) markKeys(`${summary.namespace}/${summary.name}`, summary.keys.filter(isCredentialKeyName));
-  const useConfigMap = (workload: WorkloadTemplate, configMap: string, via: string) => {
+  // A credential-named key, or a value holding an access key ID (a credentials file's content).
+  for (const summary of configMaps.values()) markKeys(`${summary.namespace}/${summary.name}`, [...summary.keys.filter(isCredentialKeyName), ...(summary.accessKeyIds ?? []).map((id) => id.key)]);
+  const useConfigMap = (workload: WorkloadTemplate, configMap: string, via: string, keys: string[] | null) => {
     const key = `${workload.namespace}/${configMap}`;
-    const users = configMapUse.get(key) ?? new Map();
-    const user = users.get(workloadLabel(workload)) ?? { workload, via: new Set<string>() };
-    user.via.add(via);
-    users.set(workloadLabel(workload), user);
-    configMapUse.set(key, users);
+    configMapUse.set(key, [...(configMapUse.get(key) ?? []), { workload, via, keys }]);
   };
   for (const workload of input.workloads) {
     for (const container of workload.containers) {
@@ -252,24 +265,33 @@ export function audit(input: AuditInput): AuditReport {
         const key = `${workload.namespace}/${variable.configMapKeyRef.name}`;
         // A credential-named variable marks the ConfigMap key even when the key's own name does not.
         if (isCredentialKeyName(variable.name)) markKeys(key, [variable.configMapKeyRef.key]);
-        useConfigMap(workload, variable.configMapKeyRef.name, `env ${variable.name}`);
+        useConfigMap(workload, variable.configMapKeyRef.name, `env ${variable.name}`, [variable.configMapKeyRef.key]);
       }
       for (const from of container.envFrom ?? []) {
         if (from.configMap === undefined) continue;
         const key = `${workload.namespace}/${from.configMap}`;
         // With a prefix the container sees prefix + key (ACCESS_KEY_ID with prefix AWS_).
         if (from.prefix) markKeys(key, (configMaps.get(key)?.keys ?? []).filter((k) => isCredentialKeyName(from.prefix + k)));
-        useConfigMap(workload, from.configMap, from.prefix ? `envFrom (prefix ${from.prefix})` : 'envFrom');
+        useConfigMap(workload, from.configMap, from.prefix ? `envFrom (prefix ${from.prefix})` : 'envFrom', null);
       }
     }
-    for (const configMap of workload.configMapVolumes ?? []) useConfigMap(workload, configMap, 'volume');
+    for (const configMap of workload.configMapVolumes ?? []) useConfigMap(workload, configMap, 'volume', null);
   }
   for (const [key, keys] of [...credentialConfigMaps].sort(([a], [b]) => a.localeCompare(b))) {
     const [namespace, name] = key.split('/') as [string, string];
-    const users = [...(configMapUse.get(key)?.values() ?? [])].sort((a, b) => byLabel(a.workload, b.workload));
-    findings.push({ kind: 'credential-configmap', namespace, configMap: name, keys: [...keys].sort(), usedBy: users.map((user) => ({ ...ref(user.workload), via: [...user.via].sort() })) });
+    // A workload that reads only other keys of the ConfigMap (LOG_LEVEL) does not load the AWS keys.
+    const byWorkload = new Map<string, { workload: WorkloadTemplate; via: Set<string> }>();
+    for (const use of configMapUse.get(key) ?? []) {
+      if (use.keys !== null && !use.keys.some((k) => keys.has(k))) continue;
+      const user = byWorkload.get(workloadLabel(use.workload)) ?? { workload: use.workload, via: new Set<string>() };
+      user.via.add(use.via);
+      byWorkload.set(workloadLabel(use.workload), user);
+    }
+    const users = [...byWorkload.values()].sort((a, b) => byLabel(a.workload, b.workload));
+    const ids = [...new Set((configMaps.get(key)?.accessKeyIds ?? []).map((id) => id.masked))];
+    findings.push({ kind: 'credential-configmap', namespace, configMap: name, keys: [...keys].sort(), accessKeyIds: ids, usedBy: users.map((user) => ({ ...ref(user.workload), via: [...user.via].sort() })) });
     for (const user of users) {
-      flag(user.workload, `loads AWS keys from ConfigMap ${name} (readable by anyone who may read ConfigMaps) via ${[...user.via].sort().join(', ')}; copy the permissions of the IAM user that owns them, and rotate them`, { configMap: name });
+      flag(user.workload, `loads AWS keys from ConfigMap ${name}${ids.length > 0 ? ` (${ids.join(', ')})` : ''} (readable by anyone who may read ConfigMaps) via ${[...user.via].sort().join(', ')}; copy the permissions of the IAM user that owns them, and rotate them`, { configMap: name });
     }
   }
 

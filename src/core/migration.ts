@@ -187,6 +187,17 @@ export function referencedSecrets(template: PodTemplateLike): Set<string> {
   return names;
 }
 
+/** How a pod template reads one ConfigMap: whole (envFrom, a volume) and/or by key (configMapKeyRef). */
+function configMapReads(template: PodTemplateLike, configMap: string): { whole: boolean; keys: string[] } {
+  let whole = (template.spec?.volumes ?? []).some((volume) => volumeConfigMaps(volume).includes(configMap));
+  const keys: string[] = [];
+  for (const container of [...(template.spec?.initContainers ?? []), ...(template.spec?.containers ?? [])]) {
+    for (const variable of container.env ?? []) if (variable.valueFrom?.configMapKeyRef?.name === configMap) keys.push(variable.valueFrom.configMapKeyRef.key);
+    if ((container.envFrom ?? []).some((from) => from.configMapRef?.name === configMap)) whole = true;
+  }
+  return { whole, keys };
+}
+
 /** ConfigMaps a pod template references (env, envFrom, volumes). */
 export function referencedConfigMaps(template: PodTemplateLike): Set<string> {
   const names = new Set<string>();
@@ -304,8 +315,10 @@ export function planMigrations(bindings: MigrationBinding[], namespace: Migratio
   const plan: MigrationPlan = { changes: [], warnings: [], rolled: [] };
   /** workload id → its template after the planned edits (for the Secret reference count). */
   const afterTemplates = new Map<string, PodTemplateLike>();
-  const secretsToRetire = new Map<string, { keys: string[]; dependsOn: Set<string>; users: Set<string>; cluster: ClusterRef }>();
-  const configMapsToRetire = new Map<string, { keys: string[]; dependsOn: Set<string>; users: Set<string>; cluster: ClusterRef }>();
+  /** A Secret or ConfigMap whose keys the planned edits stop loading: all its keys, the AWS ones, who loaded them. */
+  type Retiring = { keys: string[]; awsKeys: Set<string>; dependsOn: Set<string>; users: Set<string>; cluster: ClusterRef };
+  const secretsToRetire = new Map<string, Retiring>();
+  const configMapsToRetire = new Map<string, Retiring>();
   const configMaps = namespace.configMaps ?? new Map<string, string[]>();
 
   for (const binding of bindings) {
@@ -387,9 +400,10 @@ export function planMigrations(bindings: MigrationBinding[], namespace: Migratio
         for (const source of removable) {
           const [retire, name, keys] = source.secret ? [secretsToRetire, source.secret, namespace.secrets] : source.configMap ? [configMapsToRetire, source.configMap, configMaps] : [null, '', configMaps];
           if (!retire) continue;
-          const entry = retire.get(name) ?? { keys: [...(keysOf(keys, name) ?? [])], dependsOn: new Set<string>(), users: new Set<string>(), cluster: binding.cluster };
+          const entry = retire.get(name) ?? { keys: [...(keysOf(keys, name) ?? [])], awsKeys: new Set<string>(), dependsOn: new Set<string>(), users: new Set<string>(), cluster: binding.cluster };
           entry.dependsOn.add(changeKey(change));
           entry.users.add(label);
+          for (const key of source.keys) entry.awsKeys.add(key);
           retire.set(name, entry);
         }
       }
@@ -417,13 +431,30 @@ export function planMigrations(bindings: MigrationBinding[], namespace: Migratio
       reason: `no workload uses it once ${[...entry.users].sort().join(', ')} ${entry.users.size === 1 ? 'is' : 'are'} migrated`,
     });
   }
-  // A ConfigMap likewise (deleteKeySecrets covers both: the option retires what held the keys).
+  // A ConfigMap likewise (deleteKeySecrets covers both: the option retires what held the keys). A
+  // ConfigMap is plain configuration more often than a Secret is: while workloads still read only
+  // its other keys, the AWS keys alone go (anyone who may read ConfigMaps reads them otherwise).
   for (const [configMap, entry] of [...configMapsToRetire].sort(([a], [b]) => a.localeCompare(b))) {
-    const stillUsedBy = namespace.workloads
-      .filter((w) => referencedConfigMaps(afterTemplates.get(workloadId(w)) ?? w.template).has(configMap))
-      .map(workloadLabel);
+    const reads = namespace.workloads.map((w) => ({ label: workloadLabel(w), ...configMapReads(afterTemplates.get(workloadId(w)) ?? w.template, configMap) }));
+    const stillUsedBy = reads.filter((r) => r.whole || r.keys.length > 0).map((r) => r.label);
+    const readingAwsKeys = reads.filter((r) => r.whole || r.keys.some((key) => entry.awsKeys.has(key))).map((r) => r.label);
+    const namespaceName = bindings[0]!.namespace;
+    const remaining = entry.keys.filter((key) => !entry.awsKeys.has(key));
+    if (stillUsedBy.length > 0 && (readingAwsKeys.length > 0 || remaining.length === entry.keys.length)) {
+      plan.warnings.push(`ConfigMap ${namespaceName}/${configMap} is kept: ${stillUsedBy.join(', ')} still ${stillUsedBy.length === 1 ? 'uses' : 'use'} it.`);
+      continue;
+    }
     if (stillUsedBy.length > 0) {
-      plan.warnings.push(`ConfigMap ${bindings[0]?.namespace}/${configMap} is kept: ${stillUsedBy.join(', ')} still ${stillUsedBy.length === 1 ? 'uses' : 'use'} it.`);
+      plan.changes.push({
+        action: 'update',
+        kind: 'config-map',
+        id: changeIds.configMap({ cluster: entry.cluster, namespace: namespaceName, name: configMap }),
+        cluster: clusterKey(entry.cluster),
+        before: { namespace: namespaceName, name: configMap, keys: entry.keys },
+        after: { namespace: namespaceName, name: configMap, keys: remaining },
+        dependsOn: [...entry.dependsOn].sort(),
+        reason: `removes the AWS keys ${[...entry.awsKeys].sort().join(', ')}: no workload reads them once ${[...entry.users].sort().join(', ')} ${entry.users.size === 1 ? 'is' : 'are'} migrated; ${stillUsedBy.join(', ')} still ${stillUsedBy.length === 1 ? 'reads' : 'read'} its other keys`,
+      });
       continue;
     }
     plan.changes.push({

@@ -51,7 +51,7 @@ export function renderAuditText(report: AuditReport): string {
         ...(f.usedBy.length > 0 ? f.usedBy.map((w) => `    loaded by ${workloadLabel(w)} via ${w.via.join(', ')}`) : ['    loaded by no Deployment, StatefulSet, DaemonSet or CronJob']),
       ]),
       ...of('credential-configmap').flatMap((f) => [
-        `✗ ConfigMap ${f.namespace}/${f.configMap} holds AWS keys in ${f.keys.join(', ')} (readable by anyone who may read ConfigMaps)`,
+        `✗ ConfigMap ${f.namespace}/${f.configMap} holds AWS keys in ${f.keys.join(', ')}${f.accessKeyIds.length > 0 ? ` (access key ${f.accessKeyIds.join(', ')})` : ''} (readable by anyone who may read ConfigMaps)`,
         ...(f.usedBy.length > 0 ? f.usedBy.map((w) => `    loaded by ${workloadLabel(w)} via ${w.via.join(', ')}`) : ['    loaded by no Deployment, StatefulSet, DaemonSet or CronJob']),
       ]),
       ...of('credential-env').map((f) => `✗ ${workloadLabel(f.workload)} container ${f.container} has keys in its environment: ${f.variables.join(', ')}${f.accessKeyIds.length > 0 ? ` (access key ${f.accessKeyIds.join(', ')})` : ''}`),

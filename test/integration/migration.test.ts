@@ -90,7 +90,7 @@ describe('migrations: static keys and kube2iam retired by apply -f', { skip }, (
     assert.deepEqual(reapplied.plan.changes.filter((c) => c.action !== 'no-op'), []);
   });
 
-  it('keys in ConfigMaps (envFrom, envFrom with a prefix in an init container, configMapKeyRef): audit finds them, apply removes them, a second audit + plan proposes nothing', async () => {
+  it('keys in ConfigMaps (envFrom, envFrom with a prefix in an init container, configMapKeyRef): audit finds them, apply removes them (a ConfigMap still read for other keys keeps only those), a second audit + plan proposes nothing', async () => {
     const ns = `cm-${process.pid}`;
     await kubectl(stack, ['create', 'namespace', ns]);
     await kubectl(stack, ['create', 'sa', 'app', '-n', ns]);
@@ -111,7 +111,7 @@ describe('migrations: static keys and kube2iam retired by apply -f', { skip }, (
     type Finding = { kind: string; configMap?: string; keys?: string[]; usedBy?: Array<{ name: string; via: string[] }> };
     const findings = (JSON.parse(audited.stdout) as { findings: Finding[] }).findings.filter((f) => f.kind === 'credential-configmap');
     assert.deepEqual(findings.map((f) => [f.configMap, f.keys, f.usedBy!.map((u) => `${u.name}: ${u.via.join(', ')}`)]), [
-      ['ids', ['id', 'secret'], ['worker: env AWS_ACCESS_KEY_ID, env AWS_SECRET_ACCESS_KEY, env LOG_LEVEL']],
+      ['ids', ['id', 'secret'], ['worker: env AWS_ACCESS_KEY_ID, env AWS_SECRET_ACCESS_KEY']],
       ['keys', ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'], ['web: envFrom']],
       ['prefixed', ['ACCESS_KEY_ID', 'SECRET_ACCESS_KEY'], ['setup: envFrom (prefix AWS_)']],
     ]);
@@ -126,18 +126,18 @@ describe('migrations: static keys and kube2iam retired by apply -f', { skip }, (
     assert.match(planned.stdout, new RegExp(`~ workload-template Deployment/${ns}/web\\n.*\\n {4}~ containers\\.app\\.envFrom:\\n {8}- "ConfigMap keys"`));
     assert.match(planned.stdout, new RegExp(`- config-map ${ns}/keys`));
     assert.match(planned.stdout, new RegExp(`- config-map ${ns}/prefixed`));
-    assert.doesNotMatch(planned.stdout, new RegExp(`- config-map ${ns}/ids`));
+    // ids stays (worker still reads LOG_LEVEL from it); only its AWS keys go.
+    assert.match(planned.stdout, new RegExp(`~ config-map ${ns}/ids`));
     assert.ok(!planned.stdout.includes(KEY_ID) && !planned.stdout.includes('wJalrXUtnFEMI'), 'a key value is printed');
 
     const applied = await irsa(stack, ['apply', '-f', file, '--approve']);
     assert.equal(applied.code, 0, applied.stdout + applied.stderr);
-    assert.match(applied.stdout, new RegExp(`ConfigMap ${ns}/ids is kept: deployment/${ns}/worker still uses it`));
     const template = async (name: string) => (await kubectl(stack, ['get', 'deployment', name, '-n', ns, '-o', 'json'])).spec.template.spec;
     assert.equal((await template('web')).containers[0].envFrom, undefined);
     assert.deepEqual((await template('worker')).containers[0].env, [...PORT_ENV, byKey('LOG_LEVEL', 'LOG_LEVEL')]);
     assert.equal((await template('setup')).initContainers[0].envFrom, undefined);
     const left = await kubectl(stack, ['get', 'configmaps', '-n', ns, '-o', 'json']);
-    assert.deepEqual(left.items.map((c: { metadata: { name: string } }) => c.metadata.name).filter((n: string) => n !== 'kube-root-ca.crt'), ['ids']);
+    assert.deepEqual(left.items.filter((c: { metadata: { name: string } }) => c.metadata.name !== 'kube-root-ca.crt').map((c: { metadata: { name: string }; data: Record<string, string> }) => [c.metadata.name, c.data]), [['ids', { LOG_LEVEL: 'info' }]]);
 
     // A second audit finds no keys and proposes nothing for app; its plan and the first file's change nothing.
     const again = join(dir, `${ns}-again.yaml`);

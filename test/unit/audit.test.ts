@@ -7,6 +7,7 @@ import {
   isCredentialKeyName,
   kube2iamRoleName,
   maskAccessKeyId,
+  summarizeConfigMap,
   summarizeSecret,
   type AuditInput,
   type RoleRead,
@@ -241,10 +242,10 @@ test('keys in ConfigMaps are findings: envFrom (with a prefix), configMapKeyRef 
   }));
   const found = report.findings.filter((f) => f.kind === 'credential-configmap');
   assert.deepEqual(found, [
-    { kind: 'credential-configmap', namespace: 'shop', configMap: 'aws-config', keys: ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'], usedBy: [{ kind: 'Deployment', namespace: 'shop', name: 'from-env', via: ['envFrom'] }, { kind: 'Deployment', namespace: 'shop', name: 'prefixed', via: ['volume'] }] },
-    { kind: 'credential-configmap', namespace: 'shop', configMap: 'prefixed', keys: ['ACCESS_KEY_ID', 'SECRET_ACCESS_KEY'], usedBy: [{ kind: 'Deployment', namespace: 'shop', name: 'prefixed', via: ['envFrom (prefix AWS_)'] }] },
-    { kind: 'credential-configmap', namespace: 'shop', configMap: 'settings', keys: ['id'], usedBy: [{ kind: 'Deployment', namespace: 'shop', name: 'by-key', via: ['env AWS_ACCESS_KEY_ID'] }] },
-    { kind: 'credential-configmap', namespace: 'shop', configMap: 'spare', keys: ['aws_secret_access_key'], usedBy: [] },
+    { kind: 'credential-configmap', namespace: 'shop', configMap: 'aws-config', keys: ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'], accessKeyIds: [], usedBy: [{ kind: 'Deployment', namespace: 'shop', name: 'from-env', via: ['envFrom'] }, { kind: 'Deployment', namespace: 'shop', name: 'prefixed', via: ['volume'] }] },
+    { kind: 'credential-configmap', namespace: 'shop', configMap: 'prefixed', keys: ['ACCESS_KEY_ID', 'SECRET_ACCESS_KEY'], accessKeyIds: [], usedBy: [{ kind: 'Deployment', namespace: 'shop', name: 'prefixed', via: ['envFrom (prefix AWS_)'] }] },
+    { kind: 'credential-configmap', namespace: 'shop', configMap: 'settings', keys: ['id'], accessKeyIds: [], usedBy: [{ kind: 'Deployment', namespace: 'shop', name: 'by-key', via: ['env AWS_ACCESS_KEY_ID'] }] },
+    { kind: 'credential-configmap', namespace: 'shop', configMap: 'spare', keys: ['aws_secret_access_key'], accessKeyIds: [], usedBy: [] },
   ]);
   assert.match(renderAuditText(report), /✗ ConfigMap shop\/aws-config holds AWS keys in AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY \(readable by anyone who may read ConfigMaps\)\n {4}loaded by deployment\/shop\/from-env via envFrom\n/);
   assert.match(renderAuditText(report), /✗ ConfigMap shop\/spare holds AWS keys in aws_secret_access_key .*\n {4}loaded by no Deployment/);
@@ -264,4 +265,23 @@ test('without ConfigMaps read, envFrom of a ConfigMap finds nothing, but a crede
     ],
   }));
   assert.deepEqual(report.findings.filter((f) => f.kind === 'credential-configmap').map((f) => 'configMap' in f && f.configMap), ['settings']);
+});
+
+test('ConfigMap values: an access key ID is found (masked) whatever the key is called; a workload reading only other keys is not flagged', () => {
+  const summary = summarizeConfigMap({ namespace: 'shop', name: 'aws-file' }, { credentials: `[default]\naws_access_key_id = ${KEY_ID}\naws_secret_access_key = ${SECRET_KEY}\n`, LOG_LEVEL: 'info' });
+  assert.deepEqual(summary, { namespace: 'shop', name: 'aws-file', keys: ['LOG_LEVEL', 'credentials'], accessKeyIds: [{ key: 'credentials', masked: 'AKIA************MPLE' }] });
+  assert.ok(!JSON.stringify(summary).includes(KEY_ID) && !JSON.stringify(summary).includes(SECRET_KEY));
+  const report = audit(seeded({
+    secrets: [],
+    configMaps: [summary],
+    workloads: [
+      workload('mounted', { configMapVolumes: ['aws-file'] }),
+      workload('logs', { containers: container([{ name: 'LOG_LEVEL', configMapKeyRef: { name: 'aws-file', key: 'LOG_LEVEL' } }]) }),
+    ],
+  }));
+  assert.deepEqual(report.findings.filter((f) => f.kind === 'credential-configmap'), [
+    { kind: 'credential-configmap', namespace: 'shop', configMap: 'aws-file', keys: ['credentials'], accessKeyIds: ['AKIA************MPLE'], usedBy: [{ kind: 'Deployment', namespace: 'shop', name: 'mounted', via: ['volume'] }] },
+  ]);
+  assert.deepEqual(report.bindings.map((b) => b.name), ['mounted']);
+  assert.match(renderAuditText(report), /✗ ConfigMap shop\/aws-file holds AWS keys in credentials \(access key AKIA\*{12}MPLE\) \(readable by anyone who may read ConfigMaps\)/);
 });

@@ -24,6 +24,7 @@ function gateway(workloads: PodTemplateWorkload[], configMaps: Map<string, strin
     updatePodTemplate: async () => { throw new Error('no writes in planning'); },
     deleteSecret: async () => { throw new Error('no writes in planning'); },
     deleteConfigMap: async () => { throw new Error('no writes in planning'); },
+    removeConfigMapKeys: async () => { throw new Error('no writes in planning'); },
   };
 }
 const envFromConfigMap: PodTemplateWorkload = { kind: 'Deployment', namespace: 'shop', name: 'web', template: { spec: { serviceAccountName: 'api', containers: [{ name: 'app', envFrom: [{ configMapRef: { name: 'keys' } }] }] } } };

@@ -279,6 +279,20 @@ test('ConfigMaps: deleteKeySecrets deletes them after the workload change, only 
   assert.ok(shared.warnings.includes('ConfigMap shop/aws-config is kept: deployment/shop/other still uses it.'), shared.warnings.join('\n'));
 });
 
+test('ConfigMaps: while a workload still reads only its other keys, just the AWS keys go (an update); while one reads an AWS key, it is kept', () => {
+  const withLog = new Map([...configMaps, ['ids', ['id', 'secret', 'LOG_LEVEL']]]);
+  const reader = (key: string): PodTemplateLike => ({ spec: { serviceAccountName: 'other', containers: [{ name: 'x', env: [{ name: 'V', valueFrom: { configMapKeyRef: { name: 'ids', key } } }] }] } });
+  const plan = planMigrations([binding({ removeStaticKeys: true, deleteKeySecrets: true })], { workloads: [workload('test', configMapTemplate('test')), workload('logs', reader('LOG_LEVEL'))], secrets, configMaps: withLog });
+  const ids = plan.changes.find((c) => c.kind === 'config-map' && c.id === 'prod/shop/ids')!;
+  assert.equal(ids.action, 'update');
+  assert.deepEqual([ids.before, ids.after], [{ namespace: 'shop', name: 'ids', keys: ['id', 'secret', 'LOG_LEVEL'] }, { namespace: 'shop', name: 'ids', keys: ['LOG_LEVEL'] }]);
+  assert.deepEqual(ids.dependsOn, ['workload-template:prod/Deployment/shop/test']);
+  assert.match(ids.reason!, /^removes the AWS keys id, secret: no workload reads them once deployment\/shop\/test is migrated; deployment\/shop\/logs still reads its other keys$/);
+  const kept = planMigrations([binding({ removeStaticKeys: true, deleteKeySecrets: true })], { workloads: [workload('test', configMapTemplate('test')), workload('other', reader('id'))], secrets, configMaps: withLog });
+  assert.ok(!kept.changes.some((c) => c.id === 'prod/shop/ids'));
+  assert.ok(kept.warnings.includes('ConfigMap shop/ids is kept: deployment/shop/other still uses it.'), kept.warnings.join('\n'));
+});
+
 test('ConfigMaps: an envFrom ConfigMap with other keys too is not removed (the container would lose them)', () => {
   const template: PodTemplateLike = { spec: { serviceAccountName: 'test', containers: [{ name: 'app', envFrom: [{ configMapRef: { name: 'app-config' } }] }] } };
   const plan = planMigrations([binding({ removeStaticKeys: true, deleteKeySecrets: true })], { workloads: [workload('test', template)], secrets, configMaps });

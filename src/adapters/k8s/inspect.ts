@@ -15,7 +15,7 @@ import {
   type V1PodTemplateSpec,
 } from '@kubernetes/client-node';
 import type { DryRunInput, LabelSelector } from '../../core/admission.ts';
-import { summarizeSecret, type AuditWorkloadKind, type ContainerSummary, type WorkloadTemplate } from '../../core/audit.ts';
+import { summarizeConfigMap, summarizeSecret, type AuditWorkloadKind, type ContainerSummary, type WorkloadTemplate } from '../../core/audit.ts';
 import type { MutatingWebhookState } from '../../core/doctor.ts';
 import type { KubeInspector } from '../../ports.ts';
 import { allPages, loadKubeConfig, translateKubeError, type KubeGatewayOptions } from './kube.ts';
@@ -247,12 +247,8 @@ export function createKubeInspector(options: KubeGatewayOptions = {}): KubeInspe
       const configMaps = await list('configmaps', scoped(namespace, '/api/v1', 'configmaps'), (_continue) =>
         namespace ? core.listNamespacedConfigMap({ namespace, limit: 100, _continue }) : core.listConfigMapForAllNamespaces({ limit: 100, _continue }),
       );
-      // Key names only: values stay here (a ConfigMap holding keys is the finding, not its content).
-      return configMaps.map((c) => ({
-        namespace: c.metadata?.namespace ?? namespace ?? '',
-        name: c.metadata?.name ?? '',
-        keys: [...Object.keys(c.data ?? {}), ...Object.keys(c.binaryData ?? {})],
-      }));
+      // Values stay here: summarizeConfigMap keeps key names and masked access key IDs only.
+      return configMaps.map((c) => summarizeConfigMap({ namespace: c.metadata?.namespace ?? namespace ?? '', name: c.metadata?.name ?? '' }, c.data ?? {}, c.binaryData ?? {}));
     },
 
     async listWorkloadTemplates(namespace) {

@@ -145,6 +145,25 @@ export function createWorkloadGateway(options: KubeGatewayOptions = {}): Workloa
       return new Map(configMaps.map((c) => [c.metadata?.name ?? '', [...new Set([...Object.keys(c.data ?? {}), ...Object.keys(c.binaryData ?? {})])].sort()]));
     },
 
+    async removeConfigMapKeys(namespace, name, before, after) {
+      const where = `/api/v1/namespaces/${namespace}/configmaps/${name}`;
+      const fresh = await call('GET', 'configmaps', where, () => core.readNamespacedConfigMap({ namespace, name }));
+      const data = Object.keys(fresh.data ?? {});
+      const binary = Object.keys(fresh.binaryData ?? {});
+      const keys = [...new Set([...data, ...binary])].sort();
+      const same = (a: string[], b: string[]) => JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
+      if (same(keys, after)) return; // done already: an interrupted apply converges
+      if (!same(keys, before)) {
+        throw new RemoteError(`ConfigMap ${namespace}/${name} changed since the plan (keys ${keys.join(', ')}, the plan saw ${before.join(', ')}); nothing was changed. Run irsa again to plan against it.`);
+      }
+      const pointer = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
+      const body = [
+        { op: 'test', path: '/metadata/resourceVersion', value: fresh.metadata?.resourceVersion ?? '' },
+        ...before.filter((key) => !after.includes(key)).map((key) => ({ op: 'remove', path: `/${data.includes(key) ? 'data' : 'binaryData'}/${pointer(key)}` })),
+      ];
+      await call('PATCH', 'configmaps', where, () => core.patchNamespacedConfigMap({ namespace, name, body }, JSON_PATCH));
+    },
+
     async deleteConfigMap(namespace, name) {
       try {
         await call('DELETE', 'configmaps', `/api/v1/namespaces/${namespace}/configmaps/${name}`, () => core.deleteNamespacedConfigMap({ namespace, name }));

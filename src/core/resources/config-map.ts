@@ -1,5 +1,6 @@
 // The `config-map` kind: a ConfigMap that held static AWS keys, deleted by a migration with
-// deleteKeySecrets once no workload uses it (core/migration.ts plans it, as it plans `secret`).
+// deleteKeySecrets once no workload uses it (core/migration.ts plans it, as it plans `secret`), or,
+// while workloads still read its other keys, updated: only the AWS keys removed.
 
 import type { KindSpec } from './kind.ts';
 
@@ -17,7 +18,7 @@ declare module '../plan.ts' {
   }
 }
 
-/** id: `<cluster>/<namespace>/<name>`. Only deleted; one already gone is what was asked for. */
+/** id: `<cluster>/<namespace>/<name>`. A delete of one already gone is what was asked for. */
 export const configMapKind: KindSpec<'config-map'> = {
   kind: 'config-map',
   absentFromFreshPlan: () => ({ verdict: 'drift' }),

@@ -82,7 +82,7 @@ export interface CredentialSource {
   kind: CredentialSourceKind;
   /** The Secret the credentials come from (env-secret, envfrom-secret, a Secret-backed credentials file). */
   secret: string | null;
-  /** The ConfigMap (env-configmap, envfrom-configmap): readable by anyone who may read ConfigMaps. */
+  /** The ConfigMap (env-configmap, envfrom-configmap, a ConfigMap-backed credentials file): readable by anyone who may read ConfigMaps. */
   configMap: string | null;
   /** Variable names the container gets from this source (after an envFrom prefix). */
   env: string[];
@@ -221,29 +221,23 @@ function containerSourcesUnpaired(container: ContainerSpec, initContainer: boole
     }
   }
 
-  // A shared credentials file mounted from a Secret: at the path AWS_SHARED_CREDENTIALS_FILE or
-  // AWS_CONFIG_FILE names, or at the SDKs' default location (~/.aws/credentials: any mount at a
-  // .aws directory or file, since the image's home directory is not known here).
+  // A shared credentials file mounted from a Secret or a ConfigMap: at the path
+  // AWS_SHARED_CREDENTIALS_FILE or AWS_CONFIG_FILE names, or at the SDKs' default location
+  // (~/.aws/credentials: any mount at a .aws directory or file, since the image's home directory is
+  // not known here). The SDKs read the file whatever object it came from.
   const fileVariables = env.filter((v) => CREDENTIALS_FILE_VARIABLES.includes(v.name));
   const filePaths = fileVariables.filter((v) => v.name !== 'AWS_PROFILE' && v.value).map((v) => v.value!);
   for (const mount of container.volumeMounts ?? []) {
     const volume = volumes.find((v) => v.name === mount.name);
     const secretNames = volume ? volumeSecrets(volume) : [];
-    if (secretNames.length === 0) continue;
+    const configMapNames = volume ? volumeConfigMaps(volume) : [];
+    if (secretNames.length === 0 && configMapNames.length === 0) continue;
     const atDefault = /(^|\/)\.aws(\/(credentials|config)?)?\/?$/.test(mount.mountPath);
     const named = filePaths.some((path) => underPath(path, mount.mountPath));
     if (!atDefault && !named) continue;
-    for (const secret of secretNames) {
-      found.push(source(container, initContainer, {
-        kind: 'credentials-file',
-        secret,
-        keys: [...(keysOf(secrets, secret) ?? [])],
-        env: fileVariables.map((v) => v.name),
-        mountPath: mount.mountPath,
-        volume: mount.name,
-        precedesWebIdentity: true,
-      }));
-    }
+    const file = { kind: 'credentials-file' as const, env: fileVariables.map((v) => v.name), mountPath: mount.mountPath, volume: mount.name, precedesWebIdentity: true };
+    for (const secret of secretNames) found.push(source(container, initContainer, { ...file, secret, keys: [...(keysOf(secrets, secret) ?? [])] }));
+    for (const configMap of configMapNames) found.push(source(container, initContainer, { ...file, configMap, keys: [...(keysOf(configMaps, configMap) ?? [])] }));
   }
   return found;
 }
@@ -292,6 +286,6 @@ export function describeCredentialSource(source: CredentialSource): string {
     case 'envfrom-configmap':
       return `${where}: envFrom ConfigMap ${source.configMap}${source.prefix ? ` with prefix ${source.prefix}` : ''}${vars}`;
     case 'credentials-file':
-      return `${where}: credentials file from Secret ${source.secret} mounted at ${source.mountPath}${vars}`;
+      return `${where}: credentials file from ${source.secret !== null ? `Secret ${source.secret}` : `ConfigMap ${source.configMap}`} mounted at ${source.mountPath}${vars}`;
   }
 }

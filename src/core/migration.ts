@@ -100,7 +100,7 @@ export interface TemplateView {
   annotations: Record<string, string>;
   containers: Record<string, ContainerView>;
   initContainers: Record<string, ContainerView>;
-  /** "<volume> (Secret <name>)". */
+  /** "<volume> (Secret <name>)", "<volume> (ConfigMap <name>)". */
   volumes: string[];
 }
 
@@ -113,7 +113,8 @@ const envFromItemEntry = (from: { prefix?: string; secretRef?: { name?: string }
   from.secretRef?.name !== undefined ? envFromEntry(from.secretRef.name, from.prefix ?? '')
     : from.configMapRef?.name !== undefined ? envFromEntry(from.configMapRef.name, from.prefix ?? '', 'ConfigMap') : null;
 const mountEntry = (volume: string, mountPath: string): string => `${volume} at ${mountPath}`;
-const volumeEntry = (volume: string, secrets: string[]): string => `${volume} (Secret ${secrets.join(', ')})`;
+const volumeEntry = (volume: string, secrets: string[], configMaps: string[]): string =>
+  `${volume} (${[...(secrets.length > 0 ? [`Secret ${secrets.join(', ')}`] : []), ...(configMaps.length > 0 ? [`ConfigMap ${configMaps.join(', ')}`] : [])].join('; ')})`;
 
 function envEntries(source: CredentialSource): string[] {
   switch (source.kind) {
@@ -153,7 +154,7 @@ function viewOf(template: PodTemplateLike, sources: CredentialSource[], withKube
   // A credentials-file volume goes when no container keeps a mount of it.
   const fileVolumes = new Set(sources.filter((s) => s.kind === 'credentials-file').map((s) => s.volume!));
   for (const volume of template.spec?.volumes ?? []) {
-    if (fileVolumes.has(volume.name)) view.volumes.push(volumeEntry(volume.name, volumeSecrets(volume)));
+    if (fileVolumes.has(volume.name)) view.volumes.push(volumeEntry(volume.name, volumeSecrets(volume), volumeConfigMaps(volume)));
   }
   return view;
 }

@@ -207,7 +207,7 @@ function asPodSpecLike(pod: Pick<PodSpecState, 'volumes'>, container: ContainerS
       f.secret !== undefined ? { secretRef: { name: f.secret }, prefix: f.prefix } : { configMapRef: { name: f.configMap ?? '' }, prefix: f.prefix }),
     volumeMounts: container.volumeMounts,
   };
-  const volumes = pod.volumes.map((v) => ({ name: v.name, projected: { sources: (v.secrets ?? []).map((name) => ({ secret: { name } })) } }));
+  const volumes = pod.volumes.map((v) => ({ name: v.name, projected: { sources: [...(v.secrets ?? []).map((name) => ({ secret: { name } })), ...(v.configMaps ?? []).map((name) => ({ configMap: { name } }))] } }));
   return container.init ? { initContainers: [spec], volumes } : { containers: [spec], volumes };
 }
 
@@ -233,7 +233,7 @@ export function credentialSource(
   const configMapsOf = (list: typeof sources) => [...new Set(list.flatMap((s) => (s.configMap ? [s.configMap] : [])))];
   if (fromEnv.length > 0) return { kind: 'environment', text: `static keys: ${describe(fromEnv)}`, secrets: secretsOf(fromEnv), configMaps: configMapsOf(fromEnv) };
   const files = sources.filter((s) => s.kind === 'credentials-file');
-  if (files.length > 0) return { kind: 'shared-files', text: `static keys: ${describe(files)}`, secrets: secretsOf(files) };
+  if (files.length > 0) return { kind: 'shared-files', text: `static keys: ${describe(files)}`, secrets: secretsOf(files), configMaps: configMapsOf(files) };
   const profile = env(container, 'AWS_PROFILE') ?? env(container, 'AWS_SHARED_CREDENTIALS_FILE') ?? env(container, 'AWS_CONFIG_FILE');
   if (profile) return { kind: 'shared-files', text: `shared config/credentials files (${profile.name}${profile.value ? `=${profile.value}` : ''}), if they hold credentials`, secrets: [] };
   const roleArn = env(container, 'AWS_ROLE_ARN');
@@ -311,9 +311,9 @@ export function judgePod(pod: PodSpecState, expected: IrsaExpectation, options: 
     const uses = `; it will use ${credentials.text}`;
     const roleArn = env(container, 'AWS_ROLE_ARN');
     const tokenFile = env(container, 'AWS_WEB_IDENTITY_TOKEN_FILE');
-    // Static keys (env or a credentials file from a Secret) come before web identity in the chain:
-    // the role is never used while they are there.
-    if (credentials.secrets.length > 0 || credentials.kind === 'environment') {
+    // Static keys (env, or a credentials file from a Secret or a ConfigMap) come before web identity
+    // in the chain: the role is never used while they are there.
+    if (credentials.secrets.length > 0 || (credentials.configMaps ?? []).length > 0 || credentials.kind === 'environment') {
       if (roleArn || !podOptOut) {
         return {
           ...base,

@@ -87,6 +87,8 @@ const CASES: Case[] = [
   { name: 'envFrom a ConfigMap with prefix AWS_', configMaps: { keys: { ACCESS_KEY_ID: 'a', SECRET_ACCESS_KEY: 'b' } }, templates: one({ containers: [app([], { envFrom: [{ configMapRef: { name: 'keys' }, prefix: 'AWS_' }] })] }), works: false },
   { name: 'envFrom a ConfigMap with prefix X_ (names the SDKs do not read)', configMaps: { keys: KEY_PAIR }, templates: one({ containers: [app([], { envFrom: [{ configMapRef: { name: 'keys' }, prefix: 'X_' }] })] }), works: true },
   { name: 'envFrom a ConfigMap with a session token only', configMaps: { keys: { AWS_SESSION_TOKEN: 'x' } }, templates: one({ containers: [app([], { envFrom: [{ configMapRef: { name: 'keys' } }] })] }), works: true },
+  { name: 'credentials file from a ConfigMap mounted at ~/.aws', configMaps: { keys: { credentials: `[default]\naws_access_key_id = ${KEY_PAIR.AWS_ACCESS_KEY_ID}\naws_secret_access_key = ${KEY_PAIR.AWS_SECRET_ACCESS_KEY}\n` } }, templates: one({ volumes: [{ name: 'aws', configMap: { name: 'keys' } }], containers: [app([], { volumeMounts: [{ name: 'aws', mountPath: '/root/.aws' }] })] }), works: false },
+  { name: 'the same ConfigMap mounted elsewhere (no variable points at it)', configMaps: { keys: { credentials: `[default]\naws_access_key_id = ${KEY_PAIR.AWS_ACCESS_KEY_ID}\naws_secret_access_key = ${KEY_PAIR.AWS_SECRET_ACCESS_KEY}\n` } }, templates: one({ volumes: [{ name: 'aws', configMap: { name: 'keys' } }], containers: [app([], { volumeMounts: [{ name: 'aws', mountPath: '/etc/app' }] })] }), works: true },
   { name: 'init container with keys from a ConfigMap', configMaps: { keys: KEY_PAIR }, templates: one({ initContainers: [named('setup', [], { envFrom: [{ configMapRef: { name: 'keys' } }] })], containers: [app()] }), works: false },
   { name: 'EKS Pod Identity wins over the role-arn annotation', podIdentity: true, templates: one({ containers: [app()] }), works: false },
   { name: 'EKS Pod Identity, container with its own FULL_URI', podIdentity: true, templates: one({ containers: [app(literal({ AWS_CONTAINER_CREDENTIALS_FULL_URI: 'http://127.0.0.1/creds' }))] }), works: false },
@@ -131,6 +133,15 @@ function whyNot(pod: k8s.V1Pod, container: k8s.V1Container, roleArn: string, saN
   const env = environment(container, data);
   // The SDKs' environment provider needs an access key ID and a secret key.
   if ((env.has('AWS_ACCESS_KEY_ID') || env.has('AWS_ACCESS_KEY')) && (env.has('AWS_SECRET_ACCESS_KEY') || env.has('AWS_SECRET_KEY'))) return 'static key pair';
+  // Then the shared credentials file: AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials (busybox runs as root: /root).
+  const credentialsFile = env.get('AWS_SHARED_CREDENTIALS_FILE') ?? '/root/.aws/credentials';
+  for (const mount of container.volumeMounts ?? []) {
+    const dir = mount.mountPath.replace(/\/$/, '');
+    if (!credentialsFile.startsWith(`${dir}/`)) continue;
+    const volume = pod.spec?.volumes?.find((v) => v.name === mount.name);
+    const held = volume?.configMap ? data.configMaps[volume.configMap.name!] : volume?.secret ? data.secrets[volume.secret.secretName!] : undefined;
+    if (/aws_access_key_id/.test(held?.[credentialsFile.slice(dir.length + 1)] ?? '')) return `static keys in the credentials file ${credentialsFile}`;
+  }
   if (env.get('AWS_ROLE_ARN') !== roleArn) return `AWS_ROLE_ARN is ${env.get('AWS_ROLE_ARN')}`;
   let file = env.get('AWS_WEB_IDENTITY_TOKEN_FILE');
   if (!file) return 'no token file';

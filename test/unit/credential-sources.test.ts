@@ -182,3 +182,19 @@ test('no containers, no sources', () => {
   assert.deepEqual(credentialSourcesOfPodSpec(undefined, secrets), []);
   assert.deepEqual(credentialSourcesOfPodSpec({}, new Map()), []);
 });
+
+test('a credentials file from a ConfigMap (a configMap volume or a projected source) counts as one from a Secret does', () => {
+  const configMaps = new Map([['aws-file', ['credentials']]]);
+  const found = credentialSourcesOfPodSpec(
+    spec([app({ volumeMounts: [{ name: 'aws', mountPath: '/home/app/.aws' }, { name: 'p', mountPath: '/etc/creds' }], env: [{ name: 'AWS_CONFIG_FILE', value: '/etc/creds/config' }] })], {
+      volumes: [{ name: 'aws', configMap: { name: 'aws-file' } }, { name: 'p', projected: { sources: [{ configMap: { name: 'aws-file' } }] } }],
+    }),
+    secrets,
+    configMaps,
+  );
+  assert.deepEqual(found.map((s) => [s.kind, s.secret, s.configMap, s.volume, s.keys, s.precedesWebIdentity]), [
+    ['credentials-file', null, 'aws-file', 'aws', ['credentials'], true],
+    ['credentials-file', null, 'aws-file', 'p', ['credentials'], true],
+  ]);
+  assert.equal(describeCredentialSource(found[0]!), 'container app: credentials file from ConfigMap aws-file mounted at /home/app/.aws (AWS_CONFIG_FILE)');
+});

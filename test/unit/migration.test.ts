@@ -308,3 +308,16 @@ test('referencedConfigMaps sees env, envFrom and volumes', () => {
     },
   })].sort(), ['c1', 'c2', 'c3', 'c4']);
 });
+
+test('ConfigMaps: a credentials file from a ConfigMap volume: mount and volume go, then the ConfigMap', () => {
+  const template: PodTemplateLike = {
+    spec: { serviceAccountName: 'test', containers: [{ name: 'app', volumeMounts: [{ name: 'aws', mountPath: '/root/.aws' }] }], volumes: [{ name: 'aws', configMap: { name: 'aws-file' } }] },
+  };
+  const plan = planMigrations([binding({ removeStaticKeys: true, deleteKeySecrets: true })], { workloads: [workload('test', template)], secrets, configMaps: new Map([['aws-file', ['credentials']]]) });
+  const change = plan.changes.find((c) => c.kind === 'workload-template')!;
+  assert.deepEqual((change.before as TemplateView).volumes, ['aws (ConfigMap aws-file)']);
+  const edit = applyTemplateChange(template, change.before as TemplateView, change.after as TemplateView);
+  assert.ok('template' in edit);
+  assert.deepEqual([edit.template.spec!.containers![0]!.volumeMounts, edit.template.spec!.volumes], [[], []]);
+  assert.deepEqual(plan.changes.filter((c) => c.kind === 'config-map').map((c) => `${c.action} ${c.id}`), ['delete prod/shop/aws-file']);
+});

@@ -216,3 +216,16 @@ test('static credentials: a session token alone or a key ID alone is not one; a 
   refs.env.push({ name: 'AWS_ACCESS_KEY_ID', configMapKeyRef: { name: 'aws', key: 'id' } }, { name: 'AWS_SECRET_ACCESS_KEY', value: '(literal)' });
   assert.equal(judgePod(pod([refs]), EXPECTED)[0]!.status, 'fail');
 });
+
+test('judgePod: a credentials file from a ConfigMap at ~/.aws is static keys (✗ naming the ConfigMap), as one from a Secret is', () => {
+  const withFile = (volume: { secrets?: string[]; configMaps?: string[] }) =>
+    pod([container('app', IRSA, { volumeMounts: [{ name: 'aws-iam-token', mountPath: TOKEN_DIRECTORY }, { name: 'aws', mountPath: '/root/.aws' }] })], {
+      volumes: [{ name: 'aws-iam-token', token: { audience: 'sts.amazonaws.com', expirationSeconds: 86400, path: 'token' } }, { name: 'aws', token: null, ...volume }],
+    });
+  const cases: Array<[{ secrets?: string[]; configMaps?: string[] }, string]> = [[{ configMaps: ['aws-file'] }, 'ConfigMap aws-file'], [{ secrets: ['aws-file'] }, 'Secret aws-file']];
+  for (const [volume, from] of cases) {
+    const [verdict] = judgePod(withFile(volume), EXPECTED);
+    assert.deepEqual([verdict!.status, verdict!.kind], ['fail', 'static-keys']);
+    assert.match(verdict!.detail, new RegExp(`^static keys: credentials file from ${from} mounted at /root/\\.aws — they win over IRSA`));
+  }
+});

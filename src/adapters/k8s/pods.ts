@@ -48,6 +48,10 @@ export function podSpecState(meta: V1ObjectMeta | undefined, spec: V1PodSpec | u
         ...(volume.secret?.secretName ? [volume.secret.secretName] : []),
         ...(volume.projected?.sources ?? []).flatMap((source) => (source.secret?.name ? [source.secret.name] : [])),
       ],
+      configMaps: [
+        ...(volume.configMap?.name ? [volume.configMap.name] : []),
+        ...(volume.projected?.sources ?? []).flatMap((source) => (source.configMap?.name ? [source.configMap.name] : [])),
+      ],
     };
   });
   return {

@@ -88,6 +88,8 @@ export interface PodVolumeState {
   token: { audience: string | null; expirationSeconds: number | null; path: string } | null;
   /** Secrets the volume reads (a secret volume or projected secret sources). */
   secrets?: string[];
+  /** ConfigMaps the volume reads (a configMap volume or projected configMap sources): a credentials file can come from one too. */
+  configMaps?: string[];
 }
 
 /** A pod (or the pod a workload would create), reduced to what the webhook reads and writes. */

@@ -61,6 +61,17 @@ export function parseBindingOptions(options: Record<string, unknown>): BindingRe
       problems.push(error.message);
     }
   }
+  // EKS Pod Identity's session policy: a JSON file, like --inline-policy (validated with the binding).
+  const sessionPolicyPath = options['sessionPolicy'] as string | undefined;
+  let sessionPolicy: BindingInput['sessionPolicy'];
+  if (sessionPolicyPath) {
+    try {
+      sessionPolicy = { text: readPolicyText(sessionPolicyPath, '--session-policy'), source: sessionPolicyPath };
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      problems.push(error.message);
+    }
+  }
   const attachRoleArn = options['attachRoleArn'] as string | undefined;
   const boundary = options['permissionsBoundary'] as string | undefined;
   // Absent when not given: a field the user did not give must not count as given (core/fields.ts rules).
@@ -111,6 +122,11 @@ export function parseBindingOptions(options: Record<string, unknown>): BindingRe
     stsRegionalEndpoints: options['stsRegionalEndpoints'] === true,
     restartWorkloads: options['restartWorkloads'] === true,
     ...(migration.removeStaticKeys || migration.migrateKube2iam || workloads.length > 0 ? { migration } : {}),
+    mechanism: options['mechanism'] as string | undefined,
+    targetRoleArn: options['targetRoleArn'] as string | undefined,
+    disableSessionTags: options['disableSessionTags'] === true,
+    sessionPolicy,
+    installPodIdentityAgent: options['installPodIdentityAgent'] === true,
   };
   const validated = validateBinding(input, FLAG_TERMS);
   // --inline-policy-name without --inline-policy is still checked (it is a typo waiting to matter).

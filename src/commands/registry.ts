@@ -50,6 +50,20 @@ const CLUSTER_PROFILE_OPTION: OptionSpec = {
   description: 'AWS profile for reading the cluster when it lives in another account than the role (--profile)',
 };
 
+/** EKS Pod Identity (issue 22; docs/irsa-or-pod-identity.md). */
+const MECHANISM_OPTION: OptionSpec = {
+  flags: '--mechanism <mechanism>',
+  description: 'how pods get the role: irsa (OIDC web identity and the ServiceAccount annotation; default) or pod-identity (an EKS Pod Identity association; no OIDC provider)',
+  choices: ['irsa', 'pod-identity'],
+};
+const POD_IDENTITY_OPTIONS: OptionSpec[] = [
+  MECHANISM_OPTION,
+  { flags: '--target-role-arn <arn>', description: 'pod-identity: a role EKS assumes with the association\'s role (role chaining; it may be in another account, whose trust must admit the association\'s role)' },
+  { flags: '--disable-session-tags', description: 'pod-identity: EKS adds no session tags (the role\'s trust is then narrowed to the cluster only, not the ServiceAccount)' },
+  { flags: '--session-policy <file>', description: 'pod-identity: JSON session policy that narrows the credentials (at most 2,048 characters without whitespace; needs --disable-session-tags)' },
+  { flags: '--install-pod-identity-agent', description: 'pod-identity: add the eks-pod-identity-agent add-on when the cluster has none (without it, a missing agent blocks the plan)' },
+];
+
 const TARGET_OPTIONS: OptionSpec[] = [
   ...CLUSTER_OPTIONS,
   { flags: '-n, --namespace <namespace>', description: 'namespace of the ServiceAccount' },
@@ -103,6 +117,7 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--prune', description: 'detach managed policies and delete inline policies that were not asked for' },
       { flags: '--adopt', description: 'manage an existing role of that name that irsa did not create' },
       { flags: '--no-create-oidc', description: 'fail (with the command to run) instead of planning the OIDC provider when it is missing' },
+      ...POD_IDENTITY_OPTIONS,
       CLUSTER_PROFILE_OPTION,
       { flags: '--max-trust-policy-size <chars>', description: 'your account\'s ACLSizePerRole quota, when raised above 2048' },
       ...ISSUER_OPTIONS,

@@ -134,6 +134,20 @@ export const CONFIG_SCHEMA = {
           deleteKeySecrets: { type: 'boolean', description: 'with removeStaticKeys: delete those Secrets once no workload uses them (--delete-key-secrets)' },
           migrateKube2iam: { type: 'boolean', description: 'remove the kube2iam/kiam annotation iam.amazonaws.com/role from those pod templates (--migrate-kube2iam)' },
           workloads: { type: 'array', items: { type: 'string' }, description: 'workloads (<kind>/<name>) that should run as this ServiceAccount although they use default (--workload)' },
+          mechanism: {
+            enum: ['irsa', 'pod-identity'],
+            description: 'how pods get the role (--mechanism): irsa (default: OIDC web identity and the ServiceAccount annotation) or pod-identity (an EKS Pod Identity association; no OIDC provider)',
+          },
+          targetRoleArn: { ...arn, description: 'pod-identity: a role EKS assumes with the association\'s role, possibly in another account (--target-role-arn)' },
+          disableSessionTags: { type: 'boolean', description: 'pod-identity: EKS adds no session tags; the role\'s trust is then narrowed to the cluster only (--disable-session-tags)' },
+          sessionPolicy: {
+            description: 'pod-identity: a session policy document, or { file: <path relative to this file> }; at most 2,048 characters without whitespace, needs disableSessionTags (--session-policy)',
+            oneOf: [
+              { type: 'object', required: ['Statement'] },
+              { type: 'object', additionalProperties: false, required: ['file'], properties: { file: { type: 'string' } } },
+            ],
+          },
+          installPodIdentityAgent: { type: 'boolean', description: 'pod-identity: add the eks-pod-identity-agent add-on when the cluster has none (--install-pod-identity-agent)' },
           access: {
             type: 'array',
             description: 'resources the ServiceAccount may use, by ARN and level (--access secretsmanager:read=<ARN>): irsa plans the role\'s statement, the secret\'s resource-policy statement and its KMS key\'s key-policy statement, each in its own account (see accounts)',
@@ -188,6 +202,11 @@ export const FLAG_KEYS: Record<string, string | null> = {
   '--migrate-kube2iam': 'migrateKube2iam: true',
   '--workload': 'workloads',
   '--access': 'access',
+  '--mechanism': 'mechanism',
+  '--target-role-arn': 'targetRoleArn',
+  '--disable-session-tags': 'disableSessionTags: true',
+  '--session-policy': 'sessionPolicy',
+  '--install-pod-identity-agent': 'installPodIdentityAgent: true',
   '--account-profile': null, // the file's top-level accounts.<id>.profile (not a binding field)
   '--prune': null, // the file is exact: policies not listed are always removed
   '--adopt': 'adopt: true',

@@ -49,6 +49,12 @@ export const FIELDS = {
   force: { flag: '--force', yaml: null, question: null, doc: 'delete-sa-role: go ahead although workloads use the ServiceAccount' },
   prune: { flag: '--prune', yaml: null, question: null, doc: 'remove what irsa manages that was not asked for' },
   access: { flag: '--access', yaml: 'access', question: null, doc: 'resources the role may use (Secrets Manager secrets, KMS keys), in their own accounts' },
+  // EKS Pod Identity (issue 22; core/mechanisms/pod-identity.ts, core/pod-identity-input.ts).
+  mechanism: { flag: '--mechanism', yaml: 'mechanism', question: 'How should pods get the role', doc: 'how the ServiceAccount gets the role: irsa (default, OIDC web identity) or pod-identity (an EKS Pod Identity association)' },
+  targetRoleArn: { flag: '--target-role-arn', yaml: 'targetRoleArn', question: null, doc: 'pod-identity: a role (in any account) that EKS assumes with the association\'s role (role chaining)' },
+  disableSessionTags: { flag: '--disable-session-tags', yaml: 'disableSessionTags', question: null, doc: 'pod-identity: EKS adds no session tags (the role\'s trust can then only be narrowed to the cluster)' },
+  sessionPolicy: { flag: '--session-policy', yaml: 'sessionPolicy', question: null, doc: 'pod-identity: a session policy that narrows the credentials (at most 2,048 characters; needs disableSessionTags)' },
+  installPodIdentityAgent: { flag: '--install-pod-identity-agent', yaml: 'installPodIdentityAgent', question: '"Install the EKS Pod Identity Agent"', doc: 'pod-identity: add the eks-pod-identity-agent add-on when the cluster has none' },
 } as const satisfies Record<string, FieldSpec>;
 
 export type BindingField = keyof typeof FIELDS;

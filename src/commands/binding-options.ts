@@ -62,6 +62,17 @@ export function parseBindingOptions(options: Record<string, unknown>): BindingRe
       problems.push(error.message);
     }
   }
+  // EKS Pod Identity's session policy: a JSON file, like --inline-policy (validated with the binding).
+  const sessionPolicyPath = options['sessionPolicy'] as string | undefined;
+  let sessionPolicy: BindingInput['sessionPolicy'];
+  if (sessionPolicyPath) {
+    try {
+      sessionPolicy = { text: readPolicyText(sessionPolicyPath, '--session-policy'), source: sessionPolicyPath };
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      problems.push(error.message);
+    }
+  }
   const attachRoleArn = options['attachRoleArn'] as string | undefined;
   const boundary = options['permissionsBoundary'] as string | undefined;
   // Absent when not given: a field the user did not give must not count as given (core/fields.ts rules).
@@ -103,6 +114,11 @@ export function parseBindingOptions(options: Record<string, unknown>): BindingRe
     roleOnly: options['roleOnly'] === true,
     createNamespace: options['createNamespace'] === true,
     ...(migration.removeStaticKeys || migration.deleteKeySecrets || migration.migrateKube2iam || workloads.length > 0 ? { migration } : {}),
+    mechanism: options['mechanism'] as string | undefined,
+    targetRoleArn: options['targetRoleArn'] as string | undefined,
+    disableSessionTags: options['disableSessionTags'] === true,
+    sessionPolicy,
+    installPodIdentityAgent: options['installPodIdentityAgent'] === true,
     // The fields core/fields.ts handles from their row alone.
     ...Object.fromEntries(VALUE_FIELDS.map((field) => [field, valueFromFlags(field, options)])),
   };

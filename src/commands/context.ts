@@ -8,7 +8,7 @@ import { judgeContext, matchingContexts, mismatchMessage, normalizeIssuer, unkno
 import { UnreachableError, UserError } from '../core/errors.ts';
 import { decodeJwtClaims } from '../core/jwt.ts';
 import type { ClusterInfo } from '../core/state.ts';
-import type { AccessReviewer, ClusterReader, IamGateway, KubeGateway, KubeIdentity, KubeInspector, NodeAccessReader, ResourcePolicyGateway, StsGateway, TlsChainFetcher, WorkloadGateway } from '../ports.ts';
+import type { AccessReviewer, ClusterReader, IamGateway, KubeGateway, KubeIdentity, KubeInspector, NodeAccessReader, PodIdentityGateway, ResourcePolicyGateway, StsGateway, TlsChainFetcher, WorkloadGateway } from '../ports.ts';
 import type { GlobalOptions } from './globals.ts';
 import { countThrottles } from '../engine/adaptive-limit.ts';
 
@@ -47,6 +47,8 @@ export interface CommandContext {
   inspector(): Promise<KubeInspector>;
   /** Nodegroups, launch templates, policy documents (with the cluster's credentials: the nodes live there). */
   nodeAccess(): Promise<NodeAccessReader>;
+  /** EKS Pod Identity associations, add-ons, Fargate profiles, nodegroups (the cluster's credentials). */
+  podIdentity(): Promise<PodIdentityGateway>;
   /** SubjectAccessReviews (after the same cluster check as kube()). */
   accessReviewer(): Promise<AccessReviewer>;
   resolveThumbprints(issuerUrl: string): Promise<{ thumbprints: string[]; warnings: string[] }>;
@@ -245,6 +247,7 @@ export function createCommandContext(
       return createKubeInspector({ kubeconfig: globals.kubeconfig, context: globals.context, observer: observerValue });
     }),
     nodeAccess: async () => (await clusterAws()).nodeAccess(),
+    podIdentity: async () => (await clusterAws()).podIdentity(),
     accessReviewer: once(async () => {
       await verified(await kubeGateway());
       const { createAccessReviewer } = await import('../adapters/k8s/access-review.ts');

@@ -21,6 +21,10 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   const request = parseBindingOptions(options);
   const thumbprints = parseThumbprintOptions(options);
   const verify = parseVerifyOptions(options);
+  if (verify && request.mechanism === 'pod-identity') {
+    // --verify proves a web identity (a minted token and sts:AssumeRoleWithWebIdentity): not what EKS Pod Identity uses.
+    throw new UserError('--verify proves an IRSA binding (a minted token and sts:AssumeRoleWithWebIdentity); EKS Pod Identity credentials come from the agent on the node, which irsa cannot call. Leave --verify out with --mechanism pod-identity.', '--verify');
+  }
   const ctx = createCommandContext(globals, {
     caBundle: options['caBundle'] as string | undefined,
     clusterProfile: options['clusterProfile'] as string | undefined,
@@ -47,7 +51,8 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
 
   const target = { issuerUrl: issuer.issuerUrl, cluster: issuer.cluster, region, account, thumbprints };
   // Every read happens here, concurrently; nothing is written before the plan is shown.
-  const reads = await readBinding(request, target, { iam, kube, resolveThumbprints: ctx.resolveThumbprints });
+  const podIdentity = request.mechanism === 'pod-identity' && issuer.cluster ? await ctx.podIdentity() : null;
+  const reads = await readBinding(request, target, { iam, kube, resolveThumbprints: ctx.resolveThumbprints, ...(podIdentity ? { podIdentity: async () => podIdentity } : {}) });
   // A misspelt policy ARN: the policy it was probably meant to be (listed only on this path).
   const missingHint = reads.missingPolicies.length > 0 ? await missingPolicyHint(iam, reads.missingPolicies) : '';
   const binding = planBindingFromReads(request, target, reads, {
@@ -70,7 +75,7 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
     ...(output ? { output } : {}),
     approve: options['approve'] === true,
     detailedExitcode: options['detailedExitcode'] === true,
-    executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}) },
+    executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}), ...(podIdentity ? { podIdentity } : {}) },
     footer,
     retryCount: ctx.retries,
   });

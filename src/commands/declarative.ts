@@ -104,7 +104,7 @@ async function planConfigWithFlags(config: IrsaConfig, options: Record<string, u
     });
   const result = await readAndPlanDeclarative(
     config,
-    { region, clusters: ctx.clusters, iam, kube: ctx.kube, resolveThumbprints: ctx.resolveThumbprints, concurrency, accessGateways },
+    { region, clusters: ctx.clusters, iam, kube: ctx.kube, resolveThumbprints: ctx.resolveThumbprints, concurrency, accessGateways, podIdentity: ctx.podIdentity },
     { prune },
   );
   const migration = result.needsKube ? await addMigrations(result.plan, config.bindings, await ctx.workloads(), concurrency) : { rolled: [] };
@@ -126,7 +126,9 @@ async function planConfigWithFlags(config: IrsaConfig, options: Record<string, u
     if (!gateway) throw new UserError(`no profile for account ${account}`, 'accounts');
     return gateway;
   };
-  return { globals, ctx, iam, result, footer, concurrency, resourcePolicies, issuer, region };
+  // EKS Pod Identity writes (associations, the agent add-on) only for a file that has such a binding.
+  const podIdentity = config.bindings.some((binding) => binding.mechanism === 'pod-identity') ? await ctx.podIdentity() : undefined;
+  return { globals, ctx, iam, result, footer, concurrency, resourcePolicies, issuer, region, podIdentity };
 }
 
 /** --account-profile <account>=<profile>, repeatable: other accounts' profiles (flags win over the file). */
@@ -177,7 +179,7 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
   if (file) {
     const config = loadConfigFile(file);
     const prune = options['prune'] === true;
-    const { globals, ctx, iam, result, footer, concurrency, resourcePolicies } = await planConfig(config, options, prune);
+    const { globals, ctx, iam, result, footer, concurrency, resourcePolicies, podIdentity } = await planConfig(config, options, prune);
     const kube = result.needsKube ? await ctx.kube() : undefined;
     const workloads = result.needsKube ? await ctx.workloads() : undefined;
     const code = await runPlan(result.plan, {
@@ -185,7 +187,7 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
       ...(output ? { output } : {}),
       approve: options['approve'] === true,
       detailedExitcode: options['detailedExitcode'] === true,
-      executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}), resourcePolicies },
+      executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}), resourcePolicies, ...(podIdentity ? { podIdentity } : {}) },
       footer,
       concurrency,
       retryCount: ctx.retries,
@@ -220,7 +222,7 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
     }
   }
   const checks: SavedPlanChecks = { context, afterIssuer: (issuer, region) => assertSameCluster(saved, planFile!, { issuerUrl: issuer.issuerUrl, region }) };
-  const { globals, ctx, iam, result, concurrency, resourcePolicies } = await planConfig(config, options, saved.options.prune, checks);
+  const { globals, ctx, iam, result, concurrency, resourcePolicies, podIdentity } = await planConfig(config, options, saved.options.prune, checks);
   if (globals.output === 'text') (output ?? createOutput(options)).err(`Applying ${planFile} (digest ${digest}${expected !== undefined ? ', as expected' : ''}).\n`);
   const status = checkSavedPlan(saved, result.plan);
   if (status.status === 'stale') {
@@ -248,7 +250,7 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
     ...(output ? { output } : {}),
     approve: options['approve'] === true,
     detailedExitcode: options['detailedExitcode'] === true,
-    executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}), resourcePolicies },
+    executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}), resourcePolicies, ...(podIdentity ? { podIdentity } : {}) },
     concurrency,
     retryCount: ctx.retries,
     throttleCount: ctx.throttles,
@@ -270,7 +272,8 @@ async function verifyAfterApply(
   if (!verify || options['approve'] !== true || code === 1) return code;
   const context = { partition: partitionForRegion(await ctx.region()), account: await iam.accountId() };
   const targets = config.bindings
-    .filter((binding) => !binding.roleOnly)
+    // --verify proves web identities; a pod-identity binding's credentials come from the node's agent.
+    .filter((binding) => !binding.roleOnly && binding.mechanism !== 'pod-identity')
     .map((binding) => ({ namespace: binding.namespace, name: binding.name, roleArn: bindingRoleArn(binding, context), audience: binding.audience }));
   return (await runVerify(verify, targets, ctx, output)) === 0 ? code : 1;
 }

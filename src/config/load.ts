@@ -44,6 +44,11 @@ interface RawBinding {
   workloads?: string[];
   attachRoleArn?: string;
   access?: Array<{ resource?: unknown; level?: unknown }>;
+  mechanism?: string;
+  targetRoleArn?: string;
+  disableSessionTags?: boolean;
+  sessionPolicy?: Record<string, unknown> | { file: string };
+  installPodIdentityAgent?: boolean;
 }
 
 interface RawConfig {
@@ -200,6 +205,18 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
         inlinePolicies[policyName] = { text: JSON.stringify(value), source: 'policy' };
       }
     }
+    // EKS Pod Identity's session policy: a document, or a file like inlinePolicies'.
+    let sessionPolicy: BindingInput['sessionPolicy'];
+    const sessionValue = given(index, 'sessionPolicy', binding.sessionPolicy, 'object');
+    if (sessionValue && 'file' in sessionValue && typeof sessionValue.file === 'string') {
+      try {
+        sessionPolicy = { text: readRelative(sessionValue.file), source: sessionValue.file };
+      } catch (error) {
+        report(here('sessionPolicy'), `cannot read policy file "${sessionValue.file}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); paths are relative to ${file}`);
+      }
+    } else if (sessionValue) {
+      sessionPolicy = { text: JSON.stringify(sessionValue), source: 'policy' };
+    }
     const managed = given(index, 'managedPolicies', binding.managedPolicies, 'object');
     return {
       cluster: typeof raw.cluster.name === 'string' ? raw.cluster.name : undefined,
@@ -220,6 +237,11 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
       roleOnly: binding.roleOnly === true,
       // Declared once under namespaces.create, or on any binding of the namespace.
       createNamespace: createNamespaces.has(binding.namespace) || binding.createNamespace === true,
+      mechanism: given(index, 'mechanism', binding.mechanism, 'string'),
+      targetRoleArn: given(index, 'targetRoleArn', binding.targetRoleArn, 'string'),
+      disableSessionTags: binding.disableSessionTags === true,
+      sessionPolicy,
+      installPodIdentityAgent: binding.installPodIdentityAgent === true,
       ...(migration.removeStaticKeys || migration.deleteKeySecrets || migration.migrateKube2iam || migration.workloads.length > 0 ? { migration } : {}),
       // The fields core/fields.ts handles from their row alone (a value of the wrong type was the schema's problem).
       ...Object.fromEntries(

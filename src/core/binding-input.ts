@@ -18,10 +18,12 @@ import {
 } from './names.ts';
 import { parsePolicyDocument } from './policy-document.ts';
 import type { Tags } from './state.ts';
-import { checkValue, exclusionProblems, FIELDS, VALUE_FIELDS, type ValueField } from './fields.ts';
+import { checkValue, exclusionProblems, FIELDS, fieldsOnlyFor, VALUE_FIELDS, type ValueField } from './fields.ts';
 import type { BindingField, FieldPath, Terms } from './terms.ts';
 import { DEFAULT_AUDIENCE, samePolicy, serviceAccountSubject, stringLike } from './trust-policy.ts';
 import { spansNamespaces } from './trust-lint.ts';
+import { MECHANISM_CHOICES, podIdentitySettingProblems } from './pod-identity-input.ts';
+import type { MechanismName } from './model/binding.ts';
 
 /** The fields core/fields.ts handles from their row alone, as given (a flag's text, a YAML value). */
 export type ValueInputs = { [K in ValueField]?: unknown };
@@ -54,6 +56,14 @@ export interface BindingInput extends ValueInputs {
   createNamespace?: boolean | undefined;
   /** Static-key and kube2iam migrations (checked by the entry point: their syntax differs). */
   migration?: MigrationOptions | undefined;
+  /** irsa (default) or pod-identity; anything else is refused naming the choices. */
+  mechanism?: string | undefined;
+  /** EKS Pod Identity only (core/pod-identity-input.ts). */
+  targetRoleArn?: string | undefined;
+  disableSessionTags?: boolean | undefined;
+  /** The session policy's JSON text and where it came from (a file path, or "policy"). */
+  sessionPolicy?: { text: string; source: string } | undefined;
+  installPodIdentityAgent?: boolean | undefined;
 }
 
 export interface Problem {
@@ -253,6 +263,7 @@ export function validateBinding(input: BindingInput, terms: Terms, binding?: num
       );
     }
   }
+  const podIdentity = mechanismProblems(input, terms, at, report);
   if (problems.length > 0) return { request: null, problems };
 
   const request: BindingRequest = {
@@ -272,11 +283,74 @@ export function validateBinding(input: BindingInput, terms: Terms, binding?: num
     roleOnly: input.roleOnly === true,
     createNamespace: input.createNamespace === true,
     ...(input.migration ? { migration: input.migration } : {}),
+    ...(podIdentity ? { mechanism: 'pod-identity' as MechanismName, podIdentity } : {}),
     // Checked above from their rows; typed by BindingRequest (core/model/binding.ts).
     ...(values as Pick<BindingRequest, ValueField | 'trustPolicySizeLimit'>),
   };
   return { request, problems };
 }
+
+/** IRSA's own fields: they mean nothing to EKS Pod Identity (no web-identity token, no annotations the webhook reads). */
+// Which those are is each field's row (core/fields.ts `only`).
+const IRSA_ONLY_FIELDS = fieldsOnlyFor('irsa') as Array<BindingField & keyof BindingInput>;
+const POD_IDENTITY_FIELDS = fieldsOnlyFor('pod-identity') as Array<BindingField & keyof BindingInput>;
+
+/**
+ * The mechanism and the fields only one mechanism understands. Returns the Pod Identity settings
+ * when the binding is a pod-identity one (null otherwise); problems are reported.
+ */
+function mechanismProblems(
+  input: BindingInput,
+  terms: Terms,
+  at: (field: BindingField) => FieldPath,
+  report: (path: FieldPath, message: string) => void,
+): NonNullable<BindingRequest['podIdentity']> | null {
+  const mechanism = input.mechanism ?? 'irsa';
+  if (!(MECHANISM_CHOICES as readonly string[]).includes(mechanism)) {
+    report(at('mechanism'), `"${mechanism}" is not a mechanism. Use ${MECHANISM_CHOICES.join(' or ')}.`);
+    return null;
+  }
+  const mechanismName = terms.name(at('mechanism'));
+  if (mechanism !== 'pod-identity') {
+    for (const field of POD_IDENTITY_FIELDS) {
+      if (isGivenValue(input[field])) report(at(field), `applies to EKS Pod Identity only; add ${mechanismName} pod-identity, or leave it out.`);
+    }
+    return null;
+  }
+  for (const field of IRSA_ONLY_FIELDS) {
+    const value = input[field];
+    // The audience flag has a default (sts.amazonaws.com): only another value counts as given.
+    if (!isGivenValue(value) || (field === 'audience' && value === DEFAULT_AUDIENCE)) continue;
+    report(at(field), `is IRSA's (the web-identity token and the ServiceAccount annotations); EKS Pod Identity does not use it. Leave it out, or use ${mechanismName} irsa.`);
+  }
+  const names = {
+    roleArn: terms.name(at('attachRoleArn')),
+    targetRoleArn: terms.name(at('targetRoleArn')),
+    disableSessionTags: terms.name(at('disableSessionTags')),
+    sessionPolicy: terms.name(at('sessionPolicy')),
+  };
+  const settings = podIdentitySettingProblems(
+    {
+      roleArn: input.attachRoleArn ?? null,
+      targetRoleArn: input.targetRoleArn ?? null,
+      disableSessionTags: input.disableSessionTags === true,
+      sessionPolicy: input.sessionPolicy?.text ?? null,
+    },
+    names,
+  );
+  for (const problem of settings.problems) {
+    const message = problem.field === 'sessionPolicy' && input.sessionPolicy && input.sessionPolicy.source !== 'policy' ? `(${input.sessionPolicy.source}) ${problem.message}` : problem.message;
+    report(at(problem.field === 'roleArn' ? 'attachRoleArn' : problem.field), message);
+  }
+  return {
+    targetRoleArn: input.targetRoleArn ?? null,
+    disableSessionTags: input.disableSessionTags === true,
+    policy: settings.policy,
+    installAgent: input.installPodIdentityAgent === true,
+  };
+}
+
+const isGivenValue = (value: unknown): boolean => value !== undefined && value !== null && value !== false;
 
 /**
  * Validates every binding, then what only the set can show: one binding per ServiceAccount, and

@@ -121,6 +121,8 @@ export function planBindings(requests: BindingRequest[], observed: BindingsObser
   const changedServiceAccounts: ServiceAccountRef[] = [];
   const workloadsNeedingRestart: WorkloadRef[] = [];
   const block = (blocker: Blocker) => plan.blockers.push(blocker);
+  const sideKeys = new Set<string>();
+  const blockerKeys = new Set<string>();
 
   for (const group of groupByRole(requests)) {
     const desired = desiredRoleForGroup(group, context, options);
@@ -179,8 +181,17 @@ export function planBindings(requests: BindingRequest[], observed: BindingsObser
         at: (field) => at(field, index),
         bindingIndex: indexOf(index),
       });
-      plan.changes.push(...side.changes);
-      plan.blockers.push(...side.blockers);
+      // A cluster-wide change (EKS Pod Identity's agent add-on) or blocker comes once, however many bindings need it.
+      for (const change of side.changes) {
+        const key = changeKey(change);
+        if (!sideKeys.has(key)) plan.changes.push(change);
+        sideKeys.add(key);
+      }
+      for (const blocker of side.blockers) {
+        const key = `${blocker.code} ${blocker.resource} ${blocker.message}`;
+        if (!blockerKeys.has(key)) plan.blockers.push(blocker);
+        blockerKeys.add(key);
+      }
       plan.warnings.push(...side.warnings);
       changedServiceAccounts.push(...side.changedServiceAccounts);
       workloadsNeedingRestart.push(...side.workloadsNeedingRestart);

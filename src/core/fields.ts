@@ -18,6 +18,8 @@ export interface FieldOption {
   description: string;
   repeatable?: boolean;
   defaultValue?: string | boolean | number;
+  /** The values commander accepts (anything else is refused before the command runs). */
+  choices?: readonly string[];
   /** Options that belong to this one and follow it in --help (--inline-policy-name). */
   companions?: Array<{ flags: string; description: string; defaultValue?: string }>;
 }
@@ -48,6 +50,11 @@ export interface FieldSpec {
   range?: { min: number; max: number; unit: string };
   /** A text's check: null when valid, else the problem (without the field's name). */
   check?: (value: string) => string | null;
+  /**
+   * The one mechanism (core/mechanisms/) the field means something to: given for a binding of the
+   * other one, validateBinding refuses it. Absent: every mechanism.
+   */
+  only?: 'irsa' | 'pod-identity';
 }
 
 export const FIELDS = {
@@ -126,18 +133,21 @@ export const FIELDS = {
     flag: '--audience', yaml: 'audience', question: null, doc: 'token audience (default sts.amazonaws.com)',
     option: { arg: '<aud>', description: 'token audience in the trust policy and the eks.amazonaws.com/audience annotation', defaultValue: 'sts.amazonaws.com' },
     schema: { type: 'string', minLength: 1, description: 'token audience (--audience; default sts.amazonaws.com)' },
+    only: 'irsa',
   },
   stsRegionalEndpoints: {
     flag: '--sts-regional-endpoints', yaml: 'stsRegionalEndpoints', question: null, doc: 'annotate for regional STS endpoints',
     option: { description: 'annotate eks.amazonaws.com/sts-regional-endpoints=true' },
     schema: { type: 'boolean', description: 'annotate eks.amazonaws.com/sts-regional-endpoints=true (--sts-regional-endpoints)' },
     value: 'yes-no',
+    only: 'irsa',
   },
   tokenExpiration: {
     flag: '--token-expiration', yaml: 'tokenExpiration', question: null, doc: 'token lifetime the webhook requests, seconds',
     option: { arg: '<seconds>', description: 'annotate eks.amazonaws.com/token-expiration' },
     schema: { type: 'integer', minimum: 600, description: 'annotate eks.amazonaws.com/token-expiration, seconds (--token-expiration)' },
     value: 'integer', range: { min: 600, max: 4_294_967_295, unit: 'seconds' },
+    only: 'irsa',
   },
   extraAnnotations: {
     flag: '--annotations', yaml: 'annotations', question: null, doc: 'further ServiceAccount annotations irsa keeps set',
@@ -147,11 +157,13 @@ export const FIELDS = {
     flag: '--subject-pattern', yaml: 'subjectPattern', question: null, doc: 'trust a subject pattern (StringLike) instead of the one ServiceAccount',
     option: { arg: '<pattern>', description: 'trust every ServiceAccount matching this StringLike pattern, e.g. system:serviceaccount:ns:* (the plan warns); a pattern over several namespaces needs --allow-wide-subjects' },
     schema: { type: 'string', description: 'trust every ServiceAccount matching this StringLike pattern (--subject-pattern); the plan warns. A pattern over several namespaces (system:serviceaccount:*:x) is refused unless allowWideSubjects is true' },
+    only: 'irsa',
   },
   allowWideSubjects: {
     flag: '--allow-wide-subjects', yaml: 'allowWideSubjects', question: null, doc: 'accept a subject pattern over several namespaces',
     option: { description: 'accept a --subject-pattern that admits ServiceAccounts of several namespaces (irsa audit --iam rates that critical); the plan shows the trust as a widening with the ServiceAccounts it admits today' },
     schema: { type: 'boolean', description: 'accept a subjectPattern that admits ServiceAccounts of several namespaces, which irsa audit --iam rates critical (--allow-wide-subjects); the plan shows it as a widening' },
+    only: 'irsa',
   },
   restartWorkloads: {
     flag: '--restart-workloads', yaml: 'restart', question: '"Restart them"', doc: 'restart the workloads that use the ServiceAccount',
@@ -201,6 +213,45 @@ export const FIELDS = {
     flag: '--workload', yaml: 'workloads', question: null, doc: 'workloads that should run as this ServiceAccount although they use default',
     option: { arg: '<kind/name>', description: 'a workload (e.g. deployment/api) that should run as this ServiceAccount although it uses default: with the options above, irsa sets its serviceAccountName', repeatable: true },
     schema: { type: 'array', items: { type: 'string' }, description: 'workloads (<kind>/<name>) that should run as this ServiceAccount although they use default (--workload)' },
+  },
+  // EKS Pod Identity (issue 22; core/mechanisms/pod-identity.ts, core/pod-identity-input.ts).
+  mechanism: {
+    flag: '--mechanism', yaml: 'mechanism', question: 'How should pods get the role', doc: 'how the ServiceAccount gets the role: irsa (default, OIDC web identity) or pod-identity (an EKS Pod Identity association)',
+    option: { arg: '<mechanism>', description: 'how pods get the role: irsa (OIDC web identity and the ServiceAccount annotation; default) or pod-identity (an EKS Pod Identity association; no OIDC provider)', choices: ['irsa', 'pod-identity'] },
+    schema: {
+      enum: ['irsa', 'pod-identity'],
+      description: 'how pods get the role (--mechanism): irsa (default: OIDC web identity and the ServiceAccount annotation) or pod-identity (an EKS Pod Identity association; no OIDC provider)',
+    },
+  },
+  targetRoleArn: {
+    flag: '--target-role-arn', yaml: 'targetRoleArn', question: null, doc: 'pod-identity: a role (in any account) that EKS assumes with the association\'s role (role chaining)',
+    option: { arg: '<arn>', description: 'pod-identity: a role EKS assumes with the association\'s role (role chaining; it may be in another account, whose trust must admit the association\'s role)' },
+    schema: { type: 'string', description: 'pod-identity: a role EKS assumes with the association\'s role, possibly in another account (--target-role-arn)' },
+    only: 'pod-identity',
+  },
+  disableSessionTags: {
+    flag: '--disable-session-tags', yaml: 'disableSessionTags', question: null, doc: 'pod-identity: EKS adds no session tags (the role\'s trust can then only be narrowed to the cluster)',
+    option: { description: 'pod-identity: EKS adds no session tags (the role\'s trust is then narrowed to the cluster only, not the ServiceAccount)' },
+    schema: { type: 'boolean', description: 'pod-identity: EKS adds no session tags; the role\'s trust is then narrowed to the cluster only (--disable-session-tags)' },
+    only: 'pod-identity',
+  },
+  sessionPolicy: {
+    flag: '--session-policy', yaml: 'sessionPolicy', question: null, doc: 'pod-identity: a session policy that narrows the credentials (at most 2,048 characters; needs disableSessionTags)',
+    option: { arg: '<file>', description: 'pod-identity: JSON session policy that narrows the credentials (at most 2,048 characters without whitespace; needs --disable-session-tags)' },
+    schema: {
+      description: 'pod-identity: a session policy document, or { file: <path relative to this file> }; at most 2,048 characters without whitespace, needs disableSessionTags (--session-policy)',
+      oneOf: [
+        { type: 'object', required: ['Statement'] },
+        { type: 'object', additionalProperties: false, required: ['file'], properties: { file: { type: 'string' } } },
+      ],
+    },
+    only: 'pod-identity',
+  },
+  installPodIdentityAgent: {
+    flag: '--install-pod-identity-agent', yaml: 'installPodIdentityAgent', question: '"Install the EKS Pod Identity Agent"', doc: 'pod-identity: add the eks-pod-identity-agent add-on when the cluster has none',
+    option: { description: 'pod-identity: add the eks-pod-identity-agent add-on when the cluster has none (without it, a missing agent blocks the plan)' },
+    schema: { type: 'boolean', description: 'pod-identity: add the eks-pod-identity-agent add-on when the cluster has none (--install-pod-identity-agent)' },
+    only: 'pod-identity',
   },
   access: {
     flag: '--access', yaml: 'access', question: null, doc: 'resources the role may use (Secrets Manager secrets, KMS keys), in their own accounts',
@@ -327,7 +378,7 @@ export function optionKey(flag: string): string {
 }
 
 /** create-sa-role's options declared by the table, in table order (commands/registry.ts). */
-export function fieldOptions(): Array<{ flags: string; description: string; repeatable?: boolean; defaultValue?: string | boolean | number }> {
+export function fieldOptions(): Array<{ flags: string; description: string; repeatable?: boolean; defaultValue?: string | boolean | number; choices?: string[] }> {
   return (Object.keys(FIELDS) as BindingField[]).flatMap((field) => {
     const { flag, option } = spec(field);
     if (!option || !flag) return [];
@@ -337,6 +388,7 @@ export function fieldOptions(): Array<{ flags: string; description: string; repe
         description: option.description,
         ...(option.repeatable ? { repeatable: true } : {}),
         ...(option.defaultValue !== undefined ? { defaultValue: option.defaultValue } : {}),
+        ...(option.choices ? { choices: [...option.choices] } : {}),
       },
       ...(option.companions ?? []),
     ];
@@ -390,4 +442,9 @@ export function checkValue(field: BindingField, value: unknown): { value?: unkno
   }
   const problem = row.check?.(String(value)) ?? null;
   return problem ? { problem } : { value };
+}
+
+/** The fields only one mechanism means something to (validateBinding refuses them for the other). */
+export function fieldsOnlyFor(mechanism: 'irsa' | 'pod-identity'): BindingField[] {
+  return (Object.keys(FIELDS) as BindingField[]).filter((field) => spec(field).only === mechanism);
 }

@@ -8,7 +8,9 @@ import { FLAG_TERMS, type Terms } from '../core/terms.ts';
 import { changeKey } from '../core/plan.ts';
 import type { ClusterInfo } from '../core/state.ts';
 import { issuerHostPath } from '../core/thumbprint.ts';
-import type { IamGateway, KubeGateway } from '../ports.ts';
+import type { IamGateway, KubeGateway, PodIdentityGateway } from '../ports.ts';
+import type { PodIdentityObserved } from '../core/mechanisms/pod-identity.ts';
+import { readPodIdentity, wantsPodIdentity } from './pod-identity-reads.ts';
 import { readRoles } from './bulk-reads.ts';
 import { planProviderForIssuer, type ProviderPlanResult, type ThumbprintChoice } from './oidc.ts';
 
@@ -27,6 +29,8 @@ export interface BindingReadDeps {
   /** Null when Kubernetes is not touched (--role-only). */
   kube: KubeGateway | null;
   resolveThumbprints: (issuerUrl: string) => Promise<{ thumbprints: string[]; warnings: string[] }>;
+  /** EKS Pod Identity (the cluster's credentials); opened only for a pod-identity binding. */
+  podIdentity?: () => Promise<PodIdentityGateway>;
 }
 
 /** What exists for one binding. */
@@ -38,7 +42,10 @@ export interface BindingObserved {
 }
 
 export interface BindingReads {
-  provider: ProviderPlanResult;
+  /** Null for a pod-identity binding: it needs no OIDC provider (none is read or planned). */
+  provider: ProviderPlanResult | null;
+  /** Read only for a pod-identity binding (engine/pod-identity-reads.ts). */
+  podIdentity?: PodIdentityObserved;
   observed: BindingObserved;
   /** Attached or boundary policy ARNs that iam:GetPolicy does not find (callers word the error). */
   missingPolicies: string[];
@@ -48,8 +55,9 @@ export interface BindingReads {
 export async function readBinding(request: BindingRequest, target: BindingTarget, deps: BindingReadDeps): Promise<BindingReads> {
   const { iam, kube } = deps;
   const policies = [...request.policyArns, ...(request.permissionsBoundary ? [request.permissionsBoundary] : [])];
-  const [provider, role, missingPolicies, namespaceExists, serviceAccount, workloads] = await Promise.all([
-    planProviderForIssuer(
+  const podIdentity = wantsPodIdentity([request]);
+  const [provider, role, missingPolicies, namespaceExists, serviceAccount, workloads, podIdentityReads] = await Promise.all([
+    podIdentity ? null : planProviderForIssuer(
       {
         issuerUrl: target.issuerUrl,
         clusterName: target.cluster?.name ?? null,
@@ -68,8 +76,11 @@ export async function readBinding(request: BindingRequest, target: BindingTarget
     kube ? kube.namespaceExists(request.namespace) : Promise.resolve(true),
     kube ? kube.getServiceAccount(request.namespace, request.name) : Promise.resolve(null),
     kube ? kube.listWorkloadsUsingServiceAccount(request.namespace, request.name) : Promise.resolve([]),
+    podIdentity
+      ? (async () => readPodIdentity(target.cluster && deps.podIdentity ? await deps.podIdentity() : null, { cluster: target.cluster, clusterLabel: request.cluster, region: target.region }, [{ namespace: request.namespace, name: request.name }]))()
+      : Promise.resolve(undefined),
   ]);
-  return { provider, observed: { role, namespaceExists, serviceAccount, workloads }, missingPolicies };
+  return { provider, observed: { role, namespaceExists, serviceAccount, workloads }, missingPolicies, ...(podIdentityReads ? { podIdentity: podIdentityReads } : {}) };
 }
 
 /** Pure: the binding plan for what readBinding saw (re-plannable without new reads). */
@@ -83,9 +94,10 @@ export function planBindingFromReads(
   const context = {
     partition: partitionForRegion(target.region),
     account: target.account,
-    providerArn: reads.provider.arn,
+    providerArn: reads.provider?.arn ?? '',
     issuerHostPath: issuerHostPath(target.issuerUrl),
-    providerChange: reads.provider.change,
+    providerChange: reads.provider?.change ?? null,
+    ...(reads.podIdentity?.clusterArn ? { podIdentityClusterArn: reads.podIdentity.clusterArn } : {}),
   };
   const key = `${request.namespace}/${request.name}`;
   const binding = planBindings(
@@ -97,6 +109,7 @@ export function planBindingFromReads(
       serviceAccounts: new Map([[key, reads.observed.serviceAccount]]),
       workloads: new Map([[key, reads.observed.workloads]]),
       clusterRoles: [],
+      ...(reads.podIdentity ? { podIdentity: reads.podIdentity } : {}),
     },
     { mode: 'ensure', prune: options.prune, terms },
   );
@@ -111,7 +124,8 @@ export function planBindingFromReads(
       field: terms.name({ field }),
     });
   }
-  if (reads.provider.change.action === 'create' && options.createOidc === false) {
+  binding.plan.warnings.push(...(reads.podIdentity?.warnings ?? []));
+  if (reads.provider && reads.provider.change.action === 'create' && options.createOidc === false) {
     const where = target.cluster ? `--cluster ${target.cluster.name} --region ${target.region}` : `--issuer-url ${target.issuerUrl}`;
     blockers.push({
       code: 'oidc-provider-missing',
@@ -121,9 +135,11 @@ export function planBindingFromReads(
       field: terms.name({ field: 'createOidc' }),
     });
   }
-  binding.plan.warnings.push(...reads.provider.warnings);
+  binding.plan.warnings.push(...(reads.provider?.warnings ?? []));
   if (target.cluster && target.cluster.accountId !== target.account) {
-    binding.plan.notes.push(`The cluster is in account ${target.cluster.accountId}; the role and its OIDC provider go to account ${target.account}.`);
+    binding.plan.notes.push(reads.provider
+      ? `The cluster is in account ${target.cluster.accountId}; the role and its OIDC provider go to account ${target.account}.`
+      : `The cluster is in account ${target.cluster.accountId}; the role goes to account ${target.account}.`);
   }
   return { ...binding, roleArn: bindingRoleArn(request, context) };
 }

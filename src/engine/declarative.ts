@@ -7,7 +7,8 @@ import { configTerms } from '../core/terms.ts';
 import type { ServiceAccountState, WorkloadRef } from '../core/state.ts';
 import { issuerHostPath } from '../core/thumbprint.ts';
 import type { IrsaConfig } from '../config/load.ts';
-import type { ClusterReader, IamGateway, KubeGateway } from '../ports.ts';
+import type { ClusterReader, IamGateway, KubeGateway, PodIdentityGateway } from '../ports.ts';
+import { readPodIdentity, wantsPodIdentity } from './pod-identity-reads.ts';
 import { planProviderForIssuer, resolveIssuer } from './oidc.ts';
 import { missingPolicyHint } from './policy-suggestions.ts';
 import { readRoles, readServiceAccounts, type RoleReadStrategy } from './bulk-reads.ts';
@@ -25,6 +26,8 @@ export interface DeclarativeDeps {
   reads?: { roles: RoleReadStrategy; serviceAccounts: 'list' | 'get' };
   /** Secrets Manager / KMS gateways by account, for access requests (engine/access.ts). */
   accessGateways?: (homeAccount: string) => AccountGateways;
+  /** EKS Pod Identity (the cluster's credentials); opened only when a binding uses it. */
+  podIdentity?: () => Promise<PodIdentityGateway>;
 }
 
 export async function readAndPlanDeclarative(config: IrsaConfig, deps: DeclarativeDeps, options: { prune: boolean }): Promise<BindingsPlan & { needsKube: boolean; crossAccount: boolean }> {
@@ -52,9 +55,12 @@ export async function readAndPlanDeclarative(config: IrsaConfig, deps: Declarati
   // the load overlaps the next round trip instead of delaying the first one.
   const firstAwsReply = Promise.race([issuerAndAccount, rolesRead, ...(allPolicyArns.length > 0 ? [policiesRead] : [])]).then(() => undefined, () => undefined);
   const kubeReady = needsKube ? firstAwsReply.then(() => deps.kube()) : Promise.resolve(null);
-  const [[issuer, account], provider, roleReads, missingPolicies, namespaceStates, serviceAccounts, kube] = await settleInOrder([
+  // Pod Identity bindings need no OIDC provider; a file of only those plans none.
+  const podIdentityBindings = config.bindings.filter((b) => b.mechanism === 'pod-identity' && !b.roleOnly);
+  const needsProvider = config.bindings.some((b) => b.mechanism !== 'pod-identity');
+  const [[issuer, account], provider, roleReads, missingPolicies, namespaceStates, serviceAccounts, kube, podIdentity] = await settleInOrder([
     issuerAndAccount,
-    config.manageOidcProvider
+    config.manageOidcProvider && needsProvider
       ? issuerAndAccount.then(([issuer, account]) =>
           planProviderForIssuer(
             {
@@ -74,13 +80,30 @@ export async function readAndPlanDeclarative(config: IrsaConfig, deps: Declarati
     kubeReady.then((kube) => (kube ? pMap(namespaces, async (ns) => [ns, await kube.namespaceExists(ns)] as const, { concurrency }) : [])),
     kubeReady.then((kube) => (kube ? readServiceAccounts(kube, saKeys, { concurrency, ...(deps.reads ? { strategy: deps.reads.serviceAccounts } : {}) }) : new Map<string, ServiceAccountState | null>())),
     kubeReady,
+    wantsPodIdentity(config.bindings)
+      ? issuerAndAccount.then(async ([issuer]) =>
+          readPodIdentity(
+            issuer.cluster && deps.podIdentity ? await deps.podIdentity() : null,
+            { cluster: issuer.cluster, clusterLabel: config.cluster.name, region: deps.region },
+            podIdentityBindings.map((b) => ({ namespace: b.namespace, name: b.name })),
+            { concurrency },
+          ),
+        )
+      : undefined,
   ]);
   const clusterRoles = roleReads.clusterRoles;
   const missing = missingPolicies.filter((arn): arn is string => arn !== null);
   // A misspelt policy ARN: the policy it was probably meant to be (listed only on this path).
   const missingHint = missing.length > 0 ? await missingPolicyHint(iam, missing) : '';
   const providerArn = provider?.arn ?? `arn:${partition}:iam::${account}:oidc-provider/${issuerHostPath(issuer.issuerUrl)}`;
-  const context: BindingContext = { partition, account, providerArn, issuerHostPath: issuerHostPath(issuer.issuerUrl), providerChange: provider?.change ?? null };
+  const context: BindingContext = {
+    partition,
+    account,
+    providerArn,
+    issuerHostPath: issuerHostPath(issuer.issuerUrl),
+    providerChange: provider?.change ?? null,
+    ...(podIdentity?.clusterArn ? { podIdentityClusterArn: podIdentity.clusterArn } : {}),
+  };
   // ServiceAccounts that a prune would unbind are read too.
   const extraSaKeys = options.prune && kube ? pruneSubjects(clusterRoles, providerArn).filter((key) => !saKeys.includes(key)) : [];
   const extraSas = kube && extraSaKeys.length > 0 ? await readServiceAccounts(kube, extraSaKeys, { concurrency, ...(deps.reads ? { strategy: deps.reads.serviceAccounts } : {}) }) : new Map<string, ServiceAccountState | null>();
@@ -91,6 +114,7 @@ export async function readAndPlanDeclarative(config: IrsaConfig, deps: Declarati
     serviceAccounts: new Map<string, ServiceAccountState | null>([...serviceAccounts, ...extraSas]),
     workloads: new Map(),
     clusterRoles,
+    ...(podIdentity ? { podIdentity } : {}),
   };
   const terms = configTerms(config.file);
   // Access requests: their documents in each account, and each role's irsa-access policy (set on the bindings before planning).
@@ -139,6 +163,7 @@ export async function readAndPlanDeclarative(config: IrsaConfig, deps: Declarati
     result.plan.notes.push(...access.notes);
   }
   if (provider) result.plan.warnings.push(...provider.warnings);
+  if (podIdentity) result.plan.warnings.push(...(podIdentity.warnings ?? []));
   if (roleReads.fallback) result.plan.notes.push(roleReads.fallback);
   // Cross-account (cluster.profile and iam.profile in different accounts): say where each change goes.
   const clusterElsewhere = !!issuer.cluster && !!issuer.cluster.accountId && issuer.cluster.accountId !== account;

@@ -123,7 +123,7 @@ test('fields: role in another account without a target role, session policy rule
   assert.equal(sized(SESSION_POLICY_MAX).length, 2048);
   assert.equal(validatePodIdentityFields({ roleArn: ROLE, targetRoleArn: null, disableSessionTags: true, sessionPolicy: sized(2048) }, CLUSTER_ARN, FLAG_NAMES).ok, true);
   const tooBig = validatePodIdentityFields({ roleArn: ROLE, targetRoleArn: null, disableSessionTags: true, sessionPolicy: sized(2049) }, CLUSTER_ARN, FLAG_NAMES);
-  assert.match(!tooBig.ok ? tooBig.problems[0]!.message : '', /--session-policy is 2049 characters.*at most 2048/);
+  assert.match(!tooBig.ok ? tooBig.problems[0]!.message : '', /--session-policy: 2049 characters.*at most 2048/);
 
   const many = validatePodIdentityFields({ roleArn: '', targetRoleArn: 'nope', disableSessionTags: false, sessionPolicy: '{not json' }, CLUSTER_ARN, FLAG_NAMES);
   assert.deepEqual(!many.ok && many.problems.map((p) => p.field), ['--role-arn', '--target-role-arn', '--session-policy', '--disable-session-tags']);

@@ -12,12 +12,14 @@
 import type { BindingRequest } from '../model/binding.ts';
 import { serviceAccountLabel, type ServiceAccountRef } from '../model/refs.ts';
 import { changeKey, type Blocker } from '../plan.ts';
-import { podIdentityStatement } from '../pods-eks-trust.ts';
+import { clusterArnAccount, podIdentityStatement } from '../pods-eks-trust.ts';
+import { roleAccountProblem } from '../pod-identity-input.ts';
 import { planPodIdentityAgent, type EksAddonState } from '../resources/eks-addon.ts';
 import { planAssociation, type PodIdentityAssociationState } from '../resources/pod-identity-association.ts';
 import { planServiceAccount } from '../resources/service-account.ts';
 import { planWorkloadRestarts } from '../resources/workload.ts';
 import type { BindingMechanism, ClusterSidePlan } from './types.ts';
+import { fargateUnavailability, type FargateSelector, type Unavailable } from '../pod-identity-availability.ts';
 
 /** The binding's Pod Identity settings (flags / irsa.yaml), validated by core/pod-identity-input.ts. */
 export interface PodIdentitySettings {
@@ -37,8 +39,12 @@ export interface PodIdentityObserved {
   associations: Map<string, PodIdentityAssociationState | null>;
   /** The eks-pod-identity-agent add-on, null when it is not installed. */
   agent: EksAddonState | null;
-  /** Reasons Pod Identity cannot work here (Fargate profile, Windows nodes, not EKS): core/pod-identity-availability. */
-  unavailable: Array<{ resource: string; reason: string }>;
+  /** Cluster-wide reasons Pod Identity cannot work here (not EKS, a China region, only Windows nodes): core/pod-identity-availability.ts. */
+  unavailable: Unavailable[];
+  /** Fargate profiles' selectors: a binding whose namespace one selects is blocked (its pods may run on Fargate). */
+  fargateSelectors?: FargateSelector[];
+  /** Said once per plan (some Windows nodegroups). */
+  warnings?: string[];
 }
 
 declare module '../model/binding.ts' {
@@ -75,21 +81,35 @@ export const podIdentityMechanism: BindingMechanism = {
   },
   // No OIDC provider: the role waits for nothing.
   prerequisites: () => [],
-  clusterSide({ request, cluster, roleArn, dependsOn, observed, bindingIndex }): ClusterSidePlan {
+  clusterSide({ request, cluster, roleArn, dependsOn, observed, bindingIndex, terms, at }): ClusterSidePlan {
     const result: ClusterSidePlan = { changes: [], blockers: [], warnings: [], changedServiceAccounts: [], workloadsNeedingRestart: [] };
     const saRef: ServiceAccountRef = { cluster, namespace: request.namespace, name: request.name };
     const saKey = serviceAccountLabel(saRef);
     const reads = observed.podIdentity;
+    const mechanismField = terms.name(at('mechanism'));
+    const useIrsa = `use IRSA for this binding (${mechanismField} irsa)`;
     const block = (blocker: Omit<Blocker, 'binding'>) => result.blockers.push({ ...blocker, ...bindingIndex });
     if (!reads) {
-      block({ code: 'pod-identity-unavailable', resource: `pod-identity-association:${cluster.name}/${saKey}`, message: `irsa did not read the EKS Pod Identity state of ${cluster.name}`, fix: 'use --mechanism irsa for now', field: '--mechanism' });
+      block({ code: 'pod-identity-unavailable', resource: `pod-identity-association:${cluster.name}/${saKey}`, message: `irsa did not read the EKS Pod Identity state of ${cluster.name}`, fix: useIrsa, field: mechanismField });
       return result;
     }
-    for (const { resource, reason } of reads.unavailable) {
-      block({ code: 'pod-identity-unavailable', resource, message: `EKS Pod Identity cannot work for ${saKey}: ${reason}`, fix: 'use IRSA for this binding (--mechanism irsa)', field: '--mechanism' });
+    for (const { resource, reason } of [...reads.unavailable, ...fargateUnavailability(cluster.name, request.namespace, reads.fargateSelectors ?? [])]) {
+      block({ code: 'pod-identity-unavailable', resource, message: `EKS Pod Identity cannot work for ${saKey}: ${reason}`, fix: useIrsa, field: mechanismField });
+    }
+    // The association's role must be in the cluster's account (CreatePodIdentityAssociation,
+    // roleArn); a role of another account is reached through targetRoleArn.
+    const accountProblem = reads.clusterArn ? roleAccountProblem(roleArn, clusterArnAccount(reads.clusterArn), { targetRoleArn: terms.name(at('targetRoleArn')) }) : null;
+    if (accountProblem) {
+      block({
+        code: 'pod-identity-unavailable',
+        resource: `iam-role:${roleArn}`,
+        message: `the association's role: ${accountProblem}`,
+        fix: `use --profile (irsa.yaml: iam.profile) of the cluster's account for the association's role, and ${terms.name(at('targetRoleArn'))} for the role in the other account`,
+        field: terms.name(at('targetRoleArn')),
+      });
     }
     const settings = settingsOf(request);
-    const agent = planPodIdentityAgent(cluster.name, reads.agent, { install: settings.installAgent, installField: '--install-pod-identity-agent' });
+    const agent = planPodIdentityAgent(cluster.name, reads.agent, { install: settings.installAgent, installField: terms.name(at('installPodIdentityAgent')) });
     result.changes.push(agent.change);
     result.warnings.push(...agent.warnings);
     if (agent.blocker) block(agent.blocker);
@@ -102,7 +122,7 @@ export const podIdentityMechanism: BindingMechanism = {
     const association = planAssociation(
       { cluster: cluster.name, namespace: request.namespace, serviceAccount: request.name, roleArn, targetRoleArn: settings.targetRoleArn, disableSessionTags: settings.disableSessionTags, policy: settings.policy },
       reads.associations.get(saKey) ?? null,
-      { override: request.overrideExistingServiceAccounts, overrideField: '--override-existing-serviceaccounts', dependsOn: [...dependsOn, changeKey(agent.change)] },
+      { override: request.overrideExistingServiceAccounts, overrideField: terms.name(at('overrideExistingServiceAccounts')), dependsOn: [...dependsOn, changeKey(agent.change)] },
     );
     if (association.blocker) block(association.blocker);
     if (!association.change) return result;

@@ -1,0 +1,77 @@
+// What the pod-identity mechanism plans from (core/mechanisms/pod-identity.ts's
+// `observed.podIdentity`), read concurrently through the PodIdentityGateway — and only for a
+// request that has a pod-identity binding: an IRSA-only plan makes none of these calls.
+//
+// Calls for one cluster: DescribeAddon (the agent); ListFargateProfiles + DescribeFargateProfile
+// per profile; ListNodegroups + DescribeNodegroup per nodegroup; and for the associations either
+// ListPodIdentityAssociations filtered by each ServiceAccount (few bindings) or the whole list
+// (many: one call per 100 associations), then DescribePodIdentityAssociation for each one that
+// exists (the list's summaries carry no role).
+
+import type { BindingRequest } from '../core/model/binding.ts';
+import type { PodIdentityObserved } from '../core/mechanisms/pod-identity.ts';
+import type { ClusterInfo } from '../core/state.ts';
+import { clusterUnavailability, nodegroupAvailability } from '../core/pod-identity-availability.ts';
+import { POD_IDENTITY_AGENT_ADDON } from '../core/resources/eks-addon.ts';
+import type { PodIdentityAssociationState } from '../core/resources/pod-identity-association.ts';
+import type { PodIdentityAssociationSummary, PodIdentityGateway } from '../ports.ts';
+
+/** Above this many ServiceAccounts, one whole list is cheaper than one filtered list each. */
+const FILTERED_LIST_MAX = 3;
+
+export const wantsPodIdentity = (requests: BindingRequest[]): boolean => requests.some((r) => r.mechanism === 'pod-identity');
+
+/** Maps `limit` at a time over items. */
+async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]!);
+    }
+  }));
+  return results;
+}
+
+/**
+ * The Pod Identity state of the cluster for these ServiceAccounts. `cluster` null: not an EKS
+ * cluster (--issuer-url): nothing is read and the binding is blocked with the reason.
+ */
+export async function readPodIdentity(
+  gateway: PodIdentityGateway | null,
+  target: { cluster: ClusterInfo | null; clusterLabel: string; region: string },
+  serviceAccounts: Array<{ namespace: string; name: string }>,
+  options: { concurrency?: number } = {},
+): Promise<PodIdentityObserved> {
+  const { cluster } = target;
+  const unavailable = clusterUnavailability({ cluster: cluster?.name ?? target.clusterLabel, eks: cluster !== null, region: target.region });
+  if (!cluster || !gateway) return { clusterArn: '', associations: new Map(), agent: null, unavailable };
+  const concurrency = options.concurrency ?? 8;
+  const wanted = new Set(serviceAccounts.map((sa) => `${sa.namespace}/${sa.name}`));
+  const summaries = async (): Promise<PodIdentityAssociationSummary[]> => {
+    if (wanted.size > FILTERED_LIST_MAX) return gateway.listAssociations(cluster.name);
+    const lists = await Promise.all(serviceAccounts.map((sa) => gateway.listAssociations(cluster.name, { namespace: sa.namespace, serviceAccount: sa.name })));
+    return lists.flat();
+  };
+  const [listed, agent, fargate, nodegroups] = await Promise.all([
+    summaries(),
+    gateway.describeAddon(cluster.name, POD_IDENTITY_AGENT_ADDON),
+    gateway.listFargateProfiles(cluster.name),
+    gateway.listNodegroups(cluster.name),
+  ]);
+  // Exact equality on (namespace, ServiceAccount): never a substring or prefix (eksctl#8484, #8511).
+  const mine = listed.filter((a) => wanted.has(`${a.namespace}/${a.serviceAccount}`));
+  const described = await mapBounded(mine, concurrency, (a) => gateway.describeAssociation(cluster.name, a.associationId));
+  const associations = new Map<string, PodIdentityAssociationState | null>([...wanted].map((key) => [key, null]));
+  for (const association of described) if (association) associations.set(`${association.namespace}/${association.serviceAccount}`, association);
+  const nodes = nodegroupAvailability(cluster.name, nodegroups.map((g) => ({ name: g.name, amiType: g.amiType })));
+  return {
+    clusterArn: cluster.arn,
+    associations,
+    agent,
+    unavailable: [...unavailable, ...nodes.unavailable],
+    fargateSelectors: fargate.flatMap((profile) => profile.selectors.map((selector) => ({ profile: profile.name, namespace: selector.namespace, labels: selector.labels }))),
+    warnings: nodes.warnings,
+  };
+}

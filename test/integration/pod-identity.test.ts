@@ -1,0 +1,162 @@
+// EKS Pod Identity bindings end to end: irsa create-sa-role / plan / apply with
+// --mechanism pod-identity against moto (IAM, EKS) with the stack's EKS Pod Identity emulation
+// (test/harness/eks_pod_identity.py), the real apiserver, and the real pod identity webhook.
+// Checked with the aws CLI and kubectl, never with irsa's own readers.
+
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { useStack } from '../harness/availability.ts';
+import { aws, irsa, json, kubectl, writeCalls } from './helpers/cli.ts';
+
+const { stack, skip } = await useStack();
+
+const S3_READ = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
+let sequence = 0;
+const uniqueNamespace = (prefix: string) => `${prefix}-${process.pid}-${++sequence}`;
+const trustOf = (role: { AssumeRolePolicyDocument: unknown }) =>
+  typeof role.AssumeRolePolicyDocument === 'string' ? JSON.parse(decodeURIComponent(role.AssumeRolePolicyDocument)) : role.AssumeRolePolicyDocument;
+
+type PlanJson = { plan: { changes: Array<{ kind: string; action: string; id: string; after?: Record<string, unknown> }>; blockers: Array<{ code: string; message: string; fix: string; field?: string }>; warnings: string[] } };
+
+describe('EKS Pod Identity bindings', { skip }, () => {
+  let clusterArn: string;
+  before(async () => {
+    await stack.resetAws();
+    clusterArn = (await aws(stack, ['eks', 'describe-cluster', '--name', stack.clusterName])).cluster.arn;
+  });
+
+  it('create-sa-role --mechanism pod-identity from nothing: agent blocker, then role with a conditioned pods.eks trust, association, ServiceAccount without role-arn; re-plan is empty', async () => {
+    const ns = uniqueNamespace('pi');
+    await kubectl(stack, ['create', 'namespace', ns]);
+    const args = ['create-sa-role', '--cluster', stack.clusterName, '-n', ns, '--name', 'api', '--role-name', `${ns}-api`, '--attach-policy-arn', S3_READ, '--mechanism', 'pod-identity'];
+
+    // No agent add-on: a blocker naming the flag, with CreateAddon in the plan; nothing written.
+    const blocked = await irsa(stack, [...args, '--approve', '-o', 'json']);
+    assert.equal(blocked.code, 1, blocked.stderr);
+    const blockedPlan = json<PlanJson>(blocked).plan;
+    assert.deepEqual(blockedPlan.blockers.map((b) => b.code), ['pod-identity-agent-missing']);
+    assert.match(blockedPlan.blockers[0]!.fix, /--install-pod-identity-agent/);
+    assert.equal(blockedPlan.changes.find((c) => c.kind === 'eks-addon')?.action, 'create');
+    assert.ok(!blockedPlan.changes.some((c) => c.kind === 'oidc-provider'), 'no OIDC provider for Pod Identity');
+    assert.deepEqual(writeCalls(blocked.calls), {});
+
+    const applied = await irsa(stack, [...args, '--install-pod-identity-agent', '--approve']);
+    assert.equal(applied.code, 0, applied.stdout + applied.stderr);
+    assert.ok(!('iam CreateOpenIDConnectProvider' in applied.calls), 'no OIDC provider created');
+
+    const role = (await aws(stack, ['iam', 'get-role', '--role-name', `${ns}-api`])).Role;
+    assert.deepEqual(trustOf(role), {
+      Version: '2012-10-17',
+      Statement: [{
+        Effect: 'Allow',
+        Principal: { Service: 'pods.eks.amazonaws.com' },
+        Action: ['sts:AssumeRole', 'sts:TagSession'],
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': stack.accountId, 'aws:RequestTag/kubernetes-namespace': ns, 'aws:RequestTag/kubernetes-service-account': 'api' },
+          ArnEquals: { 'aws:SourceArn': clusterArn },
+        },
+      }],
+    });
+    const listed = await aws(stack, ['eks', 'list-pod-identity-associations', '--cluster-name', stack.clusterName, '--namespace', ns]);
+    assert.equal(listed.associations.length, 1);
+    const association = (await aws(stack, ['eks', 'describe-pod-identity-association', '--cluster-name', stack.clusterName, '--association-id', listed.associations[0].associationId])).association;
+    assert.equal(association.roleArn, role.Arn);
+    assert.equal(association.serviceAccount, 'api');
+    assert.equal(association.tags['irsa:managed-by'], 'irsa');
+    const addon = (await aws(stack, ['eks', 'describe-addon', '--cluster-name', stack.clusterName, '--addon-name', 'eks-pod-identity-agent'])).addon;
+    assert.equal(addon.addonName, 'eks-pod-identity-agent');
+    const sa = await kubectl(stack, ['get', 'sa', 'api', '-n', ns, '-o', 'json']);
+    assert.equal(sa.metadata.annotations?.['eks.amazonaws.com/role-arn'], undefined);
+
+    const again = await irsa(stack, [...args, '-o', 'json', '--approve', '--detailed-exitcode']);
+    assert.equal(again.code, 0, again.stderr);
+    const plan = json<PlanJson>(again).plan;
+    assert.deepEqual(plan.changes.filter((c) => c.action !== 'no-op'), []);
+    assert.deepEqual(writeCalls(again.calls), {});
+  });
+
+  it('the same from irsa.yaml (mechanism: pod-identity): plan, apply, re-plan empty; no OIDC provider', async () => {
+    const ns = uniqueNamespace('piy');
+    await kubectl(stack, ['create', 'namespace', ns]);
+    const dir = mkdtempSync(join(tmpdir(), 'irsa-pi-yaml-'));
+    const file = join(dir, 'irsa.yaml');
+    writeFileSync(file, [
+      'version: 1',
+      `cluster: { name: ${stack.clusterName} }`,
+      'bindings:',
+      `  - namespace: ${ns}`,
+      '    name: worker',
+      `    roleName: ${ns}-worker`,
+      '    mechanism: pod-identity',
+      '    installPodIdentityAgent: true',
+      `    managedPolicies: [${S3_READ}]`,
+      `  - namespace: ${ns}`,
+      '    name: reporter',
+      `    roleName: ${ns}-reporter`,
+      '    mechanism: pod-identity',
+      '    disableSessionTags: true',
+      '    sessionPolicy: { Version: "2012-10-17", Statement: [{ Effect: Allow, Action: "s3:GetObject", Resource: "*" }] }',
+      '',
+    ].join('\n'));
+    const applied = await irsa(stack, ['apply', '-f', file, '--approve']);
+    assert.equal(applied.code, 0, applied.stdout + applied.stderr);
+    assert.ok(!('iam CreateOpenIDConnectProvider' in applied.calls), 'no OIDC provider created');
+    const listed = await aws(stack, ['eks', 'list-pod-identity-associations', '--cluster-name', stack.clusterName, '--namespace', ns]);
+    assert.deepEqual(listed.associations.map((a: { serviceAccount: string }) => a.serviceAccount).sort(), ['reporter', 'worker']);
+    const reporterId = listed.associations.find((a: { serviceAccount: string }) => a.serviceAccount === 'reporter').associationId;
+    const reporter = (await aws(stack, ['eks', 'describe-pod-identity-association', '--cluster-name', stack.clusterName, '--association-id', reporterId])).association;
+    assert.equal(reporter.disableSessionTags, true);
+    assert.deepEqual(JSON.parse(reporter.policy), { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] });
+    // Session tags off: the reporter role's trust can only name the cluster.
+    const reporterRole = (await aws(stack, ['iam', 'get-role', '--role-name', `${ns}-reporter`])).Role;
+    assert.deepEqual(trustOf(reporterRole).Statement[0].Condition, { StringEquals: { 'aws:SourceAccount': stack.accountId }, ArnEquals: { 'aws:SourceArn': clusterArn } });
+
+    const again = await irsa(stack, ['plan', '-f', file, '-o', 'json', '--detailed-exitcode']);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.deepEqual(json<PlanJson>(again).plan.changes.filter((c) => c.action !== 'no-op'), []);
+    assert.deepEqual(writeCalls(again.calls), {});
+  });
+
+  it('a namespace a Fargate profile selects is blocked, naming the profile and suggesting IRSA; nothing written', async () => {
+    const ns = uniqueNamespace('fg');
+    await kubectl(stack, ['create', 'namespace', ns]);
+    await aws(stack, ['eks', 'create-fargate-profile', '--cluster-name', stack.clusterName, '--fargate-profile-name', `batch-${ns}`,
+      '--pod-execution-role-arn', `arn:aws:iam::${stack.accountId}:role/fargate`, '--selectors', JSON.stringify([{ namespace: ns }])]);
+    const result = await irsa(stack, ['create-sa-role', '--cluster', stack.clusterName, '-n', ns, '--name', 'job', '--mechanism', 'pod-identity', '--install-pod-identity-agent', '--approve', '-o', 'json']);
+    assert.equal(result.code, 1, result.stderr);
+    const blockers = json<PlanJson>(result).plan.blockers;
+    assert.deepEqual(blockers.map((b) => b.code), ['pod-identity-unavailable']);
+    assert.match(blockers[0]!.message, new RegExp(`Fargate profile batch-${ns} runs every pod of namespace ${ns} on Fargate`));
+    assert.match(blockers[0]!.fix, /use IRSA for this binding \(--mechanism irsa\)/);
+    assert.deepEqual(writeCalls(result.calls), {});
+    // The same ServiceAccount with IRSA is fine.
+    const irsaPlan = await irsa(stack, ['create-sa-role', '--cluster', stack.clusterName, '-n', ns, '--name', 'job', '-o', 'json']);
+    assert.deepEqual(json<PlanJson>(irsaPlan).plan.blockers, []);
+  });
+
+  it('an IRSA-only plan makes no EKS Pod Identity call', async () => {
+    const ns = uniqueNamespace('only');
+    await kubectl(stack, ['create', 'namespace', ns]);
+    const planned = await irsa(stack, ['create-sa-role', '--cluster', stack.clusterName, '-n', ns, '--name', 'api', '-o', 'json']);
+    assert.equal(planned.code, 0, planned.stderr);
+    const eksCalls = Object.keys(planned.calls).filter((name) => name.startsWith('eks ') && name !== 'eks DescribeCluster');
+    assert.deepEqual(eksCalls, []);
+  });
+
+  it('bad input: Pod Identity fields without --mechanism pod-identity, IRSA fields with it, a session policy without --disable-session-tags; exit 1, no call', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'irsa-pi-'));
+    const policy = join(dir, 'session.json');
+    writeFileSync(policy, JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] }));
+    const wrong = await irsa(stack, ['create-sa-role', '--cluster', stack.clusterName, '-n', 'x', '--name', 'y', '--target-role-arn', 'arn:aws:iam::222222222222:role/t']);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /--target-role-arn: applies to EKS Pod Identity only; add --mechanism pod-identity/);
+    const mixed = await irsa(stack, ['create-sa-role', '--cluster', stack.clusterName, '-n', 'x', '--name', 'y', '--mechanism', 'pod-identity', '--subject-pattern', 'system:serviceaccount:x:*', '--session-policy', policy]);
+    assert.equal(mixed.code, 1);
+    assert.match(mixed.stderr, /--subject-pattern: is IRSA's/);
+    assert.match(mixed.stderr, /--disable-session-tags: is needed by --session-policy/);
+    assert.deepEqual(mixed.calls, {});
+  });
+});

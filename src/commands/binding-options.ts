@@ -8,6 +8,7 @@ import { UserError, ValidationErrors } from '../core/errors.ts';
 import { parseTagList } from '../core/names.ts';
 import { parsePolicyDocument } from '../core/policy-document.ts';
 import { FLAG_TERMS, type Terms } from '../core/terms.ts';
+import { VALUE_FIELDS, valueFromFlags } from '../core/fields.ts';
 import { parseWorkloadRef } from '../core/migration.ts';
 
 import { DEFAULT_INLINE_POLICY_NAME } from '../core/resources/inline-policy.ts';
@@ -91,10 +92,8 @@ export function parseBindingOptions(options: Record<string, unknown>): BindingRe
     migrateKube2iam: options['migrateKube2iam'] === true,
     workloads,
   };
-  if (migration.deleteKeySecrets && !migration.removeStaticKeys) problems.push('--delete-key-secrets deletes the key Secrets only once the workloads no longer load them; add --remove-static-keys.');
-  if (options['roleOnly'] && (migration.removeStaticKeys || migration.migrateKube2iam || workloads.length > 0)) {
-    problems.push('--role-only skips Kubernetes entirely; it cannot be combined with --remove-static-keys, --migrate-kube2iam or --workload.');
-  }
+  if (migration.deleteKeySecrets && !migration.removeStaticKeys) problems.push('--delete-key-secrets deletes the Secrets and ConfigMaps that held the keys only once the workloads no longer load them; add --remove-static-keys.');
+  // --role-only with a migration option: core/fields.ts's rule, applied by validateBinding.
 
   const input: BindingInput = {
     cluster,
@@ -107,26 +106,21 @@ export function parseBindingOptions(options: Record<string, unknown>): BindingRe
     policyArns,
     inlinePolicies,
     permissionsBoundary: boundary,
-    maxSessionDuration: options['maxSessionDuration'],
-    description: options['description'] as string | undefined,
     tags,
     audience: options['audience'] as string | undefined,
     subjectPattern: options['subjectPattern'] as string | undefined,
     allowWideSubjects: options['allowWideSubjects'] === true,
-    tokenExpiration: options['tokenExpiration'],
     trustPolicySizeLimit: options['maxTrustPolicySize'],
-    adopt: options['adopt'] === true,
     roleOnly: options['roleOnly'] === true,
     createNamespace: options['createNamespace'] === true,
-    overrideExistingServiceAccounts: options['overrideExistingServiceaccounts'] === true,
-    stsRegionalEndpoints: options['stsRegionalEndpoints'] === true,
-    restartWorkloads: options['restartWorkloads'] === true,
-    ...(migration.removeStaticKeys || migration.migrateKube2iam || workloads.length > 0 ? { migration } : {}),
+    ...(migration.removeStaticKeys || migration.deleteKeySecrets || migration.migrateKube2iam || workloads.length > 0 ? { migration } : {}),
     mechanism: options['mechanism'] as string | undefined,
     targetRoleArn: options['targetRoleArn'] as string | undefined,
     disableSessionTags: options['disableSessionTags'] === true,
     sessionPolicy,
     installPodIdentityAgent: options['installPodIdentityAgent'] === true,
+    // The fields core/fields.ts handles from their row alone.
+    ...Object.fromEntries(VALUE_FIELDS.map((field) => [field, valueFromFlags(field, options)])),
   };
   const validated = validateBinding(input, FLAG_TERMS);
   // --inline-policy-name without --inline-policy is still checked (it is a typo waiting to matter).

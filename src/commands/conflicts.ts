@@ -5,6 +5,7 @@
 
 import { UserError, ValidationErrors } from '../core/errors.ts';
 import type { OptionSpec } from './registry.ts';
+import { EXCLUSION_RULES, FIELDS } from '../core/fields.ts';
 
 export interface FlagRule {
   commands: string[];
@@ -21,22 +22,16 @@ const ISSUER_COMMANDS = ['associate-oidc', 'create-sa-role', 'list', 'delete-sa-
 export const FLAG_RULES: FlagRule[] = [
   { commands: ['associate-oidc', 'create-sa-role'], flag: '--no-thumbprint', kind: 'conflicts', others: ['--thumbprint'], why: '--no-thumbprint sends no thumbprint, --thumbprint sends the given ones; give one of them' },
   { commands: ISSUER_COMMANDS, flag: '--issuer-url', kind: 'conflicts', others: ['--cluster'], why: 'use --cluster for an EKS cluster, or --issuer-url for a self-managed one' },
-  {
+  // Binding fields that cannot go together: core/fields.ts's rules, the ones irsa.yaml and the wizard get.
+  ...EXCLUSION_RULES.map((rule): FlagRule => ({
     commands: BINDING_COMMANDS,
-    flag: '--attach-role-arn',
+    flag: FIELDS[rule.when].flag!,
     kind: 'conflicts',
-    others: ['--role-name', '--path', '--attach-policy-arn', '--inline-policy', '--inline-policy-name', '--permissions-boundary', '--max-session-duration', '--description', '--tags', '--prune', '--adopt'],
-    why: "--attach-role-arn only adds the ServiceAccount to an existing role's trust policy and changes nothing else about the role",
-  },
-  {
-    commands: BINDING_COMMANDS,
-    flag: '--role-only',
-    kind: 'conflicts',
-    others: ['--create-namespace', '--restart-workloads', '--override-existing-serviceaccounts', '--remove-static-keys', '--delete-key-secrets', '--migrate-kube2iam', '--workload', '--sts-regional-endpoints', '--token-expiration', '--verify'],
-    why: '--role-only skips Kubernetes entirely (no ServiceAccount, annotation, workload or token)',
-  },
+    others: [...rule.excludes.map((field) => FIELDS[field].flag!), ...(rule.flags ?? [])],
+    why: rule.why,
+  })),
   { commands: BINDING_COMMANDS, flag: '--inline-policy-name', kind: 'requires', others: ['--inline-policy'], why: 'it names the policy --inline-policy <file> puts on the role' },
-  { commands: BINDING_COMMANDS, flag: '--delete-key-secrets', kind: 'requires', others: ['--remove-static-keys'], why: 'the key Secrets are deleted only once the workloads no longer load them' },
+  { commands: BINDING_COMMANDS, flag: '--delete-key-secrets', kind: 'requires', others: ['--remove-static-keys'], why: 'the Secrets and ConfigMaps that held the keys are deleted only once the workloads no longer load them' },
   { commands: BINDING_COMMANDS, flag: '--allow-wide-subjects', kind: 'requires', others: ['--subject-pattern'], why: 'it accepts a --subject-pattern over several namespaces' },
   { commands: ['create-sa-role', 'apply', 'wizard'], flag: '--verify-timeout', kind: 'requires', others: ['--verify'], why: 'it bounds how long --verify retries' },
   { commands: ['plan', 'audit'], flag: '--overwrite', kind: 'requires', others: ['--out'], why: 'it lets --out replace an existing file' },

@@ -4,6 +4,7 @@
 
 export type { CommandRun, CommandSpec, OptionSpec } from '../command-spec.ts';
 import type { CommandSpec, OptionSpec } from '../command-spec.ts';
+import { fieldOptions } from '../core/fields.ts';
 
 export const GLOBAL_OPTIONS: OptionSpec[] = [
   { flags: '--region <region>', description: 'AWS region such as eu-west-1 (default: AWS_REGION or the profile\'s region); a name that is not a region is refused before any call' },
@@ -50,20 +51,6 @@ const CLUSTER_PROFILE_OPTION: OptionSpec = {
   description: 'AWS profile for reading the cluster when it lives in another account than the role (--profile)',
 };
 
-/** EKS Pod Identity (issue 22; docs/irsa-or-pod-identity.md). */
-const MECHANISM_OPTION: OptionSpec = {
-  flags: '--mechanism <mechanism>',
-  description: 'how pods get the role: irsa (OIDC web identity and the ServiceAccount annotation; default) or pod-identity (an EKS Pod Identity association; no OIDC provider)',
-  choices: ['irsa', 'pod-identity'],
-};
-const POD_IDENTITY_OPTIONS: OptionSpec[] = [
-  MECHANISM_OPTION,
-  { flags: '--target-role-arn <arn>', description: 'pod-identity: a role EKS assumes with the association\'s role (role chaining; it may be in another account, whose trust must admit the association\'s role)' },
-  { flags: '--disable-session-tags', description: 'pod-identity: EKS adds no session tags (the role\'s trust is then narrowed to the cluster only, not the ServiceAccount)' },
-  { flags: '--session-policy <file>', description: 'pod-identity: JSON session policy that narrows the credentials (at most 2,048 characters without whitespace; needs --disable-session-tags)' },
-  { flags: '--install-pod-identity-agent', description: 'pod-identity: add the eks-pod-identity-agent add-on when the cluster has none (without it, a missing agent blocks the plan)' },
-];
-
 const TARGET_OPTIONS: OptionSpec[] = [
   ...CLUSTER_OPTIONS,
   { flags: '-n, --namespace <namespace>', description: 'namespace of the ServiceAccount' },
@@ -90,36 +77,9 @@ export const COMMANDS: CommandSpec[] = [
       'Plans the OIDC provider (if missing), an IAM role whose trust policy admits exactly system:serviceaccount:<namespace>:<name>, its managed and inline policies, and the ServiceAccount annotation eks.amazonaws.com/role-arn. Re-running with the same --role-name for another ServiceAccount or cluster adds it to the trust policy and keeps the others.',
     options: [
       ...TARGET_OPTIONS,
-      { flags: '--role-name <name>', description: 'IAM role name (default: irsa-<cluster>-<namespace>-<name>, shortened with a hash to fit 64 characters)' },
-      // No commander default: validateBinding fills in /, and a --path the user did not give must not count as given (--attach-role-arn).
-      { flags: '--path <path>', description: 'IAM path for a new role (default: /)' },
-      { flags: '--attach-policy-arn <arn>', description: 'managed policy to attach (checked with iam:GetPolicy before anything is written)', repeatable: true },
-      { flags: '--inline-policy <file>', description: 'JSON policy document to put as an inline policy' },
-      { flags: '--inline-policy-name <name>', description: 'name of that inline policy', defaultValue: 'irsa-inline' },
-      { flags: '--attach-role-arn <arn>', description: 'bind to this existing role instead of creating one (only adds this ServiceAccount to its trust policy)' },
-      { flags: '--permissions-boundary <arn>', description: 'permissions boundary policy for the role' },
-      { flags: '--max-session-duration <seconds>', description: 'maximum session duration, 3600–43200 seconds' },
-      { flags: '--description <text>', description: 'role description' },
-      { flags: '--tags <k=v,...>', description: 'extra role tags (irsa adds irsa:managed-by, irsa:cluster, irsa:namespace, irsa:service-account)' },
-      { flags: '--subject-pattern <pattern>', description: 'trust every ServiceAccount matching this StringLike pattern, e.g. system:serviceaccount:ns:* (the plan warns); a pattern over several namespaces needs --allow-wide-subjects' },
-      { flags: '--allow-wide-subjects', description: 'accept a --subject-pattern that admits ServiceAccounts of several namespaces (irsa audit --iam rates that critical); the plan shows the trust as a widening with the ServiceAccounts it admits today' },
-      { flags: '--audience <aud>', description: 'token audience in the trust policy and the eks.amazonaws.com/audience annotation', defaultValue: 'sts.amazonaws.com' },
-      { flags: '--sts-regional-endpoints', description: 'annotate eks.amazonaws.com/sts-regional-endpoints=true' },
-      { flags: '--token-expiration <seconds>', description: 'annotate eks.amazonaws.com/token-expiration' },
-      { flags: '--role-only', description: 'create or update the IAM role only; do not touch Kubernetes' },
-      { flags: '--create-namespace', description: 'create the namespace when it does not exist' },
-      { flags: '--override-existing-serviceaccounts', description: 're-annotate a ServiceAccount that is bound to another role' },
-      { flags: '--restart-workloads', description: 'restart Deployments, StatefulSets and DaemonSets that use the ServiceAccount when its annotation changes' },
-      { flags: '--remove-static-keys', description: 'remove the static AWS keys (env, envFrom of a key Secret, mounted credentials file) from the pod templates of workloads using the ServiceAccount; the change rolls them' },
-      { flags: '--delete-key-secrets', description: 'with --remove-static-keys: also delete those key Secrets once no workload uses them (values are never printed)' },
-      { flags: '--migrate-kube2iam', description: 'remove the kube2iam/kiam annotation iam.amazonaws.com/role from those pod templates; the change rolls them' },
-      { flags: '--workload <kind/name>', description: 'a workload (e.g. deployment/api) that should run as this ServiceAccount although it uses default: with the options above, irsa sets its serviceAccountName', repeatable: true },
-      { flags: '--prune', description: 'detach managed policies and delete inline policies that were not asked for' },
-      { flags: '--adopt', description: 'manage an existing role of that name that irsa did not create' },
-      { flags: '--no-create-oidc', description: 'fail (with the command to run) instead of planning the OIDC provider when it is missing' },
-      ...POD_IDENTITY_OPTIONS,
+      // Every binding field's option, from its row in core/fields.ts.
+      ...fieldOptions(),
       CLUSTER_PROFILE_OPTION,
-      { flags: '--max-trust-policy-size <chars>', description: 'your account\'s ACLSizePerRole quota, when raised above 2048' },
       ...ISSUER_OPTIONS,
       ...APPLY_OPTIONS,
       ...VERIFY_OPTIONS,

@@ -11,6 +11,7 @@ import { checkAccess } from '../core/access-request.ts';
 import { UserError, ValidationErrors } from '../core/errors.ts';
 import { assertClusterName, assertNamespace } from '../core/names.ts';
 import { configKey, configTerms, type FieldPath } from '../core/terms.ts';
+import { FIELDS, VALUE_FIELDS, valueFromYaml } from '../core/fields.ts';
 import { normalizeThumbprint } from '../core/thumbprint.ts';
 import { parseWorkloadRef } from '../core/migration.ts';
 import { CONFIG_SCHEMA } from './schema.ts';
@@ -21,6 +22,7 @@ export type IrsaConfig = SavedConfig;
 
 type Path = Array<string | number>;
 
+// The keys load.ts reads itself; the fields core/fields.ts handles from their rows are read from there.
 interface RawBinding {
   namespace: string;
   name: string;
@@ -29,19 +31,13 @@ interface RawBinding {
   managedPolicies?: string[];
   inlinePolicies?: Record<string, Record<string, unknown> | { file: string }>;
   permissionsBoundary?: string;
-  maxSessionDuration?: number;
-  description?: string;
   tags?: Record<string, string>;
   audience?: string;
-  stsRegionalEndpoints?: boolean;
-  tokenExpiration?: number;
   annotations?: Record<string, string>;
   subjectPattern?: string;
   allowWideSubjects?: boolean;
-  restart?: boolean;
   roleOnly?: boolean;
   createNamespace?: boolean;
-  adopt?: boolean;
   removeStaticKeys?: boolean;
   deleteKeySecrets?: boolean;
   migrateKube2iam?: boolean;
@@ -187,11 +183,9 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
       return parsed ? [parsed] : [];
     });
     if (binding.deleteKeySecrets && !binding.removeStaticKeys) {
-      report(here('deleteKeySecrets'), 'deletes the key Secrets only once the workloads no longer load them; add removeStaticKeys: true to this binding');
+      report(here('deleteKeySecrets'), 'deletes the Secrets and ConfigMaps that held the keys only once the workloads no longer load them; add removeStaticKeys: true to this binding');
     }
-    if (binding.roleOnly && (binding.removeStaticKeys || binding.migrateKube2iam || workloads.length > 0)) {
-      report(here('roleOnly'), 'roleOnly skips Kubernetes, so it cannot be combined with removeStaticKeys, migrateKube2iam or workloads');
-    }
+    // roleOnly with a migration key: core/fields.ts's rule, applied by validateBindings.
     const migration = {
       removeStaticKeys: binding.removeStaticKeys === true,
       deleteKeySecrets: binding.deleteKeySecrets === true,
@@ -234,27 +228,25 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
       policyArns: Array.isArray(managed) ? managed.filter((arn): arn is string => typeof arn === 'string') : undefined,
       inlinePolicies,
       permissionsBoundary: given(index, 'permissionsBoundary', binding.permissionsBoundary, 'string'),
-      maxSessionDuration: given(index, 'maxSessionDuration', binding.maxSessionDuration, 'number'),
-      description: given(index, 'description', binding.description, 'string'),
       tags: given(index, 'tags', binding.tags, 'object'),
       audience: given(index, 'audience', binding.audience, 'string'),
       subjectPattern: given(index, 'subjectPattern', binding.subjectPattern, 'string'),
       allowWideSubjects: binding.allowWideSubjects === true,
-      tokenExpiration: given(index, 'tokenExpiration', binding.tokenExpiration, 'number'),
       ...(raw.iam?.maxTrustPolicySize !== undefined && !shapeBad('iam', 'maxTrustPolicySize') ? { trustPolicySizeLimit: raw.iam.maxTrustPolicySize } : {}),
       extraAnnotations: given(index, 'annotations', binding.annotations, 'object') ?? {},
-      adopt: binding.adopt === true,
       roleOnly: binding.roleOnly === true,
       // Declared once under namespaces.create, or on any binding of the namespace.
       createNamespace: createNamespaces.has(binding.namespace) || binding.createNamespace === true,
-      stsRegionalEndpoints: binding.stsRegionalEndpoints === true,
-      restartWorkloads: binding.restart === true,
       mechanism: given(index, 'mechanism', binding.mechanism, 'string'),
       targetRoleArn: given(index, 'targetRoleArn', binding.targetRoleArn, 'string'),
       disableSessionTags: binding.disableSessionTags === true,
       sessionPolicy,
       installPodIdentityAgent: binding.installPodIdentityAgent === true,
-      ...(migration.removeStaticKeys || migration.migrateKube2iam || migration.workloads.length > 0 ? { migration } : {}),
+      ...(migration.removeStaticKeys || migration.deleteKeySecrets || migration.migrateKube2iam || migration.workloads.length > 0 ? { migration } : {}),
+      // The fields core/fields.ts handles from their row alone (a value of the wrong type was the schema's problem).
+      ...Object.fromEntries(
+        VALUE_FIELDS.map((field) => [field, FIELDS[field].yaml !== null && shapeBad('bindings', index, FIELDS[field].yaml!) ? undefined : valueFromYaml(field, binding as unknown as Record<string, unknown>)]),
+      ),
     };
   });
   const validated = validateBindings(inputs, configTerms(file));
@@ -319,19 +311,14 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
   };
 }
 
-const YAML_KEYS: Partial<Record<FieldPath['field'], string>> = {
-  rolePath: 'path',
-  policyArns: 'managedPolicies',
-  restartWorkloads: 'restart',
-  extraAnnotations: 'annotations',
-};
 
 /** Where a validator field path is in the document. */
 function yamlPath(path: FieldPath): Path {
   if (path.field === 'cluster') return ['cluster', 'name'];
   if (path.field === 'trustPolicySizeLimit') return ['iam', 'maxTrustPolicySize'];
   const segments: Path = path.binding === undefined ? [] : ['bindings', path.binding];
-  segments.push(YAML_KEYS[path.field] ?? path.field);
+  const key: string | null = FIELDS[path.field].yaml;
+  segments.push(key !== null && !key.includes('.') ? key : path.field);
   if (path.item !== undefined) segments.push(path.item);
   return segments;
 }

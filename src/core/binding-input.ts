@@ -18,15 +18,18 @@ import {
 } from './names.ts';
 import { parsePolicyDocument } from './policy-document.ts';
 import type { Tags } from './state.ts';
-import { exclusionProblems } from './fields.ts';
+import { checkValue, exclusionProblems, FIELDS, fieldsOnlyFor, VALUE_FIELDS, type ValueField } from './fields.ts';
 import type { BindingField, FieldPath, Terms } from './terms.ts';
 import { DEFAULT_AUDIENCE, samePolicy, serviceAccountSubject, stringLike } from './trust-policy.ts';
 import { spansNamespaces } from './trust-lint.ts';
 import { MECHANISM_CHOICES, podIdentitySettingProblems } from './pod-identity-input.ts';
 import type { MechanismName } from './model/binding.ts';
 
+/** The fields core/fields.ts handles from their row alone, as given (a flag's text, a YAML value). */
+export type ValueInputs = { [K in ValueField]?: unknown };
+
 /** A binding as the user gave it, before validation. Numbers may still be strings (flags). */
-export interface BindingInput {
+export interface BindingInput extends ValueInputs {
   cluster?: string | undefined;
   /** Self-managed clusters: the default role name is derived from the issuer host. */
   issuerUrl?: string | undefined;
@@ -39,8 +42,6 @@ export interface BindingInput {
   /** Inline policies by name: the JSON text and where it came from (a file path, or "policy"). */
   inlinePolicies?: Record<string, { text: string; source: string }> | undefined;
   permissionsBoundary?: string | undefined;
-  maxSessionDuration?: unknown;
-  description?: string | undefined;
   tags?: Tags | undefined;
   audience?: string | undefined;
   subjectPattern?: string | undefined;
@@ -49,15 +50,10 @@ export interface BindingInput {
    * a subject pattern admitting several namespaces is meant: without it such a pattern is refused.
    */
   allowWideSubjects?: boolean | undefined;
-  tokenExpiration?: unknown;
   trustPolicySizeLimit?: unknown;
   extraAnnotations?: Record<string, string> | undefined;
-  adopt?: boolean | undefined;
   roleOnly?: boolean | undefined;
   createNamespace?: boolean | undefined;
-  overrideExistingServiceAccounts?: boolean | undefined;
-  stsRegionalEndpoints?: boolean | undefined;
-  restartWorkloads?: boolean | undefined;
   /** Static-key and kube2iam migrations (checked by the entry point: their syntax differs). */
   migration?: MigrationOptions | undefined;
   /** irsa (default) or pod-identity; anything else is refused naming the choices. */
@@ -92,12 +88,6 @@ export const AUDIENCE_SHAPE = /^[^\s\p{Cc}]{1,255}$/u;
 
 /** A subject pattern `irsa audit --iam` rates critical (sub-spans-namespaces): it admits several namespaces. */
 export const isWideSubjectPattern = (pattern: string): boolean => spansNamespaces(pattern);
-
-const LIMITS = {
-  maxSessionDuration: { min: 3600, max: 43200, unit: 'seconds' },
-  tokenExpiration: { min: 600, max: 4_294_967_295, unit: 'seconds' },
-  trustPolicySizeLimit: { min: 2048, max: 8192, unit: 'characters' },
-} as const;
 
 /** The cluster label in default role names; the same for create and delete (with --issuer-url: its host). */
 export function clusterLabel(cluster: string | undefined, issuerUrl: string | undefined): string {
@@ -152,11 +142,12 @@ export function checkField(field: BindingField, value: string, terms: Terms, at:
         if (value.length === 0) return 'is empty. Give the audience the ServiceAccount\'s tokens are minted for (default sts.amazonaws.com), or leave the option out.';
         if (!AUDIENCE_SHAPE.test(value)) return `"${value}" is not an audience: IAM takes 1–255 characters without spaces or control characters (default sts.amazonaws.com).`;
         break;
-      case 'description':
-        if (value.length > 1000) return 'IAM allows at most 1000 characters.';
+      default: {
+        // A field whose row carries its own check (core/fields.ts).
+        const check = (FIELDS[field] as { check?: (value: string) => string | null }).check;
+        if (check) return check(value);
         break;
-      default:
-        break;
+      }
     }
   } catch (error) {
     if (error instanceof UserError) return withoutField(error.message, name);
@@ -167,15 +158,6 @@ export function checkField(field: BindingField, value: string, terms: Terms, at:
 
 const withoutField = (message: string, name: string): string => (message.startsWith(`${name}: `) ? message.slice(name.length + 2) : message);
 
-function integer(value: unknown, field: keyof typeof LIMITS): { value?: number; problem?: string } {
-  if (value === undefined) return {};
-  const number = Number(value);
-  const { min, max, unit } = LIMITS[field];
-  if (typeof value === 'boolean' || !Number.isInteger(number) || number < min || number > max) {
-    return { problem: `"${String(value)}" is not allowed. Give a whole number of ${unit} from ${min} to ${max}.` };
-  }
-  return { value: number };
-}
 
 /** Validates one binding; `binding` is its index when there are several (irsa.yaml). */
 export function validateBinding(input: BindingInput, terms: Terms, binding?: number): { request: BindingRequest | null; problems: Problem[] } {
@@ -193,7 +175,12 @@ export function validateBinding(input: BindingInput, terms: Terms, binding?: num
   };
 
   // Fields that cannot go together, the same rules for every entry point (core/fields.ts).
-  for (const problem of exclusionProblems({ ...input }, terms, (field) => at(field))) report(problem.path, problem.message);
+  const migration = input.migration;
+  const given = {
+    ...input,
+    ...(migration ? { ...migration, workloads: migration.workloads.length > 0 ? migration.workloads : undefined } : {}),
+  };
+  for (const problem of exclusionProblems(given, terms, (field) => at(field))) report(problem.path, problem.message);
 
   if (input.cluster) {
     // The cluster is one for all bindings: its problem is reported once, without a binding index.
@@ -230,13 +217,13 @@ export function validateBinding(input: BindingInput, terms: Terms, binding?: num
     if (!(error instanceof UserError)) throw error;
     report(at('tags'), withoutField(error.message, terms.name(at('tags'))));
   }
-  const numbers: Partial<Record<keyof typeof LIMITS, number>> = {};
-  for (const field of Object.keys(LIMITS) as Array<keyof typeof LIMITS>) {
-    const result = integer(input[field], field);
+  // The fields handled from their row alone (core/fields.ts), and the quota (a number, not per binding in irsa.yaml).
+  const values: Record<string, unknown> = {};
+  for (const field of [...VALUE_FIELDS, 'trustPolicySizeLimit'] as const) {
+    const result = checkValue(field, input[field]);
     if (result.problem) report(at(field), result.problem);
-    if (result.value !== undefined) numbers[field] = result.value;
+    if (result.value !== undefined) values[field] = result.value;
   }
-  if (input.description !== undefined) check('description', input.description);
   if (input.audience !== undefined) check('audience', input.audience);
 
   const inlinePolicies: Record<string, unknown> = {};
@@ -291,27 +278,22 @@ export function validateBinding(input: BindingInput, terms: Terms, binding?: num
     policyArns,
     inlinePolicies,
     ...(input.permissionsBoundary !== undefined ? { permissionsBoundary: input.permissionsBoundary } : {}),
-    ...(numbers.maxSessionDuration !== undefined ? { maxSessionDuration: numbers.maxSessionDuration } : {}),
-    ...(input.description !== undefined ? { description: input.description } : {}),
-    ...(numbers.tokenExpiration !== undefined ? { tokenExpiration: numbers.tokenExpiration } : {}),
-    ...(numbers.trustPolicySizeLimit !== undefined ? { trustPolicySizeLimit: numbers.trustPolicySizeLimit } : {}),
     tags,
     ...(input.extraAnnotations !== undefined ? { extraAnnotations: input.extraAnnotations } : {}),
-    adopt: input.adopt === true,
     roleOnly: input.roleOnly === true,
     createNamespace: input.createNamespace === true,
-    overrideExistingServiceAccounts: input.overrideExistingServiceAccounts === true,
-    stsRegionalEndpoints: input.stsRegionalEndpoints === true,
-    restartWorkloads: input.restartWorkloads === true,
     ...(input.migration ? { migration: input.migration } : {}),
     ...(podIdentity ? { mechanism: 'pod-identity' as MechanismName, podIdentity } : {}),
+    // Checked above from their rows; typed by BindingRequest (core/model/binding.ts).
+    ...(values as Pick<BindingRequest, ValueField | 'trustPolicySizeLimit'>),
   };
   return { request, problems };
 }
 
 /** IRSA's own fields: they mean nothing to EKS Pod Identity (no web-identity token, no annotations the webhook reads). */
-const IRSA_ONLY_FIELDS = ['audience', 'subjectPattern', 'allowWideSubjects', 'tokenExpiration', 'stsRegionalEndpoints'] as const;
-const POD_IDENTITY_FIELDS = ['targetRoleArn', 'disableSessionTags', 'sessionPolicy', 'installPodIdentityAgent'] as const;
+// Which those are is each field's row (core/fields.ts `only`).
+const IRSA_ONLY_FIELDS = fieldsOnlyFor('irsa') as Array<BindingField & keyof BindingInput>;
+const POD_IDENTITY_FIELDS = fieldsOnlyFor('pod-identity') as Array<BindingField & keyof BindingInput>;
 
 /**
  * The mechanism and the fields only one mechanism understands. Returns the Pod Identity settings

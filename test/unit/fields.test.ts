@@ -38,3 +38,40 @@ test('the wizard goes through validateBinding: a bad answer is refused naming th
   assert.throws(() => bindingRequestFromAnswers(answers), /^UserError: the role name: .*65 characters/);
   assert.equal(bindingRequestFromAnswers({ ...answers, roleName: 'ok' }).roleName, 'ok');
 });
+
+test('a field the table handles alone lives in at most 3 src files: its row, its BindingRequest type, its user', async () => {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { VALUE_FIELDS } = await import('../../src/core/fields.ts');
+  const root = new URL('../../src/', import.meta.url).pathname;
+  const files = (readdirSync(root, { recursive: true }) as string[]).filter((file) => file.endsWith('.ts')).map((file) => [file, readFileSync(join(root, file), 'utf8')] as const);
+  // Fields older than the table are used in more places (the role's description by IAM reads and re-checks, ...): these two show the claim.
+  for (const field of ['stsRegionalEndpoints', 'tokenExpiration'] as const) {
+    assert.ok((VALUE_FIELDS as string[]).includes(field), field);
+    const naming = files.filter(([, text]) => new RegExp(`\\b${field}\\b`).test(text)).map(([file]) => file).sort();
+    assert.deepEqual(naming, ['core/fields.ts', 'core/mechanisms/irsa.ts', 'core/model/binding.ts'], field);
+  }
+});
+
+test('a field the table handles alone comes from the flag and the irsa.yaml key alike, checked the same way', async () => {
+  const { parseBindingOptions } = await import('../../src/commands/binding-options.ts');
+  const { parseConfig } = await import('../../src/config/load.ts');
+  const fromFlags = parseBindingOptions({ cluster: 'prod', namespace: 'payments', name: 'api', stsRegionalEndpoints: true, tokenExpiration: '900', audience: 'sts.amazonaws.com' });
+  const fromYaml = parseConfig('cluster:\n  name: prod\nbindings:\n  - namespace: payments\n    name: api\n    stsRegionalEndpoints: true\n    tokenExpiration: 900\n', 'irsa.yaml', () => '').bindings[0]!;
+  for (const request of [fromFlags, fromYaml]) {
+    assert.equal(request.stsRegionalEndpoints, true);
+    assert.equal(request.tokenExpiration, 900);
+  }
+  assert.throws(() => parseBindingOptions({ cluster: 'prod', namespace: 'payments', name: 'api', tokenExpiration: '12' }), /^UserError: --token-expiration: "12" is not allowed/);
+});
+
+test('roleOnly refuses what only Kubernetes would use, from irsa.yaml as from the flags (was accepted by the file)', async () => {
+  const { parseConfig } = await import('../../src/config/load.ts');
+  const file = 'cluster:\n  name: prod\nbindings:\n  - namespace: payments\n    name: api\n    roleOnly: true\n    stsRegionalEndpoints: true\n    removeStaticKeys: true\n';
+  assert.throws(() => parseConfig(file, 'irsa.yaml', () => ''), (error: Error & { problems?: string[] }) => {
+    const text = (error.problems ?? [error.message]).join('\n');
+    assert.match(text, /irsa\.yaml:7:5: bindings\[0\]\.stsRegionalEndpoints: cannot be combined with roleOnly: it skips Kubernetes entirely/);
+    assert.match(text, /bindings\[0\]\.removeStaticKeys: cannot be combined with roleOnly/);
+    return true;
+  });
+});

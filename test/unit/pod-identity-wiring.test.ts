@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { validateBinding } from '../../src/core/binding-input.ts';
 import { planBindings } from '../../src/core/binding.ts';
 import type { PodIdentityObserved } from '../../src/core/mechanisms/pod-identity.ts';
-import { clusterUnavailability, fargateUnavailability, nodegroupAvailability } from '../../src/core/pod-identity-availability.ts';
+import { clusterUnavailability, fargateUnavailability, nodegroupAvailability, type FargateSelector } from '../../src/core/pod-identity-availability.ts';
 import { podIdentityStatement, podIdentityTrustVerdict } from '../../src/core/pods-eks-trust.ts';
 import { configTerms, FLAG_TERMS } from '../../src/core/terms.ts';
 import { ACCOUNT, context, request } from './fixtures/binding.ts';
@@ -45,7 +45,7 @@ test('where Pod Identity cannot work: not EKS, China, Fargate selectors (wildcar
   assert.match(clusterUnavailability({ cluster: 'x', eks: false, region: 'us-east-1' })[0]!.reason, /not an EKS cluster/);
   assert.match(clusterUnavailability({ cluster: 'x', eks: true, region: 'cn-north-1' })[0]!.reason, /China/);
   assert.deepEqual(clusterUnavailability({ cluster: 'x', eks: true, region: 'us-east-1' }), []);
-  const selectors = [{ profile: 'all-batch', namespace: 'batch-*', labels: {} }, { profile: 'some', namespace: 'payments', labels: { fargate: 'yes' } }];
+  const selectors: FargateSelector[] = [{ profile: 'all-batch', namespace: 'batch-*', labels: {} }, { profile: 'some', namespace: 'payments', labels: { fargate: 'yes' } }];
   assert.equal(fargateUnavailability('prod', 'batch-nightly', selectors).length, 1);
   assert.match(fargateUnavailability('prod', 'payments', selectors)[0]!.reason, /labelled fargate=yes/);
   assert.deepEqual(fargateUnavailability('prod', 'web', selectors), []);

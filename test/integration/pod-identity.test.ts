@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useStack } from '../harness/availability.ts';
 import { aws, irsa, json, kubectl, writeCalls } from './helpers/cli.ts';
+import { kubectlApply } from './helpers/kube-objects.ts';
+import { setPodIdentityServiceAccounts } from '../harness/stack.ts';
 
 const { stack, skip } = await useStack();
 
@@ -118,6 +120,40 @@ describe('EKS Pod Identity bindings', { skip }, () => {
     assert.equal(again.code, 0, again.stdout + again.stderr);
     assert.deepEqual(json<PlanJson>(again).plan.changes.filter((c) => c.action !== 'no-op'), []);
     assert.deepEqual(writeCalls(again.calls), {});
+  });
+
+  it('an IRSA ServiceAccount moved to Pod Identity: the role trusts both, the real webhook injects container credentials (config written from the associations, as EKS does) and no AWS_ROLE_ARN; list shows both rows', async () => {
+    const ns = uniqueNamespace('mv');
+    await kubectl(stack, ['create', 'namespace', ns]);
+    const base = ['create-sa-role', '--cluster', stack.clusterName, '-n', ns, '--name', 'app', '--role-name', `${ns}-app`, '--attach-policy-arn', S3_READ];
+    const irsaApplied = await irsa(stack, [...base, '--approve']);
+    assert.equal(irsaApplied.code, 0, irsaApplied.stderr);
+    const moved = await irsa(stack, [...base, '--mechanism', 'pod-identity', '--install-pod-identity-agent', '--approve']);
+    assert.equal(moved.code, 0, moved.stdout + moved.stderr);
+    const role = (await aws(stack, ['iam', 'get-role', '--role-name', `${ns}-app`])).Role;
+    const principals = trustOf(role).Statement.map((s: { Principal: Record<string, string> }) => Object.keys(s.Principal)[0]);
+    assert.deepEqual(principals, ['Federated', 'Service'], 'ensure mode keeps the IRSA statement beside the pods.eks one');
+
+    // What EKS keeps in step with the associations: the webhook's container credentials config.
+    const associations = (await aws(stack, ['eks', 'list-pod-identity-associations', '--cluster-name', stack.clusterName])).associations as Array<{ namespace: string; serviceAccount: string }>;
+    await setPodIdentityServiceAccounts(stack, associations.map((a) => ({ namespace: a.namespace, serviceAccount: a.serviceAccount })));
+    await kubectlApply(stack, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: ns }, spec: { serviceAccountName: 'app', containers: [{ name: 'app', image: 'busybox' }] } });
+    const pod = await kubectl(stack, ['get', 'pod', 'p', '-n', ns, '-o', 'json']);
+    const env = Object.fromEntries((pod.spec.containers[0].env ?? []).map((e: { name: string; value: string }) => [e.name, e.value]));
+    assert.match(env['AWS_CONTAINER_CREDENTIALS_FULL_URI'] ?? '', /^http:\/\/169\.254\.170\.23\/v1\/credentials$/);
+    assert.ok(env['AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE'], JSON.stringify(env));
+    assert.equal(env['AWS_ROLE_ARN'], undefined, 'Pod Identity takes precedence over the role-arn annotation');
+    assert.ok(pod.spec.volumes.some((v: { name: string }) => v.name === 'eks-pod-identity-token'));
+
+    const listed = await irsa(stack, ['list', '--cluster', stack.clusterName, '-n', ns, '-o', 'json']);
+    assert.equal(listed.code, 0, listed.stderr);
+    const rows = json<{ bindings: Array<{ serviceAccount: string; mechanism: string; roleArn: string; trustAdmits: boolean; problem: string | null }> }>(listed).bindings;
+    assert.deepEqual(rows.map((r) => [r.serviceAccount, r.mechanism, r.roleArn, r.trustAdmits]), [['app', 'irsa', role.Arn, true], ['app', 'pod-identity', role.Arn, true]]);
+    assert.match(rows[0]!.problem ?? '', /unused: .*EKS Pod Identity association/);
+    assert.equal(rows[1]!.problem, null);
+    const table = await irsa(stack, ['list', '--cluster', stack.clusterName, '-n', ns]);
+    assert.match(table.stdout, /^NAMESPACE +SERVICEACCOUNT +MECHANISM +ROLE/m);
+    assert.match(table.stdout, new RegExp(`^${ns} +app +pod-identity +${role.Arn.replace(/[/]/g, '\\/')} +yes +yes +- +irsa`, 'm'));
   });
 
   it('a namespace a Fargate profile selects is blocked, naming the profile and suggesting IRSA; nothing written', async () => {

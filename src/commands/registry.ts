@@ -80,6 +80,7 @@ export const COMMANDS: CommandSpec[] = [
       // Every binding field's option, from its row in core/fields.ts.
       ...fieldOptions(),
       CLUSTER_PROFILE_OPTION,
+      { ...ACCOUNT_PROFILE_OPTION, description: 'AWS profile for another account: with --mechanism pod-identity, the account of --target-role-arn, whose trust irsa plans and writes there; e.g. 222222222222=data-account' },
       ...ISSUER_OPTIONS,
       ...APPLY_OPTIONS,
       ...VERIFY_OPTIONS,

@@ -8,7 +8,7 @@ import type { ServiceAccountState, WorkloadRef } from '../core/state.ts';
 import { issuerHostPath } from '../core/thumbprint.ts';
 import type { IrsaConfig } from '../config/load.ts';
 import type { ClusterReader, IamGateway, KubeGateway, PodIdentityGateway } from '../ports.ts';
-import { readPodIdentity, wantsPodIdentity } from './pod-identity-reads.ts';
+import { readPodIdentity, wantsPodIdentity, type AccountIam } from './pod-identity-reads.ts';
 import { planProviderForIssuer, resolveIssuer } from './oidc.ts';
 import { missingPolicyHint } from './policy-suggestions.ts';
 import { readRoles, readServiceAccounts, type RoleReadStrategy } from './bulk-reads.ts';
@@ -28,6 +28,8 @@ export interface DeclarativeDeps {
   accessGateways?: (homeAccount: string) => AccountGateways;
   /** EKS Pod Identity (the cluster's credentials); opened only when a binding uses it. */
   podIdentity?: () => Promise<PodIdentityGateway>;
+  /** IAM by account (a cross-account Pod Identity target role), given the IAM credentials' account. */
+  iamFor?: (homeAccount: string) => AccountIam;
 }
 
 export async function readAndPlanDeclarative(config: IrsaConfig, deps: DeclarativeDeps, options: { prune: boolean }): Promise<BindingsPlan & { needsKube: boolean; crossAccount: boolean }> {
@@ -81,12 +83,16 @@ export async function readAndPlanDeclarative(config: IrsaConfig, deps: Declarati
     kubeReady.then((kube) => (kube ? readServiceAccounts(kube, saKeys, { concurrency, ...(deps.reads ? { strategy: deps.reads.serviceAccounts } : {}) }) : new Map<string, ServiceAccountState | null>())),
     kubeReady,
     wantsPodIdentity(config.bindings)
-      ? issuerAndAccount.then(async ([issuer]) =>
+      ? issuerAndAccount.then(async ([issuer, account]) =>
           readPodIdentity(
             issuer.cluster && deps.podIdentity ? await deps.podIdentity() : null,
             { cluster: issuer.cluster, clusterLabel: config.cluster.name, region: deps.region },
             podIdentityBindings.map((b) => ({ namespace: b.namespace, name: b.name })),
-            { concurrency },
+            {
+              concurrency,
+              targetRoleArns: podIdentityBindings.flatMap((b) => (b.podIdentity?.targetRoleArn ? [b.podIdentity.targetRoleArn] : [])),
+              ...(deps.iamFor ? { iamFor: deps.iamFor(account) } : {}),
+            },
           ),
         )
       : undefined,

@@ -21,7 +21,7 @@ const uniqueNamespace = (prefix: string) => `${prefix}-${process.pid}-${++sequen
 const trustOf = (role: { AssumeRolePolicyDocument: unknown }) =>
   typeof role.AssumeRolePolicyDocument === 'string' ? JSON.parse(decodeURIComponent(role.AssumeRolePolicyDocument)) : role.AssumeRolePolicyDocument;
 
-type PlanJson = { plan: { changes: Array<{ kind: string; action: string; id: string; after?: Record<string, unknown> }>; blockers: Array<{ code: string; message: string; fix: string; field?: string }>; warnings: string[] } };
+type PlanJson = { plan: { changes: Array<{ kind: string; action: string; id: string; account?: string; after?: Record<string, unknown> }>; blockers: Array<{ code: string; message: string; fix: string; field?: string }>; warnings: string[] } };
 
 describe('EKS Pod Identity bindings', { skip }, () => {
   let clusterArn: string;
@@ -154,6 +154,63 @@ describe('EKS Pod Identity bindings', { skip }, () => {
     const table = await irsa(stack, ['list', '--cluster', stack.clusterName, '-n', ns]);
     assert.match(table.stdout, /^NAMESPACE +SERVICEACCOUNT +MECHANISM +ROLE/m);
     assert.match(table.stdout, new RegExp(`^${ns} +app +pod-identity +${role.Arn.replace(/[/]/g, '\\/')} +yes +yes +- +irsa`, 'm'));
+  });
+
+  it('cross-account: the target role in a second account gets the trust for the association role, written with that account\'s profile; session tags off adds the association\'s external id; re-plan empty', async () => {
+    const TARGET_ACCOUNT = '222222222222';
+    const assumed = await aws(stack, ['sts', 'assume-role', '--role-arn', `arn:aws:iam::${TARGET_ACCOUNT}:role/platform-admin`, '--role-session-name', 'irsa-test']);
+    const dir = mkdtempSync(join(tmpdir(), 'irsa-pi-profiles-'));
+    writeFileSync(join(dir, 'credentials'), [
+      '[cluster-account]', 'aws_access_key_id = testing', 'aws_secret_access_key = testing', '',
+      '[target-account]', `aws_access_key_id = ${assumed.Credentials.AccessKeyId}`, `aws_secret_access_key = ${assumed.Credentials.SecretAccessKey}`, `aws_session_token = ${assumed.Credentials.SessionToken}`, '',
+    ].join('\n'));
+    writeFileSync(join(dir, 'config'), `[profile cluster-account]\nregion = ${stack.region}\n[profile target-account]\nregion = ${stack.region}\n`);
+    const profileEnv = { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'), AWS_CONFIG_FILE: join(dir, 'config') };
+    const inTarget = { env: { ...stack.env, ...profileEnv, AWS_PROFILE: 'target-account' } };
+    const ns = uniqueNamespace('xa');
+    await kubectl(stack, ['create', 'namespace', ns]);
+    // The data account's own role, with a statement of its own that irsa must keep.
+    const ownStatement = { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' };
+    await aws(inTarget, ['iam', 'create-role', '--role-name', `${ns}-data`, '--assume-role-policy-document', JSON.stringify({ Version: '2012-10-17', Statement: [ownStatement] })]);
+    const targetArn = `arn:aws:iam::${TARGET_ACCOUNT}:role/${ns}-data`;
+    const sourceArn = `arn:aws:iam::${stack.accountId}:role/${ns}-api`;
+    const args = ['create-sa-role', '--profile', 'cluster-account', '--cluster', stack.clusterName, '-n', ns, '--name', 'api', '--role-name', `${ns}-api`,
+      '--mechanism', 'pod-identity', '--install-pod-identity-agent', '--target-role-arn', targetArn, '--disable-session-tags'];
+
+    const noProfile = await irsa(stack, [...args, '-o', 'json'], profileEnv);
+    assert.deepEqual(json<PlanJson>(noProfile).plan.blockers.map((b) => b.code), ['account-profile-missing']);
+    assert.match(json<PlanJson>(noProfile).plan.blockers[0]!.fix, /--account-profile 222222222222=<profile>/);
+
+    const withProfile = [...args, '--account-profile', `${TARGET_ACCOUNT}=target-account`];
+    const planned = json<PlanJson>(await irsa(stack, [...withProfile, '-o', 'json'], profileEnv)).plan;
+    assert.deepEqual(planned.blockers, []);
+    const trustChange = planned.changes.find((c) => c.kind === 'target-role-trust')!;
+    assert.equal(trustChange.action, 'update');
+    assert.equal(trustChange.account, TARGET_ACCOUNT);
+
+    const applied = await irsa(stack, [...withProfile, '--approve'], profileEnv);
+    assert.equal(applied.code, 0, applied.stdout + applied.stderr);
+    const listed = await aws(stack, ['eks', 'list-pod-identity-associations', '--cluster-name', stack.clusterName, '--namespace', ns]);
+    const association = (await aws(stack, ['eks', 'describe-pod-identity-association', '--cluster-name', stack.clusterName, '--association-id', listed.associations[0].associationId])).association;
+    assert.deepEqual([association.roleArn, association.targetRoleArn, association.disableSessionTags], [sourceArn, targetArn, true]);
+    assert.ok(association.externalId);
+    const target = (await aws(inTarget, ['iam', 'get-role', '--role-name', `${ns}-data`])).Role;
+    assert.deepEqual(trustOf(target).Statement, [
+      ownStatement,
+      {
+        Effect: 'Allow',
+        Principal: { AWS: `arn:aws:iam::${stack.accountId}:root` },
+        Action: ['sts:AssumeRole', 'sts:TagSession'],
+        Condition: { ArnEquals: { 'aws:PrincipalARN': sourceArn }, StringEquals: { 'sts:ExternalId': association.externalId } },
+      },
+    ]);
+    // Nothing of the association's side landed in the data account.
+    const dataRoles = (await aws(inTarget, ['iam', 'list-roles'])).Roles.map((r: { RoleName: string }) => r.RoleName);
+    assert.ok(!dataRoles.includes(`${ns}-api`));
+
+    const again = await irsa(stack, [...withProfile, '-o', 'json', '--detailed-exitcode'], profileEnv);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.deepEqual(json<PlanJson>(again).plan.changes.filter((c) => c.action !== 'no-op'), []);
   });
 
   it('a namespace a Fargate profile selects is blocked, naming the profile and suggesting IRSA; nothing written', async () => {

@@ -17,6 +17,9 @@ import { roleAccountProblem } from '../pod-identity-input.ts';
 import { planPodIdentityAgent, type EksAddonState } from '../resources/eks-addon.ts';
 import { planAssociation, type PodIdentityAssociationState } from '../resources/pod-identity-association.ts';
 import { planServiceAccount } from '../resources/service-account.ts';
+import { planTargetRoleTrust } from '../resources/target-role-trust.ts';
+import { parseArn } from '../arn.ts';
+import type { RoleState } from '../state.ts';
 import { planWorkloadRestarts } from '../resources/workload.ts';
 import type { BindingMechanism, ClusterSidePlan } from './types.ts';
 import { fargateUnavailability, type FargateSelector, type Unavailable } from '../pod-identity-availability.ts';
@@ -45,6 +48,8 @@ export interface PodIdentityObserved {
   fargateSelectors?: FargateSelector[];
   /** Said once per plan (some Windows nodegroups). */
   warnings?: string[];
+  /** Cross-account target roles by ARN, read in their own account; 'no-profile': irsa has no profile for that account. */
+  targetRoles?: Map<string, RoleState | null | 'no-profile'>;
 }
 
 declare module '../model/binding.ts' {
@@ -127,6 +132,17 @@ export const podIdentityMechanism: BindingMechanism = {
     if (association.blocker) block(association.blocker);
     if (!association.change) return result;
     result.changes.push(association.change);
+    if (settings.targetRoleArn) {
+      const observedAssociation = reads.associations.get(saKey) ?? null;
+      const target = planTarget(settings, roleArn, observedAssociation?.targetRoleArn === settings.targetRoleArn ? observedAssociation.externalId : null, {
+        read: reads.targetRoles?.get(settings.targetRoleArn),
+        association: { cluster: cluster.name, namespace: request.namespace, serviceAccount: request.name },
+        dependsOn: [changeKey(association.change)],
+        field: terms.name(at('targetRoleArn')),
+      });
+      if (target.change) result.changes.push(target.change);
+      if (target.blocker) block(target.blocker);
+    }
     if (association.change.action === 'no-op') return result;
     result.changedServiceAccounts.push(saRef);
     // Only pods created after the association get its credentials (EKS User Guide, pod-id-association).
@@ -136,3 +152,56 @@ export const podIdentityMechanism: BindingMechanism = {
     return result;
   },
 };
+
+/**
+ * The target role's trust, planned in its own account: the statement admitting the association's
+ * role (core/resources/target-role-trust.ts). A target role irsa cannot read (no profile for its
+ * account) or that does not exist is a blocker: irsa neither guesses its trust nor creates it.
+ */
+function planTarget(
+  settings: PodIdentitySettings,
+  sourceRoleArn: string,
+  externalId: string | null,
+  input: { read: RoleState | null | 'no-profile' | undefined; association: { cluster: string; namespace: string; serviceAccount: string }; dependsOn: string[]; field: string },
+): { change: ReturnType<typeof planTargetRoleTrust> | null; blocker: Omit<Blocker, 'binding'> | null } {
+  const targetRoleArn = settings.targetRoleArn!;
+  const account = parseArn(targetRoleArn)?.account ?? '';
+  const resource = `target-role-trust:${targetRoleArn}`;
+  if (input.read === undefined || input.read === 'no-profile') {
+    return {
+      change: null,
+      blocker: {
+        code: 'account-profile-missing',
+        resource,
+        message: `${input.field}: ${targetRoleArn} is in account ${account}, and irsa has no profile for that account to read and update the role's trust`,
+        fix: `name a profile of account ${account}: --account-profile ${account}=<profile> (irsa.yaml: accounts."${account}".profile)`,
+        field: input.field,
+      },
+    };
+  }
+  if (input.read === null) {
+    return {
+      change: null,
+      blocker: {
+        code: 'role-not-found',
+        resource,
+        message: `${input.field}: the role ${targetRoleArn} does not exist in account ${account}`,
+        fix: `create it in account ${account} (irsa does not create roles in another account; it adds the trust statement for the association's role), or correct ${input.field}`,
+        field: input.field,
+      },
+    };
+  }
+  return {
+    change: planTargetRoleTrust({
+      roleArn: targetRoleArn,
+      account,
+      sourceRoleArn,
+      association: input.association,
+      current: input.read.trustPolicy,
+      needsExternalId: settings.disableSessionTags,
+      externalId,
+      dependsOn: input.dependsOn,
+    }),
+    blocker: null,
+  };
+}

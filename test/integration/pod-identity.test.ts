@@ -213,6 +213,25 @@ describe('EKS Pod Identity bindings', { skip }, () => {
     assert.deepEqual(json<PlanJson>(again).plan.changes.filter((c) => c.action !== 'no-op'), []);
   });
 
+  it('delete-sa-role --mechanism pod-identity: the association irsa made and the role (nothing else trusts it) go; the ServiceAccount stays; a re-run changes nothing', async () => {
+    const ns = uniqueNamespace('del');
+    await kubectl(stack, ['create', 'namespace', ns]);
+    const created = await irsa(stack, ['create-sa-role', '--cluster', stack.clusterName, '-n', ns, '--name', 'api', '--role-name', `${ns}-api`, '--attach-policy-arn', S3_READ, '--mechanism', 'pod-identity', '--install-pod-identity-agent', '--approve']);
+    assert.equal(created.code, 0, created.stderr);
+    const args = ['delete-sa-role', '--cluster', stack.clusterName, '-n', ns, '--name', 'api', '--mechanism', 'pod-identity'];
+    const planned = json<PlanJson>(await irsa(stack, [...args, '-o', 'json'])).plan;
+    assert.deepEqual(planned.changes.map((c) => `${c.action} ${c.kind}`), ['delete pod-identity-association', 'delete role-policy-attachment', 'delete iam-role']);
+    const deleted = await irsa(stack, [...args, '--approve']);
+    assert.equal(deleted.code, 0, deleted.stdout + deleted.stderr);
+    assert.deepEqual((await aws(stack, ['eks', 'list-pod-identity-associations', '--cluster-name', stack.clusterName, '--namespace', ns])).associations, []);
+    const roles = (await aws(stack, ['iam', 'list-roles'])).Roles.map((r: { RoleName: string }) => r.RoleName);
+    assert.ok(!roles.includes(`${ns}-api`));
+    await kubectl(stack, ['get', 'sa', 'api', '-n', ns, '-o', 'json']);
+    const again = await irsa(stack, [...args, '--approve', '--detailed-exitcode']);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.deepEqual(writeCalls(again.calls), {});
+  });
+
   it('a namespace a Fargate profile selects is blocked, naming the profile and suggesting IRSA; nothing written', async () => {
     const ns = uniqueNamespace('fg');
     await kubectl(stack, ['create', 'namespace', ns]);

@@ -49,6 +49,8 @@ export interface CommandContext {
   nodeAccess(): Promise<NodeAccessReader>;
   /** EKS Pod Identity associations, add-ons, Fargate profiles, nodegroups (the cluster's credentials). */
   podIdentity(): Promise<PodIdentityGateway>;
+  /** IAM through another profile (a cross-account Pod Identity target role's trust), opened once per profile. */
+  iamAs(profile: string): Promise<IamGateway>;
   /** SubjectAccessReviews (after the same cluster check as kube()). */
   accessReviewer(): Promise<AccessReviewer>;
   resolveThumbprints(issuerUrl: string): Promise<{ thumbprints: string[]; warnings: string[] }>;
@@ -143,6 +145,17 @@ export function createCommandContext(
       })());
     }
     return (await profileContexts.get(key)!).resourcePolicies();
+  };
+  const profileIams = new Map<string, Promise<IamGateway>>();
+  const iamAs = (profile: string): Promise<IamGateway> => {
+    if (!profileIams.has(profile)) {
+      profileIams.set(profile, (async () => {
+        const { createAwsContext } = await import('../adapters/aws/clients.ts');
+        observerValue = await observer();
+        return (await createAwsContext({ region: globals.region, profile, observer: observerValue, debug: globals.debug === true, profileField: '--account-profile' })).iam();
+      })());
+    }
+    return profileIams.get(profile)!;
   };
   const caBundlePem = () => {
     if (!extra.caBundle) return undefined;
@@ -282,6 +295,7 @@ export function createCommandContext(
     }),
     nodeAccess: async () => (await clusterAws()).nodeAccess(),
     podIdentity: async () => (await clusterAws()).podIdentity(),
+    iamAs,
     accessReviewer: once(async () => {
       await verified(await kubeGateway());
       const { createAccessReviewer } = await import('../adapters/k8s/access-review.ts');

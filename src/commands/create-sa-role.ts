@@ -7,6 +7,15 @@ import { planBindingFromReads, readBinding } from '../engine/binding-reads.ts';
 import { parseThumbprintOptions, resolveIssuer } from '../engine/oidc.ts';
 import { missingPolicyHint } from '../engine/policy-suggestions.ts';
 import { parseBindingOptions } from './binding-options.ts';
+import { accountIams } from '../engine/pod-identity-reads.ts';
+import { parseAccountProfile } from '../core/access-request.ts';
+
+/** --account-profile <account>=<profile>, repeatable. */
+function accountProfiles(options: Record<string, unknown>): Record<string, string> {
+  const given = options['accountProfile'];
+  const list = given === undefined ? [] : Array.isArray(given) ? (given as string[]) : [String(given)];
+  return Object.fromEntries(list.map((text) => parseAccountProfile(text)));
+}
 import { createCommandContext } from './context.ts';
 import { parseGlobals } from './globals.ts';
 import { runPlan } from './run-plan.ts';
@@ -19,6 +28,7 @@ import { addWidenings, wideRequests } from '../core/wide-subjects.ts';
 export async function run(options: Record<string, unknown>, _args: string[] = [], output?: Output): Promise<number> {
   const globals = parseGlobals(options);
   const request = parseBindingOptions(options);
+  const profiles = accountProfiles(options);
   const thumbprints = parseThumbprintOptions(options);
   const verify = parseVerifyOptions(options);
   if (verify && request.mechanism === 'pod-identity') {
@@ -52,7 +62,9 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   const target = { issuerUrl: issuer.issuerUrl, cluster: issuer.cluster, region, account, thumbprints };
   // Every read happens here, concurrently; nothing is written before the plan is shown.
   const podIdentity = request.mechanism === 'pod-identity' && issuer.cluster ? await ctx.podIdentity() : null;
-  const reads = await readBinding(request, target, { iam, kube, resolveThumbprints: ctx.resolveThumbprints, ...(podIdentity ? { podIdentity: async () => podIdentity } : {}) });
+  // A cross-account target role's trust is read and written with a profile of its account.
+  const iamFor = accountIams({ homeAccount: account, home: iam, profiles, open: ctx.iamAs, field: '--account-profile' });
+  const reads = await readBinding(request, target, { iam, kube, resolveThumbprints: ctx.resolveThumbprints, iamFor, ...(podIdentity ? { podIdentity: async () => podIdentity } : {}) });
   // A misspelt policy ARN: the policy it was probably meant to be (listed only on this path).
   const missingHint = reads.missingPolicies.length > 0 ? await missingPolicyHint(iam, reads.missingPolicies) : '';
   const binding = planBindingFromReads(request, target, reads, {
@@ -75,7 +87,7 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
     ...(output ? { output } : {}),
     approve: options['approve'] === true,
     detailedExitcode: options['detailedExitcode'] === true,
-    executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}), ...(podIdentity ? { podIdentity } : {}) },
+    executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}), ...(podIdentity ? { podIdentity, iamFor: (other: string) => iamFor(other) ?? Promise.reject(new UserError(`no profile for account ${other}`, '--account-profile')) } : {}) },
     footer,
     retryCount: ctx.retries,
   });

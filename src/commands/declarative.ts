@@ -10,6 +10,7 @@ import { planToJson } from '../ui/render.ts';
 import { loadConfigFile, type IrsaConfig } from '../config/load.ts';
 import { readAndPlanDeclarative } from '../engine/declarative.ts';
 import { accountGateways } from '../engine/access.ts';
+import { accountIams } from '../engine/pod-identity-reads.ts';
 import { parseAccountProfile } from '../core/access-request.ts';
 import { resolveIssuer } from '../engine/oidc.ts';
 import { addMigrations, stillNeedingRestart, warnRolesWithoutPermissions } from '../engine/migration.ts';
@@ -114,10 +115,12 @@ async function planConfigWithFlags(config: IrsaConfig, options: Record<string, u
       fix: (account) => `Name a profile of account ${account}: set accounts."${account}".profile in ${config.file} (or pass --account-profile ${account}=<profile>).`,
       field: (account) => `accounts.${account}.profile`,
     });
+  // A cross-account Pod Identity target role's trust: read and written with its account's profile.
+  const iamsFor = (homeAccount: string) => accountIams({ homeAccount, home: iam, profiles, open: ctx.iamAs, field: 'accounts' });
   const result = await readAndPlanDeclarative(
     config,
     {
-      region, clusters: ctx.clusters, iam, kube, resolveThumbprints: ctx.resolveThumbprints, concurrency, accessGateways, podIdentity: ctx.podIdentity,
+      region, clusters: ctx.clusters, iam, kube, resolveThumbprints: ctx.resolveThumbprints, concurrency, accessGateways, podIdentity: ctx.podIdentity, iamFor: iamsFor,
       workloads: async () => {
         await expectCluster();
         return ctx.workloads();
@@ -149,7 +152,11 @@ async function planConfigWithFlags(config: IrsaConfig, options: Record<string, u
   };
   // EKS Pod Identity writes (associations, the agent add-on) only for a file that has such a binding.
   const podIdentity = config.bindings.some((binding) => binding.mechanism === 'pod-identity') ? await ctx.podIdentity() : undefined;
-  return { globals, ctx, iam, result, footer, concurrency, resourcePolicies, issuer, region, podIdentity };
+  const iamFor = iamsFor(await iam.accountId());
+  const podIdentityDeps = podIdentity
+    ? { podIdentity, iamFor: (account: string) => iamFor(account) ?? Promise.reject(new UserError(`no profile for account ${account}`, 'accounts')) }
+    : undefined;
+  return { globals, ctx, iam, result, footer, concurrency, resourcePolicies, issuer, region, podIdentity: podIdentityDeps };
 }
 
 /** --account-profile <account>=<profile>, repeatable: other accounts' profiles (flags win over the file). */
@@ -208,7 +215,7 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
       ...(output ? { output } : {}),
       approve: options['approve'] === true,
       detailedExitcode: options['detailedExitcode'] === true,
-      executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}), resourcePolicies, ...(podIdentity ? { podIdentity } : {}) },
+      executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}), resourcePolicies, ...(podIdentity ?? {}) },
       footer,
       concurrency,
       retryCount: ctx.retries,
@@ -271,7 +278,7 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
     ...(output ? { output } : {}),
     approve: options['approve'] === true,
     detailedExitcode: options['detailedExitcode'] === true,
-    executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}), resourcePolicies, ...(podIdentity ? { podIdentity } : {}) },
+    executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}), resourcePolicies, ...(podIdentity ?? {}) },
     concurrency,
     retryCount: ctx.retries,
     throttleCount: ctx.throttles,

@@ -17,6 +17,11 @@ import { runPlan } from './run-plan.ts';
 import { podServiceAccount } from '../core/credential-sources.ts';
 import { workloadLabel } from '../core/migration.ts';
 import type { Output } from '../ui/output.ts';
+import { planPodIdentityUnbinding } from '../core/mechanisms/pod-identity.ts';
+import { roleNameOfArn } from '../core/pod-identity-inventory.ts';
+import type { ClusterInfo } from '../core/state.ts';
+import { findAssociation } from '../engine/executors/pod-identity-association.ts';
+import type { IamGateway } from '../ports.ts';
 
 export async function run(options: Record<string, unknown>, _args: string[] = [], output?: Output): Promise<number> {
   const globals = parseGlobals(options);
@@ -40,6 +45,9 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   const issuer = await resolveIssuer({ cluster, issuerUrl, region }, ctx.clusters);
   ctx.expectCluster({ ...issuer, tokenFor: { namespace, name }, writes: options['approve'] === true });
   const iam = await ctx.iam();
+  if (options['mechanism'] === 'pod-identity') {
+    return unbindPodIdentity({ options, globals, ctx, iam, cluster: issuer.cluster, namespace, name, givenRoleName, label: clusterLabel(cluster, issuerUrl), ...(output ? { output } : {}) });
+  }
   const roleOnly = options['roleOnly'] === true;
   const kube = roleOnly ? null : await ctx.kube();
   const [account, serviceAccount] = await Promise.all([iam.accountId(), kube ? kube.getServiceAccount(namespace, name) : Promise.resolve(null)]);
@@ -61,6 +69,40 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
     approve: options['approve'] === true,
     detailedExitcode: options['detailedExitcode'] === true,
     executor: { iam, ...(kube ? { kube } : {}) },
+    retryCount: ctx.retries,
+  });
+}
+
+/**
+ * delete-sa-role --mechanism pod-identity: the ServiceAccount's EKS Pod Identity association (the
+ * one irsa made) and its role's pods.eks statement (core/mechanisms/pod-identity.ts).
+ */
+async function unbindPodIdentity(input: {
+  options: Record<string, unknown>;
+  globals: ReturnType<typeof parseGlobals>;
+  ctx: ReturnType<typeof createCommandContext>;
+  iam: IamGateway;
+  cluster: ClusterInfo | null;
+  namespace: string;
+  name: string;
+  givenRoleName: string | undefined;
+  label: string;
+  output?: Output;
+}): Promise<number> {
+  const { options, ctx, iam, cluster, namespace, name } = input;
+  if (!cluster) throw new UserError('--mechanism pod-identity: EKS Pod Identity exists only on EKS clusters; give --cluster instead of --issuer-url.', '--mechanism');
+  if (options['roleOnly'] === true) throw new UserError('--role-only: with --mechanism pod-identity the association is the binding; leave --role-only out.', '--role-only');
+  const podIdentity = await ctx.podIdentity();
+  const association = await findAssociation(podIdentity, { cluster: cluster.name, namespace, serviceAccount: name });
+  const roleName = input.givenRoleName ?? (association ? roleNameOfArn(association.roleArn) : null) ?? defaultRoleName(input.label, namespace, name);
+  const role = await iam.getRole(roleName);
+  const plan = planPodIdentityUnbinding({ cluster: cluster.name, namespace, name, force: options['force'] === true }, { clusterArn: cluster.arn, association, role }, FLAG_TERMS);
+  return runPlan(plan, {
+    globals: input.globals,
+    ...(input.output ? { output: input.output } : {}),
+    approve: options['approve'] === true,
+    detailedExitcode: options['detailedExitcode'] === true,
+    executor: { iam, podIdentity },
     retryCount: ctx.retries,
   });
 }

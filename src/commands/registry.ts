@@ -80,6 +80,7 @@ export const COMMANDS: CommandSpec[] = [
       // Every binding field's option, from its row in core/fields.ts.
       ...fieldOptions(),
       CLUSTER_PROFILE_OPTION,
+      { ...ACCOUNT_PROFILE_OPTION, description: 'AWS profile for another account: with --mechanism pod-identity, the account of --target-role-arn, whose trust irsa plans and writes there; e.g. 222222222222=data-account' },
       ...ISSUER_OPTIONS,
       ...APPLY_OPTIONS,
       ...VERIFY_OPTIONS,
@@ -96,6 +97,7 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--role-name <name>', description: 'the role, when the ServiceAccount no longer names it (default: from the annotation, else the generated name)' },
       { flags: '--role-only', description: 'change IAM only; leave the ServiceAccount alone' },
       { flags: '--force', description: 'also change or delete a role irsa did not create, and delete a ServiceAccount that workloads still use' },
+      { flags: '--mechanism <mechanism>', description: 'the binding to remove: irsa (default: the trust subject and the ServiceAccount annotations) or pod-identity (the EKS Pod Identity association irsa made and the role\'s pods.eks statement; the ServiceAccount is left)', choices: ['irsa', 'pod-identity'] },
       CLUSTER_PROFILE_OPTION,
       ...APPLY_OPTIONS,
     ],

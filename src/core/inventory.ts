@@ -8,6 +8,8 @@ import { DEFAULT_AUDIENCE, evaluateTrustPolicy, serviceAccountSubject, type Trus
 import { UserError } from './errors.ts';
 
 export interface BindingRow {
+  /** How the ServiceAccount gets its role: the role-arn annotation (irsa) or an EKS Pod Identity association. */
+  mechanism: 'irsa' | 'pod-identity';
   namespace: string;
   serviceAccount: string;
   roleArn: string;
@@ -63,6 +65,7 @@ export function inventoryRows(input: {
     }
     if (!input.providerExists) problem ??= 'the cluster\'s IAM OIDC provider does not exist';
     rows.push({
+      mechanism: 'irsa',
       namespace: sa.namespace,
       serviceAccount: sa.name,
       roleArn,

@@ -311,6 +311,37 @@ export function isUnconditionedPodsEksStatement(statement: PolicyStatement): boo
   return actions.some((action) => ['sts:AssumeRole', 'sts:*', '*'].includes(action));
 }
 
+/**
+ * Whether a role's trust admits EKS Pod Identity for one association: allow when an irsa-shaped
+ * statement names the cluster (and, with session tags, the namespace and ServiceAccount) and no
+ * Deny is present; deny when no statement could admit pods.eks at all; cannot-decide when some
+ * other statement mentions pods.eks (or any principal) or a Deny is there — irsa does not evaluate
+ * statements of shapes it did not write (no false ✓).
+ */
+export function podIdentityTrustVerdict(document: PolicyDocument | null, subject: PodIdentitySubject): 'allow' | 'deny' | 'cannot-decide' {
+  const statements = statementsOf(document);
+  let admitted = false;
+  let unknown = false;
+  for (const statement of statements) {
+    if (statement.Effect === 'Deny') {
+      unknown = true;
+      continue;
+    }
+    const read = readPodIdentityStatement(statement);
+    if (read) {
+      if (read.clusterArn !== subject.clusterArn) continue;
+      if (read.namespace === null || (subject.sessionTags && read.namespace === subject.namespace && read.serviceAccounts.includes(subject.serviceAccount))) admitted = true;
+      continue;
+    }
+    const principal = statement.Principal;
+    const services = principal === '*' ? ['*'] : stringList((principal as { Service?: unknown } | undefined)?.Service) ?? [];
+    const awsPrincipals = principal === '*' ? [] : stringList((principal as { AWS?: unknown } | undefined)?.AWS) ?? [];
+    if (services.includes(PODS_EKS_SERVICE) || services.includes('*') || awsPrincipals.includes('*') || statement.NotPrincipal !== undefined) unknown = true;
+  }
+  if (unknown) return 'cannot-decide';
+  return admitted ? 'allow' : 'deny';
+}
+
 // ---- the target role of a cross-account association ----
 
 /** What the target role must trust: the association's role, and (session tags off) its external id. */

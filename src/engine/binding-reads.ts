@@ -10,7 +10,7 @@ import type { ClusterInfo } from '../core/state.ts';
 import { issuerHostPath } from '../core/thumbprint.ts';
 import type { IamGateway, KubeGateway, PodIdentityGateway } from '../ports.ts';
 import type { PodIdentityObserved } from '../core/mechanisms/pod-identity.ts';
-import { readPodIdentity, wantsPodIdentity } from './pod-identity-reads.ts';
+import { readPodIdentity, wantsPodIdentity, type AccountIam } from './pod-identity-reads.ts';
 import { readRoles } from './bulk-reads.ts';
 import { planProviderForIssuer, type ProviderPlanResult, type ThumbprintChoice } from './oidc.ts';
 
@@ -31,6 +31,8 @@ export interface BindingReadDeps {
   resolveThumbprints: (issuerUrl: string) => Promise<{ thumbprints: string[]; warnings: string[] }>;
   /** EKS Pod Identity (the cluster's credentials); opened only for a pod-identity binding. */
   podIdentity?: () => Promise<PodIdentityGateway>;
+  /** IAM by account, for a cross-account target role (engine/pod-identity-reads.ts accountIams). */
+  iamFor?: AccountIam;
 }
 
 /** What exists for one binding. */
@@ -77,7 +79,10 @@ export async function readBinding(request: BindingRequest, target: BindingTarget
     kube ? kube.getServiceAccount(request.namespace, request.name) : Promise.resolve(null),
     kube ? kube.listWorkloadsUsingServiceAccount(request.namespace, request.name) : Promise.resolve([]),
     podIdentity
-      ? (async () => readPodIdentity(target.cluster && deps.podIdentity ? await deps.podIdentity() : null, { cluster: target.cluster, clusterLabel: request.cluster, region: target.region }, [{ namespace: request.namespace, name: request.name }]))()
+      ? (async () => readPodIdentity(target.cluster && deps.podIdentity ? await deps.podIdentity() : null, { cluster: target.cluster, clusterLabel: request.cluster, region: target.region }, [{ namespace: request.namespace, name: request.name }], {
+          ...(request.podIdentity?.targetRoleArn ? { targetRoleArns: [request.podIdentity.targetRoleArn] } : {}),
+          ...(deps.iamFor ? { iamFor: deps.iamFor } : {}),
+        }))()
       : Promise.resolve(undefined),
   ]);
   return { provider, observed: { role, namespaceExists, serviceAccount, workloads }, missingPolicies, ...(podIdentityReads ? { podIdentity: podIdentityReads } : {}) };

@@ -9,7 +9,7 @@ import { issuerHostPath } from '../core/thumbprint.ts';
 import type { IrsaConfig } from '../config/load.ts';
 import type { ClusterReader, IamGateway, KubeGateway, PodIdentityGateway, WorkloadGateway } from '../ports.ts';
 import { readForMigrations, type MigrationReads } from './migration.ts';
-import { readPodIdentity, wantsPodIdentity } from './pod-identity-reads.ts';
+import { readPodIdentity, wantsPodIdentity, type AccountIam } from './pod-identity-reads.ts';
 import { planProviderForIssuer, resolveIssuer } from './oidc.ts';
 import { missingPolicyHint } from './policy-suggestions.ts';
 import { readRoles, readServiceAccounts, type RoleReadStrategy } from './bulk-reads.ts';
@@ -31,6 +31,8 @@ export interface DeclarativeDeps {
   podIdentity?: () => Promise<PodIdentityGateway>;
   /** Pod templates for the migrations (engine/migration.ts): their reads start beside the workload listing. */
   workloads?: () => Promise<WorkloadGateway>;
+  /** IAM by account (a cross-account Pod Identity target role), given the IAM credentials' account. */
+  iamFor?: (homeAccount: string) => AccountIam;
 }
 
 export async function readAndPlanDeclarative(
@@ -88,12 +90,16 @@ export async function readAndPlanDeclarative(
     kubeReady.then((kube) => (kube ? readServiceAccounts(kube, saKeys, { concurrency, ...(deps.reads ? { strategy: deps.reads.serviceAccounts } : {}) }) : new Map<string, ServiceAccountState | null>())),
     kubeReady,
     wantsPodIdentity(config.bindings)
-      ? issuerAndAccount.then(async ([issuer]) =>
+      ? issuerAndAccount.then(async ([issuer, account]) =>
           readPodIdentity(
             issuer.cluster && deps.podIdentity ? await deps.podIdentity() : null,
             { cluster: issuer.cluster, clusterLabel: config.cluster.name, region: deps.region },
             podIdentityBindings.map((b) => ({ namespace: b.namespace, name: b.name })),
-            { concurrency },
+            {
+              concurrency,
+              targetRoleArns: podIdentityBindings.flatMap((b) => (b.podIdentity?.targetRoleArn ? [b.podIdentity.targetRoleArn] : [])),
+              ...(deps.iamFor ? { iamFor: deps.iamFor(account) } : {}),
+            },
           ),
         )
       : undefined,

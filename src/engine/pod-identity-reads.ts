@@ -14,7 +14,31 @@ import type { ClusterInfo } from '../core/state.ts';
 import { clusterUnavailability, nodegroupAvailability } from '../core/pod-identity-availability.ts';
 import { POD_IDENTITY_AGENT_ADDON } from '../core/resources/eks-addon.ts';
 import type { PodIdentityAssociationState } from '../core/resources/pod-identity-association.ts';
-import type { PodIdentityAssociationSummary, PodIdentityGateway } from '../ports.ts';
+import type { IamGateway, PodIdentityAssociationSummary, PodIdentityGateway } from '../ports.ts';
+import type { RoleState } from '../core/state.ts';
+import { UserError } from '../core/errors.ts';
+import { parseArn } from '../core/arn.ts';
+
+/** IAM of an account: the home credentials, or a named profile checked to act in that account; null: no profile. */
+export type AccountIam = (account: string) => Promise<IamGateway> | null;
+
+export function accountIams(options: { homeAccount: string; home: IamGateway; profiles: Record<string, string>; open: (profile: string) => Promise<IamGateway>; field: string }): AccountIam {
+  const opened = new Map<string, Promise<IamGateway>>();
+  return (account) => {
+    if (account === options.homeAccount) return Promise.resolve(options.home);
+    const profile = options.profiles[account];
+    if (!profile) return null;
+    if (!opened.has(account)) {
+      opened.set(account, (async () => {
+        const iam = await options.open(profile);
+        const actual = await iam.accountId();
+        if (actual !== account) throw new UserError(`${options.field}: profile "${profile}" acts in account ${actual}, not ${account}. Name a profile of account ${account}.`, options.field);
+        return iam;
+      })());
+    }
+    return opened.get(account)!;
+  };
+}
 
 /** Above this many ServiceAccounts, one whole list is cheaper than one filtered list each. */
 const FILTERED_LIST_MAX = 3;
@@ -42,7 +66,7 @@ export async function readPodIdentity(
   gateway: PodIdentityGateway | null,
   target: { cluster: ClusterInfo | null; clusterLabel: string; region: string },
   serviceAccounts: Array<{ namespace: string; name: string }>,
-  options: { concurrency?: number } = {},
+  options: { concurrency?: number; targetRoleArns?: string[]; iamFor?: AccountIam } = {},
 ): Promise<PodIdentityObserved> {
   const { cluster } = target;
   const unavailable = clusterUnavailability({ cluster: cluster?.name ?? target.clusterLabel, eks: cluster !== null, region: target.region });
@@ -54,11 +78,23 @@ export async function readPodIdentity(
     const lists = await Promise.all(serviceAccounts.map((sa) => gateway.listAssociations(cluster.name, { namespace: sa.namespace, serviceAccount: sa.name })));
     return lists.flat();
   };
-  const [listed, agent, fargate, nodegroups] = await Promise.all([
+  // Cross-account target roles, each read in its own account (no profile: said as a blocker).
+  const targetRoles = async (): Promise<Map<string, RoleState | null | 'no-profile'>> => {
+    const arns = [...new Set(options.targetRoleArns ?? [])];
+    const entries = await mapBounded(arns, concurrency, async (arn): Promise<[string, RoleState | null | 'no-profile']> => {
+      const account = parseArn(arn)?.account ?? '';
+      const iam = options.iamFor?.(account) ?? null;
+      if (!iam) return [arn, 'no-profile'];
+      return [arn, await (await iam).getRole(arn.split('/').pop() ?? arn)];
+    });
+    return new Map(entries);
+  };
+  const [listed, agent, fargate, nodegroups, targets] = await Promise.all([
     summaries(),
     gateway.describeAddon(cluster.name, POD_IDENTITY_AGENT_ADDON),
     gateway.listFargateProfiles(cluster.name),
     gateway.listNodegroups(cluster.name),
+    targetRoles(),
   ]);
   // Exact equality on (namespace, ServiceAccount): never a substring or prefix (eksctl#8484, #8511).
   const mine = listed.filter((a) => wanted.has(`${a.namespace}/${a.serviceAccount}`));
@@ -73,5 +109,6 @@ export async function readPodIdentity(
     unavailable: [...unavailable, ...nodes.unavailable],
     fargateSelectors: fargate.flatMap((profile) => profile.selectors.map((selector) => ({ profile: profile.name, namespace: selector.namespace, labels: selector.labels }))),
     warnings: nodes.warnings,
+    ...(targets.size > 0 ? { targetRoles: targets } : {}),
   };
 }

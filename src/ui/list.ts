@@ -8,17 +8,19 @@ export type ListRow = BindingRow & { trustFindings: string[]; pods?: number; nee
 
 export function renderListTable(rows: ListRow[], color: boolean): string {
   const c = new Chalk({ level: color ? 1 : 0 });
-  if (rows.length === 0) return 'No ServiceAccount carries an eks.amazonaws.com/role-arn annotation.\n';
+  if (rows.length === 0) return 'No ServiceAccount carries an eks.amazonaws.com/role-arn annotation or has an EKS Pod Identity association.\n';
   const yesNo = (value: boolean) => (value ? 'yes' : 'NO');
   const withPods = rows.some((row) => row.pods !== undefined);
-  const header = ['NAMESPACE', 'SERVICEACCOUNT', 'ROLE', 'ROLE EXISTS', 'TRUST OK', 'PROVIDER', 'OWNER', 'TRUST LINT', ...(withPods ? ['RESTART'] : [])];
+  const header = ['NAMESPACE', 'SERVICEACCOUNT', 'MECHANISM', 'ROLE', 'ROLE EXISTS', 'TRUST OK', 'PROVIDER', 'OWNER', 'TRUST LINT', ...(withPods ? ['RESTART'] : [])];
   const cells = rows.map((row) => [
     row.namespace,
     row.serviceAccount,
+    row.mechanism,
     row.roleArn,
     yesNo(row.roleExists),
     row.trustVerdict === 'cannot-decide' ? '?' : yesNo(row.trustAdmits),
-    yesNo(row.providerExists),
+    // EKS Pod Identity needs no OIDC provider.
+    row.mechanism === 'pod-identity' ? '-' : yesNo(row.providerExists),
     row.owner,
     row.trustFindings.length === 0 ? '-' : [...new Set(row.trustFindings.map((f) => f.split(' ')[0]))].join(','),
     // pods that still lack the role / pods using the ServiceAccount

@@ -209,7 +209,7 @@ describe('irsa create-sa-role / delete-sa-role / list', { skip }, () => {
     assert.match(String(byName['hand']!['problem']), new RegExp(`token has sub system:serviceaccount:${ns}:hand`));
     assert.deepEqual([byName['ghost']!['roleExists'], byName['ghost']!['owner']], [false, 'unknown']);
     const table = await irsa(stack, ['list', '--cluster', stack.clusterName, '-n', ns]);
-    assert.match(table.stdout, /NAMESPACE\s+SERVICEACCOUNT\s+ROLE\s+ROLE EXISTS\s+TRUST OK\s+PROVIDER\s+OWNER/);
+    assert.match(table.stdout, /NAMESPACE\s+SERVICEACCOUNT\s+MECHANISM\s+ROLE\s+ROLE EXISTS\s+TRUST OK\s+PROVIDER\s+OWNER/);
   });
 
   it('long namespace and SA names yield a valid role name of at most 64 characters, stable across runs', async () => {

@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useStack } from '../harness/availability.ts';
 import { aws, irsa, json, kubectl, writeCalls } from './helpers/cli.ts';
+import { kubectlApply } from './helpers/kube-objects.ts';
+import { setPodIdentityServiceAccounts } from '../harness/stack.ts';
 
 const { stack, skip } = await useStack();
 
@@ -19,7 +21,7 @@ const uniqueNamespace = (prefix: string) => `${prefix}-${process.pid}-${++sequen
 const trustOf = (role: { AssumeRolePolicyDocument: unknown }) =>
   typeof role.AssumeRolePolicyDocument === 'string' ? JSON.parse(decodeURIComponent(role.AssumeRolePolicyDocument)) : role.AssumeRolePolicyDocument;
 
-type PlanJson = { plan: { changes: Array<{ kind: string; action: string; id: string; after?: Record<string, unknown> }>; blockers: Array<{ code: string; message: string; fix: string; field?: string }>; warnings: string[] } };
+type PlanJson = { plan: { changes: Array<{ kind: string; action: string; id: string; account?: string; after?: Record<string, unknown> }>; blockers: Array<{ code: string; message: string; fix: string; field?: string }>; warnings: string[] } };
 
 describe('EKS Pod Identity bindings', { skip }, () => {
   let clusterArn: string;
@@ -117,6 +119,116 @@ describe('EKS Pod Identity bindings', { skip }, () => {
     const again = await irsa(stack, ['plan', '-f', file, '-o', 'json', '--detailed-exitcode']);
     assert.equal(again.code, 0, again.stdout + again.stderr);
     assert.deepEqual(json<PlanJson>(again).plan.changes.filter((c) => c.action !== 'no-op'), []);
+    assert.deepEqual(writeCalls(again.calls), {});
+  });
+
+  it('an IRSA ServiceAccount moved to Pod Identity: the role trusts both, the real webhook injects container credentials (config written from the associations, as EKS does) and no AWS_ROLE_ARN; list shows both rows', async () => {
+    const ns = uniqueNamespace('mv');
+    await kubectl(stack, ['create', 'namespace', ns]);
+    const base = ['create-sa-role', '--cluster', stack.clusterName, '-n', ns, '--name', 'app', '--role-name', `${ns}-app`, '--attach-policy-arn', S3_READ];
+    const irsaApplied = await irsa(stack, [...base, '--approve']);
+    assert.equal(irsaApplied.code, 0, irsaApplied.stderr);
+    const moved = await irsa(stack, [...base, '--mechanism', 'pod-identity', '--install-pod-identity-agent', '--approve']);
+    assert.equal(moved.code, 0, moved.stdout + moved.stderr);
+    const role = (await aws(stack, ['iam', 'get-role', '--role-name', `${ns}-app`])).Role;
+    const principals = trustOf(role).Statement.map((s: { Principal: Record<string, string> }) => Object.keys(s.Principal)[0]);
+    assert.deepEqual(principals, ['Federated', 'Service'], 'ensure mode keeps the IRSA statement beside the pods.eks one');
+
+    // What EKS keeps in step with the associations: the webhook's container credentials config.
+    const associations = (await aws(stack, ['eks', 'list-pod-identity-associations', '--cluster-name', stack.clusterName])).associations as Array<{ namespace: string; serviceAccount: string }>;
+    await setPodIdentityServiceAccounts(stack, associations.map((a) => ({ namespace: a.namespace, serviceAccount: a.serviceAccount })));
+    await kubectlApply(stack, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: ns }, spec: { serviceAccountName: 'app', containers: [{ name: 'app', image: 'busybox' }] } });
+    const pod = await kubectl(stack, ['get', 'pod', 'p', '-n', ns, '-o', 'json']);
+    const env = Object.fromEntries((pod.spec.containers[0].env ?? []).map((e: { name: string; value: string }) => [e.name, e.value]));
+    assert.match(env['AWS_CONTAINER_CREDENTIALS_FULL_URI'] ?? '', /^http:\/\/169\.254\.170\.23\/v1\/credentials$/);
+    assert.ok(env['AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE'], JSON.stringify(env));
+    assert.equal(env['AWS_ROLE_ARN'], undefined, 'Pod Identity takes precedence over the role-arn annotation');
+    assert.ok(pod.spec.volumes.some((v: { name: string }) => v.name === 'eks-pod-identity-token'));
+
+    const listed = await irsa(stack, ['list', '--cluster', stack.clusterName, '-n', ns, '-o', 'json']);
+    assert.equal(listed.code, 0, listed.stderr);
+    const rows = json<{ bindings: Array<{ serviceAccount: string; mechanism: string; roleArn: string; trustAdmits: boolean; problem: string | null }> }>(listed).bindings;
+    assert.deepEqual(rows.map((r) => [r.serviceAccount, r.mechanism, r.roleArn, r.trustAdmits]), [['app', 'irsa', role.Arn, true], ['app', 'pod-identity', role.Arn, true]]);
+    assert.match(rows[0]!.problem ?? '', /unused: .*EKS Pod Identity association/);
+    assert.equal(rows[1]!.problem, null);
+    const table = await irsa(stack, ['list', '--cluster', stack.clusterName, '-n', ns]);
+    assert.match(table.stdout, /^NAMESPACE +SERVICEACCOUNT +MECHANISM +ROLE/m);
+    assert.match(table.stdout, new RegExp(`^${ns} +app +pod-identity +${role.Arn.replace(/[/]/g, '\\/')} +yes +yes +- +irsa`, 'm'));
+  });
+
+  it('cross-account: the target role in a second account gets the trust for the association role, written with that account\'s profile; session tags off adds the association\'s external id; re-plan empty', async () => {
+    const TARGET_ACCOUNT = '222222222222';
+    const assumed = await aws(stack, ['sts', 'assume-role', '--role-arn', `arn:aws:iam::${TARGET_ACCOUNT}:role/platform-admin`, '--role-session-name', 'irsa-test']);
+    const dir = mkdtempSync(join(tmpdir(), 'irsa-pi-profiles-'));
+    writeFileSync(join(dir, 'credentials'), [
+      '[cluster-account]', 'aws_access_key_id = testing', 'aws_secret_access_key = testing', '',
+      '[target-account]', `aws_access_key_id = ${assumed.Credentials.AccessKeyId}`, `aws_secret_access_key = ${assumed.Credentials.SecretAccessKey}`, `aws_session_token = ${assumed.Credentials.SessionToken}`, '',
+    ].join('\n'));
+    writeFileSync(join(dir, 'config'), `[profile cluster-account]\nregion = ${stack.region}\n[profile target-account]\nregion = ${stack.region}\n`);
+    const profileEnv = { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'), AWS_CONFIG_FILE: join(dir, 'config') };
+    const inTarget = { env: { ...stack.env, ...profileEnv, AWS_PROFILE: 'target-account' } };
+    const ns = uniqueNamespace('xa');
+    await kubectl(stack, ['create', 'namespace', ns]);
+    // The data account's own role, with a statement of its own that irsa must keep.
+    const ownStatement = { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' };
+    await aws(inTarget, ['iam', 'create-role', '--role-name', `${ns}-data`, '--assume-role-policy-document', JSON.stringify({ Version: '2012-10-17', Statement: [ownStatement] })]);
+    const targetArn = `arn:aws:iam::${TARGET_ACCOUNT}:role/${ns}-data`;
+    const sourceArn = `arn:aws:iam::${stack.accountId}:role/${ns}-api`;
+    const args = ['create-sa-role', '--profile', 'cluster-account', '--cluster', stack.clusterName, '-n', ns, '--name', 'api', '--role-name', `${ns}-api`,
+      '--mechanism', 'pod-identity', '--install-pod-identity-agent', '--target-role-arn', targetArn, '--disable-session-tags'];
+
+    const noProfile = await irsa(stack, [...args, '-o', 'json'], profileEnv);
+    assert.deepEqual(json<PlanJson>(noProfile).plan.blockers.map((b) => b.code), ['account-profile-missing']);
+    assert.match(json<PlanJson>(noProfile).plan.blockers[0]!.fix, /--account-profile 222222222222=<profile>/);
+
+    const withProfile = [...args, '--account-profile', `${TARGET_ACCOUNT}=target-account`];
+    const planned = json<PlanJson>(await irsa(stack, [...withProfile, '-o', 'json'], profileEnv)).plan;
+    assert.deepEqual(planned.blockers, []);
+    const trustChange = planned.changes.find((c) => c.kind === 'target-role-trust')!;
+    assert.equal(trustChange.action, 'update');
+    assert.equal(trustChange.account, TARGET_ACCOUNT);
+
+    const applied = await irsa(stack, [...withProfile, '--approve'], profileEnv);
+    assert.equal(applied.code, 0, applied.stdout + applied.stderr);
+    const listed = await aws(stack, ['eks', 'list-pod-identity-associations', '--cluster-name', stack.clusterName, '--namespace', ns]);
+    const association = (await aws(stack, ['eks', 'describe-pod-identity-association', '--cluster-name', stack.clusterName, '--association-id', listed.associations[0].associationId])).association;
+    assert.deepEqual([association.roleArn, association.targetRoleArn, association.disableSessionTags], [sourceArn, targetArn, true]);
+    assert.ok(association.externalId);
+    const target = (await aws(inTarget, ['iam', 'get-role', '--role-name', `${ns}-data`])).Role;
+    assert.deepEqual(trustOf(target).Statement, [
+      ownStatement,
+      {
+        Effect: 'Allow',
+        Principal: { AWS: `arn:aws:iam::${stack.accountId}:root` },
+        Action: ['sts:AssumeRole', 'sts:TagSession'],
+        Condition: { ArnEquals: { 'aws:PrincipalARN': sourceArn }, StringEquals: { 'sts:ExternalId': association.externalId } },
+      },
+    ]);
+    // Nothing of the association's side landed in the data account.
+    const dataRoles = (await aws(inTarget, ['iam', 'list-roles'])).Roles.map((r: { RoleName: string }) => r.RoleName);
+    assert.ok(!dataRoles.includes(`${ns}-api`));
+
+    const again = await irsa(stack, [...withProfile, '-o', 'json', '--detailed-exitcode'], profileEnv);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.deepEqual(json<PlanJson>(again).plan.changes.filter((c) => c.action !== 'no-op'), []);
+  });
+
+  it('delete-sa-role --mechanism pod-identity: the association irsa made and the role (nothing else trusts it) go; the ServiceAccount stays; a re-run changes nothing', async () => {
+    const ns = uniqueNamespace('del');
+    await kubectl(stack, ['create', 'namespace', ns]);
+    const created = await irsa(stack, ['create-sa-role', '--cluster', stack.clusterName, '-n', ns, '--name', 'api', '--role-name', `${ns}-api`, '--attach-policy-arn', S3_READ, '--mechanism', 'pod-identity', '--install-pod-identity-agent', '--approve']);
+    assert.equal(created.code, 0, created.stderr);
+    const args = ['delete-sa-role', '--cluster', stack.clusterName, '-n', ns, '--name', 'api', '--mechanism', 'pod-identity'];
+    const planned = json<PlanJson>(await irsa(stack, [...args, '-o', 'json'])).plan;
+    assert.deepEqual(planned.changes.map((c) => `${c.action} ${c.kind}`), ['delete pod-identity-association', 'delete role-policy-attachment', 'delete iam-role']);
+    const deleted = await irsa(stack, [...args, '--approve']);
+    assert.equal(deleted.code, 0, deleted.stdout + deleted.stderr);
+    assert.deepEqual((await aws(stack, ['eks', 'list-pod-identity-associations', '--cluster-name', stack.clusterName, '--namespace', ns])).associations, []);
+    const roles = (await aws(stack, ['iam', 'list-roles'])).Roles.map((r: { RoleName: string }) => r.RoleName);
+    assert.ok(!roles.includes(`${ns}-api`));
+    await kubectl(stack, ['get', 'sa', 'api', '-n', ns, '-o', 'json']);
+    const again = await irsa(stack, [...args, '--approve', '--detailed-exitcode']);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
     assert.deepEqual(writeCalls(again.calls), {});
   });
 

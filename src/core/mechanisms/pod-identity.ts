@@ -11,12 +11,18 @@
 
 import type { BindingRequest } from '../model/binding.ts';
 import { serviceAccountLabel, type ServiceAccountRef } from '../model/refs.ts';
-import { changeKey, type Blocker } from '../plan.ts';
-import { clusterArnAccount, podIdentityStatement } from '../pods-eks-trust.ts';
+import { changeKey, emptyPlan, type Blocker, type Plan } from '../plan.ts';
+import { isOwnedByIrsa } from '../ownership.ts';
+import { planRoleDeletion, roleValue } from '../resources/iam-role.ts';
+import type { Terms } from '../terms.ts';
+import { clusterArnAccount, podIdentityStatement, removePodIdentitySubject } from '../pods-eks-trust.ts';
 import { roleAccountProblem } from '../pod-identity-input.ts';
 import { planPodIdentityAgent, type EksAddonState } from '../resources/eks-addon.ts';
-import { planAssociation, type PodIdentityAssociationState } from '../resources/pod-identity-association.ts';
+import { planAssociation, planAssociationRemoval, type PodIdentityAssociationState } from '../resources/pod-identity-association.ts';
 import { planServiceAccount } from '../resources/service-account.ts';
+import { planTargetRoleTrust } from '../resources/target-role-trust.ts';
+import { parseArn } from '../arn.ts';
+import type { RoleState } from '../state.ts';
 import { planWorkloadRestarts } from '../resources/workload.ts';
 import type { BindingMechanism, ClusterSidePlan } from './types.ts';
 import { fargateUnavailability, type FargateSelector, type Unavailable } from '../pod-identity-availability.ts';
@@ -45,6 +51,8 @@ export interface PodIdentityObserved {
   fargateSelectors?: FargateSelector[];
   /** Said once per plan (some Windows nodegroups). */
   warnings?: string[];
+  /** Cross-account target roles by ARN, read in their own account; 'no-profile': irsa has no profile for that account. */
+  targetRoles?: Map<string, RoleState | null | 'no-profile'>;
 }
 
 declare module '../model/binding.ts' {
@@ -127,6 +135,17 @@ export const podIdentityMechanism: BindingMechanism = {
     if (association.blocker) block(association.blocker);
     if (!association.change) return result;
     result.changes.push(association.change);
+    if (settings.targetRoleArn) {
+      const observedAssociation = reads.associations.get(saKey) ?? null;
+      const target = planTarget(settings, roleArn, observedAssociation?.targetRoleArn === settings.targetRoleArn ? observedAssociation.externalId : null, {
+        read: reads.targetRoles?.get(settings.targetRoleArn),
+        association: { cluster: cluster.name, namespace: request.namespace, serviceAccount: request.name },
+        dependsOn: [changeKey(association.change)],
+        field: terms.name(at('targetRoleArn')),
+      });
+      if (target.change) result.changes.push(target.change);
+      if (target.blocker) block(target.blocker);
+    }
     if (association.change.action === 'no-op') return result;
     result.changedServiceAccounts.push(saRef);
     // Only pods created after the association get its credentials (EKS User Guide, pod-id-association).
@@ -136,3 +155,118 @@ export const podIdentityMechanism: BindingMechanism = {
     return result;
   },
 };
+
+/**
+ * The target role's trust, planned in its own account: the statement admitting the association's
+ * role (core/resources/target-role-trust.ts). A target role irsa cannot read (no profile for its
+ * account) or that does not exist is a blocker: irsa neither guesses its trust nor creates it.
+ */
+function planTarget(
+  settings: PodIdentitySettings,
+  sourceRoleArn: string,
+  externalId: string | null,
+  input: { read: RoleState | null | 'no-profile' | undefined; association: { cluster: string; namespace: string; serviceAccount: string }; dependsOn: string[]; field: string },
+): { change: ReturnType<typeof planTargetRoleTrust> | null; blocker: Omit<Blocker, 'binding'> | null } {
+  const targetRoleArn = settings.targetRoleArn!;
+  const account = parseArn(targetRoleArn)?.account ?? '';
+  const resource = `target-role-trust:${targetRoleArn}`;
+  if (input.read === undefined || input.read === 'no-profile') {
+    return {
+      change: null,
+      blocker: {
+        code: 'account-profile-missing',
+        resource,
+        message: `${input.field}: ${targetRoleArn} is in account ${account}, and irsa has no profile for that account to read and update the role's trust`,
+        fix: `name a profile of account ${account}: --account-profile ${account}=<profile> (irsa.yaml: accounts."${account}".profile)`,
+        field: input.field,
+      },
+    };
+  }
+  if (input.read === null) {
+    return {
+      change: null,
+      blocker: {
+        code: 'role-not-found',
+        resource,
+        message: `${input.field}: the role ${targetRoleArn} does not exist in account ${account}`,
+        fix: `create it in account ${account} (irsa does not create roles in another account; it adds the trust statement for the association's role), or correct ${input.field}`,
+        field: input.field,
+      },
+    };
+  }
+  return {
+    change: planTargetRoleTrust({
+      roleArn: targetRoleArn,
+      account,
+      sourceRoleArn,
+      association: input.association,
+      current: input.read.trustPolicy,
+      needsExternalId: settings.disableSessionTags,
+      externalId,
+      dependsOn: input.dependsOn,
+    }),
+    blocker: null,
+  };
+}
+
+/** What delete-sa-role --mechanism pod-identity read. */
+export interface PodIdentityUnbindingObserved {
+  clusterArn: string;
+  /** The association of exactly that ServiceAccount, or null. */
+  association: PodIdentityAssociationState | null;
+  /** The association's role (or --role-name's), or null. */
+  role: RoleState | null;
+}
+
+/**
+ * delete-sa-role for an EKS Pod Identity binding: the association goes (only one irsa made; an
+ * add-on's or another tool's is left, said in a note), then the role's pods.eks statement for that
+ * ServiceAccount; a role irsa made that trusts nothing any more is deleted (its policies first).
+ * The ServiceAccount carries nothing of Pod Identity's and is left as it is.
+ */
+export function planPodIdentityUnbinding(
+  request: { cluster: string; namespace: string; name: string; force: boolean },
+  observed: PodIdentityUnbindingObserved,
+  terms: Terms,
+): Plan {
+  const plan = emptyPlan();
+  const association = planAssociationRemoval(observed.association);
+  plan.notes.push(...association.notes);
+  if (association.change) plan.changes.push(association.change);
+  if (!observed.association) plan.notes.push(`${request.namespace}/${request.name} has no EKS Pod Identity association in ${request.cluster}.`);
+  const dependsOn = association.change && association.change.action === 'delete' ? [changeKey(association.change)] : [];
+  const role = observed.role;
+  if (!role) {
+    plan.notes.push('the role does not exist; nothing to change in IAM.');
+    return plan;
+  }
+  if (!isOwnedByIrsa(role.tags) && !request.force) {
+    plan.blockers.push({
+      code: 'role-not-owned',
+      resource: changeKey({ kind: 'iam-role', id: role.arn }),
+      message: `role "${role.name}" was not created by irsa (no irsa:managed-by tag), so irsa will not change it.`,
+      fix: `Edit it yourself, or ${terms.enable({ field: 'force' })} to remove this ServiceAccount's pods.eks statement from its trust policy (and delete it when nothing else trusts it).`,
+      field: terms.name({ field: 'force' }),
+    });
+  }
+  // A cluster-wide statement (session tags off) is this binding's only when its association had tags off.
+  const merge = removePodIdentitySubject(role.trustPolicy, {
+    clusterArn: observed.clusterArn,
+    namespace: request.namespace,
+    serviceAccount: request.name,
+    clusterWide: observed.association?.disableSessionTags === true,
+  });
+  plan.warnings.push(...merge.notes);
+  if (!merge.changed) {
+    plan.notes.push(`the trust policy of ${role.name} has no irsa pods.eks statement for ${request.namespace}/${request.name}.`);
+    return plan;
+  }
+  const before = roleValue(role);
+  const account = role.arn.split(':')[4];
+  if ((merge.document.Statement ?? []).length === 0) {
+    plan.changes.push(...planRoleDeletion(role, dependsOn, 'nothing is left in its trust policy'));
+    return plan;
+  }
+  plan.changes.push({ kind: 'iam-role', id: role.arn, action: 'update', before, after: { ...before, trustPolicy: merge.document }, dependsOn, ...(account ? { account } : {}), reason: 'remove this ServiceAccount\'s pods.eks statement from the trust policy' });
+  return plan;
+}

@@ -14,6 +14,7 @@ import { secretKind } from './secret.ts';
 import { configMapKind } from './config-map.ts';
 import { keyPolicyKind, secretPolicyKind } from './resource-policy.ts';
 import { serviceAccountKind } from './service-account.ts';
+import { targetRoleTrustKind } from './target-role-trust.ts';
 import { workloadRestartKind } from './workload.ts';
 import { workloadTemplateKind } from './workload-template.ts';
 
@@ -32,6 +33,7 @@ export const KINDS: KindRegistry = {
   'eks-addon': eksAddonKind,
   'secret-policy': secretPolicyKind,
   'key-policy': keyPolicyKind,
+  'target-role-trust': targetRoleTrustKind,
 };
 
 /** The spec of a change's kind (the registry's key ties the two; the union cannot say so itself). */

@@ -21,6 +21,7 @@ import { executeSecret } from './secret.ts';
 import { executeConfigMap } from './config-map.ts';
 import { executeKeyPolicy, executeSecretPolicy } from './resource-policy.ts';
 import { executeServiceAccount } from './service-account.ts';
+import { executeTargetRoleTrust } from './target-role-trust.ts';
 import { executeWorkloadRestart } from './workload-restart.ts';
 import { executeWorkloadTemplate } from './workload-template.ts';
 import { decide, need, type ExecuteOutcome, type Executor, type ExecutorContext, type ExecutorDeps } from './types.ts';
@@ -40,6 +41,7 @@ export const EXECUTORS: { [K in ResourceKind]: Executor<K> } = {
   'eks-addon': executeEksAddon,
   'secret-policy': executeSecretPolicy,
   'key-policy': executeKeyPolicy,
+  'target-role-trust': executeTargetRoleTrust,
 };
 
 export function createExecutor(deps: ExecutorDeps): (change: Change) => Promise<ExecuteOutcome> {

@@ -16,6 +16,8 @@ export interface ExecutorDeps {
   workloads?: WorkloadGateway;
   /** EKS Pod Identity associations and add-ons (pod-identity-association, eks-addon changes). */
   podIdentity?: PodIdentityGateway;
+  /** IAM of another account (target-role-trust changes land in the target role's account). */
+  iamFor?: (account: string) => Promise<IamGateway>;
   /** Secrets Manager / KMS of an account (secret-policy, key-policy changes land in the resource's account). */
   resourcePolicies?: (account: string, region: string) => Promise<ResourcePolicyGateway>;
   now?: () => Date;

@@ -17,10 +17,11 @@
 //   npm run bench -- --loopback         only the loopback table
 // IRSA_STACK=<stack.json> (printed by `npm run stack`) runs against that stack instead of starting one.
 // Knobs (env): BENCH_SIZES=10,100  BENCH_REPEATS=5  BENCH_JITTER=20,5  BENCH_THROTTLE_RPS=20
-//              BENCH_SKIP=loop,big,throttle,floor (sections to leave out while iterating)
+//              BENCH_SKIP=loop,big,throttle,floor,replan (sections to leave out while iterating)
+//              BENCH_TRACE=<file> (irsa's calls, --verbose, with the ms since it started)
 
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -94,6 +95,8 @@ interface Run {
   awsRequests: number;
   /** Round trips on the critical path (test/harness/round-trips.ts). */
   roundTrips: number;
+  /** The requests on it, first first (AWS operations; Kubernetes connections). */
+  criticalPath: string[];
   /** irsa only: its own call counts (IRSA_STATS_FILE). */
   calls?: Record<string, number>;
   retries?: number;
@@ -106,16 +109,21 @@ async function timed(net: Net, command: string, args: string[], okCodes: number[
   net.tracker.reset();
   const started = performance.now();
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(command, args, { env: { ...net.env, ...(isIrsa ? { IRSA_STATS_FILE: statsFile } : {}) } });
+    // BENCH_TRACE=<file>: irsa runs with --verbose, each call it starts written there with the ms since spawn.
+    const trace = isIrsa ? process.env['BENCH_TRACE'] : undefined;
+    const child = spawn(command, trace ? [...args, '--verbose'] : args, { env: { ...net.env, ...(isIrsa ? { IRSA_STATS_FILE: statsFile } : {}) } });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d));
-    child.stderr.on('data', (d: Buffer) => (err += d));
+    child.stderr.on('data', (d: Buffer) => {
+      err += d;
+      if (trace) appendFileSync(trace, String(d).split('\n').filter(Boolean).map((line) => `${(performance.now() - started).toFixed(0).padStart(6)} ${line}\n`).join(''));
+    });
     child.on('close', (status) => resolve({ code: status, stdout: out, stderr: err }));
   });
   const ms = performance.now() - started;
   if (!okCodes.includes(code ?? -1)) throw new Error(`${command} ${args.join(' ')} exited ${code}:\n${stdout.slice(-4000)}\n${stderr.slice(-4000)}`);
-  const run: Run & { code: number } = { code: code ?? -1, ms, stdout, awsRequests: net.aws.counts.forwarded + net.aws.counts.throttle - awsBefore, roundTrips: net.tracker.depth() };
+  const run: Run & { code: number } = { code: code ?? -1, ms, stdout, awsRequests: net.aws.counts.forwarded + net.aws.counts.throttle - awsBefore, roundTrips: net.tracker.depth(), criticalPath: net.tracker.criticalPath() };
   if (isIrsa) {
     const stats = JSON.parse(readFileSync(statsFile, 'utf8')) as { calls: Record<string, number>; retries: number };
     run.calls = stats.calls;
@@ -228,15 +236,17 @@ async function runMode(stack: Stack, mode: Mode): Promise<ModeResult> {
     await stack.resetAws();
     await timed(net, process.execPath, [IRSA, 'associate-oidc', '--cluster', stack.clusterName, '--approve']);
 
-    // Fresh apply vs. the shell loop, and vs. the raw write floor at the largest N.
+    // Fresh apply vs. the shell loop, and vs. the raw write floor at every N.
     let apply100: Run | undefined;
     const irsaNamespace: Record<number, string> = {};
+    const largest = Math.max(...sizes);
     for (const n of sizes) {
       const ns = freshNamespace(stack, `irsa-${n}`);
       irsaNamespace[n] = ns;
       log(`[${mode.name}] fresh apply of ${n} bindings with irsa …`);
       const run = await timed(net, process.execPath, [IRSA, 'apply', '-f', configFor(stack, ns, n).file, '--approve', '--concurrency', String(CONCURRENCY)]);
-      if (n === Math.max(...sizes)) apply100 = run;
+      if (n === largest) apply100 = run;
+      notes.push(`fresh apply, N=${n}, critical path (${run.roundTrips} round trips): ${squeeze(run.criticalPath)}`);
       if (skip.has('loop')) {
         rows.push(irsaRow(`fresh apply, N=${n}`, run, n, 'aws CLI + kubectl loop', null, 'skipped'));
       } else {
@@ -246,17 +256,18 @@ async function runMode(stack: Stack, mode: Mode): Promise<ModeResult> {
         goals.loopRatio[n] = loop.ms / run.ms;
         rows.push(irsaRow(`fresh apply, N=${n}`, run, n, 'aws CLI + kubectl loop', loop, `${(loop.ms / run.ms).toFixed(1)}× faster`));
       }
+      if (!skip.has('floor')) {
+        const floorNs = freshNamespace(stack, `wfloor-${n}`);
+        const input = join(work, `write-floor-${floorNs}.json`);
+        writeFileSync(input, JSON.stringify({ accountId: stack.accountId, issuerHostPath: stack.issuerUrl.replace(/^https:\/\//, ''), bindings: configFor(stack, floorNs, n).bindings }));
+        log(`[${mode.name}] raw write floor for ${n} bindings …`);
+        const floor = await timed(net, process.execPath, [RAW_WRITE_FLOOR, input, String(CONCURRENCY)]);
+        if (n === largest) goals.applyVsWriteFloor = run.ms / floor.ms;
+        rows.push(irsaRow(`fresh apply, N=${n}`, run, n, 'raw write floor', floor, `${(run.ms / floor.ms).toFixed(2)}× the floor`));
+      }
     }
-    const n = Math.max(...sizes);
-    if (apply100 && !skip.has('floor')) {
-      const ns = freshNamespace(stack, `wfloor-${n}`);
-      const input = join(work, `write-floor-${ns}.json`);
-      writeFileSync(input, JSON.stringify({ accountId: stack.accountId, issuerHostPath: stack.issuerUrl.replace(/^https:\/\//, ''), bindings: configFor(stack, ns, n).bindings }));
-      log(`[${mode.name}] raw write floor for ${n} bindings …`);
-      const floor = await timed(net, process.execPath, [RAW_WRITE_FLOOR, input, String(CONCURRENCY)]);
-      goals.applyVsWriteFloor = apply100.ms / floor.ms;
-      rows.push(irsaRow(`fresh apply, N=${n}`, apply100, n, 'raw write floor', floor, `${(apply100.ms / floor.ms).toFixed(2)}× the floor`));
-    }
+    const n = largest;
+    if (skip.has('replan')) return { mode, rows, notes, goals };
 
     // Converged re-plan vs. the per-role raw read floor, interleaved.
     {
@@ -286,6 +297,17 @@ async function runMode(stack: Stack, mode: Mode): Promise<ModeResult> {
     await net.kube.close();
   }
   return { mode, rows, notes, goals };
+}
+
+/** A critical path, repeats folded: "aws CreateRole ×3 → k8s connection 2". */
+function squeeze(path: string[]): string {
+  const parts: Array<{ label: string; count: number }> = [];
+  for (const label of path) {
+    const last = parts.at(-1);
+    if (last?.label === label) last.count++;
+    else parts.push({ label, count: 1 });
+  }
+  return parts.map((p) => (p.count > 1 ? `${p.label} ×${p.count}` : p.label)).join(' → ');
 }
 
 type IrsaRow = (measure: string, run: Run, n: number, baseline: string, baselineRun: Run | null, ratio: string) => Row;

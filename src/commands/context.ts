@@ -70,6 +70,33 @@ const settle = <T>(promise: Promise<T>): Promise<Observed<T>> =>
 const within = <T>(promise: Promise<T>, ms: number): Promise<T | undefined> =>
   Promise.race([promise, new Promise<undefined>((resolve) => void timersSetTimeout(ms, undefined, { ref: false }).then(resolve))]);
 
+/** The KubeGateway calls that only read: they may start before the cluster check has answered. */
+const KUBE_READS: ReadonlySet<string> = new Set<keyof KubeGateway>([
+  'namespaceExists', 'listNamespaces', 'getServiceAccount', 'listServiceAccounts', 'listWorkloadsUsingServiceAccount', 'listWorkloads', 'listPods',
+]);
+
+/**
+ * The gateway with every call gated on `proof`: a read starts now and answers after the proof
+ * (its error, if the proof fails, is the proof's); any other call starts only after the proof.
+ */
+function answeredAfterProof<T extends object>(gateway: T, proof: () => Promise<void>, reads: ReadonlySet<string>): T {
+  return new Proxy(gateway, {
+    get(target, key, receiver) {
+      const value: unknown = Reflect.get(target, key, receiver);
+      if (typeof value !== 'function') return value;
+      const call = (args: unknown[]) => (value as (...a: unknown[]) => unknown).apply(target, args);
+      if (reads.has(String(key))) {
+        return (...args: unknown[]) => {
+          const started = Promise.resolve(call(args));
+          started.catch(() => {}); // reported below, once the proof holds
+          return proof().then(() => started);
+        };
+      }
+      return (...args: unknown[]) => proof().then(() => call(args));
+    },
+  });
+}
+
 const once = <T>(make: () => Promise<T>): (() => Promise<T>) => {
   let value: Promise<T> | undefined;
   return () => (value ??= make());
@@ -154,10 +181,22 @@ export function createCommandContext(
         : {}),
     };
   });
+  // One options object for every gateway of the kubeconfig context: they share one KubeConfig, so
+  // one connection (adapters/k8s/kube.ts loadKubeConfig).
+  const kubeOptions = once(async () => {
+    observerValue = await observer();
+    return { kubeconfig: globals.kubeconfig, context: globals.context, observer: observerValue };
+  });
   const kubeGateway = once(async () => {
     const { createKubeGateway } = await import('../adapters/k8s/kube.ts');
-    observerValue = await observer();
-    return createKubeGateway({ kubeconfig: globals.kubeconfig, context: globals.context, observer: observerValue });
+    return createKubeGateway(await kubeOptions());
+  });
+  // Reads start at once and are answered only once the context is proven (a wrong cluster is
+  // reported before anything read from it is used); every other call waits for the proof. The
+  // proof then costs no round trip of its own on the read path.
+  const provenKube = once(async () => {
+    const gateway = await kubeGateway();
+    return answeredAfterProof<KubeGateway>(gateway, () => verified(gateway), KUBE_READS);
   });
   let expectation: ClusterExpectation | undefined;
   let verification: Promise<void> | undefined;
@@ -239,11 +278,7 @@ export function createCommandContext(
     iam: async () => (await aws()).iam(),
     sts: async () => (await aws()).sts(),
     resourcePolicies,
-    kube: async () => {
-      const gateway = await kubeGateway();
-      await verified(gateway);
-      return gateway;
-    },
+    kube: provenKube,
     expectCluster: (value) => {
       expectation = value;
       verification = undefined;
@@ -251,13 +286,12 @@ export function createCommandContext(
     workloads: once(async () => {
       await verified(await kubeGateway());
       const { createWorkloadGateway } = await import('../adapters/k8s/workloads.ts');
-      return createWorkloadGateway({ kubeconfig: globals.kubeconfig, context: globals.context, observer: await observer() });
+      return createWorkloadGateway(await kubeOptions());
     }),
     inspector: once(async () => {
       await verified(await kubeGateway());
       const { createKubeInspector } = await import('../adapters/k8s/inspect.ts');
-      observerValue = await observer();
-      return createKubeInspector({ kubeconfig: globals.kubeconfig, context: globals.context, observer: observerValue });
+      return createKubeInspector(await kubeOptions());
     }),
     nodeAccess: async () => (await clusterAws()).nodeAccess(),
     podIdentity: async () => (await clusterAws()).podIdentity(),
@@ -265,8 +299,7 @@ export function createCommandContext(
     accessReviewer: once(async () => {
       await verified(await kubeGateway());
       const { createAccessReviewer } = await import('../adapters/k8s/access-review.ts');
-      observerValue = await observer();
-      return createAccessReviewer({ kubeconfig: globals.kubeconfig, context: globals.context, observer: observerValue });
+      return createAccessReviewer(await kubeOptions());
     }),
     resolveThumbprints: async (issuerUrl) => {
       const pem = caBundlePem();

@@ -85,14 +85,26 @@ async function planConfigWithFlags(config: IrsaConfig, options: Record<string, u
   const { globals, ctx } = checks?.context ?? contextFor(config, options);
   const concurrency = concurrencyOption(options);
   const region = await ctx.region();
-  // The engine resolves the issuer again; the context's cluster reader answers that from memory.
-  const issuer = await resolveIssuer(
+  // The engine resolves the issuer too (one DescribeCluster: the context's cluster reader remembers
+  // it) and starts the role and policy reads beside it: nothing here waits for it, except a saved
+  // plan, whose cluster is checked before any other read.
+  const issuerRead = resolveIssuer(
     config.cluster.issuerUrl ? { issuerUrl: config.cluster.issuerUrl, region } : { cluster: config.cluster.name, region },
     ctx.clusters,
   );
-  checks?.afterIssuer(issuer, region);
+  if (checks) checks.afterIssuer(await issuerRead, region);
+  else issuerRead.catch(() => {}); // a failure is the engine's to report, in the order of its reads
   const firstBound = config.bindings.find((binding) => !binding.roleOnly);
-  ctx.expectCluster({ ...issuer, ...(firstBound ? { tokenFor: { namespace: firstBound.namespace, name: firstBound.name } } : {}), writes: options['approve'] === true });
+  // The cluster the kubeconfig context must prove to be, declared before the first Kubernetes call.
+  let expected: Promise<void> | undefined;
+  const expectCluster = () =>
+    (expected ??= issuerRead.then((issuer) => {
+      ctx.expectCluster({ ...issuer, ...(firstBound ? { tokenFor: { namespace: firstBound.namespace, name: firstBound.name } } : {}), writes: options['approve'] === true });
+    }));
+  const kube = async () => {
+    await expectCluster();
+    return ctx.kube();
+  };
   const iam = await ctx.iam();
   const profiles = { ...config.accountProfiles, ...accountProfileFlags(options) };
   const accessGateways = (homeAccount: string) =>
@@ -107,10 +119,19 @@ async function planConfigWithFlags(config: IrsaConfig, options: Record<string, u
   const iamsFor = (homeAccount: string) => accountIams({ homeAccount, home: iam, profiles, open: ctx.iamAs, field: 'accounts' });
   const result = await readAndPlanDeclarative(
     config,
-    { region, clusters: ctx.clusters, iam, kube: ctx.kube, resolveThumbprints: ctx.resolveThumbprints, concurrency, accessGateways, podIdentity: ctx.podIdentity, iamFor: iamsFor },
+    {
+      region, clusters: ctx.clusters, iam, kube, resolveThumbprints: ctx.resolveThumbprints, concurrency, accessGateways, podIdentity: ctx.podIdentity, iamFor: iamsFor,
+      workloads: async () => {
+        await expectCluster();
+        return ctx.workloads();
+      },
+    },
     { prune },
   );
-  const migration = result.needsKube ? await addMigrations(result.plan, config.bindings, await ctx.workloads(), concurrency) : { rolled: [] };
+  // Every later Kubernetes call (migrations, apply) goes through the same check.
+  await expectCluster();
+  const issuer = await issuerRead;
+  const migration = result.needsKube ? await addMigrations(result.plan, config.bindings, await ctx.workloads(), concurrency, result.migrationReads) : { rolled: [] };
   // Wide subject patterns (allowWideSubjects: true) are shown with what they admit today.
   if (wideRequests(config.bindings).length > 0) {
     addWidenings(result.plan, config.bindings, result.needsKube ? await (await ctx.kube()).listServiceAccounts() : null);

@@ -7,7 +7,8 @@ import { configTerms } from '../core/terms.ts';
 import type { ServiceAccountState, WorkloadRef } from '../core/state.ts';
 import { issuerHostPath } from '../core/thumbprint.ts';
 import type { IrsaConfig } from '../config/load.ts';
-import type { ClusterReader, IamGateway, KubeGateway, PodIdentityGateway } from '../ports.ts';
+import type { ClusterReader, IamGateway, KubeGateway, PodIdentityGateway, WorkloadGateway } from '../ports.ts';
+import { readForMigrations, type MigrationReads } from './migration.ts';
 import { readPodIdentity, wantsPodIdentity, type AccountIam } from './pod-identity-reads.ts';
 import { planProviderForIssuer, resolveIssuer } from './oidc.ts';
 import { missingPolicyHint } from './policy-suggestions.ts';
@@ -28,11 +29,17 @@ export interface DeclarativeDeps {
   accessGateways?: (homeAccount: string) => AccountGateways;
   /** EKS Pod Identity (the cluster's credentials); opened only when a binding uses it. */
   podIdentity?: () => Promise<PodIdentityGateway>;
+  /** Pod templates for the migrations (engine/migration.ts): their reads start beside the workload listing. */
+  workloads?: () => Promise<WorkloadGateway>;
   /** IAM by account (a cross-account Pod Identity target role), given the IAM credentials' account. */
   iamFor?: (homeAccount: string) => AccountIam;
 }
 
-export async function readAndPlanDeclarative(config: IrsaConfig, deps: DeclarativeDeps, options: { prune: boolean }): Promise<BindingsPlan & { needsKube: boolean; crossAccount: boolean }> {
+export async function readAndPlanDeclarative(
+  config: IrsaConfig,
+  deps: DeclarativeDeps,
+  options: { prune: boolean },
+): Promise<BindingsPlan & { needsKube: boolean; crossAccount: boolean; migrationReads?: Promise<MigrationReads> }> {
   const { iam, concurrency } = deps;
   const partition = partitionForRegion(deps.region);
   const needsKube = config.bindings.some((binding) => !binding.roleOnly);
@@ -149,6 +156,11 @@ export async function readAndPlanDeclarative(config: IrsaConfig, deps: Declarati
     return planned;
   };
   let result = plan();
+  // The migrations' reads depend only on which ServiceAccounts are annotated, which this first
+  // pass already knows: they run beside the workload listing below instead of after it.
+  const firstPass = result.plan;
+  const migrationReads = kube && deps.workloads ? deps.workloads().then((gateway) => readForMigrations(firstPass, config.bindings, gateway, concurrency)) : undefined;
+  migrationReads?.catch(() => {}); // awaited (and reported) by addMigrations
   // Workloads matter only where an annotation changes: read those, then plan again (pure, cheap).
   if (kube && result.changedServiceAccounts.length > 0) {
     const changedNamespaces = [...new Set(result.changedServiceAccounts.map((ref) => ref.namespace))];
@@ -176,7 +188,7 @@ export async function readAndPlanDeclarative(config: IrsaConfig, deps: Declarati
   // Access requests put documents in other accounts too: then every change shows its account.
   const crossAccount = clusterElsewhere || !!access?.changes.some((change) => change.account !== account);
   if (clusterElsewhere) result.plan.notes.push(`The cluster is in account ${issuer.cluster!.accountId}; the roles and the OIDC provider go to account ${account}.`);
-  return { ...result, needsKube, crossAccount };
+  return { ...result, needsKube, crossAccount, ...(migrationReads ? { migrationReads } : {}) };
 }
 
 /**

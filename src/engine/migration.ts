@@ -17,6 +17,43 @@ export interface MigrationResult {
   rolled: Array<{ kind: string; namespace: string; name: string }>;
 }
 
+type NamespaceRead =
+  | { namespace: string; read: MigrationNamespace; configMapError?: string }
+  | { namespace: string; error: string };
+
+/** What addMigrations reads: the namespaces' pod templates, Secret and ConfigMap key names. */
+export interface MigrationReads {
+  bound: BindingRequest[];
+  reads: NamespaceRead[];
+}
+
+/**
+ * The reads of addMigrations. They depend only on which ServiceAccounts the plan annotates, not on
+ * its restarts, so plan/apply -f starts them right after its first planning pass, beside the
+ * workload listing that pass needs.
+ */
+export async function readForMigrations(plan: Plan, bindings: BindingRequest[], gateway: WorkloadGateway, concurrency = 8): Promise<MigrationReads> {
+  const annotating = new Set(plan.changes.filter((c) => c.kind === 'service-account' && (c.action === 'create' || c.action === 'update')).map((c) => c.id));
+  const asksMigration = (b: BindingRequest) => !!b.migration && (b.migration.removeStaticKeys || b.migration.migrateKube2iam || b.migration.workloads.length > 0);
+  const bound = bindings.filter((binding) => !binding.roleOnly && (asksMigration(binding) || annotating.has(serviceAccountId(binding))));
+  const namespaces = [...new Set(bound.map((binding) => binding.namespace))].sort();
+  const reads = await pMap(namespaces, async (namespace): Promise<NamespaceRead> => {
+    try {
+      // ConfigMaps are read apart: without them only envFrom of a ConfigMap goes unjudged (said below).
+      const [workloads, secrets, configMaps] = await Promise.all([
+        gateway.listPodTemplates(namespace),
+        gateway.listSecretKeyNames(namespace),
+        gateway.listConfigMapKeyNames(namespace).then((value) => ({ value }), (error: Error) => ({ error: error.message.split('\n')[0]! })),
+      ]);
+      const read: MigrationNamespace = { workloads, secrets, ...('value' in configMaps ? { configMaps: configMaps.value } : {}) };
+      return { namespace, read, ...('error' in configMaps ? { configMapError: configMaps.error } : {}) };
+    } catch (error) {
+      return { namespace, error: (error as Error).message.split('\n')[0]! };
+    }
+  }, { concurrency });
+  return { bound, reads };
+}
+
 const serviceAccountId = (binding: BindingRequest) => changeIds.serviceAccount({ cluster: clusterRef(binding.cluster), namespace: binding.namespace, name: binding.name });
 
 /** The role a role-side change is about, read from its value (ids are never parsed back). */
@@ -42,25 +79,15 @@ function bindingKeys(plan: Plan, binding: BindingRequest): string[] {
  * new role). A converged re-plan reads nothing more (its cost stays fixed); doctor and audit find
  * keys later on.
  */
-export async function addMigrations(plan: Plan, bindings: BindingRequest[], gateway: WorkloadGateway, concurrency = 8): Promise<MigrationResult> {
-  const annotating = new Set(plan.changes.filter((c) => c.kind === 'service-account' && (c.action === 'create' || c.action === 'update')).map((c) => c.id));
-  const asksMigration = (b: BindingRequest) => !!b.migration && (b.migration.removeStaticKeys || b.migration.migrateKube2iam || b.migration.workloads.length > 0);
-  const bound = bindings.filter((binding) => !binding.roleOnly && (asksMigration(binding) || annotating.has(serviceAccountId(binding))));
-  const namespaces = [...new Set(bound.map((binding) => binding.namespace))].sort();
-  const reads = await pMap(namespaces, async (namespace) => {
-    try {
-      // ConfigMaps are read apart: without them only envFrom of a ConfigMap goes unjudged (said below).
-      const [workloads, secrets, configMaps] = await Promise.all([
-        gateway.listPodTemplates(namespace),
-        gateway.listSecretKeyNames(namespace),
-        gateway.listConfigMapKeyNames(namespace).then((value) => ({ value }), (error: Error) => ({ error: error.message.split('\n')[0]! })),
-      ]);
-      const read: MigrationNamespace = { workloads, secrets, ...('value' in configMaps ? { configMaps: configMaps.value } : {}) };
-      return { namespace, read, ...('error' in configMaps ? { configMapError: configMaps.error } : {}) };
-    } catch (error) {
-      return { namespace, error: (error as Error).message.split('\n')[0]! };
-    }
-  }, { concurrency });
+export async function addMigrations(
+  plan: Plan,
+  bindings: BindingRequest[],
+  gateway: WorkloadGateway,
+  concurrency = 8,
+  /** The reads, when they were started earlier (readForMigrations, beside the planner's other reads). */
+  started?: Promise<MigrationReads>,
+): Promise<MigrationResult> {
+  const { bound, reads } = await (started ?? readForMigrations(plan, bindings, gateway, concurrency));
   const rolled: MigrationResult['rolled'] = [];
   for (const entry of reads) {
     const members = bound.filter((binding) => binding.namespace === entry.namespace);

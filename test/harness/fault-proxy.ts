@@ -114,12 +114,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     const control = req.url?.startsWith('/moto-api') ?? false;
-    if (options.tracker && !control) {
-      const depth = options.tracker.begin();
-      res.on('finish', () => options.tracker!.end(depth));
-    }
+    let traced: number | undefined;
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    res.on('finish', () => traced !== undefined && options.tracker!.end(traced));
     req.on('end', () => {
+      // Labelled by the operation (query protocol: Action=; JSON protocol: X-Amz-Target; REST: method and path).
+      if (options.tracker && !control) traced = options.tracker.begin(`aws ${operationOf(req, Buffer.concat(chunks))}`);
       const wait = control ? 0 : delayMs();
       if (wait > 0) setTimeout(() => handle(req, Buffer.concat(chunks), res, control), wait);
       else handle(req, Buffer.concat(chunks), res, control);
@@ -217,4 +217,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         server.close(() => resolve());
       }),
   };
+}
+
+function operationOf(req: http.IncomingMessage, body: Buffer): string {
+  const action = /(?:^|&)Action=([A-Za-z]+)/.exec(body.toString('utf8'))?.[1];
+  if (action) return action;
+  const target = String(req.headers['x-amz-target'] ?? '');
+  if (target) return target.split('.').at(-1)!;
+  return `${req.method} ${(req.url ?? '').split('?')[0]}`;
 }

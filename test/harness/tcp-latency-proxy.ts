@@ -60,14 +60,14 @@ export async function startTcpLatencyProxy(options: TcpLatencyProxyOptions): Pro
   };
 
   const server = net.createServer((client) => {
-    accepted++;
+    const connection = ++accepted;
     const upstream = net.connect(options.target.port, options.target.host);
     sockets.add(client).add(upstream);
     // A client chunk after a server chunk starts a new round trip on this connection.
     let depth = 0;
     let awaitingReply = false;
     pipeDelayed(client, upstream, () => {
-      if (!awaitingReply && options.tracker) depth = options.tracker.begin();
+      if (!awaitingReply && options.tracker) depth = options.tracker.begin(`k8s connection ${connection}`);
       awaitingReply = true;
     });
     pipeDelayed(upstream, client, () => {

@@ -178,7 +178,22 @@ export class ConnectionReusingKubeConfig extends KubeConfig {
   }
 }
 
+/**
+ * One KubeConfig per options object: the gateways a command makes from the same options (ServiceAccounts,
+ * workloads, inspection) share its connection instead of each opening its own (a TLS handshake,
+ * two round trips, on the critical path of an apply).
+ */
+const loaded = new WeakMap<KubeGatewayOptions, KubeConfig>();
+
 export function loadKubeConfig(options: KubeGatewayOptions): KubeConfig {
+  const known = loaded.get(options);
+  if (known) return known;
+  const kc = readKubeConfig(options);
+  loaded.set(options, kc);
+  return kc;
+}
+
+function readKubeConfig(options: KubeGatewayOptions): KubeConfig {
   const kc = new ConnectionReusingKubeConfig();
   if (options.kubeconfig) {
     if (!existsSync(options.kubeconfig)) {

@@ -18,11 +18,20 @@
 //   warning   issuer-mismatch       a condition key of another issuer than the Federated provider:
 //                                   absent from the request, so it never matches (or, negated, always)
 //   warning   size-near-quota       the trust policy is within 10% of the ACLSizePerRole quota
+// and for EKS Pod Identity (issue 22; core/pods-eks-trust.ts):
+//   critical  pods-eks-unconditioned an Allow for pods.eks.amazonaws.com (or any service) with
+//                                   sts:AssumeRole and no positive condition on aws:SourceArn,
+//                                   aws:SourceAccount or the kubernetes-namespace session tag: any
+//                                   association in the account that names the role can use it
+//                                   (Amazon EKS User Guide, cross-service confused deputy prevention)
+//   warning   both-mechanisms       the role trusts an OIDC provider (IRSA) and pods.eks (Pod
+//                                   Identity): right during a migration, an unneeded door after it
 
 import { providerHostPath } from './trust-merge.ts';
 import { stringLike, WEB_IDENTITY_ACTION } from './trust-eval.ts';
 import { policySize, TRUST_POLICY_SIZE_LIMIT, type PolicyStatement } from './trust-policy.ts';
 import type { RoleState } from './state.ts';
+import { PODS_EKS_SERVICE } from './pods-eks-trust.ts';
 
 export type TrustSeverity = 'critical' | 'broken' | 'warning';
 export type TrustRule =
@@ -34,7 +43,9 @@ export type TrustRule =
   | 'issuer-gone'
   | 'no-aud-condition'
   | 'issuer-mismatch'
-  | 'size-near-quota';
+  | 'size-near-quota'
+  | 'pods-eks-unconditioned'
+  | 'both-mechanisms';
 
 export const RULE_SEVERITY: Record<TrustRule, TrustSeverity> = {
   'no-sub-condition': 'critical',
@@ -46,6 +57,8 @@ export const RULE_SEVERITY: Record<TrustRule, TrustSeverity> = {
   'no-aud-condition': 'warning',
   'issuer-mismatch': 'warning',
   'size-near-quota': 'warning',
+  'pods-eks-unconditioned': 'critical',
+  'both-mechanisms': 'warning',
 };
 
 export interface TrustFinding {
@@ -235,6 +248,18 @@ export function lintTrust(input: TrustLintInput): TrustLintReport {
         }
       }
     });
+    const podsEks = podsEksFindings(statements);
+    for (const finding of podsEks.unconditioned) {
+      add('pods-eks-unconditioned', finding.number,
+        `trusts ${PODS_EKS_SERVICE} for sts:AssumeRole without a condition on aws:SourceArn, aws:SourceAccount or the kubernetes-namespace session tag: any EKS Pod Identity association in the account that names this role can use it`,
+        `condition it on the cluster (ArnEquals aws:SourceArn = arn:aws:eks:<region>:<account>:cluster/<name>, StringEquals aws:SourceAccount) and, with session tags, the ServiceAccount; irsa create-sa-role --mechanism pod-identity --attach-role-arn ${role.arn} -n <namespace> --name <name> writes such a statement (then remove this one)`,
+        finding.sid);
+    }
+    if (names && podsEks.trustsPodsEks) {
+      add('both-mechanisms', null,
+        `the role is trusted both through an OIDC provider (IRSA) and by ${PODS_EKS_SERVICE} (EKS Pod Identity): expected while a ServiceAccount moves between them, an extra way in once it has`,
+        'when every ServiceAccount of the role uses one mechanism, remove the other\'s statements (irsa delete-sa-role --mechanism irsa|pod-identity removes one ServiceAccount\'s)');
+    }
     if (!names) continue;
     irsaRoles++;
     const size = policySize(role.trustPolicy);
@@ -249,6 +274,28 @@ export function lintTrust(input: TrustLintInput): TrustLintReport {
   const counts: Record<TrustSeverity, number> = { critical: 0, broken: 0, warning: 0 };
   for (const finding of findings) counts[finding.severity]++;
   return { rolesScanned: input.roles.length, irsaRoles, findings, counts };
+}
+
+const POD_SCOPING_KEYS = ['aws:sourcearn', 'aws:sourceaccount', 'aws:requesttag/kubernetes-namespace'];
+
+/** pods.eks statements of a trust: the Allow ones with no condition scoping them, and whether any Allow trusts pods.eks. */
+function podsEksFindings(statements: PolicyStatement[]): { unconditioned: Array<{ number: number; sid?: string }>; trustsPodsEks: boolean } {
+  const unconditioned: Array<{ number: number; sid?: string }> = [];
+  let trustsPodsEks = false;
+  statements.forEach((statement, index) => {
+    if (!statement || typeof statement !== 'object' || statement.Effect !== 'Allow') return;
+    const principal = statement.Principal;
+    const services = principal === '*' ? ['*'] : principal && typeof principal === 'object' ? strings((principal as Record<string, unknown>)['Service']) : [];
+    if (!services.some((service) => stringLike(service.toLowerCase(), PODS_EKS_SERVICE))) return;
+    const assumes = (patterns: unknown) => strings(patterns).some((p) => stringLike(p.toLowerCase(), 'sts:assumerole'));
+    const admits = statement.Action !== undefined ? assumes(statement.Action) : statement.NotAction !== undefined ? !assumes(statement.NotAction) : false;
+    if (!admits) return;
+    trustsPodsEks = true;
+    // Only a positive, unconditional-on-presence condition scopes it (IfExists is true when the key is absent).
+    const scoped = conditionEntries(statement).some((e) => POD_SCOPING_KEYS.includes(e.key.toLowerCase()) && ['StringEquals', 'StringLike', 'ArnEquals', 'ArnLike'].includes(e.base) && !e.raw.endsWith('IfExists') && !e.raw.startsWith('ForAllValues:'));
+    if (!scoped) unconditioned.push({ number: index + 1, ...(typeof statement.Sid === 'string' && statement.Sid ? { sid: statement.Sid } : {}) });
+  });
+  return { unconditioned, trustsPodsEks };
 }
 
 /** The provider ARNs that some role's trust names and that exist (whose issuers to ask). */

@@ -26,6 +26,10 @@ export interface WizardAnswers {
   adopt: boolean;
   overrideExistingServiceAccount: boolean;
   restartWorkloads: boolean;
+  /** How pods get the role (absent: irsa); pod-identity: an EKS Pod Identity association. */
+  mechanism?: 'irsa' | 'pod-identity';
+  /** pod-identity: let irsa add the eks-pod-identity-agent add-on when it is missing. */
+  installPodIdentityAgent?: boolean;
 }
 
 /** Global options the user started the wizard with; the equivalent command repeats them. */
@@ -55,6 +59,7 @@ export function bindingRequestFromAnswers(answers: WizardAnswers): BindingReques
     createNamespace: answers.createNamespace,
     overrideExistingServiceAccounts: answers.overrideExistingServiceAccount,
     restartWorkloads: answers.restartWorkloads,
+    ...(answers.mechanism === 'pod-identity' ? { mechanism: 'pod-identity', installPodIdentityAgent: answers.installPodIdentityAgent === true } : {}),
   };
   const { request, problems } = validateBinding(input, WIZARD_TERMS);
   if (!request) {

@@ -19,6 +19,8 @@ export const WIZARD_STEPS: readonly WizardStep[] = ['region', 'cluster', 'namesp
 export type Resolution =
   | { kind: 'confirm'; answer: 'overrideExistingServiceAccount'; step: WizardStep }
   | { kind: 'adopt-or-rename' }
+  /** EKS Pod Identity's agent add-on is missing: let irsa add it (CreateAddon is in the plan), or use IRSA. */
+  | { kind: 'install-agent-or-irsa' }
   | { kind: 'go-to'; step: WizardStep; label: string };
 
 const RESOLUTIONS: Record<BlockerCode, Resolution> = {
@@ -37,9 +39,10 @@ const RESOLUTIONS: Record<BlockerCode, Resolution> = {
   // back to the question that can avoid them.
   'association-bound-elsewhere': { kind: 'confirm', answer: 'overrideExistingServiceAccount', step: 'serviceAccount' },
   'association-owned-by-addon': { kind: 'go-to', step: 'serviceAccount', label: 'Choose the ServiceAccount' },
-  'pod-identity-agent-missing': { kind: 'go-to', step: 'cluster', label: 'Choose the cluster' },
-  'pod-identity-agent-unhealthy': { kind: 'go-to', step: 'cluster', label: 'Choose the cluster' },
-  'pod-identity-unavailable': { kind: 'go-to', step: 'cluster', label: 'Choose the cluster' },
+  'pod-identity-agent-missing': { kind: 'install-agent-or-irsa' },
+  // The mechanism question is in the role step: going there lets the user choose IRSA.
+  'pod-identity-agent-unhealthy': { kind: 'go-to', step: 'role', label: 'Choose IRSA (or another role) instead' },
+  'pod-identity-unavailable': { kind: 'go-to', step: 'role', label: 'Choose IRSA instead' },
   // Access requests (core/access-plan.ts): the wizard asks none yet; its permissions step is where they would go.
   'account-profile-missing': { kind: 'go-to', step: 'permissions', label: 'Change permissions' },
   'secret-not-found': { kind: 'go-to', step: 'permissions', label: 'Change permissions' },
@@ -68,6 +71,6 @@ export function decisionFor(binding: BindingsPlan & { roleArn: string }, state: 
 }
 
 /** The answers with one yes/no changed; the input is not modified. */
-export function withAnswer<K extends 'overrideExistingServiceAccount' | 'adopt' | 'restartWorkloads'>(answers: WizardAnswers, key: K, value: boolean): WizardAnswers {
+export function withAnswer<K extends 'overrideExistingServiceAccount' | 'adopt' | 'restartWorkloads' | 'installPodIdentityAgent'>(answers: WizardAnswers, key: K, value: boolean): WizardAnswers {
   return { ...answers, [key]: value };
 }

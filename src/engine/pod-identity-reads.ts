@@ -70,7 +70,9 @@ export async function readPodIdentity(
 ): Promise<PodIdentityObserved> {
   const { cluster } = target;
   const unavailable = clusterUnavailability({ cluster: cluster?.name ?? target.clusterLabel, eks: cluster !== null, region: target.region });
-  if (!cluster || !gateway) return { clusterArn: '', associations: new Map(), agent: null, unavailable };
+  if (!cluster) return { clusterArn: '', associations: new Map(), agent: null, unavailable };
+  // An EKS cluster whose Pod Identity state was not read is never planned as if it had none.
+  if (!gateway) return { clusterArn: '', associations: new Map(), agent: null, unavailable: [...unavailable, { resource: `eks-cluster:${cluster.name}`, reason: 'irsa did not read its EKS Pod Identity state (associations, agent, Fargate profiles)' }] };
   const concurrency = options.concurrency ?? 8;
   const wanted = new Set(serviceAccounts.map((sa) => `${sa.namespace}/${sa.name}`));
   const summaries = async (): Promise<PodIdentityAssociationSummary[]> => {

@@ -117,13 +117,20 @@ describe('trust policies irsa did not write', { skip }, () => {
       'no-aud-condition': statement({ StringEquals: { [sub]: `system:serviceaccount:${ns}:a` } }),
       'issuer-mismatch': statement({ StringEquals: { ...exact, 'oidc.eks.eu-west-1.amazonaws.com/id/OTHER:sub': 'system:serviceaccount:a:b' } }),
       'size-near-quota': statement({ StringEquals: { [sub]: many, [aud]: 'sts.amazonaws.com' } }),
+      // EKS Pod Identity (issue 22): a pods.eks trust scoped to nothing; a role trusted both ways.
+      'pods-eks-unconditioned': { Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'] },
+      'both-mechanisms': [
+        statement({ StringEquals: exact }),
+        { Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'], Condition: { StringEquals: { 'aws:SourceAccount': stack.accountId }, ArnEquals: { 'aws:SourceArn': `arn:aws:eks:${stack.region}:${stack.accountId}:cluster/${stack.clusterName}` } } },
+      ],
     };
     for (const [rule, trust] of Object.entries(seeded)) {
-      await aws(stack, ['iam', 'create-role', '--path', '/seeded/', '--role-name', `seeded-${rule}`, '--assume-role-policy-document', JSON.stringify({ Version: '2012-10-17', Statement: [trust] })]);
+      await aws(stack, ['iam', 'create-role', '--path', '/seeded/', '--role-name', `seeded-${rule}`, '--assume-role-policy-document', JSON.stringify({ Version: '2012-10-17', Statement: Array.isArray(trust) ? trust : [trust] })]);
     }
     const severity: Record<string, string> = {
       'no-sub-condition': 'critical', 'sub-spans-namespaces': 'critical', 'literal-wildcard': 'broken', 'provider-missing': 'broken',
       'issuer-gone': 'broken', 'no-aud-condition': 'warning', 'issuer-mismatch': 'warning', 'size-near-quota': 'warning',
+      'pods-eks-unconditioned': 'critical', 'both-mechanisms': 'warning',
     };
 
     const result = await irsa(stack, ['audit', '--iam', '-o', 'json']);
@@ -140,7 +147,7 @@ describe('trust policies irsa did not write', { skip }, () => {
     assert.equal(scoped.rolesScanned, Object.keys(seeded).length);
     const text = await irsa(stack, ['audit', '--iam', '--path', '/seeded/']);
     assert.match(text.stdout, /CRITICAL no-sub-condition: role seeded-no-sub-condition statement 1\n {2}trusts .*\n {2}fix: add StringEquals/);
-    assert.match(text.stdout, /2 critical, 3 broken, 3 warning\./);
+    assert.match(text.stdout, /3 critical, 3 broken, 4 warning\./);
     const bad = await irsa(stack, ['audit', '--iam', '--path', 'seeded']);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /--path: "seeded" is not an IAM path prefix/);

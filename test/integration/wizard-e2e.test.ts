@@ -119,6 +119,7 @@ async function answerUpToPlan(t: Terminal, namespace: string, serviceAccount: st
   await t.pick('Permissions of the role', '', 'Done: continue with 1 policy');
   // The suggested role name is already typed (editable); Enter accepts it.
   const roleName = `irsa-${stack.clusterName}-${namespace}-${serviceAccount}`;
+  await t.pick('How should pods get the role', '', 'IRSA: the ServiceAccount annotation');
   await t.pick('IAM role name', '', roleName, roleName);
   await t.pick('Permissions boundary', '', 'No permissions boundary');
   await t.waitFor(/^\? Apply this plan\? \(y\/N\)/m);

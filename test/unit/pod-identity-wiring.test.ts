@@ -91,3 +91,15 @@ test('list\'s trust verdict for an association: allow, deny, cannot-decide (neve
   assert.equal(podIdentityTrustVerdict(doc({ Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: 'sts:AssumeRole' }), subject), 'cannot-decide');
   assert.equal(podIdentityTrustVerdict(doc(), subject), 'deny');
 });
+
+test('trust lint: an unconditioned pods.eks trust is critical (IfExists does not scope it), a scoped one is not; a role trusted both ways is a warning', async () => {
+  const { lintTrust } = await import('../../src/core/trust-lint.ts');
+  const role = (name: string, ...Statement: unknown[]) => ({ name, arn: `arn:aws:iam::${ACCOUNT}:role/${name}`, trustPolicy: { Version: '2012-10-17', Statement } as never, tags: {}, attachedPolicyArns: [], inlinePolicies: {}, path: '/', description: '', maxSessionDuration: 3600, permissionsBoundary: null, id: 'AROA' } as never);
+  const open = { Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'] };
+  const ifExists = { ...open, Condition: { ArnEqualsIfExists: { 'aws:SourceArn': CLUSTER_ARN } } };
+  const scoped = podIdentityStatement({ clusterArn: CLUSTER_ARN, namespace: 'payments', serviceAccounts: ['api'] });
+  const provider = 'arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC';
+  const irsaStatement = { Effect: 'Allow', Principal: { Federated: provider }, Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringEquals: { 'oidc.eks.us-east-1.amazonaws.com/id/ABC:sub': 'system:serviceaccount:payments:api', 'oidc.eks.us-east-1.amazonaws.com/id/ABC:aud': 'sts.amazonaws.com' } } };
+  const report = lintTrust({ roles: [role('open', open), role('if-exists', ifExists), role('scoped', scoped), role('both', irsaStatement, scoped)], providerArns: [provider], unreachableIssuers: new Map() });
+  assert.deepEqual(report.findings.map((f) => `${f.roleName} ${f.severity} ${f.rule}`), ['if-exists critical pods-eks-unconditioned', 'open critical pods-eks-unconditioned', 'both warning both-mechanisms']);
+});

@@ -13,7 +13,7 @@ import { COMMANDS, GLOBAL_OPTIONS, type OptionSpec } from '../../src/commands/re
 import { withDefaultCommand } from '../../src/cli.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { ClusterInfo, OidcProviderState, ServiceAccountState, WorkloadRef } from '../../src/core/state.ts';
-import type { ClusterReader, IamGateway, KubeGateway } from '../../src/ports.ts';
+import type { ClusterReader, IamGateway, KubeGateway, PodIdentityGateway } from '../../src/ports.ts';
 import { bindingRequestFromAnswers, type WizardAnswers } from '../../src/core/wizard-answers.ts';
 import { filterByTerm, hintWith } from '../../src/ui/wizard/choices.ts';
 import { configSnippet, equivalentArgs, equivalentCommandLine } from '../../src/ui/wizard/equivalent.ts';
@@ -104,12 +104,20 @@ function fakes(w: World) {
     getServiceAccount: (ns: string, name: string) => failing('getServiceAccount', () => w.serviceAccounts.find((sa) => sa.namespace === ns && sa.name === name) ?? null),
     listWorkloadsUsingServiceAccount: () => failing('listWorkloadsUsingServiceAccount', () => w.workloads),
   });
+  // EKS Pod Identity: no association, no agent add-on, no Fargate profile, no nodegroup.
+  const podIdentity = recorder<PodIdentityGateway>('eks', {
+    listAssociations: () => failing('listAssociations', () => []),
+    describeAddon: () => failing('describeAddon', () => null),
+    listFargateProfiles: () => failing('listFargateProfiles', () => []),
+    listNodegroups: () => failing('listNodegroups', () => []),
+  });
   const services: WizardServices = {
     defaultRegion: async () => 'us-east-1',
     connect: () => ({
       clusters: async () => clusters,
       iam: async () => iam,
       kube: async () => kube,
+      podIdentity: async () => podIdentity,
       resolveThumbprints: async () => ({ thumbprints: ['a'.repeat(40)], warnings: [] }),
     }),
     readFile: (path) => {
@@ -214,7 +222,7 @@ const s3ReadOnly: Scripted[] = [
   search(/Policy name/, 'S3ReadOnly'),
   select(/Permissions of the role/, /Done: continue with 1 policy/),
 ];
-const roleDefaults: Scripted[] = [input(/IAM role name/, null), select(/Permissions boundary/, /No permissions boundary/)];
+const roleDefaults: Scripted[] = [select(/How should pods get the role/, /^IRSA/), input(/IAM role name/, null), select(/Permissions boundary/, /No permissions boundary/)];
 
 const EXPECTED_COMMAND =
   'irsa create-sa-role --cluster prod --region us-east-1 -n payments --name api --role-name irsa-prod-payments-api --attach-policy-arn arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess --approve';
@@ -231,6 +239,16 @@ describe('irsa wizard: prompt flow', () => {
     assert.match(output, /Apply complete: 4 changes applied/);
     assert.ok(output.includes(`  ${EXPECTED_COMMAND}\n`), output);
     assert.match(output, /bindings:\n {2}\s+- namespace: payments/);
+  });
+
+  it('EKS Pod Identity: the mechanism question, the missing agent resolved by letting irsa add it, no OIDC provider; the equivalent command says so', async () => {
+    const piRole: Scripted[] = [select(/How should pods get the role/, /^EKS Pod Identity/), input(/IAM role name/, null), select(/Permissions boundary/, /No permissions boundary/)];
+    const { code, output, writes } = await drive([...opening(), ...s3ReadOnly, ...piRole, select(/What now/, /Let irsa add the eks-pod-identity-agent/), confirm(/Apply this plan/, true)]);
+    assert.equal(code, 0, output);
+    assert.match(output, /Blocked: .*no eks-pod-identity-agent add-on/);
+    assert.deepEqual([...new Set(writes)].sort(), ['eks.createAddon', 'eks.createAssociation', 'iam.attachPolicy', 'iam.createRole', 'kube.createServiceAccount']);
+    assert.ok(output.includes('--mechanism pod-identity --install-pod-identity-agent --approve'), output);
+    assert.match(output, /mechanism: pod-identity/);
   });
 
   it('--region skips the region question; an existing provider is reported, not planned', async () => {

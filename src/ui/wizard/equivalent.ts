@@ -21,6 +21,7 @@ export function equivalentArgs(answers: WizardAnswers, globals: WizardGlobals): 
   if (answers.createNamespace) args.push('--create-namespace');
   if (answers.overrideExistingServiceAccount) args.push('--override-existing-serviceaccounts');
   if (answers.restartWorkloads) args.push('--restart-workloads');
+  if (answers.mechanism === 'pod-identity') args.push('--mechanism', 'pod-identity', ...(answers.installPodIdentityAgent ? ['--install-pod-identity-agent'] : []));
   if (globals.caBundle) args.push('--ca-bundle', globals.caBundle);
   if (globals.profile) args.push('--profile', globals.profile);
   if (globals.kubeconfig) args.push('--kubeconfig', globals.kubeconfig);
@@ -54,6 +55,10 @@ export function configSnippet(answers: WizardAnswers, globals: WizardGlobals, cw
   if (answers.restartWorkloads) binding['restart'] = true;
   if (answers.createNamespace) binding['createNamespace'] = true;
   if (answers.adopt) binding['adopt'] = true;
+  if (answers.mechanism === 'pod-identity') {
+    binding['mechanism'] = 'pod-identity';
+    if (answers.installPodIdentityAgent) binding['installPodIdentityAgent'] = true;
+  }
   const cluster: Record<string, string> = { name: answers.cluster, region: answers.region };
   if (globals.profile) cluster['profile'] = globals.profile;
   const header = [

@@ -15,7 +15,8 @@ import { parsePolicyDocument } from '../../core/policy-document.ts';
 import type { ApplyReport, ChangeResult } from '../../core/model/apply.ts';
 import type { Change, Plan } from '../../core/plan.ts';
 import { withAnswer, WIZARD_STEPS, type DecideState, type Decision, type Resolution, type WizardStep } from '../../core/wizard-decision.ts';
-import type { ClusterReader, IamGateway, KubeGateway } from '../../ports.ts';
+import type { ClusterReader, IamGateway, KubeGateway, PodIdentityGateway } from '../../ports.ts';
+import { FIELDS } from '../../core/fields.ts';
 import { blockerText, renderPlanText } from '../render.ts';
 import { bindingRequestFromAnswers, type InlinePolicyChoice, type WizardAnswers, type WizardGlobals } from '../../core/wizard-answers.ts';
 import {
@@ -41,6 +42,8 @@ export interface WizardConnection {
   iam(): Promise<IamGateway>;
   kube(): Promise<KubeGateway>;
   resolveThumbprints(issuerUrl: string): Promise<{ thumbprints: string[]; warnings: string[] }>;
+  /** EKS Pod Identity (associations, the agent add-on); only for a pod-identity binding. */
+  podIdentity?(): Promise<PodIdentityGateway>;
   /** Makes kube() prove the kubeconfig context is this cluster first (CommandContext does). */
   expectCluster?(expectation: { issuerUrl: string; cluster: ClusterInfo | null; writes: boolean }): void;
 }
@@ -49,9 +52,9 @@ export interface WizardConnection {
  * same reads, planner and engine as create-sa-role), passed in so ui/ depends on no engine. */
 export interface WizardPlanning<Reads extends PlanningReads = PlanningReads> {
   resolveIssuer(cluster: string, region: string, clusters: () => Promise<ClusterReader>): Promise<{ issuerUrl: string; cluster: ClusterInfo | null }>;
-  read(answers: WizardAnswers, target: WizardTarget, deps: { iam: IamGateway; kube: KubeGateway; resolveThumbprints: WizardConnection['resolveThumbprints'] }): Promise<Reads>;
+  read(answers: WizardAnswers, target: WizardTarget, deps: { iam: IamGateway; kube: KubeGateway; resolveThumbprints: WizardConnection['resolveThumbprints']; podIdentity?: () => Promise<PodIdentityGateway> }): Promise<Reads>;
   decide(answers: WizardAnswers, target: WizardTarget, reads: Reads, state: DecideState): Decision;
-  apply(plan: Plan, gateways: { iam: IamGateway; kube: KubeGateway }, hooks: { onStart: (change: Change) => void; onFinish: (result: ChangeResult) => void }): Promise<ApplyReport>;
+  apply(plan: Plan, gateways: { iam: IamGateway; kube: KubeGateway; podIdentity?: PodIdentityGateway }, hooks: { onStart: (change: Change) => void; onFinish: (result: ChangeResult) => void }): Promise<ApplyReport>;
 }
 
 /** What the wizard itself reads of the reads: the existing role, to offer adopting it. */
@@ -156,6 +159,8 @@ class Wizard<Reads extends PlanningReads> {
   private adopt = false;
   private overrideExisting = false;
   private restartWorkloads = false;
+  private mechanism: 'irsa' | 'pod-identity' = 'irsa';
+  private installAgent = false;
   private restartAsked = false;
   private outcome: Outcome | null = null;
   private pendingRestarts: WorkloadRef[] = [];
@@ -172,7 +177,7 @@ class Wizard<Reads extends PlanningReads> {
   }
 
   async run(): Promise<number> {
-    this.say(this.c.bold('irsa wizard: bind a Kubernetes ServiceAccount to an IAM role (IRSA).'));
+    this.say(this.c.bold('irsa wizard: bind a Kubernetes ServiceAccount to an IAM role (IRSA or EKS Pod Identity).'));
     this.say(this.c.dim('Nothing is changed until you confirm the plan. Ctrl-C quits at any prompt.'));
     let index = 0;
     while (index < STEPS.length) {
@@ -524,6 +529,16 @@ class Wizard<Reads extends PlanningReads> {
   // 4. Role.
 
   private async roleStep(): Promise<Nav> {
+    // The mechanism (docs/irsa-or-pod-identity.md): IRSA works everywhere; Pod Identity needs EKS
+    // with Linux EC2 nodes, which the plan checks (Fargate, Windows, the agent) and blocks on.
+    this.mechanism = await this.prompts.select({
+      message: `${FIELDS.mechanism.question}?`,
+      choices: [
+        { value: 'irsa' as const, name: 'IRSA: the ServiceAccount annotation and the cluster\'s OIDC provider (works everywhere)' },
+        { value: 'pod-identity' as const, name: 'EKS Pod Identity: an association, no OIDC provider (EKS with Linux EC2 nodes)' },
+      ],
+      default: this.mechanism,
+    });
     const binding = `${this.cluster!.info.name}/${this.namespace}/${this.serviceAccount}`;
     const suggested = this.roleNameFor === binding && this.roleName ? this.roleName : defaultRoleName(this.cluster!.info.name, this.namespace, this.serviceAccount);
     this.roleName = await this.prompts.input({
@@ -566,6 +581,7 @@ class Wizard<Reads extends PlanningReads> {
       adopt: this.adopt,
       overrideExistingServiceAccount: this.overrideExisting,
       restartWorkloads: this.restartWorkloads,
+      ...(this.mechanism === 'pod-identity' ? { mechanism: 'pod-identity' as const, installPodIdentityAgent: this.installAgent } : {}),
     };
   }
 
@@ -578,17 +594,26 @@ class Wizard<Reads extends PlanningReads> {
       account: cluster.account,
       thumbprints: { given: [], none: false },
     };
-    const gateways = await this.attempt('Connecting', async () => ({ iam: await this.conn.iam(), kube: await this.conn.kube() }));
+    const gateways = await this.attempt('Connecting', async () => ({
+      iam: await this.conn.iam(),
+      kube: await this.conn.kube(),
+      ...(this.mechanism === 'pod-identity' && this.conn.podIdentity ? { podIdentity: await this.conn.podIdentity() } : {}),
+    }));
     if (gateways === BACK) return 'back';
     const reads = await this.attempt('Reading the role, policies, OIDC provider, ServiceAccount and workloads', () =>
-      this.options.planning.read(this.answers(), target, { ...gateways, resolveThumbprints: (url) => this.conn.resolveThumbprints(url) }),
+      this.options.planning.read(this.answers(), target, {
+        iam: gateways.iam,
+        kube: gateways.kube,
+        resolveThumbprints: (url) => this.conn.resolveThumbprints(url),
+        ...(gateways.podIdentity ? { podIdentity: async () => gateways.podIdentity! } : {}),
+      }),
     );
     if (reads === BACK) return 'back';
     return this.decideAndApply(target, reads, gateways);
   }
 
   /** Plans from one set of reads; answers to conflicts re-plan without reading again (engine/wizard.ts decides). */
-  private async decideAndApply(target: WizardTarget, reads: Reads, gateways: { iam: IamGateway; kube: KubeGateway }): Promise<Nav> {
+  private async decideAndApply(target: WizardTarget, reads: Reads, gateways: { iam: IamGateway; kube: KubeGateway; podIdentity?: PodIdentityGateway }): Promise<Nav> {
     for (;;) {
       const decision = this.options.planning.decide(this.answers(), target, reads, { restartAsked: this.restartAsked });
       if (decision.kind === 'resolve') {
@@ -665,6 +690,24 @@ class Wizard<Reads extends PlanningReads> {
         this.adopt = withAnswer(this.answers(), 'adopt', true).adopt;
         return 'again';
       }
+      case 'install-agent-or-irsa': {
+        const next = await this.prompts.select({
+          message: 'What now?',
+          choices: [
+            { value: 'install', name: 'Let irsa add the eks-pod-identity-agent add-on (CreateAddon, in the plan)' },
+            { value: 'irsa', name: 'Use IRSA for this binding instead' },
+            { value: 'quit', name: 'Quit (nothing is applied)' },
+          ],
+        });
+        if (next === 'quit') throw new WizardCancelled();
+        if (next === 'irsa') {
+          this.mechanism = 'irsa';
+          // The reads were made for Pod Identity (no OIDC provider): plan IRSA from fresh reads.
+          return { goto: 'plan' };
+        }
+        this.installAgent = withAnswer(this.answers(), 'installPodIdentityAgent', true).installPodIdentityAgent === true;
+        return 'again';
+      }
       case 'go-to':
         return this.chooseWhereToGo(resolution.label, resolution.step);
       default:
@@ -675,6 +718,10 @@ class Wizard<Reads extends PlanningReads> {
   /** The --verify step; true when it passed or was not asked for. */
   private async verifyStep(roleArn: string, audience: string): Promise<boolean> {
     if (!this.options.verify) return true;
+    if (this.mechanism === 'pod-identity') {
+      this.say(this.c.yellow('--verify proves IRSA bindings (a minted token and sts:AssumeRoleWithWebIdentity); EKS Pod Identity credentials come from the agent on the node: not verified.'));
+      return true;
+    }
     this.say(this.c.dim('Verifying: a minted token and sts:AssumeRoleWithWebIdentity, retried while IAM propagates…'));
     const result = await this.options.verify({ namespace: this.namespace, name: this.serviceAccount, roleArn, audience }, this.conn);
     for (const line of result.lines) this.say(result.ok ? this.c.green(line) : this.c.red(line));

@@ -137,24 +137,9 @@ export async function readAndPlanDeclarative(
     field: (index) => terms.name({ field: 'access', binding: index }),
     ...(options.prune ? { deletedRoles: clusterRoles } : {}),
   });
-  const planOptions = { mode: 'exact' as const, prune: options.prune, clusterName: config.cluster.name, terms };
-  const plan = () => {
-    const planned = planBindings(config.bindings, observed, planOptions);
-    // A policy the file names that IAM does not know stops apply, shown with the plan.
-    for (const arn of missing) {
-      const index = config.bindings.findIndex((b) => b.policyArns.includes(arn) || b.permissionsBoundary === arn);
-      const field = config.bindings[index]?.policyArns.includes(arn) ? 'policyArns' : 'permissionsBoundary';
-      planned.plan.blockers.push({
-        code: 'policy-not-found',
-        resource: `policy:${arn}`,
-        message: `${terms.name({ field, binding: index })}: ${arn} does not exist in account ${account} (iam:GetPolicy).`,
-        fix: `${missingHint.trim()} Check the ARN in ${config.file} (AWS managed policies are arn:aws:iam::aws:policy/<name>).`.trim(),
-        field: terms.name({ field, binding: index }),
-        binding: index,
-      });
-    }
-    return planned;
-  };
+  if (missing.length > 0) observed.missingPolicies = { arns: missing, hint: missingHint };
+  const planOptions = { mode: 'exact' as const, prune: options.prune, clusterName: config.cluster.name, terms, file: config.file };
+  const plan = () => planBindings(config.bindings, observed, planOptions);
   let result = plan();
   // The migrations' reads depend only on which ServiceAccounts are annotated, which this first
   // pass already knows: they run beside the workload listing below instead of after it.

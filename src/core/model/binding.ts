@@ -86,5 +86,10 @@ export interface BindingsObserved {
   workloads: Map<string, WorkloadRef[]>;
   /** irsa-owned roles tagged with this cluster that no request names (exact mode's prune candidates). */
   clusterRoles: RoleState[];
+  /**
+   * Attached or boundary policy ARNs iam:GetPolicy did not find, and what they were probably meant
+   * to be (engine/policy-suggestions.ts; empty when nothing comes close). The planner blocks on them.
+   */
+  missingPolicies?: { arns: string[]; hint: string };
 }
 

@@ -207,6 +207,17 @@ export function planBindings(requests: BindingRequest[], observed: BindingsObser
 
   if (options.mode === 'exact') planPrune(requests, observed, options, plan);
   plan.blockers.push(...missingPolicyBlockers(requests, observed, options));
+  // Cross-account (the cluster read with one profile, IAM written with another): where things go.
+  const { clusterAccount, account } = observed.context;
+  if (clusterAccount && clusterAccount !== account) {
+    plan.notes.push(
+      options.mode === 'exact'
+        ? `The cluster is in account ${clusterAccount}; the roles and the OIDC provider go to account ${account}.`
+        : observed.context.providerChange
+          ? `The cluster is in account ${clusterAccount}; the role and its OIDC provider go to account ${account}.`
+          : `The cluster is in account ${clusterAccount}; the role goes to account ${account}.`,
+    );
+  }
   const providerChange = observed.context.providerChange;
   if (options.requireProvider && providerChange?.action === 'create') {
     const terms = options.terms ?? FLAG_TERMS;

@@ -102,6 +102,7 @@ export function planBindingFromReads(
     issuerHostPath: issuerHostPath(target.issuerUrl),
     providerChange: reads.provider?.change ?? null,
     ...(reads.podIdentity?.clusterArn ? { podIdentityClusterArn: reads.podIdentity.clusterArn } : {}),
+    ...(target.cluster ? { clusterAccount: target.cluster.accountId } : {}),
   };
   const key = `${request.namespace}/${request.name}`;
   const binding = planBindings(
@@ -128,10 +129,5 @@ export function planBindingFromReads(
   );
   binding.plan.warnings.push(...(reads.podIdentity?.warnings ?? []));
   binding.plan.warnings.push(...(reads.provider?.warnings ?? []));
-  if (target.cluster && target.cluster.accountId !== target.account) {
-    binding.plan.notes.push(reads.provider
-      ? `The cluster is in account ${target.cluster.accountId}; the role and its OIDC provider go to account ${target.account}.`
-      : `The cluster is in account ${target.cluster.accountId}; the role goes to account ${target.account}.`);
-  }
   return { ...binding, roleArn: bindingRoleArn(request, context) };
 }

@@ -116,6 +116,7 @@ export async function readAndPlanDeclarative(
     issuerHostPath: issuerHostPath(issuer.issuerUrl),
     providerChange: provider?.change ?? null,
     ...(podIdentity?.clusterArn ? { podIdentityClusterArn: podIdentity.clusterArn } : {}),
+    ...(issuer.cluster?.accountId ? { clusterAccount: issuer.cluster.accountId } : {}),
   };
   // ServiceAccounts that a prune would unbind are read too.
   const extraSaKeys = options.prune && kube ? pruneSubjects(clusterRoles, providerArn).filter((key) => !saKeys.includes(key)) : [];
@@ -172,7 +173,7 @@ export async function readAndPlanDeclarative(
   const clusterElsewhere = !!issuer.cluster && !!issuer.cluster.accountId && issuer.cluster.accountId !== account;
   // Access requests put documents in other accounts too: then every change shows its account.
   const crossAccount = clusterElsewhere || !!access?.changes.some((change) => change.account !== account);
-  if (clusterElsewhere) result.plan.notes.push(`The cluster is in account ${issuer.cluster!.accountId}; the roles and the OIDC provider go to account ${account}.`);
+  // (The planner says so in the plan's notes: core/binding.ts.)
   return { ...result, needsKube, crossAccount, ...(migrationReads ? { migrationReads } : {}) };
 }
 

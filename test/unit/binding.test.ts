@@ -193,3 +193,10 @@ test('the planner blocks on what the reads found missing: a policy IAM does not 
   assert.deepEqual(file.plan.blockers.map((b) => [b.code, b.field, b.binding]), [['policy-not-found', 'bindings[0].managedPolicies', 0]]);
   assert.match(file.plan.blockers[0]!.fix, /Check the ARN in irsa\.yaml/);
 });
+
+test('the planner says where things go when the cluster is in another account (once, in the plan notes)', () => {
+  const elsewhere = planOne(request(), context({ clusterAccount: '999988887777' }), observed());
+  assert.deepEqual(elsewhere.plan.notes.filter((n) => n.startsWith('The cluster is in account')), [`The cluster is in account 999988887777; the role goes to account ${ACCOUNT}.`]);
+  const same = planOne(request(), context({ clusterAccount: ACCOUNT }), observed());
+  assert.deepEqual(same.plan.notes.filter((n) => n.startsWith('The cluster is in account')), []);
+});

@@ -72,6 +72,8 @@ export interface BindingContext {
   issuerHostPath: string;
   /** The provider's change (create/update/no-op); roles depend on it. */
   providerChange: ChangeOf<'oidc-provider'> | null;
+  /** The EKS cluster's own account, when known: another one than `account` is said in the plan's notes. */
+  clusterAccount?: string;
 }
 
 /** Everything planBindings needs to know about what exists, read beforehand. */

@@ -41,6 +41,13 @@ export interface PlanBindingsOptions {
   clusterName?: string;
   /** The binding mechanisms by name (default: core/mechanisms/registry.ts). */
   mechanisms?: MechanismRegistry;
+  /** irsa.yaml: the file a blocker's fix names; blockers then carry the binding's index. */
+  file?: string;
+  /**
+   * --no-create-oidc: the OIDC provider must exist already; a plan that would create it is
+   * blocked, the fix runs associate-oidc with `associateWith` (its target flags).
+   */
+  requireProvider?: { issuerUrl: string; associateWith: string };
 }
 
 export interface BindingsPlan {
@@ -199,7 +206,51 @@ export function planBindings(requests: BindingRequest[], observed: BindingsObser
   }
 
   if (options.mode === 'exact') planPrune(requests, observed, options, plan);
+  plan.blockers.push(...missingPolicyBlockers(requests, observed, options));
+  // Cross-account (the cluster read with one profile, IAM written with another): where things go.
+  const { clusterAccount, account } = observed.context;
+  if (clusterAccount && clusterAccount !== account) {
+    plan.notes.push(
+      options.mode === 'exact'
+        ? `The cluster is in account ${clusterAccount}; the roles and the OIDC provider go to account ${account}.`
+        : observed.context.providerChange
+          ? `The cluster is in account ${clusterAccount}; the role and its OIDC provider go to account ${account}.`
+          : `The cluster is in account ${clusterAccount}; the role goes to account ${account}.`,
+    );
+  }
+  const providerChange = observed.context.providerChange;
+  if (options.requireProvider && providerChange?.action === 'create') {
+    const terms = options.terms ?? FLAG_TERMS;
+    plan.blockers.push({
+      code: 'oidc-provider-missing',
+      resource: changeKey(providerChange),
+      message: `The IAM OIDC provider for ${options.requireProvider.issuerUrl} does not exist in account ${observed.context.account}, and ${terms.name({ field: 'createOidc' })} was given.`,
+      fix: `Create it first with:\n  irsa associate-oidc ${options.requireProvider.associateWith} --approve`,
+      field: terms.name({ field: 'createOidc' }),
+    });
+  }
   return { plan, changedServiceAccounts, workloadsNeedingRestart };
+}
+
+/** A policy a binding names that IAM does not know stops apply, shown with the plan. */
+function missingPolicyBlockers(requests: BindingRequest[], observed: BindingsObserved, options: PlanBindingsOptions): Blocker[] {
+  const missing = observed.missingPolicies;
+  if (!missing) return [];
+  const terms = options.terms ?? FLAG_TERMS;
+  const numbered = options.file !== undefined;
+  return missing.arns.map((arn): Blocker => {
+    const index = requests.findIndex((b) => b.policyArns.includes(arn) || b.permissionsBoundary === arn);
+    const field: BindingField = requests[index]?.policyArns.includes(arn) ? 'policyArns' : 'permissionsBoundary';
+    const path: FieldPath = numbered ? { field, binding: index } : { field };
+    return {
+      code: 'policy-not-found',
+      resource: `policy:${arn}`,
+      message: `${terms.name(path)}: ${arn} does not exist in account ${observed.context.account} (iam:GetPolicy).`,
+      fix: `${missing.hint.trim()} Check the ARN${numbered ? ` in ${options.file}` : ''} (AWS managed policies are arn:aws:iam::aws:policy/<name>).`.trim(),
+      field: terms.name(path),
+      ...(numbered ? { binding: index } : {}),
+    };
+  });
 }
 
 /** Exact mode: irsa-owned roles of the cluster that no binding names go only with --prune. */

@@ -5,7 +5,6 @@ import { partitionForRegion } from '../core/arn.ts';
 import { bindingRoleArn, planBindings, type BindingsPlan, type BindingRequest } from '../core/binding.ts';
 import type { RoleState, ServiceAccountState, WorkloadRef } from '../core/state.ts';
 import { FLAG_TERMS, type Terms } from '../core/terms.ts';
-import { changeKey } from '../core/plan.ts';
 import type { ClusterInfo } from '../core/state.ts';
 import { issuerHostPath } from '../core/thumbprint.ts';
 import type { IamGateway, KubeGateway, PodIdentityGateway } from '../ports.ts';
@@ -103,6 +102,7 @@ export function planBindingFromReads(
     issuerHostPath: issuerHostPath(target.issuerUrl),
     providerChange: reads.provider?.change ?? null,
     ...(reads.podIdentity?.clusterArn ? { podIdentityClusterArn: reads.podIdentity.clusterArn } : {}),
+    ...(target.cluster ? { clusterAccount: target.cluster.accountId } : {}),
   };
   const key = `${request.namespace}/${request.name}`;
   const binding = planBindings(
@@ -115,36 +115,19 @@ export function planBindingFromReads(
       workloads: new Map([[key, reads.observed.workloads]]),
       clusterRoles: [],
       ...(reads.podIdentity ? { podIdentity: reads.podIdentity } : {}),
+      ...(reads.missingPolicies.length > 0 ? { missingPolicies: { arns: reads.missingPolicies, hint: options.missingHint ?? '' } } : {}),
     },
-    { mode: 'ensure', prune: options.prune, terms },
+    {
+      mode: 'ensure',
+      prune: options.prune,
+      terms,
+      // --no-create-oidc: the planner blocks a plan that would create the provider.
+      ...(reads.provider && options.createOidc === false
+        ? { requireProvider: { issuerUrl: target.issuerUrl, associateWith: target.cluster ? `--cluster ${target.cluster.name} --region ${target.region}` : `--issuer-url ${target.issuerUrl}` } }
+        : {}),
+    },
   );
-  const { blockers } = binding.plan;
-  for (const arn of reads.missingPolicies) {
-    const field = request.policyArns.includes(arn) ? 'policyArns' : 'permissionsBoundary';
-    blockers.push({
-      code: 'policy-not-found',
-      resource: `policy:${arn}`,
-      message: `${terms.name({ field })}: ${arn} does not exist in account ${target.account} (iam:GetPolicy).`,
-      fix: `${(options.missingHint ?? '').trim()} Check the ARN (AWS managed policies are arn:aws:iam::aws:policy/<name>).`.trim(),
-      field: terms.name({ field }),
-    });
-  }
   binding.plan.warnings.push(...(reads.podIdentity?.warnings ?? []));
-  if (reads.provider && reads.provider.change.action === 'create' && options.createOidc === false) {
-    const where = target.cluster ? `--cluster ${target.cluster.name} --region ${target.region}` : `--issuer-url ${target.issuerUrl}`;
-    blockers.push({
-      code: 'oidc-provider-missing',
-      resource: changeKey(reads.provider.change),
-      message: `The IAM OIDC provider for ${target.issuerUrl} does not exist in account ${target.account}, and ${terms.name({ field: 'createOidc' })} was given.`,
-      fix: `Create it first with:\n  irsa associate-oidc ${where} --approve`,
-      field: terms.name({ field: 'createOidc' }),
-    });
-  }
   binding.plan.warnings.push(...(reads.provider?.warnings ?? []));
-  if (target.cluster && target.cluster.accountId !== target.account) {
-    binding.plan.notes.push(reads.provider
-      ? `The cluster is in account ${target.cluster.accountId}; the role and its OIDC provider go to account ${target.account}.`
-      : `The cluster is in account ${target.cluster.accountId}; the role goes to account ${target.account}.`);
-  }
   return { ...binding, roleArn: bindingRoleArn(request, context) };
 }

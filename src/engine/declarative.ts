@@ -116,6 +116,7 @@ export async function readAndPlanDeclarative(
     issuerHostPath: issuerHostPath(issuer.issuerUrl),
     providerChange: provider?.change ?? null,
     ...(podIdentity?.clusterArn ? { podIdentityClusterArn: podIdentity.clusterArn } : {}),
+    ...(issuer.cluster?.accountId ? { clusterAccount: issuer.cluster.accountId } : {}),
   };
   // ServiceAccounts that a prune would unbind are read too.
   const extraSaKeys = options.prune && kube ? pruneSubjects(clusterRoles, providerArn).filter((key) => !saKeys.includes(key)) : [];
@@ -137,24 +138,9 @@ export async function readAndPlanDeclarative(
     field: (index) => terms.name({ field: 'access', binding: index }),
     ...(options.prune ? { deletedRoles: clusterRoles } : {}),
   });
-  const planOptions = { mode: 'exact' as const, prune: options.prune, clusterName: config.cluster.name, terms };
-  const plan = () => {
-    const planned = planBindings(config.bindings, observed, planOptions);
-    // A policy the file names that IAM does not know stops apply, shown with the plan.
-    for (const arn of missing) {
-      const index = config.bindings.findIndex((b) => b.policyArns.includes(arn) || b.permissionsBoundary === arn);
-      const field = config.bindings[index]?.policyArns.includes(arn) ? 'policyArns' : 'permissionsBoundary';
-      planned.plan.blockers.push({
-        code: 'policy-not-found',
-        resource: `policy:${arn}`,
-        message: `${terms.name({ field, binding: index })}: ${arn} does not exist in account ${account} (iam:GetPolicy).`,
-        fix: `${missingHint.trim()} Check the ARN in ${config.file} (AWS managed policies are arn:aws:iam::aws:policy/<name>).`.trim(),
-        field: terms.name({ field, binding: index }),
-        binding: index,
-      });
-    }
-    return planned;
-  };
+  if (missing.length > 0) observed.missingPolicies = { arns: missing, hint: missingHint };
+  const planOptions = { mode: 'exact' as const, prune: options.prune, clusterName: config.cluster.name, terms, file: config.file };
+  const plan = () => planBindings(config.bindings, observed, planOptions);
   let result = plan();
   // The migrations' reads depend only on which ServiceAccounts are annotated, which this first
   // pass already knows: they run beside the workload listing below instead of after it.
@@ -187,7 +173,7 @@ export async function readAndPlanDeclarative(
   const clusterElsewhere = !!issuer.cluster && !!issuer.cluster.accountId && issuer.cluster.accountId !== account;
   // Access requests put documents in other accounts too: then every change shows its account.
   const crossAccount = clusterElsewhere || !!access?.changes.some((change) => change.account !== account);
-  if (clusterElsewhere) result.plan.notes.push(`The cluster is in account ${issuer.cluster!.accountId}; the roles and the OIDC provider go to account ${account}.`);
+  // (The planner says so in the plan's notes: core/binding.ts.)
   return { ...result, needsKube, crossAccount, ...(migrationReads ? { migrationReads } : {}) };
 }
 

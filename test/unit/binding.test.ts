@@ -170,3 +170,33 @@ test('unbinding a ServiceAccount: delete what irsa created, otherwise only remov
   assert.equal(userMade.action, 'update');
   assert.deepEqual((userMade.after as { annotations: object }).annotations, {});
 });
+
+test('the planner blocks on what the reads found missing: a policy IAM does not know, the provider under --no-create-oidc', async () => {
+  const { planBindings } = await import('../../src/core/binding.ts');
+  const { configTerms } = await import('../../src/core/terms.ts');
+  const providerChange = { kind: 'oidc-provider' as const, id: PROVIDER, action: 'create' as const, before: null, after: { url: ISSUER, clientIds: ['sts.amazonaws.com'], thumbprints: [], tags: {} }, dependsOn: [] };
+  const missing = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAcces';
+  const one = request({ policyArns: [missing] });
+  const seen = {
+    context: context({ providerChange }),
+    roles: new Map([[one.roleName, null]]),
+    namespaces: new Map([[one.namespace, true]]),
+    serviceAccounts: new Map([[`${one.namespace}/${one.name}`, null]]),
+    workloads: new Map(),
+    clusterRoles: [],
+    missingPolicies: { arns: [missing], hint: 'Did you mean arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess?' },
+  };
+  const flags = planBindings([one], seen, { mode: 'ensure', prune: false, requireProvider: { issuerUrl: `https://${ISSUER}`, associateWith: '--cluster prod --region eu-west-1' } });
+  assert.deepEqual(flags.plan.blockers.map((b) => [b.code, b.field]), [['policy-not-found', '--attach-policy-arn'], ['oidc-provider-missing', '--no-create-oidc']]);
+  assert.match(flags.plan.blockers[0]!.fix, /^Did you mean .*AmazonS3ReadOnlyAccess\? Check the ARN \(AWS managed/);
+  const file = planBindings([one], seen, { mode: 'exact', prune: false, terms: configTerms('irsa.yaml'), file: 'irsa.yaml' });
+  assert.deepEqual(file.plan.blockers.map((b) => [b.code, b.field, b.binding]), [['policy-not-found', 'bindings[0].managedPolicies', 0]]);
+  assert.match(file.plan.blockers[0]!.fix, /Check the ARN in irsa\.yaml/);
+});
+
+test('the planner says where things go when the cluster is in another account (once, in the plan notes)', () => {
+  const elsewhere = planOne(request(), context({ clusterAccount: '999988887777' }), observed());
+  assert.deepEqual(elsewhere.plan.notes.filter((n) => n.startsWith('The cluster is in account')), [`The cluster is in account 999988887777; the role goes to account ${ACCOUNT}.`]);
+  const same = planOne(request(), context({ clusterAccount: ACCOUNT }), observed());
+  assert.deepEqual(same.plan.notes.filter((n) => n.startsWith('The cluster is in account')), []);
+});

@@ -72,6 +72,8 @@ export interface BindingContext {
   issuerHostPath: string;
   /** The provider's change (create/update/no-op); roles depend on it. */
   providerChange: ChangeOf<'oidc-provider'> | null;
+  /** The EKS cluster's own account, when known: another one than `account` is said in the plan's notes. */
+  clusterAccount?: string;
 }
 
 /** Everything planBindings needs to know about what exists, read beforehand. */
@@ -86,5 +88,10 @@ export interface BindingsObserved {
   workloads: Map<string, WorkloadRef[]>;
   /** irsa-owned roles tagged with this cluster that no request names (exact mode's prune candidates). */
   clusterRoles: RoleState[];
+  /**
+   * Attached or boundary policy ARNs iam:GetPolicy did not find, and what they were probably meant
+   * to be (engine/policy-suggestions.ts; empty when nothing comes close). The planner blocks on them.
+   */
+  missingPolicies?: { arns: string[]; hint: string };
 }
 

@@ -13,6 +13,13 @@ import { resolveIssuer } from '../engine/oidc.ts';
 import { createCommandContext } from './context.ts';
 import { parseGlobals } from './globals.ts';
 import { accessDoctor } from './doctor-access.ts';
+import type { DryRunInput } from '../core/admission.ts';
+import type { DoctorCheck } from '../core/model/doctor.ts';
+import { podIdentityChecks } from '../core/pod-identity-doctor.ts';
+import { roleNameOfArn } from '../core/pod-identity-inventory.ts';
+import type { ClusterInfo, ServiceAccountState } from '../core/state.ts';
+import { readPodIdentity } from '../engine/pod-identity-reads.ts';
+import type { IamGateway, KubeInspector, PodIdentityGateway } from '../ports.ts';
 
 // TokenRequest's minimum lifetime: the token only lives for this run.
 const TOKEN_SECONDS = 600;
@@ -51,6 +58,20 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
     settle(inspector.listMutatingWebhooks()),
     settle(kube.listPods(namespace, name)),
   ]);
+  // EKS Pod Identity takes precedence over the annotation: a ServiceAccount with an association is
+  // judged as a Pod Identity binding (docs/irsa-or-pod-identity.md).
+  if (issuer.cluster) {
+    const piChecks = await podIdentityDoctor(ctx, iam, inspector, { cluster: issuer.cluster, region, namespace, name, serviceAccount, account, targetArgs: targetArgsOf(issuer, globals) });
+    if (piChecks) {
+      const exitCode = doctorExitCode(piChecks);
+      if (globals.output === 'json') output.json({ serviceAccount: `${namespace}/${name}`, mechanism: 'pod-identity', cluster: issuer.cluster.name, ok: exitCode === 0, checks: piChecks });
+      else {
+        const c = output.paint;
+        output.out(renderDoctorText(piChecks, `irsa doctor ${namespace}/${name} (cluster ${issuer.cluster.name}, EKS Pod Identity)`, { pass: c.green, fail: c.red, warn: c.yellow, dim: c.dim, bold: c.bold }));
+      }
+      return exitCode;
+    }
+  }
   const role = annotatedRole(serviceAccount);
   const usableRole = role && 'arn' in role && role.account === account ? role : null;
   // The dry run, the namespace's labels (for selectors), workload templates (which variables a
@@ -95,11 +116,7 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
     }
   }
 
-  const targetArgs = [
-    issuer.cluster ? `--cluster ${issuer.cluster.name}` : `--issuer-url ${issuer.issuerUrl}`,
-    ...(globals.region ? [`--region ${globals.region}`] : []),
-    ...(globals.profile ? [`--profile ${globals.profile}`] : []),
-  ].join(' ');
+  const targetArgs = targetArgsOf(issuer, globals);
   const checks = diagnose({
     namespace, name, issuerUrl: issuer.issuerUrl, targetArgs, account, partition,
     provider, otherProviderUrls, currentThumbprints: thumbprints, serviceAccount,
@@ -122,4 +139,44 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
     output.out(renderDoctorText([...checks, ...only.report.checks], heading, { pass: c.green, fail: c.red, warn: c.yellow, dim: c.dim, bold: c.bold }));
   }
   return exitCode;
+}
+
+function targetArgsOf(issuer: { issuerUrl: string; cluster: ClusterInfo | null }, globals: ReturnType<typeof parseGlobals>): string {
+  return [
+    issuer.cluster ? `--cluster ${issuer.cluster.name}` : `--issuer-url ${issuer.issuerUrl}`,
+    ...(globals.region ? [`--region ${globals.region}`] : []),
+    ...(globals.profile ? [`--profile ${globals.profile}`] : []),
+  ].join(' ');
+}
+
+/**
+ * The Pod Identity checks of a ServiceAccount that has an EKS Pod Identity association; null when
+ * it has none (or the associations cannot be listed: the IRSA checks run as before). One filtered
+ * ListPodIdentityAssociations for an IRSA ServiceAccount; the rest only for an associated one.
+ */
+async function podIdentityDoctor(
+  ctx: ReturnType<typeof createCommandContext>,
+  iam: IamGateway,
+  inspector: KubeInspector,
+  input: { cluster: ClusterInfo; region: string; namespace: string; name: string; serviceAccount: ServiceAccountState | null; account: string; targetArgs: string },
+): Promise<DoctorCheck[] | null> {
+  let gateway: PodIdentityGateway;
+  try {
+    gateway = await ctx.podIdentity();
+    const listed = await gateway.listAssociations(input.cluster.name, { namespace: input.namespace, serviceAccount: input.name });
+    if (!listed.some((a) => a.namespace === input.namespace && a.serviceAccount === input.name)) return null;
+  } catch {
+    return null;
+  }
+  const reads = await readPodIdentity(gateway, { cluster: input.cluster, clusterLabel: input.cluster.name, region: input.region }, [{ namespace: input.namespace, name: input.name }]);
+  const association = reads.associations.get(`${input.namespace}/${input.name}`) ?? null;
+  const roleName = association ? roleNameOfArn(association.roleArn) : null;
+  // The association's role is in the cluster's account; read it only when the IAM credentials are there too.
+  const sameAccount = association?.roleArn.split(':')[4] === input.account;
+  const [role, dryRuns] = await Promise.all([
+    roleName && sameAccount ? iam.getRole(roleName) : Promise.resolve(undefined),
+    inspector.dryRunPods(input.namespace, input.name).catch(() => [] as DryRunInput[]),
+  ]);
+  const dryRun = dryRuns.find((d) => !d.fromWorkload) ?? dryRuns[0];
+  return podIdentityChecks({ cluster: input.cluster.name, namespace: input.namespace, name: input.name, reads, serviceAccount: input.serviceAccount, role, dryRun, targetArgs: input.targetArgs });
 }

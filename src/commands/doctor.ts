@@ -1,24 +1,16 @@
-// irsa doctor: read the whole IRSA chain of one ServiceAccount, let core/doctor.ts decide each
-// check, print ✓/✗/! lines. Exit 0 when nothing failed (warnings and skips included), 1 otherwise.
+// irsa doctor: options, the cluster check and the output; engine/doctor.ts reads the whole IRSA
+// chain of one ServiceAccount and core/doctor.ts decides each check; printed as ✓/✗/! lines. Exit 0 when nothing failed (warnings and skips included), 1 otherwise.
 
-import { oidcProviderArn, partitionForRegion } from '../core/arn.ts';
-import { annotatedRole, audienceOf, diagnose, doctorExitCode, hostPathOf, type DoctorInput, type Read } from '../core/doctor.ts';
+import { doctorExitCode } from '../core/doctor.ts';
 import { renderDoctorText } from '../ui/doctor.ts';
 import { createOutput, type Output } from '../ui/output.ts';
 import { UserError } from '../core/errors.ts';
-import { decodeJwtClaims } from '../core/jwt.ts';
 import { assertNamespace, assertServiceAccountName } from '../core/names.ts';
-import type { TokenClaims } from '../core/trust-policy.ts';
 import { resolveIssuer } from '../engine/oidc.ts';
+import { readAndDiagnose } from '../engine/doctor.ts';
 import { createCommandContext } from './context.ts';
 import { parseGlobals } from './globals.ts';
 import { accessDoctor } from './doctor-access.ts';
-
-// TokenRequest's minimum lifetime: the token only lives for this run.
-const TOKEN_SECONDS = 600;
-
-const settle = <T>(promise: Promise<T>): Promise<Read<T>> =>
-  promise.then((value) => ({ value }), (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }));
 
 export async function run(options: Record<string, unknown>, _args: string[] = [], outputArg?: Output): Promise<number> {
   const output = outputArg ?? createOutput(options);
@@ -38,73 +30,15 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   const issuer = await resolveIssuer({ cluster, issuerUrl: options['issuerUrl'] as string | undefined, region }, ctx.clusters);
   ctx.expectCluster({ ...issuer, tokenFor: { namespace, name }, writes: false });
   const [iam, kube] = await Promise.all([ctx.iam(), ctx.kube()]);
-  const inspector = await ctx.inspector();
-  const partition = partitionForRegion(region);
-  const account = await iam.accountId();
-  const providerArn = oidcProviderArn(partition, account, hostPathOf(issuer.issuerUrl));
-
-  // Everything is read first; what one read needs from another is read in the next round.
-  const [provider, thumbprints, serviceAccount, webhooks, pods] = await Promise.all([
-    iam.getOidcProvider(providerArn),
-    settle(ctx.resolveThumbprints(issuer.issuerUrl).then((r) => r.thumbprints)),
-    kube.getServiceAccount(namespace, name),
-    settle(inspector.listMutatingWebhooks()),
-    settle(kube.listPods(namespace, name)),
-  ]);
-  const role = annotatedRole(serviceAccount);
-  const usableRole = role && 'arn' in role && role.account === account ? role : null;
-  // The dry run, the namespace's labels (for selectors), workload templates (which variables a
-  // container sets itself) and Secret key names (static keys loaded through envFrom) are read only
-  // when there is a binding to judge; each may be forbidden by RBAC without stopping the others.
-  const judging = serviceAccount !== null && usableRole !== null;
-  const [namespaceLabels, dryRun, templates, secrets, configMaps] = await Promise.all([
-    settle(inspector.namespaceLabels(namespace)),
-    judging ? inspector.dryRunPods(namespace, name) : Promise.resolve(undefined),
-    judging ? settle(inspector.listWorkloadTemplates(namespace)) : Promise.resolve({ value: [] }),
-    judging ? settle(inspector.listSecrets(namespace)) : Promise.resolve({ error: 'not read' }),
-    // Static keys reach containers from ConfigMaps too (envFrom needs their key names).
-    judging ? settle(inspector.listConfigMapKeys(namespace)) : Promise.resolve({ error: 'not read' }),
-  ]);
-  const templateEnv = new Map(
-    ('value' in templates ? templates.value : []).map((t) => [`${t.kind}/${t.name}`, new Map(t.containers.map((c) => [c.name, new Set(c.env.map((e) => e.name))]))]),
-  );
-  const secretKeys = 'value' in secrets ? new Map(secrets.value.map((s) => [s.name, s.keys])) : null;
-  const configMapKeys = 'value' in configMaps ? new Map(configMaps.value.map((c) => [c.name, c.keys])) : null;
-  const [roleState, minted, otherProviderUrls] = await Promise.all([
-    usableRole ? iam.getRole(usableRole.name) : Promise.resolve(undefined),
-    // The token is a credential: it stays in this function, is sent only to STS, never printed.
-    serviceAccount ? settle(kube.createToken(namespace, name, audienceOf(serviceAccount), TOKEN_SECONDS)) : Promise.resolve(undefined),
-    provider ? Promise.resolve([]) : iam.listOidcProviderArns().then((arns) => arns.map((arn) => arn.split(':oidc-provider/')[1] ?? arn)),
-  ]);
-  let token: Read<TokenClaims> | undefined;
-  if (minted) {
-    try {
-      token = 'value' in minted ? { value: decodeJwtClaims(minted.value) } : minted;
-    } catch (error) {
-      token = { error: (error as Error).message };
-    }
-  }
-
-  let assume: DoctorInput['assume'];
-  if (options['assume'] === true) {
-    if (!usableRole) assume = { skipped: 'no usable role ARN on the ServiceAccount' };
-    else if (!minted || 'error' in minted) assume = { skipped: 'no token could be minted' };
-    else {
-      const sts = await ctx.sts();
-      assume = await settle(sts.assumeRoleWithWebIdentity(usableRole.arn, minted.value, `irsa-doctor-${Date.now()}`).then((identity) => identity.arn));
-    }
-  }
-
   const targetArgs = [
     issuer.cluster ? `--cluster ${issuer.cluster.name}` : `--issuer-url ${issuer.issuerUrl}`,
     ...(globals.region ? [`--region ${globals.region}`] : []),
     ...(globals.profile ? [`--profile ${globals.profile}`] : []),
   ].join(' ');
-  const checks = diagnose({
-    namespace, name, issuerUrl: issuer.issuerUrl, targetArgs, account, partition,
-    provider, otherProviderUrls, currentThumbprints: thumbprints, serviceAccount,
-    role: roleState, token, webhooks, pods, assume, namespaceLabels, dryRun, templateEnv, secretKeys, configMapKeys,
-  });
+  const { checks, account, providerArn, role: roleState } = await readAndDiagnose(
+    { namespace, name, issuer, region, targetArgs, assume: options['assume'] === true },
+    { iam, kube, inspector: await ctx.inspector(), sts: ctx.sts, resolveThumbprints: ctx.resolveThumbprints },
+  );
 
   // doctor --can (and the role's own access requests): identity, boundary, resource and key policies, each in its account.
   if (roleState) checks.push(...(await accessDoctor(options, roleState, iam, ctx, account)));

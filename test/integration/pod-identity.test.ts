@@ -145,6 +145,16 @@ describe('EKS Pod Identity bindings', { skip }, () => {
     assert.equal(env['AWS_ROLE_ARN'], undefined, 'Pod Identity takes precedence over the role-arn annotation');
     assert.ok(pod.spec.volumes.some((v: { name: string }) => v.name === 'eks-pod-identity-token'));
 
+    // doctor judges it as a Pod Identity binding: association, trust, agent, the dry run through the real webhook, the unused annotation.
+    const doctor = await irsa(stack, ['doctor', '--cluster', stack.clusterName, '-n', ns, '--name', 'app', '-o', 'json']);
+    assert.equal(doctor.code, 0, doctor.stdout + doctor.stderr);
+    const report = json<{ mechanism: string; checks: Array<{ id: string; status: string; observed: string }> }>(doctor);
+    assert.equal(report.mechanism, 'pod-identity');
+    const statuses = Object.fromEntries(report.checks.map((c) => [c.id, c.status]));
+    assert.deepEqual([statuses['pod-identity-association'], statuses['pod-identity-trust'], statuses['pod-identity-admission'], statuses['pod-identity-precedence']], ['pass', 'pass', 'pass', 'warn'], JSON.stringify(report.checks, null, 1));
+    assert.notEqual(statuses['pod-identity-agent'], 'fail');
+    assert.equal(writeCalls(doctor.calls)['k8s POST pods (dry run)'] ?? doctor.calls['k8s POST pods (dry run)'], 1);
+
     const listed = await irsa(stack, ['list', '--cluster', stack.clusterName, '-n', ns, '-o', 'json']);
     assert.equal(listed.code, 0, listed.stderr);
     const rows = json<{ bindings: Array<{ serviceAccount: string; mechanism: string; roleArn: string; trustAdmits: boolean; problem: string | null }> }>(listed).bindings;

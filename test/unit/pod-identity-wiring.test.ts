@@ -103,3 +103,25 @@ test('trust lint: an unconditioned pods.eks trust is critical (IfExists does not
   const report = lintTrust({ roles: [role('open', open), role('if-exists', ifExists), role('scoped', scoped), role('both', irsaStatement, scoped)], providerArns: [provider], unreachableIssuers: new Map() });
   assert.deepEqual(report.findings.map((f) => `${f.roleName} ${f.severity} ${f.rule}`), ['if-exists critical pods-eks-unconditioned', 'open critical pods-eks-unconditioned', 'both warning both-mechanisms']);
 });
+
+test('doctor for a Pod Identity binding: nothing without an association; agent missing, Fargate and an uninjected dry run fail; a healthy one passes', async () => {
+  const { podIdentityChecks } = await import('../../src/core/pod-identity-doctor.ts');
+  const association = { cluster: 'prod', namespace: 'payments', serviceAccount: 'api', associationId: 'a-0123456789abcdefg', associationArn: 'arn', roleArn: `arn:aws:iam::${ACCOUNT}:role/r`, targetRoleArn: null, disableSessionTags: false, policy: null, externalId: null, ownerArn: null, tags: {} };
+  const role = { name: 'r', arn: association.roleArn, trustPolicy: { Version: '2012-10-17', Statement: [podIdentityStatement({ clusterArn: CLUSTER_ARN, namespace: 'payments', serviceAccounts: ['api'] })] } } as never;
+  const pod = (env: Record<string, string>) => ({ name: 'p', labels: {}, annotations: {}, containers: [{ name: 'app', init: false, env: Object.entries(env).map(([name, value]) => ({ name, value })), envFromSecrets: [], volumeMounts: [] }], volumes: [] });
+  const base = {
+    cluster: 'prod', namespace: 'payments', name: 'api', serviceAccount: null, role, targetArgs: '--cluster prod',
+    reads: { clusterArn: CLUSTER_ARN, associations: new Map([['payments/api', association]]), agent: { cluster: 'prod', name: 'eks-pod-identity-agent', status: 'ACTIVE', version: 'v1' }, unavailable: [] } as PodIdentityObserved,
+    dryRun: { source: 'a minimal pod', fromWorkload: false, submitted: pod({}), outcome: { admitted: pod({ AWS_CONTAINER_CREDENTIALS_FULL_URI: 'http://169.254.170.23/v1/credentials', AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: '/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token' }) } },
+  } as Parameters<typeof podIdentityChecks>[0];
+  const statuses = (input: Parameters<typeof podIdentityChecks>[0]) => Object.fromEntries(podIdentityChecks(input).map((c) => [c.id.replace('pod-identity-', ''), c.status]));
+  assert.deepEqual(statuses(base), { association: 'pass', trust: 'pass', agent: 'pass', admission: 'pass' });
+  assert.deepEqual(podIdentityChecks({ ...base, reads: { ...base.reads, associations: new Map() } }), []);
+  const broken = statuses({
+    ...base,
+    reads: { ...base.reads, agent: null, fargateSelectors: [{ profile: 'fp', namespace: 'payments', labels: {} }] },
+    dryRun: { ...base.dryRun!, outcome: { admitted: pod({}) } },
+  });
+  assert.deepEqual([broken['agent'], broken['compute'], broken['admission']], ['fail', 'fail', 'fail']);
+  assert.equal(statuses({ ...base, reads: { ...base.reads, associations: new Map([['payments/api', { ...association, disableSessionTags: true }]]) } })['trust'], 'fail');
+});

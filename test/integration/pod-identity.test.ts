@@ -242,6 +242,53 @@ describe('EKS Pod Identity bindings', { skip }, () => {
     assert.deepEqual(writeCalls(again.calls), {});
   });
 
+  it('irsa migrate --to pod-identity: a failed proof removes nothing; once the webhook knows the associations, exactly the migrated subjects and annotations go; a re-run changes nothing', async () => {
+    const ns = uniqueNamespace('mig');
+    await kubectl(stack, ['create', 'namespace', ns]);
+    const shared = `${ns}-shared`;
+    for (const sa of ['a', 'b', 'c']) {
+      const made = await irsa(stack, ['create-sa-role', '--cluster', stack.clusterName, '-n', ns, '--name', sa, '--role-name', shared, '--attach-policy-arn', S3_READ, '--approve']);
+      assert.equal(made.code, 0, made.stderr);
+    }
+    const trustBefore = trustOf((await aws(stack, ['iam', 'get-role', '--role-name', shared])).Role);
+    const args = ['migrate', '--cluster', stack.clusterName, '-n', ns, '--name', 'a', '--name', 'b', '--to', 'pod-identity', '--install-pod-identity-agent'];
+
+    const planned = await irsa(stack, args);
+    assert.equal(planned.code, 0, planned.stdout + planned.stderr);
+    assert.match(planned.stdout, /step 5: update iam-role .*; update service-account/);
+    assert.deepEqual(writeCalls(planned.calls), {});
+
+    // The webhook has not been told about the associations yet: the proof fails, nothing of IRSA goes.
+    await setPodIdentityServiceAccounts(stack, []);
+    const unproven = await irsa(stack, [...args, '--approve']);
+    assert.equal(unproven.code, 1, unproven.stdout + unproven.stderr);
+    assert.match(unproven.stdout, /✗ step 4 .*\/a: .*no AWS_CONTAINER_CREDENTIALS_FULL_URI/);
+    assert.match(unproven.stderr, /nothing of IRSA was removed/);
+    const listed = await aws(stack, ['eks', 'list-pod-identity-associations', '--cluster-name', stack.clusterName, '--namespace', ns]);
+    assert.deepEqual(listed.associations.map((x: { serviceAccount: string }) => x.serviceAccount).sort(), ['a', 'b']);
+    const midTrust = trustOf((await aws(stack, ['iam', 'get-role', '--role-name', shared])).Role);
+    assert.deepEqual(midTrust.Statement[0], trustBefore.Statement[0], 'the IRSA statement is untouched');
+    assert.equal((await kubectl(stack, ['get', 'sa', 'a', '-n', ns, '-o', 'json'])).metadata.annotations['eks.amazonaws.com/role-arn'], `arn:aws:iam::${stack.accountId}:role/${shared}`);
+
+    // As EKS does: the webhook learns the associations. The same command converges.
+    const associations = (await aws(stack, ['eks', 'list-pod-identity-associations', '--cluster-name', stack.clusterName])).associations as Array<{ namespace: string; serviceAccount: string }>;
+    await setPodIdentityServiceAccounts(stack, associations.map((x) => ({ namespace: x.namespace, serviceAccount: x.serviceAccount })));
+    const proven = await irsa(stack, [...args, '--approve']);
+    assert.equal(proven.code, 0, proven.stdout + proven.stderr);
+    assert.match(proven.stdout, /✓ step 4 .*\/a: /);
+    const after = trustOf((await aws(stack, ['iam', 'get-role', '--role-name', shared])).Role);
+    const irsaStatement = after.Statement.find((st: { Principal: Record<string, string> }) => 'Federated' in st.Principal);
+    assert.deepEqual(Object.values(irsaStatement.Condition.StringEquals).filter((v) => String(v).startsWith('system:')), [`system:serviceaccount:${ns}:c`]);
+    const podsEks = after.Statement.filter((st: { Principal: Record<string, string> }) => 'Service' in st.Principal);
+    assert.deepEqual(podsEks.map((st: { Condition: { StringEquals: Record<string, unknown> } }) => st.Condition.StringEquals['aws:RequestTag/kubernetes-service-account']), ['a', 'b']);
+    for (const sa of ['a', 'b']) assert.equal((await kubectl(stack, ['get', 'sa', sa, '-n', ns, '-o', 'json'])).metadata.annotations?.['eks.amazonaws.com/role-arn'], undefined);
+    assert.ok((await kubectl(stack, ['get', 'sa', 'c', '-n', ns, '-o', 'json'])).metadata.annotations['eks.amazonaws.com/role-arn']);
+
+    const again = await irsa(stack, [...args, '--approve']);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.deepEqual(Object.keys(writeCalls(again.calls)).filter((call) => !call.includes('dry run')), []);
+  });
+
   it('a namespace a Fargate profile selects is blocked, naming the profile and suggesting IRSA; nothing written', async () => {
     const ns = uniqueNamespace('fg');
     await kubectl(stack, ['create', 'namespace', ns]);

@@ -125,3 +125,25 @@ test('doctor for a Pod Identity binding: nothing without an association; agent m
   assert.deepEqual([broken['agent'], broken['compute'], broken['admission']], ['fail', 'fail', 'fail']);
   assert.equal(statuses({ ...base, reads: { ...base.reads, associations: new Map([['payments/api', { ...association, disableSessionTags: true }]]) } })['trust'], 'fail');
 });
+
+test('migrate step 5: exactly the proven subjects leave the shared role (the role stays), IRSA annotations go; the proof needs container credentials and no AWS_ROLE_ARN', async () => {
+  const { planIrsaRemoval, podIdentityProof } = await import('../../src/core/pod-identity-migration.ts');
+  const { role: fixtureRole, serviceAccount, PROVIDER } = await import('./fixtures/binding.ts');
+  const shared = fixtureRole({ subjects: ['system:serviceaccount:payments:a', 'system:serviceaccount:payments:b', 'system:serviceaccount:payments:c'] });
+  const sa = serviceAccount({ 'eks.amazonaws.com/role-arn': shared.arn, 'eks.amazonaws.com/audience': 'sts.amazonaws.com', team: 'x' });
+  const plan = planIrsaRemoval('prod', PROVIDER, [
+    { namespace: 'payments', name: 'a', serviceAccount: { ...sa, name: 'a' }, role: shared },
+    { namespace: 'payments', name: 'b', serviceAccount: { ...sa, name: 'b' }, role: shared },
+  ]);
+  assert.deepEqual(plan.changes.map((c) => `${c.action} ${c.kind}`), ['update iam-role', 'update service-account', 'update service-account']);
+  const after = JSON.stringify(plan.changes[0]!.after);
+  assert.ok(after.includes('system:serviceaccount:payments:c') && !after.includes('payments:a"') && !after.includes('payments:b"'), after);
+  assert.deepEqual((plan.changes[1]!.after as { annotations: object }).annotations, {});
+  assert.deepEqual(Object.keys((plan.changes[1]!.before as { annotations: object }).annotations).sort(), ['eks.amazonaws.com/audience', 'eks.amazonaws.com/role-arn']);
+  const pod = (env: string[]) => ({ name: 'p', labels: {}, annotations: {}, containers: [{ name: 'app', init: false, env: env.map((name) => ({ name, value: 'x' })), envFromSecrets: [], volumeMounts: [] }], volumes: [] });
+  const dry = (env: string[]) => ({ source: 'a minimal pod', fromWorkload: false, submitted: pod([]), outcome: { admitted: pod(env) } });
+  assert.equal(podIdentityProof(dry(['AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE'])).ok, true);
+  assert.equal(podIdentityProof(dry(['AWS_ROLE_ARN', 'AWS_WEB_IDENTITY_TOKEN_FILE'])).ok, false);
+  assert.equal(podIdentityProof(dry(['AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE', 'AWS_ROLE_ARN'])).ok, false);
+  assert.equal(podIdentityProof(undefined).ok, false);
+});

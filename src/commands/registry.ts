@@ -105,14 +105,14 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'migrate',
-    summary: 'move ServiceAccounts from IRSA to EKS Pod Identity without an outage, proven by a dry run',
+    summary: 'move ServiceAccounts from IRSA to EKS Pod Identity (or back) without an outage, proven by a dry run',
     description:
       'For each ServiceAccount (--name, repeatable; default: every annotated one of the namespace): (1) adds the role\'s pods.eks statement beside its IRSA one, (2) creates the EKS Pod Identity association, (3) restarts the workloads with --restart-workloads, (4) proves with a server-side dry run through the pod identity webhook that new pods get EKS Pod Identity credentials, and only then (5) removes that ServiceAccount\'s IRSA subject from the role and its IRSA annotations. A failed proof removes nothing; every step re-plans from what exists, so running it again converges.',
     options: [
       { flags: '--cluster <name>', description: 'EKS cluster name' },
       { flags: '-n, --namespace <namespace>', description: 'namespace of the ServiceAccounts' },
       { flags: '--name <name>', description: 'a ServiceAccount to migrate (default: every ServiceAccount of the namespace with eks.amazonaws.com/role-arn)', repeatable: true },
-      { flags: '--to <mechanism>', description: 'pod-identity (the way back, irsa, is not built yet)', choices: ['pod-identity', 'irsa'] },
+      { flags: '--to <mechanism>', description: 'pod-identity (from IRSA), or irsa (back from EKS Pod Identity: the IRSA subject and annotation, the association irsa made deleted, the proof, then the pods.eks statement removed)', choices: ['pod-identity', 'irsa'] },
       { flags: '--install-pod-identity-agent', description: 'add the eks-pod-identity-agent add-on when the cluster has none' },
       { flags: '--restart-workloads', description: 'restart the workloads that use the ServiceAccounts (only pods created after the association get its credentials)' },
       CLUSTER_PROFILE_OPTION,

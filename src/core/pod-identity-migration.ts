@@ -18,6 +18,7 @@ import { roleValue } from './resources/iam-role.ts';
 import { IRSA_ANNOTATIONS } from './resources/service-account.ts';
 import type { RoleState, ServiceAccountState } from './state.ts';
 import { removeSubject } from './trust-merge.ts';
+import { removePodIdentitySubject } from './pods-eks-trust.ts';
 import { serviceAccountSubject } from './trust-policy.ts';
 
 export interface MigratedBinding {
@@ -82,4 +83,54 @@ export function podIdentityProof(dryRun: DryRunInput | undefined): { ok: boolean
   if (!isPodIdentityPod(pod) || missing.length > 0) return { ok: false, observed: `${dryRun.source}: no AWS_CONTAINER_CREDENTIALS_FULL_URI in ${missing.join(', ') || 'its containers'}` };
   if (withRoleArn.length > 0) return { ok: false, observed: `${dryRun.source}: ${withRoleArn.join(', ')} still get AWS_ROLE_ARN` };
   return { ok: true, observed: `${dryRun.source} gets EKS Pod Identity credentials in every container` };
+}
+
+// ---- the way back: irsa migrate --to irsa ----
+//   1–3. the IRSA subject beside the pods.eks statement, the role-arn annotation, the restarts (the
+//        irsa mechanism's ensure plan with the association's role attached), and the association
+//        irsa made deleted after them — EKS Pod Identity takes precedence over the annotation, so
+//        no new pod can get the IRSA credentials while the association exists;
+//   4.   the dry run must show AWS_ROLE_ARN = the role and the web-identity token file, and no
+//        container credentials;
+//   5.   only then: the ServiceAccount's pods.eks statement leaves the role's trust.
+
+/** Step 5 of the way back: the proven ServiceAccounts' pods.eks statements out of each role (one change per role). */
+export function planPodIdentityTrustRemoval(clusterArn: string, bindings: MigratedBinding[]): Plan {
+  const plan = emptyPlan();
+  const roles = new Map<string, { role: RoleState; document: RoleState['trustPolicy']; names: string[] }>();
+  for (const binding of bindings) {
+    if (!binding.role) continue;
+    const entry = roles.get(binding.role.arn) ?? { role: binding.role, document: binding.role.trustPolicy, names: [] };
+    const merged = removePodIdentitySubject(entry.document, { clusterArn, namespace: binding.namespace, serviceAccount: binding.name });
+    if (merged.changed) {
+      entry.document = merged.document;
+      entry.names.push(`${binding.namespace}/${binding.name}`);
+    }
+    roles.set(binding.role.arn, entry);
+  }
+  for (const { role, document, names } of roles.values()) {
+    if (names.length === 0) continue;
+    const before = roleValue(role);
+    plan.changes.push({
+      kind: 'iam-role', id: role.arn, action: 'update', before, after: { ...before, trustPolicy: document }, dependsOn: [], account: role.arn.split(':')[4]!,
+      reason: `IRSA proven for ${names.join(', ')}: their pods.eks statement leaves the trust policy`,
+    });
+  }
+  return plan;
+}
+
+/** Step 4 of the way back: a new pod gets the web identity of `roleArn` and no container credentials. */
+export function irsaProof(dryRun: DryRunInput | undefined, roleArn: string): { ok: boolean; observed: string } {
+  if (!dryRun) return { ok: false, observed: 'no dry run was possible' };
+  const outcome = dryRun.outcome;
+  if (!('admitted' in outcome)) {
+    return { ok: false, observed: 'rejected' in outcome ? `the apiserver refused ${dryRun.source}: ${outcome.rejected}` : 'forbidden' in outcome ? `not allowed: ${outcome.forbidden}` : `failed: ${outcome.error}` };
+  }
+  const apps = outcome.admitted.containers.filter((c) => !c.init);
+  const value = (c: (typeof apps)[number], name: string) => c.env.find((e) => e.name === name)?.value;
+  const wrong = apps.filter((c) => value(c, 'AWS_ROLE_ARN') !== roleArn || !value(c, 'AWS_WEB_IDENTITY_TOKEN_FILE')).map((c) => c.name);
+  if (wrong.length > 0) return { ok: false, observed: `${dryRun.source}: ${wrong.join(', ')} ${wrong.length === 1 ? 'gets' : 'get'} no AWS_ROLE_ARN=${roleArn} with a token file` };
+  const container = apps.filter((c) => value(c, 'AWS_CONTAINER_CREDENTIALS_FULL_URI')).map((c) => c.name);
+  if (container.length > 0) return { ok: false, observed: `${dryRun.source}: ${container.join(', ')} still get EKS Pod Identity credentials (they take precedence)` };
+  return { ok: true, observed: `${dryRun.source} gets AWS_ROLE_ARN=${roleArn} in every container` };
 }

@@ -242,7 +242,7 @@ describe('EKS Pod Identity bindings', { skip }, () => {
     assert.deepEqual(writeCalls(again.calls), {});
   });
 
-  it('irsa migrate --to pod-identity: a failed proof removes nothing; once the webhook knows the associations, exactly the migrated subjects and annotations go; a re-run changes nothing', async () => {
+  it('irsa migrate --to pod-identity and back: a failed proof removes nothing; once the webhook knows, exactly the migrated subjects and annotations go; back to IRSA ends with the starting trust; re-runs change nothing', async () => {
     const ns = uniqueNamespace('mig');
     await kubectl(stack, ['create', 'namespace', ns]);
     const shared = `${ns}-shared`;
@@ -287,6 +287,23 @@ describe('EKS Pod Identity bindings', { skip }, () => {
     const again = await irsa(stack, [...args, '--approve']);
     assert.equal(again.code, 0, again.stdout + again.stderr);
     assert.deepEqual(Object.keys(writeCalls(again.calls)).filter((call) => !call.includes('dry run')), []);
+
+    // And back: IRSA beside Pod Identity, the associations deleted, the proof, then the pods.eks statements go.
+    const back = ['migrate', '--cluster', stack.clusterName, '-n', ns, '--name', 'a', '--name', 'b', '--to', 'irsa'];
+    const stillPodIdentity = await irsa(stack, [...back, '--approve']);
+    assert.equal(stillPodIdentity.code, 1, stillPodIdentity.stdout + stillPodIdentity.stderr);
+    assert.match(stillPodIdentity.stdout, /✗ step 4 .*\/a: /);
+    assert.deepEqual((await aws(stack, ['eks', 'list-pod-identity-associations', '--cluster-name', stack.clusterName, '--namespace', ns])).associations, []);
+    assert.equal(trustOf((await aws(stack, ['iam', 'get-role', '--role-name', shared])).Role).Statement.filter((st: { Principal: Record<string, string> }) => 'Service' in st.Principal).length, 2, 'pods.eks statements stay until the proof');
+    // As EKS does once the associations are gone.
+    await setPodIdentityServiceAccounts(stack, []);
+    const home = await irsa(stack, [...back, '--approve']);
+    assert.equal(home.code, 0, home.stdout + home.stderr);
+    assert.deepEqual(trustOf((await aws(stack, ['iam', 'get-role', '--role-name', shared])).Role), trustBefore, 'IRSA → Pod Identity → IRSA ends where it started');
+    for (const sa of ['a', 'b']) assert.equal((await kubectl(stack, ['get', 'sa', sa, '-n', ns, '-o', 'json'])).metadata.annotations['eks.amazonaws.com/role-arn'], `arn:aws:iam::${stack.accountId}:role/${shared}`);
+    const settled = await irsa(stack, [...back, '--approve']);
+    assert.equal(settled.code, 0, settled.stdout + settled.stderr);
+    assert.deepEqual(Object.keys(writeCalls(settled.calls)).filter((call) => !call.includes('dry run')), []);
   });
 
   it('a namespace a Fargate profile selects is blocked, naming the profile and suggesting IRSA; nothing written', async () => {

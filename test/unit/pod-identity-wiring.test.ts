@@ -147,3 +147,20 @@ test('migrate step 5: exactly the proven subjects leave the shared role (the rol
   assert.equal(podIdentityProof(dry(['AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE', 'AWS_ROLE_ARN'])).ok, false);
   assert.equal(podIdentityProof(undefined).ok, false);
 });
+
+test('migrate back: the proof needs AWS_ROLE_ARN of the role and no container credentials; step 5 removes exactly the proven pods.eks subjects', async () => {
+  const { irsaProof, planPodIdentityTrustRemoval } = await import('../../src/core/pod-identity-migration.ts');
+  const ROLE = `arn:aws:iam::${ACCOUNT}:role/r`;
+  const pod = (env: Record<string, string>) => ({ name: 'p', labels: {}, annotations: {}, containers: [{ name: 'app', init: false, env: Object.entries(env).map(([name, value]) => ({ name, value })), envFromSecrets: [], volumeMounts: [] }], volumes: [] });
+  const dry = (env: Record<string, string>) => ({ source: 'a minimal pod', fromWorkload: false, submitted: pod({}), outcome: { admitted: pod(env) } });
+  assert.equal(irsaProof(dry({ AWS_ROLE_ARN: ROLE, AWS_WEB_IDENTITY_TOKEN_FILE: '/t' }), ROLE).ok, true);
+  assert.equal(irsaProof(dry({ AWS_ROLE_ARN: `${ROLE}-other`, AWS_WEB_IDENTITY_TOKEN_FILE: '/t' }), ROLE).ok, false);
+  assert.equal(irsaProof(dry({ AWS_CONTAINER_CREDENTIALS_FULL_URI: 'x', AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: 'y' }), ROLE).ok, false);
+  const role = { name: 'r', arn: ROLE, tags: {}, attachedPolicyArns: [], inlinePolicies: {}, trustPolicy: { Version: '2012-10-17', Statement: [
+    podIdentityStatement({ clusterArn: CLUSTER_ARN, namespace: 'payments', serviceAccounts: ['a', 'c'] }),
+  ] } } as never;
+  const plan = planPodIdentityTrustRemoval(CLUSTER_ARN, [{ namespace: 'payments', name: 'a', serviceAccount: null, role }]);
+  assert.equal(plan.changes.length, 1);
+  const after = JSON.stringify(plan.changes[0]!.after);
+  assert.ok(after.includes('"c"') && !after.includes('"a"'), after);
+});

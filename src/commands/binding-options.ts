@@ -92,8 +92,7 @@ export function parseBindingOptions(options: Record<string, unknown>): BindingRe
     migrateKube2iam: options['migrateKube2iam'] === true,
     workloads,
   };
-  if (migration.deleteKeySecrets && !migration.removeStaticKeys) problems.push('--delete-key-secrets deletes the Secrets and ConfigMaps that held the keys only once the workloads no longer load them; add --remove-static-keys.');
-  // --role-only with a migration option: core/fields.ts's rule, applied by validateBinding.
+  // --role-only with a migration option, --delete-key-secrets without --remove-static-keys: core/fields.ts's rules, applied by validateBinding.
 
   const input: BindingInput = {
     cluster,

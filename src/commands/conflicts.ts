@@ -5,7 +5,7 @@
 
 import { UserError, ValidationErrors } from '../core/errors.ts';
 import type { OptionSpec } from './registry.ts';
-import { EXCLUSION_RULES, FIELDS } from '../core/fields.ts';
+import { EXCLUSION_RULES, FIELDS, REQUIRES_RULES } from '../core/fields.ts';
 
 export interface FlagRule {
   commands: string[];
@@ -31,8 +31,8 @@ export const FLAG_RULES: FlagRule[] = [
     why: rule.why,
   })),
   { commands: BINDING_COMMANDS, flag: '--inline-policy-name', kind: 'requires', others: ['--inline-policy'], why: 'it names the policy --inline-policy <file> puts on the role' },
-  { commands: BINDING_COMMANDS, flag: '--delete-key-secrets', kind: 'requires', others: ['--remove-static-keys'], why: 'the Secrets and ConfigMaps that held the keys are deleted only once the workloads no longer load them' },
-  { commands: BINDING_COMMANDS, flag: '--allow-wide-subjects', kind: 'requires', others: ['--subject-pattern'], why: 'it accepts a --subject-pattern over several namespaces' },
+  // Binding fields that need another: core/fields.ts's rules too.
+  ...REQUIRES_RULES.map((rule): FlagRule => ({ commands: BINDING_COMMANDS, flag: FIELDS[rule.field].flag!, kind: 'requires', others: [FIELDS[rule.needs].flag!], why: rule.why })),
   { commands: ['create-sa-role', 'apply', 'wizard'], flag: '--verify-timeout', kind: 'requires', others: ['--verify'], why: 'it bounds how long --verify retries' },
   { commands: ['plan', 'audit'], flag: '--overwrite', kind: 'requires', others: ['--out'], why: 'it lets --out replace an existing file' },
   { commands: ['audit'], flag: '--iam', kind: 'conflicts', others: ['--namespace', '--out', '--overwrite', '--cluster', '--issuer-url'], why: 'audit --iam lints IAM roles of the whole account; the cluster audit takes those options' },

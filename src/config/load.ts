@@ -182,10 +182,7 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
       if (!parsed) report(here('workloads', i), `"${text}" is not a workload; write <kind>/<name>, e.g. deployment/${binding.name} (kinds: deployment, statefulset, daemonset, cronjob, job, pod)`);
       return parsed ? [parsed] : [];
     });
-    if (binding.deleteKeySecrets && !binding.removeStaticKeys) {
-      report(here('deleteKeySecrets'), 'deletes the Secrets and ConfigMaps that held the keys only once the workloads no longer load them; add removeStaticKeys: true to this binding');
-    }
-    // roleOnly with a migration key: core/fields.ts's rule, applied by validateBindings.
+    // roleOnly with a migration key, deleteKeySecrets without removeStaticKeys: core/fields.ts's rules, applied by validateBindings.
     const migration = {
       removeStaticKeys: binding.removeStaticKeys === true,
       deleteKeySecrets: binding.deleteKeySecrets === true,

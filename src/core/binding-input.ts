@@ -18,7 +18,7 @@ import {
 } from './names.ts';
 import { parsePolicyDocument } from './policy-document.ts';
 import type { Tags } from './state.ts';
-import { checkValue, exclusionProblems, FIELDS, fieldsOnlyFor, VALUE_FIELDS, type ValueField } from './fields.ts';
+import { checkValue, exclusionProblems, FIELDS, fieldsOnlyFor, requiresProblems, VALUE_FIELDS, type ValueField } from './fields.ts';
 import type { BindingField, FieldPath, Terms } from './terms.ts';
 import { DEFAULT_AUDIENCE, samePolicy, serviceAccountSubject, stringLike } from './trust-policy.ts';
 import { spansNamespaces } from './trust-lint.ts';
@@ -181,6 +181,7 @@ export function validateBinding(input: BindingInput, terms: Terms, binding?: num
     ...(migration ? { ...migration, workloads: migration.workloads.length > 0 ? migration.workloads : undefined } : {}),
   };
   for (const problem of exclusionProblems(given, terms, (field) => at(field))) report(problem.path, problem.message);
+  for (const problem of requiresProblems(given, terms, (field) => at(field))) report(problem.path, problem.message);
 
   if (input.cluster) {
     // The cluster is one for all bindings: its problem is reported once, without a binding index.

@@ -13,6 +13,7 @@ import { CLUSTER_TAG, isOwnedByIrsa, roleOwnershipTags } from './ownership.ts';
 import { changeIds, clusterKey, clusterRef, serviceAccountLabel, type ServiceAccountRef } from './model/refs.ts';
 import { changeKey, emptyPlan, type Blocker, type ChangeOf, type Plan } from './plan.ts';
 import { planRole, planRoleDeletion, planRoleUnbinding, type DesiredRole } from './resources/iam-role.ts';
+import { planOidcProvider } from './resources/oidc-provider.ts';
 import { planServiceAccountRemoval, ROLE_ARN_ANNOTATION } from './resources/service-account.ts';
 import type { BindingContext, BindingRequest, BindingsObserved } from './model/binding.ts';
 import type { RoleState, ServiceAccountState, WorkloadRef } from './state.ts';
@@ -117,7 +118,11 @@ export function desiredRoleForGroup(group: RoleGroup, context: BindingContext, o
   };
 }
 
-export function planBindings(requests: BindingRequest[], observed: BindingsObserved, options: PlanBindingsOptions): BindingsPlan {
+export function planBindings(requests: BindingRequest[], given: BindingsObserved, options: PlanBindingsOptions): BindingsPlan {
+  // The OIDC provider is planned here from what was read (the roles' trusts wait for its change).
+  const observed: BindingsObserved = given.provider
+    ? { ...given, context: { ...given.context, providerChange: planOidcProvider(given.provider.desired, given.provider.observed) } }
+    : given;
   const { context } = observed;
   const terms = options.terms ?? FLAG_TERMS;
   // One request (a command line) has no index to name; several (irsa.yaml) do.

@@ -339,6 +339,21 @@ export const EXCLUSION_RULES: ExclusionRule[] = [
 ];
 
 /**
+ * A field that means nothing without another, for every entry point (commands/conflicts.ts checks
+ * them on the command line as typed too). The problem is reported on `field`.
+ */
+export interface RequiresRule {
+  field: BindingField;
+  needs: BindingField;
+  why: string;
+}
+
+export const REQUIRES_RULES: RequiresRule[] = [
+  { field: 'deleteKeySecrets', needs: 'removeStaticKeys', why: 'the Secrets and ConfigMaps that held the keys are deleted only once the workloads no longer load them' },
+  { field: 'allowWideSubjects', needs: 'subjectPattern', why: 'it accepts a subject pattern over several namespaces' },
+];
+
+/**
  * Whether a field was given: present and not false (a list counts even when empty: irsa.yaml's
  * `managedPolicies: []` was written); a map only when it has entries (the entry points build an
  * empty one when the key is absent). Entry points pass undefined for what the user did not give.
@@ -364,6 +379,22 @@ export function exclusionProblems(
   }
   return problems;
 }
+
+/** The fields given without the one they need, in the entry point's terms. */
+export function requiresProblems(
+  given: Partial<Record<BindingField, unknown>>,
+  terms: Terms,
+  at: (field: BindingField) => FieldPath,
+): Array<{ path: FieldPath; message: string }> {
+  return REQUIRES_RULES.filter((rule) => isGiven(given[rule.field]) && !isGiven(given[rule.needs])).map((rule) => ({
+    path: at(rule.field),
+    message: `needs ${terms.name(at(rule.needs))}: ${rule.why}. ${
+      spec(rule.needs).schema?.['type'] === 'boolean' ? capitalized(terms.enable(at(rule.needs))) : `Give ${terms.name(at(rule.needs))} as well`
+    }, or leave out ${terms.name(at(rule.field))}.`,
+  }));
+}
+
+const capitalized = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 /** The fields handled from their row alone (FieldSpec.value). */
 export type ValueField = { [K in BindingField]: (typeof FIELDS)[K] extends { value: string } ? K : never }[BindingField];

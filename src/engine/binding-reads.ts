@@ -11,7 +11,7 @@ import type { IamGateway, KubeGateway, PodIdentityGateway } from '../ports.ts';
 import type { PodIdentityObserved } from '../core/mechanisms/pod-identity.ts';
 import { readPodIdentity, wantsPodIdentity, type AccountIam } from './pod-identity-reads.ts';
 import { readRoles } from './bulk-reads.ts';
-import { planProviderForIssuer, type ProviderPlanResult, type ThumbprintChoice } from './oidc.ts';
+import { readProviderForIssuer, type ProviderRead, type ThumbprintChoice } from './oidc.ts';
 
 export interface BindingTarget {
   issuerUrl: string;
@@ -44,7 +44,7 @@ export interface BindingObserved {
 
 export interface BindingReads {
   /** Null for a pod-identity binding: it needs no OIDC provider (none is read or planned). */
-  provider: ProviderPlanResult | null;
+  provider: ProviderRead | null;
   /** Read only for a pod-identity binding (engine/pod-identity-reads.ts). */
   podIdentity?: PodIdentityObserved;
   observed: BindingObserved;
@@ -58,7 +58,7 @@ export async function readBinding(request: BindingRequest, target: BindingTarget
   const policies = [...request.policyArns, ...(request.permissionsBoundary ? [request.permissionsBoundary] : [])];
   const podIdentity = wantsPodIdentity([request]);
   const [provider, role, missingPolicies, namespaceExists, serviceAccount, workloads, podIdentityReads] = await Promise.all([
-    podIdentity ? null : planProviderForIssuer(
+    podIdentity ? null : readProviderForIssuer(
       {
         issuerUrl: target.issuerUrl,
         clusterName: target.cluster?.name ?? null,
@@ -100,7 +100,7 @@ export function planBindingFromReads(
     account: target.account,
     providerArn: reads.provider?.arn ?? '',
     issuerHostPath: issuerHostPath(target.issuerUrl),
-    providerChange: reads.provider?.change ?? null,
+    providerChange: null,
     ...(reads.podIdentity?.clusterArn ? { podIdentityClusterArn: reads.podIdentity.clusterArn } : {}),
     ...(target.cluster ? { clusterAccount: target.cluster.accountId } : {}),
   };
@@ -116,6 +116,7 @@ export function planBindingFromReads(
       clusterRoles: [],
       ...(reads.podIdentity ? { podIdentity: reads.podIdentity } : {}),
       ...(reads.missingPolicies.length > 0 ? { missingPolicies: { arns: reads.missingPolicies, hint: options.missingHint ?? '' } } : {}),
+      ...(reads.provider ? { provider: { desired: reads.provider.desired, observed: reads.provider.observed } } : {}),
     },
     {
       mode: 'ensure',

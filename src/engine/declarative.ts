@@ -10,7 +10,7 @@ import type { IrsaConfig } from '../config/load.ts';
 import type { ClusterReader, IamGateway, KubeGateway, PodIdentityGateway, WorkloadGateway } from '../ports.ts';
 import { readForMigrations, type MigrationReads } from './migration.ts';
 import { readPodIdentity, wantsPodIdentity, type AccountIam } from './pod-identity-reads.ts';
-import { planProviderForIssuer, resolveIssuer } from './oidc.ts';
+import { readProviderForIssuer, resolveIssuer } from './oidc.ts';
 import { missingPolicyHint } from './policy-suggestions.ts';
 import { readRoles, readServiceAccounts, type RoleReadStrategy } from './bulk-reads.ts';
 import pMap from 'p-map';
@@ -71,7 +71,7 @@ export async function readAndPlanDeclarative(
     issuerAndAccount,
     config.manageOidcProvider && needsProvider
       ? issuerAndAccount.then(([issuer, account]) =>
-          planProviderForIssuer(
+          readProviderForIssuer(
             {
               issuerUrl: issuer.issuerUrl,
               clusterName: config.cluster.name,
@@ -114,7 +114,8 @@ export async function readAndPlanDeclarative(
     account,
     providerArn,
     issuerHostPath: issuerHostPath(issuer.issuerUrl),
-    providerChange: provider?.change ?? null,
+    // Planned by planBindings from observed.provider.
+    providerChange: null,
     ...(podIdentity?.clusterArn ? { podIdentityClusterArn: podIdentity.clusterArn } : {}),
     ...(issuer.cluster?.accountId ? { clusterAccount: issuer.cluster.accountId } : {}),
   };
@@ -129,6 +130,7 @@ export async function readAndPlanDeclarative(
     workloads: new Map(),
     clusterRoles,
     ...(podIdentity ? { podIdentity } : {}),
+    ...(provider ? { provider: { desired: provider.desired, observed: provider.observed } } : {}),
   };
   const terms = configTerms(config.file);
   // Access requests: their documents in each account, and each role's irsa-access policy (set on the bindings before planning).

@@ -5,10 +5,10 @@ import { oidcProviderArn, partitionForRegion } from '../core/arn.ts';
 import { UserError } from '../core/errors.ts';
 import { providerOwnershipTags } from '../core/ownership.ts';
 import type { ChangeOf } from '../core/plan.ts';
-import { planOidcProvider } from '../core/resources/oidc-provider.ts';
+import { planOidcProvider, type DesiredOidcProvider } from '../core/resources/oidc-provider.ts';
 import { assertHttpsIssuer, issuerHostPath, normalizeThumbprint } from '../core/thumbprint.ts';
 import { DEFAULT_AUDIENCE } from '../core/trust-policy.ts';
-import type { ClusterInfo } from '../core/state.ts';
+import type { ClusterInfo, OidcProviderState } from '../core/state.ts';
 import type { ClusterReader, IamGateway } from '../ports.ts';
 
 export interface ThumbprintChoice {
@@ -71,10 +71,19 @@ export interface ProviderPlanResult {
   warnings: string[];
 }
 
-export async function planProviderForIssuer(
+/** What the provider's plan needs, read: the provider as it should be and as it is (core plans it). */
+export interface ProviderRead {
+  arn: string;
+  desired: DesiredOidcProvider;
+  observed: OidcProviderState | null;
+  warnings: string[];
+}
+
+/** Reads the provider and the issuer's thumbprints side by side; nothing is decided here. */
+export async function readProviderForIssuer(
   input: ProviderPlanInput,
   deps: { iam: IamGateway; resolveThumbprints: (issuerUrl: string) => Promise<{ thumbprints: string[]; warnings: string[] }> },
-): Promise<ProviderPlanResult> {
+): Promise<ProviderRead> {
   const hostPath = issuerHostPath(input.issuerUrl);
   const arn = oidcProviderArn(partitionForRegion(input.region), input.account, hostPath);
   const warnings: string[] = [];
@@ -86,16 +95,22 @@ export async function planProviderForIssuer(
     return resolved.thumbprints;
   };
   const [observed, thumbprints] = await Promise.all([deps.iam.getOidcProvider(arn), computeThumbprints()]);
-  const change = planOidcProvider(
-    {
-      arn,
-      url: hostPath,
-      clientIds: input.audiences ?? [DEFAULT_AUDIENCE],
-      thumbprints,
-      tags: providerOwnershipTags(input.clusterName),
-      account: input.account,
-    },
-    observed,
-  );
-  return { change, arn, warnings };
+  const desired: DesiredOidcProvider = {
+    arn,
+    url: hostPath,
+    clientIds: input.audiences ?? [DEFAULT_AUDIENCE],
+    thumbprints,
+    tags: providerOwnershipTags(input.clusterName),
+    account: input.account,
+  };
+  return { arn, desired, observed, warnings };
+}
+
+/** associate-oidc: the provider read and planned (the binding planners plan it from readProviderForIssuer). */
+export async function planProviderForIssuer(
+  input: ProviderPlanInput,
+  deps: { iam: IamGateway; resolveThumbprints: (issuerUrl: string) => Promise<{ thumbprints: string[]; warnings: string[] }> },
+): Promise<ProviderPlanResult> {
+  const read = await readProviderForIssuer(input, deps);
+  return { change: planOidcProvider(read.desired, read.observed), arn: read.arn, warnings: read.warnings };
 }

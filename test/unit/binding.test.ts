@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { planRoleUnbinding } from '../../src/core/resources/iam-role.ts';
+import { planBindings } from '../../src/core/binding.ts';
 import { planServiceAccountRemoval } from '../../src/core/resources/service-account.ts';
 import { parseTrustPolicy } from '../../src/core/trust-policy.ts';
 import type { RoleValue } from '../../src/core/resources/types.ts';
@@ -199,4 +200,26 @@ test('the planner says where things go when the cluster is in another account (o
   assert.deepEqual(elsewhere.plan.notes.filter((n) => n.startsWith('The cluster is in account')), [`The cluster is in account 999988887777; the role goes to account ${ACCOUNT}.`]);
   const same = planOne(request(), context({ clusterAccount: ACCOUNT }), observed());
   assert.deepEqual(same.plan.notes.filter((n) => n.startsWith('The cluster is in account')), []);
+});
+
+test('the planner plans the OIDC provider from what was read, and the role waits for it', () => {
+  const one = request();
+  const desired = { arn: PROVIDER, url: ISSUER, clientIds: ['sts.amazonaws.com'], thumbprints: ['a'.repeat(40)], tags: {}, account: ACCOUNT };
+  const result = planBindings([one], {
+    context: context(),
+    roles: new Map([[one.roleName, null]]),
+    namespaces: new Map([[one.namespace, true]]),
+    serviceAccounts: new Map([[`${one.namespace}/${one.name}`, null]]),
+    workloads: new Map(),
+    clusterRoles: [],
+    provider: { desired, observed: null },
+  }, { mode: 'ensure', prune: false });
+  assert.deepEqual(actions(result.plan).slice(0, 2), ['create oidc-provider', 'create iam-role']);
+  assert.deepEqual(result.plan.changes[1]!.dependsOn, [`oidc-provider:${PROVIDER}`]);
+  const existing = planBindings([one], {
+    context: context(), roles: new Map([[one.roleName, null]]), namespaces: new Map([[one.namespace, true]]),
+    serviceAccounts: new Map([[`${one.namespace}/${one.name}`, null]]), workloads: new Map(), clusterRoles: [],
+    provider: { desired, observed: { arn: PROVIDER, url: ISSUER, clientIds: ['sts.amazonaws.com'], thumbprints: ['a'.repeat(40)], tags: {} } },
+  }, { mode: 'ensure', prune: false });
+  assert.equal(existing.plan.changes[0]!.action, 'no-op');
 });

@@ -75,3 +75,20 @@ test('roleOnly refuses what only Kubernetes would use, from irsa.yaml as from th
     return true;
   });
 });
+
+test('a field that needs another is refused alike from the flags and irsa.yaml (allowWideSubjects alone was accepted by the file)', async () => {
+  const { parseConfig } = await import('../../src/config/load.ts');
+  const { parseBindingOptions } = await import('../../src/commands/binding-options.ts');
+  const file = (extra: string) => `cluster:\n  name: prod\nbindings:\n  - namespace: payments\n    name: api\n${extra}`;
+  const problems = (text: string) => {
+    try {
+      parseConfig(text, 'irsa.yaml', () => '');
+      return [];
+    } catch (error) {
+      return (error as { problems?: string[] }).problems ?? [(error as Error).message];
+    }
+  };
+  assert.match(problems(file('    allowWideSubjects: true\n')).join('\n'), /irsa\.yaml:6:\d+: bindings\[0\]\.allowWideSubjects: needs bindings\[0\]\.subjectPattern: .*Give bindings\[0\]\.subjectPattern as well, or leave out bindings\[0\]\.allowWideSubjects\./);
+  assert.match(problems(file('    deleteKeySecrets: true\n')).join('\n'), /bindings\[0\]\.deleteKeySecrets: needs bindings\[0\]\.removeStaticKeys: .*Set bindings\[0\]\.removeStaticKeys: true in irsa\.yaml/);
+  assert.throws(() => parseBindingOptions({ cluster: 'prod', namespace: 'payments', name: 'api', deleteKeySecrets: true }), /--delete-key-secrets: needs --remove-static-keys: .*Pass --remove-static-keys/);
+});

@@ -4,7 +4,7 @@
 
 import type { ChangeOf } from '../plan.ts';
 import type { ResourceAccess } from '../access-request.ts';
-import type { RoleState, ServiceAccountState, Tags, WorkloadRef } from './observed.ts';
+import type { OidcProviderState, RoleState, ServiceAccountState, Tags, WorkloadRef } from './observed.ts';
 
 /**
  * The binding mechanisms irsa knows, by name (core/mechanisms/). A mechanism module adds its own:
@@ -93,5 +93,13 @@ export interface BindingsObserved {
    * to be (engine/policy-suggestions.ts; empty when nothing comes close). The planner blocks on them.
    */
   missingPolicies?: { arns: string[]; hint: string };
+  /**
+   * The cluster's OIDC provider as it should be and as it is: the planner plans its change (and
+   * sets context.providerChange from it). Absent: context.providerChange as given (or none).
+   */
+  provider?: {
+    desired: { arn: string; url: string; clientIds: string[]; thumbprints: string[] | null; tags: Tags; account: string };
+    observed: OidcProviderState | null;
+  };
 }
 

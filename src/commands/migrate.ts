@@ -204,7 +204,9 @@ async function migrateBack(input: {
   const provider = allReads[0]!.provider!;
   const keyOf = (r: BindingRequest) => `${r.namespace}/${r.name}`;
   const planned = planBindings(requests, {
-    context: { partition: input.partition, account, providerArn: provider.arn, issuerHostPath: issuerHostPath(issuer.issuerUrl), providerChange: provider.change, ...(issuer.cluster ? { clusterAccount: issuer.cluster.accountId } : {}) },
+    context: { partition: input.partition, account, providerArn: provider.arn, issuerHostPath: issuerHostPath(issuer.issuerUrl), providerChange: null, ...(issuer.cluster ? { clusterAccount: issuer.cluster.accountId } : {}) },
+    // The OIDC provider is planned by the planner from what was read (created when missing).
+    provider: { desired: provider.desired, observed: provider.observed },
     roles: new Map(requests.map((r, i) => [r.roleName, allReads[i]!.observed.role])),
     namespaces: new Map(requests.map((r, i) => [r.namespace, allReads[i]!.observed.namespaceExists])),
     serviceAccounts: new Map(requests.map((r, i) => [keyOf(r), allReads[i]!.observed.serviceAccount])),

@@ -444,3 +444,31 @@ export function removeTargetTrust(document: PolicyDocument, sourceRoleArn: strin
   const changed = kept.length !== statements.length;
   return { document: changed ? withStatements(document, kept) : document, changed, notes: [] };
 }
+
+/**
+ * A planner's required statements applied to a trust document: each irsa-shaped pods.eks statement
+ * is merged subject by subject (addPodIdentitySubject: into the statement of its cluster and
+ * namespace), so many ServiceAccounts of one namespace share one statement instead of one statement
+ * each (the 2,048-character trust quota is why Pod Identity exists). Returns the statements it did
+ * not understand, for the caller's own rule.
+ */
+export function mergeRequiredPodIdentityStatements(document: PolicyDocument, required: PolicyStatement[]): { document: PolicyDocument; changed: boolean; rest: PolicyStatement[] } {
+  let current = document;
+  let changed = false;
+  const rest: PolicyStatement[] = [];
+  for (const statement of required) {
+    const read = readPodIdentityStatement(statement);
+    if (!read) {
+      rest.push(statement);
+      continue;
+    }
+    for (const serviceAccount of read.namespace === null ? [''] : read.serviceAccounts) {
+      const merged = addPodIdentitySubject(current, { clusterArn: read.clusterArn, namespace: read.namespace ?? '', serviceAccount, sessionTags: read.namespace !== null });
+      if (merged.changed) {
+        current = merged.document;
+        changed = true;
+      }
+    }
+  }
+  return { document: current, changed, rest };
+}

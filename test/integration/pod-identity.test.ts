@@ -280,7 +280,7 @@ describe('EKS Pod Identity bindings', { skip }, () => {
     const irsaStatement = after.Statement.find((st: { Principal: Record<string, string> }) => 'Federated' in st.Principal);
     assert.deepEqual(Object.values(irsaStatement.Condition.StringEquals).filter((v) => String(v).startsWith('system:')), [`system:serviceaccount:${ns}:c`]);
     const podsEks = after.Statement.filter((st: { Principal: Record<string, string> }) => 'Service' in st.Principal);
-    assert.deepEqual(podsEks.map((st: { Condition: { StringEquals: Record<string, unknown> } }) => st.Condition.StringEquals['aws:RequestTag/kubernetes-service-account']), ['a', 'b']);
+    assert.deepEqual(podsEks.map((st: { Condition: { StringEquals: Record<string, unknown> } }) => st.Condition.StringEquals['aws:RequestTag/kubernetes-service-account']), [['a', 'b']]);
     for (const sa of ['a', 'b']) assert.equal((await kubectl(stack, ['get', 'sa', sa, '-n', ns, '-o', 'json'])).metadata.annotations?.['eks.amazonaws.com/role-arn'], undefined);
     assert.ok((await kubectl(stack, ['get', 'sa', 'c', '-n', ns, '-o', 'json'])).metadata.annotations['eks.amazonaws.com/role-arn']);
 
@@ -294,7 +294,7 @@ describe('EKS Pod Identity bindings', { skip }, () => {
     assert.equal(stillPodIdentity.code, 1, stillPodIdentity.stdout + stillPodIdentity.stderr);
     assert.match(stillPodIdentity.stdout, /✗ step 4 .*\/a: /);
     assert.deepEqual((await aws(stack, ['eks', 'list-pod-identity-associations', '--cluster-name', stack.clusterName, '--namespace', ns])).associations, []);
-    assert.equal(trustOf((await aws(stack, ['iam', 'get-role', '--role-name', shared])).Role).Statement.filter((st: { Principal: Record<string, string> }) => 'Service' in st.Principal).length, 2, 'pods.eks statements stay until the proof');
+    assert.equal(trustOf((await aws(stack, ['iam', 'get-role', '--role-name', shared])).Role).Statement.filter((st: { Principal: Record<string, string> }) => 'Service' in st.Principal).length, 1, 'the pods.eks statement stays until the proof');
     // As EKS does once the associations are gone.
     await setPodIdentityServiceAccounts(stack, []);
     const home = await irsa(stack, [...back, '--approve']);
@@ -304,6 +304,48 @@ describe('EKS Pod Identity bindings', { skip }, () => {
     const settled = await irsa(stack, [...back, '--approve']);
     assert.equal(settled.code, 0, settled.stdout + settled.stderr);
     assert.deepEqual(Object.keys(writeCalls(settled.calls)).filter((call) => !call.includes('dry run')), []);
+  });
+
+  it('20 ServiceAccounts on 4 roles: irsa migrate IRSA → Pod Identity → IRSA leaves every trust policy byte-identical; each direction converges after a failed proof', async () => {
+    const ns = uniqueNamespace('m20');
+    await kubectl(stack, ['create', 'namespace', ns]);
+    const dir = mkdtempSync(join(tmpdir(), 'irsa-m20-'));
+    const file = join(dir, 'irsa.yaml');
+    const names = Array.from({ length: 20 }, (_, i) => `sa-${String(i).padStart(2, '0')}`);
+    const roles = [0, 1, 2, 3].map((i) => `${ns}-r${i}`);
+    writeFileSync(file, [
+      'version: 1',
+      `cluster: { name: ${stack.clusterName} }`,
+      'bindings:',
+      ...names.flatMap((name, i) => [`  - { namespace: ${ns}, name: ${name}, roleName: ${roles[i % 4]}, managedPolicies: [${S3_READ}] }`]),
+      '',
+    ].join('\n'));
+    const made = await irsa(stack, ['apply', '-f', file, '--approve']);
+    assert.equal(made.code, 0, made.stdout + made.stderr);
+    const rawTrusts = async () => Promise.all(roles.map(async (role) => (await aws(stack, ['iam', 'get-role', '--role-name', role])).Role.AssumeRolePolicyDocument as unknown));
+    const before = await rawTrusts();
+
+    const to = ['migrate', '--cluster', stack.clusterName, '-n', ns, '--to', 'pod-identity', '--install-pod-identity-agent', '--approve'];
+    await setPodIdentityServiceAccounts(stack, []);
+    const unproven = await irsa(stack, to);
+    assert.equal(unproven.code, 1, 'no proof yet: the webhook does not know the associations');
+    assert.match(unproven.stdout, /✗ step 4 /, unproven.stdout + unproven.stderr);
+    const associations = (await aws(stack, ['eks', 'list-pod-identity-associations', '--cluster-name', stack.clusterName, '--namespace', ns])).associations as Array<{ namespace: string; serviceAccount: string }>;
+    assert.equal(associations.length, 20);
+    await setPodIdentityServiceAccounts(stack, associations.map((x) => ({ namespace: x.namespace, serviceAccount: x.serviceAccount })));
+    const moved = await irsa(stack, to);
+    assert.equal(moved.code, 0, moved.stdout + moved.stderr);
+    for (const trust of await rawTrusts()) assert.doesNotMatch(JSON.stringify(trust), /oidc-provider/, 'no IRSA statement left once every subject moved');
+
+    const back = ['migrate', '--cluster', stack.clusterName, '-n', ns, '--to', 'irsa', '--approve'];
+    assert.equal((await irsa(stack, back)).code, 1, 'no proof yet: the webhook still treats them as Pod Identity');
+    await setPodIdentityServiceAccounts(stack, []);
+    // The associations are gone, so "every one of the namespace" is named explicitly now.
+    const home = await irsa(stack, [...back, ...names.flatMap((name) => ['--name', name])]);
+    assert.equal(home.code, 0, home.stdout + home.stderr);
+    assert.deepEqual(await rawTrusts(), before, 'trusts byte-identical to before');
+    const replan = await irsa(stack, ['plan', '-f', file, '-o', 'json', '--detailed-exitcode']);
+    assert.equal(replan.code, 0, 'the irsa.yaml that made them plans no change: ' + replan.stdout);
   });
 
   it('a namespace a Fargate profile selects is blocked, naming the profile and suggesting IRSA; nothing written', async () => {

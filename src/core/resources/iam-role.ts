@@ -2,6 +2,7 @@
 // settings), its managed policy attachments and its inline policies.
 
 import type { KindSpec } from './kind.ts';
+import { mergeRequiredPodIdentityStatements } from '../pods-eks-trust.ts';
 import { changeKey, type Blocker, type Change } from '../plan.ts';
 import type { RoleState, Tags } from '../state.ts';
 import { isOwnedByIrsa } from '../ownership.ts';
@@ -97,9 +98,12 @@ export function desiredTrust(desired: DesiredRole, observed: RoleState | null): 
 
 /** Appends each required statement that the document does not already contain (compared canonically). */
 function withRequiredStatements(merge: TrustMerge, required: PolicyStatement[]): TrustMerge {
-  const missing = required.filter((wanted) => !merge.document.Statement.some((statement) => samePolicy(statement, wanted)));
-  if (missing.length === 0) return merge;
-  const document: PolicyDocument = { ...merge.document, Statement: [...merge.document.Statement, ...missing] };
+  // EKS Pod Identity's statements merge per (cluster, namespace), like IRSA subjects (core/pods-eks-trust.ts).
+  const pods = mergeRequiredPodIdentityStatements(merge.document, required);
+  const base: PolicyDocument = pods.document;
+  const missing = pods.rest.filter((wanted) => !base.Statement.some((statement) => samePolicy(statement, wanted)));
+  if (missing.length === 0) return pods.changed ? { ...merge, document: base, changed: true, statements: describeStatements(base) } : merge;
+  const document: PolicyDocument = { ...base, Statement: [...base.Statement, ...missing] };
   return { ...merge, document, changed: true, statements: describeStatements(document) };
 }
 

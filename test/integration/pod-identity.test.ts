@@ -348,6 +348,27 @@ describe('EKS Pod Identity bindings', { skip }, () => {
     assert.equal(replan.code, 0, 'the irsa.yaml that made them plans no change: ' + replan.stdout);
   });
 
+  it('a converged re-plan of 20 Pod Identity bindings: its AWS calls, counted (EKS: one list, one describe per association, 3 per cluster)', async (t) => {
+    const ns = uniqueNamespace('cnt');
+    await kubectl(stack, ['create', 'namespace', ns]);
+    const dir = mkdtempSync(join(tmpdir(), 'irsa-cnt-'));
+    const file = join(dir, 'irsa.yaml');
+    const names = Array.from({ length: 20 }, (_, i) => `sa-${i}`);
+    writeFileSync(file, ['version: 1', `cluster: { name: ${stack.clusterName} }`, 'bindings:',
+      ...names.map((name, i) => `  - { namespace: ${ns}, name: ${name}, roleName: ${ns}-r${i % 4}, mechanism: pod-identity, installPodIdentityAgent: true }`), ''].join('\n'));
+    const applied = await irsa(stack, ['apply', '-f', file, '--approve']);
+    assert.equal(applied.code, 0, applied.stdout + applied.stderr);
+    const replan = await irsa(stack, ['plan', '-f', file, '-o', 'json', '--detailed-exitcode']);
+    assert.equal(replan.code, 0, replan.stdout + replan.stderr);
+    const aws = Object.entries(replan.calls).filter(([name]) => !name.startsWith('k8s ') && !name.startsWith('tls '));
+    const eks = Object.fromEntries(aws.filter(([name]) => name.startsWith('eks ')));
+    // The list of associations carries no role: one Describe per association is the floor of the EKS API.
+    assert.deepEqual(eks, { 'eks DescribeCluster': 1, 'eks ListPodIdentityAssociations': 1, 'eks DescribePodIdentityAssociation': 20, 'eks DescribeAddon': 1, 'eks ListFargateProfiles': 1, 'eks ListNodegroups': 1 });
+    const total = aws.reduce((sum, [, count]) => sum + count, 0);
+    t.diagnostic(`converged re-plan of 20 Pod Identity bindings: ${total} AWS calls (${(total / 20).toFixed(2)} per binding): ${JSON.stringify(Object.fromEntries(aws))}`);
+    assert.ok(total / 20 <= 1.6, `${total} AWS calls for 20 bindings: ${JSON.stringify(Object.fromEntries(aws))}`);
+  });
+
   it('a namespace a Fargate profile selects is blocked, naming the profile and suggesting IRSA; nothing written', async () => {
     const ns = uniqueNamespace('fg');
     await kubectl(stack, ['create', 'namespace', ns]);

@@ -72,6 +72,28 @@ export function replayTrustChange(before: PolicyDocument, after: PolicyDocument,
   return replay(fresh);
 }
 
+/** What a trust change meant to do that a document does not show: subjects it adds that are absent, subjects it removes that are present. */
+export interface TrustIntentGaps {
+  missing: string[];
+  unexpected: string[];
+}
+
+/**
+ * Checks a written trust policy against the change's intent — its subjects, not byte equality:
+ * another run may have added or removed other subjects meanwhile, and that is theirs to keep.
+ * IAM has no conditional write (UpdateAssumeRolePolicy takes no version or ETag), so two runs that
+ * read the same document and write in turn lose the first writer's subject; reading back after
+ * the write is how a run notices (issue 21).
+ */
+export function trustIntentGaps(before: PolicyDocument, after: PolicyDocument, current: PolicyDocument): TrustIntentGaps {
+  const was = irsaRefs(before);
+  const will = irsaRefs(after);
+  const now = irsaRefs(current);
+  const missing = [...will].filter(([key]) => !was.has(key) && !now.has(key)).map(([, ref]) => ref.subject);
+  const unexpected = [...was].filter(([key]) => !will.has(key) && now.has(key)).map(([, ref]) => ref.subject);
+  return { missing, unexpected };
+}
+
 export function recheckRoleUpdate(change: Update<'iam-role'>, fresh: RoleState | null): Recheck<Update<'iam-role'>> {
   if (!fresh) return { verdict: 'stale', reason: `role ${change.before.name} was deleted after the plan was made` };
   const now = roleValue(fresh);

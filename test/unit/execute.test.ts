@@ -31,14 +31,21 @@ const current = (overrides: Partial<RoleState> & { subjects?: string[] } = {}): 
 const roleUpdate = (before: RoleValue, after: RoleValue): Change => ({ kind: 'iam-role', id: 'arn:aws:iam::111122223333:role/r', action: 'update', before, after, dependsOn: [] });
 
 test('a role update re-reads the role, then calls only what differs: trust policy, boundary, tags added and removed', async () => {
-  const state = current();
-  const { gateway, calls } = recorder<IamGateway>({ getRole: () => state, updateTrustPolicy: () => {}, putPermissionsBoundary: () => {}, tagRole: () => {}, untagRole: () => {} });
+  let state = current();
+  const { gateway, calls } = recorder<IamGateway>({
+    getRole: () => state,
+    updateTrustPolicy: (_name: never, document: never) => { state = { ...state, trustPolicy: document }; },
+    putPermissionsBoundary: () => {},
+    tagRole: () => {},
+    untagRole: () => {},
+  });
   const before = roleValue(state);
   const after = { ...before, trustPolicy: role({ subjects: ['system:serviceaccount:x:y'] }).trustPolicy, permissionsBoundary: 'arn:aws:iam::aws:policy/B', tags: { 'irsa:managed-by': 'irsa', b: '2' } };
   const outcome = await createExecutor({ iam: gateway })(roleUpdate(before, after));
-  assert.deepEqual(names(calls), ['getRole', 'updateTrustPolicy', 'putPermissionsBoundary', 'tagRole', 'untagRole']);
-  assert.equal(calls[3], 'tagRole("r", {"b":"2"})');
-  assert.equal(calls[4], 'untagRole("r", ["a"])');
+  // The trust write is read back (IAM has no conditional write: proof the subject is in place).
+  assert.deepEqual(names(calls), ['getRole', 'updateTrustPolicy', 'getRole', 'putPermissionsBoundary', 'tagRole', 'untagRole']);
+  assert.equal(calls[4], 'tagRole("r", {"b":"2"})');
+  assert.equal(calls[5], 'untagRole("r", ["a"])');
   assert.deepEqual(outcome.notes, []);
 });
 
@@ -67,9 +74,12 @@ test('an OIDC provider update adds exactly the client IDs the plan adds (not the
 
 test('re-check: a trust policy that gained a subject since the plan is re-derived, keeping it, and said so', async () => {
   const planned = current({ subjects: ['system:serviceaccount:payments:api'] });
-  const meanwhile = current({ subjects: ['system:serviceaccount:payments:api', 'system:serviceaccount:other:run'] });
+  let meanwhile = current({ subjects: ['system:serviceaccount:payments:api', 'system:serviceaccount:other:run'] });
   const written: unknown[] = [];
-  const { gateway } = recorder<IamGateway>({ getRole: () => meanwhile, updateTrustPolicy: (_name: never, document: never) => written.push(document) });
+  const { gateway } = recorder<IamGateway>({
+    getRole: () => meanwhile,
+    updateTrustPolicy: (_name: never, document: never) => { written.push(document); meanwhile = { ...meanwhile, trustPolicy: document }; },
+  });
   const before = roleValue(planned);
   const after = { ...before, trustPolicy: role({ subjects: ['system:serviceaccount:payments:api', 'system:serviceaccount:payments:worker'] }).trustPolicy };
   const outcome = await createExecutor({ iam: gateway })(roleUpdate(before, after));
@@ -94,10 +104,11 @@ test('a role create that meets "already exists": irsa\'s role gets this subject 
   const create: Change = { kind: 'iam-role', id: 'arn:aws:iam::111122223333:role/r', action: 'create', before: null, after: planned, dependsOn: [] };
   const exists = Object.assign(new Error('Role with name r already exists.'), { name: 'EntityAlreadyExists' });
   const written: unknown[] = [];
+  let existing = current({ subjects: ['system:serviceaccount:payments:api'] });
   const { gateway } = recorder<IamGateway>({
     createRole: () => { throw exists; },
-    getRole: () => current({ subjects: ['system:serviceaccount:payments:api'] }),
-    updateTrustPolicy: (_name: never, document: never) => written.push(document),
+    getRole: () => existing,
+    updateTrustPolicy: (_name: never, document: never) => { written.push(document); existing = { ...existing, trustPolicy: document }; },
   });
   const outcome = await createExecutor({ iam: gateway })(create);
   assert.deepEqual(parseTrustPolicy(written[0] as RoleValue['trustPolicy']).trusts.flatMap((t) => t.subjects).sort(), [
@@ -142,4 +153,45 @@ test('a ServiceAccount update whose annotation changed since the plan is stale',
 
 test('metadataPatch sets changed keys and nulls removed ones', () => {
   assert.deepEqual(metadataPatch({ a: '1', b: '2' }, { a: '1', c: '3' }), { c: '3', b: null });
+});
+
+test('a trust write overwritten by a concurrent run (last writer wins) is read back, re-merged into the newer policy and said so', async () => {
+  const api = 'system:serviceaccount:payments:api';
+  const worker = 'system:serviceaccount:payments:worker';
+  const other = 'system:serviceaccount:other:run';
+  let state = current({ subjects: [api] });
+  const written: unknown[] = [];
+  let overwrite = true;
+  const { gateway } = recorder<IamGateway>({
+    getRole: () => state,
+    updateTrustPolicy: (_name: never, document: never) => {
+      written.push(document);
+      state = { ...state, trustPolicy: document };
+      // Another run that read the same document writes right after this one: this run's subject is gone.
+      if (overwrite) { overwrite = false; state = current({ subjects: [api, other] }); }
+    },
+  });
+  const before = roleValue(current({ subjects: [api] }));
+  const outcome = await createExecutor({ iam: gateway })(roleUpdate(before, { ...before, trustPolicy: role({ subjects: [api, worker] }).trustPolicy }));
+  assert.equal(written.length, 2);
+  assert.deepEqual(parseTrustPolicy(state.trustPolicy).trusts.flatMap((t) => t.subjects).sort(), [other, api, worker].sort());
+  assert.match(outcome.notes.join('\n'), /another run wrote the trust policy of r at the same time/);
+});
+
+test('a trust change that cannot be put in place is an error naming the role and the subject, never a quiet success', async () => {
+  const api = 'system:serviceaccount:payments:api';
+  const worker = 'system:serviceaccount:payments:worker';
+  let state = current({ subjects: [api] });
+  let writesSeen = 0;
+  const { gateway } = recorder<IamGateway>({
+    getRole: () => state,
+    // A writer that always lands right after this run's writes, dropping its subject.
+    updateTrustPolicy: () => { writesSeen += 1; state = current({ subjects: [api, `system:serviceaccount:other:w${writesSeen}`] }); },
+  });
+  const before = roleValue(current({ subjects: [api] }));
+  await assert.rejects(
+    createExecutor({ iam: gateway })(roleUpdate(before, { ...before, trustPolicy: role({ subjects: [api, worker] }).trustPolicy })),
+    new RegExp(`trust policy of role r does not hold this change after 5 write\\(s\\): ${worker} is missing`),
+  );
+  assert.equal(writesSeen, 5);
 });

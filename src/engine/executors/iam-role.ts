@@ -1,14 +1,66 @@
 import type { ChangeOf } from '../../core/plan.ts';
-import { recheckRoleCreate, recheckRoleDelete, recheckRoleUpdate } from '../../core/recheck.ts';
-import { samePolicy } from '../../core/trust-policy.ts';
+import { recheckRoleCreate, recheckRoleDelete, recheckRoleUpdate, replayTrustChange, trustIntentGaps } from '../../core/recheck.ts';
+import { samePolicy, type PolicyDocument } from '../../core/trust-policy.ts';
 import type { IamGateway } from '../../ports.ts';
 import { isAlreadyExists, isNotFound } from '../retry.ts';
 import { difference, tolerate, type Executor, type ExecutorContext } from './types.ts';
 
-async function updateRole(iam: IamGateway, change: Extract<ChangeOf<'iam-role'>, { action: 'update' }>, retry: ExecutorContext['retry']) {
+/** Writes of one trust change, the first included, before a run gives up on a contended role. */
+const TRUST_WRITE_ATTEMPTS = 5;
+/** Reads after a write that still show the pre-write document before it is treated as overwritten (IAM is eventually consistent). */
+const STALE_READS = 3;
+
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The trust write, then proof that it is in place. IAM has no compare-and-swap for
+ * UpdateAssumeRolePolicy, so a concurrent run that read the same document can overwrite this
+ * write (last writer wins). After writing, read the role back: every subject this change adds
+ * must be there and every subject it removes gone (other subjects are other runs' business). If
+ * not, replay this change's subjects onto the newest document and write again, bounded; a change
+ * that is still not in place is an error naming the role and the subject, so apply never exits 0
+ * without it (issue 21).
+ */
+async function writeTrustPolicy(iam: IamGateway, name: string, before: PolicyDocument, after: PolicyDocument, context: Pick<ExecutorContext, 'retry' | 'notes'>) {
+  let document = after;
+  let staleReads = 0;
+  for (let attempt = 1; ; ) {
+    if (staleReads === 0) await context.retry(() => iam.updateTrustPolicy(name, document));
+    const current = await iam.getRole(name);
+    if (!current) throw new Error(`role ${name} was deleted while irsa was writing its trust policy; its change is not in place. Run the command again to plan against what is there now.`);
+    const gaps = trustIntentGaps(before, after, current.trustPolicy);
+    if (gaps.missing.length === 0 && gaps.unexpected.length === 0) {
+      if (attempt > 1) context.notes.push(`another run wrote the trust policy of ${name} at the same time; this change's subjects were merged into the newer policy (${attempt} writes)`);
+      return;
+    }
+    // Read-after-write may still show the document from before this write: read again before writing again.
+    if (staleReads < STALE_READS && samePolicy(current.trustPolicy, before) && !samePolicy(before, document)) {
+      staleReads += 1;
+      await pause(100 * staleReads);
+      continue;
+    }
+    staleReads = 0;
+    const replayed = replayTrustChange(before, after, current.trustPolicy);
+    if (!replayed || attempt >= TRUST_WRITE_ATTEMPTS) {
+      const what = [
+        ...gaps.missing.map((subject) => `${subject} is missing`),
+        ...gaps.unexpected.map((subject) => `${subject} is still trusted`),
+      ].join('; ');
+      throw new Error(
+        `the trust policy of role ${name} does not hold this change after ${attempt} write(s): ${what}. Another writer changed it at the same time; run the command again to merge into what is there now.`,
+      );
+    }
+    attempt += 1;
+    document = replayed;
+    // Jitter, so that two contending runs do not write in lockstep again.
+    await pause(50 + Math.floor(Math.random() * 200));
+  }
+}
+
+async function updateRole(iam: IamGateway, change: Extract<ChangeOf<'iam-role'>, { action: 'update' }>, { retry, notes }: Pick<ExecutorContext, 'retry' | 'notes'>) {
   const { before, after } = change;
   if (!samePolicy(before.trustPolicy, after.trustPolicy)) {
-    await retry(() => iam.updateTrustPolicy(after.name, after.trustPolicy));
+    await writeTrustPolicy(iam, after.name, before.trustPolicy, after.trustPolicy, { retry, notes });
   }
   if (before.description !== after.description || before.maxSessionDuration !== after.maxSessionDuration) {
     await retry(() => iam.updateRole(after.name, { description: after.description, maxSessionDuration: after.maxSessionDuration }));
@@ -24,7 +76,7 @@ async function updateRole(iam: IamGateway, change: Extract<ChangeOf<'iam-role'>,
   if (removedTags.length > 0) await retry(() => iam.untagRole(after.name, removedTags));
 }
 
-export const executeIamRole: Executor<'iam-role'> = async (change, { deps, need, decide, retry }) => {
+export const executeIamRole: Executor<'iam-role'> = async (change, { deps, need, decide, retry, notes }) => {
   const iam = need(deps.iam, 'IAM');
   if (change.action === 'create') {
     const { after } = change;
@@ -33,13 +85,13 @@ export const executeIamRole: Executor<'iam-role'> = async (change, { deps, need,
     if (!created) {
       // Our own lost reply, or another run that created it meanwhile: plan against it.
       const current = decide(recheckRoleCreate(change, await iam.getRole(after.name)));
-      if (current) await updateRole(iam, current, retry);
+      if (current) await updateRole(iam, current, { retry, notes });
     }
   } else if (change.action === 'delete') {
     const current = decide(recheckRoleDelete(change, await iam.getRole(change.before.name)));
     if (current) await tolerate(() => iam.deleteRole(current.before.name), isNotFound);
   } else if (change.action === 'update') {
     const current = decide(recheckRoleUpdate(change, await iam.getRole(change.before.name)));
-    if (current) await updateRole(iam, current, retry);
+    if (current) await updateRole(iam, current, { retry, notes });
   }
 };

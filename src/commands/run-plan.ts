@@ -5,6 +5,7 @@ import { hasChanges, type Plan } from '../core/plan.ts';
 import { createAdaptiveLimit } from '../engine/adaptive-limit.ts';
 import { applyPlan } from '../engine/apply.ts';
 import { createExecutor, type ExecutorDeps } from '../engine/execute.ts';
+import { verifyTrustIntents } from '../engine/trust-verify.ts';
 import { formatReport, formatResult, formatStart, reportToJson } from '../ui/apply-report.ts';
 import { createOutput, type Output } from '../ui/output.ts';
 import { blockerText, planToJson, renderPlanText } from '../ui/render.ts';
@@ -70,7 +71,7 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<numb
       options.executor.onRetry?.(change, error);
     },
   });
-  const report = await applyPlan(plan, executor, {
+  const applied = await applyPlan(plan, executor, {
     concurrency: limit ? () => limit.current() : (options.concurrency ?? 8),
     onStart: (change) => {
       if (text && output.verbose) output.err(formatStart(change, e) + '\n');
@@ -85,6 +86,9 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<numb
       if (text && (output.verbose || result.status === 'failed' || result.status === 'stale' || (result.notes ?? []).length > 0)) output.err(formatResult(result, e) + '\n');
     },
   });
+  // Never exit 0 without the change in place: trust changes are read back once the rest is applied.
+  const report = await verifyTrustIntents(applied, options.executor.iam, executor);
+  if (text) report.results.forEach((result, i) => { if (result !== applied.results[i]) output.err(formatResult(result, e) + '\n'); });
   const throttling = limit?.summary();
   if (!text) {
     output.json({ plan: planToJson(plan), applied: true, apply: reportToJson(report, options.retryCount?.() ?? 0, throttling, consistencyRetries) });

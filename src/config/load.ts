@@ -242,7 +242,7 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
       ...(migration.removeStaticKeys || migration.deleteKeySecrets || migration.migrateKube2iam || migration.workloads.length > 0 ? { migration } : {}),
       // The fields core/fields.ts handles from their row alone (a value of the wrong type was the schema's problem).
       ...Object.fromEntries(
-        VALUE_FIELDS.map((field) => [field, FIELDS[field].yaml !== null && shapeBad('bindings', index, FIELDS[field].yaml!) ? undefined : valueFromYaml(field, binding as unknown as Record<string, unknown>)]),
+        VALUE_FIELDS.map((field) => [field, FIELDS[field].yaml !== null && shapeBad('bindings', index, FIELDS[field].yaml!) ? undefined : valueFromYaml(field, binding)]),
       ),
     };
   });

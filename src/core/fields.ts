@@ -444,10 +444,10 @@ export function valueFromFlags(field: ValueField, options: Record<string, unknow
 }
 
 /** A value field as the user gave it in a binding of irsa.yaml (undefined: absent or of the wrong type: the schema reported it). */
-export function valueFromYaml(field: ValueField, binding: Record<string, unknown>): unknown {
+export function valueFromYaml(field: ValueField, binding: object): unknown {
   const key = spec(field).yaml;
   if (key === null) return undefined;
-  const value = binding[key];
+  const value: unknown = Reflect.get(binding, key);
   switch (spec(field).value) {
     case 'yes-no':
       return value === true;

@@ -5,7 +5,9 @@ import { hasChanges, type Plan } from '../core/plan.ts';
 import { createAdaptiveLimit } from '../engine/adaptive-limit.ts';
 import { applyPlan } from '../engine/apply.ts';
 import { createExecutor, type ExecutorDeps } from '../engine/execute.ts';
+import { createTrustLocker } from '../engine/trust-lock.ts';
 import { verifyTrustIntents } from '../engine/trust-verify.ts';
+import type { LeaseGateway } from '../ports.ts';
 import { formatReport, formatResult, formatStart, reportToJson } from '../ui/apply-report.ts';
 import { createOutput, type Output } from '../ui/output.ts';
 import { blockerText, planToJson, renderPlanText } from '../ui/render.ts';
@@ -18,6 +20,10 @@ export interface RunPlanOptions {
   approve: boolean;
   detailedExitcode: boolean;
   executor: ExecutorDeps;
+  /** The cluster's Leases: trust writes take a lock per role (engine/trust-lock.ts). Absent: read-back only. */
+  leases?: LeaseGateway;
+  /** How long to wait for another run's lock (--lock-timeout). */
+  lockTimeoutMs?: number;
   concurrency?: number;
   /** Extra lines printed after the plan (e.g. workloads to restart). */
   footer?: string[];
@@ -64,8 +70,18 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<numb
   let throttlesSeen = throttleCount?.() ?? 0;
   // IAM eventual-consistency retries (the executor's own) are counted apart from the SDK's.
   let consistencyRetries = 0;
+  const leases = options.leases;
+  const trustLocks = leases
+    ? createTrustLocker({
+        leases,
+        ...(options.lockTimeoutMs !== undefined ? { timeoutMs: options.lockTimeoutMs } : {}),
+        // Said once per role, whatever the output format: a run that waits says so.
+        onWait: ({ role, lease, holder }) => output.err(`waiting for the trust lock of role ${role}: Lease ${lease} is held by ${holder} (another irsa run writing this role)\n`),
+      })
+    : undefined;
   const executor = createExecutor({
     ...options.executor,
+    ...(trustLocks ? { trustLocks } : {}),
     onRetry: (change, error) => {
       consistencyRetries++;
       options.executor.onRetry?.(change, error);

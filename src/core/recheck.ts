@@ -99,13 +99,19 @@ export function recheckRoleUpdate(change: Update<'iam-role'>, fresh: RoleState |
   const now = roleValue(fresh);
   if (sameRole(now, change.before)) return { verdict: 'write', change };
   if (sameRole(now, change.after)) return { verdict: 'done', note: `role ${now.name} already is as planned` };
-  if (sameSettings(now, change.before)) {
+  // Tags this change sets anyway (e.g. irsa:service-account, which every run binding a shared role
+  // sets to its own ServiceAccount) may have been set by a concurrent run meanwhile: this change's
+  // value is what the plan showed, so they do not make it stale. Any other setting does.
+  const setByChange = new Set([...Object.keys(change.before.tags), ...Object.keys(change.after.tags)].filter((key) => change.before.tags[key] !== change.after.tags[key]));
+  const withoutSet = (value: RoleValue): RoleValue => ({ ...value, tags: Object.fromEntries(Object.entries(value.tags).filter(([key]) => !setByChange.has(key))) });
+  if (sameSettings(withoutSet(now), withoutSet(change.before))) {
     const trustPolicy = replayTrustChange(change.before.trustPolicy, change.after.trustPolicy, now.trustPolicy);
     if (trustPolicy) {
+      const what = samePolicy(now.trustPolicy, change.before.trustPolicy) ? `the tags of ${now.name}` : `the trust policy of ${now.name}`;
       return {
         verdict: 'rederived',
         change: { ...change, before: now, after: { ...change.after, trustPolicy } },
-        note: `the trust policy of ${now.name} changed after the plan was made; this change's subjects were merged into the current policy`,
+        note: `${what} changed after the plan was made; this change's subjects were merged into the current policy`,
       };
     }
   }

@@ -39,7 +39,27 @@ export interface RunPlanOptions {
   extraJson?: Record<string, unknown>;
 }
 
-export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<number> {
+/**
+ * Without a cluster connection there is no Lease to serialise trust writes with (role-only
+ * bindings, --issuer-url files, EKS Pod Identity unbinds): the plan says so, next to the changes
+ * it concerns. Creates are atomic in IAM (EntityAlreadyExists) and need no lock.
+ */
+function withLockNote(plan: Plan, leases: LeaseGateway | undefined, approve: boolean): Plan {
+  // Only when applying now: a plan shown without --approve may be applied later with a cluster connection.
+  if (leases || !approve) return plan;
+  const roles = plan.changes.filter((change) => change.kind === 'iam-role' && change.action !== 'create');
+  if (roles.length === 0) return plan;
+  const note =
+    'No trust lock: these changes are made without a Kubernetes connection, so no Lease can serialise them with other irsa runs on the same roles. ' +
+    'Each trust write is read back; a subject another run overwrote is merged into the newer policy and written again (bounded), else the run fails naming it.';
+  return { ...plan, notes: [...plan.notes, note] };
+}
+
+/** How long a run without a trust lock waits before its final read-back of trust changes. */
+const NO_LOCK_SETTLE_MS = 1500;
+
+export async function runPlan(given: Plan, options: RunPlanOptions): Promise<number> {
+  const plan = withLockNote(given, options.leases, options.approve);
   const { globals } = options;
   const output = options.output ?? createOutput({ output: globals.output, verbose: globals.verbose, color: globals.color });
   const c = output.paint;
@@ -103,7 +123,9 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<numb
     },
   });
   // Never exit 0 without the change in place: trust changes are read back once the rest is applied.
-  const report = await verifyTrustIntents(applied, options.executor.iam, executor);
+  // Without a lock, another run's write that read the role before ours can land after it: wait a
+  // moment before reading back, and check a repair again (engine/trust-verify.ts).
+  const report = await verifyTrustIntents(applied, options.executor.iam, executor, trustLocks ? {} : { settleMs: NO_LOCK_SETTLE_MS });
   if (text) report.results.forEach((result, i) => { if (result !== applied.results[i]) output.err(formatResult(result, e) + '\n'); });
   const throttling = limit?.summary();
   if (!text) {

@@ -192,3 +192,15 @@ test('Lease names are DNS subdomains, one per role name (case-insensitive, as IA
   assert.equal(leaseNameForRole('payments-api'), leaseNameForRole('Payments-API'));
   assert.notEqual(leaseNameForRole('a.b'), leaseNameForRole('a_b'));
 });
+
+test('--lock-timeout takes whole seconds from 1 to 3600; anything else is one paragraph naming the flag and the fix', async () => {
+  const { parseLockTimeout } = await import('../../src/commands/trust-locks.ts');
+  assert.equal(parseLockTimeout({}), 120_000);
+  assert.equal(parseLockTimeout({ lockTimeout: '300' }), 300_000);
+  for (const bad of ['0', '-5', '1.5', '2m', '3601', '']) {
+    assert.throws(() => parseLockTimeout({ lockTimeout: bad }), (error: Error & { field?: string }) => {
+      assert.match(error.message, /^--lock-timeout: ".*" is not a number of seconds from 1 to 3600\. .*e\.g\. --lock-timeout 300\.$/);
+      return true;
+    });
+  }
+});

@@ -292,3 +292,38 @@ export interface NodeAccessReader {
 export interface AccessReviewer {
   allowed(review: { user: string; groups: string[]; namespace: string; verb: string; group: string; resource: string; name?: string }): Promise<boolean>;
 }
+
+/** A coordination.k8s.io/v1 Lease as the trust lock reads and writes it (src/adapters/k8s/leases.ts). */
+export interface LeaseRecord {
+  /** Who holds it; null when released. */
+  holder: string | null;
+  durationSeconds: number;
+  acquireTime: Date | null;
+  renewTime: Date | null;
+  transitions: number;
+  annotations: Record<string, string>;
+  /** The apiserver's version of the object: a replace with an older one is refused (409), the compare-and-swap IAM lacks. */
+  resourceVersion: string;
+}
+
+export type LeaseWrite = Omit<LeaseRecord, 'resourceVersion'>;
+
+/** Thrown by create (exists) and replace (resourceVersion moved on): another writer got there first. */
+export class LeaseConflictError extends Error {
+  override name = 'LeaseConflictError';
+}
+
+/** Thrown when RBAC does not allow the Lease call: the trust lock falls back and says so. */
+export class LeaseForbiddenError extends Error {
+  override name = 'LeaseForbiddenError';
+}
+
+/** Leases of one namespace of the proven cluster (src/adapters/k8s/leases.ts). */
+export interface LeaseGateway {
+  /** The namespace the Leases live in (for messages). */
+  readonly namespace: string;
+  get(name: string): Promise<LeaseRecord | null>;
+  create(name: string, lease: LeaseWrite): Promise<LeaseRecord>;
+  /** Replaces the Lease only if it is still at `resourceVersion`. */
+  replace(name: string, resourceVersion: string, lease: LeaseWrite): Promise<LeaseRecord>;
+}

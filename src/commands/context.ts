@@ -8,7 +8,7 @@ import { judgeContext, matchingContexts, mismatchMessage, normalizeIssuer, unkno
 import { UnreachableError, UserError } from '../core/errors.ts';
 import { decodeJwtClaims } from '../core/jwt.ts';
 import type { ClusterInfo } from '../core/state.ts';
-import type { AccessReviewer, ClusterReader, IamGateway, KubeGateway, KubeIdentity, KubeInspector, NodeAccessReader, PodIdentityGateway, ResourcePolicyGateway, StsGateway, TlsChainFetcher, WorkloadGateway } from '../ports.ts';
+import type { AccessReviewer, ClusterReader, LeaseGateway, IamGateway, KubeGateway, KubeIdentity, KubeInspector, NodeAccessReader, PodIdentityGateway, ResourcePolicyGateway, StsGateway, TlsChainFetcher, WorkloadGateway } from '../ports.ts';
 import type { GlobalOptions } from './globals.ts';
 import { countThrottles } from '../engine/adaptive-limit.ts';
 
@@ -53,6 +53,8 @@ export interface CommandContext {
   iamAs(profile: string): Promise<IamGateway>;
   /** SubjectAccessReviews (after the same cluster check as kube()). */
   accessReviewer(): Promise<AccessReviewer>;
+  /** The Leases of the trust lock (engine/trust-lock.ts), after the same cluster check as kube(). */
+  leases(): Promise<LeaseGateway>;
   resolveThumbprints(issuerUrl: string): Promise<{ thumbprints: string[]; warnings: string[] }>;
   /** Discovery and certificate fetches over verified TLS (proxy-aware), e.g. with a shorter timeout. */
   tls(options?: { timeoutMs?: number }): Promise<TlsChainFetcher>;
@@ -300,6 +302,11 @@ export function createCommandContext(
       await verified(await kubeGateway());
       const { createAccessReviewer } = await import('../adapters/k8s/access-review.ts');
       return createAccessReviewer(await kubeOptions());
+    }),
+    leases: once(async () => {
+      await verified(await kubeGateway());
+      const [{ createLeaseGateway }, { LEASE_NAMESPACE }] = await Promise.all([import('../adapters/k8s/leases.ts'), import('../engine/trust-lock.ts')]);
+      return createLeaseGateway(LEASE_NAMESPACE, await kubeOptions());
     }),
     resolveThumbprints: async (issuerUrl) => {
       const pem = caBundlePem();

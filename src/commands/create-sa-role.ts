@@ -17,6 +17,7 @@ function accountProfiles(options: Record<string, unknown>): Record<string, strin
   return Object.fromEntries(list.map((text) => parseAccountProfile(text)));
 }
 import { createCommandContext } from './context.ts';
+import { parseLockTimeout } from './trust-locks.ts';
 import { parseGlobals } from './globals.ts';
 import { runPlan } from './run-plan.ts';
 import { parseVerifyOptions, runVerify } from './verify.ts';
@@ -31,6 +32,7 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   const profiles = accountProfiles(options);
   const thumbprints = parseThumbprintOptions(options);
   const verify = parseVerifyOptions(options);
+  const lockTimeoutMs = parseLockTimeout(options);
   if (verify && request.mechanism === 'pod-identity') {
     // --verify proves a web identity (a minted token and sts:AssumeRoleWithWebIdentity): not what EKS Pod Identity uses.
     throw new UserError('--verify proves an IRSA binding (a minted token and sts:AssumeRoleWithWebIdentity); EKS Pod Identity credentials come from the agent on the node, which irsa cannot call. Leave --verify out with --mechanism pod-identity.', '--verify');
@@ -88,6 +90,8 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
     approve: options['approve'] === true,
     detailedExitcode: options['detailedExitcode'] === true,
     executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}), ...(podIdentity ? { podIdentity, iamFor: (other: string) => iamFor(other) ?? Promise.reject(new UserError(`no profile for account ${other}`, '--account-profile')) } : {}) },
+    ...(kube ? { leases: await ctx.leases() } : {}),
+    lockTimeoutMs,
     footer,
     retryCount: ctx.retries,
   });

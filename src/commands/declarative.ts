@@ -1,5 +1,6 @@
 // irsa plan -f irsa.yaml / irsa apply -f irsa.yaml / irsa apply plan.json.
 
+import { parseLockTimeout } from './trust-locks.ts';
 import { readFileSync } from 'node:fs';
 import { UserError, ValidationErrors } from '../core/errors.ts';
 import { inFileTerms } from '../config/schema.ts';
@@ -204,6 +205,7 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
   if (file && planFile) throw new UserError('Give either -f irsa.yaml or a saved plan file, not both.', '--file');
   if (!file && !planFile) throw new UserError('Give -f irsa.yaml, or the plan file saved by irsa plan --out.', '--file');
   const verify = parseVerifyOptions(options);
+  const lockTimeoutMs = parseLockTimeout(options);
   if (file) {
     const config = loadConfigFile(file);
     const prune = options['prune'] === true;
@@ -216,6 +218,8 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
       approve: options['approve'] === true,
       detailedExitcode: options['detailedExitcode'] === true,
       executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}), resourcePolicies, ...(podIdentity ?? {}) },
+      ...(kube ? { leases: await ctx.leases() } : {}),
+      lockTimeoutMs,
       footer,
       concurrency,
       retryCount: ctx.retries,
@@ -279,6 +283,8 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
     approve: options['approve'] === true,
     detailedExitcode: options['detailedExitcode'] === true,
     executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}), resourcePolicies, ...(podIdentity ?? {}) },
+    ...(kube ? { leases: await ctx.leases() } : {}),
+    lockTimeoutMs,
     concurrency,
     retryCount: ctx.retries,
     throttleCount: ctx.throttles,

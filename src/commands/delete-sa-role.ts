@@ -13,6 +13,7 @@ import { UserError, ValidationErrors } from '../core/errors.ts';
 import { resolveIssuer } from '../engine/oidc.ts';
 import { createCommandContext } from './context.ts';
 import { parseGlobals } from './globals.ts';
+import { parseLockTimeout } from './trust-locks.ts';
 import { runPlan } from './run-plan.ts';
 import { podServiceAccount } from '../core/credential-sources.ts';
 import { workloadLabel } from '../core/migration.ts';
@@ -37,6 +38,7 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   });
   if (problems.length === 1) throw new UserError(problems[0]!);
   if (problems.length > 1) throw new ValidationErrors(problems);
+  const lockTimeoutMs = parseLockTimeout(options);
   const ctx = createCommandContext(globals, { clusterProfile: options['clusterProfile'] as string | undefined });
 
   const region = await ctx.region();
@@ -69,6 +71,8 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
     approve: options['approve'] === true,
     detailedExitcode: options['detailedExitcode'] === true,
     executor: { iam, ...(kube ? { kube } : {}) },
+    ...(kube ? { leases: await ctx.leases() } : {}),
+    lockTimeoutMs,
     retryCount: ctx.retries,
   });
 }

@@ -5,6 +5,7 @@
 // and applied only after every proof passed. Every step re-plans from what exists, so running the
 // command again after an interruption converges. The way back (--to irsa) is not built yet.
 
+import { parseLockTimeout } from './trust-locks.ts';
 import { oidcProviderArn, partitionForRegion } from '../core/arn.ts';
 import { validateBinding } from '../core/binding-input.ts';
 import type { BindingRequest } from '../core/binding.ts';
@@ -41,6 +42,7 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   const cluster = options['cluster'] as string | undefined;
   if (!cluster) throw new UserError('--cluster is required: EKS Pod Identity exists only on EKS clusters.', '--cluster');
   const approve = options['approve'] === true;
+  const lockTimeoutMs = parseLockTimeout(options);
   const ctx = createCommandContext(globals, { clusterProfile: options['clusterProfile'] as string | undefined });
   const region = await ctx.region();
   const issuer = await resolveIssuer({ cluster, region }, ctx.clusters);
@@ -108,7 +110,7 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   const say = (line: string) => globals.output === 'text' && output.out(line + '\n');
   say(`Steps 1–3: EKS Pod Identity beside IRSA for ${requests.map((r) => r.name).join(', ')}`);
   const executor = { iam, kube, workloads, podIdentity };
-  const added = await runPlan(plan, { globals, output, approve, detailedExitcode: options['detailedExitcode'] === true, executor, retryCount: ctx.retries, applyHint: `irsa ${process.argv.slice(2).join(' ')} --approve` });
+  const added = await runPlan(plan, { globals, output, approve, detailedExitcode: options['detailedExitcode'] === true, executor, leases: await ctx.leases(), lockTimeoutMs, retryCount: ctx.retries, applyHint: `irsa ${process.argv.slice(2).join(' ')} --approve` });
   if (added === 1) return 1;
 
   const removal = async (): Promise<Plan> => {
@@ -140,7 +142,7 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   const removed = await removal();
   say('Step 5: the IRSA side of the proven ServiceAccounts');
   if (!hasChanges(removed)) say('Nothing left to remove.');
-  return runPlan(removed, { globals, output, approve: true, detailedExitcode: options['detailedExitcode'] === true, executor, retryCount: ctx.retries });
+  return runPlan(removed, { globals, output, approve: true, detailedExitcode: options['detailedExitcode'] === true, executor, leases: await ctx.leases(), lockTimeoutMs, retryCount: ctx.retries });
 }
 
 /**
@@ -223,7 +225,7 @@ async function migrateBack(input: {
   const say = (line: string) => globals.output === 'text' && output.out(line + '\n');
   say(`Steps 1–3: IRSA beside EKS Pod Identity for ${requests.map((r) => r.name).join(', ')}, then their associations deleted`);
   const executor = { iam, kube, workloads, podIdentity };
-  const added = await runPlan(plan, { globals, output, approve, detailedExitcode: options['detailedExitcode'] === true, executor, retryCount: ctx.retries, applyHint: `irsa ${process.argv.slice(2).join(' ')} --approve` });
+  const added = await runPlan(plan, { globals, output, approve, detailedExitcode: options['detailedExitcode'] === true, executor, leases: await ctx.leases(), lockTimeoutMs: parseLockTimeout(options), retryCount: ctx.retries, applyHint: `irsa ${process.argv.slice(2).join(' ')} --approve` });
   if (added === 1) return 1;
   const removal = async (): Promise<Plan> => {
     const roles = await Promise.all(roleArns.map((arn) => iam.getRole(roleNameOfArn(arn) ?? arn)));
@@ -248,5 +250,5 @@ async function migrateBack(input: {
   const removed = await removal();
   say('Step 5: the pods.eks statements of the proven ServiceAccounts');
   if (!hasChanges(removed)) say('Nothing left to remove.');
-  return runPlan(removed, { globals, output, approve: true, detailedExitcode: options['detailedExitcode'] === true, executor, retryCount: ctx.retries });
+  return runPlan(removed, { globals, output, approve: true, detailedExitcode: options['detailedExitcode'] === true, executor, leases: await ctx.leases(), lockTimeoutMs: parseLockTimeout(options), retryCount: ctx.retries });
 }

@@ -5,6 +5,7 @@
 export type { CommandRun, CommandSpec, OptionSpec } from '../command-spec.ts';
 import type { CommandSpec, OptionSpec } from '../command-spec.ts';
 import { fieldOptions } from '../core/fields.ts';
+import { LOCK_TIMEOUT_OPTION } from './trust-locks.ts';
 
 export const GLOBAL_OPTIONS: OptionSpec[] = [
   { flags: '--region <region>', description: 'AWS region such as eu-west-1 (default: AWS_REGION or the profile\'s region); a name that is not a region is refused before any call' },
@@ -83,6 +84,7 @@ export const COMMANDS: CommandSpec[] = [
       { ...ACCOUNT_PROFILE_OPTION, description: 'AWS profile for another account: with --mechanism pod-identity, the account of --target-role-arn, whose trust irsa plans and writes there; e.g. 222222222222=data-account' },
       ...ISSUER_OPTIONS,
       ...APPLY_OPTIONS,
+      LOCK_TIMEOUT_OPTION,
       ...VERIFY_OPTIONS,
     ],
     load: () => import('./create-sa-role.ts'),
@@ -100,6 +102,7 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--mechanism <mechanism>', description: 'the binding to remove: irsa (default: the trust subject and the ServiceAccount annotations) or pod-identity (the EKS Pod Identity association irsa made and the role\'s pods.eks statement; the ServiceAccount is left)', choices: ['irsa', 'pod-identity'] },
       CLUSTER_PROFILE_OPTION,
       ...APPLY_OPTIONS,
+      LOCK_TIMEOUT_OPTION,
     ],
     load: () => import('./delete-sa-role.ts'),
   },
@@ -117,6 +120,7 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--restart-workloads', description: 'restart the workloads that use the ServiceAccounts (only pods created after the association get its credentials)' },
       CLUSTER_PROFILE_OPTION,
       ...APPLY_OPTIONS,
+      LOCK_TIMEOUT_OPTION,
     ],
     load: () => import('./migrate.ts'),
   },
@@ -151,6 +155,7 @@ export const COMMANDS: CommandSpec[] = [
       { ...CLUSTER_PROFILE_OPTION, description: 'AWS profile for reading the cluster (wins over the file\'s cluster.profile)' },
       ACCOUNT_PROFILE_OPTION,
       ...APPLY_OPTIONS,
+      LOCK_TIMEOUT_OPTION,
       ...VERIFY_OPTIONS,
     ],
     load: async () => ({ run: (await import('./declarative.ts')).runApplyCommand }),

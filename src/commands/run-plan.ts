@@ -5,7 +5,9 @@ import { hasChanges, type Plan } from '../core/plan.ts';
 import { createAdaptiveLimit } from '../engine/adaptive-limit.ts';
 import { applyPlan } from '../engine/apply.ts';
 import { createExecutor, type ExecutorDeps } from '../engine/execute.ts';
+import { createTrustLocker } from '../engine/trust-lock.ts';
 import { verifyTrustIntents } from '../engine/trust-verify.ts';
+import type { LeaseGateway } from '../ports.ts';
 import { formatReport, formatResult, formatStart, reportToJson } from '../ui/apply-report.ts';
 import { createOutput, type Output } from '../ui/output.ts';
 import { blockerText, planToJson, renderPlanText } from '../ui/render.ts';
@@ -18,6 +20,10 @@ export interface RunPlanOptions {
   approve: boolean;
   detailedExitcode: boolean;
   executor: ExecutorDeps;
+  /** The cluster's Leases: trust writes take a lock per role (engine/trust-lock.ts). Absent: read-back only. */
+  leases?: LeaseGateway;
+  /** How long to wait for another run's lock (--lock-timeout). */
+  lockTimeoutMs?: number;
   concurrency?: number;
   /** Extra lines printed after the plan (e.g. workloads to restart). */
   footer?: string[];
@@ -33,7 +39,27 @@ export interface RunPlanOptions {
   extraJson?: Record<string, unknown>;
 }
 
-export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<number> {
+/**
+ * Without a cluster connection there is no Lease to serialise trust writes with (role-only
+ * bindings, --issuer-url files, EKS Pod Identity unbinds): the plan says so, next to the changes
+ * it concerns. Creates are atomic in IAM (EntityAlreadyExists) and need no lock.
+ */
+function withLockNote(plan: Plan, leases: LeaseGateway | undefined, approve: boolean): Plan {
+  // Only when applying now: a plan shown without --approve may be applied later with a cluster connection.
+  if (leases || !approve) return plan;
+  const roles = plan.changes.filter((change) => change.kind === 'iam-role' && change.action !== 'create');
+  if (roles.length === 0) return plan;
+  const note =
+    'No trust lock: these changes are made without a Kubernetes connection, so no Lease can serialise them with other irsa runs on the same roles. ' +
+    'Each trust write is read back; a subject another run overwrote is merged into the newer policy and written again (bounded), else the run fails naming it.';
+  return { ...plan, notes: [...plan.notes, note] };
+}
+
+/** How long a run without a trust lock waits before its final read-back of trust changes. */
+const NO_LOCK_SETTLE_MS = 1500;
+
+export async function runPlan(given: Plan, options: RunPlanOptions): Promise<number> {
+  const plan = withLockNote(given, options.leases, options.approve);
   const { globals } = options;
   const output = options.output ?? createOutput({ output: globals.output, verbose: globals.verbose, color: globals.color });
   const c = output.paint;
@@ -64,8 +90,18 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<numb
   let throttlesSeen = throttleCount?.() ?? 0;
   // IAM eventual-consistency retries (the executor's own) are counted apart from the SDK's.
   let consistencyRetries = 0;
+  const leases = options.leases;
+  const trustLocks = leases
+    ? createTrustLocker({
+        leases,
+        ...(options.lockTimeoutMs !== undefined ? { timeoutMs: options.lockTimeoutMs } : {}),
+        // Said once per role, whatever the output format: a run that waits says so.
+        onWait: ({ role, lease, holder }) => output.err(`waiting for the trust lock of role ${role}: Lease ${lease} is held by ${holder} (another irsa run writing this role)\n`),
+      })
+    : undefined;
   const executor = createExecutor({
     ...options.executor,
+    ...(trustLocks ? { trustLocks } : {}),
     onRetry: (change, error) => {
       consistencyRetries++;
       options.executor.onRetry?.(change, error);
@@ -87,7 +123,9 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<numb
     },
   });
   // Never exit 0 without the change in place: trust changes are read back once the rest is applied.
-  const report = await verifyTrustIntents(applied, options.executor.iam, executor);
+  // Without a lock, another run's write that read the role before ours can land after it: wait a
+  // moment before reading back, and check a repair again (engine/trust-verify.ts).
+  const report = await verifyTrustIntents(applied, options.executor.iam, executor, trustLocks ? {} : { settleMs: NO_LOCK_SETTLE_MS });
   if (text) report.results.forEach((result, i) => { if (result !== applied.results[i]) output.err(formatResult(result, e) + '\n'); });
   const throttling = limit?.summary();
   if (!text) {

@@ -40,10 +40,17 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
     process.exit(CANCELLED_EXIT_CODE);
   };
   process.on('SIGINT', onSigint);
+  // The context of the region the user picked: its cluster's Leases lock trust writes (engine/trust-lock.ts).
+  let connected: ReturnType<typeof createCommandContext> | undefined;
+  const onWait = ({ role, lease, holder }: { role: string; lease: string; holder: string }) =>
+    output.err(`waiting for the trust lock of role ${role}: Lease ${lease} is held by ${holder} (another irsa run writing this role)\n`);
   try {
     return await runWizard({
       prompts: createInquirerPrompts(),
-      planning: wizardPlanning,
+      planning: {
+        ...wizardPlanning,
+        apply: async (plan, gateways, hooks) => wizardPlanning.apply(plan, gateways, hooks, connected ? { leases: await connected.leases(), onWait } : {}),
+      },
       services: {
         defaultRegion: async () => {
           try {
@@ -52,7 +59,7 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
             return null; // no region configured: the user picks one
           }
         },
-        connect: (region) => createCommandContext({ ...globals, region }, { ...(caBundle ? { caBundle } : {}) }),
+        connect: (region) => (connected = createCommandContext({ ...globals, region }, { ...(caBundle ? { caBundle } : {}) })),
         readFile: (path) => readFileSync(path, 'utf8'),
       },
       globals: { ...globals, caBundle },

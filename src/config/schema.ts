@@ -128,6 +128,7 @@ export const FLAG_KEYS: Record<string, string | null> = {
   '--detailed-exitcode': null,
   '--verify': null, // a check after apply; irsa apply -f has the same flag
   '--verify-timeout': null,
+  '--lock-timeout': null, // how long to wait for another run's lock; irsa apply -f has the same flag
 };
 
 /**

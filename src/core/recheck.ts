@@ -12,14 +12,14 @@
 // existing resource is planned against as if it had been read at plan time.
 
 import { clusterRef } from './model/refs.ts';
-import { isOwnedByIrsa } from './ownership.ts';
+import { CLUSTER_TAG, isOwnedByIrsa, NAMESPACE_TAG, SERVICE_ACCOUNT_TAG } from './ownership.ts';
 import type { ChangeOf } from './plan.ts';
 import { roleValue } from './resources/iam-role.ts';
 import { planServiceAccount } from './resources/service-account.ts';
 import type { RoleValue } from './resources/types.ts';
 import type { OidcProviderState, RoleState, ServiceAccountState } from './state.ts';
 import { addSubject, readIrsaStatement, removeSubject, type SubjectRef } from './trust-merge.ts';
-import { samePolicy, type PolicyDocument } from './trust-policy.ts';
+import { canonicalPolicy, samePolicy, type PolicyDocument } from './trust-policy.ts';
 
 export type Recheck<C> =
   | { verdict: 'write'; change: C }
@@ -56,6 +56,13 @@ function irsaRefs(document: PolicyDocument): Map<string, SubjectRef> {
  * The subjects a trust change adds and removes, replayed onto a fresh document. Null when the
  * change is not only that (then it cannot be re-derived safely).
  */
+/** Equal documents once each statement is canonical and their order is ignored (IAM evaluates every statement). */
+function sameUpToStatementOrder(a: PolicyDocument, b: PolicyDocument): boolean {
+  const key = (document: PolicyDocument) =>
+    JSON.stringify([canonicalPolicy({ ...document, Statement: [] }), (document.Statement ?? []).map((statement) => JSON.stringify(canonicalPolicy(statement))).sort()]);
+  return key(a) === key(b);
+}
+
 export function replayTrustChange(before: PolicyDocument, after: PolicyDocument, fresh: PolicyDocument): PolicyDocument | null {
   const was = irsaRefs(before);
   const will = irsaRefs(after);
@@ -68,7 +75,8 @@ export function replayTrustChange(before: PolicyDocument, after: PolicyDocument,
     return next;
   };
   // The delta must explain the whole planned change; otherwise it was more than adding/removing subjects.
-  if (!samePolicy(replay(before), after)) return null;
+  // Statement order means nothing to IAM (a subject moved to a statement of its own lands at the end).
+  if (!sameUpToStatementOrder(replay(before), after)) return null;
   return replay(fresh);
 }
 
@@ -94,18 +102,36 @@ export function trustIntentGaps(before: PolicyDocument, after: PolicyDocument, c
   return { missing, unexpected };
 }
 
+const BOOKKEEPING_TAGS: ReadonlySet<string> = new Set([CLUSTER_TAG, NAMESPACE_TAG, SERVICE_ACCOUNT_TAG]);
+
 export function recheckRoleUpdate(change: Update<'iam-role'>, fresh: RoleState | null): Recheck<Update<'iam-role'>> {
   if (!fresh) return { verdict: 'stale', reason: `role ${change.before.name} was deleted after the plan was made` };
   const now = roleValue(fresh);
   if (sameRole(now, change.before)) return { verdict: 'write', change };
   if (sameRole(now, change.after)) return { verdict: 'done', note: `role ${now.name} already is as planned` };
-  if (sameSettings(now, change.before)) {
+  // Tags this change sets anyway (e.g. irsa:service-account, which every run binding a shared role
+  // sets to its own ServiceAccount) may have been set by a concurrent run meanwhile: this change's
+  // value is what the plan showed, so they do not make it stale. Any other setting does.
+  // irsa's descriptive tags (which cluster/ServiceAccount last bound the role) are rewritten by
+  // every run that binds a shared role: a change to them is not a setting this change could break.
+  const setByChange = new Set([...Object.keys(change.before.tags), ...Object.keys(change.after.tags)].filter((key) => change.before.tags[key] !== change.after.tags[key]));
+  const ignored = (key: string) => setByChange.has(key) || BOOKKEEPING_TAGS.has(key);
+  const withoutSet = (value: RoleValue): RoleValue => ({ ...value, tags: Object.fromEntries(Object.entries(value.tags).filter(([key]) => !ignored(key))) });
+  if (sameSettings(withoutSet(now), withoutSet(change.before))) {
     const trustPolicy = replayTrustChange(change.before.trustPolicy, change.after.trustPolicy, now.trustPolicy);
     if (trustPolicy) {
+      const what = samePolicy(now.trustPolicy, change.before.trustPolicy) ? `the tags of ${now.name}` : `the trust policy of ${now.name}`;
+      // Bookkeeping tags this change does not set keep the value they have now.
+      const tags = Object.fromEntries(
+        [...new Set([...Object.keys(change.after.tags), ...Object.keys(now.tags)])].flatMap((key): Array<[string, string]> => {
+          const value = BOOKKEEPING_TAGS.has(key) && !setByChange.has(key) ? now.tags[key] : change.after.tags[key];
+          return value === undefined ? [] : [[key, value]];
+        }),
+      );
       return {
         verdict: 'rederived',
-        change: { ...change, before: now, after: { ...change.after, trustPolicy } },
-        note: `the trust policy of ${now.name} changed after the plan was made; this change's subjects were merged into the current policy`,
+        change: { ...change, before: now, after: { ...change.after, tags, trustPolicy } },
+        note: `${what} changed after the plan was made; this change's subjects were merged into the current policy`,
       };
     }
   }

@@ -47,10 +47,31 @@ async function verifyOne(result: ChangeResult, iam: IamGateway, execute: Execute
   }
 }
 
+export interface VerifyOptions {
+  /**
+   * Without a trust lock: wait this long before each read-back, so that a concurrent run that read
+   * the role before our write and writes after it (re-adding or dropping a subject) is seen. A
+   * repair is checked again the same way, at most `rounds` times in all.
+   */
+  settleMs?: number;
+  rounds?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
 /** The report with every applied trust change re-checked; a change not in place and not repairable becomes a failure. */
-export async function verifyTrustIntents(report: ApplyReport, iam: IamGateway | undefined, execute: ExecuteChange): Promise<ApplyReport> {
+export async function verifyTrustIntents(report: ApplyReport, iam: IamGateway | undefined, execute: ExecuteChange, options: VerifyOptions = {}): Promise<ApplyReport> {
   if (!iam || !report.results.some((result) => result.status === 'applied' && trustIntent(result.change))) return report;
-  const results = await Promise.all(report.results.map((result) => (result.status === 'applied' ? verifyOne(result, iam, execute) : result)));
+  const settleMs = options.settleMs ?? 0;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const rounds = settleMs > 0 ? (options.rounds ?? 3) : 1;
+  let results = report.results;
+  for (let round = 0; round < rounds; round++) {
+    if (settleMs > 0) await sleep(settleMs);
+    const before = results;
+    results = await Promise.all(before.map((result) => (result.status === 'applied' ? verifyOne(result, iam, execute) : result)));
+    // Nothing repaired this round: what is there holds every change.
+    if (results.every((result, i) => result === before[i])) break;
+  }
   const failed = results.filter((result) => result.status === 'failed').length;
   const applied = results.filter((result) => result.status === 'applied').length;
   return { ...report, results, failed, applied, ok: report.ok && failed === report.failed };

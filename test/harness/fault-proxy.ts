@@ -33,6 +33,11 @@ export interface FaultProxyOptions {
    * with AccessDenied (403, not retried): an apply that stops half-way, deterministically.
    */
   denyWritesAfter?: number;
+  /**
+   * Delays every IAM/STS write (Action other than Get/List) by a random 0..max ms, so that
+   * concurrent runs' writes interleave in every order (the shared-role race of issue 21).
+   */
+  writeDelayMs?: { max: number };
 }
 
 export interface FaultProxy {
@@ -75,6 +80,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   // Separate generators, so adding a delay never shifts a seeded fault sequence.
   const jitter = seededRandom((options.seed ?? 42) + 1);
   const delayMs = () => (options.delay ? Math.max(0, options.delay.ms + (jitter() * 2 - 1) * (options.delay.jitterMs ?? 0)) : 0);
+  const writeJitter = seededRandom((options.seed ?? 42) + 2);
+  const writeDelay = (req: http.IncomingMessage, body: Buffer): number => {
+    if (!options.writeDelayMs || req.method !== 'POST' || !(req.url === '/' || req.url?.startsWith('/?'))) return 0;
+    const action = /(?:^|&)Action=([A-Za-z]+)/.exec(body.toString())?.[1] ?? '';
+    return action && !/^(Get|List)/.test(action) ? Math.floor(writeJitter() * options.writeDelayMs.max) : 0;
+  };
   let throttleRps = options.throttleAboveRps;
   let tokens = throttleRps ?? 0;
   let refilledAt = performance.now();
@@ -120,7 +131,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     req.on('end', () => {
       // Labelled by the operation (query protocol: Action=; JSON protocol: X-Amz-Target; REST: method and path).
       if (options.tracker && !control) traced = options.tracker.begin(`aws ${operationOf(req, Buffer.concat(chunks))}`);
-      const wait = control ? 0 : delayMs();
+      const wait = control ? 0 : delayMs() + writeDelay(req, Buffer.concat(chunks));
       if (wait > 0) setTimeout(() => handle(req, Buffer.concat(chunks), res, control), wait);
       else handle(req, Buffer.concat(chunks), res, control);
     });

@@ -99,6 +99,28 @@ test('re-check: a role whose settings changed since the plan is stale and nothin
   await assert.rejects(createExecutor({ iam: gone.gateway })(roleUpdate(before, { ...before, maxSessionDuration: 7200 })), /deleted after the plan was made/);
 });
 
+test('re-check: a concurrent run that set a tag this change sets too (irsa:service-account on a shared role) is re-derived; another tag is stale', async () => {
+  const planned = current({ subjects: ['system:serviceaccount:payments:api'], tags: { 'irsa:managed-by': 'irsa', 'irsa:service-account': 'api' } });
+  // Meanwhile another run bound payments/other to the same role: a subject and the tag.
+  let meanwhile = current({ subjects: ['system:serviceaccount:payments:api', 'system:serviceaccount:payments:other'], tags: { 'irsa:managed-by': 'irsa', 'irsa:service-account': 'other' } });
+  const written: unknown[] = [];
+  const { gateway, calls } = recorder<IamGateway>({
+    getRole: () => meanwhile,
+    updateTrustPolicy: (_name: never, document: never) => { written.push(document); meanwhile = { ...meanwhile, trustPolicy: document }; },
+    tagRole: () => undefined,
+  });
+  const before = roleValue(planned);
+  const after = { ...before, tags: { ...before.tags, 'irsa:service-account': 'worker' }, trustPolicy: role({ subjects: ['system:serviceaccount:payments:api', 'system:serviceaccount:payments:worker'] }).trustPolicy };
+  await createExecutor({ iam: gateway })(roleUpdate(before, after));
+  const subjects = parseTrustPolicy(written[0] as RoleValue['trustPolicy']).trusts.flatMap((t) => t.subjects).sort();
+  assert.deepEqual(subjects, ['system:serviceaccount:payments:api', 'system:serviceaccount:payments:other', 'system:serviceaccount:payments:worker']);
+  assert.ok(calls.some((c) => c.startsWith('tagRole(') && c.includes('"irsa:service-account":"worker"')));
+  // A tag this change does not set, changed meanwhile: stale, nothing written.
+  const edited = recorder<IamGateway>({ getRole: () => ({ ...planned, tags: { ...planned.tags, team: 'edited' } }) });
+  await assert.rejects(createExecutor({ iam: edited.gateway })(roleUpdate(before, after)), StaleChangeError);
+  assert.deepEqual(writes(edited.calls), []);
+});
+
 test('a role create that meets "already exists": irsa\'s role gets this subject merged; a hand-made role is stale', async () => {
   const planned = roleValue(current({ subjects: ['system:serviceaccount:payments:worker'] }));
   const create: Change = { kind: 'iam-role', id: 'arn:aws:iam::111122223333:role/r', action: 'create', before: null, after: planned, dependsOn: [] };

@@ -1,8 +1,10 @@
 import type { ChangeOf } from '../../core/plan.ts';
 import { recheckRoleCreate, recheckRoleDelete, recheckRoleUpdate, replayTrustChange, trustIntentGaps } from '../../core/recheck.ts';
 import { samePolicy, type PolicyDocument } from '../../core/trust-policy.ts';
+import type { RoleState } from '../../core/state.ts';
 import type { IamGateway } from '../../ports.ts';
 import { isAlreadyExists, isNotFound } from '../retry.ts';
+import { trustDigest } from '../trust-lock.ts';
 import { difference, tolerate, type Executor, type ExecutorContext } from './types.ts';
 
 /** Writes of one trust change, the first included, before a run gives up on a contended role. */
@@ -10,7 +12,65 @@ const TRUST_WRITE_ATTEMPTS = 5;
 /** Reads after a write that still show the pre-write document before it is treated as overwritten (IAM is eventually consistent). */
 const STALE_READS = 3;
 
+/** Reads, under the lock, until IAM shows the document the previous holder wrote (eventual consistency). */
+const SETTLE_READS = 5;
+
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A read-modify-write of one role's trust policy, under its lock when there is one. */
+interface TrustSection {
+  /** The role as IAM shows it now; under a lock, once IAM shows what the previous holder left. */
+  read(): Promise<RoleState | null>;
+  /** Throws when the lock was lost (a renewal failed): another run may be writing now. */
+  beforeWrite(): void;
+  /** The trust document this run leaves behind, read back (recorded in the Lease for the next holder). */
+  leave(document: PolicyDocument): void;
+}
+
+/**
+ * Runs `body` holding the role's trust lock (engine/trust-lock.ts): every irsa run that shares the
+ * cluster reads, decides and writes this role's trust one at a time, so none overwrites another's
+ * subject. Without a lock (no cluster, or RBAC forbids Leases) the body runs as is, and the write
+ * is proven by reading it back (writeTrustPolicy); the report says which.
+ */
+async function inTrustSection<T>(iam: IamGateway, name: string, context: Pick<ExecutorContext, 'deps' | 'notes'>, body: (section: TrustSection) => Promise<T>): Promise<T> {
+  const acquired = context.deps.trustLocks ? await context.deps.trustLocks.acquire(name) : null;
+  if (acquired && 'unavailable' in acquired) {
+    context.notes.push(`no trust lock for role ${name} (${acquired.unavailable}); a concurrent write is detected by reading back and merged again instead`);
+  }
+  const lock = acquired && 'lock' in acquired ? acquired.lock : null;
+  let left: PolicyDocument | null = null;
+  let firstRead = true;
+  const section: TrustSection = {
+    async read() {
+      let role = await iam.getRole(name);
+      const previous = firstRead ? lock?.previousDigest : null;
+      firstRead = false;
+      for (let i = 0; previous && role && trustDigest(role.trustPolicy) !== previous && i < SETTLE_READS; i++) {
+        await pause(100 * (i + 1));
+        role = await iam.getRole(name);
+      }
+      if (role) left = role.trustPolicy;
+      return role;
+    },
+    beforeWrite() {
+      if (lock && !lock.held()) {
+        throw new Error(`the trust lock of role ${name} (Lease ${lock.lease}) was lost before its trust policy was written: nothing more was written. Run the command again.`);
+      }
+    },
+    leave(document) {
+      left = document;
+    },
+  };
+  try {
+    return await body(section);
+  } finally {
+    if (lock) {
+      context.notes.push(...lock.notes);
+      await lock.release(left);
+    }
+  }
+}
 
 /**
  * The trust write, then proof that it is in place. IAM has no compare-and-swap for
@@ -21,13 +81,17 @@ const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * that is still not in place is an error naming the role and the subject, so apply never exits 0
  * without it (issue 21).
  */
-async function writeTrustPolicy(iam: IamGateway, name: string, before: PolicyDocument, after: PolicyDocument, context: Pick<ExecutorContext, 'retry' | 'notes'>) {
+async function writeTrustPolicy(iam: IamGateway, name: string, before: PolicyDocument, after: PolicyDocument, context: Pick<ExecutorContext, 'retry' | 'notes'>, section: TrustSection) {
   let document = after;
   let staleReads = 0;
   for (let attempt = 1; ; ) {
-    if (staleReads === 0) await context.retry(() => iam.updateTrustPolicy(name, document));
+    if (staleReads === 0) {
+      section.beforeWrite();
+      await context.retry(() => iam.updateTrustPolicy(name, document));
+    }
     const current = await iam.getRole(name);
     if (!current) throw new Error(`role ${name} was deleted while irsa was writing its trust policy; its change is not in place. Run the command again to plan against what is there now.`);
+    section.leave(current.trustPolicy);
     const gaps = trustIntentGaps(before, after, current.trustPolicy);
     if (gaps.missing.length === 0 && gaps.unexpected.length === 0) {
       if (attempt > 1) context.notes.push(`another run wrote the trust policy of ${name} at the same time; this change's subjects were merged into the newer policy (${attempt} writes)`);
@@ -57,10 +121,10 @@ async function writeTrustPolicy(iam: IamGateway, name: string, before: PolicyDoc
   }
 }
 
-async function updateRole(iam: IamGateway, change: Extract<ChangeOf<'iam-role'>, { action: 'update' }>, { retry, notes }: Pick<ExecutorContext, 'retry' | 'notes'>) {
+async function updateRole(iam: IamGateway, change: Extract<ChangeOf<'iam-role'>, { action: 'update' }>, { retry, notes }: Pick<ExecutorContext, 'retry' | 'notes'>, section: TrustSection) {
   const { before, after } = change;
   if (!samePolicy(before.trustPolicy, after.trustPolicy)) {
-    await writeTrustPolicy(iam, after.name, before.trustPolicy, after.trustPolicy, { retry, notes });
+    await writeTrustPolicy(iam, after.name, before.trustPolicy, after.trustPolicy, { retry, notes }, section);
   }
   if (before.description !== after.description || before.maxSessionDuration !== after.maxSessionDuration) {
     await retry(() => iam.updateRole(after.name, { description: after.description, maxSessionDuration: after.maxSessionDuration }));
@@ -80,18 +144,29 @@ export const executeIamRole: Executor<'iam-role'> = async (change, { deps, need,
   const iam = need(deps.iam, 'IAM');
   if (change.action === 'create') {
     const { after } = change;
+    // CreateRole is atomic (EntityAlreadyExists): a create needs no lock.
     // The provider may have been created a moment ago: "Invalid principal" until IAM catches up.
     const created = await tolerate(() => retry(() => iam.createRole(after)), isAlreadyExists);
     if (!created) {
-      // Our own lost reply, or another run that created it meanwhile: plan against it.
-      const current = decide(recheckRoleCreate(change, await iam.getRole(after.name)));
-      if (current) await updateRole(iam, current, { retry, notes });
+      // Our own lost reply, or another run that created it meanwhile: plan against it, under the lock.
+      await inTrustSection(iam, after.name, { deps, notes }, async (section) => {
+        const current = decide(recheckRoleCreate(change, await section.read()));
+        if (current) await updateRole(iam, current, { retry, notes }, section);
+      });
     }
   } else if (change.action === 'delete') {
-    const current = decide(recheckRoleDelete(change, await iam.getRole(change.before.name)));
-    if (current) await tolerate(() => iam.deleteRole(current.before.name), isNotFound);
+    // Under the lock: a run adding a subject meanwhile makes this delete stale instead of lost.
+    await inTrustSection(iam, change.before.name, { deps, notes }, async (section) => {
+      const current = decide(recheckRoleDelete(change, await section.read()));
+      if (current) {
+        section.beforeWrite();
+        await tolerate(() => iam.deleteRole(current.before.name), isNotFound);
+      }
+    });
   } else if (change.action === 'update') {
-    const current = decide(recheckRoleUpdate(change, await iam.getRole(change.before.name)));
-    if (current) await updateRole(iam, current, { retry, notes });
+    await inTrustSection(iam, change.before.name, { deps, notes }, async (section) => {
+      const current = decide(recheckRoleUpdate(change, await section.read()));
+      if (current) await updateRole(iam, current, { retry, notes }, section);
+    });
   }
 };

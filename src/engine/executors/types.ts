@@ -7,6 +7,7 @@ import { unreachable, type Change, type ChangeOf, type ResourceKind } from '../.
 import type { Recheck } from '../../core/recheck.ts';
 import type { IamGateway, KubeGateway, PodIdentityGateway, ResourcePolicyGateway, WorkloadGateway } from '../../ports.ts';
 import type { RetryPolicy } from '../retry.ts';
+import type { TrustLocker } from '../trust-lock.ts';
 
 /** The gateways apply may use. A kind that needs a new one adds an optional field here. */
 export interface ExecutorDeps {
@@ -20,6 +21,11 @@ export interface ExecutorDeps {
   iamFor?: (account: string) => Promise<IamGateway>;
   /** Secrets Manager / KMS of an account (secret-policy, key-policy changes land in the resource's account). */
   resourcePolicies?: (account: string, region: string) => Promise<ResourcePolicyGateway>;
+  /**
+   * Locks on roles' trust policies (a Lease per role in the cluster, engine/trust-lock.ts). Absent
+   * (no cluster to hold it in): trust writes are checked by reading them back instead.
+   */
+  trustLocks?: TrustLocker;
   now?: () => Date;
   retryPolicy?: RetryPolicy;
   /** Called for every IAM eventual-consistency retry (apply reports how many). */

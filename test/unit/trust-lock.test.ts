@@ -1,0 +1,206 @@
+// The trust lock (engine/trust-lock.ts) against an in-memory Lease store with the apiserver's
+// optimistic concurrency (a create of an existing name and a replace at an old resourceVersion
+// are refused with a conflict) and a virtual clock, so that every wait is deterministic: mutual
+// exclusion, takeover of a dead holder after exactly one duration of its record not changing,
+// no takeover of a live (renewing) holder, a bounded wait with a clear error, and RBAC fallback.
+// The real apiserver's behaviour is exercised by test/integration/concurrent-runs.test.ts.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createTrustLocker, leaseNameForRole, trustDigest, TRUST_DIGEST_ANNOTATION, type Clock } from '../../src/engine/trust-lock.ts';
+import { LeaseConflictError, LeaseForbiddenError, type LeaseGateway, type LeaseRecord, type LeaseWrite } from '../../src/ports.ts';
+import type { PolicyDocument } from '../../src/core/trust-policy.ts';
+
+function virtualClock() {
+  let time = 1_000_000;
+  const ticks: Array<{ every: number; next: number; tick: () => void; on: boolean }> = [];
+  const clock: Clock & { advance(ms: number): void } = {
+    now: () => time,
+    advance(ms) {
+      const end = time + ms;
+      for (;;) {
+        const due = ticks.filter((t) => t.on && t.next <= end).sort((a, b) => a.next - b.next)[0];
+        if (!due) break;
+        time = Math.max(time, due.next);
+        due.next += due.every;
+        due.tick();
+      }
+      time = end;
+    },
+    async sleep(ms) {
+      clock.advance(ms);
+      // Let the other acquirers run between polls.
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+    every(ms, tick) {
+      const entry = { every: ms, next: time + ms, tick, on: true };
+      ticks.push(entry);
+      return () => void (entry.on = false);
+    },
+  };
+  return clock;
+}
+
+function leaseStore(options: { forbidden?: boolean } = {}) {
+  const leases = new Map<string, LeaseRecord>();
+  let version = 0;
+  const calls: string[] = [];
+  const gateway: LeaseGateway = {
+    namespace: 'kube-system',
+    async get(name) {
+      calls.push('get');
+      await new Promise((resolve) => setImmediate(resolve));
+      if (options.forbidden) throw new LeaseForbiddenError('get on leases.coordination.k8s.io in namespace kube-system is forbidden');
+      const lease = leases.get(name);
+      return lease ? structuredClone(lease) : null;
+    },
+    async create(name, lease: LeaseWrite) {
+      calls.push('create');
+      await new Promise((resolve) => setImmediate(resolve));
+      if (leases.has(name)) throw new LeaseConflictError('exists');
+      const stored = { ...structuredClone(lease), resourceVersion: String(++version) };
+      leases.set(name, stored);
+      return structuredClone(stored);
+    },
+    async replace(name, resourceVersion, lease: LeaseWrite) {
+      calls.push('replace');
+      await new Promise((resolve) => setImmediate(resolve));
+      const current = leases.get(name);
+      if (!current || current.resourceVersion !== resourceVersion) throw new LeaseConflictError('conflict');
+      const stored = { ...structuredClone(lease), resourceVersion: String(++version) };
+      leases.set(name, stored);
+      return structuredClone(stored);
+    },
+  };
+  return { gateway, leases, calls };
+}
+
+const doc = (subject: string): PolicyDocument => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Federated: 'arn:aws:iam::111122223333:oidc-provider/x' }, Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringEquals: { 'x:sub': subject } } }] });
+
+test('a free role is locked at once and released with no holder and the digest of what was left', async () => {
+  const store = leaseStore();
+  const locker = createTrustLocker({ leases: store.gateway, clock: virtualClock() });
+  const result = await locker.acquire('payments-api');
+  assert.ok('lock' in result);
+  assert.equal(result.lock.previousDigest, null);
+  const name = leaseNameForRole('payments-api');
+  assert.match(store.leases.get(name)!.holder!, /^irsa@/);
+  await result.lock.release(doc('a'));
+  const released = store.leases.get(name)!;
+  assert.equal(released.holder, null);
+  assert.equal(released.annotations[TRUST_DIGEST_ANNOTATION], trustDigest(doc('a')));
+  // The next holder learns what IAM should show before it reads.
+  const next = await locker.acquire('payments-api');
+  assert.ok('lock' in next);
+  assert.equal(next.lock.previousDigest, trustDigest(doc('a')));
+});
+
+test('runs started together on one role hold its lock one at a time (and changes of one run exclude each other too)', async () => {
+  const store = leaseStore();
+  const clock = virtualClock();
+  const waits: string[] = [];
+  const locker = createTrustLocker({ leases: store.gateway, clock, onWait: ({ holder }) => waits.push(holder) });
+  const other = createTrustLocker({ leases: store.gateway, clock });
+  let inside = 0;
+  let most = 0;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: 6 }, async (_, i) => {
+      const result = await (i % 2 ? other : locker).acquire('shared');
+      assert.ok('lock' in result);
+      inside++;
+      most = Math.max(most, inside);
+      for (let step = 0; step < 3; step++) await new Promise((resolve) => setImmediate(resolve));
+      inside--;
+      done++;
+      await result.lock.release(doc(`s${i}`));
+    }),
+  );
+  assert.equal(done, 6);
+  assert.equal(most, 1, 'two runs held the lock of one role at once');
+  assert.ok(waits.length > 0, 'a run that waits says so');
+});
+
+test('a holder that died is taken over exactly one lease duration after the waiter first saw its record, not sooner', async () => {
+  const store = leaseStore();
+  const clock = virtualClock();
+  // The holder is killed: its renew timer dies with it (a clock whose timers never fire) and it never releases.
+  const dead = createTrustLocker({ leases: store.gateway, clock: { ...clock, every: () => () => {} }, durationSeconds: 15 });
+  const held = await dead.acquire('r');
+  assert.ok('lock' in held);
+  const name = leaseNameForRole('r');
+  const waiterClock = clock;
+  const start = waiterClock.now();
+  const waiter = createTrustLocker({ leases: store.gateway, clock: waiterClock });
+  const taken = await waiter.acquire('r');
+  assert.ok('lock' in taken);
+  const waited = waiterClock.now() - start;
+  assert.ok(waited >= 15_000, `took over after ${waited} ms, before the lease's 15 s`);
+  assert.ok(waited < 15_000 + 600 + 1, `took over after ${waited} ms: more than one poll after the lease's 15 s`);
+  assert.match(taken.lock.notes.join('\n'), /took over the trust lock of role r .* which had not renewed it for 15 s/);
+  assert.equal(store.leases.get(name)!.transitions, 1);
+});
+
+test('a live holder (renewing) is never taken over: the waiter gives up after --lock-timeout, naming role, Lease and holder', async () => {
+  const store = leaseStore();
+  const clock = virtualClock();
+  const live = createTrustLocker({ leases: store.gateway, clock, durationSeconds: 15 });
+  const held = await live.acquire('busy-role');
+  assert.ok('lock' in held);
+  const waiter = createTrustLocker({ leases: store.gateway, clock, timeoutMs: 60_000 });
+  await assert.rejects(waiter.acquire('busy-role'), (error: Error) => {
+    assert.match(error.message, /gave up waiting for the trust lock of role busy-role after 60 s: Lease kube-system\/irsa-trust-busy-role-[0-9a-f]{10} is held by irsa@/);
+    assert.match(error.message, /--lock-timeout/);
+    return true;
+  });
+  assert.equal(held.lock.held(), true, 'the live holder kept its lock through 60 s of renewals');
+  assert.ok(store.calls.filter((c) => c === 'replace').length >= 10, 'the holder renewed while the waiter polled');
+  await held.lock.release(null);
+});
+
+test('a holder whose renewal fails knows it lost the lock', async () => {
+  const store = leaseStore();
+  const clock = virtualClock();
+  const locker = createTrustLocker({ leases: store.gateway, clock, durationSeconds: 15 });
+  const held = await locker.acquire('r2');
+  assert.ok('lock' in held);
+  // Another writer changes the Lease behind its back (e.g. took it over while this process was paused).
+  const name = leaseNameForRole('r2');
+  const current = store.leases.get(name)!;
+  store.leases.set(name, { ...current, holder: 'someone-else', resourceVersion: 'other' });
+  clock.advance(5_000);
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.equal(held.lock.held(), false);
+  await held.lock.release(doc('x'));
+  assert.equal(store.leases.get(name)!.holder, 'someone-else', 'a lost lock is not released over the new holder');
+});
+
+test('RBAC that forbids Leases is not an error: the lock is unavailable, with the grant to make', async () => {
+  const store = leaseStore({ forbidden: true });
+  const result = await createTrustLocker({ leases: store.gateway, clock: virtualClock() }).acquire('r');
+  assert.ok('unavailable' in result);
+  assert.match(result.unavailable, /grant get, create and update on leases\.coordination\.k8s\.io in kube-system/);
+});
+
+test('Lease names are DNS subdomains, one per role name (case-insensitive, as IAM role names are)', () => {
+  const names = ['payments-api', 'Payments-API', 'a.b', 'a_b', 'a+b=c,d@e', 'x'.repeat(64), '___'];
+  for (const role of names) {
+    const lease = leaseNameForRole(role);
+    assert.match(lease, /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, lease);
+    assert.ok(lease.length <= 253);
+  }
+  assert.equal(leaseNameForRole('payments-api'), leaseNameForRole('Payments-API'));
+  assert.notEqual(leaseNameForRole('a.b'), leaseNameForRole('a_b'));
+});
+
+test('--lock-timeout takes whole seconds from 1 to 3600; anything else is one paragraph naming the flag and the fix', async () => {
+  const { parseLockTimeout } = await import('../../src/commands/trust-locks.ts');
+  assert.equal(parseLockTimeout({}), 120_000);
+  assert.equal(parseLockTimeout({ lockTimeout: '300' }), 300_000);
+  for (const bad of ['0', '-5', '1.5', '2m', '3601', '']) {
+    assert.throws(() => parseLockTimeout({ lockTimeout: bad }), (error: Error & { field?: string }) => {
+      assert.match(error.message, /^--lock-timeout: ".*" is not a number of seconds from 1 to 3600\. .*e\.g\. --lock-timeout 300\.$/);
+      return true;
+    });
+  }
+});

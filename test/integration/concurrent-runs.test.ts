@@ -201,6 +201,32 @@ describe('concurrent runs on one shared role', { skip }, () => {
     }
   });
 
+  it('where RBAC forbids Leases, the run falls back to read-back, says so with the grant to make, and still applies', async () => {
+    const ns = `norbac-${process.pid}`;
+    const roleName = `${ns}-shared`;
+    await kubectl(stack, ['create', 'namespace', ns]);
+    const first = await irsa(stack, ['create-sa-role', '--cluster', stack.clusterName, '-n', ns, '--name', 'keep', '--role-name', roleName, '--approve']);
+    assert.equal(first.code, 0, said(first));
+    // An identity that may do everything irsa needs except coordination.k8s.io (the admin's
+    // kubeconfig impersonating it: `as:` in the kubeconfig, as kubectl --as does).
+    const user = `irsa-no-leases-${process.pid}`;
+    await kubectl(stack, ['create', 'clusterrole', user, '--verb=*', '--resource=*.', '--resource=*.apps', '--resource=*.batch', '--resource=*.authentication.k8s.io', '--resource=*.authorization.k8s.io']);
+    await kubectl(stack, ['create', 'clusterrolebinding', user, `--clusterrole=${user}`, `--user=${user}`]);
+    const dir = mkdtempSync(join(tmpdir(), 'irsa-kubeconfig-'));
+    try {
+      const kubeconfig = join(dir, 'config');
+      const config = await kubectl(stack, ['config', 'view', '--raw', '--flatten', '-o', 'json']);
+      for (const entry of config.users as Array<{ user: Record<string, unknown> }>) entry.user['as'] = user;
+      writeFileSync(kubeconfig, JSON.stringify(config));
+      const run = await irsa(stack, ['create-sa-role', '--cluster', stack.clusterName, '-n', ns, '--name', 'next', '--role-name', roleName, '--approve'], { KUBECONFIG: kubeconfig });
+      assert.equal(run.code, 0, said(run));
+      assert.match(run.stdout + run.stderr, new RegExp(`no trust lock for role ${roleName} \\(.*forbidden.*grant get, create and update on leases\\.coordination\\.k8s\\.io in kube-system`));
+      assert.deepEqual(await trustSubjects(roleName), [subject(ns, 'keep'), subject(ns, 'next')]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a run killed while holding the Lease blocks the next run only until the Lease expires; the next run takes it over and succeeds', async () => {
     const ns = `killed-${process.pid}`;
     const roleName = `${ns}-shared`;

@@ -4,7 +4,7 @@
 // template and running pod (the kube2iam proof and the workloads without a role of their own).
 // Every read is settled on its own: a denied one becomes `!` with the permission, never "nothing".
 
-import { planClosePaths, type Closing, type ClosePathsResult, type NodegroupClosingView, type PodRunner } from '../core/close-paths.ts';
+import { planClosePaths, type Closing, type ClosePathsInput, type ClosePathsResult, type NodegroupClosingView, type PodRunner } from '../core/close-paths.ts';
 import { podServiceAccount, KUBE2IAM_ANNOTATION } from '../core/credential-sources.ts';
 import type { Read } from '../core/only-its-role.ts';
 import type { RoleState } from '../core/state.ts';
@@ -57,7 +57,10 @@ function listedBarePod(owner: { kind: string; name: string } | null, name: strin
   return owner === null && listed.has(`Pod/${name}`);
 }
 
-export async function readAndPlanClosePaths(sources: ClosePathsSources, target: { cluster: string; region: string; account: string; only: Closing[] }): Promise<ClosePathsResult> {
+export async function readAndPlanClosePaths(
+  sources: ClosePathsSources,
+  target: { cluster: string; region: string; account: string; only: Closing[]; pending?: ClosePathsInput['pending'] },
+): Promise<ClosePathsResult & { input: ClosePathsInput }> {
   const reader = await settle(sources.nodeAccess());
   const groups = 'error' in reader ? reader : await settle(reader.value.listNodegroups(target.cluster));
   const [nodegroups, accountRoles, serviceAccounts, runners] = await Promise.all([
@@ -90,5 +93,6 @@ export async function readAndPlanClosePaths(sources: ClosePathsSources, target: 
   const irsaArns = new Set('value' in serviceAccounts ? serviceAccounts.value.map((sa) => sa.annotations[ROLE_ARN_ANNOTATION]).filter(Boolean) : []);
   const irsaRoles = 'value' in accountRoles ? accountRoles.value.filter((r) => irsaArns.has(r.arn)) : [];
   const irsaPolicyDocuments = await documents(irsaRoles.flatMap((r) => r.attachedPolicyArns));
-  return planClosePaths({ ...target, nodegroups, nodeRoles, accountRoles, serviceAccounts, runners, irsaPolicyDocuments });
+  const input: ClosePathsInput = { ...target, nodegroups, nodeRoles, accountRoles, serviceAccounts, runners, irsaPolicyDocuments };
+  return { ...planClosePaths(input), input };
 }

@@ -17,8 +17,8 @@ export interface NodegroupMetadataValue {
   nodegroup: string;
   nodeRoleArn: string;
   launchTemplate: { id: string | null; name: string | null };
-  /** The launch template version the nodegroup runs; null in `after`: the version apply creates. */
-  version: number | null;
+  /** The launch template version the nodegroup runs; 'new' in `after`: the version apply creates. */
+  version: number | 'new';
   metadata: MetadataOptions;
 }
 
@@ -50,7 +50,7 @@ export function planNodegroupMetadata(input: Omit<NodegroupMetadataValue, 'versi
   const before: NodegroupMetadataValue = { ...input };
   return {
     kind: 'nodegroup-metadata', id: nodegroupChangeId(input.cluster, input.nodegroup), action: 'update', dependsOn: [], reason,
-    before, after: { ...before, version: null, metadata: closedMetadata(input.metadata) },
+    before, after: { ...before, version: 'new', metadata: closedMetadata(input.metadata) },
   };
 }
 

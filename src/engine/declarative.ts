@@ -41,7 +41,7 @@ const SPECULATIVE_NAMESPACES = 4;
 export async function readAndPlanDeclarative(
   config: IrsaConfig,
   deps: DeclarativeDeps,
-  options: { prune: boolean },
+  options: { prune: boolean; prefetch?: boolean },
 ): Promise<BindingsPlan & { needsKube: boolean; crossAccount: boolean; migrationReads?: Promise<MigrationReads> }> {
   const { iam, concurrency } = deps;
   const partition = partitionForRegion(deps.region);
@@ -67,10 +67,11 @@ export async function readAndPlanDeclarative(
   // the load overlaps the next round trip instead of delaying the first one.
   const firstAwsReply = Promise.race([issuerAndAccount, rolesRead, ...(allPolicyArns.length > 0 ? [policiesRead] : [])]).then(() => undefined, () => undefined);
   const kubeReady = needsKube ? firstAwsReply.then(() => deps.kube()) : Promise.resolve(null);
-  // A file of a few namespaces reads their workloads and the migrations' inputs beside the
-  // ServiceAccounts instead of after the first planning pass: one round trip less for a few lists
-  // a converged plan does not use (errors of an unused read are ignored). Many namespaces: after.
-  const speculate = needsKube && namespaces.length > 0 && namespaces.length <= SPECULATIVE_NAMESPACES;
+  // When applying a file of a few namespaces, their workloads and the migrations' inputs are read
+  // beside the ServiceAccounts instead of after the first planning pass: one round trip less for a
+  // few lists a converged plan does not use (errors of an unused read are ignored). A plan without
+  // --approve, or many namespaces: after the first pass, only where something changes.
+  const speculate = options.prefetch === true && needsKube && namespaces.length > 0 && namespaces.length <= SPECULATIVE_NAMESPACES;
   const workloadsEarly = speculate
     ? new Map(namespaces.map((ns) => {
         const listed = kubeReady.then((kube) => kube!.listWorkloads(ns));

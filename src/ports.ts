@@ -288,6 +288,16 @@ export interface NodeAccessReader {
   policyDocument(arn: string): Promise<unknown>;
 }
 
+/** The writes of `irsa close-paths` on managed nodegroups (src/adapters/aws/ec2.ts). */
+export interface NodegroupGateway {
+  /** eks:DescribeNodegroup + ec2:DescribeLaunchTemplateVersions: the launch template and version it runs, with their MetadataOptions; null when the nodegroup or its template is gone. */
+  nodegroupMetadata(cluster: string, nodegroup: string): Promise<{ launchTemplate: { id: string | null; name: string | null }; version: number; metadata: import('./core/only-its-role.ts').MetadataOptions } | null>;
+  /** ec2:CreateLaunchTemplateVersion from `sourceVersion`, only MetadataOptions changed (the other metadata options kept); the new version's number. */
+  createMetadataVersion(template: { id: string | null; name: string | null }, sourceVersion: number, options: import('./core/only-its-role.ts').MetadataOptions): Promise<number>;
+  /** eks:UpdateNodegroupVersion to this launch template version; the update's id and status (InProgress while EKS replaces the nodes). */
+  updateNodegroupLaunchTemplate(cluster: string, nodegroup: string, template: { id: string | null; name: string | null }, version: number): Promise<{ id: string; status: string }>;
+}
+
 /** Asks the apiserver what a user may do (SubjectAccessReview; src/adapters/k8s/access-review.ts). */
 export interface AccessReviewer {
   allowed(review: { user: string; groups: string[]; namespace: string; verb: string; group: string; resource: string; name?: string }): Promise<boolean>;

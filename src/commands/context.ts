@@ -8,7 +8,7 @@ import { judgeContext, matchingContexts, mismatchMessage, normalizeIssuer, unkno
 import { UnreachableError, UserError } from '../core/errors.ts';
 import { decodeJwtClaims } from '../core/jwt.ts';
 import type { ClusterInfo } from '../core/state.ts';
-import type { AccessReviewer, ClusterReader, LeaseGateway, IamGateway, KubeGateway, KubeIdentity, KubeInspector, NodeAccessReader, PodIdentityGateway, ResourcePolicyGateway, StsGateway, TlsChainFetcher, WorkloadGateway } from '../ports.ts';
+import type { AccessReviewer, ClusterReader, LeaseGateway, IamGateway, KubeGateway, KubeIdentity, KubeInspector, NodeAccessReader, NodegroupGateway, PodIdentityGateway, ResourcePolicyGateway, StsGateway, TlsChainFetcher, WorkloadGateway } from '../ports.ts';
 import type { GlobalOptions } from './globals.ts';
 import { countThrottles } from '../engine/adaptive-limit.ts';
 
@@ -47,6 +47,8 @@ export interface CommandContext {
   inspector(): Promise<KubeInspector>;
   /** Nodegroups, launch templates, policy documents (with the cluster's credentials: the nodes live there). */
   nodeAccess(): Promise<NodeAccessReader>;
+  /** Launch template versions and nodegroup updates (irsa close-paths; the cluster's credentials). */
+  nodegroups(): Promise<NodegroupGateway>;
   /** EKS Pod Identity associations, add-ons, Fargate profiles, nodegroups (the cluster's credentials). */
   podIdentity(): Promise<PodIdentityGateway>;
   /** IAM through another profile (a cross-account Pod Identity target role's trust), opened once per profile. */
@@ -300,6 +302,7 @@ export function createCommandContext(
       return createKubeInspector(await kubeOptions());
     }),
     nodeAccess: async () => (await clusterAws()).nodeAccess(),
+    nodegroups: async () => (await clusterAws()).nodegroups(),
     podIdentity: async () => (await clusterAws()).podIdentity(),
     iamAs,
     accessReviewer: once(async () => {

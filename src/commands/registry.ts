@@ -125,6 +125,18 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import('./migrate.ts'),
   },
   {
+    name: 'close-paths',
+    summary: 'close the old credential paths once workloads have their own roles: kube2iam trust in the node role, the node role\'s moved permissions, IMDS',
+    description:
+      'Reads the cluster\'s nodegroups and launch templates, the account\'s roles, every ServiceAccount, pod template and running pod, and plans: (kube2iam) the node role taken out of the trust of every role no workload, template or pod of the cluster still names in iam.amazonaws.com/role (the scan is shown as the proof), and the node role\'s inline sts:AssumeRole grant for them; (node-permissions) the node role\'s managed and inline policies that the cluster\'s IRSA roles now carry (never the worker-node, CNI or ECR policies; blocked while a workload without its own role runs); (imds) a launch template version requiring IMDSv2 with hop limit 1 for each managed nodegroup, and the nodegroup moved to it (nodes irsa does not own get the exact change as a note). Each change is re-checked just before its write. A closing irsa cannot decide (a read denied) is a `!` line and exit 1.',
+    options: [
+      { flags: '--cluster <name>', description: 'EKS cluster name' },
+      { flags: '--only <paths>', description: 'comma-separated paths to close: kube2iam, node-permissions, imds (default: all three)' },
+      ...APPLY_OPTIONS,
+    ],
+    load: () => import('./close-paths.ts'),
+  },
+  {
     name: 'plan',
     summary: 'plan every binding of an irsa.yaml file (read-only); optionally save the plan',
     description:

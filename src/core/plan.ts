@@ -113,7 +113,9 @@ export type BlockerCode =
   | 'secret-not-found'
   | 'key-not-found'
   | 'secret-uses-aws-managed-key'
-  | 'key-policy-would-be-empty';
+  | 'key-policy-would-be-empty'
+  // Closing the old paths (core/close-paths.ts):
+  | 'node-policy-still-needed';
 
 export interface Plan {
   changes: Change[];

@@ -49,6 +49,8 @@ const RESOLUTIONS: Record<BlockerCode, Resolution> = {
   'key-not-found': { kind: 'go-to', step: 'permissions', label: 'Change permissions' },
   'secret-uses-aws-managed-key': { kind: 'go-to', step: 'permissions', label: 'Change permissions' },
   'key-policy-would-be-empty': { kind: 'go-to', step: 'permissions', label: 'Change permissions' },
+  // irsa close-paths only; the wizard never plans it.
+  'node-policy-still-needed': { kind: 'go-to', step: 'permissions', label: 'Change permissions' },
 };
 
 /** What the wizard does after planning the answers. */

@@ -47,6 +47,11 @@ import eks_pod_identity  # noqa: E402
 
 eks_pod_identity.install()
 
+# moto ignores SourceVersion and has no UpdateNodegroupVersion: nodegroup_versions.py adds them.
+import nodegroup_versions  # noqa: E402
+
+nodegroup_versions.install()
+
 server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
 server.start()
 _, port = server.get_host_and_port()

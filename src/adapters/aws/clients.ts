@@ -13,7 +13,7 @@ import type { HttpHandlerUserInput } from '@smithy/core/protocols';
 import { AdaptiveRetryStrategy } from '@smithy/core/retry';
 import type { HandlerExecutionContext, InitializeMiddleware, MetadataBearer, MiddlewareStack, RetryErrorInfo, RetryStrategyV2, StandardRetryToken } from '@smithy/types';
 import { RemoteError, UserError } from '../../core/errors.ts';
-import type { CallObserver, ClusterReader, IamGateway, NodeAccessReader, PodIdentityGateway, ResourcePolicyGateway, StsGateway } from '../../ports.ts';
+import type { CallObserver, ClusterReader, IamGateway, NodeAccessReader, NodegroupGateway, PodIdentityGateway, ResourcePolicyGateway, StsGateway } from '../../ports.ts';
 
 export type AwsService = 'iam' | 'eks' | 'sts' | 'secretsmanager' | 'kms' | 'organizations' | 'ec2';
 
@@ -43,6 +43,8 @@ export interface AwsContext {
   sts(): Promise<StsGateway>;
   /** Nodegroups, launch templates and policy documents ("only its role?", src/adapters/aws/ec2.ts). */
   nodeAccess(): Promise<NodeAccessReader>;
+  /** Launch template versions and nodegroup updates (irsa close-paths, src/adapters/aws/ec2.ts). */
+  nodegroups(): Promise<NodegroupGateway>;
   /** Secrets Manager, KMS and Organizations of this context's account (access requests, doctor --can). */
   resourcePolicies(): Promise<ResourcePolicyGateway>;
   /** Closes the clients' sockets (tests; the CLI just exits). */
@@ -301,6 +303,10 @@ export function createAwsContext(options: AwsContextOptions = {}): AwsContext {
     nodeAccess: lazy(async () => {
       const [{ createNodeAccessReader }, ec2, eks, iam] = await Promise.all([import('./ec2.ts'), ec2Client(), eksClient(), iamClient()]);
       return createNodeAccessReader({ ec2, eks, iam });
+    }),
+    nodegroups: lazy(async () => {
+      const [{ createNodegroupGateway }, ec2, eks] = await Promise.all([import('./ec2.ts'), ec2Client(), eksClient()]);
+      return createNodegroupGateway({ ec2, eks });
     }),
     resourcePolicies: lazy(async () => {
       const { createResourcePolicyGateway } = await import('./resource-policies.ts');

@@ -2,11 +2,11 @@
 // nodegroups (node role, launch template), launch template MetadataOptions, and the documents of
 // managed policies (what the node role and the pod's own role allow). Read-only.
 
-import { DescribeLaunchTemplateVersionsCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { DescribeNodegroupCommand, paginateListNodegroups, type EKSClient } from '@aws-sdk/client-eks';
+import { CreateLaunchTemplateVersionCommand, DescribeLaunchTemplateVersionsCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeNodegroupCommand, paginateListNodegroups, UpdateNodegroupVersionCommand, type EKSClient } from '@aws-sdk/client-eks';
 import { GetPolicyCommand, GetPolicyVersionCommand, type IAMClient } from '@aws-sdk/client-iam';
 import type { MetadataOptions } from '../../core/only-its-role.ts';
-import type { LaunchTemplateRef, NodeAccessReader, NodegroupNodes } from '../../ports.ts';
+import type { LaunchTemplateRef, NodeAccessReader, NodegroupGateway, NodegroupNodes } from '../../ports.ts';
 import { sendCommand } from './clients.ts';
 import { parsePolicyDocument } from './iam.ts';
 
@@ -52,6 +52,72 @@ export function createNodeAccessReader(clients: { ec2: EC2Client; eks: EKSClient
       if (!versionId) throw new Error(`policy ${arn} has no default version`);
       const version = await sendCommand('iam', clients.iam, new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: versionId }));
       return parsePolicyDocument(version.PolicyVersion?.Document ?? '{}', `policy ${arn}`);
+    },
+  };
+}
+
+/** The writes of `irsa close-paths`: a launch template version with IMDS closed, and the nodegroup moved to it. */
+export function createNodegroupGateway(clients: { ec2: EC2Client; eks: EKSClient }): NodegroupGateway {
+  const templateParams = (t: { id: string | null; name: string | null }) => (t.id ? { LaunchTemplateId: t.id } : { LaunchTemplateName: t.name ?? '' });
+  const version = async (t: { id: string | null; name: string | null }, v: string) => {
+    const out = await sendCommand('ec2', clients.ec2, new DescribeLaunchTemplateVersionsCommand({ ...templateParams(t), Versions: [v] }));
+    return out.LaunchTemplateVersions?.[0] ?? null;
+  };
+  return {
+    async nodegroupMetadata(cluster, nodegroup) {
+      let group;
+      try {
+        group = (await sendCommand('eks', clients.eks, new DescribeNodegroupCommand({ clusterName: cluster, nodegroupName: nodegroup }))).nodegroup;
+      } catch (error) {
+        if ((error as { name?: string }).name === 'ResourceNotFoundException') return null;
+        throw error;
+      }
+      const lt = group?.launchTemplate;
+      if (!lt || !(lt.id || lt.name)) return null;
+      const template = { id: lt.id ?? null, name: lt.name ?? null };
+      const found = await version(template, lt.version ?? '$Default');
+      if (!found) return null;
+      const options = found.LaunchTemplateData?.MetadataOptions;
+      return {
+        launchTemplate: template,
+        version: found.VersionNumber ?? 0,
+        metadata: { httpTokens: options?.HttpTokens ?? null, hopLimit: options?.HttpPutResponseHopLimit ?? null, httpEndpoint: options?.HttpEndpoint ?? null },
+      };
+    },
+
+    async createMetadataVersion(template, sourceVersion, options) {
+      // MetadataOptions given in LaunchTemplateData replaces the inherited one whole: carry its other fields over.
+      const source = await version(template, String(sourceVersion));
+      const inherited = source?.LaunchTemplateData?.MetadataOptions ?? {};
+      const out = await sendCommand('ec2', clients.ec2, new CreateLaunchTemplateVersionCommand({
+        ...templateParams(template),
+        SourceVersion: String(sourceVersion),
+        VersionDescription: 'irsa close-paths: IMDSv2 required, hop limit 1',
+        LaunchTemplateData: {
+          MetadataOptions: {
+            ...(inherited.HttpProtocolIpv6 ? { HttpProtocolIpv6: inherited.HttpProtocolIpv6 } : {}),
+            ...(inherited.InstanceMetadataTags ? { InstanceMetadataTags: inherited.InstanceMetadataTags } : {}),
+            HttpTokens: options.httpTokens === 'required' ? 'required' : 'optional',
+            ...(options.hopLimit !== null ? { HttpPutResponseHopLimit: options.hopLimit } : {}),
+            ...(options.httpEndpoint === 'disabled' || options.httpEndpoint === 'enabled' ? { HttpEndpoint: options.httpEndpoint } : {}),
+          },
+        },
+      }));
+      const number = out.LaunchTemplateVersion?.VersionNumber;
+      if (number === undefined) throw new Error(`CreateLaunchTemplateVersion on ${template.id ?? template.name} returned no version number`);
+      return number;
+    },
+
+    async updateNodegroupLaunchTemplate(cluster, nodegroup, template, v) {
+      const out = await sendCommand('eks', clients.eks, new UpdateNodegroupVersionCommand({
+        clusterName: cluster,
+        nodegroupName: nodegroup,
+        launchTemplate: { ...(template.id ? { id: template.id } : { name: template.name ?? '' }), version: String(v) },
+      }));
+      if (out.update?.status === 'Failed' || out.update?.status === 'Cancelled') {
+        throw new Error(`UpdateNodegroupVersion of ${nodegroup}: ${out.update.status}${out.update.errors?.length ? ` (${out.update.errors.map((e) => e.errorMessage).join('; ')})` : ''}`);
+      }
+      return { id: out.update?.id ?? '', status: out.update?.status ?? 'unknown' };
     },
   };
 }

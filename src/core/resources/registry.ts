@@ -15,6 +15,8 @@ import { configMapKind } from './config-map.ts';
 import { keyPolicyKind, secretPolicyKind } from './resource-policy.ts';
 import { serviceAccountKind } from './service-account.ts';
 import { targetRoleTrustKind } from './target-role-trust.ts';
+import { nodeRoleTrustKind } from './node-role-trust.ts';
+import { nodegroupMetadataKind } from './nodegroup-metadata.ts';
 import { workloadRestartKind } from './workload.ts';
 import { workloadTemplateKind } from './workload-template.ts';
 
@@ -34,6 +36,8 @@ export const KINDS: KindRegistry = {
   'secret-policy': secretPolicyKind,
   'key-policy': keyPolicyKind,
   'target-role-trust': targetRoleTrustKind,
+  'node-role-trust': nodeRoleTrustKind,
+  'nodegroup-metadata': nodegroupMetadataKind,
 };
 
 /** The spec of a change's kind (the registry's key ties the two; the union cannot say so itself). */

@@ -22,6 +22,8 @@ import { executeConfigMap } from './config-map.ts';
 import { executeKeyPolicy, executeSecretPolicy } from './resource-policy.ts';
 import { executeServiceAccount } from './service-account.ts';
 import { executeTargetRoleTrust } from './target-role-trust.ts';
+import { executeNodeRoleTrust } from './node-role-trust.ts';
+import { executeNodegroupMetadata } from './nodegroup-metadata.ts';
 import { executeWorkloadRestart } from './workload-restart.ts';
 import { executeWorkloadTemplate } from './workload-template.ts';
 import { decide, need, type ExecuteOutcome, type Executor, type ExecutorContext, type ExecutorDeps } from './types.ts';
@@ -42,6 +44,8 @@ export const EXECUTORS: { [K in ResourceKind]: Executor<K> } = {
   'secret-policy': executeSecretPolicy,
   'key-policy': executeKeyPolicy,
   'target-role-trust': executeTargetRoleTrust,
+  'node-role-trust': executeNodeRoleTrust,
+  'nodegroup-metadata': executeNodegroupMetadata,
 };
 
 export function createExecutor(deps: ExecutorDeps): (change: Change) => Promise<ExecuteOutcome> {

@@ -5,7 +5,7 @@
 import { InternalError } from '../../core/errors.ts';
 import { unreachable, type Change, type ChangeOf, type ResourceKind } from '../../core/plan.ts';
 import type { Recheck } from '../../core/recheck.ts';
-import type { IamGateway, KubeGateway, PodIdentityGateway, ResourcePolicyGateway, WorkloadGateway } from '../../ports.ts';
+import type { IamGateway, KubeGateway, NodegroupGateway, PodIdentityGateway, ResourcePolicyGateway, WorkloadGateway } from '../../ports.ts';
 import type { RetryPolicy } from '../retry.ts';
 import type { TrustLocker } from '../trust-lock.ts';
 
@@ -17,6 +17,8 @@ export interface ExecutorDeps {
   workloads?: WorkloadGateway;
   /** EKS Pod Identity associations and add-ons (pod-identity-association, eks-addon changes). */
   podIdentity?: PodIdentityGateway;
+  /** Launch template versions and nodegroup updates (nodegroup-metadata changes). */
+  nodegroups?: NodegroupGateway;
   /** IAM of another account (target-role-trust changes land in the target role's account). */
   iamFor?: (account: string) => Promise<IamGateway>;
   /** Secrets Manager / KMS of an account (secret-policy, key-policy changes land in the resource's account). */

@@ -33,6 +33,7 @@ export type NodegroupMetadataChange = ChangeOf<'nodegroup-metadata'>;
 
 export const nodegroupMetadataKind: KindSpec<'nodegroup-metadata'> = {
   kind: 'nodegroup-metadata',
+  api: 'aws',
   // A fresh plan proposes nothing only when the nodegroup's template requires IMDSv2 with hop limit 1.
   absentFromFreshPlan: () => ({ verdict: 'done' }),
 };

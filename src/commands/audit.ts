@@ -57,7 +57,7 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   // The old paths, per node role (the same reads and plan as close-paths; read-only). Without AWS
   // (or a nodegroup) audit goes on and says so: a `!` line, never a ✓.
   const oldPaths = issuerUrl ? undefined : await readAndPlanClosePaths(
-    { nodeAccess: ctx.nodeAccess, iam: ctx.iam, kube: ctx.kube, workloads: ctx.workloads },
+    { nodeAccess: ctx.nodeAccess, iam: ctx.iam, kube: ctx.kube, workloads: ctx.workloads, podIdentity: ctx.podIdentity },
     { cluster, region: globals.region ?? (await ctx.region().catch(() => '')), account: await ctx.iam().then((iam) => iam.accountId()).catch(() => ''), only: [...CLOSINGS] },
   ).then((closing) => summarizeOldPaths(closing.input, closing), (error: Error) => {
     process.stderr.write(`Warning: the node roles and IMDS were not read (${error.message.split('\n')[0]}): irsa close-paths --cluster ${cluster} reports them.\n`);

@@ -168,7 +168,7 @@ async function planConfigWithFlags(config: IrsaConfig, options: Record<string, u
 async function addClosings(plan: Plan, config: IrsaConfig, deps: { ctx: CommandContext; iam: IamGateway; region: string; kube: () => Promise<KubeGateway> }) {
   const bindingChanges = plan.changes.filter((c) => c.action !== 'no-op').map(changeKey);
   const closing = await readAndPlanClosePaths(
-    { nodeAccess: deps.ctx.nodeAccess, iam: async () => deps.iam, kube: deps.kube, workloads: deps.ctx.workloads },
+    { nodeAccess: deps.ctx.nodeAccess, iam: async () => deps.iam, kube: deps.kube, workloads: deps.ctx.workloads, podIdentity: deps.ctx.podIdentity },
     {
       cluster: config.cluster.name, region: deps.region, account: await deps.iam.accountId(), only: config.closePaths!,
       pending: { serviceAccounts: config.bindings.filter((b) => !b.roleOnly).map((b) => `${b.namespace}/${b.name}`), bindingChanges },

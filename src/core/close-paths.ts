@@ -67,6 +67,8 @@ export interface ClosePathsInput {
   runners: Read<PodRunner[]>;
   /** Managed policy ARN → its document, for the IRSA roles' managed policies. */
   irsaPolicyDocuments: Map<string, Read<unknown>>;
+  /** ServiceAccounts (`namespace/name`) with an EKS Pod Identity association: their pods have a role of their own too. */
+  podIdentityServiceAccounts?: Read<string[]>;
   /**
    * irsa.yaml: ServiceAccounts (`namespace/name`) the same plan binds. Their workloads count as
    * having their own role (no blocker for them), and every closing change waits for `bindingChanges`
@@ -142,7 +144,9 @@ export function planClosePaths(input: ClosePathsInput): ClosePathsResult {
   const accountRoles = 'value' in input.accountRoles ? input.accountRoles.value : null;
 
   // Workloads that run without a role of their own: their pods' AWS calls (if any) use the node role.
-  const ownRole = new Set([...(serviceAccounts ?? []).filter((sa) => sa.annotations[ROLE_ARN_ANNOTATION]).map((sa) => `${sa.namespace}/${sa.name}`), ...(input.pending?.serviceAccounts ?? [])]);
+  const ownRole = new Set([...(serviceAccounts ?? []).filter((sa) => sa.annotations[ROLE_ARN_ANNOTATION]).map((sa) => `${sa.namespace}/${sa.name}`), ...(input.pending?.serviceAccounts ?? []),
+    // Not read (no EKS Pod Identity permission): their workloads count as without a role, which only blocks more.
+    ...(input.podIdentityServiceAccounts && 'value' in input.podIdentityServiceAccounts ? input.podIdentityServiceAccounts.value : [])]);
   const withoutRole = (runners ?? []).filter((r) => !r.ownedByListed && r.kube2iamRole === null && !ownRole.has(`${r.namespace}/${r.serviceAccount}`));
 
   // ---- kube2iam: retire old roles' trust in the node role, then the node role's grant for them ----

@@ -144,4 +144,21 @@ describe('irsa migrate killed at any write converges on re-run', { skip }, () =>
       }
     });
   }
+
+  it('--to pod-identity: once no role trusts the OIDC provider any more, its removal is proposed (shown, never done)', async () => {
+    await stack.resetAws();
+    await aws(stack, ['eks', 'create-addon', '--cluster-name', stack.clusterName, '--addon-name', 'eks-pod-identity-agent']);
+    const ns = await seed('prov');
+    await expectPodIdentity(ns);
+    const partly = await irsa(stack, ['migrate', '--cluster', stack.clusterName, '-n', ns, '--name', 'a', '--name', 'b', '--to', 'pod-identity', '--approve']);
+    assert.equal(partly.code, 0, partly.stdout + partly.stderr);
+    assert.doesNotMatch(partly.stdout, /delete-open-id-connect-provider/, 'c still uses IRSA: no proposal');
+    const all = await irsa(stack, toPodIdentity(ns));
+    assert.equal(all.code, 0, all.stdout + all.stderr);
+    const providers = (await aws(stack, ['iam', 'list-open-id-connect-providers'])).OpenIDConnectProviderList as Array<{ Arn: string }>;
+    assert.equal(providers.length, 1, 'the provider is still there: the removal is only proposed');
+    assert.match(all.stdout, new RegExp(`No role of the account trusts the OIDC provider of cluster ${stack.clusterName} any more`));
+    assert.ok(all.stdout.includes(`aws iam delete-open-id-connect-provider --open-id-connect-provider-arn ${providers[0]!.Arn}`), all.stdout);
+    assert.ok(!('iam DeleteOpenIDConnectProvider' in all.calls));
+  });
 });

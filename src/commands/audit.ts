@@ -8,6 +8,8 @@ import { UserError } from '../core/errors.ts';
 import { assertClusterName, assertNamespace } from '../core/names.ts';
 import { resolveIssuer } from '../engine/oidc.ts';
 import { readAndAudit } from '../engine/audit.ts';
+import { readAndPlanClosePaths } from '../engine/close-paths.ts';
+import { CLOSINGS, summarizeOldPaths } from '../core/close-paths.ts';
 import { createCommandContext } from './context.ts';
 import { assertWritableOut, writeOut } from './out-file.ts';
 import { parseGlobals } from './globals.ts';
@@ -52,12 +54,21 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
       warn: (line) => process.stderr.write(`${line}\n`),
     },
   );
+  // The old paths, per node role (the same reads and plan as close-paths; read-only). Without AWS
+  // (or a nodegroup) audit goes on and says so: a `!` line, never a ✓.
+  const oldPaths = issuerUrl ? undefined : await readAndPlanClosePaths(
+    { nodeAccess: ctx.nodeAccess, iam: ctx.iam, kube: ctx.kube, workloads: ctx.workloads, podIdentity: ctx.podIdentity },
+    { cluster, region: globals.region ?? (await ctx.region().catch(() => '')), account: await ctx.iam().then((iam) => iam.accountId()).catch(() => ''), only: [...CLOSINGS] },
+  ).then((closing) => summarizeOldPaths(closing.input, closing), (error: Error) => {
+    process.stderr.write(`Warning: the node roles and IMDS were not read (${error.message.split('\n')[0]}): irsa close-paths --cluster ${cluster} reports them.\n`);
+    return undefined;
+  });
   const out = options['out'] as string | undefined;
-  const irsaYaml = proposedIrsaYaml(report);
+  const irsaYaml = proposedIrsaYaml(report, oldPaths?.closings);
   const output = outputArg ?? createOutput(options);
   if (out) writeOut(out, irsaYaml);
   if (yamlOutput) output.out(irsaYaml);
-  else if (globals.output === 'json') output.json({ findings: report.findings, bindings: report.bindings, irsaYaml });
-  else output.out(renderAuditText(report) + (out ? `\nWrote ${out}. Next: irsa plan -f ${out}\n` : ''));
+  else if (globals.output === 'json') output.json({ findings: report.findings, bindings: report.bindings, ...(oldPaths ? { oldPaths } : {}), irsaYaml });
+  else output.out(renderAuditText(report, oldPaths) + (out ? `\nWrote ${out}. Next: irsa plan -f ${out}\n` : ''));
   return 0;
 }

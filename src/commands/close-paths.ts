@@ -40,7 +40,7 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   const iam = await ctx.iam();
   const account = await iam.accountId();
   const result = await readAndPlanClosePaths(
-    { nodeAccess: ctx.nodeAccess, iam: async () => iam, kube: ctx.kube, workloads: ctx.workloads },
+    { nodeAccess: ctx.nodeAccess, iam: async () => iam, kube: ctx.kube, workloads: ctx.workloads, podIdentity: ctx.podIdentity },
     { cluster, region, account, only },
   );
   const plan = { ...result.plan, warnings: [...result.plan.warnings, ...result.undecided] };

@@ -79,6 +79,9 @@ const KUBE_READS: ReadonlySet<string> = new Set<keyof KubeGateway>([
   'namespaceExists', 'listNamespaces', 'getServiceAccount', 'listServiceAccounts', 'listWorkloadsUsingServiceAccount', 'listWorkloads', 'listPods',
 ]);
 
+/** The WorkloadGateway calls that only read. */
+const WORKLOAD_READS: ReadonlySet<string> = new Set<keyof WorkloadGateway>(['listPodTemplates', 'listSecretKeyNames', 'listConfigMapKeyNames']);
+
 /**
  * The gateway with every call gated on `proof`: a read starts now and answers after the proof
  * (its error, if the proof fails, is the proof's); any other call starts only after the proof.
@@ -288,9 +291,10 @@ export function createCommandContext(
       verification = undefined;
     },
     workloads: once(async () => {
-      await verified(await kubeGateway());
+      // As kube(): its reads start at once and answer after the proof; its writes wait for it.
+      const gateway = await kubeGateway();
       const { createWorkloadGateway } = await import('../adapters/k8s/workloads.ts');
-      return createWorkloadGateway(await kubeOptions());
+      return answeredAfterProof<WorkloadGateway>(createWorkloadGateway(await kubeOptions()), () => verified(gateway), WORKLOAD_READS);
     }),
     inspector: once(async () => {
       await verified(await kubeGateway());

@@ -4,7 +4,7 @@ import { parseLockTimeout } from './trust-locks.ts';
 import { readFileSync } from 'node:fs';
 import { UserError, ValidationErrors } from '../core/errors.ts';
 import { inFileTerms } from '../config/schema.ts';
-import { hasChanges } from '../core/plan.ts';
+import { changeKey, hasChanges, type Plan } from '../core/plan.ts';
 import { assertDigest, assertSameAccount, assertSameCluster, checkSavedPlan, looksLikeSavedPlan, parseSavedPlan, savedPlanAsPlan, savedPlanDigest, toSavedPlan } from '../core/saved-plan.ts';
 import { createOutput, type Output } from '../ui/output.ts';
 import { planToJson } from '../ui/render.ts';
@@ -22,7 +22,8 @@ import { runPlan } from './run-plan.ts';
 import { parseVerifyOptions, runVerify } from './verify.ts';
 import { bindingRoleArn } from '../core/binding.ts';
 import { partitionForRegion } from '../core/arn.ts';
-import type { IamGateway } from '../ports.ts';
+import type { IamGateway, KubeGateway } from '../ports.ts';
+import { readAndPlanClosePaths } from '../engine/close-paths.ts';
 import { restartAdvice } from '../ui/restart-advice.ts';
 import { packageVersion } from './version.ts';
 import { addWidenings, wideRequests } from '../core/wide-subjects.ts';
@@ -127,7 +128,8 @@ async function planConfigWithFlags(config: IrsaConfig, options: Record<string, u
         return ctx.workloads();
       },
     },
-    { prune },
+    // Applying: a few unused lists are worth a round trip. A plan only reads what it uses.
+    { prune, prefetch: options['approve'] === true },
   );
   // Every later Kubernetes call (migrations, apply) goes through the same check.
   await expectCluster();
@@ -154,10 +156,29 @@ async function planConfigWithFlags(config: IrsaConfig, options: Record<string, u
   // EKS Pod Identity writes (associations, the agent add-on) only for a file that has such a binding.
   const podIdentity = config.bindings.some((binding) => binding.mechanism === 'pod-identity') ? await ctx.podIdentity() : undefined;
   const iamFor = iamsFor(await iam.accountId());
+  // closePaths: the old credential paths, planned with the bindings; each closing waits for them.
+  const nodegroups = config.closePaths ? await addClosings(result.plan, config, { ctx, iam, region, kube }) : undefined;
   const podIdentityDeps = podIdentity
     ? { podIdentity, iamFor: (account: string) => iamFor(account) ?? Promise.reject(new UserError(`no profile for account ${account}`, 'accounts')) }
     : undefined;
-  return { globals, ctx, iam, result, footer, concurrency, resourcePolicies, issuer, region, podIdentity: podIdentityDeps };
+  return { globals, ctx, iam, result, footer, concurrency, resourcePolicies, issuer, region, executorDeps: { ...podIdentityDeps, ...(nodegroups ? { nodegroups } : {}) } };
+}
+
+/** irsa.yaml closePaths: core/close-paths.ts's plan merged into the file's (changes, blockers, notes; `!` lines as warnings). */
+async function addClosings(plan: Plan, config: IrsaConfig, deps: { ctx: CommandContext; iam: IamGateway; region: string; kube: () => Promise<KubeGateway> }) {
+  const bindingChanges = plan.changes.filter((c) => c.action !== 'no-op').map(changeKey);
+  const closing = await readAndPlanClosePaths(
+    { nodeAccess: deps.ctx.nodeAccess, iam: async () => deps.iam, kube: deps.kube, workloads: deps.ctx.workloads, podIdentity: deps.ctx.podIdentity },
+    {
+      cluster: config.cluster.name, region: deps.region, account: await deps.iam.accountId(), only: config.closePaths!,
+      pending: { serviceAccounts: config.bindings.filter((b) => !b.roleOnly).map((b) => `${b.namespace}/${b.name}`), bindingChanges },
+    },
+  );
+  plan.changes.push(...closing.plan.changes);
+  plan.blockers.push(...closing.plan.blockers);
+  plan.notes.push(...closing.plan.notes);
+  plan.warnings.push(...closing.plan.warnings, ...closing.undecided);
+  return deps.ctx.nodegroups();
 }
 
 /** --account-profile <account>=<profile>, repeatable: other accounts' profiles (flags win over the file). */
@@ -209,7 +230,7 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
   if (file) {
     const config = loadConfigFile(file);
     const prune = options['prune'] === true;
-    const { globals, ctx, iam, result, footer, concurrency, resourcePolicies, podIdentity } = await planConfig(config, options, prune);
+    const { globals, ctx, iam, result, footer, concurrency, resourcePolicies, executorDeps } = await planConfig(config, options, prune);
     const kube = result.needsKube ? await ctx.kube() : undefined;
     const workloads = result.needsKube ? await ctx.workloads() : undefined;
     const code = await runPlan(result.plan, {
@@ -217,7 +238,7 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
       ...(output ? { output } : {}),
       approve: options['approve'] === true,
       detailedExitcode: options['detailedExitcode'] === true,
-      executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}), resourcePolicies, ...(podIdentity ?? {}) },
+      executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}), resourcePolicies, ...executorDeps },
       ...(kube ? { leases: await ctx.leases() } : {}),
       lockTimeoutMs,
       footer,
@@ -254,7 +275,7 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
     }
   }
   const checks: SavedPlanChecks = { context, afterIssuer: (issuer, region) => assertSameCluster(saved, planFile!, { issuerUrl: issuer.issuerUrl, region }) };
-  const { globals, ctx, iam, result, concurrency, resourcePolicies, podIdentity } = await planConfig(config, options, saved.options.prune, checks);
+  const { globals, ctx, iam, result, concurrency, resourcePolicies, executorDeps } = await planConfig(config, options, saved.options.prune, checks);
   if (globals.output === 'text') (output ?? createOutput(options)).err(`Applying ${planFile} (digest ${digest}${expected !== undefined ? ', as expected' : ''}).\n`);
   const status = checkSavedPlan(saved, result.plan);
   if (status.status === 'stale') {
@@ -282,7 +303,7 @@ export async function runApplyCommand(options: Record<string, unknown>, args: st
     ...(output ? { output } : {}),
     approve: options['approve'] === true,
     detailedExitcode: options['detailedExitcode'] === true,
-    executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}), resourcePolicies, ...(podIdentity ?? {}) },
+    executor: { iam, ...(kube ? { kube } : {}), ...(workloads ? { workloads } : {}), resourcePolicies, ...executorDeps },
     ...(kube ? { leases: await ctx.leases() } : {}),
     lockTimeoutMs,
     concurrency,

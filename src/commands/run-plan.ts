@@ -1,7 +1,8 @@
 // The shared tail of every mutating command: show the plan, stop unless --approve, apply,
 // report per change, and choose the exit code (eksctl's --approve, terraform's -detailed-exitcode).
 
-import { hasChanges, type Plan } from '../core/plan.ts';
+import { hasChanges, type Change, type Plan } from '../core/plan.ts';
+import { apiOf } from '../core/resources/registry.ts';
 import { createAdaptiveLimit } from '../engine/adaptive-limit.ts';
 import { applyPlan } from '../engine/apply.ts';
 import { createExecutor, type ExecutorDeps } from '../engine/execute.ts';
@@ -54,6 +55,19 @@ function withLockNote(plan: Plan, leases: LeaseGateway | undefined, approve: boo
     'Each trust write is read back; a subject another run overwrote is merged into the newer policy and written again (bounded), else the run fails naming it.';
   return { ...plan, notes: [...plan.notes, note] };
 }
+
+/**
+ * ServiceAccounts (and other Kubernetes writes) start once every role the plan creates or
+ * changes is in place, not each as soon as its own role is: a role that fails then leaves no
+ * ServiceAccount pointing at roles that are not all there (apply starts nothing after a failure),
+ * so a failed apply is closer to nothing-changed on the cluster side, where pods read annotations.
+ * It costs at most the wait for the slowest role; the writes still run side by side. Deletes are
+ * not held back (un-annotating comes before a role goes).
+ */
+export const CLUSTER_AFTER_ROLES = {
+  waits: (change: Change) => apiOf(change) === 'kubernetes' && change.action !== 'delete',
+  gates: (change: Change) => change.kind === 'iam-role' && (change.action === 'create' || change.action === 'update'),
+};
 
 /** How long a run without a trust lock waits before its final read-back of trust changes. */
 const NO_LOCK_SETTLE_MS = 1500;
@@ -108,6 +122,8 @@ export async function runPlan(given: Plan, options: RunPlanOptions): Promise<num
     },
   });
   const applied = await applyPlan(plan, executor, {
+    poolOf: apiOf,
+    gate: CLUSTER_AFTER_ROLES,
     concurrency: limit ? () => limit.current() : (options.concurrency ?? 8),
     onStart: (change) => {
       if (text && output.verbose) output.err(formatStart(change, e) + '\n');

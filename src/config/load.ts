@@ -58,6 +58,7 @@ interface RawConfig {
   oidcProvider?: { manage?: boolean; thumbprints?: string[] | 'none'; caBundle?: string };
   namespaces?: { create?: string[] };
   accounts?: Record<string, { profile: string }>;
+  closePaths?: Array<'kube2iam' | 'node-permissions' | 'imds'>;
   bindings: RawBinding[];
 }
 
@@ -304,6 +305,7 @@ export function parseConfig(source: string, file: string, readRelative: (path: s
     thumbprints,
     ...(thumbprintSetting === 'none' ? { noThumbprint: true } : {}),
     ...(caBundle ? { caBundle: isAbsolute(caBundle) ? caBundle : resolve(dirname(file), caBundle) } : {}),
+    ...(Array.isArray(raw.closePaths) && raw.closePaths.length > 0 && !shapeBad('closePaths') ? { closePaths: raw.closePaths } : {}),
     bindings,
   };
 }

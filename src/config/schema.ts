@@ -86,6 +86,12 @@ export const CONFIG_SCHEMA = {
         },
       },
     },
+    closePaths: {
+      type: 'array',
+      uniqueItems: true,
+      items: { type: 'string', enum: ['kube2iam', 'node-permissions', 'imds'] },
+      description: 'old credential paths to close with the bindings, as irsa close-paths --only does (docs/closing-old-paths.md): kube2iam (old roles\' trust in the node role and its grant), node-permissions (node role policies the IRSA roles carry), imds (IMDSv2 with hop limit 1 on managed nodegroups)',
+    },
     bindings: {
       type: 'array',
       description: 'one entry per ServiceAccount',

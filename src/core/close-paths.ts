@@ -67,6 +67,14 @@ export interface ClosePathsInput {
   runners: Read<PodRunner[]>;
   /** Managed policy ARN → its document, for the IRSA roles' managed policies. */
   irsaPolicyDocuments: Map<string, Read<unknown>>;
+  /** ServiceAccounts (`namespace/name`) with an EKS Pod Identity association: their pods have a role of their own too. */
+  podIdentityServiceAccounts?: Read<string[]>;
+  /**
+   * irsa.yaml: ServiceAccounts (`namespace/name`) the same plan binds. Their workloads count as
+   * having their own role (no blocker for them), and every closing change waits for `bindingChanges`
+   * (keys): apply never runs a closing whose bindings failed.
+   */
+  pending?: { serviceAccounts: string[]; bindingChanges: string[] };
 }
 
 export interface ClosePathsResult {
@@ -136,7 +144,9 @@ export function planClosePaths(input: ClosePathsInput): ClosePathsResult {
   const accountRoles = 'value' in input.accountRoles ? input.accountRoles.value : null;
 
   // Workloads that run without a role of their own: their pods' AWS calls (if any) use the node role.
-  const ownRole = new Set((serviceAccounts ?? []).filter((sa) => sa.annotations[ROLE_ARN_ANNOTATION]).map((sa) => `${sa.namespace}/${sa.name}`));
+  const ownRole = new Set([...(serviceAccounts ?? []).filter((sa) => sa.annotations[ROLE_ARN_ANNOTATION]).map((sa) => `${sa.namespace}/${sa.name}`), ...(input.pending?.serviceAccounts ?? []),
+    // Not read (no EKS Pod Identity permission): their workloads count as without a role, which only blocks more.
+    ...(input.podIdentityServiceAccounts && 'value' in input.podIdentityServiceAccounts ? input.podIdentityServiceAccounts.value : [])]);
   const withoutRole = (runners ?? []).filter((r) => !r.ownedByListed && r.kube2iamRole === null && !ownRole.has(`${r.namespace}/${r.serviceAccount}`));
 
   // ---- kube2iam: retire old roles' trust in the node role, then the node role's grant for them ----
@@ -305,8 +315,66 @@ export function planClosePaths(input: ClosePathsInput): ClosePathsResult {
     }
   }
 
-  plan.changes.push(...changes);
+  const waitFor = input.pending?.bindingChanges ?? [];
+  plan.changes.push(...changes.map((c) => (waitFor.length > 0 ? { ...c, dependsOn: [...new Set([...c.dependsOn, ...waitFor])] } : c)));
   plan.blockers.push(...blockers);
   plan.notes.unshift(...proofs.map((p) => `proof: ${p}`));
   return { plan, proofs, undecided };
+}
+
+/** What `irsa audit` reports of the old paths, per node role of the cluster (from the same reads and plan as close-paths). */
+export interface OldPathsSummary {
+  nodeRoles: Array<{
+    name: string;
+    arn: string;
+    /** Per nodegroup: whether pods reach this node role through IMDS, and why. */
+    nodegroups: Array<{ name: string; reachable: 'yes' | 'no' | 'unknown'; why: string }>;
+    /** Managed and inline policies beyond what worker nodes need. */
+    excess: string[];
+    /** Roles whose trust names this node role (kube2iam leftovers), and the pods that still name each. */
+    trustedBy: Array<{ role: string; usedBy: string[] }>;
+  }>;
+  /** The closing changes close-paths would plan now (`~ kind id: reason`). */
+  proposed: string[];
+  /** The closings with a proposed change: what `closePaths:` in irsa.yaml would plan. */
+  closings: Closing[];
+  blockers: string[];
+  undecided: string[];
+}
+
+const CLOSING_OF: Record<string, Closing> = { 'node-role-trust': 'kube2iam', 'nodegroup-metadata': 'imds' };
+
+export function summarizeOldPaths(input: ClosePathsInput, result: ClosePathsResult): OldPathsSummary {
+  const groups = 'value' in input.nodegroups ? input.nodegroups.value : [];
+  const runners = 'value' in input.runners ? input.runners.value : [];
+  const roles = 'value' in input.accountRoles ? input.accountRoles.value : [];
+  const nodeRoles = [...new Set(groups.map((g) => g.nodeRoleArn))].map((arn) => {
+    const view = input.nodeRoles.get(arn);
+    const node = view && 'value' in view.role ? view.role.value : null;
+    return {
+      name: node?.name ?? roleNameOf(arn),
+      arn,
+      nodegroups: groups.filter((g) => g.nodeRoleArn === arn).map((g) => {
+        if (!g.metadata) return { name: g.name, reachable: 'unknown' as const, why: 'EKS\'s own launch template (irsa cannot read it)' };
+        if ('error' in g.metadata) return { name: g.name, reachable: 'unknown' as const, why: `launch template not read (${g.metadata.error}): grant ec2:DescribeLaunchTemplateVersions` };
+        const r = imdsReachable(g.metadata.value, false);
+        return { name: g.name, reachable: r.reachable === true ? 'yes' as const : r.reachable === false ? 'no' as const : 'unknown' as const, why: r.why };
+      }),
+      excess: node ? [...node.attachedPolicyArns.filter((p) => !isWorkerNodePolicy(p)).map((p) => `managed ${policyNameOf(p)}`), ...Object.keys(node.inlinePolicies).map((n) => `inline ${n}`)] : [],
+      trustedBy: roles.filter((r) => r.arn !== arn && withoutAwsPrincipal(r.trustPolicy, arn).changed).map((r) => ({
+        role: r.name,
+        usedBy: runners.filter((p) => p.kube2iamRole !== null && annotationNamesRole(p.kube2iamRole, r)).map((p) => p.ref),
+      })),
+    };
+  });
+  const changes = result.plan.changes.filter((c) => c.action !== 'no-op');
+  // A node-role change is kube2iam's when it is the grant (depends on a retirement), else node-permissions'.
+  const closingOf = (c: Change): Closing => CLOSING_OF[c.kind] ?? (c.dependsOn.some((d) => d.startsWith('node-role-trust:')) ? 'kube2iam' : 'node-permissions');
+  return {
+    nodeRoles,
+    proposed: changes.map((c) => `${c.action === 'delete' ? '-' : '~'} ${c.kind} ${c.id}${c.reason ? `: ${c.reason}` : ''}`),
+    closings: CLOSINGS.filter((k) => changes.some((c) => closingOf(c) === k)),
+    blockers: result.plan.blockers.map((b) => b.message),
+    undecided: result.undecided,
+  };
 }

@@ -47,6 +47,8 @@ export interface SavedConfig {
   /** oidcProvider.caBundle, resolved against the file's directory. */
   caBundle?: string;
   bindings: BindingRequest[];
+  /** irsa.yaml closePaths: the old credential paths planned closed with the bindings (core/close-paths.ts). */
+  closePaths?: Array<'kube2iam' | 'node-permissions' | 'imds'>;
 }
 
 export interface SavedTarget {

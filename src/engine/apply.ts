@@ -15,6 +15,16 @@ const isStale = (error: unknown) => error instanceof Error && error.name === 'St
 export interface ApplyOptions {
   /** Changes in flight at once; a function is asked again each time a slot frees (engine/adaptive-limit.ts). */
   concurrency?: number | (() => number);
+  /**
+   * Changes of different pools are bounded apart (each up to `concurrency`): a Kubernetes write
+   * does not wait for a slot held by an IAM call, nor the reverse. Default: one pool.
+   */
+  poolOf?: (change: Change) => string;
+  /**
+   * A change for which `waits` holds starts only once every change for which `gates` holds has
+   * been applied — except those that depend on it (directly or not), which could never go first.
+   */
+  gate?: { waits: (change: Change) => boolean; gates: (change: Change) => boolean };
   onStart?: (change: Change) => void;
   onFinish?: (result: ChangeResult) => void;
 }
@@ -40,7 +50,9 @@ export async function applyPlan(plan: Plan, execute: ExecuteChange, options: App
   const results = new Map<string, ChangeResult>();
   const pending = new Map(plan.changes.map((change) => [changeKey(change), change]));
   const inPlan = new Set(pending.keys());
-  let running = 0;
+  const poolOf = options.poolOf ?? (() => 'all');
+  const running = new Map<string, number>();
+  let inFlight = 0;
   let stopped = false;
 
   // No-ops are done before anything starts; they never call an API.
@@ -51,17 +63,35 @@ export async function applyPlan(plan: Plan, execute: ExecuteChange, options: App
     }
   }
 
+  const done = (key: string) => ['applied', 'no-op'].includes(results.get(key)?.status ?? '');
+  const gateKeys = options.gate ? plan.changes.filter((change) => change.action !== 'no-op' && options.gate!.gates(change)).map(changeKey) : [];
+  // For each waiting change, the gate changes it waits for: all but its own (transitive) dependents.
+  const waitsFor = new Map<string, string[]>();
+  if (options.gate && gateKeys.length > 0) {
+    const dependents = new Map<string, string[]>();
+    for (const change of plan.changes) for (const dep of change.dependsOn) dependents.set(dep, [...(dependents.get(dep) ?? []), changeKey(change)]);
+    for (const change of plan.changes) {
+      if (change.action === 'no-op' || !options.gate.waits(change)) continue;
+      const key = changeKey(change);
+      const below = new Set<string>();
+      const stack = [key];
+      while (stack.length > 0) for (const next of dependents.get(stack.pop()!) ?? []) if (!below.has(next)) (below.add(next), stack.push(next));
+      waitsFor.set(key, gateKeys.filter((gate) => gate !== key && !below.has(gate)));
+    }
+  }
   const isReady = (change: Change) =>
-    change.dependsOn.every((dep) => !inPlan.has(dep) || ['applied', 'no-op'].includes(results.get(dep)?.status ?? ''));
+    change.dependsOn.every((dep) => !inPlan.has(dep) || done(dep)) && (waitsFor.get(changeKey(change)) ?? []).every(done);
 
   await new Promise<void>((resolve) => {
     const pump = () => {
       if (!stopped) {
         for (const [key, change] of pending) {
-          if (running >= concurrency()) break;
+          const pool = poolOf(change);
+          if ((running.get(pool) ?? 0) >= concurrency()) continue;
           if (!isReady(change)) continue;
           pending.delete(key);
-          running++;
+          running.set(pool, (running.get(pool) ?? 0) + 1);
+          inFlight++;
           options.onStart?.(change);
           const started = performance.now();
           execute(change).then(
@@ -76,10 +106,12 @@ export async function applyPlan(plan: Plan, execute: ExecuteChange, options: App
           );
         }
       }
-      if (running === 0) resolve();
+      if (inFlight === 0) resolve();
     };
     const finish = (result: ChangeResult) => {
-      running--;
+      const pool = poolOf(result.change);
+      running.set(pool, (running.get(pool) ?? 1) - 1);
+      inFlight--;
       results.set(result.key, result);
       options.onFinish?.(result);
       pump();

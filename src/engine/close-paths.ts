@@ -4,12 +4,12 @@
 // template and running pod (the kube2iam proof and the workloads without a role of their own).
 // Every read is settled on its own: a denied one becomes `!` with the permission, never "nothing".
 
-import { planClosePaths, type Closing, type ClosePathsResult, type NodegroupClosingView, type PodRunner } from '../core/close-paths.ts';
+import { planClosePaths, type Closing, type ClosePathsInput, type ClosePathsResult, type NodegroupClosingView, type PodRunner } from '../core/close-paths.ts';
 import { podServiceAccount, KUBE2IAM_ANNOTATION } from '../core/credential-sources.ts';
 import type { Read } from '../core/only-its-role.ts';
 import type { RoleState } from '../core/state.ts';
 import { ROLE_ARN_ANNOTATION } from '../core/resources/service-account.ts';
-import type { IamGateway, KubeGateway, NodeAccessReader, WorkloadGateway } from '../ports.ts';
+import type { IamGateway, KubeGateway, NodeAccessReader, PodIdentityGateway, WorkloadGateway } from '../ports.ts';
 
 const settle = <T>(promise: Promise<T>): Promise<Read<T>> =>
   promise.then((value) => ({ value }), (error: unknown) => ({ error: (error instanceof Error ? error.message : String(error)).split('\n')[0]! }));
@@ -19,6 +19,8 @@ export interface ClosePathsSources {
   iam(): Promise<IamGateway>;
   kube(): Promise<KubeGateway>;
   workloads(): Promise<WorkloadGateway>;
+  /** EKS Pod Identity associations: their ServiceAccounts have a role of their own. */
+  podIdentity?(): Promise<PodIdentityGateway>;
 }
 
 /** Every pod template (workloads, CronJobs, bare Pods) and every running pod of the cluster. */
@@ -57,10 +59,13 @@ function listedBarePod(owner: { kind: string; name: string } | null, name: strin
   return owner === null && listed.has(`Pod/${name}`);
 }
 
-export async function readAndPlanClosePaths(sources: ClosePathsSources, target: { cluster: string; region: string; account: string; only: Closing[] }): Promise<ClosePathsResult> {
+export async function readAndPlanClosePaths(
+  sources: ClosePathsSources,
+  target: { cluster: string; region: string; account: string; only: Closing[]; pending?: ClosePathsInput['pending'] },
+): Promise<ClosePathsResult & { input: ClosePathsInput }> {
   const reader = await settle(sources.nodeAccess());
   const groups = 'error' in reader ? reader : await settle(reader.value.listNodegroups(target.cluster));
-  const [nodegroups, accountRoles, serviceAccounts, runners] = await Promise.all([
+  const [nodegroups, accountRoles, serviceAccounts, runners, podIdentityServiceAccounts] = await Promise.all([
     'error' in groups
       ? Promise.resolve(groups as Read<NodegroupClosingView[]>)
       : Promise.all(groups.value.map(async (group): Promise<NodegroupClosingView> => ({
@@ -72,6 +77,9 @@ export async function readAndPlanClosePaths(sources: ClosePathsSources, target: 
     settle(sources.iam().then((iam) => iam.listRoleDetails())),
     settle(sources.kube().then((kube) => kube.listServiceAccounts())),
     settle(Promise.all([sources.kube(), sources.workloads()]).then(([kube, workloads]) => readPodRunners(kube, workloads))),
+    sources.podIdentity
+      ? settle(sources.podIdentity().then((p) => p.listAssociations(target.cluster)).then((list) => list.map((a) => `${a.namespace}/${a.serviceAccount}`)))
+      : Promise.resolve(undefined),
   ]);
   const documents = async (arns: string[]): Promise<Map<string, Read<unknown>>> => {
     const unique = [...new Set(arns)];
@@ -90,5 +98,6 @@ export async function readAndPlanClosePaths(sources: ClosePathsSources, target: 
   const irsaArns = new Set('value' in serviceAccounts ? serviceAccounts.value.map((sa) => sa.annotations[ROLE_ARN_ANNOTATION]).filter(Boolean) : []);
   const irsaRoles = 'value' in accountRoles ? accountRoles.value.filter((r) => irsaArns.has(r.arn)) : [];
   const irsaPolicyDocuments = await documents(irsaRoles.flatMap((r) => r.attachedPolicyArns));
-  return planClosePaths({ ...target, nodegroups, nodeRoles, accountRoles, serviceAccounts, runners, irsaPolicyDocuments });
+  const input: ClosePathsInput = { ...target, nodegroups, nodeRoles, accountRoles, serviceAccounts, runners, irsaPolicyDocuments, ...(podIdentityServiceAccounts ? { podIdentityServiceAccounts } : {}) };
+  return { ...planClosePaths(input), input };
 }

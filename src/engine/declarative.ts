@@ -8,7 +8,7 @@ import type { ServiceAccountState, WorkloadRef } from '../core/state.ts';
 import { issuerHostPath } from '../core/thumbprint.ts';
 import type { IrsaConfig } from '../config/load.ts';
 import type { ClusterReader, IamGateway, KubeGateway, PodIdentityGateway, WorkloadGateway } from '../ports.ts';
-import { readForMigrations, type MigrationReads } from './migration.ts';
+import { prefetchMigrationReads, readForMigrations, type MigrationReads } from './migration.ts';
 import { readPodIdentity, wantsPodIdentity, type AccountIam } from './pod-identity-reads.ts';
 import { readProviderForIssuer, resolveIssuer } from './oidc.ts';
 import { missingPolicyHint } from './policy-suggestions.ts';
@@ -35,10 +35,13 @@ export interface DeclarativeDeps {
   iamFor?: (homeAccount: string) => AccountIam;
 }
 
+/** Up to this many namespaces, their workload and migration reads start beside the ServiceAccount reads. */
+const SPECULATIVE_NAMESPACES = 4;
+
 export async function readAndPlanDeclarative(
   config: IrsaConfig,
   deps: DeclarativeDeps,
-  options: { prune: boolean },
+  options: { prune: boolean; prefetch?: boolean },
 ): Promise<BindingsPlan & { needsKube: boolean; crossAccount: boolean; migrationReads?: Promise<MigrationReads> }> {
   const { iam, concurrency } = deps;
   const partition = partitionForRegion(deps.region);
@@ -64,6 +67,19 @@ export async function readAndPlanDeclarative(
   // the load overlaps the next round trip instead of delaying the first one.
   const firstAwsReply = Promise.race([issuerAndAccount, rolesRead, ...(allPolicyArns.length > 0 ? [policiesRead] : [])]).then(() => undefined, () => undefined);
   const kubeReady = needsKube ? firstAwsReply.then(() => deps.kube()) : Promise.resolve(null);
+  // When applying a file of a few namespaces, their workloads and the migrations' inputs are read
+  // beside the ServiceAccounts instead of after the first planning pass: one round trip less for a
+  // few lists a converged plan does not use (errors of an unused read are ignored). A plan without
+  // --approve, or many namespaces: after the first pass, only where something changes.
+  const speculate = options.prefetch === true && needsKube && namespaces.length > 0 && namespaces.length <= SPECULATIVE_NAMESPACES;
+  const workloadsEarly = speculate
+    ? new Map(namespaces.map((ns) => {
+        const listed = kubeReady.then((kube) => kube!.listWorkloads(ns));
+        listed.catch(() => {}); // used (and its error reported) only if the plan needs it
+        return [ns, listed] as const;
+      }))
+    : null;
+  const migrationEarly = speculate && deps.workloads ? prefetchMigrationReads(kubeReady.then(() => deps.workloads!()), namespaces) : undefined;
   // Pod Identity bindings need no OIDC provider; a file of only those plans none.
   const podIdentityBindings = config.bindings.filter((b) => b.mechanism === 'pod-identity' && !b.roleOnly);
   const needsProvider = config.bindings.some((b) => b.mechanism !== 'pod-identity');
@@ -147,12 +163,12 @@ export async function readAndPlanDeclarative(
   // The migrations' reads depend only on which ServiceAccounts are annotated, which this first
   // pass already knows: they run beside the workload listing below instead of after it.
   const firstPass = result.plan;
-  const migrationReads = kube && deps.workloads ? deps.workloads().then((gateway) => readForMigrations(firstPass, config.bindings, gateway, concurrency)) : undefined;
+  const migrationReads = kube && deps.workloads ? deps.workloads().then((gateway) => readForMigrations(firstPass, config.bindings, gateway, concurrency, migrationEarly)) : undefined;
   migrationReads?.catch(() => {}); // awaited (and reported) by addMigrations
   // Workloads matter only where an annotation changes: read those, then plan again (pure, cheap).
   if (kube && result.changedServiceAccounts.length > 0) {
     const changedNamespaces = [...new Set(result.changedServiceAccounts.map((ref) => ref.namespace))];
-    const perNamespace = await pMap(changedNamespaces, async (ns) => [ns, await kube.listWorkloads(ns)] as const, { concurrency });
+    const perNamespace = await pMap(changedNamespaces, async (ns) => [ns, await (workloadsEarly?.get(ns) ?? kube.listWorkloads(ns))] as const, { concurrency });
     const workloads = new Map<string, WorkloadRef[]>();
     for (const [, list] of perNamespace) {
       for (const workload of list) {

@@ -9,6 +9,7 @@ import type { Change } from '../core/plan.ts';
 import { decisionFor, type DecideState, type Decision } from '../core/wizard-decision.ts';
 import { bindingRequestFromAnswers, type WizardAnswers } from '../core/wizard-answers.ts';
 import type { ClusterReader, IamGateway, KubeGateway, LeaseGateway } from '../ports.ts';
+import { apiOf } from '../core/resources/registry.ts';
 import { applyPlan } from './apply.ts';
 import { planBindingFromReads, readBinding, type BindingReadDeps, type BindingReads, type BindingTarget } from './binding-reads.ts';
 import { createExecutor } from './execute.ts';
@@ -37,7 +38,7 @@ export const wizardPlanning = {
   ): Promise<ApplyReport> => {
     const trustLocks = lock.leases ? createTrustLocker({ leases: lock.leases, ...(lock.onWait ? { onWait: lock.onWait } : {}) }) : undefined;
     const execute = createExecutor({ ...gateways, ...(trustLocks ? { trustLocks } : {}) });
-    const report = await applyPlan(plan, execute, { concurrency: 8, ...hooks });
+    const report = await applyPlan(plan, execute, { concurrency: 8, poolOf: apiOf, ...hooks });
     return verifyTrustIntents(report, gateways.iam, execute, trustLocks ? {} : { settleMs: 1500 });
   },
 };

@@ -65,6 +65,15 @@ async function closePaths(args: string[], env: Record<string, string> = {}) {
   const doc = json<CloseJson>(result);
   return { result, doc, rows: doc.plan.changes.filter((c) => c.action !== 'no-op').map((c) => `${c.action} ${c.kind} ${c.id}`) };
 }
+interface AuditJson {
+  oldPaths: { nodeRoles: Array<{ name: string; nodegroups: Array<{ name: string; reachable: string }>; excess: string[]; trustedBy: Array<{ role: string; usedBy: string[] }> }>; proposed: string[]; closings: string[] };
+  irsaYaml: string;
+}
+async function auditJson() {
+  const result = await irsa(stack, ['audit', '--cluster', stack.clusterName, '-o', 'json']);
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+  return json<AuditJson>(result);
+}
 async function doctor(ns: string, name: string) {
   const result = await irsa(stack, ['doctor', '--cluster', stack.clusterName, '-n', ns, '--name', name, '-o', 'json']);
   return json<{ onlyItsRole: OnlyItsRoleReport }>(result).onlyItsRole;
@@ -96,6 +105,13 @@ describe('irsa close-paths', { skip }, () => {
       assert.equal(bound.code, 0, bound.stdout + bound.stderr);
     }
     assert.equal((await doctor(ns, 'a')).verdict, 'extra-paths');
+    // audit reports the node role: reachable, what it holds beyond worker needs; proposes the closing steps.
+    const found = await auditJson();
+    const reported = found.oldPaths.nodeRoles.find((r) => r.name === nodeName)!;
+    assert.deepEqual(reported.nodegroups, [{ name: group.name, reachable: 'yes', why: 'HttpTokens optional (IMDSv1 answers any hop)' }]);
+    assert.deepEqual(reported.excess.sort(), [`managed ${s3Policy.split('/').pop()}`, 'inline dynamo'].sort());
+    assert.deepEqual(found.oldPaths.closings, ['node-permissions', 'imds']);
+    assert.match(found.irsaYaml, /# closePaths: \[node-permissions, imds\]/);
 
     // A workload without its own role blocks every removal, named; --approve changes nothing.
     await deployment(ns, 'report', 'default');
@@ -136,6 +152,10 @@ describe('irsa close-paths', { skip }, () => {
     const again = await closePaths([]);
     assert.equal(again.result.code, 0);
     assert.deepEqual(again.rows, []);
+    const audited = await auditJson();
+    assert.deepEqual(audited.oldPaths.proposed, []);
+    assert.deepEqual(audited.oldPaths.nodeRoles.find((r) => r.name === nodeName)!.excess, []);
+    assert.doesNotMatch(audited.irsaYaml, /closePaths/);
   });
 
   it('a kube2iam cluster migrated: the old roles\' trust in the node role and its AssumeRole grant retired once no template or pod names them; a second run proposes nothing', async () => {
@@ -169,8 +189,17 @@ describe('irsa close-paths', { skip }, () => {
     const planned = await closePaths(['--only', 'kube2iam']);
     assert.deepEqual(planned.rows, [`update node-role-trust arn:aws:iam::${stack.accountId}:role/${oldName}`, `delete inline-policy ${nodeArn}#inline/kube2iam`]);
     assert.match(planned.doc.closePaths.proofs.join('\n'), new RegExp(`${oldName}: no workload, pod template or running pod of cluster ${stack.clusterName} carries iam.amazonaws.com/role for it`));
-    const applied = await closePaths(['--only', 'kube2iam', '--approve']);
-    assert.equal(applied.result.code, 0, applied.result.stdout + applied.result.stderr);
+    const audited = await auditJson();
+    assert.deepEqual(audited.oldPaths.nodeRoles.find((r) => r.name === nodeName)!.trustedBy, [{ role: oldName, usedBy: [] }]);
+    assert.deepEqual(audited.oldPaths.closings, ['kube2iam']);
+    // Applied as irsa.yaml's closePaths (the key audit --out proposes): plan -f plans it, apply -f writes it.
+    const file = join(dir, 'close.yaml');
+    writeFileSync(file, `version: 1\ncluster:\n  name: ${stack.clusterName}\nclosePaths: [kube2iam]\nbindings: []\n`);
+    const filePlan = await irsa(stack, ['plan', '-f', file, '-o', 'json']);
+    assert.equal(filePlan.code, 0, filePlan.stdout + filePlan.stderr);
+    assert.deepEqual(json<CloseJson>(filePlan).plan.changes.filter((c) => c.action !== 'no-op').map((c) => `${c.action} ${c.kind}`), ['update node-role-trust', 'delete inline-policy']);
+    const applied = await irsa(stack, ['apply', '-f', file, '--approve']);
+    assert.equal(applied.code, 0, applied.stdout + applied.stderr);
     const trust = (await aws(stack, ['iam', 'get-role', '--role-name', oldName])).Role.AssumeRolePolicyDocument;
     assert.deepEqual(trust.Statement, [other], 'only the node role left; the other statement as written');
     assert.deepEqual((await nodePolicies(nodeName)).inline, []);
@@ -178,6 +207,9 @@ describe('irsa close-paths', { skip }, () => {
     const again = await closePaths([]);
     assert.equal(again.result.code, 0, again.result.stdout + again.result.stderr);
     assert.deepEqual(again.rows, []);
+    const second = await auditJson();
+    assert.deepEqual(second.oldPaths.proposed, [], 'a second audit proposes nothing');
+    assert.deepEqual(second.oldPaths.nodeRoles.find((r) => r.name === nodeName)!.trustedBy, []);
   });
 
   it('a denied read is `!` with the permission to grant and exit 1, never "nothing to close"', async () => {

@@ -69,6 +69,55 @@ test('after a failure apply starts nothing new, lets running changes finish, and
   assert.equal((report.results[0]!.error as Error).message, 'boom');
 });
 
+test('AWS and Kubernetes changes are bounded apart: a ServiceAccount write never waits for a slot an IAM call holds', async () => {
+  const { apiOf } = await import('../../src/core/resources/registry.ts');
+  const started: string[] = [];
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const plan = planOf(
+    change('r1'), change('r2'),
+    change('ns/sa1', { kind: 'service-account' }), change('ns/sa2', { kind: 'service-account' }),
+  );
+  const applying = applyPlan(plan, async (c) => {
+    started.push(c.id);
+    if (c.kind === 'iam-role') await held;
+  }, { concurrency: 2, poolOf: apiOf });
+  await tick();
+  // Both IAM slots are held; the Kubernetes writes still started (one pool would have stalled them).
+  assert.deepEqual(started.sort(), ['ns/sa1', 'ns/sa2', 'r1', 'r2']);
+  release();
+  assert.equal((await applying).ok, true);
+});
+
+test('the cluster side waits for every role of the plan (CLUSTER_AFTER_ROLES), except roles that depend on it; a failed role leaves no ServiceAccount written', async () => {
+  const { CLUSTER_AFTER_ROLES } = await import('../../src/commands/run-plan.ts');
+  const order: string[] = [];
+  const plan = planOf(
+    change('fast'),
+    change('slow'),
+    change('ns/a', { kind: 'service-account', dependsOn: ['iam-role:fast'] }),
+    // A role that waits for a ServiceAccount (e.g. deleted after un-annotating) is not waited for by it.
+    change('ns/b', { kind: 'service-account', action: 'update' }),
+    change('after-b', { action: 'update', dependsOn: ['service-account:ns/b'] }),
+  );
+  const report = await applyPlan(plan, async (c) => {
+    await new Promise((resolve) => setTimeout(resolve, c.id === 'slow' ? 30 : 5));
+    order.push(c.id);
+  }, { gate: CLUSTER_AFTER_ROLES });
+  assert.equal(report.ok, true);
+  assert.ok(order.indexOf('ns/a') > order.indexOf('slow'), `ns/a waited for the slow role: ${order.join(', ')}`);
+  assert.ok(order.indexOf('after-b') > order.indexOf('ns/b'), 'no deadlock: after-b depends on ns/b and ns/b does not wait for it');
+  // A role that fails: apply starts nothing after it, so no ServiceAccount is written.
+  const written: string[] = [];
+  const failed = await applyPlan(planOf(change('ok'), change('bad'), change('ns/c', { kind: 'service-account', dependsOn: ['iam-role:ok'] })), async (c) => {
+    await tick();
+    if (c.id === 'bad') throw new Error('LimitExceeded');
+    written.push(c.id);
+  }, { gate: CLUSTER_AFTER_ROLES });
+  assert.equal(failed.ok, false);
+  assert.deepEqual(written, ['ok']);
+});
+
 test('a dependency cycle is an internal error, found before anything runs', async () => {
   let calls = 0;
   await assert.rejects(

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { annotationNamesRole, planClosePaths, type ClosePathsInput, type NodegroupClosingView, type PodRunner } from '../../src/core/close-paths.ts';
 import type { Read } from '../../src/core/only-its-role.ts';
+import { parseOnly } from '../../src/commands/close-paths.ts';
 import { recheckNodeRoleTrust, withoutAwsPrincipal, type NodeRoleTrustChange } from '../../src/core/resources/node-role-trust.ts';
 import { recheckNodegroupMetadata, type NodegroupMetadataChange } from '../../src/core/resources/nodegroup-metadata.ts';
 import type { RoleState, ServiceAccountState } from '../../src/core/state.ts';
@@ -72,6 +73,20 @@ test('a policy a workload WITHOUT its own role may still use is a blocker naming
     assert.match(blocker.fix, /irsa create-sa-role --cluster prod --region eu-west-1 -n batch --name default --workload cronjob\/report/);
   }
   assert.deepEqual(result.plan.blockers.map((b) => b.resource), [`role-policy-attachment:${NODE}#${S3}`, `inline-policy:${NODE}#inline/dynamo`]);
+  // Its ServiceAccount bound through EKS Pod Identity: a role of its own, no blocker.
+  const podIdentity = planClosePaths(input({
+    serviceAccounts: { value: [sa('shop', 'a', a.arn), sa('shop', 'b', b.arn), sa('batch', 'default')] },
+    runners: { value: [runner('deployment/shop/a', 'a'), runner('deployment/shop/b', 'b'), runner('cronjob/batch/report', 'default')] },
+    podIdentityServiceAccounts: { value: ['batch/default'] },
+  }));
+  assert.deepEqual(podIdentity.plan.blockers, []);
+  // Not read: counted as without a role (more blockers, never a removal they may need).
+  const unread = planClosePaths(input({
+    serviceAccounts: { value: [sa('shop', 'a', a.arn), sa('shop', 'b', b.arn), sa('batch', 'default')] },
+    runners: { value: [runner('deployment/shop/a', 'a'), runner('deployment/shop/b', 'b'), runner('cronjob/batch/report', 'default')] },
+    podIdentityServiceAccounts: { error: 'AccessDeniedException' },
+  }));
+  assert.equal(unread.plan.blockers.length, 2);
   // IMDS: the workload without a role loses the node role's credentials: said, not hidden.
   assert.match(result.plan.warnings.join('\n'), /pods without a role of their own lose the node role's credentials once IMDS is closed to them: cronjob\/batch\/report/);
 });
@@ -121,6 +136,13 @@ test('kube2iam: a role no pod names loses the node role from its trust (other st
   const after = [oldA, oldB2].map((r) => ({ ...r, trustPolicy: withoutAwsPrincipal(r.trustPolicy, NODE).document }));
   const again = planClosePaths(input({ ...base, runners: { value: [] } }, node({ attachedPolicyArns: WORKER, inlinePolicies: {} }), after));
   assert.deepEqual(rows(again), []);
+});
+
+test('--only: a comma-separated list of the three paths; anything else names the flag and the fix', () => {
+  assert.deepEqual(parseOnly(undefined), ['kube2iam', 'node-permissions', 'imds']);
+  assert.deepEqual(parseOnly('imds, kube2iam'), ['kube2iam', 'imds']);
+  assert.throws(() => parseOnly('imds,nodes'), (error: Error & { field?: string }) => error.field === '--only' && /"nodes" is not a path irsa closes\. Use a comma-separated list of kube2iam, node-permissions, imds/.test(error.message));
+  assert.throws(() => parseOnly(','), /--only: no path given/);
 });
 
 test('kube2iam annotations name a role by name, path/name or ARN', () => {

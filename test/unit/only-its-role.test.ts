@@ -130,3 +130,16 @@ test('other roles: a wildcard trust admits the ServiceAccount; a role for anothe
   assert.match(check.details![0]!, /statement 1 \(kept as written\) still admits system:serviceaccount:payments:api with any audience/);
   assert.equal(status(onlyItsRole(input({ accountRoles: { error: 'AccessDenied' } })), 'other-roles').status, 'warn');
 });
+
+test('node permissions and node roles: a denied read of the reachable node role or of the account\'s roles is ! with the permission, never ✓', () => {
+  const openGroups = { nodegroups: { value: [nodegroup({ value: open })] } };
+  const nodeDenied = onlyItsRole(input({ ...openGroups, nodeRoles: new Map([[NODE_ROLE, { role: { error: 'AccessDenied: iam:GetRole' }, policyDocuments: new Map() }]]), accountRoles: { value: [ownRole] } }));
+  const perms = status(nodeDenied, 'node-permissions');
+  assert.equal(perms.status, 'warn');
+  assert.match(perms.fix!, /grant iam:GetRole, iam:ListAttachedRolePolicies, iam:ListRolePolicies, iam:GetRolePolicy/);
+  const rolesDenied = onlyItsRole(input({ ...openGroups, accountRoles: { error: 'AccessDenied' } }));
+  const roles = status(rolesDenied, 'node-roles');
+  assert.equal(roles.status, 'warn');
+  assert.match(roles.observed, /the account's roles not read \(AccessDenied\): grant iam:GetAccountAuthorizationDetails/);
+  assert.notEqual(rolesDenied.verdict, 'only-its-role');
+});

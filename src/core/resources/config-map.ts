@@ -21,5 +21,6 @@ declare module '../plan.ts' {
 /** id: `<cluster>/<namespace>/<name>`. A delete of one already gone is what was asked for. */
 export const configMapKind: KindSpec<'config-map'> = {
   kind: 'config-map',
+  api: 'kubernetes',
   absentFromFreshPlan: () => ({ verdict: 'drift' }),
 };

@@ -38,6 +38,7 @@ export type AgentBlocker = Blocker & { code: 'pod-identity-agent-missing' | 'pod
 /** Absent from a fresh plan: the add-on is there now, which is all the create was for. */
 export const eksAddonKind: KindSpec<'eks-addon'> = {
   kind: 'eks-addon',
+  api: 'aws',
   absentFromFreshPlan: () => ({ verdict: 'done' }),
 };
 

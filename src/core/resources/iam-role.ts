@@ -361,5 +361,6 @@ export function planRoleDeletion(observed: RoleState, dependsOn: string[] = [], 
 /** The `iam-role` kind (re-checked by recheckRoleUpdate / recheckRoleDelete / recheckRoleCreate, core/recheck.ts). */
 export const iamRoleKind: KindSpec<'iam-role'> = {
   kind: 'iam-role',
+  api: 'aws',
   absentFromFreshPlan: () => ({ verdict: 'drift' }),
 };

@@ -8,5 +8,6 @@ export const DEFAULT_INLINE_POLICY_NAME = 'irsa-inline';
 
 export const inlinePolicyKind: KindSpec<'inline-policy'> = {
   kind: 'inline-policy',
+  api: 'aws',
   absentFromFreshPlan: () => ({ verdict: 'drift' }),
 };

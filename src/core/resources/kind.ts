@@ -21,6 +21,8 @@ export type AbsentVerdict = { verdict: 'done' } | { verdict: 'unverifiable'; not
 
 export interface KindSpec<K extends ResourceKind> {
   kind: K;
+  /** Which API its executor writes to: apply bounds AWS and Kubernetes writes apart (engine/apply.ts). */
+  api: 'aws' | 'kubernetes';
   absentFromFreshPlan(change: ChangeOf<K>): AbsentVerdict;
 }
 

@@ -5,6 +5,7 @@ import type { KindSpec } from './kind.ts';
 
 export const namespaceKind: KindSpec<'namespace'> = {
   kind: 'namespace',
+  api: 'kubernetes',
   // Absent from a fresh plan: the namespace now exists, which is all the create was for.
   absentFromFreshPlan: () => ({ verdict: 'done' }),
 };

@@ -33,6 +33,7 @@ export type NodeRoleTrustChange = ChangeOf<'node-role-trust'>;
 /** Absent from a fresh plan: the trust no longer names the node role (a fresh plan would show it otherwise). */
 export const nodeRoleTrustKind: KindSpec<'node-role-trust'> = {
   kind: 'node-role-trust',
+  api: 'aws',
   absentFromFreshPlan: () => ({ verdict: 'done' }),
 };
 

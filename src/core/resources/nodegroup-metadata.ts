@@ -17,8 +17,8 @@ export interface NodegroupMetadataValue {
   nodegroup: string;
   nodeRoleArn: string;
   launchTemplate: { id: string | null; name: string | null };
-  /** The launch template version the nodegroup runs; null in `after`: the version apply creates. */
-  version: number | null;
+  /** The launch template version the nodegroup runs; 'new' in `after`: the version apply creates. */
+  version: number | 'new';
   metadata: MetadataOptions;
 }
 
@@ -33,6 +33,7 @@ export type NodegroupMetadataChange = ChangeOf<'nodegroup-metadata'>;
 
 export const nodegroupMetadataKind: KindSpec<'nodegroup-metadata'> = {
   kind: 'nodegroup-metadata',
+  api: 'aws',
   // A fresh plan proposes nothing only when the nodegroup's template requires IMDSv2 with hop limit 1.
   absentFromFreshPlan: () => ({ verdict: 'done' }),
 };
@@ -50,7 +51,7 @@ export function planNodegroupMetadata(input: Omit<NodegroupMetadataValue, 'versi
   const before: NodegroupMetadataValue = { ...input };
   return {
     kind: 'nodegroup-metadata', id: nodegroupChangeId(input.cluster, input.nodegroup), action: 'update', dependsOn: [], reason,
-    before, after: { ...before, version: null, metadata: closedMetadata(input.metadata) },
+    before, after: { ...before, version: 'new', metadata: closedMetadata(input.metadata) },
   };
 }
 

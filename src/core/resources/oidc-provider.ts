@@ -53,5 +53,6 @@ export function planOidcProvider(desired: DesiredOidcProvider, observed: OidcPro
 /** The `oidc-provider` kind (re-checked by recheckOidcProvider, core/recheck.ts). */
 export const oidcProviderKind: KindSpec<'oidc-provider'> = {
   kind: 'oidc-provider',
+  api: 'aws',
   absentFromFreshPlan: () => ({ verdict: 'drift' }),
 };

@@ -254,6 +254,7 @@ export function updateArguments(change: { before: PodIdentityAssociationValue; a
 /** Absent from a fresh plan: the binding is no longer asked for, or changed since: the saved plan is stale. */
 export const podIdentityAssociationKind: KindSpec<'pod-identity-association'> = {
   kind: 'pod-identity-association',
+  api: 'aws',
   absentFromFreshPlan: () => ({ verdict: 'drift' }),
 };
 

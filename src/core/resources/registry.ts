@@ -45,6 +45,11 @@ export function kindOf(change: Change): KindSpec<Change['kind']> {
   return KINDS[change.kind] as KindSpec<Change['kind']>;
 }
 
+/** The API a change writes to (apply keeps one concurrency bound per API). */
+export function apiOf(change: Change): 'aws' | 'kubernetes' {
+  return kindOf(change).api;
+}
+
 export function absentFromFreshPlan(change: Change): AbsentVerdict {
   return (kindOf(change).absentFromFreshPlan as (change: Change) => AbsentVerdict)(change);
 }

@@ -34,8 +34,8 @@ type PolicyKind = 'secret-policy' | 'key-policy';
 /** A policy change that is absent from a fresh plan: irsa's statement already is as planned, or drift. */
 const absent = () => ({ verdict: 'drift' as const });
 
-export const secretPolicyKind: KindSpec<'secret-policy'> = { kind: 'secret-policy', absentFromFreshPlan: absent };
-export const keyPolicyKind: KindSpec<'key-policy'> = { kind: 'key-policy', absentFromFreshPlan: absent };
+export const secretPolicyKind: KindSpec<'secret-policy'> = { kind: 'secret-policy', api: 'aws', absentFromFreshPlan: absent };
+export const keyPolicyKind: KindSpec<'key-policy'> = { kind: 'key-policy', api: 'aws', absentFromFreshPlan: absent };
 
 /**
  * Before writing: the policy as it is now. Unchanged since the plan → write; already as planned →

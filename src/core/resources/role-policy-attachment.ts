@@ -6,5 +6,6 @@ import type { KindSpec } from './kind.ts';
 
 export const rolePolicyAttachmentKind: KindSpec<'role-policy-attachment'> = {
   kind: 'role-policy-attachment',
+  api: 'aws',
   absentFromFreshPlan: () => ({ verdict: 'drift' }),
 };

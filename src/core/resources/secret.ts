@@ -22,5 +22,6 @@ declare module '../plan.ts' {
 /** id: `<cluster>/<namespace>/<name>`. Only deleted; one already gone is what was asked for. */
 export const secretKind: KindSpec<'secret'> = {
   kind: 'secret',
+  api: 'kubernetes',
   absentFromFreshPlan: () => ({ verdict: 'drift' }),
 };

@@ -89,5 +89,6 @@ export function planServiceAccountRemoval(cluster: ClusterRef, observed: Service
 /** The `service-account` kind (re-checked by recheckServiceAccount / recheckServiceAccountCreate, core/recheck.ts). */
 export const serviceAccountKind: KindSpec<'service-account'> = {
   kind: 'service-account',
+  api: 'kubernetes',
   absentFromFreshPlan: () => ({ verdict: 'drift' }),
 };

@@ -44,6 +44,7 @@ export type TargetRoleTrustChange = ChangeOf<'target-role-trust'>;
 /** Absent from a fresh plan: the trust is in place now (a fresh plan would show the update otherwise). */
 export const targetRoleTrustKind: KindSpec<'target-role-trust'> = {
   kind: 'target-role-trust',
+  api: 'aws',
   absentFromFreshPlan: () => ({ verdict: 'done' }),
 };
 

@@ -19,5 +19,6 @@ declare module '../plan.ts' {
 /** id: `<cluster>/<Kind>/<namespace>/<name>`. */
 export const workloadTemplateKind: KindSpec<'workload-template'> = {
   kind: 'workload-template',
+  api: 'kubernetes',
   absentFromFreshPlan: () => ({ verdict: 'drift' }),
 };

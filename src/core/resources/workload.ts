@@ -36,6 +36,7 @@ export function planWorkloadRestarts(
 /** The `workload-restart` kind: an action on a workload, not a state, so nothing re-checks it. */
 export const workloadRestartKind: KindSpec<'workload-restart'> = {
   kind: 'workload-restart',
+  api: 'kubernetes',
   // Absent from a fresh plan: its ServiceAccount is already as planned, so the restart is not
   // planned again; whether the rollout ran cannot be read.
   absentFromFreshPlan: (change) => ({

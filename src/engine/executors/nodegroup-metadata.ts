@@ -12,7 +12,9 @@ export const executeNodegroupMetadata: Executor<'nodegroup-metadata'> = async (c
   const { cluster, nodegroup, launchTemplate } = change.before;
   const current = decide(recheckNodegroupMetadata(change, await nodegroups.nodegroupMetadata(cluster, nodegroup)));
   if (!current) return;
-  const version = await retry(() => nodegroups.createMetadataVersion(launchTemplate, current.before.version!, current.after.metadata));
+  const source = current.before.version;
+  if (source === 'new') throw new StaleChangeError(`nodegroup ${nodegroup}: the plan names no launch template version to start from; run irsa close-paths again`);
+  const version = await retry(() => nodegroups.createMetadataVersion(launchTemplate, source, current.after.metadata));
   const update = await retry(() => nodegroups.updateNodegroupLaunchTemplate(cluster, nodegroup, launchTemplate, version));
   // EKS answers InProgress while it replaces the nodes: the nodegroup names the new version once
   // that is done. Said, not claimed as done: doctor shows ✓ only once it reads the new version.

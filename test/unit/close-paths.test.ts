@@ -191,3 +191,36 @@ test('re-checks: the node trust re-derived on an edited trust; a nodegroup moved
   assert.equal(recheckNodegroupMetadata(imds, { launchTemplate: { id: 'lt-2', name: 'x' }, version: 3, metadata: imds.before.metadata }).verdict, 'stale');
   assert.equal(recheckNodegroupMetadata(imds, null).verdict, 'stale');
 });
+
+test('nodegroup-metadata apply: a new version from the one in use, the nodegroup moved; InProgress is said, not claimed; a nodegroup not closed after the update fails the run', async () => {
+  const { createExecutor } = await import('../../src/engine/execute.ts');
+  const change = planClosePaths(input({ only: ['imds'] })).plan.changes[0]!;
+  const lt = { id: 'lt-1', name: 'ng-lt' };
+  const open = { httpTokens: 'optional', hopLimit: 2, httpEndpoint: 'enabled' };
+  const gateway = (status: string, after: { version: number; metadata: typeof open } ) => {
+    const calls: string[] = [];
+    let current = { launchTemplate: lt, version: 3, metadata: open };
+    return {
+      calls,
+      nodegroups: {
+        nodegroupMetadata: async () => current,
+        createMetadataVersion: async (_t: unknown, source: number, options: unknown) => (calls.push(`create from ${source} ${JSON.stringify(options)}`), 4),
+        updateNodegroupLaunchTemplate: async (_c: string, _n: string, _t: unknown, version: number) => {
+          calls.push(`update to ${version}`);
+          if (status === 'Successful') current = { launchTemplate: lt, ...after };
+          return { id: 'u-1', status };
+        },
+      },
+    };
+  };
+  const closedNow = gateway('Successful', { version: 4, metadata: { httpTokens: 'required', hopLimit: 1, httpEndpoint: 'enabled' } });
+  assert.deepEqual(await createExecutor({ nodegroups: closedNow.nodegroups })(change), { notes: [] });
+  assert.deepEqual(closedNow.calls, ['create from 3 {"httpTokens":"required","hopLimit":1,"httpEndpoint":"enabled"}', 'update to 4']);
+
+  const rolling = gateway('InProgress', { version: 4, metadata: open });
+  const outcome = await createExecutor({ nodegroups: rolling.nodegroups })(change);
+  assert.match(outcome.notes.join('\n'), /launch template version 4 created; EKS is replacing ng-1's nodes \(update u-1\): aws eks describe-update/);
+
+  const notClosed = gateway('Successful', { version: 4, metadata: open });
+  await assert.rejects(createExecutor({ nodegroups: notClosed.nodegroups })(change), /nodegroup ng-1 does not run launch template version 4 with IMDSv2 required and hop limit 1 after the update/);
+});

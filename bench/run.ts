@@ -17,7 +17,7 @@
 //   npm run bench -- --loopback         only the loopback table
 // IRSA_STACK=<stack.json> (printed by `npm run stack`) runs against that stack instead of starting one.
 // Knobs (env): BENCH_SIZES=10,100  BENCH_REPEATS=5  BENCH_JITTER=20,5  BENCH_THROTTLE_RPS=20
-//              BENCH_SKIP=loop,big,throttle,floor,replan (sections to leave out while iterating)
+//              BENCH_SKIP=loop,big,throttle,floor,replan,podid (sections to leave out while iterating)
 //              BENCH_TRACE=<file> (irsa's calls, --verbose, with the ms since it started)
 
 import { execFileSync, spawn } from 'node:child_process';
@@ -32,6 +32,7 @@ import { startFaultProxy, type FaultProxy } from '../test/harness/fault-proxy.ts
 import { createRoundTripTracker, type RoundTripTracker } from '../test/harness/round-trips.ts';
 import { attachStack, readStackInfo, startStack, type Stack } from '../test/harness/stack.ts';
 import { startTcpLatencyProxy, type TcpLatencyProxy } from '../test/harness/tcp-latency-proxy.ts';
+import { podIdentityScenarios } from './pod-identity.ts';
 
 const IRSA = new URL('../bin/irsa', import.meta.url).pathname;
 const RAW_READ_FLOOR = new URL('./raw-floor.ts', import.meta.url).pathname;
@@ -290,6 +291,7 @@ async function runMode(stack: Stack, mode: Mode): Promise<ModeResult> {
       notes.push(`converged re-plan, N=${n}, calls: ${JSON.stringify(replan.calls)}`);
     }
 
+    if (!skip.has('podid')) await podIdentityScenarios({ stack, net, work, repeats, timed, freshNamespace, irsaRow, rows, notes, log });
     if (!skip.has('big')) await bigAccount(stack, net, rows, notes, irsaRow);
     if (!skip.has('throttle')) await throttling(stack, net, rows, notes, irsaRow, n === 100 ? apply100 : undefined);
   } finally {

@@ -142,7 +142,30 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   const removed = await removal();
   say('Step 5: the IRSA side of the proven ServiceAccounts');
   if (!hasChanges(removed)) say('Nothing left to remove.');
-  return runPlan(removed, { globals, output, approve: true, detailedExitcode: options['detailedExitcode'] === true, executor, leases: await ctx.leases(), lockTimeoutMs, retryCount: ctx.retries });
+  const code = await runPlan(removed, { globals, output, approve: true, detailedExitcode: options['detailedExitcode'] === true, executor, leases: await ctx.leases(), lockTimeoutMs, retryCount: ctx.retries });
+  if (code !== 1) await proposeProviderRemoval(iam, providerArn, cluster, say);
+  return code;
+}
+
+/**
+ * After the last IRSA subject of this cluster left: when no role of the account trusts the
+ * cluster's OIDC provider any more, say so and show how to delete it (the 100-provider quota).
+ * Shown only, never done: a role in a file not applied yet, or made by another tool tomorrow, may
+ * still need it. A provider is an account's own resource, so the account's roles are all that can
+ * trust it (one GetAccountAuthorizationDetails walk, the bulk read plans use).
+ */
+async function proposeProviderRemoval(iam: IamGateway, providerArn: string, cluster: string, say: (line: string) => void): Promise<void> {
+  try {
+    if (!(await iam.getOidcProvider(providerArn))) return;
+    const roles = await iam.listRoleDetails();
+    const trusting = roles.filter((role) => JSON.stringify(role.trustPolicy).includes(JSON.stringify(providerArn).slice(1, -1)));
+    if (trusting.length > 0) return;
+    say('');
+    say(`No role of the account trusts the OIDC provider of cluster ${cluster} any more (${providerArn}): IRSA is no longer used with it.`);
+    say(`If nothing else will, remove it (irsa does not): aws iam delete-open-id-connect-provider --open-id-connect-provider-arn ${providerArn}`);
+  } catch (error) {
+    say(`! Could not check whether a role still trusts the OIDC provider ${providerArn}: ${(error as Error).message}`);
+  }
 }
 
 /**

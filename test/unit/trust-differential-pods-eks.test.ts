@@ -22,6 +22,7 @@ import { createValidatedPolicy, validateTrustPolicy } from '@cloud-copilot/iam-p
 import {
   addPodIdentitySubject,
   buildPodIdentityStatements,
+  mergeRequiredPodIdentityStatements,
   podIdentityStatement,
   readPodIdentityStatement,
   removePodIdentitySubject,
@@ -130,6 +131,27 @@ test(`pods.eks: a built trust admits exactly the requested clusters and ServiceA
     { numRuns: RUNS, verbose: 1 },
   );
   assert.ok(admitted > 0, 'some requests must be admitted, or the test proves nothing');
+});
+
+// The path a plan takes (core/mechanisms/pod-identity.ts → core/resources/iam-role.ts): each
+// binding's required statement, merged one after another into the role's document, starting empty.
+test(`pods.eks planner path: required statements merged one by one admit exactly the requested clusters and ServiceAccounts (${RUNS} sets, iam-simulate)`, () => {
+  fc.assert(
+    fc.property(fc.array(subject, { minLength: 1, maxLength: 5 }), (subjects) => {
+      let document: PolicyDocument = { Version: '2012-10-17', Statement: [] };
+      for (const s of subjects) {
+        const required = [podIdentityStatement({ clusterArn: s.clusterArn, namespace: s.sessionTags ? s.namespace : null, serviceAccounts: [s.serviceAccount] })];
+        const merged = mergeRequiredPodIdentityStatements(document, required);
+        assert.deepEqual(merged.rest, []);
+        document = merged.document;
+      }
+      for (const request of universe) {
+        assert.equal(allowed(document, request), expected(subjects, request), `subjects ${JSON.stringify(subjects)}\nrequest ${JSON.stringify(request)}\npolicy ${JSON.stringify(document)}`);
+      }
+      return true;
+    }),
+    { numRuns: RUNS, verbose: 1 },
+  );
 });
 
 // Statements irsa does not own: kept as written, whatever they admit.

@@ -85,6 +85,17 @@ export interface ClosePathsResult {
   undecided: string[];
 }
 
+/**
+ * AWS managed policies that agents on the node itself use (the SSM agent, the CloudWatch agent):
+ * not a pod's permission that moved to IRSA, so never removed from the node role even when an IRSA
+ * role happens to carry the same policy (doctor still lists them: pods reach them through IMDS).
+ */
+export const NODE_AGENT_POLICIES = ['AmazonSSMManagedInstanceCore', 'CloudWatchAgentServerPolicy'];
+const isNodeAgentPolicy = (arn: string) => {
+  const match = /^arn:[^:]+:iam::aws:policy\/(?:.*\/)?([^/]+)$/.exec(arn);
+  return match !== null && NODE_AGENT_POLICIES.includes(match[1]!);
+};
+
 const asList = (value: unknown): unknown[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 const roleNameOf = (arn: string) => arn.split('/').pop() ?? arn;
 const policyNameOf = (arn: string) => arn.split('/').pop() ?? arn;
@@ -247,6 +258,10 @@ export function planClosePaths(input: ClosePathsInput): ClosePathsResult {
       const removals: Array<{ change: Change; label: string }> = [];
       for (const policyArn of node.attachedPolicyArns) {
         if (isWorkerNodePolicy(policyArn)) continue;
+        if (isNodeAgentPolicy(policyArn)) {
+          plan.notes.push(`node role ${node.name} keeps ${policyNameOf(policyArn)}: an agent on the node uses it (irsa never removes it)`);
+          continue;
+        }
         const doc = view.policyDocuments.get(policyArn);
         const carried = irsaManaged.has(policyArn) || (!!doc && 'value' in doc && carriedBy(allowStatements(doc.value)));
         if (!carried) {
@@ -329,8 +344,8 @@ export interface OldPathsSummary {
     arn: string;
     /** Per nodegroup: whether pods reach this node role through IMDS, and why. */
     nodegroups: Array<{ name: string; reachable: 'yes' | 'no' | 'unknown'; why: string }>;
-    /** Managed and inline policies beyond what worker nodes need. */
-    excess: string[];
+    /** Managed and inline policies beyond what worker nodes need; null: the node role was not read (`!`, never ✓). */
+    excess: string[] | null;
     /** Roles whose trust names this node role (kube2iam leftovers), and the pods that still name each. */
     trustedBy: Array<{ role: string; usedBy: string[] }>;
   }>;
@@ -360,7 +375,7 @@ export function summarizeOldPaths(input: ClosePathsInput, result: ClosePathsResu
         const r = imdsReachable(g.metadata.value, false);
         return { name: g.name, reachable: r.reachable === true ? 'yes' as const : r.reachable === false ? 'no' as const : 'unknown' as const, why: r.why };
       }),
-      excess: node ? [...node.attachedPolicyArns.filter((p) => !isWorkerNodePolicy(p)).map((p) => `managed ${policyNameOf(p)}`), ...Object.keys(node.inlinePolicies).map((n) => `inline ${n}`)] : [],
+      excess: !node ? null : [...node.attachedPolicyArns.filter((p) => !isWorkerNodePolicy(p)).map((p) => `managed ${policyNameOf(p)}`), ...Object.keys(node.inlinePolicies).map((n) => `inline ${n}`)],
       trustedBy: roles.filter((r) => r.arn !== arn && withoutAwsPrincipal(r.trustPolicy, arn).changed).map((r) => ({
         role: r.name,
         usedBy: runners.filter((p) => p.kube2iamRole !== null && annotationNamesRole(p.kube2iamRole, r)).map((p) => p.ref),

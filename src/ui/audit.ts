@@ -83,7 +83,8 @@ function oldPathLines(cluster: string, summary: OldPathsSummary): string[] {
   for (const role of summary.nodeRoles) {
     lines.push(`node role ${role.name} (nodegroups ${role.nodegroups.map((g) => g.name).join(', ')})`);
     for (const g of role.nodegroups) lines.push(`  ${g.reachable === 'yes' ? '✗' : g.reachable === 'no' ? '✓' : '!'} ${g.name}: ${g.reachable === 'yes' ? 'pods reach it through IMDS' : g.reachable === 'no' ? 'IMDS closed to pods' : 'IMDS undecided'} (${g.why})`);
-    lines.push(role.excess.length > 0 ? `  ✗ holds beyond worker-node needs: ${role.excess.join(', ')}` : '  ✓ holds only worker-node policies');
+    lines.push(role.excess === null ? '  ! not read: grant iam:GetRole, iam:ListAttachedRolePolicies, iam:ListRolePolicies (or iam:GetAccountAuthorizationDetails)'
+      : role.excess.length > 0 ? `  ✗ holds beyond worker-node needs: ${role.excess.join(', ')}` : '  ✓ holds only worker-node policies');
     for (const t of role.trustedBy) lines.push(`  ✗ role ${t.role} trusts it${t.usedBy.length > 0 ? ` (kube2iam, still used by ${t.usedBy.join(', ')})` : ' (no pod of the cluster names it: a kube2iam leftover)'}`);
   }
   for (const line of summary.undecided) lines.push(line);

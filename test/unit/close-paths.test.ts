@@ -61,6 +61,14 @@ test('two apps moved to their own roles: the node role loses S3 and DynamoDB, ne
   assert.equal(imds.before.version, 3);
 });
 
+test('a node agent\'s policy (SSM) is never removed, even when an IRSA role carries it too', () => {
+  const ssm = 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore';
+  const withSsm = appRole('shop-a', [S3, ssm]);
+  const result = planClosePaths(input({ serviceAccounts: { value: [sa('shop', 'a', withSsm.arn), sa('shop', 'b', b.arn)] } }, node(), [withSsm, b]));
+  assert.ok(!rows(result).some((r) => r.includes('AmazonSSMManagedInstanceCore')));
+  assert.match(result.plan.notes.join('\n'), /node role node keeps AmazonSSMManagedInstanceCore: an agent on the node uses it/);
+});
+
 test('a policy a workload WITHOUT its own role may still use is a blocker naming that workload; nothing else blocks', () => {
   const result = planClosePaths(input({
     serviceAccounts: { value: [sa('shop', 'a', a.arn), sa('shop', 'b', b.arn), sa('batch', 'default')] },
@@ -223,4 +231,19 @@ test('nodegroup-metadata apply: a new version from the one in use, the nodegroup
 
   const notClosed = gateway('Successful', { version: 4, metadata: open });
   await assert.rejects(createExecutor({ nodegroups: notClosed.nodegroups })(change), /nodegroup ng-1 does not run launch template version 4 with IMDSv2 required and hop limit 1 after the update/);
+});
+
+test('audit\'s summary: per node role reachability, excess and kube2iam leftovers; an unread node role is never "only worker-node policies"', async () => {
+  const { summarizeOldPaths } = await import('../../src/core/close-paths.ts');
+  const { renderAuditText } = await import('../../src/ui/audit.ts');
+  const fat = input();
+  const summary = summarizeOldPaths(fat, planClosePaths(fat));
+  assert.deepEqual(summary.nodeRoles.map((r) => [r.name, r.nodegroups.map((g) => g.reachable), r.excess]), [['node', ['yes'], ['managed AmazonSSMManagedInstanceCore', 'managed app-s3', 'inline dynamo']]]);
+  assert.deepEqual(summary.closings, ['node-permissions', 'imds']);
+  const unread = input({ nodeRoles: new Map([[NODE, { role: { error: 'AccessDenied' }, policyDocuments: new Map() }]]) });
+  const unreadSummary = summarizeOldPaths(unread, planClosePaths(unread));
+  assert.equal(unreadSummary.nodeRoles[0]!.excess, null);
+  const text = renderAuditText({ cluster: { name: 'prod' }, findings: [], bindings: [] }, unreadSummary);
+  assert.match(text, /! not read: grant iam:GetRole/);
+  assert.doesNotMatch(text, /✓ holds only worker-node policies/);
 });

@@ -33,6 +33,10 @@ import { serviceAccountSubject, type PolicyDocument } from './trust-policy.ts';
 /** A value that was read, or why it could not be (the permission to grant when denied). */
 export type Read<T> = { value: T } | { error: string };
 
+/** A read as a value: its result, or the first line of its error (a denied read becomes `!`, never a crash). */
+export const settleRead = <T>(promise: Promise<T>): Promise<Read<T>> =>
+  promise.then((value) => ({ value }), (error: unknown) => ({ error: (error instanceof Error ? error.message : String(error)).split('\n')[0]! }));
+
 /** A launch template version's MetadataOptions; null fields were not set in the template. */
 export interface MetadataOptions {
   httpTokens: string | null;

@@ -6,13 +6,12 @@
 
 import { planClosePaths, type Closing, type ClosePathsInput, type ClosePathsResult, type NodegroupClosingView, type PodRunner } from '../core/close-paths.ts';
 import { podServiceAccount, KUBE2IAM_ANNOTATION } from '../core/credential-sources.ts';
-import type { Read } from '../core/only-its-role.ts';
+import { settleRead, type Read } from '../core/only-its-role.ts';
 import type { RoleState } from '../core/state.ts';
 import { ROLE_ARN_ANNOTATION } from '../core/resources/service-account.ts';
 import type { IamGateway, KubeGateway, NodeAccessReader, PodIdentityGateway, WorkloadGateway } from '../ports.ts';
 
-const settle = <T>(promise: Promise<T>): Promise<Read<T>> =>
-  promise.then((value) => ({ value }), (error: unknown) => ({ error: (error instanceof Error ? error.message : String(error)).split('\n')[0]! }));
+const settle = settleRead;
 
 export interface ClosePathsSources {
   nodeAccess(): Promise<NodeAccessReader>;

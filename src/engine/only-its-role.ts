@@ -3,14 +3,13 @@
 // hostNetwork workloads, and the Secrets with AWS keys it may read (asked of the apiserver).
 // Every read is settled on its own: a denied one becomes `!` with the permission, never a stop.
 
-import { onlyItsRole, type OnlyItsRoleInput, type OnlyItsRoleReport, type NodeRoleView, type NodegroupView, type Read, type SecretAccess } from '../core/only-its-role.ts';
+import { onlyItsRole, settleRead, type OnlyItsRoleInput, type OnlyItsRoleReport, type NodeRoleView, type NodegroupView, type Read, type SecretAccess } from '../core/only-its-role.ts';
 import { isCredentialKeyName } from '../core/audit.ts';
 import { podServiceAccount } from '../core/credential-sources.ts';
 import type { RoleState } from '../core/state.ts';
 import type { AccessReviewer, IamGateway, KubeInspector, NodeAccessReader, WorkloadGateway } from '../ports.ts';
 
-const settle = <T>(promise: Promise<T>): Promise<Read<T>> =>
-  promise.then((value) => ({ value }), (error: unknown) => ({ error: (error instanceof Error ? error.message : String(error)).split('\n')[0]! }));
+const settle = settleRead;
 
 export interface OnlyItsRoleSources {
   nodeAccess(): Promise<NodeAccessReader>;

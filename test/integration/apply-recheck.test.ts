@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { useStack } from '../harness/availability.ts';
-import { aws, irsa, kubectl } from './helpers/cli.ts';
+import { irsa, kubectl, trustSubjects as trustSubjectsOf } from './helpers/cli.ts';
 
 const { stack, skip } = await useStack();
 
@@ -51,15 +51,7 @@ async function startGate(target: string, hold: string) {
   };
 }
 
-const trustSubjects = async (roleName: string): Promise<string[]> => {
-  const role = (await aws(stack, ['iam', 'get-role', '--role-name', roleName])).Role;
-  const document = typeof role.AssumeRolePolicyDocument === 'string' ? JSON.parse(decodeURIComponent(role.AssumeRolePolicyDocument)) : role.AssumeRolePolicyDocument;
-  return (document.Statement as Array<{ Condition?: Record<string, Record<string, string | string[]>> }>)
-    .flatMap((statement) => Object.values(statement.Condition ?? {}).flatMap((block) => Object.entries(block)))
-    .filter(([key]) => key.endsWith(':sub'))
-    .flatMap(([, value]) => (Array.isArray(value) ? value : [value]))
-    .sort();
-};
+const trustSubjects = (roleName: string) => trustSubjectsOf(stack, roleName);
 
 describe('apply re-checks before it writes', { skip }, () => {
   const ns = `recheck-${process.pid}`;

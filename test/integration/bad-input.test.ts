@@ -161,6 +161,7 @@ describe('bad input: exit ≠ 0, no trace, the flag or key named, nothing change
     { name: '--role-only with --token-expiration', args: (c) => create(c, '--role-only', '--token-expiration', '900'), expect: /--role-only cannot be combined with --token-expiration/ },
     { name: '--role-only with --verify', args: (c) => create(c, '--role-only', '--verify'), expect: /--role-only cannot be combined with --verify/ },
     { name: '--verify-timeout without --verify', args: (c) => create(c, '--verify-timeout', '5'), expect: /--verify-timeout needs --verify/ },
+    { name: '--lock-timeout not whole seconds', args: (c) => create(c, '--lock-timeout', '2m'), expect: /--lock-timeout: "2m" is not a number of seconds from 1 to 3600/ },
     { name: '--delete-key-secrets alone', args: (c) => create(c, '--delete-key-secrets'), expect: /--delete-key-secrets needs --remove-static-keys/ },
     { name: '--workload malformed', args: (c) => create(c, '--workload', 'api'), expect: /--workload: "api" is not a workload/ },
     { name: 'token expiration too short', args: (c) => create(c, '--token-expiration', '5'), expect: /--token-expiration: "5" is not allowed/ },

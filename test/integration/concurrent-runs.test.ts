@@ -20,21 +20,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { useStack } from '../harness/availability.ts';
 import { startFaultProxy, type FaultProxy } from '../harness/fault-proxy.ts';
-import { aws, irsa, IRSA_BIN, kubectl, type IrsaResult } from './helpers/cli.ts';
+import { irsa, IRSA_BIN, kubectl, trustSubjects as trustSubjectsOf, type IrsaResult } from './helpers/cli.ts';
 
 const { stack, skip } = await useStack();
 
 const ROUNDS = 10;
 
-async function trustSubjects(roleName: string): Promise<string[]> {
-  const role = (await aws(stack, ['iam', 'get-role', '--role-name', roleName])).Role;
-  const document = typeof role.AssumeRolePolicyDocument === 'string' ? JSON.parse(decodeURIComponent(role.AssumeRolePolicyDocument)) : role.AssumeRolePolicyDocument;
-  return (document.Statement as Array<{ Condition?: Record<string, Record<string, string | string[]>> }>)
-    .flatMap((statement) => Object.values(statement.Condition ?? {}).flatMap((block) => Object.entries(block)))
-    .filter(([key]) => key.endsWith(':sub'))
-    .flatMap(([, value]) => (Array.isArray(value) ? value : [value]))
-    .sort();
-}
+const trustSubjects = (roleName: string) => trustSubjectsOf(stack, roleName);
 
 const subject = (namespace: string, name: string) => `system:serviceaccount:${namespace}:${name}`;
 const said = (result: IrsaResult) => `exit ${result.code}\n${result.stdout}\n${result.stderr}`;

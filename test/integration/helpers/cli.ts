@@ -87,3 +87,14 @@ export async function kubectl<T = any>(stack: Pick<StackInfo, 'env'>, args: stri
   });
   return (args.includes('json') ? JSON.parse(stdout) : stdout) as T;
 }
+
+/** The `:sub` values of a role's trust policy, sorted, read with the aws CLI (an independent client). */
+export async function trustSubjects(stack: Pick<StackInfo, 'env'>, roleName: string): Promise<string[]> {
+  const role = (await aws(stack, ['iam', 'get-role', '--role-name', roleName])).Role;
+  const document = typeof role.AssumeRolePolicyDocument === 'string' ? JSON.parse(decodeURIComponent(role.AssumeRolePolicyDocument)) : role.AssumeRolePolicyDocument;
+  return (document.Statement as Array<{ Condition?: Record<string, Record<string, string | string[]>> }>)
+    .flatMap((statement) => Object.values(statement.Condition ?? {}).flatMap((block) => Object.entries(block)))
+    .filter(([key]) => key.endsWith(':sub'))
+    .flatMap(([, value]) => (Array.isArray(value) ? value : [value]))
+    .sort();
+}

@@ -5,6 +5,7 @@
 // every command's (run-plan.ts). A closing irsa could not decide (a read denied, nodes it does not
 // own) makes the run exit 1 after the plan, so a script never reads "closed" from it.
 
+import { DEFAULT_LOCK_TIMEOUT_MS } from '../engine/trust-lock.ts';
 import { CLOSINGS, type Closing } from '../core/close-paths.ts';
 import { UserError } from '../core/errors.ts';
 import { assertClusterName } from '../core/names.ts';
@@ -48,6 +49,9 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
     globals, output, approve,
     detailedExitcode: options['detailedExitcode'] === true,
     executor: { iam, nodegroups: await ctx.nodegroups() },
+    // kube2iam roles' trust is written under each role's Lease, as irsa's other trust writes are.
+    leases: await ctx.leases(),
+    lockTimeoutMs: DEFAULT_LOCK_TIMEOUT_MS,
     retryCount: ctx.retries,
     extraJson: { closePaths: { only, proofs: result.proofs, undecided: result.undecided } },
   });

@@ -247,3 +247,27 @@ test('audit\'s summary: per node role reachability, excess and kube2iam leftover
   assert.match(text, /! not read: grant iam:GetRole/);
   assert.doesNotMatch(text, /✓ holds only worker-node policies/);
 });
+
+test('the node-role-trust write runs under the role\'s trust lock, like every trust write, and leaves the read-back document to the next holder', async () => {
+  const { createExecutor } = await import('../../src/engine/execute.ts');
+  const old = role({ arn: `arn:aws:iam::${ACCOUNT}:role/k2i-a`, name: 'k2i-a', tags: {}, trustPolicy: nodeTrust([{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }]) });
+  const change = planClosePaths(input({ only: ['kube2iam'], runners: { value: [] } }, node({ attachedPolicyArns: WORKER, inlinePolicies: {} }), [old])).plan.changes[0]!;
+  const events: string[] = [];
+  let trust = old.trustPolicy;
+  const iam = {
+    getRole: async () => (events.push('getRole'), { ...old, trustPolicy: trust }),
+    updateTrustPolicy: async (_name: string, document: PolicyDocument) => void (events.push('write'), (trust = document)),
+  };
+  let left: PolicyDocument | null = null;
+  const trustLocks = {
+    acquire: async (roleName: string) => {
+      events.push(`lock ${roleName}`);
+      return { lock: { lease: 'kube-system/x', previousDigest: null, notes: [], held: () => true, release: async (written: PolicyDocument | null) => void (events.push('release'), (left = written)) } };
+    },
+  };
+  // Only the calls this executor makes are given (a structural subset of the ports).
+  await createExecutor(Object.assign({ iam, trustLocks }) as Parameters<typeof createExecutor>[0])(change);
+  assert.deepEqual(events, ['lock k2i-a', 'getRole', 'write', 'getRole', 'release']);
+  assert.deepEqual(left, trust);
+  assert.equal(withoutAwsPrincipal(trust, change.action === 'update' ? (change.after as { nodeRoleArn: string }).nodeRoleArn : '').changed, false);
+});

@@ -18,7 +18,7 @@ const SETTLE_READS = 5;
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A read-modify-write of one role's trust policy, under its lock when there is one. */
-interface TrustSection {
+export interface TrustSection {
   /** The role as IAM shows it now; under a lock, once IAM shows what the previous holder left. */
   read(): Promise<RoleState | null>;
   /** Throws when the lock was lost (a renewal failed): another run may be writing now. */
@@ -33,7 +33,7 @@ interface TrustSection {
  * subject. Without a lock (no cluster, or RBAC forbids Leases) the body runs as is, and the write
  * is proven by reading it back (writeTrustPolicy); the report says which.
  */
-async function inTrustSection<T>(iam: IamGateway, name: string, context: Pick<ExecutorContext, 'deps' | 'notes'>, body: (section: TrustSection) => Promise<T>): Promise<T> {
+export async function inTrustSection<T>(iam: IamGateway, name: string, context: Pick<ExecutorContext, 'deps' | 'notes'>, body: (section: TrustSection) => Promise<T>): Promise<T> {
   const acquired = context.deps.trustLocks ? await context.deps.trustLocks.acquire(name) : null;
   if (acquired && 'unavailable' in acquired) {
     context.notes.push(`no trust lock for role ${name} (${acquired.unavailable}); a concurrent write is detected by reading back and merged again instead`);

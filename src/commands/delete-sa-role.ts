@@ -48,7 +48,7 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   ctx.expectCluster({ ...issuer, tokenFor: { namespace, name }, writes: options['approve'] === true });
   const iam = await ctx.iam();
   if (options['mechanism'] === 'pod-identity') {
-    return unbindPodIdentity({ options, globals, ctx, iam, cluster: issuer.cluster, namespace, name, givenRoleName, label: clusterLabel(cluster, issuerUrl), ...(output ? { output } : {}) });
+    return unbindPodIdentity({ options, globals, ctx, iam, cluster: issuer.cluster, namespace, name, givenRoleName, label: clusterLabel(cluster, issuerUrl), lockTimeoutMs, ...(output ? { output } : {}) });
   }
   const roleOnly = options['roleOnly'] === true;
   const kube = roleOnly ? null : await ctx.kube();
@@ -79,7 +79,9 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
 
 /**
  * delete-sa-role --mechanism pod-identity: the ServiceAccount's EKS Pod Identity association (the
- * one irsa made) and its role's pods.eks statement (core/mechanisms/pod-identity.ts).
+ * one irsa made), its role's pods.eks statement, and the ServiceAccount when irsa created it
+ * (core/mechanisms/pod-identity.ts). The trust write runs under the role's Lease, as every trust
+ * write does (engine/trust-lock.ts): EKS clusters always have a Kubernetes connection here.
  */
 async function unbindPodIdentity(input: {
   options: Record<string, unknown>;
@@ -91,22 +93,31 @@ async function unbindPodIdentity(input: {
   name: string;
   givenRoleName: string | undefined;
   label: string;
+  lockTimeoutMs: number;
   output?: Output;
 }): Promise<number> {
   const { options, ctx, iam, cluster, namespace, name } = input;
   if (!cluster) throw new UserError('--mechanism pod-identity: EKS Pod Identity exists only on EKS clusters; give --cluster instead of --issuer-url.', '--mechanism');
   if (options['roleOnly'] === true) throw new UserError('--role-only: with --mechanism pod-identity the association is the binding; leave --role-only out.', '--role-only');
-  const podIdentity = await ctx.podIdentity();
-  const association = await findAssociation(podIdentity, { cluster: cluster.name, namespace, serviceAccount: name });
+  const [podIdentity, kube] = await Promise.all([ctx.podIdentity(), ctx.kube()]);
+  const [association, serviceAccount] = await Promise.all([
+    findAssociation(podIdentity, { cluster: cluster.name, namespace, serviceAccount: name }),
+    kube.getServiceAccount(namespace, name),
+  ]);
   const roleName = input.givenRoleName ?? (association ? roleNameOfArn(association.roleArn) : null) ?? defaultRoleName(input.label, namespace, name);
   const role = await iam.getRole(roleName);
-  const plan = planPodIdentityUnbinding({ cluster: cluster.name, namespace, name, force: options['force'] === true }, { clusterArn: cluster.arn, association, role }, FLAG_TERMS);
+  const users = serviceAccount
+    ? (await (await ctx.workloads()).listPodTemplates(namespace)).filter((w) => podServiceAccount(w.template.spec) === name).map(workloadLabel)
+    : [];
+  const plan = planPodIdentityUnbinding({ cluster: cluster.name, namespace, name, force: options['force'] === true }, { clusterArn: cluster.arn, association, role, serviceAccount, users }, FLAG_TERMS);
   return runPlan(plan, {
     globals: input.globals,
     ...(input.output ? { output: input.output } : {}),
     approve: options['approve'] === true,
     detailedExitcode: options['detailedExitcode'] === true,
-    executor: { iam, podIdentity },
+    executor: { iam, podIdentity, kube },
+    leases: await ctx.leases(),
+    lockTimeoutMs: input.lockTimeoutMs,
     retryCount: ctx.retries,
   });
 }

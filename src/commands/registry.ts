@@ -99,7 +99,7 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--role-name <name>', description: 'the role, when the ServiceAccount no longer names it (default: from the annotation, else the generated name)' },
       { flags: '--role-only', description: 'change IAM only; leave the ServiceAccount alone' },
       { flags: '--force', description: 'also change or delete a role irsa did not create, and delete a ServiceAccount that workloads still use' },
-      { flags: '--mechanism <mechanism>', description: 'the binding to remove: irsa (default: the trust subject and the ServiceAccount annotations) or pod-identity (the EKS Pod Identity association irsa made and the role\'s pods.eks statement; the ServiceAccount is left)', choices: ['irsa', 'pod-identity'] },
+      { flags: '--mechanism <mechanism>', description: 'the binding to remove: irsa (default: the trust subject and the ServiceAccount annotations) or pod-identity (the EKS Pod Identity association irsa made, the role\'s pods.eks statement, and the ServiceAccount when irsa created it)', choices: ['irsa', 'pod-identity'] },
       CLUSTER_PROFILE_OPTION,
       ...APPLY_OPTIONS,
       LOCK_TIMEOUT_OPTION,

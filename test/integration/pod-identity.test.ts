@@ -223,23 +223,52 @@ describe('EKS Pod Identity bindings', { skip }, () => {
     assert.deepEqual(json<PlanJson>(again).plan.changes.filter((c) => c.action !== 'no-op'), []);
   });
 
-  it('delete-sa-role --mechanism pod-identity: the association irsa made and the role (nothing else trusts it) go; the ServiceAccount stays; a re-run changes nothing', async () => {
+  it('delete-sa-role --mechanism pod-identity: under the role\'s Lease, the association irsa made and its pods.eks statement go; the ServiceAccount irsa created goes with the role, one it did not create stays; a re-run changes nothing', async () => {
     const ns = uniqueNamespace('del');
     await kubectl(stack, ['create', 'namespace', ns]);
-    const created = await irsa(stack, ['create-sa-role', '--cluster', stack.clusterName, '-n', ns, '--name', 'api', '--role-name', `${ns}-api`, '--attach-policy-arn', S3_READ, '--mechanism', 'pod-identity', '--install-pod-identity-agent', '--approve']);
-    assert.equal(created.code, 0, created.stderr);
-    const args = ['delete-sa-role', '--cluster', stack.clusterName, '-n', ns, '--name', 'api', '--mechanism', 'pod-identity'];
-    const planned = json<PlanJson>(await irsa(stack, [...args, '-o', 'json'])).plan;
-    assert.deepEqual(planned.changes.map((c) => `${c.action} ${c.kind}`), ['delete pod-identity-association', 'delete role-policy-attachment', 'delete iam-role']);
-    const deleted = await irsa(stack, [...args, '--approve']);
+    // "own" exists before irsa binds it; "api" is created by create-sa-role (irsa's label). Both share one role.
+    await kubectl(stack, ['create', 'serviceaccount', 'own', '-n', ns]);
+    for (const sa of ['api', 'own']) {
+      const created = await irsa(stack, ['create-sa-role', '--cluster', stack.clusterName, '-n', ns, '--name', sa, '--role-name', `${ns}-api`, '--attach-policy-arn', S3_READ, '--mechanism', 'pod-identity', '--install-pod-identity-agent', '--approve']);
+      assert.equal(created.code, 0, created.stdout + created.stderr);
+    }
+    // The role's trust Lease (engine/trust-lock.ts), read with kubectl: "irsa-trust-<role name>-<hash>".
+    const roleLease = async () => {
+      const leases = await kubectl(stack, ['get', 'lease', '-n', 'kube-system', '-l', 'app.kubernetes.io/managed-by=irsa', '-o', 'json']);
+      return (leases.items as Array<{ metadata: { name: string; resourceVersion: string }; spec: { holderIdentity?: string } }>).find((item) => item.metadata.name.startsWith(`irsa-trust-${ns}-api-`));
+    };
+    const deleteArgs = (sa: string) => ['delete-sa-role', '--cluster', stack.clusterName, '-n', ns, '--name', sa, '--mechanism', 'pod-identity'];
+
+    // "own": the shared role keeps "api"'s statement; the trust update takes the role's Lease.
+    const leaseBefore = await roleLease();
+    const ownPlan = json<PlanJson>(await irsa(stack, [...deleteArgs('own'), '-o', 'json'])).plan;
+    assert.deepEqual(ownPlan.changes.filter((c) => c.action !== 'no-op').map((c) => `${c.action} ${c.kind}`), ['delete pod-identity-association', 'update iam-role']);
+    const ownDeleted = await irsa(stack, [...deleteArgs('own'), '--approve']);
+    assert.equal(ownDeleted.code, 0, ownDeleted.stdout + ownDeleted.stderr);
+    const leaseAfter = await roleLease();
+    assert.ok(leaseAfter, 'the trust write took the role\'s Lease');
+    assert.notEqual(leaseAfter.metadata.resourceVersion, leaseBefore?.metadata.resourceVersion, 'the Lease was taken and released by this run');
+    assert.equal(leaseAfter.spec.holderIdentity, undefined, 'the run released the Lease');
+    await kubectl(stack, ['get', 'sa', 'own', '-n', ns, '-o', 'json']);
+    const remaining = trustOf((await aws(stack, ['iam', 'get-role', '--role-name', `${ns}-api`])).Role);
+    assert.deepEqual(remaining.Statement.map((st: { Condition: { StringEquals: Record<string, unknown> } }) => st.Condition.StringEquals['aws:RequestTag/kubernetes-service-account']), ['api']);
+
+    // "api": the association, the role (nothing else trusts it) and the ServiceAccount irsa created.
+    const planned = json<PlanJson>(await irsa(stack, [...deleteArgs('api'), '-o', 'json'])).plan;
+    assert.deepEqual(planned.changes.map((c) => `${c.action} ${c.kind}`), ['delete pod-identity-association', 'delete role-policy-attachment', 'delete iam-role', 'delete service-account']);
+    const deleted = await irsa(stack, [...deleteArgs('api'), '--approve']);
     assert.equal(deleted.code, 0, deleted.stdout + deleted.stderr);
     assert.deepEqual((await aws(stack, ['eks', 'list-pod-identity-associations', '--cluster-name', stack.clusterName, '--namespace', ns])).associations, []);
     const roles = (await aws(stack, ['iam', 'list-roles'])).Roles.map((r: { RoleName: string }) => r.RoleName);
     assert.ok(!roles.includes(`${ns}-api`));
-    await kubectl(stack, ['get', 'sa', 'api', '-n', ns, '-o', 'json']);
-    const again = await irsa(stack, [...args, '--approve', '--detailed-exitcode']);
-    assert.equal(again.code, 0, again.stdout + again.stderr);
-    assert.deepEqual(writeCalls(again.calls), {});
+    const serviceAccounts = (await kubectl(stack, ['get', 'sa', '-n', ns, '-o', 'json'])).items.map((sa: { metadata: { name: string } }) => sa.metadata.name);
+    assert.ok(!serviceAccounts.includes('api'), 'the ServiceAccount irsa created is deleted');
+    assert.ok(serviceAccounts.includes('own'), 'the ServiceAccount irsa did not create stays');
+    for (const sa of ['api', 'own']) {
+      const again = await irsa(stack, [...deleteArgs(sa), '--approve', '--detailed-exitcode']);
+      assert.equal(again.code, 0, again.stdout + again.stderr);
+      assert.deepEqual(writeCalls(again.calls), {});
+    }
   });
 
   it('irsa migrate --to pod-identity and back: a failed proof removes nothing; once the webhook knows, exactly the migrated subjects and annotations go; back to IRSA ends with the starting trust; re-runs change nothing', async () => {

@@ -107,11 +107,10 @@ function shellWords(line: string): string[] {
   return [...line.matchAll(/'((?:[^']|'\\'')*)'|(\S+)/g)].map((m) => (m[1] !== undefined ? m[1].replace(/'\\''/g, "'") : m[2]!));
 }
 
-/** The answers up to the plan: region, cluster, (provider), namespace, a new SA, one policy by part of its name, default role. */
+/** The answers up to the plan: region, cluster, namespace, a new SA, one policy by part of its name, IRSA, (provider), default role. */
 async function answerUpToPlan(t: Terminal, namespace: string, serviceAccount: string, expectProviderQuestion: boolean) {
   await t.pick('AWS region of the cluster', stack.region, stack.region);
   await t.pick('EKS cluster in', stack.clusterName.slice(0, 6), stack.clusterName);
-  if (expectProviderQuestion) await t.pick('Add the OIDC provider to the plan?', '', 'Yes, include it in the plan');
   await t.pick('Namespace of the ServiceAccount', namespace, namespace);
   await t.pick(`ServiceAccount in ${namespace}`, serviceAccount, `New ServiceAccount "${serviceAccount}"`);
   await t.pick('Permissions of the role', '', 'Search AWS and customer managed policies by name');
@@ -120,6 +119,8 @@ async function answerUpToPlan(t: Terminal, namespace: string, serviceAccount: st
   // The suggested role name is already typed (editable); Enter accepts it.
   const roleName = `irsa-${stack.clusterName}-${namespace}-${serviceAccount}`;
   await t.pick('How should pods get the role', '', 'IRSA: the ServiceAccount annotation');
+  // Only IRSA needs the cluster's OIDC provider: asked after the mechanism.
+  if (expectProviderQuestion) await t.pick('Add the OIDC provider to the plan?', '', 'Yes, include it in the plan');
   await t.pick('IAM role name', '', roleName, roleName);
   await t.pick('Permissions boundary', '', 'No permissions boundary');
   await t.waitFor(/^\? Apply this plan\? \(y\/N\)/m);

@@ -182,9 +182,11 @@ const confirm = (message: RegExp, value: boolean, expectDefault = false): Script
 const ctrlC = (kind: Kind, message: RegExp): Scripted => ({ kind, message, answer: () => { throw new WizardCancelled(); } });
 const custom = (kind: Kind, message: RegExp, answer: (q: any) => unknown): Scripted => ({ kind, message, answer });
 
-function scripted(steps: Scripted[]): PromptLayer & { left: () => Scripted[] } {
+function scripted(steps: Scripted[]): PromptLayer & { left: () => Scripted[]; asked: string[] } {
   const queue = [...steps];
+  const asked: string[] = [];
   const next = async (kind: Kind, question: { message: string }) => {
+    asked.push(question.message);
     const step = queue.shift();
     assert.ok(step, `unexpected ${kind} prompt "${question.message}" after the script ended`);
     assert.equal(step.kind, kind, `expected a ${step.kind} prompt matching ${step.message}, got ${kind} "${question.message}"`);
@@ -197,6 +199,7 @@ function scripted(steps: Scripted[]): PromptLayer & { left: () => Scripted[] } {
     input: (q) => next('input', q) as Promise<string>,
     confirm: (q) => next('confirm', q) as Promise<boolean>,
     left: () => queue,
+    asked,
   };
 }
 
@@ -206,14 +209,13 @@ async function drive(steps: Scripted[], w = world(), globals: Record<string, str
   let output = '';
   const code = await runWizard({ prompts, services, planning: wizardPlanning, globals: { color: false, verbose: false, ...globals }, out: (text) => (output += text) });
   assert.deepEqual(prompts.left().map((s) => `${s.kind} ${s.message}`), [], 'every scripted answer was asked for');
-  return { code, output, writes, reads };
+  return { code, output, writes, reads, asked: prompts.asked };
 }
 
-// The common opening: region (default), cluster by typing, provider included, namespace, new SA.
+// The common opening: region (default), cluster by typing, namespace, new SA.
 const opening = (sa = 'api'): Scripted[] => [
   search(/AWS region/, '', /us-east-1 \(default\)/),
   search(/EKS cluster/, 'pro'),
-  select(/OIDC provider/, /include it/),
   search(/Namespace/, 'pay'),
   search(/ServiceAccount in payments/, sa, new RegExp(`New ServiceAccount "${sa}"`)),
 ];
@@ -222,7 +224,14 @@ const s3ReadOnly: Scripted[] = [
   search(/Policy name/, 'S3ReadOnly'),
   select(/Permissions of the role/, /Done: continue with 1 policy/),
 ];
-const roleDefaults: Scripted[] = [select(/How should pods get the role/, /^IRSA/), input(/IAM role name/, null), select(/Permissions boundary/, /No permissions boundary/)];
+// IRSA, then (when the cluster has no IAM OIDC provider: world()'s default) the provider, included.
+const irsaRole = (providerMissing: boolean): Scripted[] => [
+  select(/How should pods get the role/, /^IRSA/),
+  ...(providerMissing ? [select(/OIDC provider/, /include it/)] : []),
+  input(/IAM role name/, null),
+  select(/Permissions boundary/, /No permissions boundary/),
+];
+const roleDefaults = irsaRole(true);
 
 const EXPECTED_COMMAND =
   'irsa create-sa-role --cluster prod --region us-east-1 -n payments --name api --role-name irsa-prod-payments-api --attach-policy-arn arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess --approve';
@@ -243,17 +252,58 @@ describe('irsa wizard: prompt flow', () => {
 
   it('EKS Pod Identity: the mechanism question, the missing agent resolved by letting irsa add it, no OIDC provider; the equivalent command says so', async () => {
     const piRole: Scripted[] = [select(/How should pods get the role/, /^EKS Pod Identity/), input(/IAM role name/, null), select(/Permissions boundary/, /No permissions boundary/)];
-    const { code, output, writes } = await drive([...opening(), ...s3ReadOnly, ...piRole, select(/What now/, /Let irsa add the eks-pod-identity-agent/), confirm(/Apply this plan/, true)]);
+    const { code, output, writes, asked } = await drive([...opening(), ...s3ReadOnly, ...piRole, select(/What now/, /Let irsa add the eks-pod-identity-agent/), confirm(/Apply this plan/, true)]);
     assert.equal(code, 0, output);
+    // The cluster has no IAM OIDC provider (world()'s default): Pod Identity needs none, so it is not asked about.
+    assert.deepEqual(asked.filter((message) => /OIDC provider/.test(message)), [], asked.join('\n'));
+    assert.doesNotMatch(output, /IAM needs that provider/);
+    assert.ok(!writes.includes('iam.createOidcProvider'));
     assert.match(output, /Blocked: .*no eks-pod-identity-agent add-on/);
     assert.deepEqual([...new Set(writes)].sort(), ['eks.createAddon', 'eks.createAssociation', 'iam.attachPolicy', 'iam.createRole', 'kube.createServiceAccount']);
     assert.ok(output.includes('--mechanism pod-identity --install-pod-identity-agent --approve'), output);
     assert.match(output, /mechanism: pod-identity/);
   });
 
+  it('the OIDC provider question comes after the mechanism, for IRSA only; "use EKS Pod Identity instead" plans no provider', async () => {
+    const { code, output, writes, asked } = await drive([
+      ...opening(),
+      ...s3ReadOnly,
+      select(/How should pods get the role/, /^IRSA/),
+      custom('select', /Add the OIDC provider to the plan/, (q) => pickByName(q.choices, /use EKS Pod Identity instead/, 'provider')),
+      input(/IAM role name/, null),
+      select(/Permissions boundary/, /No permissions boundary/),
+      select(/What now/, /Let irsa add the eks-pod-identity-agent/),
+      confirm(/Apply this plan/, true),
+    ]);
+    assert.equal(code, 0, output);
+    assert.ok(asked.findIndex((m) => /OIDC provider/.test(m)) > asked.findIndex((m) => /How should pods get the role/.test(m)));
+    assert.match(output, /IAM needs that provider/);
+    assert.ok(!writes.includes('iam.createOidcProvider'));
+    assert.ok(writes.includes('eks.createAssociation'));
+    assert.ok(output.includes('--mechanism pod-identity --install-pod-identity-agent --approve'), output);
+  });
+
+  it('Pod Identity blocked on the agent, switched to IRSA: the OIDC provider is asked then, and planned', async () => {
+    const piRole: Scripted[] = [select(/How should pods get the role/, /^EKS Pod Identity/), input(/IAM role name/, null), select(/Permissions boundary/, /No permissions boundary/)];
+    const { code, output, writes } = await drive([
+      ...opening(),
+      ...s3ReadOnly,
+      ...piRole,
+      select(/What now/, /Use IRSA for this binding instead/),
+      custom('select', /Add the OIDC provider to the plan/, (q) => {
+        assert.ok(!q.choices.some((c: Choice<unknown>) => /Pod Identity/.test(c.name)), 'Pod Identity is not offered again');
+        return pickByName(q.choices, /include it/, 'provider');
+      }),
+      confirm(/Apply this plan/, true),
+    ]);
+    assert.equal(code, 0, output);
+    assert.deepEqual([...new Set(writes)].sort(), ['iam.attachPolicy', 'iam.createOidcProvider', 'iam.createRole', 'kube.createServiceAccount']);
+    assert.ok(output.includes(`  ${EXPECTED_COMMAND}\n`), output);
+  });
+
   it('--region skips the region question; an existing provider is reported, not planned', async () => {
     const { code, output, writes } = await drive(
-      [search(/EKS cluster/, 'prod'), search(/Namespace/, 'payments'), search(/ServiceAccount/, 'api', /New/), ...s3ReadOnly, ...roleDefaults, confirm(/Apply/, true)],
+      [search(/EKS cluster/, 'prod'), search(/Namespace/, 'payments'), search(/ServiceAccount/, 'api', /New/), ...s3ReadOnly, ...irsaRole(false), confirm(/Apply/, true)],
       world({ providerExists: true }),
       { region: 'us-east-1' },
     );
@@ -269,10 +319,8 @@ describe('irsa wizard: prompt flow', () => {
       [
         search(/AWS region/, ''),
         search(/EKS cluster/, 'prod'),
-        select(/OIDC provider/, /include/),
         select(/What now/, /Go back a step/), // listNamespaces failed: back to the cluster list
         search(/EKS cluster/, 'staging'),
-        select(/OIDC provider/, /include/),
         search(/Namespace/, 'payments'),
         search(/ServiceAccount/, 'api', /New/),
         select(/Permissions of the role/, /Search/),
@@ -331,7 +379,7 @@ describe('irsa wizard: prompt flow', () => {
           return pickByName(choices, /^api/, 'sa');
         }),
         ...s3ReadOnly,
-        ...roleDefaults,
+        ...irsaRole(false),
         confirm(/Re-annotate it with arn:aws:iam::111122223333:role\/irsa-prod-payments-api/, true),
         confirm(/Restart them/, true),
         confirm(/Apply/, true),
@@ -385,7 +433,6 @@ describe('irsa wizard: prompt flow', () => {
     await drive([
       search(/AWS region/, ''),
       search(/EKS cluster/, 'prod'),
-      select(/OIDC provider/, /include/),
       search(/Namespace/, 'payments'),
       custom('search', /ServiceAccount/, async (q) => {
         const bad: Array<Choice<unknown>> = await q.source('Api');

@@ -10,19 +10,19 @@
 // says so as a blocker: never a false "nothing to do".
 
 import type { BindingRequest } from '../model/binding.ts';
-import { serviceAccountLabel, type ServiceAccountRef } from '../model/refs.ts';
+import { clusterRef, serviceAccountLabel, type ServiceAccountRef } from '../model/refs.ts';
 import { changeKey, emptyPlan, type Blocker, type Plan } from '../plan.ts';
-import { isOwnedByIrsa } from '../ownership.ts';
+import { isOwnedByIrsa, SA_CREATED_BY_LABEL, SA_CREATED_BY_VALUE } from '../ownership.ts';
 import { planRoleDeletion, roleValue } from '../resources/iam-role.ts';
 import type { Terms } from '../terms.ts';
 import { clusterArnAccount, podIdentityStatement, removePodIdentitySubject } from '../pods-eks-trust.ts';
 import { roleAccountProblem } from '../pod-identity-input.ts';
 import { planPodIdentityAgent, type EksAddonState } from '../resources/eks-addon.ts';
 import { planAssociation, planAssociationRemoval, type PodIdentityAssociationState } from '../resources/pod-identity-association.ts';
-import { planServiceAccount } from '../resources/service-account.ts';
+import { planServiceAccount, planServiceAccountRemoval, ROLE_ARN_ANNOTATION } from '../resources/service-account.ts';
 import { planTargetRoleTrust } from '../resources/target-role-trust.ts';
 import { parseArn } from '../arn.ts';
-import type { RoleState } from '../state.ts';
+import type { RoleState, ServiceAccountState } from '../state.ts';
 import { planWorkloadRestarts } from '../resources/workload.ts';
 import type { BindingMechanism, ClusterSidePlan } from './types.ts';
 import { fargateUnavailability, type FargateSelector, type Unavailable } from '../pod-identity-availability.ts';
@@ -216,13 +216,20 @@ export interface PodIdentityUnbindingObserved {
   association: PodIdentityAssociationState | null;
   /** The association's role (or --role-name's), or null. */
   role: RoleState | null;
+  /** The ServiceAccount, or null when it does not exist. */
+  serviceAccount: ServiceAccountState | null;
+  /** Workloads that run as the ServiceAccount (`Kind/name`). */
+  users: string[];
 }
 
 /**
  * delete-sa-role for an EKS Pod Identity binding: the association goes (only one irsa made; an
  * add-on's or another tool's is left, said in a note), then the role's pods.eks statement for that
  * ServiceAccount; a role irsa made that trusts nothing any more is deleted (its policies first).
- * The ServiceAccount carries nothing of Pod Identity's and is left as it is.
+ * Last, as the IRSA delete-sa-role does, the ServiceAccount goes when irsa created it
+ * (create-sa-role --mechanism pod-identity creates a missing one with irsa's label) — unless it is
+ * still bound: an association irsa leaves, or an IRSA role-arn annotation (that binding is not this
+ * command's to undo). Another ServiceAccount carries nothing of Pod Identity's and is left as it is.
  */
 export function planPodIdentityUnbinding(
   request: { cluster: string; namespace: string; name: string; force: boolean },
@@ -235,10 +242,17 @@ export function planPodIdentityUnbinding(
   if (association.change) plan.changes.push(association.change);
   if (!observed.association) plan.notes.push(`${request.namespace}/${request.name} has no EKS Pod Identity association in ${request.cluster}.`);
   const dependsOn = association.change && association.change.action === 'delete' ? [changeKey(association.change)] : [];
+  const associationKept = observed.association !== null && association.change?.action !== 'delete';
+  planRoleSide(plan, request, observed, dependsOn, terms);
+  planServiceAccountSide(plan, request, observed, associationKept, terms);
+  return plan;
+}
+
+function planRoleSide(plan: Plan, request: { cluster: string; namespace: string; name: string; force: boolean }, observed: PodIdentityUnbindingObserved, dependsOn: string[], terms: Terms): void {
   const role = observed.role;
   if (!role) {
     plan.notes.push('the role does not exist; nothing to change in IAM.');
-    return plan;
+    return;
   }
   if (!isOwnedByIrsa(role.tags) && !request.force) {
     plan.blockers.push({
@@ -259,14 +273,53 @@ export function planPodIdentityUnbinding(
   plan.warnings.push(...merge.notes);
   if (!merge.changed) {
     plan.notes.push(`the trust policy of ${role.name} has no irsa pods.eks statement for ${request.namespace}/${request.name}.`);
-    return plan;
+    return;
   }
   const before = roleValue(role);
   const account = role.arn.split(':')[4];
   if ((merge.document.Statement ?? []).length === 0) {
     plan.changes.push(...planRoleDeletion(role, dependsOn, 'nothing is left in its trust policy'));
-    return plan;
+    return;
   }
   plan.changes.push({ kind: 'iam-role', id: role.arn, action: 'update', before, after: { ...before, trustPolicy: merge.document }, dependsOn, ...(account ? { account } : {}), reason: 'remove this ServiceAccount\'s pods.eks statement from the trust policy' });
-  return plan;
+}
+
+/**
+ * The ServiceAccount goes last (after the association and the role), and only when irsa created it
+ * and nothing else binds it. Its IRSA annotations are never removed here: they are another
+ * binding's, undone by delete-sa-role without --mechanism.
+ */
+function planServiceAccountSide(plan: Plan, request: { cluster: string; namespace: string; name: string; force: boolean }, observed: PodIdentityUnbindingObserved, associationKept: boolean, terms: Terms): void {
+  const sa = observed.serviceAccount;
+  const label = `${request.namespace}/${request.name}`;
+  if (!sa) {
+    plan.notes.push(`ServiceAccount ${label} does not exist.`);
+    return;
+  }
+  if (sa.labels[SA_CREATED_BY_LABEL] !== SA_CREATED_BY_VALUE) return;
+  if (associationKept) {
+    plan.notes.push(`ServiceAccount ${label} is kept: the association irsa leaves still binds it.`);
+    return;
+  }
+  const irsaRole = sa.annotations[ROLE_ARN_ANNOTATION];
+  if (irsaRole) {
+    plan.notes.push(`ServiceAccount ${label} is kept: it is also bound to ${irsaRole} by IRSA (delete-sa-role without --mechanism undoes that binding).`);
+    return;
+  }
+  const roleChanges = plan.changes.filter((c) => c.kind !== 'service-account' && c.action !== 'no-op').map(changeKey);
+  const change = planServiceAccountRemoval(clusterRef(request.cluster), sa, roleChanges);
+  if (!change || change.action !== 'delete') return;
+  plan.changes.push(change);
+  if (observed.users.length === 0) return;
+  const users = observed.users.join(', ');
+  plan.warnings.push(`ServiceAccount ${label} is used by ${users}: once it is deleted, their new pods cannot be created.`);
+  if (!request.force) {
+    plan.blockers.push({
+      code: 'service-account-in-use',
+      resource: changeKey(change),
+      message: `ServiceAccount ${label} is used by ${users}: once it is deleted, their new pods cannot be created. Nothing was changed.`,
+      fix: `Point them at another ServiceAccount first, or ${terms.enable({ field: 'force' })} to delete it anyway.`,
+      field: terms.name({ field: 'force' }),
+    });
+  }
 }

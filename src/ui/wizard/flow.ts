@@ -160,6 +160,8 @@ class Wizard<Reads extends PlanningReads> {
   private overrideExisting = false;
   private restartWorkloads = false;
   private mechanism: 'irsa' | 'pod-identity' = 'irsa';
+  /** The user agreed to plan the missing OIDC provider of the chosen cluster (IRSA only). */
+  private providerIncluded = false;
   private installAgent = false;
   private restartAsked = false;
   private outcome: Outcome | null = null;
@@ -287,25 +289,38 @@ class Wizard<Reads extends PlanningReads> {
       const chosen = await this.attempt(`Reading cluster ${picked} (eks:DescribeCluster) and its IAM OIDC provider`, () => this.readCluster(picked));
       if (chosen === BACK) continue;
       this.cluster = chosen;
+      this.providerIncluded = false;
       this.say(`Cluster ${chosen.info.name}: OIDC issuer ${chosen.issuerUrl}`);
-      if (chosen.providerExists) {
-        this.say(this.c.green(`✓ IAM OIDC provider exists: ${chosen.providerArn}`));
-        return 'next';
-      }
-      this.say(this.c.yellow(`The cluster's OIDC issuer has no IAM OIDC identity provider in account ${chosen.account}.`));
-      this.say('IAM needs that provider to trust the tokens the cluster gives its ServiceAccounts; without it no pod can');
-      this.say('assume an IAM role. There is one per cluster, shared by every role (what `irsa associate-oidc` creates).');
-      const next = await this.prompts.select({
-        message: 'Add the OIDC provider to the plan?',
-        choices: [
-          { value: 'include', name: 'Yes, include it in the plan (recommended)' },
-          { value: 'other', name: 'Choose another cluster' },
-          { value: 'quit', name: 'Quit' },
-        ],
-      });
-      if (next === 'include') return 'next';
-      if (next === 'quit') throw new WizardCancelled();
+      if (chosen.providerExists) this.say(this.c.green(`✓ IAM OIDC provider exists: ${chosen.providerArn}`));
+      // Only IRSA needs the provider; whether to add it is asked once the mechanism is chosen (step 4).
+      else this.say(this.c.yellow(`The cluster's OIDC issuer has no IAM OIDC identity provider in account ${chosen.account} (IRSA needs one; EKS Pod Identity does not).`));
+      return 'next';
     }
+  }
+
+  /**
+   * An IRSA binding on a cluster without its IAM OIDC provider: say what the provider is for and
+   * ask to plan it (the planner adds it for IRSA only; EKS Pod Identity needs none). Asked once per
+   * chosen cluster. `pod-identity` is offered only where the mechanism can still be changed.
+   */
+  private async askProvider(offerPodIdentity: boolean): Promise<'include' | 'other' | 'pod-identity'> {
+    const cluster = this.cluster!;
+    if (cluster.providerExists || this.providerIncluded) return 'include';
+    this.say(this.c.yellow(`The cluster's OIDC issuer has no IAM OIDC identity provider in account ${cluster.account}.`));
+    this.say('IAM needs that provider to trust the tokens the cluster gives its ServiceAccounts; without it no pod can');
+    this.say('assume an IAM role with IRSA. There is one per cluster, shared by every role (what `irsa associate-oidc` creates).');
+    const next = await this.prompts.select({
+      message: 'Add the OIDC provider to the plan?',
+      choices: [
+        { value: 'include' as const, name: 'Yes, include it in the plan (recommended)' },
+        ...(offerPodIdentity ? [{ value: 'pod-identity' as const, name: 'No: use EKS Pod Identity instead (needs no OIDC provider)' }] : []),
+        { value: 'other' as const, name: 'Choose another cluster' },
+        { value: 'quit' as const, name: 'Quit' },
+      ],
+    });
+    if (next === 'quit') throw new WizardCancelled();
+    if (next === 'include') this.providerIncluded = true;
+    return next;
   }
 
   private async readCluster(name: string): Promise<ClusterChoice> {
@@ -539,6 +554,11 @@ class Wizard<Reads extends PlanningReads> {
       ],
       default: this.mechanism,
     });
+    if (this.mechanism === 'irsa') {
+      const provider = await this.askProvider(true);
+      if (provider === 'other') return { goto: 'cluster' };
+      if (provider === 'pod-identity') this.mechanism = 'pod-identity';
+    }
     const binding = `${this.cluster!.info.name}/${this.namespace}/${this.serviceAccount}`;
     const suggested = this.roleNameFor === binding && this.roleName ? this.roleName : defaultRoleName(this.cluster!.info.name, this.namespace, this.serviceAccount);
     this.roleName = await this.prompts.input({
@@ -702,6 +722,8 @@ class Wizard<Reads extends PlanningReads> {
         if (next === 'quit') throw new WizardCancelled();
         if (next === 'irsa') {
           this.mechanism = 'irsa';
+          // IRSA needs the cluster's OIDC provider: asked now, as the role step asks it.
+          if ((await this.askProvider(false)) === 'other') return { goto: 'cluster' };
           // The reads were made for Pod Identity (no OIDC provider): plan IRSA from fresh reads.
           return { goto: 'plan' };
         }

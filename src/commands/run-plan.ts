@@ -8,6 +8,7 @@ import { applyPlan } from '../engine/apply.ts';
 import { createExecutor, type ExecutorDeps } from '../engine/execute.ts';
 import { createTrustLocker } from '../engine/trust-lock.ts';
 import { verifyTrustIntents } from '../engine/trust-verify.ts';
+import { prepareTrustBatch } from '../engine/trust-batch.ts';
 import type { LeaseGateway } from '../ports.ts';
 import { formatReport, formatResult, formatStart, reportToJson } from '../ui/apply-report.ts';
 import { createOutput, type Output } from '../ui/output.ts';
@@ -113,15 +114,17 @@ export async function runPlan(given: Plan, options: RunPlanOptions): Promise<num
         onWait: ({ role, lease, holder }) => output.err(`waiting for the trust lock of role ${role}: Lease ${lease} is held by ${holder} (another irsa run writing this role)\n`),
       })
     : undefined;
+  // Many trust changes: every lock first, one bulk read under them (engine/trust-batch.ts).
+  const batch = trustLocks && options.executor.iam ? await prepareTrustBatch(plan, trustLocks, options.executor.iam, options.concurrency ?? 8) : null;
   const executor = createExecutor({
     ...options.executor,
-    ...(trustLocks ? { trustLocks } : {}),
+    ...(batch ? { trustLocks: batch.locker } : trustLocks ? { trustLocks } : {}),
     onRetry: (change, error) => {
       consistencyRetries++;
       options.executor.onRetry?.(change, error);
     },
   });
-  const applied = await applyPlan(plan, executor, {
+  const applying = applyPlan(plan, executor, {
     poolOf: apiOf,
     gate: CLUSTER_AFTER_ROLES,
     concurrency: limit ? () => limit.current() : (options.concurrency ?? 8),
@@ -138,6 +141,8 @@ export async function runPlan(given: Plan, options: RunPlanOptions): Promise<num
       if (text && (output.verbose || result.status === 'failed' || result.status === 'stale' || (result.notes ?? []).length > 0)) output.err(formatResult(result, e) + '\n');
     },
   });
+  // The batch's locks of changes that never ran go back untouched, whatever happened.
+  const applied = await applying.finally(() => batch?.finish());
   // Never exit 0 without the change in place: trust changes are read back once the rest is applied.
   // Without a lock, another run's write that read the role before ours can land after it: wait a
   // moment before reading back, and check a repair again (engine/trust-verify.ts).

@@ -204,3 +204,99 @@ test('--lock-timeout takes whole seconds from 1 to 3600; anything else is one pa
     });
   }
 });
+
+test('a batch takes every lock at once when all are free; if another run holds one, it keeps none and leaves their records as they were', async () => {
+  const store = leaseStore();
+  const clock = virtualClock();
+  const locker = createTrustLocker({ leases: store.gateway, clock });
+  const other = createTrustLocker({ leases: store.gateway, clock });
+  // r1 was written before (its record says what it holds); r2 is held by another run now.
+  const before = await locker.acquire('r1');
+  assert.ok('lock' in before);
+  await before.lock.release(doc('a'));
+  const held = await other.acquire('r2');
+  assert.ok('lock' in held);
+  const r1Before = structuredClone(store.leases.get(leaseNameForRole('r1'))!);
+  assert.equal(await locker.tryAcquireAll(['r0', 'r1', 'r2', 'r3'], 2), null);
+  const r1After = store.leases.get(leaseNameForRole('r1'))!;
+  assert.equal(r1After.holder, null, 'a lock taken by the failed batch was not given back');
+  assert.equal(r1After.annotations[TRUST_DIGEST_ANNOTATION], r1Before.annotations[TRUST_DIGEST_ANNOTATION], 'giving back untouched changed the record');
+  for (const name of ['r0', 'r3']) assert.ok(!store.leases.get(leaseNameForRole(name))?.holder, `${name} is still held by the failed batch`);
+  assert.match(store.leases.get(leaseNameForRole('r2'))!.holder!, /^irsa@/, "the other run's lock was touched");
+  // Once it is released, the whole batch is taken, each lock knowing what its last holder left.
+  await held.lock.release(doc('b'));
+  const all = await locker.tryAcquireAll(['r0', 'r1', 'r2', 'r3'], 2);
+  assert.ok(all);
+  assert.deepEqual([...all.keys()].sort(), ['r0', 'r1', 'r2', 'r3']);
+  assert.equal(all.get('r1')!.previousDigest, trustDigest(doc('a')));
+  assert.equal(all.get('r2')!.previousDigest, trustDigest(doc('b')));
+  for (const name of ['r0', 'r1', 'r2', 'r3']) assert.match(store.leases.get(leaseNameForRole(name))!.holder!, /^irsa@/);
+  await Promise.all([...all.values()].map((lock) => lock.abandon()));
+});
+
+test('a release whose document is unknown (a write that failed midway, a deleted role) clears the record: the next holder reads without expecting one', async () => {
+  const store = leaseStore();
+  const locker = createTrustLocker({ leases: store.gateway, clock: virtualClock() });
+  const first = await locker.acquire('r');
+  assert.ok('lock' in first);
+  await first.lock.release(doc('a'));
+  const second = await locker.acquire('r');
+  assert.ok('lock' in second);
+  assert.equal(second.lock.previousDigest, trustDigest(doc('a')));
+  await second.lock.release(null);
+  assert.equal(store.leases.get(leaseNameForRole('r'))!.annotations[TRUST_DIGEST_ANNOTATION], undefined);
+  const third = await locker.acquire('r');
+  assert.ok('lock' in third);
+  assert.equal(third.lock.previousDigest, null);
+});
+
+test('a batch of trust changes: all locks first, one bulk read under them, then one write per role (no re-check or read-back call); a role whose bulk read lags the Lease record is read again', async () => {
+  const { prepareTrustBatch, TRUST_BATCH_MIN } = await import('../../src/engine/trust-batch.ts');
+  const { createExecutor } = await import('../../src/engine/execute.ts');
+  const store = leaseStore();
+  const clock = virtualClock();
+  const locker = createTrustLocker({ leases: store.gateway, clock });
+  const n = TRUST_BATCH_MIN + 2;
+  const names = Array.from({ length: n }, (_, i) => `role-${i}`);
+  const trust = new Map(names.map((name) => [name, doc(`old-${name}`)]));
+  // role-0 was written by an earlier run whose document the bulk read does not show yet.
+  const earlier = await locker.acquire('role-0');
+  assert.ok('lock' in earlier);
+  await earlier.lock.release(doc('newer-role-0'));
+  let bulkReadsBehind = true;
+  const calls: string[] = [];
+  const state = (name: string) => ({ arn: `arn:aws:iam::111122223333:role/${name}`, name, path: '/', description: '', maxSessionDuration: 3600, permissionsBoundary: null, tags: {}, trustPolicy: trust.get(name)! });
+  const iam = {
+    async listRoleDetails() {
+      calls.push('listRoleDetails');
+      return names.map((name) => ({ ...state(name), attachedPolicyArns: [], inlinePolicies: {} }));
+    },
+    async getRoleSettings(name: string) {
+      calls.push(`getRoleSettings ${name}`);
+      if (name === 'role-0' && bulkReadsBehind) trust.set(name, doc('newer-role-0'));
+      return state(name);
+    },
+    async updateTrustPolicy(name: string, document: PolicyDocument) {
+      calls.push(`updateTrustPolicy ${name}`);
+      trust.set(name, document);
+    },
+  } as unknown as import('../../src/ports.ts').IamGateway;
+  const changes = names.map((name) => ({ kind: 'iam-role' as const, id: state(name).arn, action: 'update' as const, dependsOn: [], before: state(name), after: { ...state(name), trustPolicy: doc(`new-${name}`) } }));
+  const plan = { changes, blockers: [], notes: [], warnings: [] } as unknown as import('../../src/core/plan.ts').Plan;
+  const batch = await prepareTrustBatch(plan, locker, iam, 4);
+  assert.deepEqual(calls, ['listRoleDetails']);
+  for (const name of names) assert.match(store.leases.get(leaseNameForRole(name))!.holder!, /^irsa@/, `${name} is not locked before the writes`);
+  const execute = createExecutor({ iam, trustLocks: batch.locker });
+  const outcomes = await Promise.allSettled(changes.map((change) => execute(change)));
+  await batch.finish();
+  bulkReadsBehind = false;
+  // role-0: its bulk read showed the document before the earlier run's write, so it was read again and found changed (stale: planned from the older one).
+  assert.equal(outcomes[0]!.status, 'rejected');
+  assert.deepEqual(calls.filter((c) => c.startsWith('getRoleSettings')), ['getRoleSettings role-0']);
+  assert.deepEqual(calls.filter((c) => c.startsWith('updateTrustPolicy')).sort(), names.slice(1).map((name) => `updateTrustPolicy ${name}`).sort());
+  for (const name of names.slice(1)) {
+    const record = store.leases.get(leaseNameForRole(name))!;
+    assert.equal(record.holder, null);
+    assert.equal(record.annotations[TRUST_DIGEST_ANNOTATION], trustDigest(doc(`new-${name}`)), `${name}: the Lease does not record the written document`);
+  }
+});

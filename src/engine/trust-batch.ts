@@ -1,0 +1,81 @@
+// Trust writes in a batch: a plan with many trust changes (a migration of 100 ServiceAccounts, an
+// irsa.yaml that moves a cluster) takes every role's lock first, then reads all the roles in one
+// bulk read *under* those locks, so each write needs no read of its own: the re-check is done on
+// what the bulk read returned, which no irsa run can change while the locks are held. Per role
+// that is one call (the write) instead of three (re-check, write, read-back) — what lets
+// `irsa migrate` of 100 run near its raw write floor (bench/pod-identity.ts).
+//
+// The locks are taken all or none and without waiting (TrustLocker.tryAcquireAll): if another run
+// holds one, nothing is kept and every change locks on its own as before, so two batches never
+// wait on each other. A role whose bulk read does not show what the Lease says the last holder
+// left (IAM is eventually consistent) is read again by its change, as without a batch.
+//
+// What a bulk read costs is bulk-reads.ts's cost model: in an account of many roles, reading
+// them all can cost more than one GetRole per change, and then there is no batch.
+
+import type { Plan } from '../core/plan.ts';
+import type { RoleSettings, RoleState } from '../core/state.ts';
+import { samePolicy } from '../core/trust-policy.ts';
+import type { IamGateway } from '../ports.ts';
+import { chooseRoleReads } from './bulk-reads.ts';
+import { trustDigest, type HeldTrustLock, type TrustLocker } from './trust-lock.ts';
+
+/** Below this many trust changes, locking and reading change by change is as fast. */
+export const TRUST_BATCH_MIN = 8;
+
+export interface TrustBatch {
+  /** Hands out the batch's locks (with their fresh reads) first, then locks as the given locker does. */
+  locker: TrustLocker;
+  /** Gives back, untouched, the locks of changes that never ran (a failed dependency). */
+  finish(): Promise<void>;
+}
+
+/** The roles whose trust policy the plan's iam-role updates change. */
+export function trustWriteRoles(plan: Plan): string[] {
+  const names = plan.changes.flatMap((change) =>
+    change.kind === 'iam-role' && change.action === 'update' && !samePolicy(change.before.trustPolicy, change.after.trustPolicy) ? [change.before.name] : []);
+  return [...new Set(names)];
+}
+
+const settingsOf = ({ attachedPolicyArns: _attached, inlinePolicies: _inline, ...settings }: RoleState): RoleSettings => settings;
+
+export async function prepareTrustBatch(plan: Plan, locker: TrustLocker, iam: IamGateway, concurrency: number): Promise<TrustBatch> {
+  const plain: TrustBatch = { locker, finish: async () => {} };
+  const names = trustWriteRoles(plan);
+  if (names.length < TRUST_BATCH_MIN) return plain;
+  if (chooseRoleReads({ roles: names.length, accountScan: false, concurrency }).strategy !== 'bulk') return plain;
+  const held = await locker.tryAcquireAll(names, concurrency);
+  if (!held) return plain;
+  let all: RoleState[];
+  try {
+    all = await iam.listRoleDetails();
+  } catch {
+    // Denied (iam:GetAccountAuthorizationDetails) or failed: each change reads its own role.
+    await Promise.all([...held.values()].map((lock) => lock.abandon()));
+    return plain;
+  }
+  const byName = new Map(all.map((role) => [role.name, role]));
+  for (const [name, lock] of held) {
+    const role = byName.get(name) ?? null;
+    // What the previous holder wrote is not visible yet (or the role is gone): its change reads again, settling.
+    if (lock.previousDigest && (!role || trustDigest(role.trustPolicy) !== lock.previousDigest)) continue;
+    lock.fresh = role ? settingsOf(role) : null;
+  }
+  const waiting = new Map<string, HeldTrustLock>(held);
+  return {
+    locker: {
+      async acquire(roleName) {
+        const lock = waiting.get(roleName);
+        if (!lock) return locker.acquire(roleName);
+        waiting.delete(roleName);
+        return { lock };
+      },
+      tryAcquireAll: (roleNames, limit) => locker.tryAcquireAll(roleNames, limit),
+    },
+    async finish() {
+      const left = [...waiting.values()];
+      waiting.clear();
+      await Promise.all(left.map((lock) => lock.abandon()));
+    },
+  };
+}

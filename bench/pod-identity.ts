@@ -14,8 +14,8 @@ import { setPodIdentityServiceAccounts, type Stack } from '../test/harness/stack
 const RAW_MIGRATION_FLOOR = new URL('./raw-migration-floor.ts', import.meta.url).pathname;
 const IRSA = new URL('../bin/irsa', import.meta.url).pathname;
 const N = 100;
-/** irsa migrate applies at runPlan's default concurrency; the floor gets the same. */
-const MIGRATE_CONCURRENCY = 8;
+/** irsa migrate runs at --concurrency 16 (its default, as apply's); the floor gets the same. */
+const MIGRATE_CONCURRENCY = 16;
 
 interface TimedRun { ms: number; calls?: Record<string, number> }
 
@@ -59,7 +59,7 @@ export async function podIdentityScenarios<Net, Run extends TimedRun, Row>(b: Po
   const migNs = await setUpIrsa(`pimig-${N}`);
   const floorNs = await setUpIrsa(`pifloor-${N}`);
   await setPodIdentityServiceAccounts(stack, [migNs, floorNs].flatMap((namespace) => Array.from({ length: N }, (_, i) => ({ namespace, serviceAccount: `svc-${i}` }))));
-  const migrated = await timed(net, process.execPath, [IRSA, 'migrate', '--cluster', stack.clusterName, '-n', migNs, '--to', 'pod-identity', '--approve']);
+  const migrated = await timed(net, process.execPath, [IRSA, 'migrate', '--cluster', stack.clusterName, '-n', migNs, '--to', 'pod-identity', '--approve', '--concurrency', String(MIGRATE_CONCURRENCY)]);
   const clusterArn = JSON.parse(execFileSync('aws', ['eks', 'describe-cluster', '--name', stack.clusterName, '--output', 'json'], { env: { ...process.env, ...stack.env } }).toString()).cluster.arn as string;
   const input = join(b.work, `migration-floor-${floorNs}.json`);
   writeFileSync(input, JSON.stringify({ accountId: stack.accountId, clusterName: stack.clusterName, clusterArn, issuerHostPath: stack.issuerUrl.replace(/^https:\/\//, ''), bindings: bindings(floorNs) }));

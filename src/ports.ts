@@ -7,6 +7,7 @@ import type {
   OidcProviderState,
   PodState,
   PresentedCertificate,
+  RoleSettings,
   RoleState,
   ServiceAccountState,
   Tags,
@@ -48,6 +49,8 @@ export interface IamGateway {
   deleteOidcProvider(arn: string): Promise<void>;
 
   getRole(name: string): Promise<RoleState | null>;
+  /** GetRole alone (one call): the trust, tags and settings without the policies, for a trust write's re-check and read-back. */
+  getRoleSettings(name: string): Promise<RoleSettings | null>;
   listRoles(pathPrefix?: string): Promise<Array<{ name: string; arn: string }>>;
   /**
    * Every role (under pathPrefix, when given) exactly as getRole returns it, in a few paginated

@@ -30,7 +30,7 @@ import { addWidenings, wideRequests } from '../core/wide-subjects.ts';
 
 const DEFAULT_CONCURRENCY = 16;
 
-function concurrencyOption(options: Record<string, unknown>): number {
+export function concurrencyOption(options: Record<string, unknown>): number {
   const value = options['concurrency'] === undefined ? DEFAULT_CONCURRENCY : Number(options['concurrency']);
   if (!Number.isInteger(value) || value < 1 || value > 64) {
     throw new UserError(`--concurrency: "${String(options['concurrency'])}" is not allowed. Give a whole number from 1 to 64.`, '--concurrency');
@@ -38,7 +38,7 @@ function concurrencyOption(options: Record<string, unknown>): number {
   return value;
 }
 
-function contextFor(config: IrsaConfig, options: Record<string, unknown>): { globals: GlobalOptions; ctx: CommandContext } {
+export function contextFor(config: IrsaConfig, options: Record<string, unknown>): { globals: GlobalOptions; ctx: CommandContext } {
   const globals = parseGlobals(options);
   // Flags win over the file; the file wins over the environment. cluster.profile reads the
   // cluster; iam.profile (else cluster.profile) writes IAM — as --cluster-profile and --profile.
@@ -61,7 +61,7 @@ function contextFor(config: IrsaConfig, options: Record<string, unknown>): { glo
 }
 
 /** Errors thrown while planning speak in flags; a file's user gets irsa.yaml keys instead (blockers are worded in file terms already). */
-function inFileError(error: unknown): unknown {
+export function inFileError(error: unknown): unknown {
   if (error instanceof ValidationErrors) return new ValidationErrors(error.problems.map(inFileTerms));
   if (error instanceof UserError) return new UserError(inFileTerms(error.message), error.field);
   return error;

@@ -1,149 +1,306 @@
-// irsa migrate --to pod-identity: moves ServiceAccounts from IRSA to EKS Pod Identity without an
-// outage (issue 22; core/pod-identity-migration.ts says the five steps). Steps 1–3 are the
-// pod-identity plan of each ServiceAccount with its role attached; step 4 is a server-side dry run
-// through the real webhook; step 5 (the IRSA subject and annotations) is planned from fresh reads
-// and applied only after every proof passed. Every step re-plans from what exists, so running the
-// command again after an interruption converges. The way back (--to irsa) is not built yet.
+// irsa migrate: moves ServiceAccounts between IRSA and EKS Pod Identity without an outage (issue
+// 22; core/pod-identity-migration.ts says the five steps each way). Steps 1–3 are the target
+// mechanism's plan of each ServiceAccount with its role attached; step 4 is a server-side dry run
+// through the real webhook; step 5 (the old mechanism's trust and annotation) is planned from
+// fresh reads and applied only after every proof passed. Every step re-plans from what exists, so
+// running the command again after an interruption converges.
+//
+// What is read, is read once for all the ServiceAccounts (engine/binding-reads.ts readBindings):
+// roles and ServiceAccounts in bulk, one workload listing per namespace, the cluster's EKS Pod
+// Identity state once — a migration of 100 costs a handful of read round trips, not hundreds.
+//
+// The ServiceAccounts come from flags (-n, --name) or from an irsa.yaml (-f): there, each binding's
+// declared `mechanism` is where it should end up, and migrate moves the ones that are elsewhere.
 
 import { parseLockTimeout } from './trust-locks.ts';
 import { oidcProviderArn, partitionForRegion } from '../core/arn.ts';
 import { validateBinding } from '../core/binding-input.ts';
-import type { BindingRequest } from '../core/binding.ts';
+import { bindingRoleArn, planBindings, type BindingRequest } from '../core/binding.ts';
 import { UserError, ValidationErrors } from '../core/errors.ts';
 import { assertNamespace, assertServiceAccountName } from '../core/names.ts';
 import { changeKey, hasChanges, type Plan } from '../core/plan.ts';
 import { irsaProof, planIrsaRemoval, planPodIdentityTrustRemoval, podIdentityProof } from '../core/pod-identity-migration.ts';
-import { planAssociationRemoval } from '../core/resources/pod-identity-association.ts';
-import type { ClusterInfo } from '../core/state.ts';
-import type { IamGateway, KubeGateway } from '../ports.ts';
+import { planAssociationRemoval, type PodIdentityAssociationState } from '../core/resources/pod-identity-association.ts';
+import { removePodIdentitySubject } from '../core/pods-eks-trust.ts';
+import type { ClusterInfo, RoleState, ServiceAccountState } from '../core/state.ts';
+import type { IamGateway, KubeGateway, PodIdentityGateway } from '../ports.ts';
 import { roleNameOfArn } from '../core/pod-identity-inventory.ts';
 import { ROLE_ARN_ANNOTATION } from '../core/resources/service-account.ts';
 import { FLAG_TERMS } from '../core/terms.ts';
 import { issuerHostPath } from '../core/thumbprint.ts';
-import { readBinding } from '../engine/binding-reads.ts';
-import { planBindings } from '../core/binding.ts';
+import { removeSubject } from '../core/trust-merge.ts';
+import { serviceAccountSubject } from '../core/trust-policy.ts';
+import { loadConfigFile, type IrsaConfig } from '../config/load.ts';
+import { readBindings, type BindingTarget } from '../engine/binding-reads.ts';
+import { readRoles, readServiceAccounts } from '../engine/bulk-reads.ts';
 import { resolveIssuer } from '../engine/oidc.ts';
+import { readAssociations } from '../engine/pod-identity-reads.ts';
 import { createOutput, type Output } from '../ui/output.ts';
-import { createCommandContext } from './context.ts';
-import { parseGlobals } from './globals.ts';
+import { createCommandContext, type CommandContext } from './context.ts';
+import { concurrencyOption, contextFor, inFileError } from './declarative.ts';
+import { parseGlobals, type GlobalOptions } from './globals.ts';
 import { runPlan } from './run-plan.ts';
-import { findAssociation } from '../engine/executors/pod-identity-association.ts';
+
+type Direction = 'pod-identity' | 'irsa';
+
+/** One opened cluster and everything a migration in it uses. */
+interface Migration {
+  options: Record<string, unknown>;
+  globals: GlobalOptions;
+  output: Output;
+  ctx: CommandContext;
+  iam: IamGateway;
+  kube: KubeGateway;
+  podIdentity: PodIdentityGateway;
+  cluster: string;
+  issuer: { issuerUrl: string; cluster: ClusterInfo | null };
+  target: BindingTarget;
+  partition: string;
+  account: string;
+  providerArn: string;
+  approve: boolean;
+  concurrency: number;
+  lockTimeoutMs: number;
+  say: (line: string) => void;
+  /** What the user types to apply this migration (shown under a plan without --approve). */
+  applyHint: string;
+}
+
+/** A ServiceAccount to move, with the role it uses now (kept: a migration changes the mechanism, never the role). */
+interface Candidate {
+  namespace: string;
+  name: string;
+  roleArn: string;
+  restartWorkloads: boolean;
+  installPodIdentityAgent: boolean;
+}
 
 export async function run(options: Record<string, unknown>, _args: string[] = [], outputArg?: Output): Promise<number> {
   const output = outputArg ?? createOutput(options);
-  const globals = parseGlobals(options);
   const to = options['to'] as string | undefined;
-  if (to !== 'pod-identity' && to !== 'irsa') throw new UserError('--to is required: pod-identity (from IRSA to EKS Pod Identity) or irsa (back).', '--to');
+  if (to !== undefined && to !== 'pod-identity' && to !== 'irsa') throw new UserError(`--to: "${to}" is not a mechanism. Give pod-identity (from IRSA to EKS Pod Identity) or irsa (back).`, '--to');
+  const file = options['file'] as string | undefined;
+  if (file) {
+    for (const flag of ['namespace', 'name', 'cluster'] as const) {
+      if (options[flag] !== undefined) throw new UserError(`--${flag}: with -f the cluster and the ServiceAccounts come from the file; leave --${flag} out, or leave -f out.`, `--${flag}`);
+    }
+    const config = loadConfigFile(file);
+    try {
+      return await migrateFile(config, options, output, to as Direction | undefined);
+    } catch (error) {
+      throw inFileError(error);
+    }
+  }
+  if (!to) throw new UserError('--to is required: pod-identity (from IRSA to EKS Pod Identity) or irsa (back). With -f irsa.yaml each binding\'s mechanism says where it goes.', '--to');
   const namespace = options['namespace'] as string | undefined;
-  if (!namespace) throw new UserError('-n, --namespace is required: the namespace of the ServiceAccounts to migrate.', '--namespace');
+  if (!namespace) throw new UserError('-n, --namespace is required: the namespace of the ServiceAccounts to migrate (or -f irsa.yaml).', '--namespace');
   assertNamespace(namespace);
-  const names = ((options['name'] as string[] | undefined) ?? []);
+  const names = (options['name'] as string[] | undefined) ?? [];
   for (const name of names) assertServiceAccountName(name);
   const cluster = options['cluster'] as string | undefined;
   if (!cluster) throw new UserError('--cluster is required: EKS Pod Identity exists only on EKS clusters.', '--cluster');
-  const approve = options['approve'] === true;
-  const lockTimeoutMs = parseLockTimeout(options);
+  const concurrency = concurrencyOption(options);
+  const globals = parseGlobals(options);
   const ctx = createCommandContext(globals, { clusterProfile: options['clusterProfile'] as string | undefined });
-  const region = await ctx.region();
-  const issuer = await resolveIssuer({ cluster, region }, ctx.clusters);
-  ctx.expectCluster({ ...issuer, writes: approve });
-  const [iam, kube] = await Promise.all([ctx.iam(), ctx.kube()]);
-  const account = await iam.accountId();
-  const partition = partitionForRegion(region);
-  const providerArn = oidcProviderArn(partition, account, issuerHostPath(issuer.issuerUrl));
-
-  if (to === 'irsa') return migrateBack({ options, globals, output, ctx, iam, kube, namespace, names, cluster, issuer, region, account, partition, approve });
-
-  // The ServiceAccounts and the role each one's annotation names (all annotated ones of the namespace without --name).
-  const all = names.length > 0 ? await Promise.all(names.map((name) => kube.getServiceAccount(namespace, name))) : await kube.listServiceAccounts(namespace);
-  const podIdentity = await ctx.podIdentity();
-  // A named ServiceAccount already migrated (no annotation, an association) is re-checked, not refused: re-runs converge.
-  const migrated = await Promise.all(all.map((sa, index) =>
-    names.length > 0 && sa && !sa.annotations[ROLE_ARN_ANNOTATION] ? findAssociation(podIdentity, { cluster, namespace, serviceAccount: names[index]! }) : Promise.resolve(null)));
-  const problems: string[] = [];
-  const requests: BindingRequest[] = [];
-  all.forEach((sa, index) => {
-    const name = sa?.name ?? names[index]!;
-    const roleArn = sa?.annotations[ROLE_ARN_ANNOTATION] ?? migrated[index]?.roleArn;
-    if (!sa) return problems.push(`--name: ServiceAccount ${namespace}/${name} does not exist.`);
-    if (!roleArn) {
-      if (names.length > 0) problems.push(`--name: ${namespace}/${name} has no ${ROLE_ARN_ANNOTATION} annotation: it has no IRSA binding to migrate (irsa create-sa-role --mechanism pod-identity binds it).`);
-      return;
+  const m = await openMigration(ctx, globals, options, output, cluster, concurrency);
+  const flags = { restartWorkloads: options['restartWorkloads'] === true, installPodIdentityAgent: options['installPodIdentityAgent'] === true };
+  if (to === 'irsa') {
+    const selected = await selectForIrsa(m, namespace, names, flags);
+    if (selected.candidates.length === 0) {
+      output.out(`No ServiceAccount of ${namespace} has an EKS Pod Identity association: nothing to migrate.\n`);
+      return 0;
     }
-    const { request, problems: invalid } = validateBinding({
-      cluster, namespace, name, attachRoleArn: roleArn, mechanism: 'pod-identity',
-      installPodIdentityAgent: options['installPodIdentityAgent'] === true, restartWorkloads: options['restartWorkloads'] === true,
-    }, FLAG_TERMS);
-    if (request) requests.push(request);
-    else problems.push(...invalid.map((p) => `${namespace}/${name}: role ${roleArn}: ${p.message}`));
-    return undefined;
-  });
-  if (problems.length === 1) throw new UserError(problems[0]!);
-  if (problems.length > 1) throw new ValidationErrors(problems);
-  if (requests.length === 0) {
+    return migrateToIrsa(m, selected.candidates, selected.associations, selected.serviceAccounts);
+  }
+  const selected = await selectForPodIdentity(m, namespace, names, flags);
+  if (selected.candidates.length === 0) {
     output.out(`No ServiceAccount of ${namespace} carries ${ROLE_ARN_ANNOTATION}: nothing to migrate.\n`);
     return 0;
   }
+  return migrateToPodIdentity(m, selected.candidates, selected.serviceAccounts);
+}
 
-  // Steps 1–3: each ServiceAccount's pod-identity plan with its role attached (only the trust changes).
-  const workloads = await ctx.workloads();
-  const target = { issuerUrl: issuer.issuerUrl, cluster: issuer.cluster, region, account, thumbprints: { given: [], none: false } };
-  // Every ServiceAccount's reads, then one plan over all of them: ServiceAccounts sharing a role get one trust change.
-  const allReads = await Promise.all(requests.map((request) => readBinding(request, target, { iam, kube, resolveThumbprints: ctx.resolveThumbprints, podIdentity: async () => podIdentity })));
-  const first = allReads[0]!.podIdentity;
-  const associations = new Map(allReads.flatMap((reads) => [...(reads.podIdentity?.associations ?? new Map())]));
-  const keyOf = (r: BindingRequest) => `${r.namespace}/${r.name}`;
+async function openMigration(ctx: CommandContext, globals: GlobalOptions, options: Record<string, unknown>, output: Output, cluster: string, concurrency: number): Promise<Migration> {
+  const approve = options['approve'] === true;
+  const lockTimeoutMs = parseLockTimeout(options);
+  const region = await ctx.region();
+  const issuer = await resolveIssuer({ cluster, region }, ctx.clusters);
+  ctx.expectCluster({ ...issuer, writes: approve });
+  const [iam, kube, podIdentity] = await Promise.all([ctx.iam(), ctx.kube(), ctx.podIdentity()]);
+  const account = await iam.accountId();
+  const partition = partitionForRegion(region);
+  const providerArn = oidcProviderArn(partition, account, issuerHostPath(issuer.issuerUrl));
+  const target: BindingTarget = { issuerUrl: issuer.issuerUrl, cluster: issuer.cluster, region, account, thumbprints: { given: [], none: false } };
+  const say = (line: string) => {
+    if (globals.output === 'text') output.out(line + '\n');
+  };
+  return { options, globals, output, ctx, iam, kube, podIdentity, cluster, issuer, target, partition, account, providerArn, approve, concurrency, lockTimeoutMs, say, applyHint: `irsa ${process.argv.slice(2).join(' ')} --approve` };
+}
+
+const keyOf = (sa: { namespace: string; name: string }) => `${sa.namespace}/${sa.name}`;
+
+/** Flags: every annotated ServiceAccount of the namespace, or the named ones (a named one already moved is re-checked, so re-runs converge). */
+async function selectForPodIdentity(m: Migration, namespace: string, names: string[], flags: Pick<Candidate, 'restartWorkloads' | 'installPodIdentityAgent'>) {
+  const serviceAccounts = names.length > 0
+    ? await readServiceAccounts(m.kube, names.map((name) => `${namespace}/${name}`), { concurrency: m.concurrency })
+    : new Map((await m.kube.listServiceAccounts(namespace)).map((sa) => [keyOf(sa), sa] as const));
+  const wanted = names.length > 0 ? names : [...serviceAccounts.values()].filter((sa) => sa?.annotations[ROLE_ARN_ANNOTATION]).map((sa) => sa!.name);
+  const unannotated = names.filter((name) => serviceAccounts.get(`${namespace}/${name}`) && !serviceAccounts.get(`${namespace}/${name}`)!.annotations[ROLE_ARN_ANNOTATION]);
+  const associations = unannotated.length > 0 ? await readAssociations(m.podIdentity, m.cluster, unannotated.map((name) => ({ namespace, name })), m.concurrency) : new Map<string, PodIdentityAssociationState | null>();
+  const problems: string[] = [];
+  const candidates: Candidate[] = [];
+  for (const name of wanted) {
+    const sa = serviceAccounts.get(`${namespace}/${name}`);
+    if (!sa) {
+      problems.push(`--name: ServiceAccount ${namespace}/${name} does not exist.`);
+      continue;
+    }
+    const roleArn = sa.annotations[ROLE_ARN_ANNOTATION] ?? associations.get(`${namespace}/${name}`)?.roleArn;
+    if (!roleArn) {
+      problems.push(`--name: ${namespace}/${name} has no ${ROLE_ARN_ANNOTATION} annotation: it has no IRSA binding to migrate (irsa create-sa-role --mechanism pod-identity binds it).`);
+      continue;
+    }
+    candidates.push({ namespace, name, roleArn, ...flags });
+  }
+  throwProblems(problems);
+  return { candidates, serviceAccounts };
+}
+
+/** Flags: every ServiceAccount of the namespace with an association, or the named ones (one already moved back is re-checked). */
+async function selectForIrsa(m: Migration, namespace: string, names: string[], flags: Pick<Candidate, 'restartWorkloads' | 'installPodIdentityAgent'>) {
+  const wanted = names.length > 0 ? names : [...new Set((await m.podIdentity.listAssociations(m.cluster, { namespace })).map((a) => a.serviceAccount))].sort();
+  const refs = wanted.map((name) => ({ namespace, name }));
+  const [serviceAccounts, associations] = await Promise.all([
+    readServiceAccounts(m.kube, refs.map(keyOf), { concurrency: m.concurrency }),
+    readAssociations(m.podIdentity, m.cluster, refs, m.concurrency),
+  ]);
+  const problems: string[] = [];
+  const candidates: Candidate[] = [];
+  for (const ref of refs) {
+    const sa = serviceAccounts.get(keyOf(ref));
+    const association = associations.get(keyOf(ref)) ?? null;
+    // Already moved back (no association, the annotation there): re-checked, so re-runs converge.
+    const roleArn = association?.roleArn ?? sa?.annotations[ROLE_ARN_ANNOTATION];
+    if (!sa) {
+      problems.push(`--name: ServiceAccount ${keyOf(ref)} does not exist.`);
+      continue;
+    }
+    if (!roleArn) {
+      problems.push(`--name: ${keyOf(ref)} has no EKS Pod Identity association and no role-arn annotation: nothing to migrate.`);
+      continue;
+    }
+    const refused = refuseBack(association, keyOf(ref), '--name');
+    if (refused) problems.push(refused);
+    else candidates.push({ ...ref, roleArn, ...flags });
+  }
+  throwProblems(problems);
+  return { candidates, associations, serviceAccounts };
+}
+
+/** Why an association cannot be migrated back to IRSA by irsa, or null. */
+function refuseBack(association: PodIdentityAssociationState | null, key: string, field: string): string | null {
+  if (association && (association.ownerArn || association.tags['irsa:managed-by'] !== 'irsa')) {
+    return `${field}: the association of ${key} was not made by irsa${association.ownerArn ? ` (an add-on owns it: ${association.ownerArn})` : ''}; irsa deletes only its own. Delete it yourself once IRSA is in place, or leave this ServiceAccount out.`;
+  }
+  if (association?.targetRoleArn) return `${field}: ${key} chains into ${association.targetRoleArn} (a target role): IRSA cannot chain roles; bind it to that role with irsa create-sa-role instead.`;
+  return null;
+}
+
+function throwProblems(problems: string[]): void {
+  if (problems.length === 1) throw new UserError(problems[0]!);
+  if (problems.length > 1) throw new ValidationErrors(problems);
+}
+
+/** The binding requests of the candidates, each with the role it has attached (only its trust changes). */
+function requestsFor(m: Migration, candidates: Candidate[], mechanism: Direction): BindingRequest[] {
+  const problems: string[] = [];
+  const requests: BindingRequest[] = [];
+  for (const c of candidates) {
+    const { request, problems: invalid } = validateBinding({
+      cluster: m.cluster, namespace: c.namespace, name: c.name, attachRoleArn: c.roleArn, restartWorkloads: c.restartWorkloads,
+      ...(mechanism === 'pod-identity' ? { mechanism, installPodIdentityAgent: c.installPodIdentityAgent } : {}),
+    }, FLAG_TERMS);
+    if (request) requests.push(request);
+    else problems.push(...invalid.map((p) => `${c.namespace}/${c.name}: role ${c.roleArn}: ${p.message}`));
+  }
+  throwProblems(problems);
+  return requests;
+}
+
+const roleNameOf = (request: BindingRequest) => roleNameOfArn(request.attachRoleArn!) ?? request.roleName;
+
+/** Steps 1–3 planned from one read of all the ServiceAccounts (ServiceAccounts sharing a role get one trust change). */
+async function planSteps(m: Migration, requests: BindingRequest[], known: Map<string, ServiceAccountState | null>): Promise<Plan> {
+  const reads = await readBindings(requests, m.target, {
+    iam: m.iam, kube: m.kube, resolveThumbprints: m.ctx.resolveThumbprints, podIdentity: async () => m.podIdentity, concurrency: m.concurrency, serviceAccounts: known,
+  });
   const planned = planBindings(requests, {
     context: {
-      partition, account, providerArn, issuerHostPath: issuerHostPath(issuer.issuerUrl), providerChange: null,
-      ...(first?.clusterArn ? { podIdentityClusterArn: first.clusterArn } : {}),
-      ...(issuer.cluster ? { clusterAccount: issuer.cluster.accountId } : {}),
+      partition: m.partition, account: m.account, providerArn: reads.provider?.arn ?? m.providerArn, issuerHostPath: issuerHostPath(m.issuer.issuerUrl), providerChange: null,
+      ...(reads.podIdentity?.clusterArn ? { podIdentityClusterArn: reads.podIdentity.clusterArn } : {}),
+      ...(m.issuer.cluster ? { clusterAccount: m.issuer.cluster.accountId } : {}),
     },
-    roles: new Map(requests.map((r, i) => [r.roleName, allReads[i]!.observed.role])),
-    namespaces: new Map(requests.map((r, i) => [r.namespace, allReads[i]!.observed.namespaceExists])),
-    serviceAccounts: new Map(requests.map((r, i) => [keyOf(r), allReads[i]!.observed.serviceAccount])),
-    workloads: new Map(requests.map((r, i) => [keyOf(r), allReads[i]!.observed.workloads])),
+    roles: reads.roles,
+    namespaces: reads.namespaces,
+    serviceAccounts: reads.serviceAccounts,
+    workloads: reads.workloads,
     clusterRoles: [],
-    ...(first ? { podIdentity: { ...first, associations } } : {}),
+    ...(reads.podIdentity ? { podIdentity: reads.podIdentity } : {}),
+    // The OIDC provider (the way back) is planned from what was read: created when missing.
+    ...(reads.provider ? { provider: { desired: reads.provider.desired, observed: reads.provider.observed } } : {}),
   }, { mode: 'ensure', prune: false });
-  const plan = planned.plan;
-  const say = (line: string) => globals.output === 'text' && output.out(line + '\n');
-  say(`Steps 1–3: EKS Pod Identity beside IRSA for ${requests.map((r) => r.name).join(', ')}`);
-  const executor = { iam, kube, workloads, podIdentity };
-  const added = await runPlan(plan, { globals, output, approve, detailedExitcode: options['detailedExitcode'] === true, executor, leases: await ctx.leases(), lockTimeoutMs, retryCount: ctx.retries, applyHint: `irsa ${process.argv.slice(2).join(' ')} --approve` });
+  return planned.plan;
+}
+
+function runOptions(m: Migration, approve: boolean) {
+  return { globals: m.globals, output: m.output, approve, detailedExitcode: m.options['detailedExitcode'] === true, concurrency: m.concurrency, lockTimeoutMs: m.lockTimeoutMs, retryCount: m.ctx.retries };
+}
+
+async function executorOf(m: Migration) {
+  return { iam: m.iam, kube: m.kube, workloads: await m.ctx.workloads(), podIdentity: m.podIdentity };
+}
+
+/** IRSA → EKS Pod Identity for the candidates. */
+async function migrateToPodIdentity(m: Migration, candidates: Candidate[], known: Map<string, ServiceAccountState | null>): Promise<number> {
+  const requests = requestsFor(m, candidates, 'pod-identity');
+  const plan = await planSteps(m, requests, known);
+  m.say(`Steps 1–3: EKS Pod Identity beside IRSA for ${requests.map((r) => r.name).join(', ')}`);
+  const executor = await executorOf(m);
+  const leases = await m.ctx.leases();
+  const added = await runPlan(plan, { ...runOptions(m, m.approve), executor, leases, applyHint: m.applyHint });
   if (added === 1) return 1;
 
   const removal = async (): Promise<Plan> => {
     const [sas, roles] = await Promise.all([
-      Promise.all(requests.map((r) => kube.getServiceAccount(r.namespace, r.name))),
-      Promise.all(requests.map((r) => iam.getRole(roleNameOfArn(r.attachRoleArn!) ?? r.roleName))),
+      readServiceAccounts(m.kube, requests.map(keyOf), { concurrency: m.concurrency }),
+      readRoles(m.iam, requests.map(roleNameOf), { concurrency: m.concurrency }).then((reads) => reads.roles),
     ]);
-    return planIrsaRemoval(cluster, providerArn, requests.map((r, i) => ({ namespace: r.namespace, name: r.name, serviceAccount: sas[i] ?? null, role: roles[i] ?? null })));
+    return planIrsaRemoval(m.cluster, m.providerArn, requests.map((r) => ({ namespace: r.namespace, name: r.name, serviceAccount: sas.get(keyOf(r)) ?? null, role: roles.get(roleNameOf(r)) ?? null })));
   };
-  if (!approve) {
+  if (!m.approve) {
     const later = await removal();
-    say('');
-    say(`Then step 4 (a server-side dry run of a new pod of each ServiceAccount must show EKS Pod Identity credentials) and, only if every proof passes, step 5: ${later.changes.map((c) => `${c.action} ${c.kind} ${c.id}`).join('; ') || 'nothing'}.`);
+    m.say('');
+    m.say(`Then step 4 (a server-side dry run of a new pod of each ServiceAccount must show EKS Pod Identity credentials) and, only if every proof passes, step 5: ${later.changes.map((c) => `${c.action} ${c.kind} ${c.id}`).join('; ') || 'nothing'}.`);
     return added;
   }
 
   // Step 4: the proof, through the real admission chain. A failed proof removes nothing.
-  const inspector = await ctx.inspector();
+  const inspector = await m.ctx.inspector();
   const proofs = await Promise.all(requests.map(async (r) => {
     const runs = await inspector.dryRunPods(r.namespace, r.name).catch(() => []);
-    return { name: `${r.namespace}/${r.name}`, ...podIdentityProof(runs.find((d) => !d.fromWorkload) ?? runs[0]) };
+    return { name: keyOf(r), ...podIdentityProof(runs.find((d) => !d.fromWorkload) ?? runs[0]) };
   }));
-  for (const proof of proofs) say(`${proof.ok ? '✓' : '✗'} step 4 ${proof.name}: ${proof.observed}`);
+  for (const proof of proofs) m.say(`${proof.ok ? '✓' : '✗'} step 4 ${proof.name}: ${proof.observed}`);
   if (proofs.some((p) => !p.ok)) {
-    output.err('Error: the dry-run proof failed, so nothing of IRSA was removed (the trust statements and annotations stay; pods keep working). EKS updates the pod identity webhook within seconds of a new association: run the same command again.\n');
+    m.output.err('Error: the dry-run proof failed, so nothing of IRSA was removed (the trust statements and annotations stay; pods keep working). EKS updates the pod identity webhook within seconds of a new association: run the same command again.\n');
     return 1;
   }
   // Step 5, planned from what exists now.
   const removed = await removal();
-  say('Step 5: the IRSA side of the proven ServiceAccounts');
-  if (!hasChanges(removed)) say('Nothing left to remove.');
-  const code = await runPlan(removed, { globals, output, approve: true, detailedExitcode: options['detailedExitcode'] === true, executor, leases: await ctx.leases(), lockTimeoutMs, retryCount: ctx.retries });
-  if (code !== 1) await proposeProviderRemoval(iam, providerArn, cluster, say);
+  m.say('Step 5: the IRSA side of the proven ServiceAccounts');
+  if (!hasChanges(removed)) m.say('Nothing left to remove.');
+  const code = await runPlan(removed, { ...runOptions(m, true), executor, leases });
+  if (code !== 1) await proposeProviderRemoval(m.iam, m.providerArn, m.cluster, m.say);
   return code;
 }
 
@@ -169,109 +326,122 @@ async function proposeProviderRemoval(iam: IamGateway, providerArn: string, clus
 }
 
 /**
- * --to irsa (core/pod-identity-migration.ts, "the way back"): for each ServiceAccount with an
- * association (named, or every one of the namespace), its role gets the IRSA subject and the
- * ServiceAccount the annotation, the association irsa made goes after them, a dry run proves new
- * pods get the web identity, and only then the pods.eks statement leaves the role.
+ * EKS Pod Identity → IRSA (core/pod-identity-migration.ts, "the way back"): each role gets the
+ * IRSA subject and the ServiceAccount the annotation, the association irsa made goes after them, a
+ * dry run proves new pods get the web identity, and only then the pods.eks statement leaves the role.
  */
-async function migrateBack(input: {
-  options: Record<string, unknown>;
-  globals: ReturnType<typeof parseGlobals>;
-  output: Output;
-  ctx: ReturnType<typeof createCommandContext>;
-  iam: IamGateway;
-  kube: KubeGateway;
-  namespace: string;
-  names: string[];
-  cluster: string;
-  issuer: { issuerUrl: string; cluster: ClusterInfo | null };
-  region: string;
-  account: string;
-  partition: string;
-  approve: boolean;
-}): Promise<number> {
-  const { options, globals, output, ctx, iam, kube, namespace, names, cluster, issuer, region, account, approve } = input;
-  const podIdentity = await ctx.podIdentity();
-  const clusterArn = issuer.cluster!.arn;
-  const wanted = names.length > 0 ? names : [...new Set((await podIdentity.listAssociations(cluster, { namespace })).map((a) => a.serviceAccount))].sort();
-  const [serviceAccounts, associations] = await Promise.all([
-    Promise.all(wanted.map((name) => kube.getServiceAccount(namespace, name))),
-    Promise.all(wanted.map((name) => findAssociation(podIdentity, { cluster, namespace, serviceAccount: name }))),
-  ]);
-  const problems: string[] = [];
-  const requests: BindingRequest[] = [];
-  const roleArns: string[] = [];
-  wanted.forEach((name, index) => {
-    const sa = serviceAccounts[index];
-    const association = associations[index];
-    // Already moved back (no association, the annotation there): re-checked, so re-runs converge.
-    const roleArn = association?.roleArn ?? sa?.annotations[ROLE_ARN_ANNOTATION];
-    if (!sa) return problems.push(`--name: ServiceAccount ${namespace}/${name} does not exist.`);
-    if (!roleArn) return problems.push(`--name: ${namespace}/${name} has no EKS Pod Identity association and no role-arn annotation: nothing to migrate.`);
-    if (association && (association.ownerArn || association.tags['irsa:managed-by'] !== 'irsa')) {
-      return problems.push(`--name: the association of ${namespace}/${name} was not made by irsa${association.ownerArn ? ` (an add-on owns it: ${association.ownerArn})` : ''}; irsa deletes only its own. Delete it yourself once IRSA is in place, or leave this ServiceAccount out.`);
-    }
-    if (association?.targetRoleArn) return problems.push(`--name: ${namespace}/${name} chains into ${association.targetRoleArn} (a target role): IRSA cannot chain roles; bind it to that role with irsa create-sa-role instead.`);
-    const { request, problems: invalid } = validateBinding({ cluster, namespace, name, attachRoleArn: roleArn, restartWorkloads: options['restartWorkloads'] === true }, FLAG_TERMS);
-    if (request) (requests.push(request), roleArns.push(roleArn));
-    else problems.push(...invalid.map((p) => `${namespace}/${name}: role ${roleArn}: ${p.message}`));
-    return undefined;
-  });
-  if (problems.length === 1) throw new UserError(problems[0]!);
-  if (problems.length > 1) throw new ValidationErrors(problems);
-  if (requests.length === 0) {
-    output.out(`No ServiceAccount of ${namespace} has an EKS Pod Identity association: nothing to migrate.\n`);
-    return 0;
-  }
-  const workloads = await ctx.workloads();
-  const target = { issuerUrl: issuer.issuerUrl, cluster: issuer.cluster, region, account, thumbprints: { given: [], none: false } };
-  const allReads = await Promise.all(requests.map((request) => readBinding(request, target, { iam, kube, resolveThumbprints: ctx.resolveThumbprints })));
-  const provider = allReads[0]!.provider!;
-  const keyOf = (r: BindingRequest) => `${r.namespace}/${r.name}`;
-  const planned = planBindings(requests, {
-    context: { partition: input.partition, account, providerArn: provider.arn, issuerHostPath: issuerHostPath(issuer.issuerUrl), providerChange: null, ...(issuer.cluster ? { clusterAccount: issuer.cluster.accountId } : {}) },
-    // The OIDC provider is planned by the planner from what was read (created when missing).
-    provider: { desired: provider.desired, observed: provider.observed },
-    roles: new Map(requests.map((r, i) => [r.roleName, allReads[i]!.observed.role])),
-    namespaces: new Map(requests.map((r, i) => [r.namespace, allReads[i]!.observed.namespaceExists])),
-    serviceAccounts: new Map(requests.map((r, i) => [keyOf(r), allReads[i]!.observed.serviceAccount])),
-    workloads: new Map(requests.map((r, i) => [keyOf(r), allReads[i]!.observed.workloads])),
-    clusterRoles: [],
-  }, { mode: 'ensure', prune: false });
-  const plan = planned.plan;
+async function migrateToIrsa(m: Migration, candidates: Candidate[], associations: Map<string, PodIdentityAssociationState | null>, known: Map<string, ServiceAccountState | null>): Promise<number> {
+  const clusterArn = m.issuer.cluster!.arn;
+  const requests = requestsFor(m, candidates, 'irsa');
+  const plan = await planSteps(m, requests, known);
   // The associations go once the IRSA side of their ServiceAccount is written (Pod Identity takes precedence until then).
   const irsaSide = plan.changes.filter((c) => c.kind === 'iam-role' || c.kind === 'service-account').map(changeKey);
-  associations.forEach((association) => {
-    const removal = planAssociationRemoval(association ?? null, irsaSide);
+  for (const r of requests) {
+    const removal = planAssociationRemoval(associations.get(keyOf(r)) ?? null, irsaSide);
     if (removal.change) plan.changes.push(removal.change);
-  });
-  const say = (line: string) => globals.output === 'text' && output.out(line + '\n');
-  say(`Steps 1–3: IRSA beside EKS Pod Identity for ${requests.map((r) => r.name).join(', ')}, then their associations deleted`);
-  const executor = { iam, kube, workloads, podIdentity };
-  const added = await runPlan(plan, { globals, output, approve, detailedExitcode: options['detailedExitcode'] === true, executor, leases: await ctx.leases(), lockTimeoutMs: parseLockTimeout(options), retryCount: ctx.retries, applyHint: `irsa ${process.argv.slice(2).join(' ')} --approve` });
+  }
+  m.say(`Steps 1–3: IRSA beside EKS Pod Identity for ${requests.map((r) => r.name).join(', ')}, then their associations deleted`);
+  const executor = await executorOf(m);
+  const leases = await m.ctx.leases();
+  const added = await runPlan(plan, { ...runOptions(m, m.approve), executor, leases, applyHint: m.applyHint });
   if (added === 1) return 1;
   const removal = async (): Promise<Plan> => {
-    const roles = await Promise.all(roleArns.map((arn) => iam.getRole(roleNameOfArn(arn) ?? arn)));
-    return planPodIdentityTrustRemoval(clusterArn, requests.map((r, i) => ({ namespace: r.namespace, name: r.name, serviceAccount: null, role: roles[i] ?? null })));
+    const roles = (await readRoles(m.iam, requests.map(roleNameOf), { concurrency: m.concurrency })).roles;
+    return planPodIdentityTrustRemoval(clusterArn, requests.map((r) => ({ namespace: r.namespace, name: r.name, serviceAccount: null, role: roles.get(roleNameOf(r)) ?? null })));
   };
-  if (!approve) {
+  if (!m.approve) {
     const later = await removal();
-    say('');
-    say(`Then step 4 (a server-side dry run of a new pod of each ServiceAccount must show AWS_ROLE_ARN) and, only if every proof passes, step 5: ${later.changes.map((c) => `${c.action} ${c.kind} ${c.id}`).join('; ') || 'nothing'}.`);
+    m.say('');
+    m.say(`Then step 4 (a server-side dry run of a new pod of each ServiceAccount must show AWS_ROLE_ARN) and, only if every proof passes, step 5: ${later.changes.map((c) => `${c.action} ${c.kind} ${c.id}`).join('; ') || 'nothing'}.`);
     return added;
   }
-  const inspector = await ctx.inspector();
-  const proofs = await Promise.all(requests.map(async (r, i) => {
+  const inspector = await m.ctx.inspector();
+  const proofs = await Promise.all(requests.map(async (r) => {
     const runs = await inspector.dryRunPods(r.namespace, r.name).catch(() => []);
-    return { name: `${r.namespace}/${r.name}`, ...irsaProof(runs.find((d) => !d.fromWorkload) ?? runs[0], roleArns[i]!) };
+    return { name: keyOf(r), ...irsaProof(runs.find((d) => !d.fromWorkload) ?? runs[0], r.attachRoleArn!) };
   }));
-  for (const proof of proofs) say(`${proof.ok ? '✓' : '✗'} step 4 ${proof.name}: ${proof.observed}`);
+  for (const proof of proofs) m.say(`${proof.ok ? '✓' : '✗'} step 4 ${proof.name}: ${proof.observed}`);
   if (proofs.some((p) => !p.ok)) {
-    output.err('Error: the dry-run proof failed, so the pods.eks trust statements were not removed. EKS updates the pod identity webhook within seconds of an association\'s deletion: run the same command again.\n');
+    m.output.err('Error: the dry-run proof failed, so the pods.eks trust statements were not removed. EKS updates the pod identity webhook within seconds of an association\'s deletion: run the same command again.\n');
     return 1;
   }
   const removed = await removal();
-  say('Step 5: the pods.eks statements of the proven ServiceAccounts');
-  if (!hasChanges(removed)) say('Nothing left to remove.');
-  return runPlan(removed, { globals, output, approve: true, detailedExitcode: options['detailedExitcode'] === true, executor, leases: await ctx.leases(), lockTimeoutMs: parseLockTimeout(options), retryCount: ctx.retries });
+  m.say('Step 5: the pods.eks statements of the proven ServiceAccounts');
+  if (!hasChanges(removed)) m.say('Nothing left to remove.');
+  return runPlan(removed, { ...runOptions(m, true), executor, leases });
+}
+
+/**
+ * -f irsa.yaml: each binding's declared mechanism is where its ServiceAccount should end up. A
+ * binding declared pod-identity whose ServiceAccount still has IRSA (the annotation, or its
+ * subject in the role's trust) moves to EKS Pod Identity; one declared irsa (the default) that has
+ * an association, or still a pods.eks statement for it, moves back. Bindings already where the
+ * file says, role-only ones and ServiceAccounts not bound yet are left to `irsa apply -f`.
+ * A migration keeps the role: a binding whose ServiceAccount uses another role than the file names
+ * is refused (change roles with apply -f, before or after).
+ */
+async function migrateFile(config: IrsaConfig, options: Record<string, unknown>, output: Output, only: Direction | undefined): Promise<number> {
+  if (config.cluster.issuerUrl) throw new UserError(`cluster.issuerUrl: EKS Pod Identity exists only on EKS clusters; irsa migrate -f needs cluster.name (the EKS cluster) in ${config.file}.`, 'cluster.name');
+  const { globals, ctx } = contextFor(config, options);
+  const m = await openMigration(ctx, globals, options, output, config.cluster.name, concurrencyOption(options));
+  const indexed = config.bindings.map((binding, index) => ({ binding, index })).filter(({ binding }) => !binding.roleOnly);
+  const refs = indexed.map(({ binding }) => ({ namespace: binding.namespace, name: binding.name }));
+  const [serviceAccounts, associations, roles] = await Promise.all([
+    readServiceAccounts(m.kube, refs.map(keyOf), { concurrency: m.concurrency }),
+    readAssociations(m.podIdentity, m.cluster, refs, m.concurrency),
+    readRoles(m.iam, [...new Set(indexed.map(({ binding }) => roleNameOfArn(bindingRoleArn(binding, m)) ?? binding.roleName))], { concurrency: m.concurrency }).then((reads) => reads.roles),
+  ]);
+  const clusterArn = m.issuer.cluster?.arn ?? '';
+  const problems: string[] = [];
+  const toPodIdentity: Candidate[] = [];
+  const toIrsa: Candidate[] = [];
+  for (const { binding, index } of indexed) {
+    const key = keyOf(binding);
+    const field = `bindings[${index}]`;
+    const sa = serviceAccounts.get(key) ?? null;
+    const association = associations.get(key) ?? null;
+    const fileRoleArn = bindingRoleArn(binding, m);
+    const role: RoleState | null = roles.get(roleNameOfArn(fileRoleArn) ?? binding.roleName) ?? null;
+    const annotated = sa?.annotations[ROLE_ARN_ANNOTATION];
+    const trustsIrsa = !!role && removeSubject(role.trustPolicy, { subject: serviceAccountSubject(binding.namespace, binding.name), providerArn: m.providerArn }).changed;
+    const trustsPods = !!role && removePodIdentitySubject(role.trustPolicy, { clusterArn, namespace: binding.namespace, serviceAccount: binding.name }).changed;
+    const declared: Direction = binding.mechanism === 'pod-identity' ? 'pod-identity' : 'irsa';
+    const moving = declared === 'pod-identity' ? !!annotated || (!!association && trustsIrsa) : !!association || (!!annotated && trustsPods);
+    if (!moving || (only && only !== declared)) continue;
+    const inUse = declared === 'pod-identity' ? annotated ?? association?.roleArn : association?.roleArn ?? annotated;
+    if (inUse && inUse !== fileRoleArn) {
+      problems.push(`${field}: ${key} uses role ${inUse}, and ${config.file} names ${fileRoleArn}. irsa migrate moves a ServiceAccount between mechanisms with the role it has: set ${field}.attachRoleArn (or roleName) to that role, or change the role with irsa apply -f before or after the migration.`);
+      continue;
+    }
+    if (declared === 'irsa') {
+      const refused = refuseBack(association, key, field);
+      if (refused) {
+        problems.push(refused);
+        continue;
+      }
+    }
+    const candidate: Candidate = {
+      namespace: binding.namespace, name: binding.name, roleArn: fileRoleArn,
+      restartWorkloads: options['restartWorkloads'] === true || binding.restartWorkloads,
+      installPodIdentityAgent: options['installPodIdentityAgent'] === true || binding.podIdentity?.installAgent === true,
+    };
+    (declared === 'pod-identity' ? toPodIdentity : toIrsa).push(candidate);
+  }
+  throwProblems(problems);
+  if (toPodIdentity.length === 0 && toIrsa.length === 0) {
+    output.out(`Every binding of ${config.file} already uses the mechanism it declares (or is not bound yet: irsa apply -f binds it): nothing to migrate.\n`);
+    return 0;
+  }
+  let code = 0;
+  if (toPodIdentity.length > 0) {
+    m.say(`To EKS Pod Identity (${config.file} says mechanism: pod-identity):`);
+    code = Math.max(code, await migrateToPodIdentity(m, toPodIdentity, serviceAccounts));
+    if (code === 1) return 1;
+  }
+  if (toIrsa.length > 0) {
+    if (toPodIdentity.length > 0) m.say('');
+    m.say(`Back to IRSA (${config.file} says mechanism: irsa):`);
+    code = Math.max(code, await migrateToIrsa(m, toIrsa, associations, serviceAccounts));
+  }
+  return code;
 }

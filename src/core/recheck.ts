@@ -17,7 +17,7 @@ import type { ChangeOf } from './plan.ts';
 import { roleValue } from './resources/iam-role.ts';
 import { planServiceAccount } from './resources/service-account.ts';
 import type { RoleValue } from './resources/types.ts';
-import type { OidcProviderState, RoleState, ServiceAccountState } from './state.ts';
+import type { OidcProviderState, RoleSettings, ServiceAccountState } from './state.ts';
 import { addSubject, readIrsaStatement, removeSubject, type SubjectRef } from './trust-merge.ts';
 import { canonicalPolicy, samePolicy, type PolicyDocument } from './trust-policy.ts';
 
@@ -104,7 +104,7 @@ export function trustIntentGaps(before: PolicyDocument, after: PolicyDocument, c
 
 const BOOKKEEPING_TAGS: ReadonlySet<string> = new Set([CLUSTER_TAG, NAMESPACE_TAG, SERVICE_ACCOUNT_TAG]);
 
-export function recheckRoleUpdate(change: Update<'iam-role'>, fresh: RoleState | null): Recheck<Update<'iam-role'>> {
+export function recheckRoleUpdate(change: Update<'iam-role'>, fresh: RoleSettings | null): Recheck<Update<'iam-role'>> {
   if (!fresh) return { verdict: 'stale', reason: `role ${change.before.name} was deleted after the plan was made` };
   const now = roleValue(fresh);
   if (sameRole(now, change.before)) return { verdict: 'write', change };
@@ -138,7 +138,7 @@ export function recheckRoleUpdate(change: Update<'iam-role'>, fresh: RoleState |
   return { verdict: 'stale', reason: `role ${now.name} changed after the plan was made` };
 }
 
-export function recheckRoleDelete(change: Delete<'iam-role'>, fresh: RoleState | null): Recheck<Delete<'iam-role'>> {
+export function recheckRoleDelete(change: Delete<'iam-role'>, fresh: RoleSettings | null): Recheck<Delete<'iam-role'>> {
   if (!fresh) return { verdict: 'done', note: `role ${change.before.name} is already gone` };
   if (sameRole(roleValue(fresh), change.before)) return { verdict: 'write', change };
   return { verdict: 'stale', reason: `role ${fresh.name} changed after the plan was made (it may trust someone new)` };
@@ -149,7 +149,7 @@ export function recheckRoleDelete(change: Delete<'iam-role'>, fresh: RoleState |
  * created it meanwhile. Planned against like an existing role: irsa-owned, same settings →
  * merge this change's subjects into its trust policy; anything else → stale.
  */
-export function recheckRoleCreate(change: Create<'iam-role'>, fresh: RoleState | null): Recheck<Update<'iam-role'>> {
+export function recheckRoleCreate(change: Create<'iam-role'>, fresh: RoleSettings | null): Recheck<Update<'iam-role'>> {
   if (!fresh) return { verdict: 'stale', reason: `role ${change.after.name} was reported to exist but cannot be read` };
   const now = roleValue(fresh);
   if (!isOwnedByIrsa(fresh.tags)) return { verdict: 'stale', reason: `role ${now.name} was created by someone else while irsa was applying` };

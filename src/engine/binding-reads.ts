@@ -10,7 +10,7 @@ import { issuerHostPath } from '../core/thumbprint.ts';
 import type { IamGateway, KubeGateway, PodIdentityGateway } from '../ports.ts';
 import type { PodIdentityObserved } from '../core/mechanisms/pod-identity.ts';
 import { readPodIdentity, wantsPodIdentity, type AccountIam } from './pod-identity-reads.ts';
-import { readRoles } from './bulk-reads.ts';
+import { readRoles, readServiceAccounts } from './bulk-reads.ts';
 import { readProviderForIssuer, type ProviderRead, type ThumbprintChoice } from './oidc.ts';
 
 export interface BindingTarget {
@@ -131,4 +131,80 @@ export function planBindingFromReads(
   binding.plan.warnings.push(...(reads.podIdentity?.warnings ?? []));
   binding.plan.warnings.push(...(reads.provider?.warnings ?? []));
   return { ...binding, roleArn: bindingRoleArn(request, context) };
+}
+
+/** What many bindings of one cluster need, read once for all of them (readBindings). */
+export interface ManyBindingsReads {
+  /** Null when every binding is pod-identity (no OIDC provider is read or planned). */
+  provider: ProviderRead | null;
+  podIdentity?: PodIdentityObserved;
+  /** By role name; null when the role does not exist. */
+  roles: Map<string, RoleState | null>;
+  namespaces: Map<string, boolean>;
+  /** By `namespace/name`. */
+  serviceAccounts: Map<string, ServiceAccountState | null>;
+  /** By `namespace/name` of the ServiceAccount. */
+  workloads: Map<string, WorkloadRef[]>;
+  missingPolicies: string[];
+}
+
+/**
+ * readBinding for many bindings of one cluster (irsa migrate): the same reads, made once for all of
+ * them instead of once each — roles and ServiceAccounts through bulk-reads.ts's cost model, one
+ * workload listing per namespace, the cluster's EKS Pod Identity state and the OIDC provider once.
+ * At 100 ServiceAccounts that is a handful of round trips instead of a few hundred calls.
+ */
+export async function readBindings(
+  requests: BindingRequest[],
+  target: BindingTarget,
+  deps: BindingReadDeps & { concurrency: number; /** ServiceAccounts the caller has read already, by `namespace/name`. */ serviceAccounts?: Map<string, ServiceAccountState | null> },
+): Promise<ManyBindingsReads> {
+  const { iam, kube, concurrency } = deps;
+  const keyOf = (r: BindingRequest) => `${r.namespace}/${r.name}`;
+  const namespaces = [...new Set(requests.map((r) => r.namespace))];
+  const policies = [...new Set(requests.flatMap((r) => [...r.policyArns, ...(r.permissionsBoundary ? [r.permissionsBoundary] : [])]))];
+  const irsaRequests = requests.filter((r) => r.mechanism !== 'pod-identity');
+  const podIdentityRequests = requests.filter((r) => r.mechanism === 'pod-identity');
+  const known = deps.serviceAccounts ?? new Map<string, ServiceAccountState | null>();
+  const unread = requests.map(keyOf).filter((key) => !known.has(key));
+  const [provider, roles, missingPolicies, namespaceStates, serviceAccounts, listed, podIdentity] = await Promise.all([
+    irsaRequests.length === 0 ? null : readProviderForIssuer(
+      {
+        issuerUrl: target.issuerUrl,
+        clusterName: target.cluster?.name ?? null,
+        region: target.region,
+        account: target.account,
+        thumbprints: target.thumbprints,
+        audiences: [...new Set(irsaRequests.map((r) => r.audience))],
+      },
+      { iam, resolveThumbprints: deps.resolveThumbprints },
+    ),
+    readRoles(iam, requests.map((r) => r.roleName), { concurrency }).then((reads) => reads.roles),
+    Promise.all(policies.map(async (arn) => ((await iam.getPolicy(arn)) ? null : arn))).then((results) => results.filter((arn): arn is string => arn !== null)),
+    kube ? Promise.all(namespaces.map(async (ns) => [ns, await kube.namespaceExists(ns)] as const)) : namespaces.map((ns) => [ns, true] as const),
+    kube && unread.length > 0 ? readServiceAccounts(kube, unread, { concurrency }) : new Map<string, ServiceAccountState | null>(),
+    kube ? Promise.all(namespaces.map((ns) => kube.listWorkloads(ns))) : [],
+    podIdentityRequests.length === 0
+      ? undefined
+      : (async () => readPodIdentity(target.cluster && deps.podIdentity ? await deps.podIdentity() : null, { cluster: target.cluster, clusterLabel: requests[0]!.cluster, region: target.region },
+          podIdentityRequests.map((r) => ({ namespace: r.namespace, name: r.name })), {
+            concurrency,
+            targetRoleArns: podIdentityRequests.flatMap((r) => (r.podIdentity?.targetRoleArn ? [r.podIdentity.targetRoleArn] : [])),
+            ...(deps.iamFor ? { iamFor: deps.iamFor } : {}),
+          }))(),
+  ]);
+  const workloads = new Map<string, WorkloadRef[]>(requests.map((r) => [keyOf(r), []]));
+  for (const workload of listed.flat()) {
+    const key = `${workload.namespace}/${workload.serviceAccount}`;
+    workloads.get(key)?.push({ kind: workload.kind, namespace: workload.namespace, name: workload.name });
+  }
+  return {
+    provider,
+    roles,
+    namespaces: new Map(namespaceStates),
+    serviceAccounts: new Map(requests.map((r) => [keyOf(r), known.get(keyOf(r)) ?? serviceAccounts.get(keyOf(r)) ?? null])),
+    workloads,
+    missingPolicies,
+    ...(podIdentity ? { podIdentity } : {}),
+  };
 }

@@ -59,6 +59,32 @@ async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Prom
 }
 
 /**
+ * The associations of these ServiceAccounts, by `namespace/name` (null: none): one filtered list
+ * each for a few, else the cluster's whole list (one call per 100; one namespace's when all are in
+ * one), then one Describe per association found (the list's summaries carry no role).
+ */
+export async function readAssociations(
+  gateway: PodIdentityGateway,
+  cluster: string,
+  serviceAccounts: Array<{ namespace: string; name: string }>,
+  concurrency = 8,
+): Promise<Map<string, PodIdentityAssociationState | null>> {
+  const wanted = new Set(serviceAccounts.map((sa) => `${sa.namespace}/${sa.name}`));
+  const namespaces = [...new Set(serviceAccounts.map((sa) => sa.namespace))];
+  const summaries = async (): Promise<PodIdentityAssociationSummary[]> => {
+    if (wanted.size > FILTERED_LIST_MAX) return gateway.listAssociations(cluster, namespaces.length === 1 ? { namespace: namespaces[0]! } : undefined);
+    const lists = await Promise.all(serviceAccounts.map((sa) => gateway.listAssociations(cluster, { namespace: sa.namespace, serviceAccount: sa.name })));
+    return lists.flat();
+  };
+  // Exact equality on (namespace, ServiceAccount): never a substring or prefix (eksctl#8484, #8511).
+  const mine = (await summaries()).filter((a) => wanted.has(`${a.namespace}/${a.serviceAccount}`));
+  const described = await mapBounded(mine, concurrency, (a) => gateway.describeAssociation(cluster, a.associationId));
+  const associations = new Map<string, PodIdentityAssociationState | null>([...wanted].map((key) => [key, null]));
+  for (const association of described) if (association) associations.set(`${association.namespace}/${association.serviceAccount}`, association);
+  return associations;
+}
+
+/**
  * The Pod Identity state of the cluster for these ServiceAccounts. `cluster` null: not an EKS
  * cluster (--issuer-url): nothing is read and the binding is blocked with the reason.
  */
@@ -74,12 +100,6 @@ export async function readPodIdentity(
   // An EKS cluster whose Pod Identity state was not read is never planned as if it had none.
   if (!gateway) return { clusterArn: '', associations: new Map(), agent: null, unavailable: [...unavailable, { resource: `eks-cluster:${cluster.name}`, reason: 'irsa did not read its EKS Pod Identity state (associations, agent, Fargate profiles)' }] };
   const concurrency = options.concurrency ?? 8;
-  const wanted = new Set(serviceAccounts.map((sa) => `${sa.namespace}/${sa.name}`));
-  const summaries = async (): Promise<PodIdentityAssociationSummary[]> => {
-    if (wanted.size > FILTERED_LIST_MAX) return gateway.listAssociations(cluster.name);
-    const lists = await Promise.all(serviceAccounts.map((sa) => gateway.listAssociations(cluster.name, { namespace: sa.namespace, serviceAccount: sa.name })));
-    return lists.flat();
-  };
   // Cross-account target roles, each read in its own account (no profile: said as a blocker).
   const targetRoles = async (): Promise<Map<string, RoleState | null | 'no-profile'>> => {
     const arns = [...new Set(options.targetRoleArns ?? [])];
@@ -91,18 +111,13 @@ export async function readPodIdentity(
     });
     return new Map(entries);
   };
-  const [listed, agent, fargate, nodegroups, targets] = await Promise.all([
-    summaries(),
+  const [associations, agent, fargate, nodegroups, targets] = await Promise.all([
+    readAssociations(gateway, cluster.name, serviceAccounts, concurrency),
     gateway.describeAddon(cluster.name, POD_IDENTITY_AGENT_ADDON),
     gateway.listFargateProfiles(cluster.name),
     gateway.listNodegroups(cluster.name),
     targetRoles(),
   ]);
-  // Exact equality on (namespace, ServiceAccount): never a substring or prefix (eksctl#8484, #8511).
-  const mine = listed.filter((a) => wanted.has(`${a.namespace}/${a.serviceAccount}`));
-  const described = await mapBounded(mine, concurrency, (a) => gateway.describeAssociation(cluster.name, a.associationId));
-  const associations = new Map<string, PodIdentityAssociationState | null>([...wanted].map((key) => [key, null]));
-  for (const association of described) if (association) associations.set(`${association.namespace}/${association.serviceAccount}`, association);
   const nodes = nodegroupAvailability(cluster.name, nodegroups.map((g) => ({ name: g.name, amiType: g.amiType })));
   return {
     clusterArn: cluster.arn,

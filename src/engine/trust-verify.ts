@@ -28,7 +28,7 @@ function trustIntent(change: Change): { name: string; before: PolicyDocument; af
 async function verifyOne(result: ChangeResult, iam: IamGateway, execute: ExecuteChange): Promise<ChangeResult> {
   const intent = trustIntent(result.change);
   if (!intent) return result;
-  const current = await iam.getRole(intent.name);
+  const current = await iam.getRoleSettings(intent.name);
   const gaps = current ? trustIntentGaps(intent.before, intent.after, current.trustPolicy) : null;
   if (gaps && gaps.missing.length === 0 && gaps.unexpected.length === 0) return result;
   const fail = (why: string): ChangeResult => ({ ...result, status: 'failed', error: new Error(`the trust policy of role ${intent.name} does not hold this change after apply: ${why}. Run the command again to merge into what is there now.`) });

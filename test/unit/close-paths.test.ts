@@ -255,7 +255,7 @@ test('the node-role-trust write runs under the role\'s trust lock, like every tr
   const events: string[] = [];
   let trust = old.trustPolicy;
   const iam = {
-    getRole: async () => (events.push('getRole'), { ...old, trustPolicy: trust }),
+    getRoleSettings: async () => (events.push('getRole'), { ...old, trustPolicy: trust }),
     updateTrustPolicy: async (_name: string, document: PolicyDocument) => void (events.push('write'), (trust = document)),
   };
   let left: PolicyDocument | null = null;

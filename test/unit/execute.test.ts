@@ -33,7 +33,7 @@ const roleUpdate = (before: RoleValue, after: RoleValue): Change => ({ kind: 'ia
 test('a role update re-reads the role, then calls only what differs: trust policy, boundary, tags added and removed', async () => {
   let state = current();
   const { gateway, calls } = recorder<IamGateway>({
-    getRole: () => state,
+    getRoleSettings: () => state,
     updateTrustPolicy: (_name: never, document: never) => { state = { ...state, trustPolicy: document }; },
     putPermissionsBoundary: () => {},
     tagRole: () => {},
@@ -43,7 +43,7 @@ test('a role update re-reads the role, then calls only what differs: trust polic
   const after = { ...before, trustPolicy: role({ subjects: ['system:serviceaccount:x:y'] }).trustPolicy, permissionsBoundary: 'arn:aws:iam::aws:policy/B', tags: { 'irsa:managed-by': 'irsa', b: '2' } };
   const outcome = await createExecutor({ iam: gateway })(roleUpdate(before, after));
   // The trust write is read back (IAM has no conditional write: proof the subject is in place).
-  assert.deepEqual(names(calls), ['getRole', 'updateTrustPolicy', 'getRole', 'putPermissionsBoundary', 'tagRole', 'untagRole']);
+  assert.deepEqual(names(calls), ['getRoleSettings', 'updateTrustPolicy', 'getRoleSettings', 'putPermissionsBoundary', 'tagRole', 'untagRole']);
   assert.equal(calls[4], 'tagRole("r", {"b":"2"})');
   assert.equal(calls[5], 'untagRole("r", ["a"])');
   assert.deepEqual(outcome.notes, []);
@@ -51,7 +51,7 @@ test('a role update re-reads the role, then calls only what differs: trust polic
 
 test('updateRole carries description and max session duration; removing a boundary deletes it', async () => {
   const state = current({ permissionsBoundary: 'arn:aws:iam::aws:policy/B' });
-  const { gateway, calls } = recorder<IamGateway>({ getRole: () => state, updateRole: () => {}, deletePermissionsBoundary: () => {} });
+  const { gateway, calls } = recorder<IamGateway>({ getRoleSettings: () => state, updateRole: () => {}, deletePermissionsBoundary: () => {} });
   const before = roleValue(state);
   await createExecutor({ iam: gateway })(roleUpdate(before, { ...before, description: 'new', maxSessionDuration: 7200, permissionsBoundary: null }));
   assert.deepEqual(writes(calls), ['updateRole', 'deletePermissionsBoundary']);
@@ -77,7 +77,7 @@ test('re-check: a trust policy that gained a subject since the plan is re-derive
   let meanwhile = current({ subjects: ['system:serviceaccount:payments:api', 'system:serviceaccount:other:run'] });
   const written: unknown[] = [];
   const { gateway } = recorder<IamGateway>({
-    getRole: () => meanwhile,
+    getRoleSettings: () => meanwhile,
     updateTrustPolicy: (_name: never, document: never) => { written.push(document); meanwhile = { ...meanwhile, trustPolicy: document }; },
   });
   const before = roleValue(planned);
@@ -91,11 +91,11 @@ test('re-check: a trust policy that gained a subject since the plan is re-derive
 
 test('re-check: a role whose settings changed since the plan is stale and nothing is written', async () => {
   const planned = current();
-  const { gateway, calls } = recorder<IamGateway>({ getRole: () => ({ ...planned, description: 'edited by hand' }) });
+  const { gateway, calls } = recorder<IamGateway>({ getRoleSettings: () => ({ ...planned, description: 'edited by hand' }) });
   const before = roleValue(planned);
   await assert.rejects(createExecutor({ iam: gateway })(roleUpdate(before, { ...before, maxSessionDuration: 7200 })), StaleChangeError);
   assert.deepEqual(writes(calls), []);
-  const gone = recorder<IamGateway>({ getRole: () => null });
+  const gone = recorder<IamGateway>({ getRoleSettings: () => null });
   await assert.rejects(createExecutor({ iam: gone.gateway })(roleUpdate(before, { ...before, maxSessionDuration: 7200 })), /deleted after the plan was made/);
 });
 
@@ -105,7 +105,7 @@ test('re-check: a concurrent run that set a tag this change sets too (irsa:servi
   let meanwhile = current({ subjects: ['system:serviceaccount:payments:api', 'system:serviceaccount:payments:other'], tags: { 'irsa:managed-by': 'irsa', 'irsa:service-account': 'other' } });
   const written: unknown[] = [];
   const { gateway, calls } = recorder<IamGateway>({
-    getRole: () => meanwhile,
+    getRoleSettings: () => meanwhile,
     updateTrustPolicy: (_name: never, document: never) => { written.push(document); meanwhile = { ...meanwhile, trustPolicy: document }; },
     tagRole: () => undefined,
   });
@@ -116,7 +116,7 @@ test('re-check: a concurrent run that set a tag this change sets too (irsa:servi
   assert.deepEqual(subjects, ['system:serviceaccount:payments:api', 'system:serviceaccount:payments:other', 'system:serviceaccount:payments:worker']);
   assert.ok(calls.some((c) => c.startsWith('tagRole(') && c.includes('"irsa:service-account":"worker"')));
   // A tag this change does not set, changed meanwhile: stale, nothing written.
-  const edited = recorder<IamGateway>({ getRole: () => ({ ...planned, tags: { ...planned.tags, team: 'edited' } }) });
+  const edited = recorder<IamGateway>({ getRoleSettings: () => ({ ...planned, tags: { ...planned.tags, team: 'edited' } }) });
   await assert.rejects(createExecutor({ iam: edited.gateway })(roleUpdate(before, after)), StaleChangeError);
   assert.deepEqual(writes(edited.calls), []);
 });
@@ -129,7 +129,7 @@ test('a role create that meets "already exists": irsa\'s role gets this subject 
   let existing = current({ subjects: ['system:serviceaccount:payments:api'] });
   const { gateway } = recorder<IamGateway>({
     createRole: () => { throw exists; },
-    getRole: () => existing,
+    getRoleSettings: () => existing,
     updateTrustPolicy: (_name: never, document: never) => { written.push(document); existing = { ...existing, trustPolicy: document }; },
   });
   const outcome = await createExecutor({ iam: gateway })(create);
@@ -138,9 +138,9 @@ test('a role create that meets "already exists": irsa\'s role gets this subject 
     'system:serviceaccount:payments:worker',
   ]);
   assert.match(outcome.notes.join('\n'), /created meanwhile \(another irsa run\)/);
-  const lostReply = recorder<IamGateway>({ createRole: () => { throw exists; }, getRole: () => current({ subjects: ['system:serviceaccount:payments:worker'] }) });
+  const lostReply = recorder<IamGateway>({ createRole: () => { throw exists; }, getRoleSettings: () => current({ subjects: ['system:serviceaccount:payments:worker'] }) });
   assert.match((await createExecutor({ iam: lostReply.gateway })(create)).notes.join('\n'), /already exists and trusts this ServiceAccount/);
-  const other = recorder<IamGateway>({ createRole: () => { throw exists; }, getRole: () => current({ tags: {} }) });
+  const other = recorder<IamGateway>({ createRole: () => { throw exists; }, getRoleSettings: () => current({ tags: {} }) });
   await assert.rejects(createExecutor({ iam: other.gateway })(create), /created by someone else/);
   assert.deepEqual(writes(other.calls), ['createRole']);
 });
@@ -185,7 +185,7 @@ test('a trust write overwritten by a concurrent run (last writer wins) is read b
   const written: unknown[] = [];
   let overwrite = true;
   const { gateway } = recorder<IamGateway>({
-    getRole: () => state,
+    getRoleSettings: () => state,
     updateTrustPolicy: (_name: never, document: never) => {
       written.push(document);
       state = { ...state, trustPolicy: document };
@@ -206,7 +206,7 @@ test('a trust change that cannot be put in place is an error naming the role and
   let state = current({ subjects: [api] });
   let writesSeen = 0;
   const { gateway } = recorder<IamGateway>({
-    getRole: () => state,
+    getRoleSettings: () => state,
     // A writer that always lands right after this run's writes, dropping its subject.
     updateTrustPolicy: () => { writesSeen += 1; state = current({ subjects: [api, `system:serviceaccount:other:w${writesSeen}`] }); },
   });

@@ -19,7 +19,7 @@ const state = (subjects: string[]): RoleState => role({ arn: 'arn:aws:iam::11112
 const before = roleValue(state([api]));
 const change: Change = { kind: 'iam-role', id: 'arn:aws:iam::111122223333:role/r', action: 'update', before, after: { ...before, trustPolicy: state([api, worker]).trustPolicy }, dependsOn: [] };
 const report = (): ApplyReport => ({ results: [{ key: 'k', change, status: 'applied' }], ok: true, applied: 1, failed: 0, stale: 0, notStarted: 0 });
-const iamReading = (read: () => RoleState | null) => ({ getRole: async () => read() }) as unknown as IamGateway;
+const iamReading = (read: () => RoleState | null) => ({ getRoleSettings: async () => read() }) as unknown as IamGateway;
 const subjects = (role: RoleState) => parseTrustPolicy(role.trustPolicy).trusts.flatMap((t) => t.subjects).sort();
 
 test('a trust change still in place after apply is left as it is, with one read', async () => {

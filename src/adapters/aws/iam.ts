@@ -210,6 +210,20 @@ export function createIamGateway(client: IAMClient, options: IamGatewayOptions):
       return roleState(name, r, r, attached.map((p) => p.PolicyArn), inline);
     },
 
+    async getRoleSettings(name) {
+      let output;
+      try {
+        output = await send(new GetRoleCommand({ RoleName: name }));
+      } catch (error) {
+        if (isNoSuchEntity(error)) return null;
+        throw error;
+      }
+      const r = output.Role;
+      if (!r) return null;
+      const { attachedPolicyArns: _attached, inlinePolicies: _inline, ...settings } = roleState(name, r, r, [], []);
+      return settings;
+    },
+
     async listRoles(pathPrefix) {
       const roles = await allPages(paginateListRoles({ client }, pathPrefix ? { PathPrefix: pathPrefix } : {}), (o) => o.Roles);
       return roles.map((r) => ({ name: r.RoleName ?? '', arn: r.Arn ?? '' }));

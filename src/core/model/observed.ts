@@ -32,6 +32,12 @@ export interface RoleState {
   id?: string;
 }
 
+/**
+ * A role without its permission policies: what one GetRole returns (trust, tags, settings). Enough
+ * for a trust write's re-check and read-back, which never look at the policies (RoleValue).
+ */
+export type RoleSettings = Omit<RoleState, 'attachedPolicyArns' | 'inlinePolicies'>;
+
 export interface ServiceAccountState {
   namespace: string;
   name: string;

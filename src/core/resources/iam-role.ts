@@ -4,7 +4,7 @@
 import type { KindSpec } from './kind.ts';
 import { mergeRequiredPodIdentityStatements } from '../pods-eks-trust.ts';
 import { changeKey, type Blocker, type Change } from '../plan.ts';
-import type { RoleState, Tags } from '../state.ts';
+import type { RoleSettings, RoleState, Tags } from '../state.ts';
 import { isOwnedByIrsa } from '../ownership.ts';
 import { FLAG_TERMS, type FieldPath, type Terms } from '../terms.ts';
 import { addSubject, describeStatements, removeSubject, replaceSubjects, type StatementOwner, type TrustMerge } from '../trust-merge.ts';
@@ -73,7 +73,7 @@ export interface RoleWording {
   binding?: number;
 }
 
-export const roleValue = (state: RoleState): RoleValue => ({
+export const roleValue = (state: RoleSettings): RoleValue => ({
   name: state.name,
   path: state.path,
   description: state.description,

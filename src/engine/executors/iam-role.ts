@@ -1,7 +1,7 @@
 import type { ChangeOf } from '../../core/plan.ts';
 import { recheckRoleCreate, recheckRoleDelete, recheckRoleUpdate, replayTrustChange, trustIntentGaps } from '../../core/recheck.ts';
 import { samePolicy, type PolicyDocument } from '../../core/trust-policy.ts';
-import type { RoleState } from '../../core/state.ts';
+import type { RoleSettings } from '../../core/state.ts';
 import type { IamGateway } from '../../ports.ts';
 import { isAlreadyExists, isNotFound } from '../retry.ts';
 import { trustDigest } from '../trust-lock.ts';
@@ -20,7 +20,7 @@ const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 /** A read-modify-write of one role's trust policy, under its lock when there is one. */
 export interface TrustSection {
   /** The role as IAM shows it now; under a lock, once IAM shows what the previous holder left. */
-  read(): Promise<RoleState | null>;
+  read(): Promise<RoleSettings | null>;
   /** Throws when the lock was lost (a renewal failed): another run may be writing now. */
   beforeWrite(): void;
   /** The trust document this run leaves behind, read back (recorded in the Lease for the next holder). */
@@ -43,12 +43,12 @@ export async function inTrustSection<T>(iam: IamGateway, name: string, context: 
   let firstRead = true;
   const section: TrustSection = {
     async read() {
-      let role = await iam.getRole(name);
+      let role = await iam.getRoleSettings(name);
       const previous = firstRead ? lock?.previousDigest : null;
       firstRead = false;
       for (let i = 0; previous && role && trustDigest(role.trustPolicy) !== previous && i < SETTLE_READS; i++) {
         await pause(100 * (i + 1));
-        role = await iam.getRole(name);
+        role = await iam.getRoleSettings(name);
       }
       if (role) left = role.trustPolicy;
       return role;
@@ -89,7 +89,7 @@ async function writeTrustPolicy(iam: IamGateway, name: string, before: PolicyDoc
       section.beforeWrite();
       await context.retry(() => iam.updateTrustPolicy(name, document));
     }
-    const current = await iam.getRole(name);
+    const current = await iam.getRoleSettings(name);
     if (!current) throw new Error(`role ${name} was deleted while irsa was writing its trust policy; its change is not in place. Run the command again to plan against what is there now.`);
     section.leave(current.trustPolicy);
     const gaps = trustIntentGaps(before, after, current.trustPolicy);

@@ -18,7 +18,7 @@ export const executeNodeRoleTrust: Executor<'node-role-trust'> = async (change, 
     if (!current) return;
     section.beforeWrite();
     await retry(() => iam.updateTrustPolicy(current.after.roleName, current.after.trustPolicy));
-    const written = await iam.getRole(current.after.roleName);
+    const written = await iam.getRoleSettings(current.after.roleName);
     if (written) section.leave(written.trustPolicy);
     if (!written || withoutAwsPrincipal(written.trustPolicy, current.after.nodeRoleArn).changed) {
       throw new StaleChangeError(`role ${current.after.roleName} still trusts ${current.after.nodeRoleArn} after the write (another writer?). Run irsa close-paths again.`);

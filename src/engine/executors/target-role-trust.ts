@@ -25,7 +25,7 @@ export const executeTargetRoleTrust: Executor<'target-role-trust'> = async (chan
     externalId = association.externalId;
   }
   const name = roleNameOf(after.roleArn);
-  const fresh = await iam.getRole(name);
+  const fresh = await iam.getRoleSettings(name);
   if (!fresh) throw new StaleChangeError(`the target role ${after.roleArn} no longer exists; nothing was written for it. Run the command again to plan against what is there now.`);
   const merged = addTargetTrust(fresh.trustPolicy, { sourceRoleArn: after.sourceRoleArn, externalId });
   if (!merged.changed) return;

@@ -124,10 +124,13 @@ async function openMigration(ctx: CommandContext, globals: GlobalOptions, option
   const approve = options['approve'] === true;
   const lockTimeoutMs = parseLockTimeout(options);
   const region = await ctx.region();
+  // The account is read beside the cluster: neither needs the other.
+  const accountRead = ctx.iam().then((iam) => iam.accountId());
+  accountRead.catch(() => {}); // reported below, after the cluster's own errors
   const issuer = await resolveIssuer({ cluster, region }, ctx.clusters);
   ctx.expectCluster({ ...issuer, writes: approve });
   const [iam, kube, podIdentity] = await Promise.all([ctx.iam(), ctx.kube(), ctx.podIdentity()]);
-  const account = await iam.accountId();
+  const account = await accountRead;
   const partition = partitionForRegion(region);
   const providerArn = oidcProviderArn(partition, account, issuerHostPath(issuer.issuerUrl));
   const target: BindingTarget = { issuerUrl: issuer.issuerUrl, cluster: issuer.cluster, region, account, thumbprints: { given: [], none: false } };
@@ -299,7 +302,8 @@ async function migrateToPodIdentity(m: Migration, candidates: Candidate[], known
   const removed = await removal();
   m.say('Step 5: the IRSA side of the proven ServiceAccounts');
   if (!hasChanges(removed)) m.say('Nothing left to remove.');
-  const code = await runPlan(removed, { ...runOptions(m, true), executor, leases });
+  // Each annotation waits for its own role only (core/pod-identity-migration.ts), not for all of them.
+  const code = await runPlan(removed, { ...runOptions(m, true), executor, leases, clusterAfterRoles: false });
   if (code !== 1) await proposeProviderRemoval(m.iam, m.providerArn, m.cluster, m.say);
   return code;
 }

@@ -22,6 +22,12 @@ export interface RunPlanOptions {
   approve: boolean;
   detailedExitcode: boolean;
   executor: ExecutorDeps;
+  /**
+   * False: Kubernetes writes start as soon as their own dependencies are applied, not after every
+   * role of the plan (CLUSTER_AFTER_ROLES) — for plans whose Kubernetes writes only take access
+   * away after its trust is gone (a migration's last step), where the wait protects nothing.
+   */
+  clusterAfterRoles?: boolean;
   /** The cluster's Leases: trust writes take a lock per role (engine/trust-lock.ts). Absent: read-back only. */
   leases?: LeaseGateway;
   /** How long to wait for another run's lock (--lock-timeout). */
@@ -126,7 +132,7 @@ export async function runPlan(given: Plan, options: RunPlanOptions): Promise<num
   });
   const applying = applyPlan(plan, executor, {
     poolOf: apiOf,
-    gate: CLUSTER_AFTER_ROLES,
+    ...(options.clusterAfterRoles === false ? {} : { gate: CLUSTER_AFTER_ROLES }),
     concurrency: limit ? () => limit.current() : (options.concurrency ?? 8),
     onStart: (change) => {
       if (text && output.verbose) output.err(formatStart(change, e) + '\n');

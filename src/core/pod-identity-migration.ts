@@ -43,7 +43,9 @@ export function planIrsaRemoval(cluster: string, providerArn: string, bindings: 
     }
     roles.set(binding.role.arn, entry);
   }
-  const roleKeys: string[] = [];
+  // Each ServiceAccount's annotation goes after its own role's subject: a run stopped between the
+  // two leaves the annotation, which is how a re-run without --name finds the ServiceAccount again.
+  const roleKeyOf = new Map<string, string>();
   for (const { role, document, names } of roles.values()) {
     if (names.length === 0) continue;
     const before = roleValue(role);
@@ -52,7 +54,7 @@ export function planIrsaRemoval(cluster: string, providerArn: string, bindings: 
       reason: `EKS Pod Identity proven for ${names.join(', ')}: their IRSA subject leaves the trust policy`,
     };
     plan.changes.push(change);
-    roleKeys.push(`iam-role:${role.arn}`);
+    for (const name of names) roleKeyOf.set(name, `iam-role:${role.arn}`);
   }
   for (const binding of bindings) {
     const sa = binding.serviceAccount;
@@ -62,7 +64,8 @@ export function planIrsaRemoval(cluster: string, providerArn: string, bindings: 
     const ref = { cluster: clusterRef(cluster), namespace: binding.namespace, name: binding.name };
     const before = { namespace: binding.namespace, name: binding.name, annotations: present, labels: {} };
     plan.changes.push({
-      kind: 'service-account', id: changeIds.serviceAccount(ref), cluster: clusterKey(ref.cluster), action: 'update', before, after: { ...before, annotations: {} }, dependsOn: roleKeys,
+      kind: 'service-account', id: changeIds.serviceAccount(ref), cluster: clusterKey(ref.cluster), action: 'update', before, after: { ...before, annotations: {} },
+      dependsOn: roleKeyOf.has(`${binding.namespace}/${binding.name}`) ? [roleKeyOf.get(`${binding.namespace}/${binding.name}`)!] : [],
       reason: 'EKS Pod Identity proven: the IRSA annotations go',
     });
   }

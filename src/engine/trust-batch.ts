@@ -62,20 +62,23 @@ export async function prepareTrustBatch(plan: Plan, locker: TrustLocker, iam: Ia
     lock.fresh = role ? settingsOf(role) : null;
   }
   const waiting = new Map<string, HeldTrustLock>(held);
+  // A change gives its lock back without waiting for the apiserver's answer (its write is done):
+  // its slot goes to the next change at once; finish() waits for every release.
+  const releasing: Array<Promise<void>> = [];
   return {
     locker: {
       async acquire(roleName) {
         const lock = waiting.get(roleName);
         if (!lock) return locker.acquire(roleName);
         waiting.delete(roleName);
-        return { lock };
+        return { lock: { ...lock, release: async (written) => void releasing.push(lock.release(written)) } };
       },
       tryAcquireAll: (roleNames, limit) => locker.tryAcquireAll(roleNames, limit),
     },
     async finish() {
       const left = [...waiting.values()];
       waiting.clear();
-      await Promise.all(left.map((lock) => lock.abandon()));
+      await Promise.all([...left.map((lock) => lock.abandon()), ...releasing]);
     },
   };
 }

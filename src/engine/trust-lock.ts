@@ -29,6 +29,8 @@ import { LeaseConflictError, LeaseForbiddenError, type LeaseGateway, type LeaseR
 
 /** client-go's defaults: a 15 s lease, renewed well before it runs out. */
 export const LEASE_DURATION_SECONDS = 15;
+/** A batch takes Leases this many times as many at once as the AWS calls it makes (engine/trust-batch.ts). */
+const LEASE_WRITE_FANOUT = 4;
 /** How long a run waits for a role's lock before it gives up (--lock-timeout). */
 export const DEFAULT_LOCK_TIMEOUT_MS = 120_000;
 /** Where the Leases live: the namespace cluster components coordinate in. */
@@ -248,11 +250,14 @@ export function createTrustLocker(options: TrustLockOptions): TrustLocker {
     let refused = false;
     let failure: unknown = null;
     let next = 0;
-    await Promise.all(Array.from({ length: Math.min(Math.max(1, concurrency), names.length) }, async () => {
+    // One LIST instead of a GET per role (list forbidden: a GET each). Lease writes are small and
+    // the apiserver takes many at once: more in flight than for AWS calls.
+    const known = await leases.list().catch(() => null);
+    await Promise.all(Array.from({ length: Math.min(Math.max(1, concurrency * LEASE_WRITE_FANOUT), names.length) }, async () => {
       while (!refused && failure === null && next < names.length) {
         const roleName = names[next++]!;
         try {
-          const lock = await tryOnce(roleName);
+          const lock = await tryOnce(roleName, known ? known.get(leaseNameForRole(roleName)) ?? null : undefined);
           if (lock) taken.set(roleName, lock);
           else refused = true;
         } catch (error) {
@@ -268,12 +273,12 @@ export function createTrustLocker(options: TrustLockOptions): TrustLocker {
     return taken;
   }
 
-  /** One look at a role's Lease: taken when free (absent, released, or expired by its own record), else null. */
-  async function tryOnce(roleName: string): Promise<HeldTrustLock | null> {
+  /** One look at a role's Lease (`listed`: as a LIST just showed it; undefined: read it): taken when free (absent or released), else null. */
+  async function tryOnce(roleName: string, listed?: LeaseRecord | null): Promise<HeldTrustLock | null> {
     const name = leaseNameForRole(roleName);
     const where = `${leases.namespace}/${name}`;
     const identity = newIdentity(random);
-    const current = await leases.get(name);
+    const current = listed === undefined ? await leases.get(name) : listed;
     try {
       if (!current) return hold(name, where, await leases.create(name, freshRecord(identity, null)), []);
       // A held Lease is never taken here, even if it looks expired: judging expiry needs this run's
@@ -281,8 +286,9 @@ export function createTrustLocker(options: TrustLockOptions): TrustLocker {
       if (!current.holder) return hold(name, where, await leases.replace(name, current.resourceVersion, freshRecord(identity, current)), []);
       return null;
     } catch (error) {
-      if (error instanceof LeaseConflictError) return null;
-      throw error;
+      if (!(error instanceof LeaseConflictError)) throw error;
+      // Changed since the LIST (or made without irsa's label): one more look, read this time.
+      return listed === undefined ? null : tryOnce(roleName);
     }
   }
 

@@ -62,6 +62,12 @@ function leaseStore(options: { forbidden?: boolean } = {}) {
       leases.set(name, stored);
       return structuredClone(stored);
     },
+    async list() {
+      calls.push('list');
+      await new Promise((resolve) => setImmediate(resolve));
+      if (options.forbidden) throw new LeaseForbiddenError('list on leases.coordination.k8s.io in namespace kube-system is forbidden');
+      return new Map([...leases].map(([name, lease]) => [name, structuredClone(lease)]));
+    },
     async replace(name, resourceVersion, lease: LeaseWrite) {
       calls.push('replace');
       await new Promise((resolve) => setImmediate(resolve));

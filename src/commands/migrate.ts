@@ -23,7 +23,7 @@ import { irsaProof, planIrsaRemoval, planPodIdentityTrustRemoval, podIdentityPro
 import { planAssociationRemoval, type PodIdentityAssociationState } from '../core/resources/pod-identity-association.ts';
 import { removePodIdentitySubject } from '../core/pods-eks-trust.ts';
 import type { ClusterInfo, RoleState, ServiceAccountState } from '../core/state.ts';
-import type { IamGateway, KubeGateway, PodIdentityGateway } from '../ports.ts';
+import type { IamGateway, KubeGateway, LeaseGateway, PodIdentityGateway } from '../ports.ts';
 import { roleNameOfArn } from '../core/pod-identity-inventory.ts';
 import { ROLE_ARN_ANNOTATION } from '../core/resources/service-account.ts';
 import { FLAG_TERMS } from '../core/terms.ts';
@@ -39,7 +39,8 @@ import { createOutput, type Output } from '../ui/output.ts';
 import { createCommandContext, type CommandContext } from './context.ts';
 import { concurrencyOption, contextFor, inFileError } from './declarative.ts';
 import { parseGlobals, type GlobalOptions } from './globals.ts';
-import { runPlan } from './run-plan.ts';
+import { runPlan, trustLockerFor } from './run-plan.ts';
+import { lockTrustBatch, trustBatchOf, type TrustBatch } from '../engine/trust-batch.ts';
 
 type Direction = 'pod-identity' | 'irsa';
 
@@ -233,7 +234,7 @@ function requestsFor(m: Migration, candidates: Candidate[], mechanism: Direction
 const roleNameOf = (request: BindingRequest) => roleNameOfArn(request.attachRoleArn!) ?? request.roleName;
 
 /** Steps 1–3 planned from one read of all the ServiceAccounts (ServiceAccounts sharing a role get one trust change). */
-async function planSteps(m: Migration, requests: BindingRequest[], known: Map<string, ServiceAccountState | null>): Promise<Plan> {
+async function planSteps(m: Migration, requests: BindingRequest[], known: Map<string, ServiceAccountState | null>): Promise<{ plan: Plan; roles: Map<string, RoleState | null> }> {
   const reads = await readBindings(requests, m.target, {
     iam: m.iam, kube: m.kube, resolveThumbprints: m.ctx.resolveThumbprints, podIdentity: async () => m.podIdentity, concurrency: m.concurrency, serviceAccounts: known,
   });
@@ -252,7 +253,25 @@ async function planSteps(m: Migration, requests: BindingRequest[], known: Map<st
     // The OIDC provider (the way back) is planned from what was read: created when missing.
     ...(reads.provider ? { provider: { desired: reads.provider.desired, observed: reads.provider.observed } } : {}),
   }, { mode: 'ensure', prune: false });
-  return planned.plan;
+  return { plan: planned.plan, roles: new Map(requests.map((r) => [roleNameOf(r), reads.roles.get(r.roleName) ?? null])) };
+}
+
+/**
+ * With --approve and the cluster's Leases, a step takes the trust locks of its roles *before* it
+ * reads them (engine/trust-batch.ts): the read it plans from is then the re-check, and each trust
+ * write is one call. `body` reads, plans and applies, handing the read roles to `batchOf`. The
+ * locks of roles that did not change go back untouched.
+ */
+async function withTrustBatch<T>(m: Migration, leases: LeaseGateway | undefined, roleNames: string[], body: (batchOf: (roles: Map<string, RoleState | null>) => TrustBatch | undefined) => Promise<T>): Promise<T> {
+  const locker = m.approve && leases ? trustLockerFor(leases, m.output, m.lockTimeoutMs) : null;
+  const held = locker ? await lockTrustBatch(locker, roleNames, m.concurrency) : null;
+  let batch: TrustBatch | undefined;
+  try {
+    return await body((roles) => (batch = held && locker ? trustBatchOf(locker, held, roles) : undefined));
+  } finally {
+    if (batch) await batch.finish();
+    else if (held) await Promise.all([...held.values()].map((lock) => lock.abandon()));
+  }
 }
 
 function runOptions(m: Migration, approve: boolean) {
@@ -266,22 +285,25 @@ async function executorOf(m: Migration) {
 /** IRSA → EKS Pod Identity for the candidates. */
 async function migrateToPodIdentity(m: Migration, candidates: Candidate[], known: Map<string, ServiceAccountState | null>): Promise<number> {
   const requests = requestsFor(m, candidates, 'pod-identity');
-  const plan = await planSteps(m, requests, known);
-  m.say(`Steps 1–3: EKS Pod Identity beside IRSA for ${requests.map((r) => r.name).join(', ')}`);
-  const executor = await executorOf(m);
-  const leases = await m.ctx.leases();
-  const added = await runPlan(plan, { ...runOptions(m, m.approve), executor, leases, applyHint: m.applyHint });
+  const [executor, leases] = await Promise.all([executorOf(m), m.ctx.leases()]);
+  const roleNames = requests.map(roleNameOf);
+  const added = await withTrustBatch(m, leases, roleNames, async (batchOf) => {
+    const { plan, roles } = await planSteps(m, requests, known);
+    m.say(`Steps 1–3: EKS Pod Identity beside IRSA for ${requests.map((r) => r.name).join(', ')}`);
+    const trustBatch = batchOf(roles);
+    return runPlan(plan, { ...runOptions(m, m.approve), executor, leases, applyHint: m.applyHint, ...(trustBatch ? { trustBatch } : {}) });
+  });
   if (added === 1) return 1;
 
-  const removal = async (): Promise<Plan> => {
+  const removal = async (): Promise<{ plan: Plan; roles: Map<string, RoleState | null> }> => {
     const [sas, roles] = await Promise.all([
       readServiceAccounts(m.kube, requests.map(keyOf), { concurrency: m.concurrency }),
-      readRoles(m.iam, requests.map(roleNameOf), { concurrency: m.concurrency }).then((reads) => reads.roles),
+      readRoles(m.iam, roleNames, { concurrency: m.concurrency }).then((reads) => reads.roles),
     ]);
-    return planIrsaRemoval(m.cluster, m.providerArn, requests.map((r) => ({ namespace: r.namespace, name: r.name, serviceAccount: sas.get(keyOf(r)) ?? null, role: roles.get(roleNameOf(r)) ?? null })));
+    return { plan: planIrsaRemoval(m.cluster, m.providerArn, requests.map((r) => ({ namespace: r.namespace, name: r.name, serviceAccount: sas.get(keyOf(r)) ?? null, role: roles.get(roleNameOf(r)) ?? null }))), roles };
   };
   if (!m.approve) {
-    const later = await removal();
+    const later = (await removal()).plan;
     m.say('');
     m.say(`Then step 4 (a server-side dry run of a new pod of each ServiceAccount must show EKS Pod Identity credentials) and, only if every proof passes, step 5: ${later.changes.map((c) => `${c.action} ${c.kind} ${c.id}`).join('; ') || 'nothing'}.`);
     return added;
@@ -298,12 +320,15 @@ async function migrateToPodIdentity(m: Migration, candidates: Candidate[], known
     m.output.err('Error: the dry-run proof failed, so nothing of IRSA was removed (the trust statements and annotations stay; pods keep working). EKS updates the pod identity webhook within seconds of a new association: run the same command again.\n');
     return 1;
   }
-  // Step 5, planned from what exists now.
-  const removed = await removal();
-  m.say('Step 5: the IRSA side of the proven ServiceAccounts');
-  if (!hasChanges(removed)) m.say('Nothing left to remove.');
-  // Each annotation waits for its own role only (core/pod-identity-migration.ts), not for all of them.
-  const code = await runPlan(removed, { ...runOptions(m, true), executor, leases, clusterAfterRoles: false });
+  // Step 5, planned from what exists now (read under the trust locks).
+  const code = await withTrustBatch(m, leases, roleNames, async (batchOf) => {
+    const { plan: removed, roles } = await removal();
+    m.say('Step 5: the IRSA side of the proven ServiceAccounts');
+    if (!hasChanges(removed)) m.say('Nothing left to remove.');
+    const trustBatch = batchOf(roles);
+    // Each annotation waits for its own role only (core/pod-identity-migration.ts), not for all of them.
+    return runPlan(removed, { ...runOptions(m, true), executor, leases, clusterAfterRoles: false, ...(trustBatch ? { trustBatch } : {}) });
+  });
   if (code !== 1) await proposeProviderRemoval(m.iam, m.providerArn, m.cluster, m.say);
   return code;
 }
@@ -337,24 +362,27 @@ async function proposeProviderRemoval(iam: IamGateway, providerArn: string, clus
 async function migrateToIrsa(m: Migration, candidates: Candidate[], associations: Map<string, PodIdentityAssociationState | null>, known: Map<string, ServiceAccountState | null>): Promise<number> {
   const clusterArn = m.issuer.cluster!.arn;
   const requests = requestsFor(m, candidates, 'irsa');
-  const plan = await planSteps(m, requests, known);
-  // The associations go once the IRSA side of their ServiceAccount is written (Pod Identity takes precedence until then).
-  const irsaSide = plan.changes.filter((c) => c.kind === 'iam-role' || c.kind === 'service-account').map(changeKey);
-  for (const r of requests) {
-    const removal = planAssociationRemoval(associations.get(keyOf(r)) ?? null, irsaSide);
-    if (removal.change) plan.changes.push(removal.change);
-  }
-  m.say(`Steps 1–3: IRSA beside EKS Pod Identity for ${requests.map((r) => r.name).join(', ')}, then their associations deleted`);
-  const executor = await executorOf(m);
-  const leases = await m.ctx.leases();
-  const added = await runPlan(plan, { ...runOptions(m, m.approve), executor, leases, applyHint: m.applyHint });
+  const [executor, leases] = await Promise.all([executorOf(m), m.ctx.leases()]);
+  const roleNames = requests.map(roleNameOf);
+  const added = await withTrustBatch(m, leases, roleNames, async (batchOf) => {
+    const { plan, roles } = await planSteps(m, requests, known);
+    // The associations go once the IRSA side of their ServiceAccount is written (Pod Identity takes precedence until then).
+    const irsaSide = plan.changes.filter((c) => c.kind === 'iam-role' || c.kind === 'service-account').map(changeKey);
+    for (const r of requests) {
+      const removal = planAssociationRemoval(associations.get(keyOf(r)) ?? null, irsaSide);
+      if (removal.change) plan.changes.push(removal.change);
+    }
+    m.say(`Steps 1–3: IRSA beside EKS Pod Identity for ${requests.map((r) => r.name).join(', ')}, then their associations deleted`);
+    const trustBatch = batchOf(roles);
+    return runPlan(plan, { ...runOptions(m, m.approve), executor, leases, applyHint: m.applyHint, ...(trustBatch ? { trustBatch } : {}) });
+  });
   if (added === 1) return 1;
-  const removal = async (): Promise<Plan> => {
-    const roles = (await readRoles(m.iam, requests.map(roleNameOf), { concurrency: m.concurrency })).roles;
-    return planPodIdentityTrustRemoval(clusterArn, requests.map((r) => ({ namespace: r.namespace, name: r.name, serviceAccount: null, role: roles.get(roleNameOf(r)) ?? null })));
+  const removal = async (): Promise<{ plan: Plan; roles: Map<string, RoleState | null> }> => {
+    const roles = (await readRoles(m.iam, roleNames, { concurrency: m.concurrency })).roles;
+    return { plan: planPodIdentityTrustRemoval(clusterArn, requests.map((r) => ({ namespace: r.namespace, name: r.name, serviceAccount: null, role: roles.get(roleNameOf(r)) ?? null }))), roles };
   };
   if (!m.approve) {
-    const later = await removal();
+    const later = (await removal()).plan;
     m.say('');
     m.say(`Then step 4 (a server-side dry run of a new pod of each ServiceAccount must show AWS_ROLE_ARN) and, only if every proof passes, step 5: ${later.changes.map((c) => `${c.action} ${c.kind} ${c.id}`).join('; ') || 'nothing'}.`);
     return added;
@@ -369,10 +397,13 @@ async function migrateToIrsa(m: Migration, candidates: Candidate[], associations
     m.output.err('Error: the dry-run proof failed, so the pods.eks trust statements were not removed. EKS updates the pod identity webhook within seconds of an association\'s deletion: run the same command again.\n');
     return 1;
   }
-  const removed = await removal();
-  m.say('Step 5: the pods.eks statements of the proven ServiceAccounts');
-  if (!hasChanges(removed)) m.say('Nothing left to remove.');
-  return runPlan(removed, { ...runOptions(m, true), executor, leases });
+  return withTrustBatch(m, leases, roleNames, async (batchOf) => {
+    const { plan: removed, roles } = await removal();
+    m.say('Step 5: the pods.eks statements of the proven ServiceAccounts');
+    if (!hasChanges(removed)) m.say('Nothing left to remove.');
+    const trustBatch = batchOf(roles);
+    return runPlan(removed, { ...runOptions(m, true), executor, leases, ...(trustBatch ? { trustBatch } : {}) });
+  });
 }
 
 /**

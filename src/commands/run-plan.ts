@@ -6,9 +6,9 @@ import { apiOf } from '../core/resources/registry.ts';
 import { createAdaptiveLimit } from '../engine/adaptive-limit.ts';
 import { applyPlan } from '../engine/apply.ts';
 import { createExecutor, type ExecutorDeps } from '../engine/execute.ts';
-import { createTrustLocker } from '../engine/trust-lock.ts';
+import { createTrustLocker, type TrustLocker } from '../engine/trust-lock.ts';
 import { verifyTrustIntents } from '../engine/trust-verify.ts';
-import { prepareTrustBatch } from '../engine/trust-batch.ts';
+import { prepareTrustBatch, type TrustBatch } from '../engine/trust-batch.ts';
 import type { LeaseGateway } from '../ports.ts';
 import { formatReport, formatResult, formatStart, reportToJson } from '../ui/apply-report.ts';
 import { createOutput, type Output } from '../ui/output.ts';
@@ -28,6 +28,8 @@ export interface RunPlanOptions {
    * away after its trust is gone (a migration's last step), where the wait protects nothing.
    */
   clusterAfterRoles?: boolean;
+  /** Locks the caller took before its reads (engine/trust-batch.ts lockTrustBatch); finished here. Needs `leases`. */
+  trustBatch?: TrustBatch;
   /** The cluster's Leases: trust writes take a lock per role (engine/trust-lock.ts). Absent: read-back only. */
   leases?: LeaseGateway;
   /** How long to wait for another run's lock (--lock-timeout). */
@@ -76,6 +78,16 @@ export const CLUSTER_AFTER_ROLES = {
   gates: (change: Change) => change.kind === 'iam-role' && (change.action === 'create' || change.action === 'update'),
 };
 
+/** The trust locker of a run: waits are said on stderr, once per role. */
+export function trustLockerFor(leases: LeaseGateway, output: Output, lockTimeoutMs?: number): TrustLocker {
+  return createTrustLocker({
+    leases,
+    ...(lockTimeoutMs !== undefined ? { timeoutMs: lockTimeoutMs } : {}),
+    // Said once per role, whatever the output format: a run that waits says so.
+    onWait: ({ role, lease, holder }) => output.err(`waiting for the trust lock of role ${role}: Lease ${lease} is held by ${holder} (another irsa run writing this role)\n`),
+  });
+}
+
 /** How long a run without a trust lock waits before its final read-back of trust changes. */
 const NO_LOCK_SETTLE_MS = 1500;
 
@@ -112,16 +124,10 @@ export async function runPlan(given: Plan, options: RunPlanOptions): Promise<num
   // IAM eventual-consistency retries (the executor's own) are counted apart from the SDK's.
   let consistencyRetries = 0;
   const leases = options.leases;
-  const trustLocks = leases
-    ? createTrustLocker({
-        leases,
-        ...(options.lockTimeoutMs !== undefined ? { timeoutMs: options.lockTimeoutMs } : {}),
-        // Said once per role, whatever the output format: a run that waits says so.
-        onWait: ({ role, lease, holder }) => output.err(`waiting for the trust lock of role ${role}: Lease ${lease} is held by ${holder} (another irsa run writing this role)\n`),
-      })
-    : undefined;
-  // Many trust changes: every lock first, one bulk read under them (engine/trust-batch.ts).
-  const batch = trustLocks && options.executor.iam ? await prepareTrustBatch(plan, trustLocks, options.executor.iam, options.concurrency ?? 8) : null;
+  const trustLocks = leases ? trustLockerFor(leases, output, options.lockTimeoutMs) : undefined;
+  // Many trust changes: every lock first, one bulk read under them (engine/trust-batch.ts) — or
+  // the batch the caller took before reading what the plan was made from.
+  const batch = options.trustBatch ?? (trustLocks && options.executor.iam ? await prepareTrustBatch(plan, trustLocks, options.executor.iam, options.concurrency ?? 8) : null);
   const executor = createExecutor({
     ...options.executor,
     ...(batch ? { trustLocks: batch.locker } : trustLocks ? { trustLocks } : {}),

@@ -37,14 +37,16 @@ export function trustWriteRoles(plan: Plan): string[] {
   return [...new Set(names)];
 }
 
-const settingsOf = ({ attachedPolicyArns: _attached, inlinePolicies: _inline, ...settings }: RoleState): RoleSettings => settings;
+const settingsOf = (role: RoleSettings | RoleState): RoleSettings => {
+  const { attachedPolicyArns: _attached, inlinePolicies: _inline, ...settings } = role as RoleState;
+  return settings;
+};
 
 export async function prepareTrustBatch(plan: Plan, locker: TrustLocker, iam: IamGateway, concurrency: number): Promise<TrustBatch> {
   const plain: TrustBatch = { locker, finish: async () => {} };
   const names = trustWriteRoles(plan);
-  if (names.length < TRUST_BATCH_MIN) return plain;
   if (chooseRoleReads({ roles: names.length, accountScan: false, concurrency }).strategy !== 'bulk') return plain;
-  const held = await locker.tryAcquireAll(names, concurrency);
+  const held = await lockTrustBatch(locker, names, concurrency);
   if (!held) return plain;
   let all: RoleState[];
   try {
@@ -54,9 +56,28 @@ export async function prepareTrustBatch(plan: Plan, locker: TrustLocker, iam: Ia
     await Promise.all([...held.values()].map((lock) => lock.abandon()));
     return plain;
   }
-  const byName = new Map(all.map((role) => [role.name, role]));
+  return trustBatchOf(locker, held, new Map(all.map((role) => [role.name, role])));
+}
+
+/**
+ * Takes a batch's locks now, before the reads a plan is made from (irsa migrate): then those
+ * reads are the re-check, and the batch needs no read of its own. Null: too few roles for a
+ * batch, or another run holds one of them (nothing is kept).
+ */
+export async function lockTrustBatch(locker: TrustLocker, names: string[], concurrency: number): Promise<Map<string, HeldTrustLock> | null> {
+  const unique = [...new Set(names)];
+  if (unique.length < TRUST_BATCH_MIN) return null;
+  return locker.tryAcquireAll(unique, concurrency);
+}
+
+/**
+ * The batch over locks taken before `roles` was read (by role name; absent: not read, its change
+ * reads it): each change's first read under its lock is that read.
+ */
+export function trustBatchOf(locker: TrustLocker, held: Map<string, HeldTrustLock>, roles: Map<string, RoleSettings | RoleState | null>): TrustBatch {
   for (const [name, lock] of held) {
-    const role = byName.get(name) ?? null;
+    if (!roles.has(name)) continue;
+    const role = roles.get(name) ?? null;
     // What the previous holder wrote is not visible yet (or the role is gone): its change reads again, settling.
     if (lock.previousDigest && (!role || trustDigest(role.trustPolicy) !== lock.previousDigest)) continue;
     lock.fresh = role ? settingsOf(role) : null;

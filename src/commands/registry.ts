@@ -212,7 +212,7 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '-n, --namespace <namespace>', description: 'only this namespace (default: all namespaces)' },
       { flags: '--out <path>', description: 'write the proposed irsa.yaml to this file (an existing file only with --overwrite)' },
       { flags: '--overwrite', description: 'let --out replace an existing file' },
-      { flags: '--iam', description: 'instead: lint the trust policy of every IAM role in the account that trusts an OIDC provider (exit 1 on a critical finding)' },
+      { flags: '--iam', description: 'instead: lint the trust policy of every IAM role in the account that trusts an OIDC provider (IRSA) or pods.eks.amazonaws.com (EKS Pod Identity) (exit 1 on a critical finding)' },
       { flags: '--path <prefix>', description: 'with --iam: only roles under this IAM path, e.g. /irsa/' },
       { flags: '--ca-bundle <file>', description: 'with --iam: extra PEM CA certificates to trust when asking issuers whether they still answer' },
     ],

@@ -1,4 +1,4 @@
-// `irsa audit --iam`: an account-wide lint of IRSA trust, computed from what was read (roles,
+// `irsa audit --iam`: an account-wide lint of IRSA and EKS Pod Identity trust, computed from what was read (roles,
 // the account's OIDC providers, which issuers still answer). Pure.
 //
 // Rules (severity, id): for every Allow statement of a role's trust policy whose Principal names an
@@ -87,6 +87,8 @@ export interface TrustLintReport {
   rolesScanned: number;
   /** Roles whose trust names an OIDC provider. */
   irsaRoles: number;
+  /** Roles with an Allow for pods.eks.amazonaws.com (or any service) admitting sts:AssumeRole. */
+  podIdentityRoles: number;
   findings: TrustFinding[];
   counts: Record<TrustSeverity, number>;
 }
@@ -158,6 +160,7 @@ export function lintTrust(input: TrustLintInput): TrustLintReport {
   const limit = input.trustPolicySizeLimit ?? TRUST_POLICY_SIZE_LIMIT;
   const existing = new Set(input.providerArns);
   let irsaRoles = 0;
+  let podIdentityRoles = 0;
   for (const role of input.roles) {
     const raw = (role.trustPolicy as { Statement?: unknown } | null)?.Statement;
     const statements = (raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]) as PolicyStatement[];
@@ -249,6 +252,7 @@ export function lintTrust(input: TrustLintInput): TrustLintReport {
       }
     });
     const podsEks = podsEksFindings(statements);
+    if (podsEks.trustsPodsEks) podIdentityRoles++;
     for (const finding of podsEks.unconditioned) {
       add('pods-eks-unconditioned', finding.number,
         `trusts ${PODS_EKS_SERVICE} for sts:AssumeRole without a condition on aws:SourceArn, aws:SourceAccount or the kubernetes-namespace session tag: any EKS Pod Identity association in the account that names this role can use it`,
@@ -273,7 +277,7 @@ export function lintTrust(input: TrustLintInput): TrustLintReport {
   findings.sort((a, b) => order[a.severity] - order[b.severity] || a.roleName.localeCompare(b.roleName) || (a.statement ?? 0) - (b.statement ?? 0));
   const counts: Record<TrustSeverity, number> = { critical: 0, broken: 0, warning: 0 };
   for (const finding of findings) counts[finding.severity]++;
-  return { rolesScanned: input.roles.length, irsaRoles, findings, counts };
+  return { rolesScanned: input.roles.length, irsaRoles, podIdentityRoles, findings, counts };
 }
 
 const POD_SCOPING_KEYS = ['aws:sourcearn', 'aws:sourceaccount', 'aws:requesttag/kubernetes-namespace'];

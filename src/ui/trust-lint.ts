@@ -1,10 +1,14 @@
-// The IRSA trust lint report (irsa audit --iam) for people.
+// The trust lint report (irsa audit --iam) for people: IRSA (OIDC provider) and EKS Pod Identity
+// (pods.eks.amazonaws.com) trusts alike, so the header counts both.
 
 import type { TrustLintReport } from '../core/trust-lint.ts';
 
 export function renderTrustLintText(report: TrustLintReport): string {
   const lines: string[] = [];
-  lines.push(`IRSA trust lint: ${report.rolesScanned} role${report.rolesScanned === 1 ? '' : 's'} read, ${report.irsaRoles} trust an OIDC provider.`);
+  lines.push(
+    `Trust lint: ${report.rolesScanned} role${report.rolesScanned === 1 ? '' : 's'} read, ${report.irsaRoles} trust an OIDC provider (IRSA), ` +
+      `${report.podIdentityRoles} trust pods.eks.amazonaws.com (EKS Pod Identity).`,
+  );
   if (report.findings.length === 0) {
     lines.push('No findings.');
     return lines.join('\n') + '\n';

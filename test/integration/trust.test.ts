@@ -145,7 +145,10 @@ describe('trust policies irsa did not write', { skip }, () => {
     // --path limits the read; text output names role, statement and fix.
     const scoped = json<TrustLintReport>(await irsa(stack, ['audit', '--iam', '--path', '/seeded/', '-o', 'json']));
     assert.equal(scoped.rolesScanned, Object.keys(seeded).length);
+    assert.equal(scoped.podIdentityRoles, 2, 'pods-eks-unconditioned and both-mechanisms trust pods.eks');
     const text = await irsa(stack, ['audit', '--iam', '--path', '/seeded/']);
+    // The header counts both mechanisms: every seeded role but pods-eks-unconditioned names an OIDC provider.
+    assert.equal(text.stdout.split('\n')[0], `Trust lint: ${Object.keys(seeded).length} roles read, ${Object.keys(seeded).length - 1} trust an OIDC provider (IRSA), 2 trust pods.eks.amazonaws.com (EKS Pod Identity).`);
     assert.match(text.stdout, /CRITICAL no-sub-condition: role seeded-no-sub-condition statement 1\n {2}trusts .*\n {2}fix: add StringEquals/);
     assert.match(text.stdout, /3 critical, 3 broken, 4 warning\./);
     const bad = await irsa(stack, ['audit', '--iam', '--path', 'seeded']);

@@ -60,7 +60,7 @@ test('statements that cannot admit a web-identity token are not linted; roles wi
   assert.deepEqual(rules([stmt(undefined, { Action: 'sts:AssumeRole' })]), []);
   const service = withTrust('svc', { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' });
   const report = lintTrust({ roles: [service], providerArns: [], unreachableIssuers: new Map() });
-  assert.deepEqual(report, { rolesScanned: 1, irsaRoles: 0, findings: [], counts: { critical: 0, broken: 0, warning: 0 } });
+  assert.deepEqual(report, { rolesScanned: 1, irsaRoles: 0, podIdentityRoles: 0, findings: [], counts: { critical: 0, broken: 0, warning: 0 } });
 });
 
 test('findings are ordered critical, broken, warning and rendered with role, statement and fix', () => {
@@ -84,4 +84,24 @@ test('critical: a :sub value holding a policy variable (IAM fills it in from the
   assert.match(findings[0]!.message, /admits every ServiceAccount of that cluster/);
   assert.deepEqual(rules([stmt({ StringEquals: { ...aud, [`${ISSUER}:sub`]: 'system:serviceaccount:${aws:username}:x' } })]), ['sub-policy-variable']);
   assert.deepEqual(rules([stmt({ StringEquals: { ...aud, [`${ISSUER}:sub`]: 'system:serviceaccount:a:x' } })]), []);
+});
+
+test('the header counts the roles read and those trusting each mechanism (a role trusted both ways counts in both)', () => {
+  const podsEks = (Condition?: PolicyStatement['Condition']): PolicyStatement => ({ Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'], ...(Condition ? { Condition } : {}) });
+  const scoped = podsEks({ StringEquals: { 'aws:SourceAccount': ACCOUNT } });
+  const exact = stmt({ StringEquals: { ...aud, [`${ISSUER}:sub`]: 'system:serviceaccount:a:b' } });
+  const report = lintTrust({
+    roles: [
+      withTrust('irsa', exact),
+      withTrust('pod-identity', scoped),
+      withTrust('both', exact, scoped),
+      withTrust('ec2', { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }),
+      withTrust('denied', { ...podsEks(), Effect: 'Deny' }),
+    ],
+    providerArns: [PROVIDER],
+    unreachableIssuers: new Map(),
+  });
+  assert.deepEqual([report.rolesScanned, report.irsaRoles, report.podIdentityRoles], [5, 2, 2]);
+  const header = renderTrustLintText(report).split('\n')[0];
+  assert.equal(header, 'Trust lint: 5 roles read, 2 trust an OIDC provider (IRSA), 2 trust pods.eks.amazonaws.com (EKS Pod Identity).');
 });

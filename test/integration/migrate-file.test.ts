@@ -255,4 +255,50 @@ describe('irsa migrate -f irsa.yaml', { skip }, () => {
     assert.deepEqual(await associationsOf(ns), []);
     assert.equal(await rawTrust(role), start, 'the trust policy it started with, byte for byte');
   });
+
+  it('a migration left half-done is finished by migrate -f: an association beside an IRSA subject without the annotation; after a failed proof of the way back, the annotation beside a pods.eks statement without an association', async () => {
+    const ns = uniqueNamespace('mfi');
+    await kubectl(stack, ['create', 'namespace', ns]);
+    const file = join(mkdtempSync(join(tmpdir(), 'irsa-mfi-')), 'irsa.yaml');
+    const role = `${ns}-a`;
+    const roleArn = `arn:aws:iam::${stack.accountId}:role/${role}`;
+    writeConfig(file, ns, [{ name: 'a', role }]);
+    const made = await irsa(stack, ['apply', '-f', file, '--approve']);
+    assert.equal(made.code, 0, made.stdout + made.stderr);
+    const start = await rawTrust(role);
+
+    // The webhook does not know a yet: the proof fails, the association stays beside IRSA.
+    writeConfig(file, ns, [{ name: 'a', role, mechanism: 'pod-identity' }]);
+    const unproven = await irsa(stack, ['migrate', '-f', file, '--approve']);
+    assert.equal(unproven.code, 1, unproven.stdout + unproven.stderr);
+    assert.deepEqual(await associationsOf(ns), [`a → ${roleArn}`]);
+    // The annotation gone, the IRSA subject still trusted (a hand edit, or a run stopped between the two).
+    await kubectl(stack, ['annotate', 'sa', 'a', '-n', ns, `${ROLE_ARN}-`]);
+    assert.deepEqual(await trustSubjects(stack, role), [`system:serviceaccount:${ns}:a`]);
+    await addPodIdentityServiceAccount(stack, ns, 'a');
+    try {
+      const finished = await irsa(stack, ['migrate', '-f', file, '--approve']);
+      assert.equal(finished.code, 0, finished.stdout + finished.stderr);
+      assert.deepEqual(await trustSubjects(stack, role), [], 'the IRSA subject left');
+      assert.deepEqual(await podsEksServiceAccounts(role), ['a']);
+
+      // Back, while the webhook still gives a Pod Identity: the association is deleted and the annotation is back, the pods.eks statement stays.
+      writeConfig(file, ns, [{ name: 'a', role }]);
+      const stuck = await irsa(stack, ['migrate', '-f', file, '--approve']);
+      assert.equal(stuck.code, 1, stuck.stdout + stuck.stderr);
+      assert.deepEqual(await associationsOf(ns), []);
+      assert.equal(await roleArnAnnotation(ns, 'a'), roleArn);
+      assert.deepEqual(await podsEksServiceAccounts(role), ['a']);
+    } finally {
+      await removePodIdentityServiceAccount(stack, ns, 'a');
+    }
+    // No association any more, yet not done: the same command finishes it.
+    const home = await irsa(stack, ['migrate', '-f', file, '--approve']);
+    assert.equal(home.code, 0, home.stdout + home.stderr);
+    assert.match(home.stdout, new RegExp(`✓ step 4 ${ns}/a: `));
+    assert.equal(await rawTrust(role), start, 'the trust policy it started with, byte for byte');
+    const settled = await irsa(stack, ['migrate', '-f', file, '--approve']);
+    assert.match(settled.stdout, /nothing to migrate/);
+    assert.deepEqual(writeCalls(settled.calls), {});
+  });
 });

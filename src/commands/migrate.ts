@@ -406,6 +406,13 @@ async function migrateToIrsa(m: Migration, candidates: Candidate[], associations
   });
 }
 
+/** The Pod Identity settings of an irsa.yaml binding that a migration does not carry (irsa apply -f sets them). */
+const POD_IDENTITY_SETTINGS: Array<[string, (binding: BindingRequest) => boolean]> = [
+  ['targetRoleArn', (b) => !!b.podIdentity?.targetRoleArn],
+  ['disableSessionTags', (b) => b.podIdentity?.disableSessionTags === true],
+  ['sessionPolicy', (b) => !!b.podIdentity?.policy],
+];
+
 /**
  * -f irsa.yaml: each binding's declared mechanism is where its ServiceAccount should end up. A
  * binding declared pod-identity whose ServiceAccount still has IRSA (the annotation, or its
@@ -430,6 +437,7 @@ async function migrateFile(config: IrsaConfig, options: Record<string, unknown>,
   const problems: string[] = [];
   const toPodIdentity: Candidate[] = [];
   const toIrsa: Candidate[] = [];
+  const notes: string[] = [];
   for (const { binding, index } of indexed) {
     const key = keyOf(binding);
     const field = `bindings[${index}]`;
@@ -455,6 +463,10 @@ async function migrateFile(config: IrsaConfig, options: Record<string, unknown>,
         continue;
       }
     }
+    // A migration moves the binding with EKS Pod Identity's defaults (its plan of steps 1–3 and the
+    // way back know no chaining, no cluster-wide statement): the file's other settings are apply -f's.
+    const settings = declared === 'pod-identity' ? POD_IDENTITY_SETTINGS.filter(([, set]) => set(binding)).map(([setting]) => setting) : [];
+    if (settings.length > 0) notes.push(`! ${field}: ${key} moves with EKS Pod Identity's defaults; its ${settings.join(', ')} from ${config.file} ${settings.length === 1 ? 'is' : 'are'} set by irsa apply -f once it has moved.`);
     const candidate: Candidate = {
       namespace: binding.namespace, name: binding.name, roleArn: fileRoleArn,
       restartWorkloads: options['restartWorkloads'] === true || binding.restartWorkloads,
@@ -467,16 +479,19 @@ async function migrateFile(config: IrsaConfig, options: Record<string, unknown>,
     output.out(`Every binding of ${config.file} already uses the mechanism it declares (or is not bound yet: irsa apply -f binds it): nothing to migrate.\n`);
     return 0;
   }
+  for (const note of notes) m.say(note);
+  // Back to IRSA first: the way to EKS Pod Identity ends by checking whether any role still trusts
+  // the cluster's OIDC provider (and proposing its removal), which must see the IRSA trusts this run adds.
   let code = 0;
-  if (toPodIdentity.length > 0) {
-    m.say(`To EKS Pod Identity (${config.file} says mechanism: pod-identity):`);
-    code = Math.max(code, await migrateToPodIdentity(m, toPodIdentity, serviceAccounts));
-    if (code === 1) return 1;
-  }
   if (toIrsa.length > 0) {
-    if (toPodIdentity.length > 0) m.say('');
     m.say(`Back to IRSA (${config.file} says mechanism: irsa):`);
     code = Math.max(code, await migrateToIrsa(m, toIrsa, associations, serviceAccounts));
+    if (code === 1) return 1;
+  }
+  if (toPodIdentity.length > 0) {
+    if (toIrsa.length > 0) m.say('');
+    m.say(`To EKS Pod Identity (${config.file} says mechanism: pod-identity):`);
+    code = Math.max(code, await migrateToPodIdentity(m, toPodIdentity, serviceAccounts));
   }
   return code;
 }

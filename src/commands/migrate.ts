@@ -19,7 +19,7 @@ import { bindingRoleArn, planBindings, type BindingRequest } from '../core/bindi
 import { UserError, ValidationErrors } from '../core/errors.ts';
 import { assertNamespace, assertServiceAccountName } from '../core/names.ts';
 import { changeKey, hasChanges, type Plan } from '../core/plan.ts';
-import { irsaProof, planIrsaRemoval, planPodIdentityTrustRemoval, podIdentityProof } from '../core/pod-identity-migration.ts';
+import { irsaProof, newTrustGaps, planIrsaRemoval, planPodIdentityTrustRemoval, podIdentityProof } from '../core/pod-identity-migration.ts';
 import { planAssociationRemoval, type PodIdentityAssociationState } from '../core/resources/pod-identity-association.ts';
 import { removePodIdentitySubject } from '../core/pods-eks-trust.ts';
 import type { ClusterInfo, RoleState, ServiceAccountState } from '../core/state.ts';
@@ -291,7 +291,8 @@ async function migrateToPodIdentity(m: Migration, candidates: Candidate[], known
     const { plan, roles } = await planSteps(m, requests, known);
     m.say(`Steps 1–3: EKS Pod Identity beside IRSA for ${requests.map((r) => r.name).join(', ')}`);
     const trustBatch = batchOf(roles);
-    return runPlan(plan, { ...runOptions(m, m.approve), executor, leases, applyHint: m.applyHint, ...(trustBatch ? { trustBatch } : {}) });
+    // Step 1's trust is checked by step 5's read under its locks (newTrustGaps), not read twice.
+    return runPlan(plan, { ...runOptions(m, m.approve), executor, leases, applyHint: m.applyHint, verifyTrust: false, ...(trustBatch ? { trustBatch } : {}) });
   });
   if (added === 1) return 1;
 
@@ -309,27 +310,37 @@ async function migrateToPodIdentity(m: Migration, candidates: Candidate[], known
     return added;
   }
 
-  // Step 4: the proof, through the real admission chain. A failed proof removes nothing.
+  // Step 4: the proof, through the real admission chain. A failed proof removes nothing. Step 5's
+  // trust locks are taken meanwhile (and given back untouched if a proof fails).
   const inspector = await m.ctx.inspector();
-  const proofs = await Promise.all(requests.map(async (r) => {
+  const proving = Promise.all(requests.map(async (r) => {
     const runs = await inspector.dryRunPods(r.namespace, r.name).catch(() => []);
     return { name: keyOf(r), ...podIdentityProof(runs.find((d) => !d.fromWorkload) ?? runs[0]) };
   }));
-  for (const proof of proofs) m.say(`${proof.ok ? '✓' : '✗'} step 4 ${proof.name}: ${proof.observed}`);
-  if (proofs.some((p) => !p.ok)) {
-    m.output.err('Error: the dry-run proof failed, so nothing of IRSA was removed (the trust statements and annotations stay; pods keep working). EKS updates the pod identity webhook within seconds of a new association: run the same command again.\n');
-    return 1;
-  }
-  // Step 5, planned from what exists now (read under the trust locks).
+  proving.catch(() => {}); // awaited below
+  let rolesAfter: RoleState[] | undefined;
+  const clusterArn = m.issuer.cluster?.arn ?? '';
   const code = await withTrustBatch(m, leases, roleNames, async (batchOf) => {
+    const proofs = await proving;
+    for (const proof of proofs) m.say(`${proof.ok ? '✓' : '✗'} step 4 ${proof.name}: ${proof.observed}`);
+    if (proofs.some((p) => !p.ok)) {
+      m.output.err('Error: the dry-run proof failed, so nothing of IRSA was removed (the trust statements and annotations stay; pods keep working). EKS updates the pod identity webhook within seconds of a new association: run the same command again.\n');
+      return 1;
+    }
+    // Step 5, planned from what exists now (read under the trust locks).
     const { plan: removed, roles } = await removal();
+    const gaps = newTrustGaps({ mechanism: 'pod-identity', clusterArn }, requests.map((r) => ({ namespace: r.namespace, name: r.name, serviceAccount: null, role: roles.get(roleNameOf(r)) ?? null })));
+    if (gaps.length > 0) {
+      m.output.err(`Error: the role of ${gaps.join(', ')} does not admit EKS Pod Identity for ${gaps.length === 1 ? 'it' : 'them'} (its pods.eks statement is missing: another writer changed the trust after step 1), so nothing of IRSA was removed. Run the same command again: step 1 adds the statement again.\n`);
+      return 1;
+    }
     m.say('Step 5: the IRSA side of the proven ServiceAccounts');
     if (!hasChanges(removed)) m.say('Nothing left to remove.');
     const trustBatch = batchOf(roles);
     // Each annotation waits for its own role only (core/pod-identity-migration.ts), not for all of them.
-    return runPlan(removed, { ...runOptions(m, true), executor, leases, clusterAfterRoles: false, ...(trustBatch ? { trustBatch } : {}) });
+    return runPlan(removed, { ...runOptions(m, true), executor, leases, clusterAfterRoles: false, onTrustRead: (all) => (rolesAfter = all), ...(trustBatch ? { trustBatch } : {}) });
   });
-  if (code !== 1) await proposeProviderRemoval(m.iam, m.providerArn, m.cluster, m.say);
+  if (code !== 1) await proposeProviderRemoval(m.iam, m.providerArn, m.cluster, m.say, rolesAfter);
   return code;
 }
 
@@ -340,10 +351,11 @@ async function migrateToPodIdentity(m: Migration, candidates: Candidate[], known
  * still need it. A provider is an account's own resource, so the account's roles are all that can
  * trust it (one GetAccountAuthorizationDetails walk, the bulk read plans use).
  */
-async function proposeProviderRemoval(iam: IamGateway, providerArn: string, cluster: string, say: (line: string) => void): Promise<void> {
+async function proposeProviderRemoval(iam: IamGateway, providerArn: string, cluster: string, say: (line: string) => void, rolesAfter?: RoleState[]): Promise<void> {
   try {
-    if (!(await iam.getOidcProvider(providerArn))) return;
-    const roles = await iam.listRoleDetails();
+    // The account's roles as the after-apply check just read them in bulk, else read now.
+    const [provider, roles] = await Promise.all([iam.getOidcProvider(providerArn), rolesAfter ?? iam.listRoleDetails()]);
+    if (!provider) return;
     const trusting = roles.filter((role) => JSON.stringify(role.trustPolicy).includes(JSON.stringify(providerArn).slice(1, -1)));
     if (trusting.length > 0) return;
     say('');
@@ -374,7 +386,8 @@ async function migrateToIrsa(m: Migration, candidates: Candidate[], associations
     }
     m.say(`Steps 1–3: IRSA beside EKS Pod Identity for ${requests.map((r) => r.name).join(', ')}, then their associations deleted`);
     const trustBatch = batchOf(roles);
-    return runPlan(plan, { ...runOptions(m, m.approve), executor, leases, applyHint: m.applyHint, ...(trustBatch ? { trustBatch } : {}) });
+    // Step 1's trust is checked by step 5's read under its locks (newTrustGaps), not read twice.
+    return runPlan(plan, { ...runOptions(m, m.approve), executor, leases, applyHint: m.applyHint, verifyTrust: false, ...(trustBatch ? { trustBatch } : {}) });
   });
   if (added === 1) return 1;
   const removal = async (): Promise<{ plan: Plan; roles: Map<string, RoleState | null> }> => {
@@ -388,17 +401,24 @@ async function migrateToIrsa(m: Migration, candidates: Candidate[], associations
     return added;
   }
   const inspector = await m.ctx.inspector();
-  const proofs = await Promise.all(requests.map(async (r) => {
+  const proving = Promise.all(requests.map(async (r) => {
     const runs = await inspector.dryRunPods(r.namespace, r.name).catch(() => []);
     return { name: keyOf(r), ...irsaProof(runs.find((d) => !d.fromWorkload) ?? runs[0], r.attachRoleArn!) };
   }));
-  for (const proof of proofs) m.say(`${proof.ok ? '✓' : '✗'} step 4 ${proof.name}: ${proof.observed}`);
-  if (proofs.some((p) => !p.ok)) {
-    m.output.err('Error: the dry-run proof failed, so the pods.eks trust statements were not removed. EKS updates the pod identity webhook within seconds of an association\'s deletion: run the same command again.\n');
-    return 1;
-  }
+  proving.catch(() => {}); // awaited below
   return withTrustBatch(m, leases, roleNames, async (batchOf) => {
+    const proofs = await proving;
+    for (const proof of proofs) m.say(`${proof.ok ? '✓' : '✗'} step 4 ${proof.name}: ${proof.observed}`);
+    if (proofs.some((p) => !p.ok)) {
+      m.output.err('Error: the dry-run proof failed, so the pods.eks trust statements were not removed. EKS updates the pod identity webhook within seconds of an association\'s deletion: run the same command again.\n');
+      return 1;
+    }
     const { plan: removed, roles } = await removal();
+    const gaps = newTrustGaps({ mechanism: 'irsa', issuerUrl: m.issuer.issuerUrl, providerArn: m.providerArn, audience: requests[0]!.audience }, requests.map((r) => ({ namespace: r.namespace, name: r.name, serviceAccount: null, role: roles.get(roleNameOf(r)) ?? null })));
+    if (gaps.length > 0) {
+      m.output.err(`Error: the role of ${gaps.join(', ')} does not admit IRSA for ${gaps.length === 1 ? 'it' : 'them'} (its subject is missing: another writer changed the trust after step 1), so the pods.eks statements were not removed. Run the same command again: step 1 adds the subject again.\n`);
+      return 1;
+    }
     m.say('Step 5: the pods.eks statements of the proven ServiceAccounts');
     if (!hasChanges(removed)) m.say('Nothing left to remove.');
     const trustBatch = batchOf(roles);

@@ -10,6 +10,7 @@ import { createTrustLocker, type TrustLocker } from '../engine/trust-lock.ts';
 import { verifyTrustIntents } from '../engine/trust-verify.ts';
 import { prepareTrustBatch, type TrustBatch } from '../engine/trust-batch.ts';
 import type { LeaseGateway } from '../ports.ts';
+import type { RoleState } from '../core/state.ts';
 import { formatReport, formatResult, formatStart, reportToJson } from '../ui/apply-report.ts';
 import { createOutput, type Output } from '../ui/output.ts';
 import { blockerText, planToJson, renderPlanText } from '../ui/render.ts';
@@ -28,6 +29,13 @@ export interface RunPlanOptions {
    * away after its trust is gone (a migration's last step), where the wait protects nothing.
    */
   clusterAfterRoles?: boolean;
+  /**
+   * False: the caller checks the trust changes itself right after (irsa migrate checks step 1's in
+   * step 5's read under its locks); default true: every trust change is read back after apply.
+   */
+  verifyTrust?: boolean;
+  /** Told the account's roles when the after-apply check read them in bulk (to decide more from the same read). */
+  onTrustRead?: (roles: RoleState[]) => void;
   /** Locks the caller took before its reads (engine/trust-batch.ts lockTrustBatch); finished here. Needs `leases`. */
   trustBatch?: TrustBatch;
   /** The cluster's Leases: trust writes take a lock per role (engine/trust-lock.ts). Absent: read-back only. */
@@ -158,7 +166,9 @@ export async function runPlan(given: Plan, options: RunPlanOptions): Promise<num
   // Never exit 0 without the change in place: trust changes are read back once the rest is applied.
   // Without a lock, another run's write that read the role before ours can land after it: wait a
   // moment before reading back, and check a repair again (engine/trust-verify.ts).
-  const report = await verifyTrustIntents(applied, options.executor.iam, executor, trustLocks ? {} : { settleMs: NO_LOCK_SETTLE_MS });
+  const report = options.verifyTrust === false
+    ? applied
+    : await verifyTrustIntents(applied, options.executor.iam, executor, { ...(trustLocks ? {} : { settleMs: NO_LOCK_SETTLE_MS }), ...(options.onTrustRead ? { onBulkRead: options.onTrustRead } : {}) });
   if (text) report.results.forEach((result, i) => { if (result !== applied.results[i]) output.err(formatResult(result, e) + '\n'); });
   const throttling = limit?.summary();
   if (!text) {

@@ -14,7 +14,7 @@ import { replayTrustChange, trustIntentGaps } from '../core/recheck.ts';
 import { roleValue } from '../core/resources/iam-role.ts';
 import type { PolicyDocument } from '../core/trust-policy.ts';
 import type { IamGateway } from '../ports.ts';
-import type { RoleSettings } from '../core/state.ts';
+import type { RoleSettings, RoleState } from '../core/state.ts';
 import { chooseRoleReads } from './bulk-reads.ts';
 import { TRUST_BATCH_MIN } from './trust-batch.ts';
 import type { ExecuteChange } from './apply.ts';
@@ -55,12 +55,14 @@ async function verifyOne(result: ChangeResult, iam: IamGateway, execute: Execute
  * says it is faster — all of them in one bulk read (GetAccountAuthorizationDetails); denied, one
  * GetRole each after all.
  */
-async function trustReader(iam: IamGateway, names: string[]): Promise<(name: string) => Promise<RoleSettings | null>> {
+async function trustReader(iam: IamGateway, names: string[], onBulkRead?: (roles: RoleState[]) => void): Promise<(name: string) => Promise<RoleSettings | null>> {
   const single = (name: string) => iam.getRoleSettings(name);
   const unique = [...new Set(names)];
   if (unique.length < TRUST_BATCH_MIN || chooseRoleReads({ roles: unique.length, accountScan: false, concurrency: VERIFY_CONCURRENCY }).strategy !== 'bulk') return single;
   try {
-    const byName = new Map((await iam.listRoleDetails()).map((role) => [role.name, role]));
+    const all = await iam.listRoleDetails();
+    onBulkRead?.(all);
+    const byName = new Map(all.map((role) => [role.name, role]));
     return async (name) => byName.get(name) ?? null;
   } catch {
     return single;
@@ -71,6 +73,8 @@ async function trustReader(iam: IamGateway, names: string[]): Promise<(name: str
 const VERIFY_CONCURRENCY = 16;
 
 export interface VerifyOptions {
+  /** Told the account's roles when they were read in bulk. */
+  onBulkRead?: (roles: RoleState[]) => void;
   /**
    * Without a trust lock: wait this long before each read-back, so that a concurrent run that read
    * the role before our write and writes after it (re-adding or dropping a subject) is seen. A
@@ -91,7 +95,7 @@ export async function verifyTrustIntents(report: ApplyReport, iam: IamGateway | 
   for (let round = 0; round < rounds; round++) {
     if (settleMs > 0) await sleep(settleMs);
     const before = results;
-    const read = await trustReader(iam, before.flatMap((result) => (result.status === 'applied' ? [trustIntent(result.change)?.name ?? []].flat() : [])));
+    const read = await trustReader(iam, before.flatMap((result) => (result.status === 'applied' ? [trustIntent(result.change)?.name ?? []].flat() : [])), options.onBulkRead);
     results = await Promise.all(before.map((result) => (result.status === 'applied' ? verifyOne(result, iam, execute, read) : result)));
     // Nothing repaired this round: what is there holds every change.
     if (results.every((result, i) => result === before[i])) break;

@@ -40,7 +40,8 @@ import { createCommandContext, type CommandContext } from './context.ts';
 import { concurrencyOption, contextFor, inFileError } from './declarative.ts';
 import { parseGlobals, type GlobalOptions } from './globals.ts';
 import { runPlan, trustLockerFor } from './run-plan.ts';
-import { lockTrustBatch, trustBatchOf, type TrustBatch } from '../engine/trust-batch.ts';
+import { keepTrustLocks, lockTrustBatch, type KeptTrustLocks, type TrustBatch } from '../engine/trust-batch.ts';
+import type { HeldTrustLock } from '../engine/trust-lock.ts';
 
 type Direction = 'pod-identity' | 'irsa';
 
@@ -234,9 +235,9 @@ function requestsFor(m: Migration, candidates: Candidate[], mechanism: Direction
 const roleNameOf = (request: BindingRequest) => roleNameOfArn(request.attachRoleArn!) ?? request.roleName;
 
 /** Steps 1–3 planned from one read of all the ServiceAccounts (ServiceAccounts sharing a role get one trust change). */
-async function planSteps(m: Migration, requests: BindingRequest[], known: Map<string, ServiceAccountState | null>): Promise<{ plan: Plan; roles: Map<string, RoleState | null> }> {
+async function planSteps(m: Migration, requests: BindingRequest[], known: Map<string, ServiceAccountState | null>, rolesAfter: Promise<unknown>): Promise<{ plan: Plan; roles: Map<string, RoleState | null> }> {
   const reads = await readBindings(requests, m.target, {
-    iam: m.iam, kube: m.kube, resolveThumbprints: m.ctx.resolveThumbprints, podIdentity: async () => m.podIdentity, concurrency: m.concurrency, serviceAccounts: known,
+    iam: m.iam, kube: m.kube, resolveThumbprints: m.ctx.resolveThumbprints, podIdentity: async () => m.podIdentity, concurrency: m.concurrency, serviceAccounts: known, rolesAfter,
   });
   const planned = planBindings(requests, {
     context: {
@@ -257,20 +258,35 @@ async function planSteps(m: Migration, requests: BindingRequest[], known: Map<st
 }
 
 /**
- * With --approve and the cluster's Leases, a step takes the trust locks of its roles *before* it
- * reads them (engine/trust-batch.ts): the read it plans from is then the re-check, and each trust
- * write is one call. `body` reads, plans and applies, handing the read roles to `batchOf`. The
- * locks of roles that did not change go back untouched.
+ * With --approve and the cluster's Leases, a migration takes the trust locks of its roles once,
+ * before it reads them, and keeps them to the end (engine/trust-batch.ts keepTrustLocks): the
+ * reads each step plans from are then its re-check, so each trust write is one call, and no irsa
+ * run can change the roles between step 1 and step 5. The locks go back with what was left.
  */
-async function withTrustBatch<T>(m: Migration, leases: LeaseGateway | undefined, roleNames: string[], body: (batchOf: (roles: Map<string, RoleState | null>) => TrustBatch | undefined) => Promise<T>): Promise<T> {
+async function withKeptLocks<T>(
+  m: Migration,
+  leases: LeaseGateway | undefined,
+  roleNames: string[],
+  body: (locks: { locked: Promise<unknown>; batchOf: (roles: Map<string, RoleState | null>, options?: { last?: boolean }) => TrustBatch | undefined }) => Promise<T>,
+): Promise<T> {
   const locker = m.approve && leases ? trustLockerFor(leases, m.output, m.lockTimeoutMs) : null;
-  const held = locker ? await lockTrustBatch(locker, roleNames, m.concurrency) : null;
-  let batch: TrustBatch | undefined;
+  const locking = locker ? lockTrustBatch(locker, roleNames, m.concurrency).catch(() => null) : Promise.resolve(null);
+  let held: Map<string, HeldTrustLock> | null = null;
+  const locked = locking.then((taken) => (held = taken));
+  let kept: KeptTrustLocks | null = null;
   try {
-    return await body((roles) => (batch = held && locker ? trustBatchOf(locker, held, roles) : undefined));
+    return await body({
+      locked,
+      batchOf: (roles, options) => {
+        if (!held || !locker) return undefined;
+        kept ??= keepTrustLocks(locker, held);
+        return kept.batchOf(roles, options);
+      },
+    });
   } finally {
-    if (batch) await batch.finish();
-    else if (held) await Promise.all([...held.values()].map((lock) => lock.abandon()));
+    await locked;
+    if (kept) await (kept as KeptTrustLocks).release();
+    else if (held) await Promise.all([...(held as Map<string, HeldTrustLock>).values()].map((lock) => lock.abandon()));
   }
 }
 
@@ -287,61 +303,64 @@ async function migrateToPodIdentity(m: Migration, candidates: Candidate[], known
   const requests = requestsFor(m, candidates, 'pod-identity');
   const [executor, leases] = await Promise.all([executorOf(m), m.ctx.leases()]);
   const roleNames = requests.map(roleNameOf);
-  const added = await withTrustBatch(m, leases, roleNames, async (batchOf) => {
-    const { plan, roles } = await planSteps(m, requests, known);
+  return withKeptLocks(m, leases, roleNames, async ({ locked, batchOf }) => {
+    const { plan, roles: rolesBefore } = await planSteps(m, requests, known, locked);
     m.say(`Steps 1–3: EKS Pod Identity beside IRSA for ${requests.map((r) => r.name).join(', ')}`);
-    const trustBatch = batchOf(roles);
-    // Step 1's trust is checked by step 5's read under its locks (newTrustGaps), not read twice.
-    return runPlan(plan, { ...runOptions(m, m.approve), executor, leases, applyHint: m.applyHint, verifyTrust: false, ...(trustBatch ? { trustBatch } : {}) });
-  });
-  if (added === 1) return 1;
+    const firstBatch = batchOf(rolesBefore);
+    // Step 1's trust is checked by step 5's read under the same locks (newTrustGaps), not read twice.
+    const added = await runPlan(plan, { ...runOptions(m, m.approve), executor, leases, applyHint: m.applyHint, verifyTrust: false, ...(firstBatch ? { trustBatch: firstBatch } : {}) });
+    if (added === 1) return 1;
 
-  const removal = async (): Promise<{ plan: Plan; roles: Map<string, RoleState | null> }> => {
-    const [sas, roles] = await Promise.all([
-      readServiceAccounts(m.kube, requests.map(keyOf), { concurrency: m.concurrency }),
-      readRoles(m.iam, roleNames, { concurrency: m.concurrency }).then((reads) => reads.roles),
-    ]);
-    return { plan: planIrsaRemoval(m.cluster, m.providerArn, requests.map((r) => ({ namespace: r.namespace, name: r.name, serviceAccount: sas.get(keyOf(r)) ?? null, role: roles.get(roleNameOf(r)) ?? null }))), roles };
-  };
-  if (!m.approve) {
-    const later = (await removal()).plan;
-    m.say('');
-    m.say(`Then step 4 (a server-side dry run of a new pod of each ServiceAccount must show EKS Pod Identity credentials) and, only if every proof passes, step 5: ${later.changes.map((c) => `${c.action} ${c.kind} ${c.id}`).join('; ') || 'nothing'}.`);
-    return added;
-  }
+    const removal = async (): Promise<{ plan: Plan; roles: Map<string, RoleState | null> }> => {
+      const [sas, roles] = await Promise.all([
+        readServiceAccounts(m.kube, requests.map(keyOf), { concurrency: m.concurrency }),
+        readRoles(m.iam, roleNames, { concurrency: m.concurrency }).then((reads) => reads.roles),
+      ]);
+      return { plan: planIrsaRemoval(m.cluster, m.providerArn, requests.map((r) => ({ namespace: r.namespace, name: r.name, serviceAccount: sas.get(keyOf(r)) ?? null, role: roles.get(roleNameOf(r)) ?? null }))), roles };
+    };
+    if (!m.approve) {
+      const later = (await removal()).plan;
+      m.say('');
+      m.say(`Then step 4 (a server-side dry run of a new pod of each ServiceAccount must show EKS Pod Identity credentials) and, only if every proof passes, step 5: ${later.changes.map((c) => `${c.action} ${c.kind} ${c.id}`).join('; ') || 'nothing'}.`);
+      return added;
+    }
 
-  // Step 4: the proof, through the real admission chain. A failed proof removes nothing. Step 5's
-  // trust locks are taken meanwhile (and given back untouched if a proof fails).
-  const inspector = await m.ctx.inspector();
-  const proving = Promise.all(requests.map(async (r) => {
-    const runs = await inspector.dryRunPods(r.namespace, r.name).catch(() => []);
-    return { name: keyOf(r), ...podIdentityProof(runs.find((d) => !d.fromWorkload) ?? runs[0]) };
-  }));
-  proving.catch(() => {}); // awaited below
-  let rolesAfter: RoleState[] | undefined;
-  const clusterArn = m.issuer.cluster?.arn ?? '';
-  const code = await withTrustBatch(m, leases, roleNames, async (batchOf) => {
-    const proofs = await proving;
-    for (const proof of proofs) m.say(`${proof.ok ? '✓' : '✗'} step 4 ${proof.name}: ${proof.observed}`);
-    if (proofs.some((p) => !p.ok)) {
-      m.output.err('Error: the dry-run proof failed, so nothing of IRSA was removed (the trust statements and annotations stay; pods keep working). EKS updates the pod identity webhook within seconds of a new association: run the same command again.\n');
-      return 1;
-    }
-    // Step 5, planned from what exists now (read under the trust locks).
-    const { plan: removed, roles } = await removal();
-    const gaps = newTrustGaps({ mechanism: 'pod-identity', clusterArn }, requests.map((r) => ({ namespace: r.namespace, name: r.name, serviceAccount: null, role: roles.get(roleNameOf(r)) ?? null })));
-    if (gaps.length > 0) {
-      m.output.err(`Error: the role of ${gaps.join(', ')} does not admit EKS Pod Identity for ${gaps.length === 1 ? 'it' : 'them'} (its pods.eks statement is missing: another writer changed the trust after step 1), so nothing of IRSA was removed. Run the same command again: step 1 adds the statement again.\n`);
-      return 1;
-    }
-    m.say('Step 5: the IRSA side of the proven ServiceAccounts');
-    if (!hasChanges(removed)) m.say('Nothing left to remove.');
-    const trustBatch = batchOf(roles);
-    // Each annotation waits for its own role only (core/pod-identity-migration.ts), not for all of them.
-    return runPlan(removed, { ...runOptions(m, true), executor, leases, clusterAfterRoles: false, onTrustRead: (all) => (rolesAfter = all), ...(trustBatch ? { trustBatch } : {}) });
+    // Step 4: the proof, through the real admission chain. A failed proof removes nothing.
+    const inspector = await m.ctx.inspector();
+    const proving = Promise.all(requests.map(async (r) => {
+      const runs = await inspector.dryRunPods(r.namespace, r.name).catch(() => []);
+      return { name: keyOf(r), ...podIdentityProof(runs.find((d) => !d.fromWorkload) ?? runs[0]) };
+    }));
+    // Step 5's read starts beside the proofs: the locks are held since step 1, so it is current
+    // when they pass (and unused when one fails).
+    const removing = removal();
+    removing.catch(() => {}); // awaited below
+    let rolesAfter: RoleState[] | undefined;
+    const clusterArn = m.issuer.cluster?.arn ?? '';
+    const providerRead = m.iam.getOidcProvider(m.providerArn).catch(() => undefined); // for the proposal at the end
+    const code = await (async () => {
+      const proofs = await proving;
+      for (const proof of proofs) m.say(`${proof.ok ? '✓' : '✗'} step 4 ${proof.name}: ${proof.observed}`);
+      if (proofs.some((p) => !p.ok)) {
+        m.output.err('Error: the dry-run proof failed, so nothing of IRSA was removed (the trust statements and annotations stay; pods keep working). EKS updates the pod identity webhook within seconds of a new association: run the same command again.\n');
+        return 1;
+      }
+      // Step 5, planned from what exists now (read under the trust locks).
+      const { plan: removed, roles } = await removing;
+      const gaps = newTrustGaps({ mechanism: 'pod-identity', clusterArn }, requests.map((r) => ({ namespace: r.namespace, name: r.name, serviceAccount: null, role: roles.get(roleNameOf(r)) ?? null })));
+      if (gaps.length > 0) {
+        m.output.err(`Error: the role of ${gaps.join(', ')} does not admit EKS Pod Identity for ${gaps.length === 1 ? 'it' : 'them'} (its pods.eks statement is missing: another writer changed the trust after step 1), so nothing of IRSA was removed. Run the same command again: step 1 adds the statement again.\n`);
+        return 1;
+      }
+      m.say('Step 5: the IRSA side of the proven ServiceAccounts');
+      if (!hasChanges(removed)) m.say('Nothing left to remove.');
+      const trustBatch = batchOf(roles, { last: true });
+      // Each annotation waits for its own role only (core/pod-identity-migration.ts), not for all of them.
+      return runPlan(removed, { ...runOptions(m, true), executor, leases, clusterAfterRoles: false, onTrustRead: (all) => (rolesAfter = all), ...(trustBatch ? { trustBatch } : {}) });
+    })();
+    if (code !== 1) await proposeProviderRemoval(m.iam, m.providerArn, m.cluster, m.say, rolesAfter, providerRead);
+    return code;
   });
-  if (code !== 1) await proposeProviderRemoval(m.iam, m.providerArn, m.cluster, m.say, rolesAfter);
-  return code;
 }
 
 /**
@@ -351,10 +370,10 @@ async function migrateToPodIdentity(m: Migration, candidates: Candidate[], known
  * still need it. A provider is an account's own resource, so the account's roles are all that can
  * trust it (one GetAccountAuthorizationDetails walk, the bulk read plans use).
  */
-async function proposeProviderRemoval(iam: IamGateway, providerArn: string, cluster: string, say: (line: string) => void, rolesAfter?: RoleState[]): Promise<void> {
+async function proposeProviderRemoval(iam: IamGateway, providerArn: string, cluster: string, say: (line: string) => void, rolesAfter?: RoleState[], providerRead?: Promise<unknown>): Promise<void> {
   try {
     // The account's roles as the after-apply check just read them in bulk, else read now.
-    const [provider, roles] = await Promise.all([iam.getOidcProvider(providerArn), rolesAfter ?? iam.listRoleDetails()]);
+    const [provider, roles] = await Promise.all([(await providerRead) ?? iam.getOidcProvider(providerArn), rolesAfter ?? iam.listRoleDetails()]);
     if (!provider) return;
     const trusting = roles.filter((role) => JSON.stringify(role.trustPolicy).includes(JSON.stringify(providerArn).slice(1, -1)));
     if (trusting.length > 0) return;
@@ -376,53 +395,57 @@ async function migrateToIrsa(m: Migration, candidates: Candidate[], associations
   const requests = requestsFor(m, candidates, 'irsa');
   const [executor, leases] = await Promise.all([executorOf(m), m.ctx.leases()]);
   const roleNames = requests.map(roleNameOf);
-  const added = await withTrustBatch(m, leases, roleNames, async (batchOf) => {
-    const { plan, roles } = await planSteps(m, requests, known);
-    // The associations go once the IRSA side of their ServiceAccount is written (Pod Identity takes precedence until then).
-    const irsaSide = plan.changes.filter((c) => c.kind === 'iam-role' || c.kind === 'service-account').map(changeKey);
-    for (const r of requests) {
-      const removal = planAssociationRemoval(associations.get(keyOf(r)) ?? null, irsaSide);
-      if (removal.change) plan.changes.push(removal.change);
+  return withKeptLocks(m, leases, roleNames, async ({ locked, batchOf }) => {
+    const added = await (async () => {
+      const { plan, roles } = await planSteps(m, requests, known, locked);
+      // The associations go once the IRSA side of their ServiceAccount is written (Pod Identity takes precedence until then).
+      const irsaSide = plan.changes.filter((c) => c.kind === 'iam-role' || c.kind === 'service-account').map(changeKey);
+      for (const r of requests) {
+        const removal = planAssociationRemoval(associations.get(keyOf(r)) ?? null, irsaSide);
+        if (removal.change) plan.changes.push(removal.change);
+      }
+      m.say(`Steps 1–3: IRSA beside EKS Pod Identity for ${requests.map((r) => r.name).join(', ')}, then their associations deleted`);
+      const trustBatch = batchOf(roles);
+      // Step 1's trust is checked by step 5's read under its locks (newTrustGaps), not read twice.
+      return runPlan(plan, { ...runOptions(m, m.approve), executor, leases, applyHint: m.applyHint, verifyTrust: false, ...(trustBatch ? { trustBatch } : {}) });
+    })();
+    if (added === 1) return 1;
+    const removal = async (): Promise<{ plan: Plan; roles: Map<string, RoleState | null> }> => {
+      const roles = (await readRoles(m.iam, roleNames, { concurrency: m.concurrency })).roles;
+      return { plan: planPodIdentityTrustRemoval(clusterArn, requests.map((r) => ({ namespace: r.namespace, name: r.name, serviceAccount: null, role: roles.get(roleNameOf(r)) ?? null }))), roles };
+    };
+    if (!m.approve) {
+      const later = (await removal()).plan;
+      m.say('');
+      m.say(`Then step 4 (a server-side dry run of a new pod of each ServiceAccount must show AWS_ROLE_ARN) and, only if every proof passes, step 5: ${later.changes.map((c) => `${c.action} ${c.kind} ${c.id}`).join('; ') || 'nothing'}.`);
+      return added;
     }
-    m.say(`Steps 1–3: IRSA beside EKS Pod Identity for ${requests.map((r) => r.name).join(', ')}, then their associations deleted`);
-    const trustBatch = batchOf(roles);
-    // Step 1's trust is checked by step 5's read under its locks (newTrustGaps), not read twice.
-    return runPlan(plan, { ...runOptions(m, m.approve), executor, leases, applyHint: m.applyHint, verifyTrust: false, ...(trustBatch ? { trustBatch } : {}) });
-  });
-  if (added === 1) return 1;
-  const removal = async (): Promise<{ plan: Plan; roles: Map<string, RoleState | null> }> => {
-    const roles = (await readRoles(m.iam, roleNames, { concurrency: m.concurrency })).roles;
-    return { plan: planPodIdentityTrustRemoval(clusterArn, requests.map((r) => ({ namespace: r.namespace, name: r.name, serviceAccount: null, role: roles.get(roleNameOf(r)) ?? null }))), roles };
-  };
-  if (!m.approve) {
-    const later = (await removal()).plan;
-    m.say('');
-    m.say(`Then step 4 (a server-side dry run of a new pod of each ServiceAccount must show AWS_ROLE_ARN) and, only if every proof passes, step 5: ${later.changes.map((c) => `${c.action} ${c.kind} ${c.id}`).join('; ') || 'nothing'}.`);
-    return added;
-  }
-  const inspector = await m.ctx.inspector();
-  const proving = Promise.all(requests.map(async (r) => {
-    const runs = await inspector.dryRunPods(r.namespace, r.name).catch(() => []);
-    return { name: keyOf(r), ...irsaProof(runs.find((d) => !d.fromWorkload) ?? runs[0], r.attachRoleArn!) };
-  }));
-  proving.catch(() => {}); // awaited below
-  return withTrustBatch(m, leases, roleNames, async (batchOf) => {
-    const proofs = await proving;
-    for (const proof of proofs) m.say(`${proof.ok ? '✓' : '✗'} step 4 ${proof.name}: ${proof.observed}`);
-    if (proofs.some((p) => !p.ok)) {
-      m.output.err('Error: the dry-run proof failed, so the pods.eks trust statements were not removed. EKS updates the pod identity webhook within seconds of an association\'s deletion: run the same command again.\n');
-      return 1;
-    }
-    const { plan: removed, roles } = await removal();
-    const gaps = newTrustGaps({ mechanism: 'irsa', issuerUrl: m.issuer.issuerUrl, providerArn: m.providerArn, audience: requests[0]!.audience }, requests.map((r) => ({ namespace: r.namespace, name: r.name, serviceAccount: null, role: roles.get(roleNameOf(r)) ?? null })));
-    if (gaps.length > 0) {
-      m.output.err(`Error: the role of ${gaps.join(', ')} does not admit IRSA for ${gaps.length === 1 ? 'it' : 'them'} (its subject is missing: another writer changed the trust after step 1), so the pods.eks statements were not removed. Run the same command again: step 1 adds the subject again.\n`);
-      return 1;
-    }
-    m.say('Step 5: the pods.eks statements of the proven ServiceAccounts');
-    if (!hasChanges(removed)) m.say('Nothing left to remove.');
-    const trustBatch = batchOf(roles);
-    return runPlan(removed, { ...runOptions(m, true), executor, leases, ...(trustBatch ? { trustBatch } : {}) });
+    const inspector = await m.ctx.inspector();
+    const proving = Promise.all(requests.map(async (r) => {
+      const runs = await inspector.dryRunPods(r.namespace, r.name).catch(() => []);
+      return { name: keyOf(r), ...irsaProof(runs.find((d) => !d.fromWorkload) ?? runs[0], r.attachRoleArn!) };
+    }));    // Step 5's read starts beside the proofs (the locks are held since step 1).
+    const removing = removal();
+    removing.catch(() => {}); // awaited below
+
+    return (async () => {
+      const proofs = await proving;
+      for (const proof of proofs) m.say(`${proof.ok ? '✓' : '✗'} step 4 ${proof.name}: ${proof.observed}`);
+      if (proofs.some((p) => !p.ok)) {
+        m.output.err('Error: the dry-run proof failed, so the pods.eks trust statements were not removed. EKS updates the pod identity webhook within seconds of an association\'s deletion: run the same command again.\n');
+        return 1;
+      }
+      const { plan: removed, roles } = await removing;
+      const gaps = newTrustGaps({ mechanism: 'irsa', issuerUrl: m.issuer.issuerUrl, providerArn: m.providerArn, audience: requests[0]!.audience }, requests.map((r) => ({ namespace: r.namespace, name: r.name, serviceAccount: null, role: roles.get(roleNameOf(r)) ?? null })));
+      if (gaps.length > 0) {
+        m.output.err(`Error: the role of ${gaps.join(', ')} does not admit IRSA for ${gaps.length === 1 ? 'it' : 'them'} (its subject is missing: another writer changed the trust after step 1), so the pods.eks statements were not removed. Run the same command again: step 1 adds the subject again.\n`);
+        return 1;
+      }
+      m.say('Step 5: the pods.eks statements of the proven ServiceAccounts');
+      if (!hasChanges(removed)) m.say('Nothing left to remove.');
+      const trustBatch = batchOf(roles, { last: true });
+      return runPlan(removed, { ...runOptions(m, true), executor, leases, ...(trustBatch ? { trustBatch } : {}) });
+    })();
   });
 }
 

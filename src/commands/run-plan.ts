@@ -161,14 +161,21 @@ export async function runPlan(given: Plan, options: RunPlanOptions): Promise<num
       if (text && (output.verbose || result.status === 'failed' || result.status === 'stale' || (result.notes ?? []).length > 0)) output.err(formatResult(result, e) + '\n');
     },
   });
-  // The batch's locks of changes that never ran go back untouched, whatever happened.
-  const applied = await applying.finally(() => batch?.finish());
+  // The batch's locks go back (those of changes that never ran untouched) while the after-apply
+  // check reads: a repair it makes locks on its own, waiting for these releases if it must.
+  const applied = await applying.catch(async (error: unknown) => {
+    await batch?.finish();
+    throw error;
+  });
+  const finishing = batch ? batch.finish() : Promise.resolve();
+  finishing.catch(() => {}); // awaited below
   // Never exit 0 without the change in place: trust changes are read back once the rest is applied.
   // Without a lock, another run's write that read the role before ours can land after it: wait a
   // moment before reading back, and check a repair again (engine/trust-verify.ts).
   const report = options.verifyTrust === false
     ? applied
     : await verifyTrustIntents(applied, options.executor.iam, executor, { ...(trustLocks ? {} : { settleMs: NO_LOCK_SETTLE_MS }), ...(options.onTrustRead ? { onBulkRead: options.onTrustRead } : {}) });
+  await finishing;
   if (text) report.results.forEach((result, i) => { if (result !== applied.results[i]) output.err(formatResult(result, e) + '\n'); });
   const throttling = limit?.summary();
   if (!text) {

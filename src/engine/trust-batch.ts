@@ -15,7 +15,7 @@
 
 import type { Plan } from '../core/plan.ts';
 import type { RoleSettings, RoleState } from '../core/state.ts';
-import { samePolicy } from '../core/trust-policy.ts';
+import { samePolicy, type PolicyDocument } from '../core/trust-policy.ts';
 import type { IamGateway } from '../ports.ts';
 import { chooseRoleReads } from './bulk-reads.ts';
 import { trustDigest, type HeldTrustLock, type TrustLocker } from './trust-lock.ts';
@@ -101,5 +101,67 @@ export function trustBatchOf(locker: TrustLocker, held: Map<string, HeldTrustLoc
       waiting.clear();
       await Promise.all([...left.map((lock) => lock.abandon()), ...releasing]);
     },
+  };
+}
+
+/** Locks held across the steps of one command (KeptTrustLocks). */
+export interface KeptTrustLocks {
+  /**
+   * A step's batch: its changes use the kept locks, whose first read is `roles` (read under them).
+   * `last`: the batch's finish() releases the locks (the command's last step).
+   */
+  batchOf(roles: Map<string, RoleSettings | RoleState | null>, options?: { last?: boolean }): TrustBatch;
+  /** Releases every lock, each recording the document the last step left (untouched when none wrote). */
+  release(): Promise<void>;
+}
+
+/**
+ * Locks kept across the steps of one command (irsa migrate: step 1 adds the new mechanism's trust,
+ * step 5 removes the old one): taken once before the first read, handed to each step's changes —
+ * as often as asked, so an after-apply repair under the same lock does not wait for itself — and
+ * released once at the end. A change's release only records what it left; the next step's read
+ * is checked against that, as a new holder's read is checked against the Lease record.
+ */
+export function keepTrustLocks(locker: TrustLocker, held: Map<string, HeldTrustLock>): KeptTrustLocks {
+  const left = new Map<string, PolicyDocument | null>();
+  // Once released, a change (an after-apply repair) locks as any other: never writes unlocked.
+  let released: Promise<void> | null = null;
+  const release = () =>
+    (released ??= Promise.all([...held].map(([name, lock]) => (left.has(name) ? lock.release(left.get(name)!) : lock.abandon()))).then(() => undefined));
+  const expected = (name: string, lock: HeldTrustLock): string | null => (left.has(name) ? (left.get(name) ? trustDigest(left.get(name)!) : null) : lock.previousDigest);
+  return {
+    batchOf(roles, options = {}) {
+      const fresh = new Map<string, RoleSettings | null>();
+      for (const [name, lock] of held) {
+        if (!roles.has(name)) continue;
+        const role = roles.get(name) ?? null;
+        const digest = expected(name, lock);
+        if (digest && (!role || trustDigest(role.trustPolicy) !== digest)) continue;
+        if (left.has(name) && left.get(name) === null) continue; // unknown after a failed write: read it
+        fresh.set(name, role ? settingsOf(role) : null);
+      }
+      return {
+        locker: {
+          async acquire(roleName) {
+            const lock = released ? undefined : held.get(roleName);
+            if (!lock) return locker.acquire(roleName);
+            const view: HeldTrustLock = {
+              ...lock,
+              previousDigest: expected(roleName, lock),
+              release: async (written) => void left.set(roleName, written),
+              abandon: async () => {},
+            };
+            if (fresh.has(roleName)) view.fresh = fresh.get(roleName)!;
+            fresh.delete(roleName); // a second acquisition (a repair) reads again
+            return { lock: view };
+          },
+          tryAcquireAll: (roleNames, limit) => locker.tryAcquireAll(roleNames, limit),
+        },
+        finish: async () => {
+          if (options.last) await release();
+        },
+      };
+    },
+    release,
   };
 }

@@ -306,3 +306,52 @@ test('a batch of trust changes: all locks first, one bulk read under them, then 
     assert.equal(record.annotations[TRUST_DIGEST_ANNOTATION], trustDigest(doc(`new-${name}`)), `${name}: the Lease does not record the written document`);
   }
 });
+
+test('locks kept across the steps of one command: taken once, handed out again (a repair does not wait for itself), released once with what the last write left', async () => {
+  const { keepTrustLocks } = await import('../../src/engine/trust-batch.ts');
+  const store = leaseStore();
+  const clock = virtualClock();
+  const locker = createTrustLocker({ leases: store.gateway, clock });
+  const names = ['a', 'b', 'c'];
+  const held = await locker.tryAcquireAll(names, 2);
+  assert.ok(held);
+  const kept = keepTrustLocks(locker, held);
+  const role = (name: string, subject: string) => ({ arn: `arn:aws:iam::111122223333:role/${name}`, name, path: '/', description: '', maxSessionDuration: 3600, permissionsBoundary: null, tags: {}, trustPolicy: doc(subject) });
+  // Step 1: each change gets its lock with the read made under it, and records what it wrote.
+  const step1 = kept.batchOf(new Map(names.map((name) => [name, role(name, 'old')])));
+  for (const name of names) {
+    const got = await step1.locker.acquire(name);
+    assert.ok('lock' in got);
+    assert.deepEqual(got.lock.fresh?.trustPolicy, doc('old'));
+    await got.lock.release(name === 'c' ? null : doc(`step1-${name}`));
+  }
+  await step1.finish();
+  for (const name of names) assert.match(store.leases.get(leaseNameForRole(name))!.holder!, /^irsa@/, `${name} was released between the steps`);
+  // Step 5: a read that shows what step 1 wrote is used; one that lags (b) is not (its change reads again); c's write was unknown.
+  const step5 = kept.batchOf(new Map([['a', role('a', 'step1-a')], ['b', role('b', 'old')], ['c', role('c', 'whatever')]]), { last: true });
+  const a = await step5.locker.acquire('a');
+  const b = await step5.locker.acquire('b');
+  const c = await step5.locker.acquire('c');
+  assert.ok('lock' in a && 'lock' in b && 'lock' in c);
+  assert.deepEqual(a.lock.fresh?.trustPolicy, doc('step1-a'));
+  assert.equal(a.lock.previousDigest, trustDigest(doc('step1-a')));
+  assert.equal(b.lock.fresh, undefined);
+  assert.equal(c.lock.fresh, undefined);
+  await a.lock.release(doc('step5-a'));
+  // A repair of a in the same step gets the lock again at once, and reads (no stale fresh read).
+  const again = await step5.locker.acquire('a');
+  assert.ok('lock' in again);
+  assert.equal(again.lock.fresh, undefined);
+  await again.lock.release(doc('repaired-a'));
+  await step5.finish();
+  const record = (name: string) => store.leases.get(leaseNameForRole(name))!;
+  assert.equal(record('a').holder, null);
+  assert.equal(record('a').annotations[TRUST_DIGEST_ANNOTATION], trustDigest(doc('repaired-a')));
+  assert.equal(record('b').annotations[TRUST_DIGEST_ANNOTATION], trustDigest(doc('step1-b')));
+  assert.equal(record('c').annotations[TRUST_DIGEST_ANNOTATION], undefined, 'an unknown write left a digest behind');
+  // Released: a later change locks as any other (never unlocked).
+  const after = await step5.locker.acquire('a');
+  assert.ok('lock' in after);
+  assert.match(record('a').holder!, /^irsa@/);
+  await after.lock.release(null);
+});

@@ -339,4 +339,6 @@ export interface LeaseGateway {
   create(name: string, lease: LeaseWrite): Promise<LeaseRecord>;
   /** Replaces the Lease only if it is still at `resourceVersion`. */
   replace(name: string, resourceVersion: string, lease: LeaseWrite): Promise<LeaseRecord>;
+  /** irsa's Leases of the namespace (label app.kubernetes.io/managed-by=irsa), by name: one call for a batch. */
+  list(): Promise<Map<string, LeaseRecord>>;
 }

@@ -19,11 +19,11 @@ import { bindingRoleArn, planBindings, type BindingRequest } from '../core/bindi
 import { UserError, ValidationErrors } from '../core/errors.ts';
 import { assertNamespace, assertServiceAccountName } from '../core/names.ts';
 import { changeKey, hasChanges, type Plan } from '../core/plan.ts';
-import { irsaProof, planIrsaRemoval, planPodIdentityTrustRemoval, podIdentityProof } from '../core/pod-identity-migration.ts';
+import { irsaProof, newTrustGaps, planIrsaRemoval, planPodIdentityTrustRemoval, podIdentityProof } from '../core/pod-identity-migration.ts';
 import { planAssociationRemoval, type PodIdentityAssociationState } from '../core/resources/pod-identity-association.ts';
 import { removePodIdentitySubject } from '../core/pods-eks-trust.ts';
 import type { ClusterInfo, RoleState, ServiceAccountState } from '../core/state.ts';
-import type { IamGateway, KubeGateway, PodIdentityGateway } from '../ports.ts';
+import type { IamGateway, KubeGateway, LeaseGateway, PodIdentityGateway } from '../ports.ts';
 import { roleNameOfArn } from '../core/pod-identity-inventory.ts';
 import { ROLE_ARN_ANNOTATION } from '../core/resources/service-account.ts';
 import { FLAG_TERMS } from '../core/terms.ts';
@@ -39,7 +39,9 @@ import { createOutput, type Output } from '../ui/output.ts';
 import { createCommandContext, type CommandContext } from './context.ts';
 import { concurrencyOption, contextFor, inFileError } from './declarative.ts';
 import { parseGlobals, type GlobalOptions } from './globals.ts';
-import { runPlan } from './run-plan.ts';
+import { runPlan, trustLockerFor } from './run-plan.ts';
+import { keepTrustLocks, lockTrustBatch, type KeptTrustLocks, type TrustBatch } from '../engine/trust-batch.ts';
+import type { HeldTrustLock } from '../engine/trust-lock.ts';
 
 type Direction = 'pod-identity' | 'irsa';
 
@@ -124,10 +126,13 @@ async function openMigration(ctx: CommandContext, globals: GlobalOptions, option
   const approve = options['approve'] === true;
   const lockTimeoutMs = parseLockTimeout(options);
   const region = await ctx.region();
+  // The account is read beside the cluster: neither needs the other.
+  const accountRead = ctx.iam().then((iam) => iam.accountId());
+  accountRead.catch(() => {}); // reported below, after the cluster's own errors
   const issuer = await resolveIssuer({ cluster, region }, ctx.clusters);
   ctx.expectCluster({ ...issuer, writes: approve });
   const [iam, kube, podIdentity] = await Promise.all([ctx.iam(), ctx.kube(), ctx.podIdentity()]);
-  const account = await iam.accountId();
+  const account = await accountRead;
   const partition = partitionForRegion(region);
   const providerArn = oidcProviderArn(partition, account, issuerHostPath(issuer.issuerUrl));
   const target: BindingTarget = { issuerUrl: issuer.issuerUrl, cluster: issuer.cluster, region, account, thumbprints: { given: [], none: false } };
@@ -230,9 +235,9 @@ function requestsFor(m: Migration, candidates: Candidate[], mechanism: Direction
 const roleNameOf = (request: BindingRequest) => roleNameOfArn(request.attachRoleArn!) ?? request.roleName;
 
 /** Steps 1–3 planned from one read of all the ServiceAccounts (ServiceAccounts sharing a role get one trust change). */
-async function planSteps(m: Migration, requests: BindingRequest[], known: Map<string, ServiceAccountState | null>): Promise<Plan> {
+async function planSteps(m: Migration, requests: BindingRequest[], known: Map<string, ServiceAccountState | null>, rolesAfter: Promise<unknown>): Promise<{ plan: Plan; roles: Map<string, RoleState | null> }> {
   const reads = await readBindings(requests, m.target, {
-    iam: m.iam, kube: m.kube, resolveThumbprints: m.ctx.resolveThumbprints, podIdentity: async () => m.podIdentity, concurrency: m.concurrency, serviceAccounts: known,
+    iam: m.iam, kube: m.kube, resolveThumbprints: m.ctx.resolveThumbprints, podIdentity: async () => m.podIdentity, concurrency: m.concurrency, serviceAccounts: known, rolesAfter,
   });
   const planned = planBindings(requests, {
     context: {
@@ -249,7 +254,40 @@ async function planSteps(m: Migration, requests: BindingRequest[], known: Map<st
     // The OIDC provider (the way back) is planned from what was read: created when missing.
     ...(reads.provider ? { provider: { desired: reads.provider.desired, observed: reads.provider.observed } } : {}),
   }, { mode: 'ensure', prune: false });
-  return planned.plan;
+  return { plan: planned.plan, roles: new Map(requests.map((r) => [roleNameOf(r), reads.roles.get(r.roleName) ?? null])) };
+}
+
+/**
+ * With --approve and the cluster's Leases, a migration takes the trust locks of its roles once,
+ * before it reads them, and keeps them to the end (engine/trust-batch.ts keepTrustLocks): the
+ * reads each step plans from are then its re-check, so each trust write is one call, and no irsa
+ * run can change the roles between step 1 and step 5. The locks go back with what was left.
+ */
+async function withKeptLocks<T>(
+  m: Migration,
+  leases: LeaseGateway | undefined,
+  roleNames: string[],
+  body: (locks: { locked: Promise<unknown>; batchOf: (roles: Map<string, RoleState | null>, options?: { last?: boolean }) => TrustBatch | undefined }) => Promise<T>,
+): Promise<T> {
+  const locker = m.approve && leases ? trustLockerFor(leases, m.output, m.lockTimeoutMs) : null;
+  const locking = locker ? lockTrustBatch(locker, roleNames, m.concurrency).catch(() => null) : Promise.resolve(null);
+  let held: Map<string, HeldTrustLock> | null = null;
+  const locked = locking.then((taken) => (held = taken));
+  let kept: KeptTrustLocks | null = null;
+  try {
+    return await body({
+      locked,
+      batchOf: (roles, options) => {
+        if (!held || !locker) return undefined;
+        kept ??= keepTrustLocks(locker, held);
+        return kept.batchOf(roles, options);
+      },
+    });
+  } finally {
+    await locked;
+    if (kept) await (kept as KeptTrustLocks).release();
+    else if (held) await Promise.all([...(held as Map<string, HeldTrustLock>).values()].map((lock) => lock.abandon()));
+  }
 }
 
 function runOptions(m: Migration, approve: boolean) {
@@ -263,45 +301,66 @@ async function executorOf(m: Migration) {
 /** IRSA → EKS Pod Identity for the candidates. */
 async function migrateToPodIdentity(m: Migration, candidates: Candidate[], known: Map<string, ServiceAccountState | null>): Promise<number> {
   const requests = requestsFor(m, candidates, 'pod-identity');
-  const plan = await planSteps(m, requests, known);
-  m.say(`Steps 1–3: EKS Pod Identity beside IRSA for ${requests.map((r) => r.name).join(', ')}`);
-  const executor = await executorOf(m);
-  const leases = await m.ctx.leases();
-  const added = await runPlan(plan, { ...runOptions(m, m.approve), executor, leases, applyHint: m.applyHint });
-  if (added === 1) return 1;
+  const [executor, leases] = await Promise.all([executorOf(m), m.ctx.leases()]);
+  const roleNames = requests.map(roleNameOf);
+  return withKeptLocks(m, leases, roleNames, async ({ locked, batchOf }) => {
+    const { plan, roles: rolesBefore } = await planSteps(m, requests, known, locked);
+    m.say(`Steps 1–3: EKS Pod Identity beside IRSA for ${requests.map((r) => r.name).join(', ')}`);
+    const firstBatch = batchOf(rolesBefore);
+    // Step 1's trust is checked by step 5's read under the same locks (newTrustGaps), not read twice.
+    const added = await runPlan(plan, { ...runOptions(m, m.approve), executor, leases, applyHint: m.applyHint, verifyTrust: false, ...(firstBatch ? { trustBatch: firstBatch } : {}) });
+    if (added === 1) return 1;
 
-  const removal = async (): Promise<Plan> => {
-    const [sas, roles] = await Promise.all([
-      readServiceAccounts(m.kube, requests.map(keyOf), { concurrency: m.concurrency }),
-      readRoles(m.iam, requests.map(roleNameOf), { concurrency: m.concurrency }).then((reads) => reads.roles),
-    ]);
-    return planIrsaRemoval(m.cluster, m.providerArn, requests.map((r) => ({ namespace: r.namespace, name: r.name, serviceAccount: sas.get(keyOf(r)) ?? null, role: roles.get(roleNameOf(r)) ?? null })));
-  };
-  if (!m.approve) {
-    const later = await removal();
-    m.say('');
-    m.say(`Then step 4 (a server-side dry run of a new pod of each ServiceAccount must show EKS Pod Identity credentials) and, only if every proof passes, step 5: ${later.changes.map((c) => `${c.action} ${c.kind} ${c.id}`).join('; ') || 'nothing'}.`);
-    return added;
-  }
+    const removal = async (): Promise<{ plan: Plan; roles: Map<string, RoleState | null> }> => {
+      const [sas, roles] = await Promise.all([
+        readServiceAccounts(m.kube, requests.map(keyOf), { concurrency: m.concurrency }),
+        readRoles(m.iam, roleNames, { concurrency: m.concurrency }).then((reads) => reads.roles),
+      ]);
+      return { plan: planIrsaRemoval(m.cluster, m.providerArn, requests.map((r) => ({ namespace: r.namespace, name: r.name, serviceAccount: sas.get(keyOf(r)) ?? null, role: roles.get(roleNameOf(r)) ?? null }))), roles };
+    };
+    if (!m.approve) {
+      const later = (await removal()).plan;
+      m.say('');
+      m.say(`Then step 4 (a server-side dry run of a new pod of each ServiceAccount must show EKS Pod Identity credentials) and, only if every proof passes, step 5: ${later.changes.map((c) => `${c.action} ${c.kind} ${c.id}`).join('; ') || 'nothing'}.`);
+      return added;
+    }
 
-  // Step 4: the proof, through the real admission chain. A failed proof removes nothing.
-  const inspector = await m.ctx.inspector();
-  const proofs = await Promise.all(requests.map(async (r) => {
-    const runs = await inspector.dryRunPods(r.namespace, r.name).catch(() => []);
-    return { name: keyOf(r), ...podIdentityProof(runs.find((d) => !d.fromWorkload) ?? runs[0]) };
-  }));
-  for (const proof of proofs) m.say(`${proof.ok ? '✓' : '✗'} step 4 ${proof.name}: ${proof.observed}`);
-  if (proofs.some((p) => !p.ok)) {
-    m.output.err('Error: the dry-run proof failed, so nothing of IRSA was removed (the trust statements and annotations stay; pods keep working). EKS updates the pod identity webhook within seconds of a new association: run the same command again.\n');
-    return 1;
-  }
-  // Step 5, planned from what exists now.
-  const removed = await removal();
-  m.say('Step 5: the IRSA side of the proven ServiceAccounts');
-  if (!hasChanges(removed)) m.say('Nothing left to remove.');
-  const code = await runPlan(removed, { ...runOptions(m, true), executor, leases });
-  if (code !== 1) await proposeProviderRemoval(m.iam, m.providerArn, m.cluster, m.say);
-  return code;
+    // Step 4: the proof, through the real admission chain. A failed proof removes nothing.
+    const inspector = await m.ctx.inspector();
+    const proving = Promise.all(requests.map(async (r) => {
+      const runs = await inspector.dryRunPods(r.namespace, r.name).catch(() => []);
+      return { name: keyOf(r), ...podIdentityProof(runs.find((d) => !d.fromWorkload) ?? runs[0]) };
+    }));
+    // Step 5's read starts beside the proofs: the locks are held since step 1, so it is current
+    // when they pass (and unused when one fails).
+    const removing = removal();
+    removing.catch(() => {}); // awaited below
+    let rolesAfter: RoleState[] | undefined;
+    const clusterArn = m.issuer.cluster?.arn ?? '';
+    const providerRead = m.iam.getOidcProvider(m.providerArn).catch(() => undefined); // for the proposal at the end
+    const code = await (async () => {
+      const proofs = await proving;
+      for (const proof of proofs) m.say(`${proof.ok ? '✓' : '✗'} step 4 ${proof.name}: ${proof.observed}`);
+      if (proofs.some((p) => !p.ok)) {
+        m.output.err('Error: the dry-run proof failed, so nothing of IRSA was removed (the trust statements and annotations stay; pods keep working). EKS updates the pod identity webhook within seconds of a new association: run the same command again.\n');
+        return 1;
+      }
+      // Step 5, planned from what exists now (read under the trust locks).
+      const { plan: removed, roles } = await removing;
+      const gaps = newTrustGaps({ mechanism: 'pod-identity', clusterArn }, requests.map((r) => ({ namespace: r.namespace, name: r.name, serviceAccount: null, role: roles.get(roleNameOf(r)) ?? null })));
+      if (gaps.length > 0) {
+        m.output.err(`Error: the role of ${gaps.join(', ')} does not admit EKS Pod Identity for ${gaps.length === 1 ? 'it' : 'them'} (its pods.eks statement is missing: another writer changed the trust after step 1), so nothing of IRSA was removed. Run the same command again: step 1 adds the statement again.\n`);
+        return 1;
+      }
+      m.say('Step 5: the IRSA side of the proven ServiceAccounts');
+      if (!hasChanges(removed)) m.say('Nothing left to remove.');
+      const trustBatch = batchOf(roles, { last: true });
+      // Each annotation waits for its own role only (core/pod-identity-migration.ts), not for all of them.
+      return runPlan(removed, { ...runOptions(m, true), executor, leases, clusterAfterRoles: false, onTrustRead: (all) => (rolesAfter = all), ...(trustBatch ? { trustBatch } : {}) });
+    })();
+    if (code !== 1) await proposeProviderRemoval(m.iam, m.providerArn, m.cluster, m.say, rolesAfter, providerRead);
+    return code;
+  });
 }
 
 /**
@@ -311,10 +370,11 @@ async function migrateToPodIdentity(m: Migration, candidates: Candidate[], known
  * still need it. A provider is an account's own resource, so the account's roles are all that can
  * trust it (one GetAccountAuthorizationDetails walk, the bulk read plans use).
  */
-async function proposeProviderRemoval(iam: IamGateway, providerArn: string, cluster: string, say: (line: string) => void): Promise<void> {
+async function proposeProviderRemoval(iam: IamGateway, providerArn: string, cluster: string, say: (line: string) => void, rolesAfter?: RoleState[], providerRead?: Promise<unknown>): Promise<void> {
   try {
-    if (!(await iam.getOidcProvider(providerArn))) return;
-    const roles = await iam.listRoleDetails();
+    // The account's roles as the after-apply check just read them in bulk, else read now.
+    const [provider, roles] = await Promise.all([(await providerRead) ?? iam.getOidcProvider(providerArn), rolesAfter ?? iam.listRoleDetails()]);
+    if (!provider) return;
     const trusting = roles.filter((role) => JSON.stringify(role.trustPolicy).includes(JSON.stringify(providerArn).slice(1, -1)));
     if (trusting.length > 0) return;
     say('');
@@ -333,42 +393,60 @@ async function proposeProviderRemoval(iam: IamGateway, providerArn: string, clus
 async function migrateToIrsa(m: Migration, candidates: Candidate[], associations: Map<string, PodIdentityAssociationState | null>, known: Map<string, ServiceAccountState | null>): Promise<number> {
   const clusterArn = m.issuer.cluster!.arn;
   const requests = requestsFor(m, candidates, 'irsa');
-  const plan = await planSteps(m, requests, known);
-  // The associations go once the IRSA side of their ServiceAccount is written (Pod Identity takes precedence until then).
-  const irsaSide = plan.changes.filter((c) => c.kind === 'iam-role' || c.kind === 'service-account').map(changeKey);
-  for (const r of requests) {
-    const removal = planAssociationRemoval(associations.get(keyOf(r)) ?? null, irsaSide);
-    if (removal.change) plan.changes.push(removal.change);
-  }
-  m.say(`Steps 1–3: IRSA beside EKS Pod Identity for ${requests.map((r) => r.name).join(', ')}, then their associations deleted`);
-  const executor = await executorOf(m);
-  const leases = await m.ctx.leases();
-  const added = await runPlan(plan, { ...runOptions(m, m.approve), executor, leases, applyHint: m.applyHint });
-  if (added === 1) return 1;
-  const removal = async (): Promise<Plan> => {
-    const roles = (await readRoles(m.iam, requests.map(roleNameOf), { concurrency: m.concurrency })).roles;
-    return planPodIdentityTrustRemoval(clusterArn, requests.map((r) => ({ namespace: r.namespace, name: r.name, serviceAccount: null, role: roles.get(roleNameOf(r)) ?? null })));
-  };
-  if (!m.approve) {
-    const later = await removal();
-    m.say('');
-    m.say(`Then step 4 (a server-side dry run of a new pod of each ServiceAccount must show AWS_ROLE_ARN) and, only if every proof passes, step 5: ${later.changes.map((c) => `${c.action} ${c.kind} ${c.id}`).join('; ') || 'nothing'}.`);
-    return added;
-  }
-  const inspector = await m.ctx.inspector();
-  const proofs = await Promise.all(requests.map(async (r) => {
-    const runs = await inspector.dryRunPods(r.namespace, r.name).catch(() => []);
-    return { name: keyOf(r), ...irsaProof(runs.find((d) => !d.fromWorkload) ?? runs[0], r.attachRoleArn!) };
-  }));
-  for (const proof of proofs) m.say(`${proof.ok ? '✓' : '✗'} step 4 ${proof.name}: ${proof.observed}`);
-  if (proofs.some((p) => !p.ok)) {
-    m.output.err('Error: the dry-run proof failed, so the pods.eks trust statements were not removed. EKS updates the pod identity webhook within seconds of an association\'s deletion: run the same command again.\n');
-    return 1;
-  }
-  const removed = await removal();
-  m.say('Step 5: the pods.eks statements of the proven ServiceAccounts');
-  if (!hasChanges(removed)) m.say('Nothing left to remove.');
-  return runPlan(removed, { ...runOptions(m, true), executor, leases });
+  const [executor, leases] = await Promise.all([executorOf(m), m.ctx.leases()]);
+  const roleNames = requests.map(roleNameOf);
+  return withKeptLocks(m, leases, roleNames, async ({ locked, batchOf }) => {
+    const added = await (async () => {
+      const { plan, roles } = await planSteps(m, requests, known, locked);
+      // The associations go once the IRSA side of their ServiceAccount is written (Pod Identity takes precedence until then).
+      const irsaSide = plan.changes.filter((c) => c.kind === 'iam-role' || c.kind === 'service-account').map(changeKey);
+      for (const r of requests) {
+        const removal = planAssociationRemoval(associations.get(keyOf(r)) ?? null, irsaSide);
+        if (removal.change) plan.changes.push(removal.change);
+      }
+      m.say(`Steps 1–3: IRSA beside EKS Pod Identity for ${requests.map((r) => r.name).join(', ')}, then their associations deleted`);
+      const trustBatch = batchOf(roles);
+      // Step 1's trust is checked by step 5's read under its locks (newTrustGaps), not read twice.
+      return runPlan(plan, { ...runOptions(m, m.approve), executor, leases, applyHint: m.applyHint, verifyTrust: false, ...(trustBatch ? { trustBatch } : {}) });
+    })();
+    if (added === 1) return 1;
+    const removal = async (): Promise<{ plan: Plan; roles: Map<string, RoleState | null> }> => {
+      const roles = (await readRoles(m.iam, roleNames, { concurrency: m.concurrency })).roles;
+      return { plan: planPodIdentityTrustRemoval(clusterArn, requests.map((r) => ({ namespace: r.namespace, name: r.name, serviceAccount: null, role: roles.get(roleNameOf(r)) ?? null }))), roles };
+    };
+    if (!m.approve) {
+      const later = (await removal()).plan;
+      m.say('');
+      m.say(`Then step 4 (a server-side dry run of a new pod of each ServiceAccount must show AWS_ROLE_ARN) and, only if every proof passes, step 5: ${later.changes.map((c) => `${c.action} ${c.kind} ${c.id}`).join('; ') || 'nothing'}.`);
+      return added;
+    }
+    const inspector = await m.ctx.inspector();
+    const proving = Promise.all(requests.map(async (r) => {
+      const runs = await inspector.dryRunPods(r.namespace, r.name).catch(() => []);
+      return { name: keyOf(r), ...irsaProof(runs.find((d) => !d.fromWorkload) ?? runs[0], r.attachRoleArn!) };
+    }));    // Step 5's read starts beside the proofs (the locks are held since step 1).
+    const removing = removal();
+    removing.catch(() => {}); // awaited below
+
+    return (async () => {
+      const proofs = await proving;
+      for (const proof of proofs) m.say(`${proof.ok ? '✓' : '✗'} step 4 ${proof.name}: ${proof.observed}`);
+      if (proofs.some((p) => !p.ok)) {
+        m.output.err('Error: the dry-run proof failed, so the pods.eks trust statements were not removed. EKS updates the pod identity webhook within seconds of an association\'s deletion: run the same command again.\n');
+        return 1;
+      }
+      const { plan: removed, roles } = await removing;
+      const gaps = newTrustGaps({ mechanism: 'irsa', issuerUrl: m.issuer.issuerUrl, providerArn: m.providerArn, audience: requests[0]!.audience }, requests.map((r) => ({ namespace: r.namespace, name: r.name, serviceAccount: null, role: roles.get(roleNameOf(r)) ?? null })));
+      if (gaps.length > 0) {
+        m.output.err(`Error: the role of ${gaps.join(', ')} does not admit IRSA for ${gaps.length === 1 ? 'it' : 'them'} (its subject is missing: another writer changed the trust after step 1), so the pods.eks statements were not removed. Run the same command again: step 1 adds the subject again.\n`);
+        return 1;
+      }
+      m.say('Step 5: the pods.eks statements of the proven ServiceAccounts');
+      if (!hasChanges(removed)) m.say('Nothing left to remove.');
+      const trustBatch = batchOf(roles, { last: true });
+      return runPlan(removed, { ...runOptions(m, true), executor, leases, ...(trustBatch ? { trustBatch } : {}) });
+    })();
+  });
 }
 
 /** The Pod Identity settings of an irsa.yaml binding that a migration does not carry (irsa apply -f sets them). */

@@ -6,9 +6,11 @@ import { apiOf } from '../core/resources/registry.ts';
 import { createAdaptiveLimit } from '../engine/adaptive-limit.ts';
 import { applyPlan } from '../engine/apply.ts';
 import { createExecutor, type ExecutorDeps } from '../engine/execute.ts';
-import { createTrustLocker } from '../engine/trust-lock.ts';
+import { createTrustLocker, type TrustLocker } from '../engine/trust-lock.ts';
 import { verifyTrustIntents } from '../engine/trust-verify.ts';
+import { prepareTrustBatch, type TrustBatch } from '../engine/trust-batch.ts';
 import type { LeaseGateway } from '../ports.ts';
+import type { RoleState } from '../core/state.ts';
 import { formatReport, formatResult, formatStart, reportToJson } from '../ui/apply-report.ts';
 import { createOutput, type Output } from '../ui/output.ts';
 import { blockerText, planToJson, renderPlanText } from '../ui/render.ts';
@@ -21,6 +23,21 @@ export interface RunPlanOptions {
   approve: boolean;
   detailedExitcode: boolean;
   executor: ExecutorDeps;
+  /**
+   * False: Kubernetes writes start as soon as their own dependencies are applied, not after every
+   * role of the plan (CLUSTER_AFTER_ROLES) — for plans whose Kubernetes writes only take access
+   * away after its trust is gone (a migration's last step), where the wait protects nothing.
+   */
+  clusterAfterRoles?: boolean;
+  /**
+   * False: the caller checks the trust changes itself right after (irsa migrate checks step 1's in
+   * step 5's read under its locks); default true: every trust change is read back after apply.
+   */
+  verifyTrust?: boolean;
+  /** Told the account's roles when the after-apply check read them in bulk (to decide more from the same read). */
+  onTrustRead?: (roles: RoleState[]) => void;
+  /** Locks the caller took before its reads (engine/trust-batch.ts lockTrustBatch); finished here. Needs `leases`. */
+  trustBatch?: TrustBatch;
   /** The cluster's Leases: trust writes take a lock per role (engine/trust-lock.ts). Absent: read-back only. */
   leases?: LeaseGateway;
   /** How long to wait for another run's lock (--lock-timeout). */
@@ -69,6 +86,16 @@ export const CLUSTER_AFTER_ROLES = {
   gates: (change: Change) => change.kind === 'iam-role' && (change.action === 'create' || change.action === 'update'),
 };
 
+/** The trust locker of a run: waits are said on stderr, once per role. */
+export function trustLockerFor(leases: LeaseGateway, output: Output, lockTimeoutMs?: number): TrustLocker {
+  return createTrustLocker({
+    leases,
+    ...(lockTimeoutMs !== undefined ? { timeoutMs: lockTimeoutMs } : {}),
+    // Said once per role, whatever the output format: a run that waits says so.
+    onWait: ({ role, lease, holder }) => output.err(`waiting for the trust lock of role ${role}: Lease ${lease} is held by ${holder} (another irsa run writing this role)\n`),
+  });
+}
+
 /** How long a run without a trust lock waits before its final read-back of trust changes. */
 const NO_LOCK_SETTLE_MS = 1500;
 
@@ -105,25 +132,21 @@ export async function runPlan(given: Plan, options: RunPlanOptions): Promise<num
   // IAM eventual-consistency retries (the executor's own) are counted apart from the SDK's.
   let consistencyRetries = 0;
   const leases = options.leases;
-  const trustLocks = leases
-    ? createTrustLocker({
-        leases,
-        ...(options.lockTimeoutMs !== undefined ? { timeoutMs: options.lockTimeoutMs } : {}),
-        // Said once per role, whatever the output format: a run that waits says so.
-        onWait: ({ role, lease, holder }) => output.err(`waiting for the trust lock of role ${role}: Lease ${lease} is held by ${holder} (another irsa run writing this role)\n`),
-      })
-    : undefined;
+  const trustLocks = leases ? trustLockerFor(leases, output, options.lockTimeoutMs) : undefined;
+  // Many trust changes: every lock first, one bulk read under them (engine/trust-batch.ts) — or
+  // the batch the caller took before reading what the plan was made from.
+  const batch = options.trustBatch ?? (trustLocks && options.executor.iam ? await prepareTrustBatch(plan, trustLocks, options.executor.iam, options.concurrency ?? 8) : null);
   const executor = createExecutor({
     ...options.executor,
-    ...(trustLocks ? { trustLocks } : {}),
+    ...(batch ? { trustLocks: batch.locker } : trustLocks ? { trustLocks } : {}),
     onRetry: (change, error) => {
       consistencyRetries++;
       options.executor.onRetry?.(change, error);
     },
   });
-  const applied = await applyPlan(plan, executor, {
+  const applying = applyPlan(plan, executor, {
     poolOf: apiOf,
-    gate: CLUSTER_AFTER_ROLES,
+    ...(options.clusterAfterRoles === false ? {} : { gate: CLUSTER_AFTER_ROLES }),
     concurrency: limit ? () => limit.current() : (options.concurrency ?? 8),
     onStart: (change) => {
       if (text && output.verbose) output.err(formatStart(change, e) + '\n');
@@ -138,10 +161,21 @@ export async function runPlan(given: Plan, options: RunPlanOptions): Promise<num
       if (text && (output.verbose || result.status === 'failed' || result.status === 'stale' || (result.notes ?? []).length > 0)) output.err(formatResult(result, e) + '\n');
     },
   });
+  // The batch's locks go back (those of changes that never ran untouched) while the after-apply
+  // check reads: a repair it makes locks on its own, waiting for these releases if it must.
+  const applied = await applying.catch(async (error: unknown) => {
+    await batch?.finish();
+    throw error;
+  });
+  const finishing = batch ? batch.finish() : Promise.resolve();
+  finishing.catch(() => {}); // awaited below
   // Never exit 0 without the change in place: trust changes are read back once the rest is applied.
   // Without a lock, another run's write that read the role before ours can land after it: wait a
   // moment before reading back, and check a repair again (engine/trust-verify.ts).
-  const report = await verifyTrustIntents(applied, options.executor.iam, executor, trustLocks ? {} : { settleMs: NO_LOCK_SETTLE_MS });
+  const report = options.verifyTrust === false
+    ? applied
+    : await verifyTrustIntents(applied, options.executor.iam, executor, { ...(trustLocks ? {} : { settleMs: NO_LOCK_SETTLE_MS }), ...(options.onTrustRead ? { onBulkRead: options.onTrustRead } : {}) });
+  await finishing;
   if (text) report.results.forEach((result, i) => { if (result !== applied.results[i]) output.err(formatResult(result, e) + '\n'); });
   const throttling = limit?.summary();
   if (!text) {

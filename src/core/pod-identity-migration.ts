@@ -18,7 +18,8 @@ import { roleValue } from './resources/iam-role.ts';
 import { IRSA_ANNOTATIONS } from './resources/service-account.ts';
 import type { RoleState, ServiceAccountState } from './state.ts';
 import { removeSubject } from './trust-merge.ts';
-import { removePodIdentitySubject } from './pods-eks-trust.ts';
+import { podIdentityTrustVerdict, removePodIdentitySubject } from './pods-eks-trust.ts';
+import { evaluateTrust } from './trust-eval.ts';
 import { serviceAccountSubject } from './trust-policy.ts';
 
 export interface MigratedBinding {
@@ -27,6 +28,24 @@ export interface MigratedBinding {
   serviceAccount: ServiceAccountState | null;
   /** The role the ServiceAccount's annotation named (read again now), or null. */
   role: RoleState | null;
+}
+
+/**
+ * Before step 5: the ServiceAccounts whose role does not (or no longer) admit them through the new
+ * mechanism — step 1's statement missing or overwritten. Removing the old mechanism's trust then
+ * would leave their pods without credentials, so nothing of it goes (the run fails; a re-run adds
+ * the statement again). This is also what proves step 1's trust writes after apply.
+ */
+export function newTrustGaps(
+  to: { mechanism: 'pod-identity'; clusterArn: string } | { mechanism: 'irsa'; issuerUrl: string; providerArn: string; audience: string },
+  bindings: MigratedBinding[],
+): string[] {
+  return bindings.filter((binding) => {
+    const document = binding.role?.trustPolicy ?? null;
+    if (!document) return true;
+    if (to.mechanism === 'pod-identity') return podIdentityTrustVerdict(document, { clusterArn: to.clusterArn, namespace: binding.namespace, serviceAccount: binding.name, sessionTags: true }) !== 'allow';
+    return evaluateTrust(document, to.providerArn, { iss: to.issuerUrl, sub: serviceAccountSubject(binding.namespace, binding.name), aud: [to.audience] }).verdict !== 'allow';
+  }).map((binding) => `${binding.namespace}/${binding.name}`);
 }
 
 /** Step 5: the IRSA subject out of each role (one change per role), the IRSA annotations off each ServiceAccount. */
@@ -43,7 +62,9 @@ export function planIrsaRemoval(cluster: string, providerArn: string, bindings: 
     }
     roles.set(binding.role.arn, entry);
   }
-  const roleKeys: string[] = [];
+  // Each ServiceAccount's annotation goes after its own role's subject: a run stopped between the
+  // two leaves the annotation, which is how a re-run without --name finds the ServiceAccount again.
+  const roleKeyOf = new Map<string, string>();
   for (const { role, document, names } of roles.values()) {
     if (names.length === 0) continue;
     const before = roleValue(role);
@@ -52,7 +73,7 @@ export function planIrsaRemoval(cluster: string, providerArn: string, bindings: 
       reason: `EKS Pod Identity proven for ${names.join(', ')}: their IRSA subject leaves the trust policy`,
     };
     plan.changes.push(change);
-    roleKeys.push(`iam-role:${role.arn}`);
+    for (const name of names) roleKeyOf.set(name, `iam-role:${role.arn}`);
   }
   for (const binding of bindings) {
     const sa = binding.serviceAccount;
@@ -62,7 +83,8 @@ export function planIrsaRemoval(cluster: string, providerArn: string, bindings: 
     const ref = { cluster: clusterRef(cluster), namespace: binding.namespace, name: binding.name };
     const before = { namespace: binding.namespace, name: binding.name, annotations: present, labels: {} };
     plan.changes.push({
-      kind: 'service-account', id: changeIds.serviceAccount(ref), cluster: clusterKey(ref.cluster), action: 'update', before, after: { ...before, annotations: {} }, dependsOn: roleKeys,
+      kind: 'service-account', id: changeIds.serviceAccount(ref), cluster: clusterKey(ref.cluster), action: 'update', before, after: { ...before, annotations: {} },
+      dependsOn: roleKeyOf.has(`${binding.namespace}/${binding.name}`) ? [roleKeyOf.get(`${binding.namespace}/${binding.name}`)!] : [],
       reason: 'EKS Pod Identity proven: the IRSA annotations go',
     });
   }

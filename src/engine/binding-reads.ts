@@ -157,7 +157,13 @@ export interface ManyBindingsReads {
 export async function readBindings(
   requests: BindingRequest[],
   target: BindingTarget,
-  deps: BindingReadDeps & { concurrency: number; /** ServiceAccounts the caller has read already, by `namespace/name`. */ serviceAccounts?: Map<string, ServiceAccountState | null> },
+  deps: BindingReadDeps & {
+    concurrency: number;
+    /** ServiceAccounts the caller has read already, by `namespace/name`. */
+    serviceAccounts?: Map<string, ServiceAccountState | null>;
+    /** The roles are read once this settles (their trust locks taken first); everything else starts at once. */
+    rolesAfter?: Promise<unknown>;
+  },
 ): Promise<ManyBindingsReads> {
   const { iam, kube, concurrency } = deps;
   const keyOf = (r: BindingRequest) => `${r.namespace}/${r.name}`;
@@ -179,7 +185,7 @@ export async function readBindings(
       },
       { iam, resolveThumbprints: deps.resolveThumbprints },
     ),
-    readRoles(iam, requests.map((r) => r.roleName), { concurrency }).then((reads) => reads.roles),
+    Promise.resolve(deps.rolesAfter).then(() => readRoles(iam, requests.map((r) => r.roleName), { concurrency })).then((reads) => reads.roles),
     Promise.all(policies.map(async (arn) => ((await iam.getPolicy(arn)) ? null : arn))).then((results) => results.filter((arn): arn is string => arn !== null)),
     kube ? Promise.all(namespaces.map(async (ns) => [ns, await kube.namespaceExists(ns)] as const)) : namespaces.map((ns) => [ns, true] as const),
     kube && unread.length > 0 ? readServiceAccounts(kube, unread, { concurrency }) : new Map<string, ServiceAccountState | null>(),

@@ -24,10 +24,13 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { canonicalPolicy, type PolicyDocument } from '../core/trust-policy.ts';
+import type { RoleSettings } from '../core/state.ts';
 import { LeaseConflictError, LeaseForbiddenError, type LeaseGateway, type LeaseRecord } from '../ports.ts';
 
 /** client-go's defaults: a 15 s lease, renewed well before it runs out. */
 export const LEASE_DURATION_SECONDS = 15;
+/** A batch takes Leases this many times as many at once as the AWS calls it makes (engine/trust-batch.ts). */
+const LEASE_WRITE_FANOUT = 4;
 /** How long a run waits for a role's lock before it gives up (--lock-timeout). */
 export const DEFAULT_LOCK_TIMEOUT_MS = 120_000;
 /** Where the Leases live: the namespace cluster components coordinate in. */
@@ -72,14 +75,34 @@ export interface HeldTrustLock {
   notes: string[];
   /** False once a renewal failed: another run may hold it now, so nothing more may be written. */
   held(): boolean;
-  /** Releases the Lease, recording the trust document this run leaves behind (null: unchanged/unknown). */
+  /**
+   * Releases the Lease, recording the trust document this run leaves behind. Null: unknown (a
+   * write whose outcome is not known, a role that is gone): the record is cleared, so the next
+   * holder reads the role without expecting a document.
+   */
   release(written: PolicyDocument | null): Promise<void>;
+  /** Releases the Lease untouched: this run neither read nor wrote the role under it (the record stays). */
+  abandon(): Promise<void>;
+  /**
+   * The role as read *after* this lock was taken (a bulk read of a batch, engine/trust-batch.ts),
+   * already checked against previousDigest: the first read under the lock needs no call. Absent:
+   * read it.
+   */
+  fresh?: RoleSettings | null;
 }
 
 export type TrustLockResult = { lock: HeldTrustLock } | { unavailable: string };
 
 export interface TrustLocker {
   acquire(roleName: string): Promise<TrustLockResult>;
+  /**
+   * Takes the locks of all these roles at once, without waiting: each Lease is taken if it is
+   * free (absent, released or expired) at the first look; if any is held by another run, the ones
+   * taken are given back untouched and the result is null (the caller then locks change by change,
+   * waiting as usual). All or none, so a batch never holds some locks while waiting for others: two
+   * runs cannot deadlock on each other's batches.
+   */
+  tryAcquireAll(roleNames: string[], concurrency: number): Promise<Map<string, HeldTrustLock> | null>;
 }
 
 /** sha256 of the document's canonical form: equal for documents IAM treats as equal. */
@@ -201,20 +224,85 @@ export function createTrustLocker(options: TrustLockOptions): TrustLocker {
       notes,
       held: () => !lost,
       async release(written) {
-        stop();
-        await renewing;
-        if (lost) return;
         const annotations = { ...record.annotations };
         if (written) annotations[TRUST_DIGEST_ANNOTATION] = trustDigest(written);
-        try {
-          // As client-go's ReleaseOnCancel: no holder, so the next run takes it at once.
-          await leases.replace(name, record.resourceVersion, { ...record, holder: null, annotations, renewTime: new Date(clock.now()) });
-        } catch {
-          // Not released: it expires one duration after the last renewal. The write itself is done and read back.
-        }
+        else delete annotations[TRUST_DIGEST_ANNOTATION];
+        await giveBack(annotations);
       },
+      abandon: () => giveBack({ ...record.annotations }),
+    };
+    async function giveBack(annotations: Record<string, string>) {
+      stop();
+      await renewing;
+      if (lost) return;
+      try {
+        // As client-go's ReleaseOnCancel: no holder, so the next run takes it at once.
+        await leases.replace(name, record.resourceVersion, { ...record, holder: null, annotations, renewTime: new Date(clock.now()) });
+      } catch {
+        // Not released: it expires one duration after the last renewal. The write itself is done.
+      }
+    }
+  }
+
+  async function tryAcquireAll(roleNames: string[], concurrency: number): Promise<Map<string, HeldTrustLock> | null> {
+    const names = [...new Set(roleNames)];
+    const taken = new Map<string, HeldTrustLock>();
+    let refused = false;
+    let failure: unknown = null;
+    let next = 0;
+    // One LIST instead of a GET per role (list forbidden: a GET each). Lease writes are small and
+    // the apiserver takes many at once: more in flight than for AWS calls.
+    const known = await leases.list().catch(() => null);
+    await Promise.all(Array.from({ length: Math.min(Math.max(1, concurrency * LEASE_WRITE_FANOUT), names.length) }, async () => {
+      while (!refused && failure === null && next < names.length) {
+        const roleName = names[next++]!;
+        try {
+          const lock = await tryOnce(roleName, known ? known.get(leaseNameForRole(roleName)) ?? null : undefined);
+          if (lock) taken.set(roleName, lock);
+          else refused = true;
+        } catch (error) {
+          failure = error;
+        }
+      }
+    }));
+    if (refused || failure !== null) {
+      await Promise.all([...taken.values()].map((lock) => lock.abandon()));
+      // Forbidden or unreachable: the change-by-change path reports it (or falls back) as usual.
+      return null;
+    }
+    return taken;
+  }
+
+  /** One look at a role's Lease (`listed`: as a LIST just showed it; undefined: read it): taken when free (absent or released), else null. */
+  async function tryOnce(roleName: string, listed?: LeaseRecord | null): Promise<HeldTrustLock | null> {
+    const name = leaseNameForRole(roleName);
+    const where = `${leases.namespace}/${name}`;
+    const identity = newIdentity(random);
+    const current = listed === undefined ? await leases.get(name) : listed;
+    try {
+      if (!current) return hold(name, where, await leases.create(name, freshRecord(identity, null)), []);
+      // A held Lease is never taken here, even if it looks expired: judging expiry needs this run's
+      // own observation over time (acquire's rule); the change-by-change path does that.
+      if (!current.holder) return hold(name, where, await leases.replace(name, current.resourceVersion, freshRecord(identity, current)), []);
+      return null;
+    } catch (error) {
+      if (!(error instanceof LeaseConflictError)) throw error;
+      // Changed since the LIST (or made without irsa's label): one more look, read this time.
+      return listed === undefined ? null : tryOnce(roleName);
+    }
+  }
+
+  function freshRecord(holder: string, previous: LeaseRecord | null): Omit<LeaseRecord, 'resourceVersion'> {
+    const now = new Date(clock.now());
+    return {
+      holder,
+      durationSeconds,
+      acquireTime: now,
+      renewTime: now,
+      transitions: (previous?.transitions ?? 0) + (previous?.holder && previous.holder !== holder ? 1 : 0),
+      annotations: { ...(previous?.annotations ?? {}) },
     };
   }
 
-  return { acquire };
+  return { acquire, tryAcquireAll };
 }

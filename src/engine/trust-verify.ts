@@ -14,6 +14,9 @@ import { replayTrustChange, trustIntentGaps } from '../core/recheck.ts';
 import { roleValue } from '../core/resources/iam-role.ts';
 import type { PolicyDocument } from '../core/trust-policy.ts';
 import type { IamGateway } from '../ports.ts';
+import type { RoleSettings, RoleState } from '../core/state.ts';
+import { chooseRoleReads } from './bulk-reads.ts';
+import { TRUST_BATCH_MIN } from './trust-batch.ts';
 import type { ExecuteChange } from './apply.ts';
 
 function trustIntent(change: Change): { name: string; before: PolicyDocument; after: PolicyDocument } | null {
@@ -25,10 +28,10 @@ function trustIntent(change: Change): { name: string; before: PolicyDocument; af
   return null;
 }
 
-async function verifyOne(result: ChangeResult, iam: IamGateway, execute: ExecuteChange): Promise<ChangeResult> {
+async function verifyOne(result: ChangeResult, iam: IamGateway, execute: ExecuteChange, read: (name: string) => Promise<RoleSettings | null>): Promise<ChangeResult> {
   const intent = trustIntent(result.change);
   if (!intent) return result;
-  const current = await iam.getRoleSettings(intent.name);
+  const current = await read(intent.name);
   const gaps = current ? trustIntentGaps(intent.before, intent.after, current.trustPolicy) : null;
   if (gaps && gaps.missing.length === 0 && gaps.unexpected.length === 0) return result;
   const fail = (why: string): ChangeResult => ({ ...result, status: 'failed', error: new Error(`the trust policy of role ${intent.name} does not hold this change after apply: ${why}. Run the command again to merge into what is there now.`) });
@@ -47,7 +50,31 @@ async function verifyOne(result: ChangeResult, iam: IamGateway, execute: Execute
   }
 }
 
+/**
+ * How the roles are read back: one GetRole each, or — for many, where bulk-reads.ts's cost model
+ * says it is faster — all of them in one bulk read (GetAccountAuthorizationDetails); denied, one
+ * GetRole each after all.
+ */
+async function trustReader(iam: IamGateway, names: string[], onBulkRead?: (roles: RoleState[]) => void): Promise<(name: string) => Promise<RoleSettings | null>> {
+  const single = (name: string) => iam.getRoleSettings(name);
+  const unique = [...new Set(names)];
+  if (unique.length < TRUST_BATCH_MIN || chooseRoleReads({ roles: unique.length, accountScan: false, concurrency: VERIFY_CONCURRENCY }).strategy !== 'bulk') return single;
+  try {
+    const all = await iam.listRoleDetails();
+    onBulkRead?.(all);
+    const byName = new Map(all.map((role) => [role.name, role]));
+    return async (name) => byName.get(name) ?? null;
+  } catch {
+    return single;
+  }
+}
+
+/** The read-backs run side by side; the cost model prices them at this many in flight. */
+const VERIFY_CONCURRENCY = 16;
+
 export interface VerifyOptions {
+  /** Told the account's roles when they were read in bulk. */
+  onBulkRead?: (roles: RoleState[]) => void;
   /**
    * Without a trust lock: wait this long before each read-back, so that a concurrent run that read
    * the role before our write and writes after it (re-adding or dropping a subject) is seen. A
@@ -68,7 +95,8 @@ export async function verifyTrustIntents(report: ApplyReport, iam: IamGateway | 
   for (let round = 0; round < rounds; round++) {
     if (settleMs > 0) await sleep(settleMs);
     const before = results;
-    results = await Promise.all(before.map((result) => (result.status === 'applied' ? verifyOne(result, iam, execute) : result)));
+    const read = await trustReader(iam, before.flatMap((result) => (result.status === 'applied' ? [trustIntent(result.change)?.name ?? []].flat() : [])), options.onBulkRead);
+    results = await Promise.all(before.map((result) => (result.status === 'applied' ? verifyOne(result, iam, execute, read) : result)));
     // Nothing repaired this round: what is there holds every change.
     if (results.every((result, i) => result === before[i])) break;
   }

@@ -62,6 +62,12 @@ function leaseStore(options: { forbidden?: boolean } = {}) {
       leases.set(name, stored);
       return structuredClone(stored);
     },
+    async list() {
+      calls.push('list');
+      await new Promise((resolve) => setImmediate(resolve));
+      if (options.forbidden) throw new LeaseForbiddenError('list on leases.coordination.k8s.io in namespace kube-system is forbidden');
+      return new Map([...leases].map(([name, lease]) => [name, structuredClone(lease)]));
+    },
     async replace(name, resourceVersion, lease: LeaseWrite) {
       calls.push('replace');
       await new Promise((resolve) => setImmediate(resolve));
@@ -203,4 +209,149 @@ test('--lock-timeout takes whole seconds from 1 to 3600; anything else is one pa
       return true;
     });
   }
+});
+
+test('a batch takes every lock at once when all are free; if another run holds one, it keeps none and leaves their records as they were', async () => {
+  const store = leaseStore();
+  const clock = virtualClock();
+  const locker = createTrustLocker({ leases: store.gateway, clock });
+  const other = createTrustLocker({ leases: store.gateway, clock });
+  // r1 was written before (its record says what it holds); r2 is held by another run now.
+  const before = await locker.acquire('r1');
+  assert.ok('lock' in before);
+  await before.lock.release(doc('a'));
+  const held = await other.acquire('r2');
+  assert.ok('lock' in held);
+  const r1Before = structuredClone(store.leases.get(leaseNameForRole('r1'))!);
+  assert.equal(await locker.tryAcquireAll(['r0', 'r1', 'r2', 'r3'], 2), null);
+  const r1After = store.leases.get(leaseNameForRole('r1'))!;
+  assert.equal(r1After.holder, null, 'a lock taken by the failed batch was not given back');
+  assert.equal(r1After.annotations[TRUST_DIGEST_ANNOTATION], r1Before.annotations[TRUST_DIGEST_ANNOTATION], 'giving back untouched changed the record');
+  for (const name of ['r0', 'r3']) assert.ok(!store.leases.get(leaseNameForRole(name))?.holder, `${name} is still held by the failed batch`);
+  assert.match(store.leases.get(leaseNameForRole('r2'))!.holder!, /^irsa@/, "the other run's lock was touched");
+  // Once it is released, the whole batch is taken, each lock knowing what its last holder left.
+  await held.lock.release(doc('b'));
+  const all = await locker.tryAcquireAll(['r0', 'r1', 'r2', 'r3'], 2);
+  assert.ok(all);
+  assert.deepEqual([...all.keys()].sort(), ['r0', 'r1', 'r2', 'r3']);
+  assert.equal(all.get('r1')!.previousDigest, trustDigest(doc('a')));
+  assert.equal(all.get('r2')!.previousDigest, trustDigest(doc('b')));
+  for (const name of ['r0', 'r1', 'r2', 'r3']) assert.match(store.leases.get(leaseNameForRole(name))!.holder!, /^irsa@/);
+  await Promise.all([...all.values()].map((lock) => lock.abandon()));
+});
+
+test('a release whose document is unknown (a write that failed midway, a deleted role) clears the record: the next holder reads without expecting one', async () => {
+  const store = leaseStore();
+  const locker = createTrustLocker({ leases: store.gateway, clock: virtualClock() });
+  const first = await locker.acquire('r');
+  assert.ok('lock' in first);
+  await first.lock.release(doc('a'));
+  const second = await locker.acquire('r');
+  assert.ok('lock' in second);
+  assert.equal(second.lock.previousDigest, trustDigest(doc('a')));
+  await second.lock.release(null);
+  assert.equal(store.leases.get(leaseNameForRole('r'))!.annotations[TRUST_DIGEST_ANNOTATION], undefined);
+  const third = await locker.acquire('r');
+  assert.ok('lock' in third);
+  assert.equal(third.lock.previousDigest, null);
+});
+
+test('a batch of trust changes: all locks first, one bulk read under them, then one write per role (no re-check or read-back call); a role whose bulk read lags the Lease record is read again', async () => {
+  const { prepareTrustBatch, TRUST_BATCH_MIN } = await import('../../src/engine/trust-batch.ts');
+  const { createExecutor } = await import('../../src/engine/execute.ts');
+  const store = leaseStore();
+  const clock = virtualClock();
+  const locker = createTrustLocker({ leases: store.gateway, clock });
+  const n = TRUST_BATCH_MIN + 2;
+  const names = Array.from({ length: n }, (_, i) => `role-${i}`);
+  const trust = new Map(names.map((name) => [name, doc(`old-${name}`)]));
+  // role-0 was written by an earlier run whose document the bulk read does not show yet.
+  const earlier = await locker.acquire('role-0');
+  assert.ok('lock' in earlier);
+  await earlier.lock.release(doc('newer-role-0'));
+  let bulkReadsBehind = true;
+  const calls: string[] = [];
+  const state = (name: string) => ({ arn: `arn:aws:iam::111122223333:role/${name}`, name, path: '/', description: '', maxSessionDuration: 3600, permissionsBoundary: null, tags: {}, trustPolicy: trust.get(name)! });
+  const iam = {
+    async listRoleDetails() {
+      calls.push('listRoleDetails');
+      return names.map((name) => ({ ...state(name), attachedPolicyArns: [], inlinePolicies: {} }));
+    },
+    async getRoleSettings(name: string) {
+      calls.push(`getRoleSettings ${name}`);
+      if (name === 'role-0' && bulkReadsBehind) trust.set(name, doc('newer-role-0'));
+      return state(name);
+    },
+    async updateTrustPolicy(name: string, document: PolicyDocument) {
+      calls.push(`updateTrustPolicy ${name}`);
+      trust.set(name, document);
+    },
+  } as unknown as import('../../src/ports.ts').IamGateway;
+  const changes = names.map((name) => ({ kind: 'iam-role' as const, id: state(name).arn, action: 'update' as const, dependsOn: [], before: state(name), after: { ...state(name), trustPolicy: doc(`new-${name}`) } }));
+  const plan = { changes, blockers: [], notes: [], warnings: [] } as unknown as import('../../src/core/plan.ts').Plan;
+  const batch = await prepareTrustBatch(plan, locker, iam, 4);
+  assert.deepEqual(calls, ['listRoleDetails']);
+  for (const name of names) assert.match(store.leases.get(leaseNameForRole(name))!.holder!, /^irsa@/, `${name} is not locked before the writes`);
+  const execute = createExecutor({ iam, trustLocks: batch.locker });
+  const outcomes = await Promise.allSettled(changes.map((change) => execute(change)));
+  await batch.finish();
+  bulkReadsBehind = false;
+  // role-0: its bulk read showed the document before the earlier run's write, so it was read again and found changed (stale: planned from the older one).
+  assert.equal(outcomes[0]!.status, 'rejected');
+  assert.deepEqual(calls.filter((c) => c.startsWith('getRoleSettings')), ['getRoleSettings role-0']);
+  assert.deepEqual(calls.filter((c) => c.startsWith('updateTrustPolicy')).sort(), names.slice(1).map((name) => `updateTrustPolicy ${name}`).sort());
+  for (const name of names.slice(1)) {
+    const record = store.leases.get(leaseNameForRole(name))!;
+    assert.equal(record.holder, null);
+    assert.equal(record.annotations[TRUST_DIGEST_ANNOTATION], trustDigest(doc(`new-${name}`)), `${name}: the Lease does not record the written document`);
+  }
+});
+
+test('locks kept across the steps of one command: taken once, handed out again (a repair does not wait for itself), released once with what the last write left', async () => {
+  const { keepTrustLocks } = await import('../../src/engine/trust-batch.ts');
+  const store = leaseStore();
+  const clock = virtualClock();
+  const locker = createTrustLocker({ leases: store.gateway, clock });
+  const names = ['a', 'b', 'c'];
+  const held = await locker.tryAcquireAll(names, 2);
+  assert.ok(held);
+  const kept = keepTrustLocks(locker, held);
+  const role = (name: string, subject: string) => ({ arn: `arn:aws:iam::111122223333:role/${name}`, name, path: '/', description: '', maxSessionDuration: 3600, permissionsBoundary: null, tags: {}, trustPolicy: doc(subject) });
+  // Step 1: each change gets its lock with the read made under it, and records what it wrote.
+  const step1 = kept.batchOf(new Map(names.map((name) => [name, role(name, 'old')])));
+  for (const name of names) {
+    const got = await step1.locker.acquire(name);
+    assert.ok('lock' in got);
+    assert.deepEqual(got.lock.fresh?.trustPolicy, doc('old'));
+    await got.lock.release(name === 'c' ? null : doc(`step1-${name}`));
+  }
+  await step1.finish();
+  for (const name of names) assert.match(store.leases.get(leaseNameForRole(name))!.holder!, /^irsa@/, `${name} was released between the steps`);
+  // Step 5: a read that shows what step 1 wrote is used; one that lags (b) is not (its change reads again); c's write was unknown.
+  const step5 = kept.batchOf(new Map([['a', role('a', 'step1-a')], ['b', role('b', 'old')], ['c', role('c', 'whatever')]]), { last: true });
+  const a = await step5.locker.acquire('a');
+  const b = await step5.locker.acquire('b');
+  const c = await step5.locker.acquire('c');
+  assert.ok('lock' in a && 'lock' in b && 'lock' in c);
+  assert.deepEqual(a.lock.fresh?.trustPolicy, doc('step1-a'));
+  assert.equal(a.lock.previousDigest, trustDigest(doc('step1-a')));
+  assert.equal(b.lock.fresh, undefined);
+  assert.equal(c.lock.fresh, undefined);
+  await a.lock.release(doc('step5-a'));
+  // A repair of a in the same step gets the lock again at once, and reads (no stale fresh read).
+  const again = await step5.locker.acquire('a');
+  assert.ok('lock' in again);
+  assert.equal(again.lock.fresh, undefined);
+  await again.lock.release(doc('repaired-a'));
+  await step5.finish();
+  const record = (name: string) => store.leases.get(leaseNameForRole(name))!;
+  assert.equal(record('a').holder, null);
+  assert.equal(record('a').annotations[TRUST_DIGEST_ANNOTATION], trustDigest(doc('repaired-a')));
+  assert.equal(record('b').annotations[TRUST_DIGEST_ANNOTATION], trustDigest(doc('step1-b')));
+  assert.equal(record('c').annotations[TRUST_DIGEST_ANNOTATION], undefined, 'an unknown write left a digest behind');
+  // Released: a later change locks as any other (never unlocked).
+  const after = await step5.locker.acquire('a');
+  assert.ok('lock' in after);
+  assert.match(record('a').holder!, /^irsa@/);
+  await after.lock.release(null);
 });

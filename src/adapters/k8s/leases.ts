@@ -71,6 +71,15 @@ export function createLeaseGateway(namespace: string, options: KubeGatewayOption
         throw translate(error, 'POST', name);
       }
     },
+    async list() {
+      options.observer?.onCall('k8s', 'LIST leases', path());
+      try {
+        const listed = await api.listNamespacedLease({ namespace, labelSelector: 'app.kubernetes.io/managed-by=irsa' });
+        return new Map(listed.items.map((lease) => [lease.metadata?.name ?? '', recordOf(lease)]));
+      } catch (error) {
+        throw translate(error, 'GET', '(list)');
+      }
+    },
     async replace(name, resourceVersion, lease) {
       options.observer?.onCall('k8s', 'PUT leases', path(name));
       try {

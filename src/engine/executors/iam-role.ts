@@ -21,10 +21,15 @@ const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export interface TrustSection {
   /** The role as IAM shows it now; under a lock, once IAM shows what the previous holder left. */
   read(): Promise<RoleSettings | null>;
-  /** Throws when the lock was lost (a renewal failed): another run may be writing now. */
+  /**
+   * Throws when the lock was lost (a renewal failed): another run may be writing now. Otherwise
+   * the document left behind is unknown until leave() says what was written.
+   */
   beforeWrite(): void;
-  /** The trust document this run leaves behind, read back (recorded in the Lease for the next holder). */
+  /** The trust document this run leaves behind (recorded in the Lease for the next holder). */
   leave(document: PolicyDocument): void;
+  /** True while this run holds the role's trust lock: no irsa run can write the role meanwhile. */
+  readonly locked: boolean;
 }
 
 /**
@@ -43,6 +48,12 @@ export async function inTrustSection<T>(iam: IamGateway, name: string, context: 
   let firstRead = true;
   const section: TrustSection = {
     async read() {
+      // Read in bulk right after the lock was taken (engine/trust-batch.ts): nothing to read again.
+      if (firstRead && lock && lock.fresh !== undefined) {
+        firstRead = false;
+        if (lock.fresh) left = lock.fresh.trustPolicy;
+        return lock.fresh;
+      }
       let role = await iam.getRoleSettings(name);
       const previous = firstRead ? lock?.previousDigest : null;
       firstRead = false;
@@ -57,10 +68,13 @@ export async function inTrustSection<T>(iam: IamGateway, name: string, context: 
       if (lock && !lock.held()) {
         throw new Error(`the trust lock of role ${name} (Lease ${lock.lease}) was lost before its trust policy was written: nothing more was written. Run the command again.`);
       }
+      // If the write fails midway, what IAM holds is not known: the Lease then records nothing.
+      left = null;
     },
     leave(document) {
       left = document;
     },
+    locked: lock !== null,
   };
   try {
     return await body(section);
@@ -82,6 +96,16 @@ export async function inTrustSection<T>(iam: IamGateway, name: string, context: 
  * without it (issue 21).
  */
 async function writeTrustPolicy(iam: IamGateway, name: string, before: PolicyDocument, after: PolicyDocument, context: Pick<ExecutorContext, 'retry' | 'notes'>, section: TrustSection) {
+  if (section.locked) {
+    // Under the lock no irsa run writes this role between our re-check and our write, so there is
+    // nothing to merge again: the document written is the one left. The Lease records it and the
+    // next holder reads until IAM shows it; the after-apply check (engine/trust-verify.ts) reads
+    // every trust change once more, in bulk.
+    section.beforeWrite();
+    await context.retry(() => iam.updateTrustPolicy(name, after));
+    section.leave(after);
+    return;
+  }
   let document = after;
   let staleReads = 0;
   for (let attempt = 1; ; ) {

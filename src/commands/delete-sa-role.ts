@@ -65,7 +65,13 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
     kube && serviceAccount
       ? (await (await ctx.workloads()).listPodTemplates(namespace)).filter((w) => podServiceAccount(w.template.spec) === name).map(workloadLabel)
       : [];
-  const plan = planUnbinding({ cluster: clusterLabel(cluster, issuerUrl), namespace, name, roleName, force: options['force'] === true, roleOnly }, { providerArn, role, serviceAccount, users }, FLAG_TERMS);
+  // On EKS, an association may still bind the ServiceAccount (a migration half done): then it stays.
+  const association = issuer.cluster && kube && serviceAccount
+    ? await ctx.podIdentity()
+        .then((podIdentity) => findAssociation(podIdentity, { cluster: issuer.cluster!.name, namespace, serviceAccount: name }))
+        .then((found) => (found ? { roleArn: found.roleArn } : null), () => 'unknown' as const)
+    : null;
+  const plan = planUnbinding({ cluster: clusterLabel(cluster, issuerUrl), namespace, name, roleName, force: options['force'] === true, roleOnly }, { providerArn, role, serviceAccount, users, association }, FLAG_TERMS);
   return runPlan(plan, {
     globals,
     ...(output ? { output } : {}),

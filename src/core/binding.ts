@@ -311,6 +311,12 @@ export interface UnbindingObserved {
   serviceAccount: ServiceAccountState | null;
   /** Workloads (`kind/namespace/name`) whose pods run as the ServiceAccount. */
   users?: string[];
+  /**
+   * The ServiceAccount's EKS Pod Identity association (EKS clusters), null when it has none, or
+   * 'unknown' when it could not be read. Either way but null, the ServiceAccount may still be bound
+   * (a migration half done), so one irsa created is kept: only its IRSA annotations go.
+   */
+  association?: { roleArn: string } | null | 'unknown';
 }
 
 /**
@@ -338,7 +344,18 @@ export function planUnbinding(request: UnbindingRequest, observed: UnbindingObse
     plan.notes.push(`ServiceAccount ${namespace}/${name} is bound to ${annotated}, not ${role.arn}; it is left alone.`);
   } else if (!request.roleOnly) {
     // The ServiceAccount goes last: until the role is changed, pods keep working as before.
-    const saChange = planServiceAccountRemoval(clusterRef(request.cluster), serviceAccount, roleChangeKeys);
+    let saChange = planServiceAccountRemoval(clusterRef(request.cluster), serviceAccount, roleChangeKeys);
+    // Still bound by EKS Pod Identity (or not known): deleting it would break its pods; unbind IRSA only.
+    const association = observed.association ?? null;
+    if (saChange?.action === 'delete' && association !== null) {
+      const before = saChange.before;
+      saChange = Object.keys(before.annotations).length > 0
+        ? { ...saChange, action: 'update', after: { ...before, annotations: {} }, reason: 'remove the IRSA annotations (the ServiceAccount is kept: see the note)' }
+        : { ...saChange, action: 'no-op', after: before };
+      plan.notes.push(association === 'unknown'
+        ? `ServiceAccount ${namespace}/${name} is kept: irsa could not read whether an EKS Pod Identity association still binds it.`
+        : `ServiceAccount ${namespace}/${name} is kept: an EKS Pod Identity association still binds it (role ${association.roleArn}); irsa delete-sa-role --mechanism pod-identity undoes that binding.`);
+    }
     if (saChange) plan.changes.push(saChange);
     else plan.notes.push(`ServiceAccount ${namespace}/${name} does not exist.`);
     if (saChange && saChange.action !== 'no-op') {

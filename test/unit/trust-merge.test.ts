@@ -196,3 +196,22 @@ test('exact mode: a ServiceAccount dropped from the file but admitted by a kept 
   assert.equal(result.notes.length, 1);
   assert.match(result.notes[0]!, /statement 1 \(Team\) \(kept as written\) still admits system:serviceaccount:payments:api with any audience/);
 });
+
+test('delete-sa-role (IRSA) of a ServiceAccount irsa created that an EKS Pod Identity association still binds (a migration half done): it is kept, only its IRSA annotations go; unknown is kept too', async () => {
+  const { serviceAccount } = await import('./fixtures/binding.ts');
+  const bound = role({ trustPolicy: buildTrustPolicy([{ providerArn: PROVIDER, issuerHostPath: ISSUER, audience: 'sts.amazonaws.com', subjects: [sub('payments', 'api')], subjectPatterns: [] }]) });
+  const sa = serviceAccount({ 'eks.amazonaws.com/role-arn': bound.arn }, { 'app.kubernetes.io/managed-by': 'irsa' });
+  const unbind = (association: { roleArn: string } | null | 'unknown') => planUnbinding(
+    { cluster: 'prod', namespace: 'payments', name: 'api', roleName: bound.name, force: false, roleOnly: false },
+    { providerArn: PROVIDER, role: bound, serviceAccount: sa, association },
+  );
+  const saChange = (plan: ReturnType<typeof unbind>) => plan.changes.find((c) => c.kind === 'service-account');
+  assert.equal(saChange(unbind(null))?.action, 'delete', 'no association: the ServiceAccount irsa created goes, as before');
+  const kept = unbind({ roleArn: `arn:aws:iam::${ACCOUNT}:role/pods` });
+  assert.equal(saChange(kept)?.action, 'update');
+  assert.deepEqual((saChange(kept)?.after as { annotations: Record<string, string> }).annotations, {});
+  assert.match(kept.notes.join('\n'), /kept: an EKS Pod Identity association still binds it \(role arn:aws:iam::\d+:role\/pods\)/);
+  const unknown = unbind('unknown');
+  assert.equal(saChange(unknown)?.action, 'update');
+  assert.match(unknown.notes.join('\n'), /could not read whether an EKS Pod Identity association still binds it/);
+});

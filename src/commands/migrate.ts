@@ -66,7 +66,23 @@ interface Migration {
   say: (line: string) => void;
   /** What the user types to apply this migration (shown under a plan without --approve). */
   applyHint: string;
+  /** -o json: where the steps' documents go (null: text). */
+  json: JsonReport | null;
 }
+
+/** -o json: a new migration's entry, its steps labelled from here on. */
+function startJson(m: Migration, to: Direction, requests: BindingRequest[]): void {
+  if (!m.json) return;
+  m.json.migrations.push({ to, serviceAccounts: requests.map(keyOf), steps: [] });
+  m.json.step = '1-3';
+}
+
+/** -o json: a step's own record (the proofs, the preview of step 5). */
+function recordJson(m: Migration, step: Record<string, unknown>): void {
+  m.json?.migrations.at(-1)?.steps.push(step);
+}
+
+const proofsJson = (proofs: Array<{ name: string; ok: boolean; observed: string }>) => ({ step: '4', proofs: proofs.map((p) => ({ serviceAccount: p.name, ok: p.ok, observed: p.observed })) });
 
 /** A ServiceAccount to move, with the role it uses now (kept: a migration changes the mechanism, never the role). */
 interface Candidate {
@@ -78,7 +94,41 @@ interface Candidate {
 }
 
 export async function run(options: Record<string, unknown>, _args: string[] = [], outputArg?: Output): Promise<number> {
-  const output = outputArg ?? createOutput(options);
+  const printer = outputArg ?? createOutput(options);
+  // -o json: one document for the whole migration (every step's plan and report, the proofs),
+  // printed at the end, so that `| jq` reads it whole.
+  const report = printer.format === 'json' ? jsonReport(printer) : null;
+  const code = await migrate(options, report?.output ?? printer, report);
+  report?.print();
+  return code;
+}
+
+/** What `-o json` prints: the migrations (one per direction), each with its steps in order. */
+interface JsonReport {
+  output: Output;
+  migrations: Array<{ to: Direction; serviceAccounts: string[]; steps: Array<Record<string, unknown>> }>;
+  /** The step the next plan or report belongs to. */
+  step: string;
+  oidcProviderRemoval?: { providerArn: string; command: string };
+  print(): void;
+}
+
+function jsonReport(printer: Output): JsonReport {
+  const messages: string[] = [];
+  const report: JsonReport = {
+    migrations: [],
+    step: '1-3',
+    output: {
+      ...printer,
+      out: (text) => void messages.push(...text.split('\n').map((line) => line.trim()).filter(Boolean)),
+      json: (value) => void report.migrations.at(-1)?.steps.push({ step: report.step, ...(value as Record<string, unknown>) }),
+    },
+    print: () => printer.json({ migrations: report.migrations, ...(report.oidcProviderRemoval ? { oidcProviderRemoval: report.oidcProviderRemoval } : {}), messages }),
+  };
+  return report;
+}
+
+async function migrate(options: Record<string, unknown>, output: Output, report: JsonReport | null): Promise<number> {
   const to = options['to'] as string | undefined;
   if (to !== undefined && to !== 'pod-identity' && to !== 'irsa') throw new UserError(`--to: "${to}" is not a mechanism. Give pod-identity (from IRSA to EKS Pod Identity) or irsa (back).`, '--to');
   const file = options['file'] as string | undefined;
@@ -88,7 +138,7 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
     }
     const config = loadConfigFile(file);
     try {
-      return await migrateFile(config, options, output, to as Direction | undefined);
+      return await migrateFile(config, options, output, to as Direction | undefined, report);
     } catch (error) {
       throw inFileError(error);
     }
@@ -104,7 +154,7 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   const concurrency = concurrencyOption(options);
   const globals = parseGlobals(options);
   const ctx = createCommandContext(globals, { clusterProfile: options['clusterProfile'] as string | undefined });
-  const m = await openMigration(ctx, globals, options, output, cluster, concurrency);
+  const m = await openMigration(ctx, globals, options, output, cluster, concurrency, report);
   const flags = { restartWorkloads: options['restartWorkloads'] === true, installPodIdentityAgent: options['installPodIdentityAgent'] === true };
   if (to === 'irsa') {
     const selected = await selectForIrsa(m, namespace, names, flags);
@@ -122,7 +172,7 @@ export async function run(options: Record<string, unknown>, _args: string[] = []
   return migrateToPodIdentity(m, selected.candidates, selected.serviceAccounts);
 }
 
-async function openMigration(ctx: CommandContext, globals: GlobalOptions, options: Record<string, unknown>, output: Output, cluster: string, concurrency: number): Promise<Migration> {
+async function openMigration(ctx: CommandContext, globals: GlobalOptions, options: Record<string, unknown>, output: Output, cluster: string, concurrency: number, json: JsonReport | null): Promise<Migration> {
   const approve = options['approve'] === true;
   const lockTimeoutMs = parseLockTimeout(options);
   const region = await ctx.region();
@@ -139,7 +189,7 @@ async function openMigration(ctx: CommandContext, globals: GlobalOptions, option
   const say = (line: string) => {
     if (globals.output === 'text') output.out(line + '\n');
   };
-  return { options, globals, output, ctx, iam, kube, podIdentity, cluster, issuer, target, partition, account, providerArn, approve, concurrency, lockTimeoutMs, say, applyHint: `irsa ${process.argv.slice(2).join(' ')} --approve` };
+  return { options, globals, output, ctx, iam, kube, podIdentity, cluster, issuer, target, partition, account, providerArn, approve, concurrency, lockTimeoutMs, say, json, applyHint: `irsa ${process.argv.slice(2).join(' ')} --approve` };
 }
 
 const keyOf = (sa: { namespace: string; name: string }) => `${sa.namespace}/${sa.name}`;
@@ -301,6 +351,7 @@ async function executorOf(m: Migration) {
 /** IRSA → EKS Pod Identity for the candidates. */
 async function migrateToPodIdentity(m: Migration, candidates: Candidate[], known: Map<string, ServiceAccountState | null>): Promise<number> {
   const requests = requestsFor(m, candidates, 'pod-identity');
+  startJson(m, 'pod-identity', requests);
   const [executor, leases] = await Promise.all([executorOf(m), m.ctx.leases()]);
   const roleNames = requests.map(roleNameOf);
   return withKeptLocks(m, leases, roleNames, async ({ locked, batchOf }) => {
@@ -322,6 +373,7 @@ async function migrateToPodIdentity(m: Migration, candidates: Candidate[], known
       const later = (await removal()).plan;
       m.say('');
       m.say(`Then step 4 (a server-side dry run of a new pod of each ServiceAccount must show EKS Pod Identity credentials) and, only if every proof passes, step 5: ${later.changes.map((c) => `${c.action} ${c.kind} ${c.id}`).join('; ') || 'nothing'}.`);
+      recordJson(m, { step: '4-5', applied: false, planned: later.changes.map((c) => ({ action: c.action, kind: c.kind, id: c.id })) });
       return added;
     }
 
@@ -341,6 +393,7 @@ async function migrateToPodIdentity(m: Migration, candidates: Candidate[], known
     const code = await (async () => {
       const proofs = await proving;
       for (const proof of proofs) m.say(`${proof.ok ? '✓' : '✗'} step 4 ${proof.name}: ${proof.observed}`);
+      recordJson(m, proofsJson(proofs));
       if (proofs.some((p) => !p.ok)) {
         m.output.err('Error: the dry-run proof failed, so nothing of IRSA was removed (the trust statements and annotations stay; pods keep working). EKS updates the pod identity webhook within seconds of a new association: run the same command again.\n');
         return 1;
@@ -353,12 +406,16 @@ async function migrateToPodIdentity(m: Migration, candidates: Candidate[], known
         return 1;
       }
       m.say('Step 5: the IRSA side of the proven ServiceAccounts');
+      if (m.json) m.json.step = '5';
       if (!hasChanges(removed)) m.say('Nothing left to remove.');
       const trustBatch = batchOf(roles, { last: true });
       // Each annotation waits for its own role only (core/pod-identity-migration.ts), not for all of them.
       return runPlan(removed, { ...runOptions(m, true), executor, leases, clusterAfterRoles: false, onTrustRead: (all) => (rolesAfter = all), ...(trustBatch ? { trustBatch } : {}) });
     })();
-    if (code !== 1) await proposeProviderRemoval(m.iam, m.providerArn, m.cluster, m.say, rolesAfter, providerRead);
+    if (code !== 1) {
+      const proposal = await proposeProviderRemoval(m.iam, m.providerArn, m.cluster, m.say, rolesAfter, providerRead);
+      if (proposal && m.json) m.json.oidcProviderRemoval = proposal;
+    }
     return code;
   });
 }
@@ -370,18 +427,21 @@ async function migrateToPodIdentity(m: Migration, candidates: Candidate[], known
  * still need it. A provider is an account's own resource, so the account's roles are all that can
  * trust it (one GetAccountAuthorizationDetails walk, the bulk read plans use).
  */
-async function proposeProviderRemoval(iam: IamGateway, providerArn: string, cluster: string, say: (line: string) => void, rolesAfter?: RoleState[], providerRead?: Promise<unknown>): Promise<void> {
+async function proposeProviderRemoval(iam: IamGateway, providerArn: string, cluster: string, say: (line: string) => void, rolesAfter?: RoleState[], providerRead?: Promise<unknown>): Promise<{ providerArn: string; command: string } | null> {
   try {
     // The account's roles as the after-apply check just read them in bulk, else read now.
     const [provider, roles] = await Promise.all([(await providerRead) ?? iam.getOidcProvider(providerArn), rolesAfter ?? iam.listRoleDetails()]);
-    if (!provider) return;
+    if (!provider) return null;
     const trusting = roles.filter((role) => JSON.stringify(role.trustPolicy).includes(JSON.stringify(providerArn).slice(1, -1)));
-    if (trusting.length > 0) return;
+    if (trusting.length > 0) return null;
+    const command = `aws iam delete-open-id-connect-provider --open-id-connect-provider-arn ${providerArn}`;
     say('');
     say(`No role of the account trusts the OIDC provider of cluster ${cluster} any more (${providerArn}): IRSA is no longer used with it.`);
-    say(`If nothing else will, remove it (irsa does not): aws iam delete-open-id-connect-provider --open-id-connect-provider-arn ${providerArn}`);
+    say(`If nothing else will, remove it (irsa does not): ${command}`);
+    return { providerArn, command };
   } catch (error) {
     say(`! Could not check whether a role still trusts the OIDC provider ${providerArn}: ${(error as Error).message}`);
+    return null;
   }
 }
 
@@ -393,6 +453,7 @@ async function proposeProviderRemoval(iam: IamGateway, providerArn: string, clus
 async function migrateToIrsa(m: Migration, candidates: Candidate[], associations: Map<string, PodIdentityAssociationState | null>, known: Map<string, ServiceAccountState | null>): Promise<number> {
   const clusterArn = m.issuer.cluster!.arn;
   const requests = requestsFor(m, candidates, 'irsa');
+  startJson(m, 'irsa', requests);
   const [executor, leases] = await Promise.all([executorOf(m), m.ctx.leases()]);
   const roleNames = requests.map(roleNameOf);
   return withKeptLocks(m, leases, roleNames, async ({ locked, batchOf }) => {
@@ -418,6 +479,7 @@ async function migrateToIrsa(m: Migration, candidates: Candidate[], associations
       const later = (await removal()).plan;
       m.say('');
       m.say(`Then step 4 (a server-side dry run of a new pod of each ServiceAccount must show AWS_ROLE_ARN) and, only if every proof passes, step 5: ${later.changes.map((c) => `${c.action} ${c.kind} ${c.id}`).join('; ') || 'nothing'}.`);
+      recordJson(m, { step: '4-5', applied: false, planned: later.changes.map((c) => ({ action: c.action, kind: c.kind, id: c.id })) });
       return added;
     }
     const inspector = await m.ctx.inspector();
@@ -431,6 +493,7 @@ async function migrateToIrsa(m: Migration, candidates: Candidate[], associations
     return (async () => {
       const proofs = await proving;
       for (const proof of proofs) m.say(`${proof.ok ? '✓' : '✗'} step 4 ${proof.name}: ${proof.observed}`);
+      recordJson(m, proofsJson(proofs));
       if (proofs.some((p) => !p.ok)) {
         m.output.err('Error: the dry-run proof failed, so the pods.eks trust statements were not removed. EKS updates the pod identity webhook within seconds of an association\'s deletion: run the same command again.\n');
         return 1;
@@ -442,6 +505,7 @@ async function migrateToIrsa(m: Migration, candidates: Candidate[], associations
         return 1;
       }
       m.say('Step 5: the pods.eks statements of the proven ServiceAccounts');
+      if (m.json) m.json.step = '5';
       if (!hasChanges(removed)) m.say('Nothing left to remove.');
       const trustBatch = batchOf(roles, { last: true });
       return runPlan(removed, { ...runOptions(m, true), executor, leases, ...(trustBatch ? { trustBatch } : {}) });
@@ -465,10 +529,10 @@ const POD_IDENTITY_SETTINGS: Array<[string, (binding: BindingRequest) => boolean
  * A migration keeps the role: a binding whose ServiceAccount uses another role than the file names
  * is refused (change roles with apply -f, before or after).
  */
-async function migrateFile(config: IrsaConfig, options: Record<string, unknown>, output: Output, only: Direction | undefined): Promise<number> {
+async function migrateFile(config: IrsaConfig, options: Record<string, unknown>, output: Output, only: Direction | undefined, report: JsonReport | null): Promise<number> {
   if (config.cluster.issuerUrl) throw new UserError(`cluster.issuerUrl: EKS Pod Identity exists only on EKS clusters; irsa migrate -f needs cluster.name (the EKS cluster) in ${config.file}.`, 'cluster.name');
   const { globals, ctx } = contextFor(config, options);
-  const m = await openMigration(ctx, globals, options, output, config.cluster.name, concurrencyOption(options));
+  const m = await openMigration(ctx, globals, options, output, config.cluster.name, concurrencyOption(options), report);
   const indexed = config.bindings.map((binding, index) => ({ binding, index })).filter(({ binding }) => !binding.roleOnly);
   const refs = indexed.map(({ binding }) => ({ namespace: binding.namespace, name: binding.name }));
   const [serviceAccounts, associations, roles] = await Promise.all([
@@ -522,7 +586,7 @@ async function migrateFile(config: IrsaConfig, options: Record<string, unknown>,
     output.out(`Every binding of ${config.file} already uses the mechanism it declares (or is not bound yet: irsa apply -f binds it): nothing to migrate.\n`);
     return 0;
   }
-  for (const note of notes) m.say(note);
+  for (const note of notes) (m.json ? output.out(note + '\n') : m.say(note));
   // Back to IRSA first: the way to EKS Pod Identity ends by checking whether any role still trusts
   // the cluster's OIDC provider (and proposing its removal), which must see the IRSA trusts this run adds.
   let code = 0;

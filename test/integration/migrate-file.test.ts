@@ -132,18 +132,24 @@ describe('irsa migrate -f irsa.yaml', { skip }, () => {
 
     // The file flipped back (mechanism removed: irsa, the default): both come home.
     writeConfig(file, ns, irsaOnly);
-    const home = await irsa(stack, ['migrate', '-f', file, '--approve']);
+    // -o json: one document for the whole run (stdout parses whole), its steps in order.
+    const home = await irsa(stack, ['migrate', '-f', file, '--approve', '-o', 'json']);
     assert.equal(home.code, 0, home.stdout + home.stderr);
-    assert.match(home.stdout, /Back to IRSA/);
-    assert.match(home.stdout, new RegExp(`✓ step 4 ${ns}/a: `));
+    const report = JSON.parse(home.stdout) as { migrations: Array<{ to: string; serviceAccounts: string[]; steps: Array<{ step: string; applied?: boolean; proofs?: Array<{ serviceAccount: string; ok: boolean }> }> }> };
+    assert.deepEqual(report.migrations.map((mig) => [mig.to, mig.serviceAccounts]), [['irsa', [`${ns}/a`, `${ns}/b`]]]);
+    assert.deepEqual(report.migrations[0]!.steps.map((step) => step.step), ['1-3', '4', '5']);
+    assert.equal(report.migrations[0]!.steps[0]!.applied, true);
+    assert.deepEqual(report.migrations[0]!.steps[1]!.proofs!.map((proof) => [proof.serviceAccount, proof.ok]), [[`${ns}/a`, true], [`${ns}/b`, true]]);
     assert.deepEqual(await associationsOf(ns), []);
     for (const sa of ['a', 'b']) assert.equal(await roleArnAnnotation(ns, sa), arnOf(shared));
     assert.equal(await roleArnAnnotation(ns, 'c'), arnOf(solo));
     assert.deepEqual({ shared: await rawTrust(shared), solo: await rawTrust(solo) }, start, 'IRSA → Pod Identity → IRSA from the file ends with the trust policies it started with, byte for byte');
 
-    const settled = await irsa(stack, ['migrate', '-f', file, '--approve', '--detailed-exitcode']);
+    const settled = await irsa(stack, ['migrate', '-f', file, '--approve', '--detailed-exitcode', '-o', 'json']);
     assert.equal(settled.code, 0, settled.stdout + settled.stderr);
-    assert.match(settled.stdout, /nothing to migrate/);
+    const quiet = JSON.parse(settled.stdout) as { migrations: unknown[]; messages: string[] };
+    assert.deepEqual(quiet.migrations, []);
+    assert.match(quiet.messages.join(' '), /nothing to migrate/);
     assert.deepEqual(writeCalls(settled.calls), {});
     const replan = await irsa(stack, ['plan', '-f', file, '--detailed-exitcode']);
     assert.equal(replan.code, 0, 'the irsa.yaml that made them plans no change: ' + replan.stdout + replan.stderr);

@@ -9,16 +9,20 @@
 //    and ends exactly where an uninterrupted migration ends;
 // 3. a create-sa-role on one of the batch's roles at the same time: both exit 0, nothing is lost.
 
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { useStack } from '../harness/availability.ts';
-import { startFaultProxy, type FaultProxy } from '../harness/fault-proxy.ts';
+import { startFaultProxy } from '../harness/fault-proxy.ts';
 import { setPodIdentityServiceAccounts, type StackInfo } from '../harness/stack.ts';
+import { DescribePodIdentityAssociationCommand, EKSClient, ListPodIdentityAssociationsCommand } from '@aws-sdk/client-eks';
 import { aws, irsa, IRSA_BIN, kubectl } from './helpers/cli.ts';
+import type { PolicyDocument } from '../../src/core/trust-policy.ts';
 import { LEASE_NAMESPACE, leaseNameForRole, TRUST_DIGEST_ANNOTATION, trustDigest } from '../../src/engine/trust-lock.ts';
 import { TRUST_BATCH_MIN } from '../../src/engine/trust-batch.ts';
 
@@ -60,13 +64,26 @@ const toIrsa = (ns: string) => ['migrate', '--cluster', stack.clusterName, '-n',
 const expectPodIdentity = (...namespaces: string[]) => setPodIdentityServiceAccounts(stack, namespaces.flatMap((ns) => NAMES.map((serviceAccount) => ({ namespace: ns, serviceAccount }))));
 const expectIrsa = () => setPodIdentityServiceAccounts(stack, []);
 
+/** The trust policy of every role of a namespace, as IAM holds it: one `aws iam list-roles` (an independent client), by role name. */
+async function trustsOf(ns: string): Promise<Map<string, unknown>> {
+  const roles = (await aws(stack, ['iam', 'list-roles'])).Roles as Array<{ RoleName: string; AssumeRolePolicyDocument: unknown }>;
+  const trusts = new Map(roles.filter((role) => role.RoleName.startsWith(`${ns}-r`)).map((role) => [role.RoleName, parse(role.AssumeRolePolicyDocument)]));
+  assert.equal(trusts.size, COUNT, `the ${COUNT} roles of ${ns}`);
+  return trusts;
+}
+
+let eksClient: EKSClient | undefined;
+/** The EKS API through the SDK (ten describes without ten aws CLI processes). */
+const eks = () => (eksClient ??= new EKSClient({ region: stack.region, endpoint: stack.awsEndpoint, credentials: { accessKeyId: stack.env['AWS_ACCESS_KEY_ID']!, secretAccessKey: stack.env['AWS_SECRET_ACCESS_KEY']! }, maxAttempts: 3 }));
+
 /** What a migration leaves, with the namespace name replaced: raw trust documents, associations, annotations. */
 async function snapshot(ns: string) {
   const scrub = (value: unknown) => JSON.stringify(value).split(ns).join('NS');
-  const trusts = await Promise.all(NAMES.map(async (_, i) => scrub((await aws(stack, ['iam', 'get-role', '--role-name', roleOf(ns, i)])).Role.AssumeRolePolicyDocument)));
-  const listed = (await aws(stack, ['eks', 'list-pod-identity-associations', '--cluster-name', stack.clusterName, '--namespace', ns])).associations as Array<{ associationId: string }>;
+  const byName = await trustsOf(ns);
+  const trusts = NAMES.map((_, i) => scrub(byName.get(roleOf(ns, i))));
+  const listed = (await eks().send(new ListPodIdentityAssociationsCommand({ clusterName: stack.clusterName, namespace: ns }))).associations ?? [];
   const associations = (await Promise.all(listed.map(async ({ associationId }) => {
-    const a = (await aws(stack, ['eks', 'describe-pod-identity-association', '--cluster-name', stack.clusterName, '--association-id', associationId])).association;
+    const a = (await eks().send(new DescribePodIdentityAssociationCommand({ clusterName: stack.clusterName, associationId }))).association!;
     return scrub({ serviceAccount: a.serviceAccount, roleArn: a.roleArn, targetRoleArn: a.targetRoleArn ?? null, disableSessionTags: a.disableSessionTags ?? false, tags: a.tags ?? {} });
   }))).sort();
   const sas = (await kubectl(stack, ['get', 'sa', '-n', ns, '-o', 'json'])).items as Array<{ metadata: { name: string; annotations?: Record<string, string> } }>;
@@ -82,14 +99,13 @@ async function leasesByName(): Promise<Map<string, LeaseItem>> {
 
 /** Every role's Lease is released and records the digest of the trust IAM holds now. */
 async function assertLeasesReleased(ns: string, when: string): Promise<void> {
-  const leases = await leasesByName();
+  const [leases, trusts] = await Promise.all([leasesByName(), trustsOf(ns)]);
   for (let i = 0; i < COUNT; i++) {
     const role = roleOf(ns, i);
     const lease = leases.get(leaseNameForRole(role));
     assert.ok(lease, `${when}: role ${role} has its Lease ${leaseNameForRole(role)}`);
     assert.equal(lease.spec.holderIdentity, undefined, `${when}: the Lease of ${role} was released`);
-    const trust = parse((await aws(stack, ['iam', 'get-role', '--role-name', role])).Role.AssumeRolePolicyDocument);
-    assert.equal(lease.metadata.annotations?.[TRUST_DIGEST_ANNOTATION], trustDigest(trust), `${when}: the Lease of ${role} records the digest of the trust IAM holds`);
+    assert.equal(lease.metadata.annotations?.[TRUST_DIGEST_ANNOTATION], trustDigest(trusts.get(role) as PolicyDocument), `${when}: the Lease of ${role} records the digest of the trust IAM holds`);
   }
 }
 
@@ -149,6 +165,96 @@ function runKilled(info: Pick<StackInfo, 'env'>, args: string[], killAt?: number
   });
 }
 
+interface Run { code: number | null; stdout: string; stderr: string; calls: Record<string, number> }
+
+/**
+ * Starts irsa (as helpers/cli.ts irsa() does, with IRSA_STATS_FILE); `onLine` sees each stderr line
+ * as it comes (with `verbose`, one per API call, written before the request leaves).
+ */
+function launch(args: string[], extraEnv: Record<string, string>, onLine?: (line: string) => void, options: { verbose?: boolean } = {}): { done: Promise<Run> } {
+  const dir = mkdtempSync(join(tmpdir(), 'irsa-launch-'));
+  const statsFile = join(dir, 'stats.json');
+  const child = spawn(process.execPath, [IRSA_BIN, ...args, ...(options.verbose ? ['--verbose'] : [])], {
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...stack.env, IRSA_STATS_FILE: statsFile, NO_COLOR: '1', ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let buffered = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+    buffered += chunk;
+    const lines = buffered.split('\n');
+    buffered = lines.pop()!;
+    for (const line of lines) onLine?.(line);
+  });
+  const done = new Promise<Run>((resolve) => {
+    child.on('close', (code) => {
+      let calls: Record<string, number> = {};
+      try {
+        calls = JSON.parse(readFileSync(statsFile, 'utf8')).calls;
+      } catch {
+        calls = {};
+      }
+      rmSync(dir, { recursive: true, force: true });
+      resolve({ code, stdout, stderr, calls });
+    });
+  });
+  return { done };
+}
+
+/**
+ * A loopback proxy to moto that holds back the first IAM request `hold` picks (by its Action and
+ * how many of that Action came before, counting from 1) until release(): a run stopped at a
+ * chosen write, holding its Leases, while the test starts the other run.
+ */
+async function startGate(hold: (action: string, n: number) => boolean): Promise<{ url: string; held: Promise<void>; release: () => void; close: () => Promise<void> }> {
+  const upstream = new URL(stack.awsEndpoint);
+  let reached!: () => void;
+  const held = new Promise<void>((resolve) => (reached = resolve));
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const counts = new Map<string, number>();
+  let holding = false;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const action = /(?:^|&)Action=(\w+)/.exec(body.toString())?.[1] ?? '';
+      const n = (counts.get(action) ?? 0) + 1;
+      counts.set(action, n);
+      const forward = () => {
+        const upstreamRequest = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } }, (reply) => {
+          res.writeHead(reply.statusCode ?? 502, reply.headers);
+          reply.pipe(res);
+        });
+        upstreamRequest.on('error', () => res.destroy());
+        upstreamRequest.end(body);
+      };
+      if (!holding && action && hold(action, n)) {
+        holding = true;
+        reached();
+        void released.then(forward);
+      } else {
+        forward();
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    held,
+    release,
+    close: async () => {
+      release();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 describe(`irsa migrate of ${COUNT} ServiceAccounts on ${COUNT} roles: the trust-lock batch`, { skip }, () => {
   before(async () => {
     assert.ok(COUNT >= TRUST_BATCH_MIN, 'enough roles for a batch');
@@ -156,15 +262,17 @@ describe(`irsa migrate of ${COUNT} ServiceAccounts on ${COUNT} roles: the trust-
     // The agent add-on exists beforehand, so every run (reference or killed) makes the same writes.
     await aws(stack, ['eks', 'create-addon', '--cluster-name', stack.clusterName, '--addon-name', 'eks-pod-identity-agent']);
   });
+  after(() => eksClient?.destroy());
 
   it('there and back: one write per trust change, one LIST of Leases, no GetRole per write; trusts byte-identical at the end; Leases released with the digest of what IAM holds', async (t) => {
     const ns = await seed('1');
     const start = await snapshot(ns);
 
     await expectPodIdentity(ns);
+    let started = Date.now();
     const there = await irsa(stack, toPodIdentity(ns));
     assert.equal(there.code, 0, said(there));
-    t.diagnostic(`--to pod-identity calls: ${JSON.stringify(there.calls)}`);
+    t.diagnostic(`--to pod-identity in ${((Date.now() - started) / 1000).toFixed(1)} s, calls: ${JSON.stringify(there.calls)}`);
     assert.equal(there.calls['iam UpdateAssumeRolePolicy'], 2 * COUNT, 'one write per role in step 1 and one in step 5');
     assert.equal(there.calls['iam GetRole'], READS_PER_ROLE * COUNT, 'GetRole only for the reads (step 1\'s plan, step 5\'s plan, the after-apply check): no re-check or read-back per write under the batch\'s locks');
     assert.equal(there.calls['k8s LIST leases'], 1, 'the batch\'s Leases are taken with one LIST');
@@ -181,9 +289,10 @@ describe(`irsa migrate of ${COUNT} ServiceAccounts on ${COUNT} roles: the trust-
     await assertLeasesReleased(ns, '--to pod-identity');
 
     await expectIrsa();
+    started = Date.now();
     const back = await irsa(stack, toIrsa(ns));
     assert.equal(back.code, 0, said(back));
-    t.diagnostic(`--to irsa calls: ${JSON.stringify(back.calls)}`);
+    t.diagnostic(`--to irsa in ${((Date.now() - started) / 1000).toFixed(1)} s, calls: ${JSON.stringify(back.calls)}`);
     assert.equal(back.calls['iam UpdateAssumeRolePolicy'], 2 * COUNT);
     assert.equal(back.calls['iam GetRole'], READS_PER_ROLE * COUNT, 'no re-check or read-back per write');
     assert.equal(back.calls['k8s LIST leases'], 1);
@@ -238,46 +347,92 @@ describe(`irsa migrate of ${COUNT} ServiceAccounts on ${COUNT} roles: the trust-
   });
 
   it('a create-sa-role on one of the batch\'s roles during the migration: both exit 0, and that role trusts both the new ServiceAccount (IRSA) and the migrated one (EKS Pod Identity)', async (t) => {
-    let proxy: FaultProxy | undefined;
+    // Three orders, each in a fresh namespace:
+    // - together, with IAM writes delayed by 0–300 ms (concurrent-runs.test.ts's fault proxy): either order;
+    // - the migration first: create-sa-role starts while the migration holds its batch (its step 5's
+    //   first trust write held back), and must wait for the kept Lease until the migration ends;
+    // - create-sa-role first: the migration starts while create-sa-role holds role 3's Lease (its
+    //   trust write held back), so the batch keeps nothing; the migration reads role 3, then
+    //   create-sa-role writes it; the migration's change of role 3 waits for the Lease and finds a
+    //   trust it did not plan from (an IRSA subject more): re-derived, not stale.
+    const proxy = await startFaultProxy({ target: stack.awsEndpoint, rate: 0, writeDelayMs: { max: 300 }, seed: 2223 });
     try {
-      // IAM writes delayed by 0–300 ms, so the two runs' calls interleave (as in concurrent-runs.test.ts).
-      proxy = await startFaultProxy({ target: stack.awsEndpoint, rate: 0, writeDelayMs: { max: 300 }, seed: 2223 });
-      const env = { AWS_ENDPOINT_URL: proxy.url };
-      // Who starts first varies: together; create-sa-role first (it holds role 3's Lease when the batch
-      // looks: no batch); the migration first (create-sa-role waits for the batch's kept Lease).
-      const rounds: Array<{ migrateAfterMs: number; createAfterMs: number }> = [
-        { migrateAfterMs: 0, createAfterMs: 0 },
-        { migrateAfterMs: 1500, createAfterMs: 0 },
-        { migrateAfterMs: 0, createAfterMs: 2500 },
-      ];
-      const namespaces: string[] = [];
-      for (let round = 0; round < rounds.length; round++) namespaces.push(await seed(`c${round}`));
+      const namespaces = [await seed('ct'), await seed('cm'), await seed('cc')];
       await expectPodIdentity(...namespaces);
-      const later = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-      for (const [round, { migrateAfterMs, createAfterMs }] of rounds.entries()) {
-        const ns = namespaces[round]!;
-        const shared = roleOf(ns, 3);
-        const sharedArn = (await aws(stack, ['iam', 'get-role', '--role-name', shared])).Role.Arn as string;
-        const [migrated, created] = await Promise.all([
-          later(migrateAfterMs).then(() => irsa(stack, toPodIdentity(ns), env)),
-          later(createAfterMs).then(() => irsa(stack, ['create-sa-role', '--cluster', stack.clusterName, '-n', ns, '--name', 'newcomer', '--attach-role-arn', sharedArn, '--approve'], env)),
-        ]);
-        assert.equal(migrated.code, 0, `round ${round}, migrate: ${said(migrated)}`);
-        assert.equal(created.code, 0, `round ${round}, create-sa-role: ${said(created)}`);
-        const batch = (migrated.calls['k8s GET leases'] ?? 0) === 0;
-        t.diagnostic(`round ${round}: migrate ${batch ? 'kept its batch' : 'fell back to a lock per role'}${/waiting for the trust lock/.test(migrated.stderr) ? ' and waited' : ''}; create-sa-role ${/waiting for the trust lock/.test(created.stderr) ? 'waited for the Lease' : 'did not wait'}; migrate UpdateAssumeRolePolicy ${migrated.calls['iam UpdateAssumeRolePolicy']}, GetRole ${migrated.calls['iam GetRole'] ?? 0}`);
+      const arnOf = async (ns: string) => `arn:aws:iam::${stack.accountId}:role/${roleOf(ns, 3)}`;
+      const createSaRole = (ns: string, arn: string) => ['create-sa-role', '--cluster', stack.clusterName, '-n', ns, '--name', 'newcomer', '--attach-role-arn', arn, '--approve'];
+      const waitedFor = (ns: string, result: Run) => new RegExp(`waiting for the trust lock of role ${roleOf(ns, 3)}:`).test(result.stderr);
+      const check = async (ns: string, label: string, migrated: Run, created: Run) => {
+        assert.equal(migrated.code, 0, `${label}, migrate: ${said(migrated)}`);
+        assert.equal(created.code, 0, `${label}, create-sa-role: ${said(created)}`);
+        const trusts = await trustsOf(ns);
         for (let i = 0; i < COUNT; i++) {
-          const trust = (await aws(stack, ['iam', 'get-role', '--role-name', roleOf(ns, i)])).Role.AssumeRolePolicyDocument;
+          const trust = trusts.get(roleOf(ns, i));
           const expected = { irsa: i === 3 ? [`system:serviceaccount:${ns}:newcomer`] : [], podIdentity: [`${ns}/${NAMES[i]}`] };
-          assert.deepEqual(admitted(trust), expected, `round ${round}: role ${roleOf(ns, i)}`);
+          assert.deepEqual(admitted(trust), expected, `${label}: role ${roleOf(ns, i)} (nothing lost)`);
         }
         const newcomer = await kubectl(stack, ['get', 'sa', 'newcomer', '-n', ns, '-o', 'json']);
-        assert.equal(newcomer.metadata.annotations?.[ROLE_ARN_ANNOTATION], sharedArn);
+        assert.equal(newcomer.metadata.annotations?.[ROLE_ARN_ANNOTATION], await arnOf(ns));
         const leases = await leasesByName();
-        for (let i = 0; i < COUNT; i++) assert.equal(leases.get(leaseNameForRole(roleOf(ns, i)))?.spec.holderIdentity, undefined, `round ${round}: Lease of role ${i} released`);
+        for (let i = 0; i < COUNT; i++) assert.equal(leases.get(leaseNameForRole(roleOf(ns, i)))?.spec.holderIdentity, undefined, `${label}: the Lease of role ${i} was released`);
+        const batch = (migrated.calls['k8s GET leases'] ?? 0) === 0;
+        t.diagnostic(`${label}: migrate ${batch ? 'kept its batch' : 'fell back to a lock per role'}${waitedFor(ns, migrated) ? ' and waited for role 3' : ''}; create-sa-role ${waitedFor(ns, created) ? 'waited for the Lease' : 'did not wait'}; migrate UpdateAssumeRolePolicy ${migrated.calls['iam UpdateAssumeRolePolicy']}, GetRole ${migrated.calls['iam GetRole'] ?? 0}`);
+        return batch;
+      };
+
+      // Together, IAM writes delayed at random.
+      {
+        const ns = namespaces[0]!;
+        const arn = await arnOf(ns);
+        const [migrated, created] = await Promise.all([launch(toPodIdentity(ns), { AWS_ENDPOINT_URL: proxy.url }).done, launch(createSaRole(ns, arn), { AWS_ENDPOINT_URL: proxy.url }).done]);
+        await check(ns, 'together', migrated, created);
+      }
+
+      // The migration first: held at its step 5's first trust write (the 11th) until create-sa-role waits.
+      {
+        const ns = namespaces[1]!;
+        const arn = await arnOf(ns);
+        const gate = await startGate((action, n) => action === 'UpdateAssumeRolePolicy' && n === COUNT + 1);
+        try {
+          const migrating = launch(toPodIdentity(ns), { AWS_ENDPOINT_URL: gate.url });
+          await Promise.race([gate.held, migrating.done]);
+          const creating = launch(createSaRole(ns, arn), { AWS_ENDPOINT_URL: proxy.url }, (line) => {
+            if (line.startsWith('waiting for the trust lock')) gate.release();
+          });
+          creating.done.then(gate.release, gate.release);
+          const [migrated, created] = await Promise.all([migrating.done, creating.done]);
+          const batch = await check(ns, 'migration first', migrated, created);
+          assert.ok(batch, 'the migration kept its batch (no Lease read one by one)');
+          assert.ok(waitedFor(ns, created), `create-sa-role waited for the Lease the batch kept: ${said(created)}`);
+        } finally {
+          await gate.close();
+        }
+      }
+
+      // create-sa-role first: held at its trust write (its Lease taken) until the migration has read every role.
+      {
+        const ns = namespaces[2]!;
+        const arn = await arnOf(ns);
+        const gate = await startGate((action) => action === 'UpdateAssumeRolePolicy');
+        try {
+          const creating = launch(createSaRole(ns, arn), { AWS_ENDPOINT_URL: gate.url });
+          await Promise.race([gate.held, creating.done]);
+          let read = 0;
+          const migrating = launch(toPodIdentity(ns), { AWS_ENDPOINT_URL: proxy.url }, (line) => {
+            // The plan's read of each role: GetRole, then its policies (engine/bulk-reads.ts per-role reads); in bulk, one call.
+            if (/^ {2}aws iam (ListAttachedRolePolicies|GetAccountAuthorizationDetails)/.test(line) && ++read >= (line.includes('GetAccountAuthorizationDetails') ? 1 : COUNT)) gate.release();
+          }, { verbose: true });
+          migrating.done.then(gate.release, gate.release);
+          const [migrated, created] = await Promise.all([migrating.done, creating.done]);
+          const batch = await check(ns, 'create-sa-role first', migrated, created);
+          assert.ok(!batch, 'role 3\'s Lease was held when the migration looked: no batch, a lock per role');
+          assert.match(migrated.stderr, new RegExp(`the trust policy of ${roleOf(ns, 3)} changed after the plan was made; this change's subjects were merged into the current policy`));
+        } finally {
+          await gate.close();
+        }
       }
     } finally {
-      await proxy?.close();
+      await proxy.close();
     }
   });
 });

@@ -22,6 +22,7 @@ import { planPodIdentityUnbinding } from '../core/mechanisms/pod-identity.ts';
 import { roleNameOfArn } from '../core/pod-identity-inventory.ts';
 import type { ClusterInfo } from '../core/state.ts';
 import { findAssociation } from '../engine/executors/pod-identity-association.ts';
+import { rolesOfTagsOffAssociations } from '../engine/pod-identity-reads.ts';
 import type { IamGateway } from '../ports.ts';
 
 export async function run(options: Record<string, unknown>, _args: string[] = [], output?: Output): Promise<number> {
@@ -109,7 +110,11 @@ async function unbindPodIdentity(input: {
   const users = serviceAccount
     ? (await (await ctx.workloads()).listPodTemplates(namespace)).filter((w) => podServiceAccount(w.template.spec) === name).map(workloadLabel)
     : [];
-  const plan = planPodIdentityUnbinding({ cluster: cluster.name, namespace, name, force: options['force'] === true }, { clusterArn: cluster.arn, association, role, serviceAccount, users }, FLAG_TERMS);
+  // Session tags off: the role's cluster-wide statement stays while another such association names it.
+  const clusterWideStillUsed = association?.disableSessionTags
+    ? (await rolesOfTagsOffAssociations(podIdentity, cluster.name, new Set([`${namespace}/${name}`]))).has(association.roleArn)
+    : false;
+  const plan = planPodIdentityUnbinding({ cluster: cluster.name, namespace, name, force: options['force'] === true }, { clusterArn: cluster.arn, association, role, serviceAccount, users, clusterWideStillUsed }, FLAG_TERMS);
   return runPlan(plan, {
     globals: input.globals,
     ...(input.output ? { output: input.output } : {}),

@@ -34,7 +34,7 @@ import { loadConfigFile, type IrsaConfig } from '../config/load.ts';
 import { readBindings, type BindingTarget } from '../engine/binding-reads.ts';
 import { readRoles, readServiceAccounts } from '../engine/bulk-reads.ts';
 import { resolveIssuer } from '../engine/oidc.ts';
-import { readAssociations } from '../engine/pod-identity-reads.ts';
+import { readAssociations, rolesOfTagsOffAssociations } from '../engine/pod-identity-reads.ts';
 import { createOutput, type Output } from '../ui/output.ts';
 import { createCommandContext, type CommandContext } from './context.ts';
 import { concurrencyOption, contextFor, inFileError } from './declarative.ts';
@@ -471,9 +471,17 @@ async function migrateToIrsa(m: Migration, candidates: Candidate[], associations
       return runPlan(plan, { ...runOptions(m, m.approve), executor, leases, applyHint: m.applyHint, verifyTrust: false, ...(trustBatch ? { trustBatch } : {}) });
     })();
     if (added === 1) return 1;
+    // Associations with session tags off are trusted by a cluster-wide statement: it leaves the
+    // role too, once no other such association of the cluster names the role.
+    const tagsOff = requests.filter((r) => associations.get(keyOf(r))?.disableSessionTags);
+    const clusterWide = async (): Promise<Set<string>> => {
+      if (tagsOff.length === 0) return new Set();
+      const stillUsed = await rolesOfTagsOffAssociations(m.podIdentity, m.cluster, new Set(requests.map(keyOf)), m.concurrency);
+      return new Set(tagsOff.map((r) => r.attachRoleArn!).filter((arn) => !stillUsed.has(arn)));
+    };
     const removal = async (): Promise<{ plan: Plan; roles: Map<string, RoleState | null> }> => {
-      const roles = (await readRoles(m.iam, roleNames, { concurrency: m.concurrency })).roles;
-      return { plan: planPodIdentityTrustRemoval(clusterArn, requests.map((r) => ({ namespace: r.namespace, name: r.name, serviceAccount: null, role: roles.get(roleNameOf(r)) ?? null }))), roles };
+      const [roles, wide] = await Promise.all([readRoles(m.iam, roleNames, { concurrency: m.concurrency }).then((reads) => reads.roles), clusterWide()]);
+      return { plan: planPodIdentityTrustRemoval(clusterArn, requests.map((r) => ({ namespace: r.namespace, name: r.name, serviceAccount: null, role: roles.get(roleNameOf(r)) ?? null })), wide), roles };
     };
     if (!m.approve) {
       const later = (await removal()).plan;

@@ -116,14 +116,19 @@ export function podIdentityProof(dryRun: DryRunInput | undefined): { ok: boolean
 //        container credentials;
 //   5.   only then: the ServiceAccount's pods.eks statement leaves the role's trust.
 
-/** Step 5 of the way back: the proven ServiceAccounts' pods.eks statements out of each role (one change per role). */
-export function planPodIdentityTrustRemoval(clusterArn: string, bindings: MigratedBinding[]): Plan {
+/**
+ * Step 5 of the way back: the proven ServiceAccounts' pods.eks statements out of each role (one
+ * change per role). `clusterWide`: roles (ARNs) whose cluster-wide statement (an association with
+ * session tags off) goes too — the caller names a role only when no association of the cluster
+ * with session tags off is left naming it.
+ */
+export function planPodIdentityTrustRemoval(clusterArn: string, bindings: MigratedBinding[], clusterWide: Set<string> = new Set()): Plan {
   const plan = emptyPlan();
   const roles = new Map<string, { role: RoleState; document: RoleState['trustPolicy']; names: string[] }>();
   for (const binding of bindings) {
     if (!binding.role) continue;
     const entry = roles.get(binding.role.arn) ?? { role: binding.role, document: binding.role.trustPolicy, names: [] };
-    const merged = removePodIdentitySubject(entry.document, { clusterArn, namespace: binding.namespace, serviceAccount: binding.name });
+    const merged = removePodIdentitySubject(entry.document, { clusterArn, namespace: binding.namespace, serviceAccount: binding.name, clusterWide: clusterWide.has(binding.role.arn) });
     if (merged.changed) {
       entry.document = merged.document;
       entry.names.push(`${binding.namespace}/${binding.name}`);

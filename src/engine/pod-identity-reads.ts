@@ -85,6 +85,19 @@ export async function readAssociations(
 }
 
 /**
+ * The roles named by the cluster's associations that have session tags off, except those of
+ * `exclude` (`namespace/name`): each needs its role's cluster-wide pods.eks statement, so that
+ * statement stays while one is left. One list of the cluster and a Describe per association (the
+ * list's summaries carry neither role nor the setting) — read only when an association with tags
+ * off is being removed.
+ */
+export async function rolesOfTagsOffAssociations(gateway: PodIdentityGateway, cluster: string, exclude: Set<string>, concurrency = 8): Promise<Set<string>> {
+  const others = (await gateway.listAssociations(cluster)).filter((a) => !exclude.has(`${a.namespace}/${a.serviceAccount}`));
+  const described = await mapBounded(others, concurrency, (a) => gateway.describeAssociation(cluster, a.associationId));
+  return new Set(described.flatMap((a) => (a?.disableSessionTags ? [a.roleArn] : [])));
+}
+
+/**
  * The Pod Identity state of the cluster for these ServiceAccounts. `cluster` null: not an EKS
  * cluster (--issuer-url): nothing is read and the binding is blocked with the reason.
  */

@@ -307,4 +307,34 @@ describe('irsa migrate -f irsa.yaml', { skip }, () => {
     assert.match(settled.stdout, /nothing to migrate/);
     assert.deepEqual(writeCalls(settled.calls), {});
   });
+
+  it('session tags off: the way back removes the role\'s cluster-wide pods.eks statement only with the last association of the cluster that needs it', async () => {
+    const ns = uniqueNamespace('mfw');
+    await kubectl(stack, ['create', 'namespace', ns]);
+    const file = join(mkdtempSync(join(tmpdir(), 'irsa-mfw-')), 'irsa.yaml');
+    const shared = `${ns}-shared`;
+    const tagsOff = ', disableSessionTags: true';
+    writeConfig(file, ns, [{ name: 't1', role: shared, mechanism: 'pod-identity', extra: tagsOff }, { name: 't2', role: shared, mechanism: 'pod-identity', extra: tagsOff }]);
+    const made = await irsa(stack, ['apply', '-f', file, '--approve']);
+    assert.equal(made.code, 0, made.stdout + made.stderr);
+    const clusterWide = async () => (await trustOf(shared)).Statement.filter((st) => st.Principal['Service'] === 'pods.eks.amazonaws.com' && !('aws:RequestTag/kubernetes-namespace' in (st.Condition!['StringEquals'] ?? {}))).length;
+    assert.equal(await clusterWide(), 1, 'session tags off: one cluster-wide statement for both associations');
+
+    // t1 back to IRSA: t2's association (tags off) still needs the cluster-wide statement.
+    writeConfig(file, ns, [{ name: 't1', role: shared }, { name: 't2', role: shared, mechanism: 'pod-identity', extra: tagsOff }]);
+    const first = await irsa(stack, ['migrate', '-f', file, '--approve']);
+    assert.equal(first.code, 0, first.stdout + first.stderr);
+    assert.deepEqual(await associationsOf(ns), [`t2 → arn:aws:iam::${stack.accountId}:role/${shared}`]);
+    assert.equal(await roleArnAnnotation(ns, 't1'), `arn:aws:iam::${stack.accountId}:role/${shared}`);
+    assert.equal(await clusterWide(), 1, 't2 would lose its role if the cluster-wide statement went');
+
+    // t2 back too: now nothing needs it, and it goes; only the IRSA statement is left.
+    writeConfig(file, ns, [{ name: 't1', role: shared }, { name: 't2', role: shared }]);
+    const second = await irsa(stack, ['migrate', '-f', file, '--approve']);
+    assert.equal(second.code, 0, second.stdout + second.stderr);
+    assert.deepEqual(await associationsOf(ns), []);
+    assert.equal(await clusterWide(), 0, 'the cluster-wide statement was left behind');
+    assert.deepEqual(await podsEksServiceAccounts(shared), []);
+    assert.deepEqual(await trustSubjects(stack, shared), [`system:serviceaccount:${ns}:t1`, `system:serviceaccount:${ns}:t2`]);
+  });
 });

@@ -71,3 +71,23 @@ test('workloads still running as the ServiceAccount: a blocker naming --force; w
   assert.ok(forced.warnings.some((w) => /used by Deployment\/api/.test(w)));
   assert.ok(actions(forced).includes('delete service-account'));
 });
+
+test('session tags off: the role\'s cluster-wide statement goes with the last such association of the cluster, and stays while another names the role', async () => {
+  const { planPodIdentityTrustRemoval } = await import('../../src/core/pod-identity-migration.ts');
+  const wide = podIdentityStatement({ clusterArn: CLUSTER_ARN, namespace: null, serviceAccounts: [] });
+  const both = role({ trustPolicy: { Version: '2012-10-17', Statement: [wide, podIdentityStatement({ clusterArn: CLUSTER_ARN, namespace: 'payments', serviceAccounts: ['worker'] })] } });
+  const tagsOff = { ...association(), roleArn: both.arn, disableSessionTags: true };
+  const trustAfter = (plan: ReturnType<typeof unbind>) => (plan.changes.find((c) => c.kind === 'iam-role' && c.action === 'update')?.after as { trustPolicy: { Statement: unknown[] } } | undefined)?.trustPolicy.Statement;
+  // delete-sa-role: the last association with tags off takes the cluster-wide statement with it ...
+  assert.deepEqual(trustAfter(unbind({ association: tagsOff, role: both, clusterWideStillUsed: false })), [both.trustPolicy.Statement![1]]);
+  // ... but another association of the cluster with tags off on this role still needs it: nothing to remove.
+  const shared = unbind({ association: tagsOff, role: both, clusterWideStillUsed: true });
+  assert.equal(trustAfter(shared), undefined);
+  assert.ok(!shared.changes.some((c) => c.kind === 'iam-role' && c.action !== 'no-op'));
+  // migrate --to irsa (step 5): the same rule, by role.
+  const binding = { namespace: 'payments', name: 'api', serviceAccount: null, role: both };
+  const kept = planPodIdentityTrustRemoval(CLUSTER_ARN, [binding]);
+  assert.deepEqual(kept.changes, [], 'without the caller saying so, a cluster-wide statement is never removed');
+  const removed = planPodIdentityTrustRemoval(CLUSTER_ARN, [binding], new Set([both.arn]));
+  assert.deepEqual((removed.changes[0]!.after as { trustPolicy: { Statement: unknown[] } }).trustPolicy.Statement, [both.trustPolicy.Statement![1]]);
+});

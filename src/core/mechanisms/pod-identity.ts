@@ -220,6 +220,11 @@ export interface PodIdentityUnbindingObserved {
   serviceAccount: ServiceAccountState | null;
   /** Workloads that run as the ServiceAccount (`Kind/name`). */
   users: string[];
+  /**
+   * Whether another association of the cluster with session tags off names the same role (read
+   * only when this one has them off): it still needs the role's cluster-wide pods.eks statement.
+   */
+  clusterWideStillUsed?: boolean;
 }
 
 /**
@@ -263,12 +268,14 @@ function planRoleSide(plan: Plan, request: { cluster: string; namespace: string;
       field: terms.name({ field: 'force' }),
     });
   }
-  // A cluster-wide statement (session tags off) is this binding's only when its association had tags off.
+  // A cluster-wide statement (session tags off) is this binding's only when its association had
+  // tags off, and it goes only when no other such association of the cluster names the role (that
+  // one's pods would lose the role).
   const merge = removePodIdentitySubject(role.trustPolicy, {
     clusterArn: observed.clusterArn,
     namespace: request.namespace,
     serviceAccount: request.name,
-    clusterWide: observed.association?.disableSessionTags === true,
+    clusterWide: observed.association?.disableSessionTags === true && observed.clusterWideStillUsed !== true,
   });
   plan.warnings.push(...merge.notes);
   if (!merge.changed) {

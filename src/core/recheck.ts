@@ -19,6 +19,7 @@ import { planServiceAccount } from './resources/service-account.ts';
 import type { RoleValue } from './resources/types.ts';
 import type { OidcProviderState, RoleSettings, ServiceAccountState } from './state.ts';
 import { addSubject, readIrsaStatement, removeSubject, type SubjectRef } from './trust-merge.ts';
+import { addPodIdentitySubject, podIdentitySubjectsOf, removePodIdentitySubject, type PodIdentitySubject } from './pods-eks-trust.ts';
 import { canonicalPolicy, samePolicy, type PolicyDocument } from './trust-policy.ts';
 
 export type Recheck<C> =
@@ -52,6 +53,16 @@ function irsaRefs(document: PolicyDocument): Map<string, SubjectRef> {
   return refs;
 }
 
+/** irsa's pods.eks subjects of a document, one key per (cluster, namespace, ServiceAccount); a cluster-wide statement is one subject. */
+function podIdentityRefs(document: PolicyDocument): Map<string, PodIdentitySubject> {
+  const refs = new Map<string, PodIdentitySubject>();
+  for (const read of podIdentitySubjectsOf(document)) {
+    if (read.namespace === null) refs.set(JSON.stringify([read.clusterArn, null]), { clusterArn: read.clusterArn, namespace: '', serviceAccount: '', sessionTags: false });
+    else for (const serviceAccount of read.serviceAccounts) refs.set(JSON.stringify([read.clusterArn, read.namespace, serviceAccount]), { clusterArn: read.clusterArn, namespace: read.namespace, serviceAccount, sessionTags: true });
+  }
+  return refs;
+}
+
 /**
  * The subjects a trust change adds and removes, replayed onto a fresh document. Null when the
  * change is not only that (then it cannot be re-derived safely).
@@ -68,10 +79,17 @@ export function replayTrustChange(before: PolicyDocument, after: PolicyDocument,
   const will = irsaRefs(after);
   const added = [...will].filter(([key]) => !was.has(key)).map(([, ref]) => ref);
   const removed = [...was].filter(([key]) => !will.has(key)).map(([, ref]) => ref);
+  // irsa's pods.eks subjects too (irsa migrate's step 1 adds one, its way back removes one).
+  const podsWas = podIdentityRefs(before);
+  const podsWill = podIdentityRefs(after);
+  const podsAdded = [...podsWill].filter(([key]) => !podsWas.has(key)).map(([, ref]) => ref);
+  const podsRemoved = [...podsWas].filter(([key]) => !podsWill.has(key)).map(([, ref]) => ref);
   const replay = (document: PolicyDocument) => {
     let next = document;
     for (const ref of removed) next = removeSubject(next, { subject: ref.subject, providerArn: ref.providerArn }).document;
     for (const ref of added) next = addSubject(next, ref).document;
+    for (const ref of podsRemoved) next = removePodIdentitySubject(next, { clusterArn: ref.clusterArn, namespace: ref.namespace, serviceAccount: ref.serviceAccount, clusterWide: !ref.sessionTags }).document;
+    for (const ref of podsAdded) next = addPodIdentitySubject(next, ref).document;
     return next;
   };
   // The delta must explain the whole planned change; otherwise it was more than adding/removing subjects.

@@ -117,6 +117,13 @@ export function trustIntentGaps(before: PolicyDocument, after: PolicyDocument, c
   const now = irsaRefs(current);
   const missing = [...will].filter(([key]) => !was.has(key) && !now.has(key)).map(([, ref]) => ref.subject);
   const unexpected = [...was].filter(([key]) => !will.has(key) && now.has(key)).map(([, ref]) => ref.subject);
+  // irsa's pods.eks subjects too (a pod-identity binding, a migration step): the same intent.
+  const podsWas = podIdentityRefs(before);
+  const podsWill = podIdentityRefs(after);
+  const podsNow = podIdentityRefs(current);
+  const podsName = (ref: PodIdentitySubject) => (ref.sessionTags ? `pods.eks ${ref.namespace}/${ref.serviceAccount} of ${ref.clusterArn}` : `pods.eks (every association with session tags off) of ${ref.clusterArn}`);
+  missing.push(...[...podsWill].filter(([key]) => !podsWas.has(key) && !podsNow.has(key)).map(([, ref]) => podsName(ref)));
+  unexpected.push(...[...podsWas].filter(([key]) => !podsWill.has(key) && podsNow.has(key)).map(([, ref]) => podsName(ref)));
   return { missing, unexpected };
 }
 

@@ -58,3 +58,17 @@ test('still stale when the change is more than subjects (a statement irsa does n
   const verdict = recheckRoleUpdate(update(doc(irsa('svc')), doc(irsa('svc'), foreign)), settings(doc(irsa('newcomer', 'svc'))));
   assert.equal(verdict.verdict, 'stale');
 });
+
+test('the read-back and the after-apply check see a pods.eks subject another writer dropped (or put back), not only IRSA subjects', async () => {
+  const { trustIntentGaps } = await import('../../src/core/recheck.ts');
+  const before = doc(irsa('svc'));
+  const after = addPodIdentitySubject(before, { clusterArn: CLUSTER, namespace: 'shop', serviceAccount: 'svc', sessionTags: true }).document;
+  assert.deepEqual(trustIntentGaps(before, after, after), { missing: [], unexpected: [] });
+  // Overwritten by a writer that read the role before this write: the pods.eks subject is gone.
+  assert.deepEqual(trustIntentGaps(before, after, doc(irsa('newcomer', 'svc'))), { missing: [`pods.eks shop/svc of ${CLUSTER}`], unexpected: [] });
+  // Other subjects of other runs are theirs: not a gap.
+  assert.deepEqual(trustIntentGaps(before, after, doc(irsa('newcomer', 'svc'), pods('other', 'svc'))), { missing: [], unexpected: [] });
+  // The way back: a removed pods.eks subject that is there again.
+  const back = removePodIdentitySubject(doc(irsa('svc'), pods('svc')), { clusterArn: CLUSTER, namespace: 'shop', serviceAccount: 'svc' }).document;
+  assert.deepEqual(trustIntentGaps(doc(irsa('svc'), pods('svc')), back, doc(irsa('svc'), pods('svc'))), { missing: [], unexpected: [`pods.eks shop/svc of ${CLUSTER}`] });
+});

@@ -145,32 +145,21 @@ export function createTrustLocker(options: TrustLockOptions): TrustLocker {
     // The record as this run last saw it, and when (its own clock) it last changed.
     let observed: { version: string; at: number } | null = null;
     let toldWaiting = false;
-    const fresh = (holder: string, previous: LeaseRecord | null): Omit<LeaseRecord, 'resourceVersion'> => {
-      const now = new Date(clock.now());
-      return {
-        holder,
-        durationSeconds,
-        acquireTime: now,
-        renewTime: now,
-        transitions: (previous?.transitions ?? 0) + (previous?.holder && previous.holder !== holder ? 1 : 0),
-        annotations: { ...(previous?.annotations ?? {}) },
-      };
-    };
     try {
       for (;;) {
         const current = await leases.get(name);
         let taken: LeaseRecord | null = null;
         try {
           if (!current) {
-            taken = await leases.create(name, fresh(identity, null));
+            taken = await leases.create(name, freshRecord(identity, null));
           } else if (!current.holder) {
-            taken = await leases.replace(name, current.resourceVersion, fresh(identity, current));
+            taken = await leases.replace(name, current.resourceVersion, freshRecord(identity, current));
           } else {
             const now = clock.now();
             if (!observed || observed.version !== current.resourceVersion) observed = { version: current.resourceVersion, at: now };
             const holderDuration = Math.max(current.durationSeconds, 1) * 1000;
             if (now - observed.at >= holderDuration) {
-              taken = await leases.replace(name, current.resourceVersion, fresh(identity, current));
+              taken = await leases.replace(name, current.resourceVersion, freshRecord(identity, current));
               notes.push(`took over the trust lock of role ${roleName} (Lease ${where}) from ${current.holder}, which had not renewed it for ${current.durationSeconds} s`);
             } else if (!toldWaiting) {
               toldWaiting = true;

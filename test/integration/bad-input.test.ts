@@ -224,6 +224,10 @@ describe('bad input: exit ≠ 0, no trace, the flag or key named, nothing change
     { name: 'plan --overwrite without --out', args: (c) => ['plan', '-f', c.file('ok3.yaml', config({ roleOnly: true })), '--overwrite'], expect: /--overwrite needs --out/ },
     { name: 'plan --concurrency 0', args: (c) => ['plan', '-f', c.file('ok4.yaml', config({ roleOnly: true })), '--concurrency', '0'], expect: /--concurrency: "0" is not allowed/ },
     { name: 'apply without a file', args: () => ['apply', '--approve'], expect: /Give -f irsa\.yaml, or the plan file/ },
+    // migrate
+    { name: 'migrate --concurrency 0', args: (c) => ['migrate', '--cluster', c.cluster, '-n', c.ns, '--to', 'pod-identity', '--concurrency', '0', '--approve'], expect: /--concurrency: "0" is not allowed/ },
+    { name: 'migrate without --to', args: (c) => ['migrate', '--cluster', c.cluster, '-n', c.ns, '--approve'], expect: /--to is required: pod-identity .* or irsa/ },
+    { name: 'migrate -f with -n', args: (c) => ['migrate', '-f', c.file('mig.yaml', config({})), '-n', c.ns, '--approve'], expect: /--namespace: with -f the cluster and the ServiceAccounts come from the file/ },
     { name: 'apply irsa.yaml without -f', args: (c) => ['apply', c.file('ok5.yaml', config({ roleOnly: true })), '--approve'], expect: /is an irsa\.yaml, not a saved plan\. Apply it with: irsa apply -f/ },
     // saved plans
     { name: 'saved plan: changes edited', args: (c) => ['apply', tampered(c, true), '--approve'], expect: /tampered-changes\.json: what the plan was made against has changed/ },

@@ -136,6 +136,16 @@ export function createIamGateway(client: IAMClient, options: IamGatewayOptions):
   const send = <C extends { input: object }>(command: C) => sendCommand('iam', client, command);
   let account: Promise<string> | undefined;
 
+  /** GetRole's role, or null when there is none (NoSuchEntity). */
+  const readRole = async (name: string) => {
+    try {
+      return (await send(new GetRoleCommand({ RoleName: name }))).Role ?? null;
+    } catch (error) {
+      if (isNoSuchEntity(error)) return null;
+      throw error;
+    }
+  };
+
   const gateway: IamGateway = {
     accountId() {
       account ??= options.accountId();
@@ -187,14 +197,7 @@ export function createIamGateway(client: IAMClient, options: IamGatewayOptions):
     async getRole(name): Promise<RoleState | null> {
       // GetRole first: a missing role (every role of a fresh apply) then costs one call, not three.
       // moto and IAM are throughput-bound, so the second round costs little for existing roles.
-      let output;
-      try {
-        output = await send(new GetRoleCommand({ RoleName: name }));
-      } catch (error) {
-        if (isNoSuchEntity(error)) return null;
-        throw error;
-      }
-      const r = output.Role;
+      const r = await readRole(name);
       if (!r) return null;
       const [attached, inlineNames] = await Promise.all([
         allPages(paginateListAttachedRolePolicies({ client }, { RoleName: name }), (o) => o.AttachedPolicies),
@@ -211,14 +214,7 @@ export function createIamGateway(client: IAMClient, options: IamGatewayOptions):
     },
 
     async getRoleSettings(name) {
-      let output;
-      try {
-        output = await send(new GetRoleCommand({ RoleName: name }));
-      } catch (error) {
-        if (isNoSuchEntity(error)) return null;
-        throw error;
-      }
-      const r = output.Role;
+      const r = await readRole(name);
       if (!r) return null;
       const { attachedPolicyArns: _attached, inlinePolicies: _inline, ...settings } = roleState(name, r, r, [], []);
       return settings;

@@ -37,6 +37,19 @@ export function trustWriteRoles(plan: Plan): string[] {
   return [...new Set(names)];
 }
 
+/**
+ * A role as a read under its lock returned it, if its change may use it as the re-check: not when
+ * the role was not read, nor when it does not show what the Lease says was left there (IAM is
+ * eventually consistent, or the role is gone) — then the change reads again, settling. Undefined:
+ * read again.
+ */
+function usableRead(roles: Map<string, RoleSettings | RoleState | null>, name: string, expectedDigest: string | null): RoleSettings | null | undefined {
+  if (!roles.has(name)) return undefined;
+  const role = roles.get(name) ?? null;
+  if (expectedDigest && (!role || trustDigest(role.trustPolicy) !== expectedDigest)) return undefined;
+  return role ? settingsOf(role) : null;
+}
+
 const settingsOf = (role: RoleSettings | RoleState): RoleSettings => {
   const { attachedPolicyArns: _attached, inlinePolicies: _inline, ...settings } = role as RoleState;
   return settings;
@@ -76,11 +89,8 @@ export async function lockTrustBatch(locker: TrustLocker, names: string[], concu
  */
 export function trustBatchOf(locker: TrustLocker, held: Map<string, HeldTrustLock>, roles: Map<string, RoleSettings | RoleState | null>): TrustBatch {
   for (const [name, lock] of held) {
-    if (!roles.has(name)) continue;
-    const role = roles.get(name) ?? null;
-    // What the previous holder wrote is not visible yet (or the role is gone): its change reads again, settling.
-    if (lock.previousDigest && (!role || trustDigest(role.trustPolicy) !== lock.previousDigest)) continue;
-    lock.fresh = role ? settingsOf(role) : null;
+    const read = usableRead(roles, name, lock.previousDigest);
+    if (read !== undefined) lock.fresh = read;
   }
   const waiting = new Map<string, HeldTrustLock>(held);
   // A change gives its lock back without waiting for the apiserver's answer (its write is done):
@@ -133,12 +143,9 @@ export function keepTrustLocks(locker: TrustLocker, held: Map<string, HeldTrustL
     batchOf(roles, options = {}) {
       const fresh = new Map<string, RoleSettings | null>();
       for (const [name, lock] of held) {
-        if (!roles.has(name)) continue;
-        const role = roles.get(name) ?? null;
-        const digest = expected(name, lock);
-        if (digest && (!role || trustDigest(role.trustPolicy) !== digest)) continue;
         if (left.has(name) && left.get(name) === null) continue; // unknown after a failed write: read it
-        fresh.set(name, role ? settingsOf(role) : null);
+        const read = usableRead(roles, name, expected(name, lock));
+        if (read !== undefined) fresh.set(name, read);
       }
       return {
         locker: {

@@ -19,9 +19,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { useStack } from '../harness/availability.ts';
 import { startFaultProxy } from '../harness/fault-proxy.ts';
-import { setPodIdentityServiceAccounts, type StackInfo } from '../harness/stack.ts';
+import { setPodIdentityServiceAccounts } from '../harness/stack.ts';
 import { DescribePodIdentityAssociationCommand, EKSClient, ListPodIdentityAssociationsCommand } from '@aws-sdk/client-eks';
 import { aws, irsa, IRSA_BIN, kubectl } from './helpers/cli.ts';
+import { runKilled } from './helpers/migrate-kill.ts';
 import type { PolicyDocument } from '../../src/core/trust-policy.ts';
 import { LEASE_NAMESPACE, leaseNameForRole, TRUST_DIGEST_ANNOTATION, trustDigest } from '../../src/engine/trust-lock.ts';
 import { TRUST_BATCH_MIN } from '../../src/engine/trust-batch.ts';
@@ -127,43 +128,6 @@ function admitted(document: unknown): { irsa: string[]; podIdentity: string[] } 
   return { irsa: irsaSubjects.sort(), podIdentity: podIdentity.sort() };
 }
 
-/** A write the migration makes: AWS operations other than Get/List/Describe, Kubernetes non-GET verbs except Leases and dry runs. */
-function isMigrationWrite(line: string): boolean {
-  const awsCall = /^ {2}aws (\w+) (\w+)/.exec(line);
-  if (awsCall) return !/^(Get|List|Describe)/.test(awsCall[2]!) && awsCall[1] !== 'sts';
-  const k8s = /^ {2}k8s (POST|PUT|PATCH|DELETE) (\S+)/.exec(line);
-  return !!k8s && !k8s[2]!.includes('/leases') && !k8s[2]!.includes('dryRun');
-}
-
-/** Runs irsa --verbose; SIGKILLs it when it starts its `killAt`-th migration write (never when killAt is undefined). */
-function runKilled(info: Pick<StackInfo, 'env'>, args: string[], killAt?: number): Promise<{ writes: string[]; killed: boolean; code: number | null; stderr: string; pid: number }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [IRSA_BIN, ...args, '--verbose'], {
-      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...info.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    const writes: string[] = [];
-    let killed = false;
-    let buffered = '';
-    let stderr = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => {
-      stderr += chunk;
-      buffered += chunk;
-      const lines = buffered.split('\n');
-      buffered = lines.pop()!;
-      for (const line of lines) {
-        if (killed || !isMigrationWrite(line)) continue;
-        writes.push(line.trim());
-        if (writes.length === killAt) {
-          killed = true;
-          child.kill('SIGKILL');
-        }
-      }
-    });
-    child.on('close', (code) => resolve({ writes, killed, code, stderr, pid: child.pid! }));
-  });
-}
 
 interface Run { code: number | null; stdout: string; stderr: string; calls: Record<string, number> }
 

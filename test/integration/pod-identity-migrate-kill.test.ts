@@ -14,13 +14,13 @@
 
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useStack } from '../harness/availability.ts';
-import { setPodIdentityServiceAccounts, type StackInfo } from '../harness/stack.ts';
-import { aws, irsa, IRSA_BIN, kubectl } from './helpers/cli.ts';
+import { setPodIdentityServiceAccounts } from '../harness/stack.ts';
+import { aws, irsa, kubectl } from './helpers/cli.ts';
+import { runKilled } from './helpers/migrate-kill.ts';
 
 const { stack, skip } = await useStack();
 
@@ -28,43 +28,6 @@ const S3_READ = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
 const NAMES = ['a', 'b', 'c'];
 let sequence = 0;
 
-/** A write the migration makes: AWS operations other than Get/List/Describe, Kubernetes non-GET verbs except Leases and dry runs. */
-function isMigrationWrite(line: string): boolean {
-  const awsCall = /^ {2}aws (\w+) (\w+)/.exec(line);
-  if (awsCall) return !/^(Get|List|Describe)/.test(awsCall[2]!) && awsCall[1] !== 'sts';
-  const k8s = /^ {2}k8s (POST|PUT|PATCH|DELETE) (\S+)/.exec(line);
-  return !!k8s && !k8s[2]!.includes('/leases') && !k8s[2]!.includes('dryRun');
-}
-
-/** Runs irsa --verbose; SIGKILLs it when it starts its `killAt`-th migration write (never when killAt is undefined). Returns the writes it started. */
-function runKilled(info: Pick<StackInfo, 'env'>, args: string[], killAt?: number): Promise<{ writes: string[]; killed: boolean; code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [IRSA_BIN, ...args, '--verbose'], {
-      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...info.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    const writes: string[] = [];
-    let killed = false;
-    let buffered = '';
-    let stderr = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => {
-      stderr += chunk;
-      buffered += chunk;
-      const lines = buffered.split('\n');
-      buffered = lines.pop()!;
-      for (const line of lines) {
-        if (killed || !isMigrationWrite(line)) continue;
-        writes.push(line.trim());
-        if (writes.length === killAt) {
-          killed = true;
-          child.kill('SIGKILL');
-        }
-      }
-    });
-    child.on('close', (code) => resolve({ writes, killed, code, stderr }));
-  });
-}
 
 /** What a migration leaves, with the namespace name replaced: raw trust documents, associations, annotations. */
 async function snapshot(ns: string) {
